@@ -1,0 +1,101 @@
+"""The ASGI application: API under /api, staff pages everywhere else."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from ketaclinic import __version__
+from ketaclinic.auth import views as auth_views
+from ketaclinic.kit.db import make_engine, make_sessionmaker
+from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_from_pydantic
+from ketaclinic.kit.logging import configure_logging, log, request_logging
+from ketaclinic.kit.security import security_headers
+from ketaclinic.kit.web import PACKAGE_DIR, render
+from ketaclinic.patients import endpoints as patient_api
+from ketaclinic.patients import views as patient_views
+from ketaclinic.settings import Settings, get_settings
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+async def _on_business_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KetaClinicError)
+    if _wants_html(request):
+        if isinstance(exc, NotAuthenticated):
+            target = "/login?next=" + quote(request.url.path, safe="/")
+            if request.headers.get("HX-Request") == "true":
+                return Response(status_code=204, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
+        return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
+    return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+
+async def _on_request_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return await _on_business_error(request, validation_from_pydantic(exc.errors()))
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    error = KetaClinicError(str(exc.detail))
+    error.status_code = exc.status_code
+    error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return await _on_business_error(request, error)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    engine = engine or make_engine(settings.database_url)
+
+    app = FastAPI(
+        title="KetaClinic",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        # The interactive docs pull scripts from a CDN; we serve none.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.secret_key = settings.resolved_secret_key()
+
+    app.add_exception_handler(KetaClinicError, _on_business_error)
+    app.add_exception_handler(RequestValidationError, _on_request_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.middleware("http")(security_headers)
+    app.middleware("http")(request_logging)
+
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
+    app.include_router(patient_api.router)
+    app.include_router(auth_views.router)
+    app.include_router(patient_views.router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, Any]:
+        """Checks the database answers."""
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.error("healthz_failed", error=type(exc).__name__)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)  # type: ignore[return-value]
+        return {"status": "ok", "database": engine.dialect.name, "version": __version__}
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/patients", status_code=303)
+
+    return app

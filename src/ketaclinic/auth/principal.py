@@ -1,0 +1,38 @@
+"""Who is asking, and what may they do where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ketaclinic.auth.roles import Permission, Role, roles_with
+from ketaclinic.kit.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    email: str
+    name: str
+    # clinic id -> the user's role in that clinic
+    roles: dict[int, Role] = field(default_factory=dict)
+    via_token: bool = False
+    csrf_token: str | None = None
+
+    def can(self, permission: Permission, clinic_id: int) -> bool:
+        role = self.roles.get(clinic_id)
+        return role is not None and role in roles_with(permission)
+
+    def clinics_with(self, permission: Permission) -> list[int]:
+        allowed = roles_with(permission)
+        return sorted(cid for cid, role in self.roles.items() if role in allowed)
+
+    def require(self, permission: Permission, clinic_id: int) -> None:
+        if not self.can(permission, clinic_id):
+            raise Forbidden()
+
+    def require_any(self, permission: Permission) -> list[int]:
+        """Clinics where the permission is held; Forbidden if there are none."""
+        clinics = self.clinics_with(permission)
+        if not clinics:
+            raise Forbidden()
+        return clinics

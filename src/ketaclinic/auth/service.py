@@ -1,0 +1,166 @@
+"""Accounts, memberships, API tokens and browser sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.auth.models import ApiToken, Membership, StaffSession, User
+from ketaclinic.auth.passwords import hash_password, password_problem, verify_password
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Role
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
+from ketaclinic.kit.time import utcnow
+
+TOKEN_PREFIX = "kc_"  # noqa: S105 - a marker, not a secret
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def normalize_email(email: str, field: str = "email") -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValidationFailed.on(field, str(exc)) from exc
+
+
+def parse_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise ValidationFailed.on("role", f"must be one of {allowed}") from None
+
+
+def create_user(
+    db: Session, *, email: str, name: str, password: str, role: str, clinic: Clinic
+) -> User:
+    fields: dict[str, str] = {}
+    try:
+        email = normalize_email(email)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    if not name.strip() or len(name) > 200:
+        fields["name"] = "must be 1 to 200 characters"
+    if problem := password_problem(password):
+        fields["password"] = problem
+    try:
+        parsed_role = parse_role(role)
+    except ValidationFailed as exc:
+        fields.update(exc.fields)
+    if fields:
+        raise ValidationFailed("Please correct the user details.", fields)
+    if db.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"A user with email {email} already exists.", {"email": "already exists"})
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    db.add(user)
+    db.flush()
+    db.add(Membership(user_id=user.id, clinic_id=clinic.id, role=parsed_role.value))
+    db.flush()
+    return user
+
+
+def add_membership(db: Session, user: User, clinic: Clinic, role: str) -> Membership:
+    membership = Membership(user_id=user.id, clinic_id=clinic.id, role=parse_role(role).value)
+    db.add(membership)
+    db.flush()
+    return membership
+
+
+def get_user_by_email(db: Session, email: str) -> User:
+    user = db.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound(f"No user with email {email}.", {"email": "not found"})
+    return user
+
+
+def principal_for(
+    db: Session, user: User, *, via_token: bool = False, csrf_token: str | None = None
+) -> Principal:
+    rows = db.execute(
+        select(Membership.clinic_id, Membership.role).where(Membership.user_id == user.id)
+    ).all()
+    return Principal(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        roles={clinic_id: Role(role) for clinic_id, role in rows},
+        via_token=via_token,
+        csrf_token=csrf_token,
+    )
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    try:
+        normalized = normalize_email(email)
+    except ValidationFailed:
+        normalized = ""
+    user = db.scalar(select(User).where(User.email == normalized)) if normalized else None
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or not user.is_active:
+        return None
+    return user
+
+
+def create_api_token(db: Session, user: User, label: str = "") -> str:
+    """Returns the token text; only its hash is stored, so this is the one chance to see it."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.add(ApiToken(user_id=user.id, token_hash=_sha256(token), prefix=token[:10], label=label))
+    db.flush()
+    return token
+
+
+def user_for_token(db: Session, token: str) -> User | None:
+    row = db.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _sha256(token), ApiToken.revoked_at.is_(None))
+    )
+    if row is None:
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    row.last_used_at = utcnow()
+    return user
+
+
+def start_session(db: Session, user: User, max_age: timedelta) -> tuple[str, StaffSession]:
+    """Returns the cookie value and the session row."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = StaffSession(
+        user_id=user.id,
+        token_hash=_sha256(token),
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + max_age,
+    )
+    db.add(row)
+    db.flush()
+    return token, row
+
+
+def session_for_cookie(db: Session, token: str) -> tuple[User, StaffSession] | None:
+    row = db.scalar(select(StaffSession).where(StaffSession.token_hash == _sha256(token)))
+    now = utcnow()
+    if row is None or row.ended_at is not None or row.expires_at <= now:
+        return None
+    user = db.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    row.last_seen_at = now
+    return user, row
+
+
+def end_session(db: Session, token: str) -> None:
+    row = db.scalar(select(StaffSession).where(StaffSession.token_hash == _sha256(token)))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()

@@ -1,0 +1,181 @@
+"""The ``ketaclinic`` command: admin work from a terminal."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from ketaclinic.kit.db import make_engine, make_sessionmaker
+from ketaclinic.kit.errors import KetaClinicError
+from ketaclinic.settings import get_settings
+
+app = typer.Typer(help="KetaClinic: run a ketamine therapy clinic.", no_args_is_help=True)
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+clinic_app = typer.Typer(help="Clinics.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(clinic_app, name="clinic")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[Session]:
+    """The command is the transaction: commit at the end, or write nothing."""
+    engine = make_engine(get_settings().database_url)
+    session = make_sessionmaker(engine)()
+    try:
+        yield session
+        session.commit()
+    except KetaClinicError as exc:
+        session.rollback()
+        err.print(f"[red]error:[/red] {exc.message}")
+        for field, message in exc.fields.items():
+            err.print(f"  --{field.replace('_', '-')}: {message}")
+        raise typer.Exit(code=2) from None
+    finally:
+        session.close()
+        engine.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database to the newest schema."""
+    from ketaclinic.kit.migrate import upgrade
+
+    url = get_settings().database_url
+    with out.status("Migrating the database…"):
+        upgrade(url)
+    # render_as_string hides the password by default.
+    shown = make_engine(url).url.render_as_string()
+    out.print(f"[green]Database is at the newest schema[/green] ({shown})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes")] = False,
+) -> None:
+    """Start the staff web app and API."""
+    import uvicorn
+
+    out.print(f"KetaClinic on [bold]http://{host}:{port}[/bold]  (Ctrl+C stops it)")
+    uvicorn.run(
+        "ketaclinic.asgi:app",
+        host=host,
+        port=port,
+        reload=reload,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def demo(
+    reset: Annotated[
+        bool, typer.Option(help="Erase the database and load the demo afresh")
+    ] = False,
+) -> None:
+    """Load the demo clinic (staff of every role and ~40 synthetic patients)."""
+    from ketaclinic.demo.loader import DEMO_PASSWORD, load_demo
+    from ketaclinic.kit.migrate import downgrade, upgrade
+
+    url = get_settings().database_url
+    if reset:
+        with out.status("Erasing the database…"):
+            downgrade(url, "base")
+    upgrade(url)
+    with _unit_of_work() as db:
+        logins = load_demo(db, progress=out)
+    if not logins:
+        out.print("The demo clinic is already loaded (use --reset to start over).")
+        from ketaclinic.demo.loader import demo_logins
+
+        with _unit_of_work() as db:
+            logins = demo_logins(db)
+    from rich.table import Table
+
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    table.add_column("role")
+    table.add_column("email")
+    table.add_column("clinic")
+    for role, email, clinic in logins:
+        table.add_row(role, email, clinic)
+    out.print(table)
+
+
+@clinic_app.command("create")
+def clinic_create(
+    slug: Annotated[str, typer.Option(help="Short id used in URLs, e.g. lakeside")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. America/Chicago")],
+    address: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create a clinic."""
+    from ketaclinic.clinics.service import create_clinic
+
+    with _unit_of_work() as db:
+        clinic = create_clinic(db, slug=slug, name=name, timezone=timezone, address=address)
+        out.print(f"Created clinic [bold]{clinic.slug}[/bold] ({clinic.name}, {clinic.timezone})")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="admin, prescriber, nurse, front_desk or custodian")],
+    clinic: Annotated[
+        str | None, typer.Option(help="Clinic slug (optional if there is one clinic)")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin")
+    ] = False,
+) -> None:
+    """Create a staff user with a role in a clinic."""
+    from ketaclinic.auth.service import create_user
+    from ketaclinic.clinics.service import get_by_slug, list_clinics
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with _unit_of_work() as db:
+        if clinic is None:
+            clinics = list_clinics(db)
+            if len(clinics) != 1:
+                raise KetaClinicError(
+                    "Say which clinic with --clinic SLUG.", {"clinic": "is required"}
+                )
+            target = clinics[0]
+        else:
+            target = get_by_slug(db, clinic)
+        user = create_user(db, email=email, name=name, password=password, role=role, clinic=target)
+        out.print(f"Created {role} [bold]{user.email}[/bold] in {target.slug}")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option()],
+    label: Annotated[str, typer.Option(help="What the token is for")] = "",
+) -> None:
+    """Create an API token; it is printed once and only its hash is kept."""
+    from ketaclinic.auth.service import create_api_token, get_user_by_email
+
+    with _unit_of_work() as db:
+        token = create_api_token(db, get_user_by_email(db, email), label=label)
+    # Plain print: the token alone on stdout, so scripts can capture it.
+    print(token)
+    err.print("Store this token now: it cannot be shown again.")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,1 @@
+"""Clinics: the sites a deployment serves."""

@@ -1,0 +1,1 @@
+"""A realistic, entirely synthetic demo clinic."""

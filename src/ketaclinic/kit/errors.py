@@ -1,0 +1,90 @@
+"""One family of business errors, each with an HTTP status and a stable code.
+
+API clients get ``{"error": {"code", "message", "fields"}}``; forms show the same
+field messages beside the fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class KetaClinicError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+
+    def to_body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+
+
+class ValidationFailed(KetaClinicError):
+    status_code = 422
+    code = "validation_error"
+
+    @classmethod
+    def on(cls, field: str, message: str) -> ValidationFailed:
+        return cls(f"{field}: {message}", {field: message})
+
+
+class NotAuthenticated(KetaClinicError):
+    status_code = 401
+    code = "not_authenticated"
+
+    def __init__(self, message: str = "Sign in or send a valid API token.") -> None:
+        super().__init__(message)
+
+
+class Forbidden(KetaClinicError):
+    status_code = 403
+    code = "forbidden"
+
+    def __init__(self, message: str = "Your role does not allow this here.") -> None:
+        super().__init__(message)
+
+
+class NotFound(KetaClinicError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(KetaClinicError):
+    status_code = 409
+    code = "conflict"
+
+
+def _location_to_field(loc: Sequence[Any]) -> str:
+    # Drop the transport part ("body", "query", ...) and join the rest: address.city
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "request"
+
+
+def _clean_message(error: Mapping[str, Any]) -> str:
+    message = str(error.get("msg", "is invalid"))
+    # Pydantic prefixes custom errors with "Value error, "; a clinician needn't see that.
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    if error.get("type") == "missing":
+        return "is required"
+    if error.get("type") == "extra_forbidden":
+        return "is not a known field"
+    return message
+
+
+def fields_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in errors:
+        fields.setdefault(_location_to_field(error.get("loc", ())), _clean_message(error))
+    return fields
+
+
+def validation_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> ValidationFailed:
+    fields = fields_from_pydantic(errors)
+    summary = "; ".join(f"{name}: {msg}" for name, msg in fields.items())
+    return ValidationFailed(f"Please correct: {summary}", fields)

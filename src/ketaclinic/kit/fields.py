@@ -1,0 +1,103 @@
+"""Reusable validated field types; each error message names the allowed range."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BeforeValidator
+
+ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?$")
+DEFAULT_PHONE_REGION = "US"
+
+
+def _decimal_between(low: Decimal, high: Decimal, places: int) -> Any:
+    def check(value: Any) -> Decimal:
+        if isinstance(value, bool):
+            raise ValueError(f"must be a number between {low} and {high}")
+        try:
+            number = Decimal(str(value).strip())
+        except (InvalidOperation, ValueError):
+            raise ValueError(f"must be a number between {low} and {high}") from None
+        if not number.is_finite() or not low <= number <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return number.quantize(Decimal(1).scaleb(-places))
+
+    return BeforeValidator(check)
+
+
+def _text(max_length: int, *, required: bool = True) -> Any:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        text = " ".join(value.split())
+        if required and not text:
+            raise ValueError("is required")
+        if len(text) > max_length:
+            raise ValueError(f"must be at most {max_length} characters")
+        return text
+
+    return BeforeValidator(check)
+
+
+def _past_date(value: Any) -> date:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError("must be a date like 1984-03-21") from None
+    if not isinstance(value, date):
+        raise ValueError("must be a date like 1984-03-21")
+    today = date.today()
+    if value > today:
+        raise ValueError("must not be in the future")
+    if value.year < today.year - 130:
+        raise ValueError("must be within the last 130 years")
+    return value
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be an email address")
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"is not a valid email address ({exc})") from None
+
+
+def _phone(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a phone number")
+    try:
+        parsed = phonenumbers.parse(value, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValueError("is not a phone number (e.g. +1 512 555 0147)") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("is not a valid phone number (e.g. +1 512 555 0147)")
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def _icd10(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be an ICD-10-CM code like F33.2")
+    code = value.strip().upper()
+    if len(code) > 3 and "." not in code:
+        code = f"{code[:3]}.{code[3:]}"
+    if not ICD10_RE.match(code):
+        raise ValueError("must be an ICD-10-CM code like F33.2")
+    return code
+
+
+WeightKg = Annotated[Decimal, _decimal_between(Decimal(2), Decimal(400), 1)]
+HeightCm = Annotated[Decimal, _decimal_between(Decimal(40), Decimal(250), 1)]
+PastDate = Annotated[date, BeforeValidator(_past_date)]
+Email = Annotated[str, BeforeValidator(_email)]
+Phone = Annotated[str, BeforeValidator(_phone)]
+Icd10Code = Annotated[str, BeforeValidator(_icd10)]
+Name = Annotated[str, _text(100)]
+ShortText = Annotated[str, _text(200)]
+OptionalText = Annotated[str, _text(200, required=False)]

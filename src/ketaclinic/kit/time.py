@@ -1,0 +1,28 @@
+"""Times are stored in UTC and shown in the clinic's time zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; we only ever store UTC, so say so."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_local(value: datetime, timezone: str) -> datetime:
+    return as_utc(value).astimezone(ZoneInfo(timezone))
+
+
+def age_on(birth_date: date, today: date) -> int:
+    years = today.year - birth_date.year
+    if (today.month, today.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years

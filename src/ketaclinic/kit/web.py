@@ -1,0 +1,66 @@
+"""Request-scoped plumbing shared by API endpoints and staff pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from ketaclinic.kit.time import to_local
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """The request is the unit of work: commit when the handler returns, roll back
+    when it raises. Runs before the response is sent (scope="function")."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def _template_dirs() -> list[Path]:
+    dirs = [PACKAGE_DIR / "web" / "templates"]
+    dirs += sorted(p for p in PACKAGE_DIR.glob("*/templates") if p.parent.name != "web")
+    return dirs
+
+
+def _make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in _template_dirs()]),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local"] = lambda value, tz: to_local(value, tz) if value else value
+    return Jinja2Templates(env=env)
+
+
+TEMPLATES = _make_templates()
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> Response:
+    ctx = {"principal": getattr(request.state, "principal", None)}
+    ctx.update(context or {})
+    return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"

@@ -1,0 +1,2 @@
+"""The patient registry: demographics, contacts, body measurements, diagnoses,
+medications and allergies."""

@@ -1,0 +1,137 @@
+"""JSON API for the patient registry: /api/v1/patients."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+from pydantic import TypeAdapter, ValidationError
+
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.kit.errors import validation_from_pydantic
+from ketaclinic.kit.pagination import MAX_PAGE_SIZE
+from ketaclinic.kit.web import DbSession
+from ketaclinic.patients import service
+from ketaclinic.patients.schemas import (
+    AllergyOut,
+    ContactOut,
+    DiagnosisOut,
+    ItemActive,
+    MeasurementIn,
+    MeasurementOut,
+    MedicationOut,
+    PatientCreate,
+    PatientDetail,
+    PatientPage,
+    PatientUpdate,
+)
+
+router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+
+ChildKind = Literal["contacts", "diagnoses", "medications", "allergies"]
+_CHILD_OUT: dict[str, type[Any]] = {
+    "contacts": ContactOut,
+    "diagnoses": DiagnosisOut,
+    "medications": MedicationOut,
+    "allergies": AllergyOut,
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No credentials"},
+    403: {"description": "Wrong role or another clinic"},
+    404: {"description": "No such patient"},
+    422: {"description": "A field is invalid; `error.fields` names it"},
+}
+
+
+@router.post("", status_code=201, response_model=PatientDetail, responses=ERRORS)
+def create_patient(data: PatientCreate, principal: CurrentPrincipal, db: DbSession) -> Any:
+    patient = service.create_patient(db, principal, data)
+    return service.detail(db, patient)
+
+
+@router.get("", response_model=PatientPage, responses=ERRORS)
+def list_patients(
+    principal: CurrentPrincipal,
+    db: DbSession,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Name words, MRN or a birth date")
+    ] = None,
+    birth_date: date | None = None,
+    status: Literal["active", "inactive"] | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
+) -> Any:
+    views, total = service.search_patients(
+        db,
+        principal,
+        q=q,
+        birth_date=birth_date,
+        status=status,
+        offset=(page - 1) * page_size,
+        limit=page_size,
+    )
+    return {
+        "items": [v.as_dict() for v in views],
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+    }
+
+
+@router.get("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
+def get_patient(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+    return service.detail(db, service.get_patient(db, principal, patient_id))
+
+
+@router.patch("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
+def update_patient(
+    patient_id: int, data: PatientUpdate, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    service.update_patient(db, principal, patient, data)
+    return service.detail(db, patient)
+
+
+@router.post(
+    "/{patient_id}/measurements", status_code=201, response_model=MeasurementOut, responses=ERRORS
+)
+def add_measurement(
+    patient_id: int, data: MeasurementIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    return service.record_measurement(db, principal, patient, data)
+
+
+@router.post("/{patient_id}/{kind}", status_code=201, responses=ERRORS)
+def add_item(
+    patient_id: int,
+    kind: ChildKind,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    data: Annotated[
+        dict[str, Any], Body(description="A contact, diagnosis, medication or allergy")
+    ],
+) -> Any:
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    adapter = TypeAdapter(service.CHILD_INPUTS[kind])
+    try:
+        item = adapter.validate_python(data)
+    except ValidationError as exc:
+        raise validation_from_pydantic(exc.errors()) from None
+    row = service.add_item(db, patient, kind, item)
+    return _CHILD_OUT[kind].model_validate(row).model_dump(mode="json")
+
+
+@router.patch("/{patient_id}/{kind}/{item_id}", responses=ERRORS)
+def set_item_active(
+    patient_id: int,
+    kind: ChildKind,
+    item_id: int,
+    data: ItemActive,
+    principal: CurrentPrincipal,
+    db: DbSession,
+) -> Any:
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    row = service.set_item_active(db, patient, kind, item_id, data.active)
+    return _CHILD_OUT[kind].model_validate(row).model_dump(mode="json")

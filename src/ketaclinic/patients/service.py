@@ -1,0 +1,247 @@
+"""Patient registry use cases. Services never commit; their caller does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.kit.errors import Forbidden, NotFound, ValidationFailed
+from ketaclinic.kit.time import utcnow
+from ketaclinic.patients import repository as repo
+from ketaclinic.patients.models import (
+    Allergy,
+    BodyMeasurement,
+    Contact,
+    Diagnosis,
+    Medication,
+    Patient,
+)
+from ketaclinic.patients.mrn import new_mrn
+from ketaclinic.patients.schemas import (
+    AllergyIn,
+    ContactIn,
+    DiagnosisIn,
+    MeasurementIn,
+    MedicationIn,
+    PatientCreate,
+    PatientUpdate,
+)
+
+CHILD_KINDS: dict[str, type[Any]] = {
+    "contacts": Contact,
+    "diagnoses": Diagnosis,
+    "medications": Medication,
+    "allergies": Allergy,
+}
+CHILD_INPUTS: dict[str, type[Any]] = {
+    "contacts": ContactIn,
+    "diagnoses": DiagnosisIn,
+    "medications": MedicationIn,
+    "allergies": AllergyIn,
+}
+_DEMOGRAPHICS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "sex_at_birth",
+    "gender_identity",
+    "phone",
+    "email",
+    "address_line",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "status",
+)
+
+
+@dataclass
+class PatientView:
+    """A patient with the figures derived from its history."""
+
+    patient: Patient
+    weight_kg: Decimal | None
+    height_cm: Decimal | None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {c.key: getattr(self.patient, c.key) for c in Patient.__table__.columns}
+        data.update(weight_kg=self.weight_kg, height_cm=self.height_cm)
+        return data
+
+
+def _search_name(given: str, family: str) -> str:
+    return f"{given} {family}".lower()
+
+
+def _choose_clinic(principal: Principal, clinic_id: int | None) -> int:
+    clinics = principal.require_any(Permission.PATIENT_WRITE)
+    if clinic_id is None:
+        if len(clinics) > 1:
+            raise ValidationFailed.on("clinic_id", "is required: you work in more than one clinic")
+        return clinics[0]
+    principal.require(Permission.PATIENT_WRITE, clinic_id)
+    return clinic_id
+
+
+def _unique_mrn(db: Session) -> str:
+    for _ in range(20):
+        mrn = new_mrn()
+        if not repo.mrn_exists(db, mrn):
+            return mrn
+    raise RuntimeError("could not find a free MRN after 20 tries")
+
+
+def get_patient(
+    db: Session, principal: Principal, patient_id: int, *, write: bool = False
+) -> Patient:
+    patient = repo.get(db, patient_id)
+    if patient is None:
+        raise NotFound(f"No patient with id {patient_id}.")
+    permission = Permission.PATIENT_WRITE if write else Permission.PATIENT_READ
+    if not principal.can(permission, patient.clinic_id):
+        raise Forbidden()
+    return patient
+
+
+def view(db: Session, patient: Patient) -> PatientView:
+    weight, height = repo.latest_body(db, [patient.id])[patient.id]
+    return PatientView(patient, weight, height)
+
+
+def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Patient:
+    clinic_id = _choose_clinic(principal, data.clinic_id)
+    now = utcnow()
+    patient = Patient(
+        clinic_id=clinic_id,
+        mrn=_unique_mrn(db),
+        search_name=_search_name(data.given_name, data.family_name),
+        created_at=now,
+        updated_at=now,
+        created_by_id=principal.user_id,
+        **{name: getattr(data, name) for name in _DEMOGRAPHICS if name != "status"},
+    )
+    db.add(patient)
+    db.flush()
+    if data.weight_kg is not None or data.height_cm is not None:
+        record_measurement(
+            db,
+            principal,
+            patient,
+            MeasurementIn(weight_kg=data.weight_kg, height_cm=data.height_cm, measured_at=now),
+        )
+    for kind in CHILD_KINDS:
+        for item in getattr(data, kind):
+            add_item(db, patient, kind, item)
+    db.flush()
+    return patient
+
+
+def update_patient(
+    db: Session, principal: Principal, patient: Patient, data: PatientUpdate
+) -> Patient:
+    changed = data.model_fields_set
+    for name in _DEMOGRAPHICS:
+        if name in changed:
+            setattr(patient, name, getattr(data, name))
+    patient.search_name = _search_name(patient.given_name, patient.family_name)
+    if data.weight_kg is not None or data.height_cm is not None:
+        record_measurement(
+            db,
+            principal,
+            patient,
+            MeasurementIn(weight_kg=data.weight_kg, height_cm=data.height_cm),
+        )
+    patient.updated_at = utcnow()
+    db.flush()
+    return patient
+
+
+def record_measurement(
+    db: Session, principal: Principal, patient: Patient, data: MeasurementIn
+) -> BodyMeasurement:
+    measured_at = data.measured_at or utcnow()
+    if measured_at.tzinfo is None:
+        raise ValidationFailed.on("measured_at", "must include a time zone offset")
+    if measured_at > utcnow():
+        raise ValidationFailed.on("measured_at", "must not be in the future")
+    row = BodyMeasurement(
+        patient_id=patient.id,
+        measured_at=measured_at,
+        weight_kg=data.weight_kg,
+        height_cm=data.height_cm,
+        recorded_by_id=principal.user_id,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def add_item(db: Session, patient: Patient, kind: str, data: Any) -> Any:
+    model = CHILD_KINDS[kind]
+    row = model(patient_id=patient.id, **data.model_dump())
+    db.add(row)
+    db.flush()
+    return row
+
+
+def set_item_active(db: Session, patient: Patient, kind: str, item_id: int, active: bool) -> Any:
+    """Entries are never deleted: they are marked inactive (resolved, stopped)."""
+    row = repo.child(db, CHILD_KINDS[kind], patient.id, item_id)
+    if row is None:
+        raise NotFound(f"No {kind} entry {item_id} on this patient.")
+    row.active = active
+    patient.updated_at = utcnow()
+    db.flush()
+    return row
+
+
+def search_terms(q: str | None) -> tuple[list[str], date | None]:
+    """Split a search box: a date (1984-03-21) filters birth date, words match name or MRN."""
+    terms: list[str] = []
+    birth: date | None = None
+    for word in (q or "").split()[:6]:
+        try:
+            birth = date.fromisoformat(word)
+        except ValueError:
+            terms.append(word[:60])
+    return terms, birth
+
+
+def search_patients(
+    db: Session,
+    principal: Principal,
+    *,
+    q: str | None = None,
+    birth_date: date | None = None,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[PatientView], int]:
+    clinics = principal.require_any(Permission.PATIENT_READ)
+    terms, typed_birth = search_terms(q)
+    rows, total = repo.search(
+        db,
+        clinics,
+        terms=terms,
+        birth_date=birth_date or typed_birth,
+        status=status,
+        offset=offset,
+        limit=limit,
+    )
+    body = repo.latest_body(db, [p.id for p in rows])
+    return [PatientView(p, *body[p.id]) for p in rows], total
+
+
+def detail(db: Session, patient: Patient) -> dict[str, Any]:
+    data = view(db, patient).as_dict()
+    data["measurements"] = repo.children(db, BodyMeasurement, patient.id)
+    for kind, model in CHILD_KINDS.items():
+        data[kind] = repo.children(db, model, patient.id)
+    return data

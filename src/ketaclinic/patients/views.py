@@ -1,0 +1,259 @@
+"""Staff pages for the patient registry (server-rendered, htmx-enhanced).
+
+Every form also works as a plain HTML form; htmx only swaps the fragment.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from ketaclinic.auth.deps import CSRF_FIELD, CurrentPrincipal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.clinics.service import list_clinics
+from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
+from ketaclinic.kit.web import DbSession, is_htmx, render
+from ketaclinic.patients import service
+from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
+
+router = APIRouter(prefix="/patients", include_in_schema=False)
+PAGE_SIZE = 20
+_BOOLEAN_FIELDS = {"is_escort", "is_emergency"}
+
+
+def _form_dict(form: FormData, *, drop_empty: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if key == CSRF_FIELD or not isinstance(value, str):
+            continue
+        if key in _BOOLEAN_FIELDS:
+            data[key] = value in ("on", "true", "1")
+        elif value.strip() or not drop_empty:
+            data[key] = value.strip() or None
+    return data
+
+
+def _parse(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        return None, fields_from_pydantic(exc.errors())
+
+
+@router.get("")
+def patient_list(
+    request: Request,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[str, Query(pattern="^(active|inactive|all)$")] = "active",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    views, total = service.search_patients(
+        db,
+        principal,
+        q=q or None,
+        status=None if status == "all" else status,
+        offset=(page - 1) * PAGE_SIZE,
+        limit=PAGE_SIZE,
+    )
+    context = {
+        "views": views,
+        "total": total,
+        "q": q,
+        "status": status,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "patient-results":
+        return render(request, "patients/_results.html", context)
+    return render(request, "patients/list.html", context)
+
+
+def _clinic_choices(db: DbSession, principal: CurrentPrincipal) -> list[tuple[int, str]]:
+    allowed = set(principal.clinics_with(Permission.PATIENT_WRITE))
+    return [(c.id, c.name) for c in list_clinics(db) if c.id in allowed]
+
+
+@router.get("/new")
+def new_patient_form(request: Request, principal: CurrentPrincipal, db: DbSession) -> Response:
+    principal.require_any(Permission.PATIENT_WRITE)
+    return render(
+        request,
+        "patients/form.html",
+        {"values": {}, "errors": {}, "patient": None, "clinics": _clinic_choices(db, principal)},
+    )
+
+
+@router.post("/new")
+async def create_patient(request: Request, principal: CurrentPrincipal, db: DbSession) -> Response:
+    principal.require_any(Permission.PATIENT_WRITE)
+    values = _form_dict(await request.form(), drop_empty=True)
+    data, errors = _parse(PatientCreate, values)
+    if data is not None:
+        try:
+            patient = service.create_patient(db, principal, data)
+        except KetaClinicError as exc:
+            if not exc.fields:
+                raise
+            errors = exc.fields
+    if errors:
+        return render(
+            request,
+            "patients/form.html",
+            {
+                "values": values,
+                "errors": errors,
+                "patient": None,
+                "clinics": _clinic_choices(db, principal),
+            },
+            status_code=422,
+        )
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+@router.get("/{patient_id}")
+def patient_detail(
+    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    patient = service.get_patient(db, principal, patient_id)
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "p": service.detail(db, patient),
+            "patient": patient,
+            "errors": {},
+            "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
+        },
+    )
+
+
+def _edit_values(patient: Any) -> dict[str, Any]:
+    names = (
+        "given_name",
+        "family_name",
+        "birth_date",
+        "sex_at_birth",
+        "gender_identity",
+        "phone",
+        "email",
+        "address_line",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "status",
+    )
+    return {n: getattr(patient, n) for n in names}
+
+
+@router.get("/{patient_id}/edit")
+def edit_patient_form(
+    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    return render(
+        request,
+        "patients/form.html",
+        {"values": _edit_values(patient), "errors": {}, "patient": patient, "clinics": []},
+    )
+
+
+@router.post("/{patient_id}/edit")
+async def edit_patient(
+    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    values = _form_dict(await request.form(), drop_empty=False)
+    values.pop("clinic_id", None)
+    # Blank optional fields clear them; blank weight/height mean "no new measurement".
+    for name in ("weight_kg", "height_cm"):
+        if values.get(name) is None:
+            values.pop(name, None)
+    data, errors = _parse(PatientUpdate, values)
+    if errors:
+        return render(
+            request,
+            "patients/form.html",
+            {"values": values, "errors": errors, "patient": patient, "clinics": []},
+            status_code=422,
+        )
+    service.update_patient(db, principal, patient, data)
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+def _detail_with_errors(
+    request: Request,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    patient: Any,
+    section: str,
+    errors: dict[str, str],
+    values: dict[str, Any],
+) -> Response:
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "p": service.detail(db, patient),
+            "patient": patient,
+            "can_write": True,
+            "errors": {section: errors},
+            "values": {section: values},
+        },
+        status_code=422,
+    )
+
+
+@router.post("/{patient_id}/measurements")
+async def add_measurement(
+    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    values = _form_dict(await request.form(), drop_empty=True)
+    data, errors = _parse(MeasurementIn, values)
+    if errors:
+        return _detail_with_errors(request, db, principal, patient, "measurements", errors, values)
+    service.record_measurement(db, principal, patient, data)
+    return RedirectResponse(f"/patients/{patient.id}#measurements", status_code=303)
+
+
+@router.post("/{patient_id}/{kind}/{item_id}/active")
+async def set_item_active(
+    request: Request,
+    patient_id: int,
+    kind: str,
+    item_id: int,
+    principal: CurrentPrincipal,
+    db: DbSession,
+) -> Response:
+    if kind not in service.CHILD_KINDS:
+        raise KetaClinicError(f"Unknown list {kind!r}.")
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    form = await request.form()
+    service.set_item_active(db, patient, kind, item_id, form.get("active") == "true")
+    return RedirectResponse(f"/patients/{patient.id}#{kind}", status_code=303)
+
+
+@router.post("/{patient_id}/{kind}")
+async def add_item(
+    request: Request, patient_id: int, kind: str, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    if kind not in service.CHILD_INPUTS:
+        raise KetaClinicError(f"Unknown list {kind!r}.")
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    values = _form_dict(await request.form(), drop_empty=True)
+    if kind == "contacts":  # an unticked checkbox sends nothing
+        values.setdefault("is_escort", False)
+        values.setdefault("is_emergency", False)
+    data, errors = _parse(service.CHILD_INPUTS[kind], values)
+    if errors:
+        return _detail_with_errors(request, db, principal, patient, kind, errors, values)
+    service.add_item(db, patient, kind, data)
+    return RedirectResponse(f"/patients/{patient.id}#{kind}", status_code=303)

@@ -1,0 +1,52 @@
+"""One settings class for the whole application (env prefix ``KETACLINIC_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KETACLINIC_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./ketaclinic.db"
+    # Where the generated secret key and other local state live.
+    data_dir: Path = Path("./var")
+    secret_key: SecretStr | None = None
+    # Default for new clinics and for display when no clinic is chosen.
+    timezone: str = "America/Chicago"
+    # None: Secure cookies only when the request came over HTTPS.
+    cookie_secure: bool | None = None
+    session_max_age_minutes: int = Field(default=12 * 60, ge=5, le=7 * 24 * 60)
+    log_json: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

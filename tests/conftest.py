@@ -1,0 +1,204 @@
+"""Test fixtures: a real, migrated database (SQLite or PostgreSQL) and personas.
+
+Choose the database with KETACLINIC_TEST_DB=sqlite (default) or postgresql. The
+PostgreSQL pass creates a fresh database on the local server and drops it after;
+when the server cannot be reached the pass is skipped locally and fails in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ketaclinic.app import create_app
+from ketaclinic.auth.models import User
+from ketaclinic.auth.service import create_api_token, create_user
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.service import create_clinic
+from ketaclinic.kit.db import make_engine
+from ketaclinic.kit.migrate import upgrade
+from ketaclinic.settings import Settings
+
+PG_ADMIN_URL = os.environ.get(
+    "KETACLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "correct horse battery staple"
+
+
+def _backend() -> str:
+    return os.environ.get("KETACLINIC_TEST_DB", "sqlite")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if _backend() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"ketaclinic_test_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        message = f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {exc}"
+        if _in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One connection in an outer transaction that is rolled back after the test;
+    commits inside become savepoints, so every test starts from the migrated schema."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path,
+        secret_key="test-secret-key",
+        log_json=True,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
+    app = create_app(settings, engine=engine)
+    app.state.sessionmaker = session_factory
+    return app
+
+
+# ---- personas ---------------------------------------------------------------
+
+
+@dataclass
+class Persona:
+    user: User
+    token: str
+    clinic: Clinic
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+
+@pytest.fixture
+def clinic(db: Session) -> Clinic:
+    return create_clinic(db, slug="lakeside", name="Lakeside Ketamine", timezone="America/Chicago")
+
+
+@pytest.fixture
+def other_clinic(db: Session) -> Clinic:
+    return create_clinic(
+        db, slug="hillcrest", name="Hillcrest Infusions", timezone="America/Denver"
+    )
+
+
+def _persona(db: Session, role: str, clinic: Clinic, name: str) -> Persona:
+    email = f"{name.split()[0].lower()}.{role}@{clinic.slug}.example.org"
+    user = create_user(db, email=email, name=name, password=PASSWORD, role=role, clinic=clinic)
+    token = create_api_token(db, user, label="tests")
+    db.commit()
+    return Persona(user=user, token=token, clinic=clinic)
+
+
+@pytest.fixture
+def admin(db: Session, clinic: Clinic) -> Persona:
+    return _persona(db, "admin", clinic, "Ada Admin")
+
+
+@pytest.fixture
+def prescriber(db: Session, clinic: Clinic) -> Persona:
+    return _persona(db, "prescriber", clinic, "Pat Prescriber")
+
+
+@pytest.fixture
+def nurse(db: Session, clinic: Clinic) -> Persona:
+    return _persona(db, "nurse", clinic, "Nia Nurse")
+
+
+@pytest.fixture
+def front_desk(db: Session, clinic: Clinic) -> Persona:
+    return _persona(db, "front_desk", clinic, "Fran Desk")
+
+
+@pytest.fixture
+def custodian(db: Session, clinic: Clinic) -> Persona:
+    return _persona(db, "custodian", clinic, "Cy Custodian")
+
+
+@pytest.fixture
+def outsider(db: Session, other_clinic: Clinic) -> Persona:
+    """A nurse of another clinic: the right role in the wrong place."""
+    return _persona(db, "nurse", other_clinic, "Oona Outsider")
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def api(app: FastAPI) -> Iterator[Callable[[Persona], TestClient]]:
+    """api(persona) -> a client that sends that persona's bearer token."""
+    clients: list[TestClient] = []
+
+    def make(persona: Persona) -> TestClient:
+        c = TestClient(app, headers={"Authorization": f"Bearer {persona.token}"})
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()

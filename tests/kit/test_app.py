@@ -1,0 +1,70 @@
+"""Health check, OpenAPI, headers and the request boundary."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.service import create_clinic
+from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.web import DbSession
+
+
+def test_it_reports_healthy_when_the_database_answers(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_it_publishes_openapi_with_the_patient_api(client: TestClient) -> None:
+    spec = client.get("/api/openapi.json").json()
+    assert "/api/v1/patients" in spec["paths"]
+    assert "/api/v1/patients/{patient_id}" in spec["paths"]
+    props = spec["components"]["schemas"]["PatientCreate"]["properties"]
+    for name in (
+        "given_name",
+        "family_name",
+        "birth_date",
+        "sex_at_birth",
+        "phone",
+        "email",
+        "weight_kg",
+        "height_cm",
+    ):
+        assert name in props
+
+
+def test_it_serves_no_cdn_docs_page(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 404
+
+
+def test_it_sends_security_headers(client: TestClient) -> None:
+    headers = client.get("/login").headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "'unsafe-inline'" not in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["cache-control"] == "no-store"
+    assert headers["x-request-id"]
+
+
+def test_it_serves_the_vendored_htmx_with_its_licence(client: TestClient) -> None:
+    assert client.get("/static/vendor/htmx-2.0.11/htmx.min.js").status_code == 200
+    assert "Zero-Clause BSD" in client.get("/static/vendor/htmx-2.0.11/LICENSE").text
+
+
+def test_it_writes_nothing_when_a_request_fails_halfway(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
+    @app.post("/api/_test/half-write")
+    def half_write(session: DbSession) -> None:
+        create_clinic(session, slug="halfway", name="Halfway", timezone="UTC")
+        raise ValidationFailed.on("name", "fails after the first write")
+
+    before = db.scalar(select(func.count()).select_from(Clinic))
+    response = client.post("/api/_test/half-write")
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"name": "fails after the first write"}
+    assert db.scalar(select(func.count()).select_from(Clinic)) == before
