@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import phonenumbers
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
@@ -40,6 +41,17 @@ def _template_dirs() -> list[Path]:
     return dirs
 
 
+def format_phone(e164: str | None) -> str:
+    """+15125550147 -> +1 512-555-0147 (stored as E.164, shown readably)."""
+    if not e164:
+        return ""
+    try:
+        parsed = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return e164
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+
+
 def _make_templates() -> Jinja2Templates:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in _template_dirs()]),
@@ -48,6 +60,7 @@ def _make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["local"] = lambda value, tz: to_local(value, tz) if value else value
+    env.filters["phone"] = format_phone
     return Jinja2Templates(env=env)
 
 

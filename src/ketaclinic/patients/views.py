@@ -5,6 +5,7 @@ Every form also works as a plain HTML form; htmx only swaps the fragment.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,8 +16,10 @@ from starlette.responses import Response
 
 from ketaclinic.auth.deps import CSRF_FIELD, CurrentPrincipal
 from ketaclinic.auth.roles import Permission
+from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
 from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
+from ketaclinic.kit.time import age_on
 from ketaclinic.kit.web import DbSession, is_htmx, render
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
@@ -122,16 +125,7 @@ def patient_detail(
     request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.get_patient(db, principal, patient_id)
-    return render(
-        request,
-        "patients/detail.html",
-        {
-            "p": service.detail(db, patient),
-            "patient": patient,
-            "errors": {},
-            "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
-        },
-    )
+    return render(request, "patients/detail.html", _detail_context(db, principal, patient))
 
 
 def _edit_values(patient: Any) -> dict[str, Any]:
@@ -188,6 +182,20 @@ async def edit_patient(
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 
+def _detail_context(db: DbSession, principal: CurrentPrincipal, patient: Any) -> dict[str, Any]:
+    clinic = db.get(Clinic, patient.clinic_id)
+    return {
+        "p": service.detail(db, patient),
+        "patient": patient,
+        "clinic": clinic,
+        "tz": clinic.timezone if clinic else "UTC",
+        "age": age_on(patient.birth_date, date.today()),
+        "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
+        "errors": {},
+        "values": {},
+    }
+
+
 def _detail_with_errors(
     request: Request,
     db: DbSession,
@@ -197,18 +205,9 @@ def _detail_with_errors(
     errors: dict[str, str],
     values: dict[str, Any],
 ) -> Response:
-    return render(
-        request,
-        "patients/detail.html",
-        {
-            "p": service.detail(db, patient),
-            "patient": patient,
-            "can_write": True,
-            "errors": {section: errors},
-            "values": {section: values},
-        },
-        status_code=422,
-    )
+    context = _detail_context(db, principal, patient)
+    context.update(errors={section: errors}, values={section: values})
+    return render(request, "patients/detail.html", context, status_code=422)
 
 
 @router.post("/{patient_id}/measurements")
