@@ -5,21 +5,25 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ketaclinic import __version__
+from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
+from ketaclinic.auth.deps import authorize
+from ketaclinic.auth.roles import rule_for
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_from_pydantic
 from ketaclinic.kit.logging import configure_logging, log, request_logging
 from ketaclinic.kit.security import security_headers
-from ketaclinic.kit.web import PACKAGE_DIR, render
+from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
 from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
 from ketaclinic.settings import Settings, get_settings
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     engine = engine or make_engine(settings.database_url)
 
     app = FastAPI(
+        dependencies=[Depends(authorize)],
         title="KetaClinic",
         version=__version__,
         openapi_url="/api/openapi.json",
@@ -71,6 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.secret_key = settings.resolved_secret_key()
+    app.state.on_refused = on_refused
 
     app.add_exception_handler(KetaClinicError, _on_business_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
@@ -84,11 +90,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(patient_views.router)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, Any]:
+    def healthz(db: DbSession) -> dict[str, Any]:
         """Checks the database answers."""
         try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            db.execute(text("SELECT 1"))
         except Exception as exc:
             log.error("healthz_failed", error=type(exc).__name__)
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)  # type: ignore[return-value]
@@ -98,4 +103,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     def home() -> RedirectResponse:
         return RedirectResponse("/patients", status_code=303)
 
+    _check_every_route_has_a_rule(app)
     return app
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path template) the app answers, routers included."""
+    found = []
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and context.path:
+            found += [(method, context.path) for method in sorted(context.methods or ())]
+    return found
+
+
+def _check_every_route_has_a_rule(app: FastAPI) -> None:
+    """Fail at start-up, not in production, when a route was added without an access rule."""
+    missing = [f"{m} {p}" for m, p in api_routes(app) if rule_for(m, p) is None]
+    if missing:
+        raise RuntimeError(f"routes without an entry in auth.roles.ROUTE_RULES: {missing}")

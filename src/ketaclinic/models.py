@@ -1,6 +1,14 @@
 """Imports every domain's models so metadata (and Alembic) sees all tables."""
 
-from ketaclinic.auth.models import ApiToken, Membership, StaffSession, User
+from ketaclinic.audit.models import AuditChainHead, AuditEvent
+from ketaclinic.auth.models import (
+    ApiToken,
+    LoginFailure,
+    Membership,
+    RecoveryCode,
+    StaffSession,
+    User,
+)
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.db import Base
 from ketaclinic.patients.models import (
@@ -15,14 +23,18 @@ from ketaclinic.patients.models import (
 __all__ = [
     "Allergy",
     "ApiToken",
+    "AuditChainHead",
+    "AuditEvent",
     "Base",
     "BodyMeasurement",
     "Clinic",
     "Contact",
     "Diagnosis",
+    "LoginFailure",
     "Medication",
     "Membership",
     "Patient",
+    "RecoveryCode",
     "StaffSession",
     "User",
 ]

@@ -23,6 +23,15 @@ class Settings(BaseSettings):
     # None: Secure cookies only when the request came over HTTPS.
     cookie_secure: bool | None = None
     session_max_age_minutes: int = Field(default=12 * 60, ge=5, le=7 * 24 * 60)
+    # Staff sessions end after this long without a request (HIPAA automatic logoff).
+    idle_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Sign-in throttling: lock an account after this many failures in a row (an
+    # admin unlocks it); refuse an address after this many failures in the window.
+    max_failed_logins: int = Field(default=5, ge=1, le=100)
+    ip_failure_limit: int = Field(default=20, ge=1, le=10_000)
+    ip_failure_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Require staff to enrol two-factor before they can open any page.
+    require_mfa: bool = False
     log_json: bool = True
     log_level: str = "INFO"
 

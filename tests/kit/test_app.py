@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.app import create_app
+from ketaclinic.auth.roles import ROUTE_RULES, Access
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.web import DbSession
+from ketaclinic.settings import Settings
 
 
 def test_it_reports_healthy_when_the_database_answers(client: TestClient) -> None:
@@ -55,9 +59,27 @@ def test_it_serves_the_vendored_htmx_with_its_licence(client: TestClient) -> Non
     assert "Zero-Clause BSD" in client.get("/static/vendor/htmx-2.0.11/LICENSE").text
 
 
-def test_it_writes_nothing_when_a_request_fails_halfway(
-    app: FastAPI, client: TestClient, db: Session
+def test_it_refuses_a_route_that_has_no_access_rule(app: FastAPI, client: TestClient) -> None:
+    @app.get("/api/_test/unlisted")
+    def unlisted() -> dict[str, str]:
+        return {"leaked": "yes"}
+
+    assert client.get("/api/_test/unlisted").status_code == 403
+
+
+def test_it_refuses_to_start_with_a_route_missing_from_the_rules(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delitem(ROUTE_RULES, "GET /api/v1/me")
+    with pytest.raises(RuntimeError, match="GET /api/v1/me"):
+        create_app(settings, engine=engine)
+
+
+def test_it_writes_nothing_when_a_request_fails_halfway(
+    app: FastAPI, client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ROUTE_RULES, "POST /api/_test/half-write", Access.PUBLIC)
+
     @app.post("/api/_test/half-write")
     def half_write(session: DbSession) -> None:
         create_clinic(session, slug="halfway", name="Halfway", timezone="UTC")

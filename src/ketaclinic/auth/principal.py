@@ -1,4 +1,4 @@
-"""Who is asking, and what may they do where."""
+"""Who is asking, from where, and what may they do where."""
 
 from __future__ import annotations
 
@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 
 from ketaclinic.auth.roles import Permission, Role, roles_with
 from ketaclinic.kit.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, for the audit trail."""
+
+    channel: str = "system"  # api, web, cli, system
+    ip: str = ""
+    user_agent: str = ""
+    request_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -17,6 +27,7 @@ class Principal:
     roles: dict[int, Role] = field(default_factory=dict)
     via_token: bool = False
     csrf_token: str | None = None
+    origin: Origin = field(default_factory=Origin)
 
     def can(self, permission: Permission, clinic_id: int) -> bool:
         role = self.roles.get(clinic_id)

@@ -1,7 +1,8 @@
-"""Staff roles and the single table of what each may do.
+"""Staff roles, the single table of what each may do, and which permission each
+route needs.
 
-Every route names one permission; the matrix below is the only place that says
-which roles hold it.
+Every route in the app must appear in ``ROUTE_RULES`` (the app refuses to start
+otherwise, and a test calls every route as every role).
 """
 
 from __future__ import annotations
@@ -20,19 +21,90 @@ class Role(StrEnum):
 class Permission(StrEnum):
     PATIENT_READ = "patient.read"
     PATIENT_WRITE = "patient.write"
-    CLINIC_ADMIN = "clinic.admin"
+    AUDIT_READ = "audit.read"
+    STAFF_ADMIN = "staff.admin"
 
+
+class Access(StrEnum):
+    """Routes that need no clinic permission."""
+
+    PUBLIC = "public"
+    SIGNED_IN = "signed_in"
+
+
+ROLE_DESCRIPTIONS: dict[Role, str] = {
+    Role.ADMIN: "Configures the clinic: staff, settings; reviews the audit trail.",
+    Role.PRESCRIBER: "Screens, signs plans and doses, reviews alerts and outcomes.",
+    Role.NURSE: "Runs the chairside checklist, infusions, vitals and discharge.",
+    Role.FRONT_DESK: "Registers patients, books and reschedules, confirms escorts.",
+    Role.CUSTODIAN: "Receives and counts controlled-substance stock; no patient charts.",
+}
+
+PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
+    Permission.PATIENT_READ: "Find patients and open their charts",
+    Permission.PATIENT_WRITE: "Register patients and change their charts",
+    Permission.AUDIT_READ: "Read and export the audit trail",
+    Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
+}
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
 
 # The controlled-substance custodian works with stock, not charts, so holds no
-# patient permission here; draws for a session come through the session flow.
+# patient permission; draws for a session come through the session flow.
 ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_READ: _CLINICAL_STAFF,
     Permission.PATIENT_WRITE: _CLINICAL_STAFF,
-    Permission.CLINIC_ADMIN: frozenset({Role.ADMIN}),
+    Permission.AUDIT_READ: frozenset({Role.ADMIN}),
+    Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
+}
+
+P = Permission
+ROUTE_RULES: dict[str, Permission | Access] = {
+    # ops and sign-in
+    "GET /healthz": Access.PUBLIC,
+    "GET /": Access.PUBLIC,
+    "GET /login": Access.PUBLIC,
+    "POST /login": Access.PUBLIC,
+    "GET /login/mfa": Access.PUBLIC,
+    "POST /login/mfa": Access.PUBLIC,
+    "POST /logout": Access.SIGNED_IN,
+    "GET /api/v1/me": Access.SIGNED_IN,
+    "GET /account/mfa": Access.SIGNED_IN,
+    "POST /account/mfa": Access.SIGNED_IN,
+    "POST /account/mfa/disable": Access.SIGNED_IN,
+    # patient registry: API
+    "GET /api/v1/patients": P.PATIENT_READ,
+    "POST /api/v1/patients": P.PATIENT_WRITE,
+    "GET /api/v1/patients/{patient_id}": P.PATIENT_READ,
+    "PATCH /api/v1/patients/{patient_id}": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/measurements": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/{kind}": P.PATIENT_WRITE,
+    "PATCH /api/v1/patients/{patient_id}/{kind}/{item_id}": P.PATIENT_WRITE,
+    "GET /api/v1/patients/{patient_id}/access-log": P.PATIENT_READ,
+    # patient registry: pages
+    "GET /patients": P.PATIENT_READ,
+    "GET /patients/new": P.PATIENT_WRITE,
+    "POST /patients/new": P.PATIENT_WRITE,
+    "GET /patients/{patient_id}": P.PATIENT_READ,
+    "GET /patients/{patient_id}/edit": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/edit": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/measurements": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/{kind}": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/{kind}/{item_id}/active": P.PATIENT_WRITE,
+    # audit and administration
+    "GET /api/v1/audit-events": P.AUDIT_READ,
+    "GET /admin/audit": P.AUDIT_READ,
+    "GET /admin/roles": P.STAFF_ADMIN,
+    "GET /admin/staff": P.STAFF_ADMIN,
+    "POST /admin/staff/{user_id}/unlock": P.STAFF_ADMIN,
 }
 
 
 def roles_with(permission: Permission) -> frozenset[Role]:
     return ROLE_MATRIX[permission]
+
+
+def rule_for(method: str, path: str) -> Permission | Access | None:
+    if method == "HEAD":
+        method = "GET"
+    return ROUTE_RULES.get(f"{method} {path}")

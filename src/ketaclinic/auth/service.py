@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.auth.models import ApiToken, Membership, StaffSession, User
 from ketaclinic.auth.passwords import hash_password, password_problem, verify_password
-from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
@@ -83,7 +83,12 @@ def get_user_by_email(db: Session, email: str) -> User:
 
 
 def principal_for(
-    db: Session, user: User, *, via_token: bool = False, csrf_token: str | None = None
+    db: Session,
+    user: User,
+    *,
+    via_token: bool = False,
+    csrf_token: str | None = None,
+    origin: Origin | None = None,
 ) -> Principal:
     rows = db.execute(
         select(Membership.clinic_id, Membership.role).where(Membership.user_id == user.id)
@@ -95,6 +100,7 @@ def principal_for(
         roles={clinic_id: Role(role) for clinic_id, role in rows},
         via_token=via_token,
         csrf_token=csrf_token,
+        origin=origin or Origin(),
     )
 
 
@@ -148,13 +154,18 @@ def start_session(db: Session, user: User, max_age: timedelta) -> tuple[str, Sta
     return token, row
 
 
-def session_for_cookie(db: Session, token: str) -> tuple[User, StaffSession] | None:
+def session_for_cookie(
+    db: Session, token: str, *, idle_timeout: timedelta | None = None
+) -> tuple[User, StaffSession] | None:
     row = db.scalar(select(StaffSession).where(StaffSession.token_hash == _sha256(token)))
     now = utcnow()
     if row is None or row.ended_at is not None or row.expires_at <= now:
         return None
+    if idle_timeout is not None and row.last_seen_at + idle_timeout <= now:
+        row.ended_at = now  # idle too long: this cookie is done for good
+        return None
     user = db.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.locked_at is not None:
         return None
     row.last_seen_at = now
     return user, row

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -61,7 +61,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front: every request writes (at least its
+    # audit row), and a deferred BEGIN that later upgrades can fail with
+    # "database is locked" instead of waiting out the busy timeout.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
@@ -91,3 +94,14 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def set_visible_clinics(session: Session, clinic_ids: list[int] | str) -> None:
+    """Tell PostgreSQL's row-level security which clinics this transaction may see
+    ("*" for system work). A second wall behind the repository's ``in_clinics``."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    value = clinic_ids if isinstance(clinic_ids, str) else ",".join(str(c) for c in clinic_ids)
+    session.execute(
+        text("SELECT set_config('ketaclinic.clinic_ids', :value, true)"), {"value": value}
+    )

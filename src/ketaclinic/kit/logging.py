@@ -41,6 +41,7 @@ async def request_logging(
     request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(request_id=request_id)
+    request.state.request_id = request_id
     started = time.perf_counter()
     response = await call_next(request)
     principal = getattr(request.state, "principal", None)

@@ -13,6 +13,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescap
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.time import to_local
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +26,14 @@ def get_db(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except KetaClinicError as exc:
+        session.rollback()
+        # A refused attempt must stay on record even though its transaction is gone.
+        on_refused = getattr(request.app.state, "on_refused", None)
+        if on_refused is not None and exc.status_code in (401, 403):
+            on_refused(session, request, exc)
+            session.commit()
+        raise
     except BaseException:
         session.rollback()
         raise

@@ -1,0 +1,54 @@
+"""Recording refused requests (401/403) after their transaction rolled back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.audit import service as audit
+from ketaclinic.auth.deps import origin_of
+from ketaclinic.auth.principal import Principal
+from ketaclinic.kit.db import set_visible_clinics
+from ketaclinic.kit.errors import KetaClinicError
+from ketaclinic.patients.models import Patient
+
+
+def on_refused(db: Session, request: Request, exc: KetaClinicError) -> None:
+    principal = getattr(request.state, "principal", None)
+    principal = principal if isinstance(principal, Principal) else None
+    route = request.scope.get("route")
+    params: dict[str, Any] = dict(request.path_params)
+    patient_id = _int_or_none(params.get("patient_id"))
+    clinic_id = None
+    if patient_id is not None:
+        set_visible_clinics(db, "*")  # system work: find whose record was asked for
+        clinic_id = db.scalar(select(Patient.clinic_id).where(Patient.id == patient_id))
+        if clinic_id is None:
+            patient_id = None
+    channel = "api" if request.url.path.startswith("/api/") else "web"
+    audit.record(
+        db,
+        principal,
+        "access.denied" if exc.status_code == 403 else "access.unauthenticated",
+        outcome=audit.DENIED,
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        resource_type="route",
+        resource_id="",
+        detail={
+            "route": f"{request.method} {getattr(route, 'path', request.url.path)}",
+            "params": params,
+            "reason": exc.message,
+        },
+        origin=principal.origin if principal else origin_of(request, channel),
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,206 @@
+"""Appending to, reading and verifying the audit trail.
+
+Events are written in the caller's transaction, so a change that rolls back takes
+its audit row with it. Denials are written after the rollback (see app.py), so a
+refused attempt is always on record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ketaclinic.audit.chain import GENESIS_HASH, ChainProblem, event_hash, verify_chain
+from ketaclinic.audit.models import AuditChainHead, AuditEvent
+from ketaclinic.auth.principal import Origin, Principal
+from ketaclinic.kit.scoping import in_clinics
+from ketaclinic.kit.time import utcnow
+
+SYSTEM_CHAIN = 0
+ALLOWED = "allowed"
+DENIED = "denied"
+
+
+def _head(db: Session, chain_key: int) -> AuditChainHead:
+    """The chain's head row, locked for this transaction (PostgreSQL FOR UPDATE; SQLite
+    transactions are already serialised by BEGIN IMMEDIATE)."""
+    stmt = select(AuditChainHead).where(AuditChainHead.chain_key == chain_key).with_for_update()
+    head = db.scalar(stmt)
+    if head is not None:
+        return head
+    try:
+        with db.begin_nested():
+            db.add(AuditChainHead(chain_key=chain_key, last_seq=0, last_hash=GENESIS_HASH))
+    except IntegrityError:
+        pass  # another transaction created it first
+    head = db.scalar(stmt)
+    assert head is not None
+    return head
+
+
+def record(
+    db: Session,
+    principal: Principal | None,
+    action: str,
+    *,
+    outcome: str = ALLOWED,
+    clinic_id: int | None = None,
+    patient_id: int | None = None,
+    resource_type: str = "",
+    resource_id: str | int = "",
+    detail: dict[str, Any] | None = None,
+    origin: Origin | None = None,
+    actor: str | None = None,
+) -> AuditEvent:
+    origin = origin or (principal.origin if principal else Origin())
+    chain_key = clinic_id if clinic_id is not None else SYSTEM_CHAIN
+    head = _head(db, chain_key)
+    fields: dict[str, Any] = {
+        "chain_key": chain_key,
+        "seq": head.last_seq + 1,
+        # Truncated to whole microseconds, as both databases store them.
+        "occurred_at": utcnow(),
+        "clinic_id": clinic_id,
+        "user_id": principal.user_id if principal else None,
+        "actor": actor if actor is not None else (principal.email if principal else ""),
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": str(resource_id),
+        "patient_id": patient_id,
+        "outcome": outcome,
+        "ip": origin.ip[:64],
+        "user_agent": origin.user_agent[:300],
+        "channel": origin.channel,
+        "request_id": origin.request_id,
+        "detail": json.dumps(detail, sort_keys=True, default=str) if detail else "",
+    }
+    digest = event_hash(_hashable(fields), head.last_hash)
+    event = AuditEvent(prev_hash=head.last_hash, hash=digest, **fields)
+    db.add(event)
+    head.last_seq = fields["seq"]
+    head.last_hash = digest
+    db.flush()
+    return event
+
+
+def _hashable(fields: dict[str, Any]) -> dict[str, Any]:
+    out = dict(fields)
+    when = out["occurred_at"]
+    if isinstance(when, datetime):
+        out["occurred_at"] = when.isoformat(timespec="microseconds")
+    return out
+
+
+def _fields_of(event: AuditEvent) -> dict[str, Any]:
+    from ketaclinic.audit.chain import HASHED_FIELDS
+
+    return _hashable({name: getattr(event, name) for name in HASHED_FIELDS})
+
+
+def verify(db: Session, *, batch_size: int = 2000) -> tuple[int, ChainProblem | None]:
+    """Recompute every chain. Returns (events checked, first problem or None)."""
+    checked = 0
+    heads = {h.chain_key: (h.last_seq, h.last_hash) for h in db.scalars(select(AuditChainHead))}
+    keys = set(heads) | set(db.scalars(select(AuditEvent.chain_key).distinct()))
+    for chain_key in sorted(keys):
+        counter = [0]
+
+        def events(
+            key: int = chain_key, seen: list[int] = counter
+        ) -> Iterator[tuple[int, dict[str, Any], str, str]]:
+            stmt = (
+                select(AuditEvent)
+                .where(AuditEvent.chain_key == key)
+                .order_by(AuditEvent.seq)
+                .execution_options(yield_per=batch_size)
+            )
+            for event in db.scalars(stmt):
+                seen[0] += 1
+                yield event.id, _fields_of(event), event.prev_hash, event.hash
+
+        problem = verify_chain(chain_key, events(), heads.get(chain_key))
+        checked += counter[0]
+        if problem is not None:
+            return checked, problem
+    return checked, None
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    clinic_ids: Sequence[int]
+    patient_id: int | None = None
+    user_id: int | None = None
+    action: str | None = None
+    outcome: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _filtered(f: AuditFilter) -> Select[AuditEvent]:
+    stmt = in_clinics(select(AuditEvent), AuditEvent.clinic_id, f.clinic_ids)  # type: ignore[arg-type]
+    if f.patient_id is not None:
+        stmt = stmt.where(AuditEvent.patient_id == f.patient_id)
+    if f.user_id is not None:
+        stmt = stmt.where(AuditEvent.user_id == f.user_id)
+    if f.action:
+        stmt = stmt.where(AuditEvent.action.startswith(f.action))
+    if f.outcome:
+        stmt = stmt.where(AuditEvent.outcome == f.outcome)
+    if f.since is not None:
+        stmt = stmt.where(AuditEvent.occurred_at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(AuditEvent.occurred_at < f.until)
+    return stmt
+
+
+def search(
+    db: Session, f: AuditFilter, *, offset: int = 0, limit: int = 50
+) -> tuple[list[AuditEvent], int]:
+    stmt = _filtered(f)
+    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = db.scalars(
+        stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+def iter_events(db: Session, f: AuditFilter, *, batch_size: int = 1000) -> Iterator[AuditEvent]:
+    stmt = _filtered(f).order_by(AuditEvent.chain_key, AuditEvent.seq)
+    yield from db.scalars(stmt.execution_options(yield_per=batch_size))
+
+
+def count(db: Session, f: AuditFilter) -> int:
+    return db.scalar(select(func.count()).select_from(_filtered(f).subquery())) or 0
+
+
+def as_row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "occurred_at": event.occurred_at.isoformat(),
+        "clinic_id": event.clinic_id,
+        "chain_key": event.chain_key,
+        "seq": event.seq,
+        "user_id": event.user_id,
+        "actor": event.actor,
+        "action": event.action,
+        "resource_type": event.resource_type,
+        "resource_id": event.resource_id,
+        "patient_id": event.patient_id,
+        "outcome": event.outcome,
+        "channel": event.channel,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "request_id": event.request_id,
+        "detail": event.detail,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
