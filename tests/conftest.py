@@ -42,6 +42,21 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _quick_argon2() -> Iterator[None]:
+    """Real Argon2id, at a test-sized cost: the suite hashes a password for every
+    persona of every test, and production cost (64 MiB, 3 passes) would dominate it.
+    Hashes made here still verify under production parameters and vice versa."""
+    from argon2 import PasswordHasher
+
+    from ketaclinic.auth import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    yield
+    passwords._hasher = production
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if _backend() == "sqlite":

@@ -15,9 +15,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from ketaclinic import __version__
+from ketaclinic.admin import views as admin_views
+from ketaclinic.audit import endpoints as audit_api
+from ketaclinic.audit import views as audit_views
 from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
-from ketaclinic.auth.deps import authorize
+from ketaclinic.auth.deps import ENROL_PATH, MfaEnrolmentRequired, authorize
 from ketaclinic.auth.roles import rule_for
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_from_pydantic
@@ -36,8 +39,12 @@ def _wants_html(request: Request) -> bool:
 async def _on_business_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KetaClinicError)
     if _wants_html(request):
+        target = None
         if isinstance(exc, NotAuthenticated):
             target = "/login?next=" + quote(request.url.path, safe="/")
+        elif isinstance(exc, MfaEnrolmentRequired):
+            target = ENROL_PATH
+        if target is not None:
             if request.headers.get("HX-Request") == "true":
                 return Response(status_code=204, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)
@@ -88,6 +95,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(patient_api.router)
     app.include_router(auth_views.router)
     app.include_router(patient_views.router)
+    app.include_router(audit_api.router)
+    app.include_router(audit_views.router)
+    app.include_router(admin_views.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(db: DbSession) -> dict[str, Any]:

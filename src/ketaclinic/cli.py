@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from ketaclinic.kit.db import make_engine, make_sessionmaker
+from ketaclinic.auth.principal import Origin
+from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.settings import get_settings
 
@@ -19,9 +23,11 @@ app = typer.Typer(help="KetaClinic: run a ketamine therapy clinic.", no_args_is_
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 clinic_app = typer.Typer(help="Clinics.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail: verify and export.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(clinic_app, name="clinic")
+app.add_typer(audit_app, name="audit")
 
 out = Console()
 err = Console(stderr=True)
@@ -33,6 +39,9 @@ def _unit_of_work() -> Iterator[Session]:
     engine = make_engine(get_settings().database_url)
     session = make_sessionmaker(engine)()
     try:
+        # An admin at the terminal is system work: every clinic is visible to
+        # PostgreSQL's row-level security (the repository still scopes by user).
+        set_visible_clinics(session, "*")
         yield session
         session.commit()
     except KetaClinicError as exc:
@@ -162,6 +171,38 @@ def user_create(
         out.print(f"Created {role} [bold]{user.email}[/bold] in {target.slug}")
 
 
+@user_app.command("unlock")
+def user_unlock(email: Annotated[str, typer.Option()]) -> None:
+    """Let an account locked after failed sign-ins sign in again."""
+    from ketaclinic.auth import throttle
+    from ketaclinic.auth.service import get_user_by_email
+
+    origin = _cli_origin()
+    with _unit_of_work() as db:
+        user = get_user_by_email(db, email)
+        was_locked = user.locked_at is not None
+        throttle.unlock(db, user, principal=None, origin=origin, actor=f"cli:{origin.user_agent}")
+    out.print(
+        f"Unlocked [bold]{user.email}[/bold]" if was_locked else f"{user.email} was not locked"
+    )
+
+
+@user_app.command("reset-mfa")
+def user_reset_mfa(email: Annotated[str, typer.Option()]) -> None:
+    """Turn two-factor off for a user who lost their phone and recovery codes."""
+    from ketaclinic.auth import mfa
+    from ketaclinic.auth.service import get_user_by_email
+
+    origin = _cli_origin()
+    with _unit_of_work() as db:
+        user = get_user_by_email(db, email)
+        mfa.reset(db, user, origin=origin, actor=f"cli:{origin.user_agent}")
+    out.print(
+        f"Two-factor is off for [bold]{user.email}[/bold]: they sign in with the password "
+        "and should set it up again at /account/mfa."
+    )
+
+
 @token_app.command("create")
 def token_create(
     email: Annotated[str, typer.Option()],
@@ -175,6 +216,123 @@ def token_create(
     # Plain print: the token alone on stdout, so scripts can capture it.
     print(token)
     err.print("Store this token now: it cannot be shown again.")
+
+
+def _cli_origin() -> Origin:
+    import getpass
+    import socket
+
+    return Origin(channel="cli", ip=socket.gethostname()[:64], user_agent=getpass.getuser())
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute every audit hash chain; exit 1 at the first broken link."""
+    from rich.progress import Progress
+
+    from ketaclinic.audit import service as audit
+
+    with _unit_of_work() as db:
+        total = audit.total_events(db)
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("Verifying the audit trail…", total=total)
+            checked, problem = audit.verify(db, progress=lambda n: bar.advance(task, n))
+        audit.record(
+            db,
+            None,
+            "audit.verify",
+            outcome=audit.ALLOWED if problem is None else audit.DENIED,
+            actor=f"cli:{_cli_origin().user_agent}",
+            origin=_cli_origin(),
+            detail={"checked": checked, "broken": problem is not None},
+        )
+    if problem is None:
+        out.print(f"[green]Audit trail intact:[/green] {checked} events, every link checks.")
+        return
+    where = f"event id {problem.event_id}" if problem.event_id is not None else "a missing event"
+    err.print(
+        f"[red]Audit trail broken[/red] in chain {problem.chain_key} (clinic "
+        f"{problem.chain_key or 'none'}) at seq {problem.seq}, {where}: {problem.reason}"
+    )
+    raise typer.Exit(code=1)
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[
+        datetime, typer.Option(help="From this date or time (clinic time zone if none given)")
+    ],
+    until: Annotated[datetime | None, typer.Option(help="Up to (not including) this")] = None,
+    format: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.jsonl,
+    clinic: Annotated[str | None, typer.Option(help="Only this clinic (slug)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Export audit events as CSV or JSON lines, oldest first within each clinic."""
+    import csv
+    import json
+    from zoneinfo import ZoneInfo
+
+    from rich.progress import Progress
+
+    from ketaclinic.audit import service as audit
+    from ketaclinic.clinics.service import get_by_slug, list_clinics
+
+    tz = ZoneInfo(get_settings().timezone)
+    since = since if since.tzinfo else since.replace(tzinfo=tz)
+    until = until if until is None or until.tzinfo else until.replace(tzinfo=tz)
+    if until is not None and until <= since:
+        err.print("[red]error:[/red] --until must be after --since")
+        raise typer.Exit(code=2)
+    with _unit_of_work() as db:
+        clinic_ids = [get_by_slug(db, clinic).id] if clinic else [c.id for c in list_clinics(db)]
+        # Events outside any clinic (sign-ins, verifications) come with a full export.
+        f = audit.AuditFilter(
+            clinic_ids=clinic_ids, include_system=clinic is None, since=since, until=until
+        )
+        total = audit.count(db, f)
+        sink = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+        try:
+            writer = None
+            if format == ExportFormat.csv:
+                writer = csv.DictWriter(sink, fieldnames=audit.EXPORT_FIELDS)
+            if writer is not None:
+                writer.writeheader()
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("Exporting audit events…", total=total)
+                written = 0
+                for event in audit.iter_events(db, f):
+                    row = audit.as_row(event)
+                    if writer is not None:
+                        writer.writerow(row)
+                    else:
+                        sink.write(json.dumps(row, sort_keys=True) + "\n")
+                    written += 1
+                    bar.advance(task)
+        finally:
+            if output:
+                sink.close()
+        audit.record(
+            db,
+            None,
+            "audit.export",
+            actor=f"cli:{_cli_origin().user_agent}",
+            origin=_cli_origin(),
+            detail={
+                "since": since,
+                "until": until,
+                "clinic": clinic or "",
+                "rows": written,
+                "format": format.value,
+            },
+        )
+    err.print(f"Exported {written} audit events" + (f" to {output}" if output else "") + ".")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     ip_failure_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Require staff to enrol two-factor before they can open any page.
     require_mfa: bool = False
+    # Shortest staff password accepted when an account is created.
+    password_min_length: int = Field(default=12, ge=8, le=128)
     log_json: bool = True
     log_level: str = "INFO"
 

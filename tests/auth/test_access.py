@@ -94,15 +94,16 @@ def test_it_forbids_the_custodian_from_patient_charts(
 def test_it_forbids_a_user_of_another_clinic(
     api: Api, outsider: Persona, patient_id: int, db: Session
 ) -> None:
+    # Another clinic's patient is "not found": its existence is not confirmed.
     client = api(outsider)
-    assert client.get(f"/api/v1/patients/{patient_id}").status_code == 403
+    assert client.get(f"/api/v1/patients/{patient_id}").status_code == 404
     response = client.patch(f"/api/v1/patients/{patient_id}", json={"family_name": "Hijacked"})
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert (
         client.post(
             f"/api/v1/patients/{patient_id}/measurements", json={"weight_kg": 80}
         ).status_code
-        == 403
+        == 404
     )
     assert db.get(Patient, patient_id).family_name == "Lindqvist"  # type: ignore[union-attr]
 

@@ -196,10 +196,10 @@ def test_it_keeps_another_clinic_out_of_the_chart(
 ) -> None:
     login(client, outsider.email)
     assert "Lindqvist" not in client.get("/patients").text
-    assert client.get(f"/patients/{patient_id}").status_code == 403
-    assert client.get(f"/patients/{patient_id}/edit").status_code == 403
+    assert client.get(f"/patients/{patient_id}").status_code == 404
+    assert client.get(f"/patients/{patient_id}/edit").status_code == 404
     response = client.post(
         f"/patients/{patient_id}/measurements",
         data={"csrf_token": page_csrf(client), "weight_kg": "80"},
     )
-    assert response.status_code == 403
+    assert response.status_code == 404

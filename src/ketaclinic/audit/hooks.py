@@ -22,6 +22,8 @@ def on_refused(db: Session, request: Request, exc: KetaClinicError) -> None:
     route = request.scope.get("route")
     params: dict[str, Any] = dict(request.path_params)
     patient_id = _int_or_none(params.get("patient_id"))
+    if exc.status_code == 404 and patient_id is None:
+        return  # a plain missing page, not an attempt on a record
     clinic_id = None
     if patient_id is not None:
         set_visible_clinics(db, "*")  # system work: find whose record was asked for
@@ -32,7 +34,7 @@ def on_refused(db: Session, request: Request, exc: KetaClinicError) -> None:
     audit.record(
         db,
         principal,
-        "access.denied" if exc.status_code == 403 else "access.unauthenticated",
+        _ACTIONS[exc.status_code],
         outcome=audit.DENIED,
         clinic_id=clinic_id,
         patient_id=patient_id,
@@ -45,6 +47,9 @@ def on_refused(db: Session, request: Request, exc: KetaClinicError) -> None:
         },
         origin=principal.origin if principal else origin_of(request, channel),
     )
+
+
+_ACTIONS = {401: "access.unauthenticated", 403: "access.denied", 404: "access.not_found"}
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -8,12 +8,12 @@ refused attempt is always on record.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,8 +104,14 @@ def _fields_of(event: AuditEvent) -> dict[str, Any]:
     return _hashable({name: getattr(event, name) for name in HASHED_FIELDS})
 
 
-def verify(db: Session, *, batch_size: int = 2000) -> tuple[int, ChainProblem | None]:
-    """Recompute every chain. Returns (events checked, first problem or None)."""
+def verify(
+    db: Session,
+    *,
+    batch_size: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, ChainProblem | None]:
+    """Recompute every chain. Returns (events checked, first problem or None).
+    ``progress`` is called with the number of events checked since its last call."""
     checked = 0
     heads = {h.chain_key: (h.last_seq, h.last_hash) for h in db.scalars(select(AuditChainHead))}
     keys = set(heads) | set(db.scalars(select(AuditEvent.chain_key).distinct()))
@@ -123,18 +129,30 @@ def verify(db: Session, *, batch_size: int = 2000) -> tuple[int, ChainProblem | 
             )
             for event in db.scalars(stmt):
                 seen[0] += 1
+                if progress is not None and seen[0] % batch_size == 0:
+                    progress(batch_size)
                 yield event.id, _fields_of(event), event.prev_hash, event.hash
 
         problem = verify_chain(chain_key, events(), heads.get(chain_key))
         checked += counter[0]
+        if progress is not None:
+            progress(counter[0] % batch_size)
         if problem is not None:
             return checked, problem
     return checked, None
 
 
+def total_events(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     clinic_ids: Sequence[int]
+    # Also events outside any clinic (sign-ins, exports): for deployment admins.
+    include_system: bool = False
+    # ...limited to these users' events when given (a clinic admin sees their staff's).
+    system_user_ids: Sequence[int] | None = None
     patient_id: int | None = None
     user_id: int | None = None
     action: str | None = None
@@ -144,7 +162,13 @@ class AuditFilter:
 
 
 def _filtered(f: AuditFilter) -> Select[AuditEvent]:
-    stmt = in_clinics(select(AuditEvent), AuditEvent.clinic_id, f.clinic_ids)  # type: ignore[arg-type]
+    if f.include_system:
+        system: ColumnElement[bool] = AuditEvent.clinic_id.is_(None)
+        if f.system_user_ids is not None:
+            system = and_(system, AuditEvent.user_id.in_(list(f.system_user_ids)))
+        stmt = select(AuditEvent).where(or_(AuditEvent.clinic_id.in_(list(f.clinic_ids)), system))
+    else:
+        stmt = in_clinics(select(AuditEvent), AuditEvent.clinic_id, f.clinic_ids)  # type: ignore[arg-type]
     if f.patient_id is not None:
         stmt = stmt.where(AuditEvent.patient_id == f.patient_id)
     if f.user_id is not None:
@@ -180,6 +204,13 @@ def iter_events(db: Session, f: AuditFilter, *, batch_size: int = 1000) -> Itera
 
 def count(db: Session, f: AuditFilter) -> int:
     return db.scalar(select(func.count()).select_from(_filtered(f).subquery())) or 0
+
+
+EXPORT_FIELDS = [
+    "id", "occurred_at", "clinic_id", "chain_key", "seq", "user_id", "actor", "action",
+    "resource_type", "resource_id", "patient_id", "outcome", "channel", "ip", "user_agent",
+    "request_id", "detail", "prev_hash", "hash",
+]  # fmt: skip
 
 
 def as_row(event: AuditEvent) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from ketaclinic.auth import service
 from ketaclinic.auth.principal import Origin, Principal
@@ -20,6 +21,18 @@ SESSION_COOKIE = "kc_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ENROL_PATH = "/account/mfa"
+# With require_mfa, a signed-in user without two-factor may open only these.
+OPEN_BEFORE_ENROLMENT = frozenset({ENROL_PATH, "/logout"})
+
+
+class MfaEnrolmentRequired(Forbidden):
+    """Pages answer it with a redirect to the enrolment page (see app.py)."""
+
+    code = "mfa_enrolment_required"
+
+    def __init__(self) -> None:
+        super().__init__("Set up two-factor sign-in before opening other pages.")
 
 
 def origin_of(request: Request, channel: str) -> Origin:
@@ -32,7 +45,15 @@ def origin_of(request: Request, channel: str) -> Origin:
     )
 
 
-async def _csrf_sent(request: Request) -> str:
+async def csrf_sent(request: Request) -> str:
+    """The CSRF token a browser sent with a write (header or form field).
+
+    The only async step of authentication, and it touches no database: everything
+    that queries runs in sync dependencies, on the threadpool. A blocking query on
+    the event loop would stall every other request, including the one holding the
+    SQLite write lock it waits for."""
+    if request.method in SAFE_METHODS or request.headers.get("Authorization"):
+        return ""
     if token := request.headers.get(CSRF_HEADER):
         return token
     content_type = request.headers.get("content-type", "")
@@ -43,7 +64,7 @@ async def _csrf_sent(request: Request) -> str:
     return ""
 
 
-async def _resolve(request: Request, db: DbSession) -> Principal:
+def _resolve(request: Request, db: Session, sent: str) -> Principal:
     authorization = request.headers.get("Authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
@@ -60,28 +81,37 @@ async def _resolve(request: Request, db: DbSession) -> Principal:
     user, session_row = found
     if not session_row.mfa_passed:
         raise NotAuthenticated("Enter your two-factor code to finish signing in.")
+    if settings.require_mfa and user.totp_enabled_at is None:
+        route_path = getattr(request.scope.get("route"), "path", "")
+        if route_path not in OPEN_BEFORE_ENROLMENT:
+            raise MfaEnrolmentRequired()
     # A cookie rides along on cross-site requests; a token it cannot read does not.
-    if request.method not in SAFE_METHODS:
-        sent = await _csrf_sent(request)
-        if not hmac.compare_digest(sent, session_row.csrf_token):
-            raise Forbidden("The form expired or did not come from this site; reload and retry.")
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(sent, session_row.csrf_token):
+        raise Forbidden("The form expired or did not come from this site; reload and retry.")
     channel = "api" if request.url.path.startswith("/api/") else "web"
     return service.principal_for(
         db, user, csrf_token=session_row.csrf_token, origin=origin_of(request, channel)
     )
 
 
-async def current_principal(request: Request, db: DbSession) -> Principal:
+CsrfSent = Annotated[str, Depends(csrf_sent)]
+
+
+def _principal(request: Request, db: Session, sent: str) -> Principal:
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
-    principal = await _resolve(request, db)
+    principal = _resolve(request, db, sent)
     request.state.principal = principal
     set_visible_clinics(db, list(principal.roles))
     return principal
 
 
-async def authorize(request: Request, db: DbSession) -> None:
+def current_principal(request: Request, db: DbSession, sent: CsrfSent) -> Principal:
+    return _principal(request, db, sent)
+
+
+def authorize(request: Request, db: DbSession, sent: CsrfSent) -> None:
     """App-wide dependency: enforce the route's rule before anything else runs,
     so a refused caller never reaches validation or the handler."""
     route = request.scope.get("route")
@@ -90,7 +120,7 @@ async def authorize(request: Request, db: DbSession) -> None:
         raise Forbidden("This route has no access rule.")
     if rule is Access.PUBLIC:
         return
-    principal = await current_principal(request, db)
+    principal = _principal(request, db, sent)
     if rule is Access.SIGNED_IN:
         return
     if not principal.clinics_with(rule):

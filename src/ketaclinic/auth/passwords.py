@@ -15,9 +15,9 @@ MAX_PASSWORD_LENGTH = 256
 _DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
 
 
-def password_problem(password: str) -> str | None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+def password_problem(password: str, min_length: int = MIN_PASSWORD_LENGTH) -> str | None:
+    if len(password) < min_length:
+        return f"must be at least {min_length} characters"
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"must be at most {MAX_PASSWORD_LENGTH} characters"
     return None

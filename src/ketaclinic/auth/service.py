@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -17,6 +18,7 @@ from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
+from ketaclinic.settings import get_settings
 
 TOKEN_PREFIX = "kc_"  # noqa: S105 - a marker, not a secret
 
@@ -41,8 +43,18 @@ def parse_role(role: str) -> Role:
 
 
 def create_user(
-    db: Session, *, email: str, name: str, password: str, role: str, clinic: Clinic
+    db: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    clinic: Clinic,
+    password_min_length: int | None = None,
 ) -> User:
+    """``password_min_length`` defaults to the ``password_min_length`` setting."""
+    if password_min_length is None:
+        password_min_length = get_settings().password_min_length
     fields: dict[str, str] = {}
     try:
         email = normalize_email(email)
@@ -50,7 +62,7 @@ def create_user(
         fields.update(exc.fields)
     if not name.strip() or len(name) > 200:
         fields["name"] = "must be 1 to 200 characters"
-    if problem := password_problem(password):
+    if problem := password_problem(password, password_min_length):
         fields["password"] = problem
     try:
         parsed_role = parse_role(role)
@@ -104,16 +116,46 @@ def principal_for(
     )
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
+def get_user(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user with id {user_id}.")
+    return user
+
+
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A sign-in attempt's first step. ``user`` is set whenever the email is known,
+    so a failure can count against the account; ``refusal`` is empty on success."""
+
+    user: User | None
+    email: str  # normalized when valid, "" otherwise
+    refusal: str = ""  # unknown_email, bad_password, inactive or locked
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None and not self.refusal
+
+
+def check_password(db: Session, email: str, password: str) -> PasswordCheck:
     try:
         normalized = normalize_email(email)
     except ValidationFailed:
         normalized = ""
     user = db.scalar(select(User).where(User.email == normalized)) if normalized else None
+    # Always verify (a dummy hash for unknown emails) so timing reveals nothing.
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not ok or not user.is_active:
-        return None
-    return user
+    if user is None:
+        return PasswordCheck(None, normalized, "unknown_email")
+    if not ok:
+        return PasswordCheck(user, normalized, "bad_password")
+    if not user.is_active:
+        return PasswordCheck(user, normalized, "inactive")
+    # Checked after the password, and refused the same way, so a locked account
+    # tells a guesser nothing about whether the guess was right.
+    if user.locked_at is not None:
+        return PasswordCheck(user, normalized, "locked")
+    return PasswordCheck(user, normalized)
 
 
 def create_api_token(db: Session, user: User, label: str = "") -> str:
@@ -137,8 +179,11 @@ def user_for_token(db: Session, token: str) -> User | None:
     return user
 
 
-def start_session(db: Session, user: User, max_age: timedelta) -> tuple[str, StaffSession]:
-    """Returns the cookie value and the session row."""
+def start_session(
+    db: Session, user: User, max_age: timedelta, *, mfa_passed: bool = True, ip: str = ""
+) -> tuple[str, StaffSession]:
+    """Returns the cookie value and the session row. A session with ``mfa_passed``
+    False opens no page until the second factor is entered (see deps)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     row = StaffSession(
@@ -148,6 +193,8 @@ def start_session(db: Session, user: User, max_age: timedelta) -> tuple[str, Sta
         created_at=now,
         last_seen_at=now,
         expires_at=now + max_age,
+        mfa_passed=mfa_passed,
+        ip=ip[:64],
     )
     db.add(row)
     db.flush()
@@ -175,3 +222,9 @@ def end_session(db: Session, token: str) -> None:
     row = db.scalar(select(StaffSession).where(StaffSession.token_hash == _sha256(token)))
     if row is not None and row.ended_at is None:
         row.ended_at = utcnow()
+
+
+def pass_second_factor(row: StaffSession, max_age: timedelta) -> None:
+    """The pending session becomes a full one, with a full lifetime from now."""
+    row.mfa_passed = True
+    row.expires_at = utcnow() + max_age

@@ -1,8 +1,10 @@
-"""Loads the demo clinic: one clinic, a user of each role, ~40 synthetic patients."""
+"""Loads the demo: two clinics, each with its own staff and synthetic patients, so
+clinic isolation is visible, plus a little recorded chart activity for the audit pages."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,15 +14,18 @@ from rich.progress import track
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import Membership, User
-from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.auth.service import create_user
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.demo import data
+from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients import service as patients
+from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import (
     AllergyIn,
     ContactIn,
@@ -31,20 +36,50 @@ from ketaclinic.patients.schemas import (
 )
 
 DEMO_PASSWORD = "ketamine-demo-2026"  # noqa: S105 - printed on purpose: demo data only
-DEMO_CLINIC = (
-    "lakeside",
-    "Lakeside Ketamine & Wellness",
-    "America/Chicago",
-    "1200 Barton Springs Rd, Austin, TX 78704",
-)
-DEMO_STAFF = [
-    (Role.ADMIN, "Dana Whitaker", "admin@lakeside.example.org"),
-    (Role.PRESCRIBER, "Dr. Priya Raman, MD", "prescriber@lakeside.example.org"),
-    (Role.NURSE, "Jordan Ellis, RN", "nurse@lakeside.example.org"),
-    (Role.FRONT_DESK, "Sam Ortega", "frontdesk@lakeside.example.org"),
-    (Role.CUSTODIAN, "Chris Mbeki, PharmD", "custodian@lakeside.example.org"),
+
+
+@dataclass(frozen=True)
+class DemoClinic:
+    slug: str
+    name: str
+    timezone: str
+    address: str
+    staff: list[tuple[Role, str, str]]
+    patients: int
+
+
+DEMO_CLINICS = [
+    DemoClinic(
+        "lakeside",
+        "Lakeside Ketamine & Wellness",
+        "America/Chicago",
+        "1200 Barton Springs Rd, Austin, TX 78704",
+        [
+            (Role.ADMIN, "Dana Whitaker", "admin@lakeside.example.org"),
+            (Role.PRESCRIBER, "Dr. Priya Raman, MD", "prescriber@lakeside.example.org"),
+            (Role.NURSE, "Jordan Ellis, RN", "nurse@lakeside.example.org"),
+            (Role.FRONT_DESK, "Sam Ortega", "frontdesk@lakeside.example.org"),
+            (Role.CUSTODIAN, "Chris Mbeki, PharmD", "custodian@lakeside.example.org"),
+        ],
+        40,
+    ),
+    # A second clinic on the same deployment: its staff see none of Lakeside's
+    # patients, and Lakeside's see none of theirs.
+    DemoClinic(
+        "mesa",
+        "Mesa Verde Infusion Center",
+        "America/Denver",
+        "410 Canyon Rd, Santa Fe, NM 87501",
+        [
+            (Role.ADMIN, "Rosa Delgado", "admin@mesa.example.org"),
+            (Role.PRESCRIBER, "Dr. Alan Whitehorse, DO", "prescriber@mesa.example.org"),
+            (Role.NURSE, "Kim Nakamura, RN", "nurse@mesa.example.org"),
+            (Role.FRONT_DESK, "Luis Baca", "frontdesk@mesa.example.org"),
+        ],
+        12,
+    ),
 ]
-PATIENT_COUNT = 40
+DEMO_IPS = {"lakeside": "10.20.0.", "mesa": "10.30.0."}
 
 
 def demo_logins(db: Session) -> list[tuple[str, str, str]]:
@@ -118,31 +153,43 @@ def _patient(rng: random.Random, index: int) -> PatientCreate:
 def load_demo(
     db: Session, *, progress: Console | None = None, seed: int = 2026
 ) -> list[tuple[str, str, str]]:
-    """Returns the logins it created, or [] when the demo clinic is already there."""
-    slug, name, tz, address = DEMO_CLINIC
-    if db.scalar(select(Clinic.id).where(Clinic.slug == slug)) is not None:
+    """Returns the logins it created, or [] when the demo clinics are already there."""
+    if db.scalar(select(Clinic.id).where(Clinic.slug == DEMO_CLINICS[0].slug)) is not None:
         return []
     rng = random.Random(seed)
-    clinic = create_clinic(db, slug=slug, name=name, timezone=tz, address=address)
-    users: dict[Role, User] = {}
-    for role, full_name, email in DEMO_STAFF:
-        users[role] = create_user(
+    logins: list[tuple[str, str, str]] = []
+    staff_of: dict[str, dict[Role, Principal]] = {}
+    charts: dict[str, list[Patient]] = {}
+    for spec in DEMO_CLINICS:
+        staff_of[spec.slug], charts[spec.slug] = _load_clinic(db, rng, spec, progress)
+        logins += [(role.value, email, spec.slug) for role, _n, email in spec.staff]
+    _chart_activity(db, rng, staff_of, charts)
+    db.flush()
+    return logins
+
+
+def _load_clinic(
+    db: Session, rng: random.Random, spec: DemoClinic, progress: Console | None
+) -> tuple[dict[Role, Principal], list[Patient]]:
+    clinic = create_clinic(
+        db, slug=spec.slug, name=spec.name, timezone=spec.timezone, address=spec.address
+    )
+    staff: dict[Role, Principal] = {}
+    for role, full_name, email in spec.staff:
+        user = create_user(
             db, email=email, name=full_name, password=DEMO_PASSWORD, role=role.value, clinic=clinic
         )
-    front_desk = users[Role.FRONT_DESK]
-    actor = Principal(
-        user_id=front_desk.id,
-        email=front_desk.email,
-        name=front_desk.name,
-        roles={clinic.id: Role.FRONT_DESK},
-    )
-    steps: Any = range(PATIENT_COUNT)
+        origin = Origin("web", f"{DEMO_IPS[spec.slug]}{10 + len(staff)}", "Mozilla/5.0 (iPad)")
+        staff[role] = Principal(user.id, user.email, user.name, {clinic.id: role}, origin=origin)
+    actor = staff[Role.FRONT_DESK]
+    steps: Any = range(spec.patients)
     if progress is not None:
-        steps = track(steps, description="Registering demo patients…", console=progress)
+        steps = track(steps, description=f"Registering {spec.name} patients…", console=progress)
+    registered = []
     for index in steps:
         patient = patients.create_patient(db, actor, _patient(rng, index))
         # A weight history: most patients were weighed at earlier visits too.
-        latest = patients.view(db, patient).weight_kg or Decimal(70)
+        latest = patients.view(db, actor, patient).weight_kg or Decimal(70)
         for weeks_ago in sorted(rng.sample(range(2, 26), rng.randint(0, 3)), reverse=True):
             drift = Decimal(str(round(rng.uniform(-3, 3), 1)))
             patients.record_measurement(
@@ -156,5 +203,36 @@ def load_demo(
             )
         if index % 13 == 12:
             patient.status = "inactive"
-    db.flush()
-    return [(role.value, email, slug) for role, _n, email in DEMO_STAFF]
+        registered.append(patient)
+    return staff, registered
+
+
+def _chart_activity(
+    db: Session,
+    rng: random.Random,
+    staff_of: dict[str, dict[Role, Principal]],
+    charts: dict[str, list[Patient]],
+) -> None:
+    """Clinicians opening charts, and one attempt across the clinic wall, so the
+    audit pages and "who looked at this record" have something to show."""
+    for slug, staff in staff_of.items():
+        for patient in rng.sample(charts[slug], min(8, len(charts[slug]))):
+            for role in (Role.PRESCRIBER, Role.NURSE):
+                if rng.random() < 0.7:
+                    patients.open_chart(db, staff[role], patient.id)
+    # Mesa's nurse tries a Lakeside chart id: refused, and on Lakeside's trail.
+    intruder = staff_of["mesa"][Role.NURSE]
+    target = charts["lakeside"][0]
+    try:
+        patients.open_chart(db, intruder, target.id)
+    except NotFound:
+        audit.record(
+            db,
+            intruder,
+            "access.not_found",
+            outcome=audit.DENIED,
+            clinic_id=target.clinic_id,
+            patient_id=target.id,
+            resource_type="route",
+            detail={"route": "GET /patients/{patient_id}", "params": {"patient_id": target.id}},
+        )

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.kit.errors import KetaClinicError
@@ -28,9 +29,10 @@ def get_db(request: Request) -> Iterator[Session]:
         session.commit()
     except KetaClinicError as exc:
         session.rollback()
-        # A refused attempt must stay on record even though its transaction is gone.
+        # A refused attempt must stay on record even though its transaction is gone
+        # (404 included: asking for another clinic's patient looks like "not found").
         on_refused = getattr(request.app.state, "on_refused", None)
-        if on_refused is not None and exc.status_code in (401, 403):
+        if on_refused is not None and exc.status_code in (401, 403, 404):
             on_refused(session, request, exc)
             session.commit()
         raise
@@ -42,6 +44,15 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+# Page handlers that take a form stay sync (``def``), so their queries run on the
+# threadpool and never block the event loop; this reads the body beforehand.
+Form = Annotated[FormData, Depends(_form)]
 
 
 def _template_dirs() -> list[Path]:

@@ -14,6 +14,7 @@ from ketaclinic.kit.pagination import MAX_PAGE_SIZE
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import (
+    AccessLogPage,
     AllergyOut,
     ContactOut,
     DiagnosisOut,
@@ -47,7 +48,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 @router.post("", status_code=201, response_model=PatientDetail, responses=ERRORS)
 def create_patient(data: PatientCreate, principal: CurrentPrincipal, db: DbSession) -> Any:
     patient = service.create_patient(db, principal, data)
-    return service.detail(db, patient)
+    return service.detail(db, principal, patient)
 
 
 @router.get("", response_model=PatientPage, responses=ERRORS)
@@ -81,7 +82,20 @@ def list_patients(
 
 @router.get("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
 def get_patient(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
-    return service.detail(db, service.get_patient(db, principal, patient_id))
+    return service.detail(db, principal, service.open_chart(db, principal, patient_id))
+
+
+@router.get("/{patient_id}/access-log", response_model=AccessLogPage, responses=ERRORS)
+def access_log(
+    patient_id: int,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Any:
+    """Who opened or changed this patient's chart, newest first."""
+    patient = service.open_chart(db, principal, patient_id, purpose="access_log")
+    events, total = service.access_log(db, patient, limit=limit)
+    return {"items": events, "total": total}
 
 
 @router.patch("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
@@ -90,7 +104,7 @@ def update_patient(
 ) -> Any:
     patient = service.get_patient(db, principal, patient_id, write=True)
     service.update_patient(db, principal, patient, data)
-    return service.detail(db, patient)
+    return service.detail(db, principal, patient)
 
 
 @router.post(
@@ -119,7 +133,7 @@ def add_item(
         item = adapter.validate_python(data)
     except ValidationError as exc:
         raise validation_from_pydantic(exc.errors()) from None
-    row = service.add_item(db, patient, kind, item)
+    row = service.add_item(db, principal, patient, kind, item)
     return _CHILD_OUT[kind].model_validate(row).model_dump(mode="json")
 
 
@@ -133,5 +147,5 @@ def set_item_active(
     db: DbSession,
 ) -> Any:
     patient = service.get_patient(db, principal, patient_id, write=True)
-    row = service.set_item_active(db, patient, kind, item_id, data.active)
+    row = service.set_item_active(db, principal, patient, kind, item_id, data.active)
     return _CHILD_OUT[kind].model_validate(row).model_dump(mode="json")

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,11 +25,12 @@ class Patient(Base):
         Index("ix_patients_clinic_family_given", "clinic_id", "family_name", "given_name"),
         Index("ix_patients_clinic_birth_date", "clinic_id", "birth_date"),
         CheckConstraint("status IN ('active', 'inactive')", name="status"),
+        UniqueConstraint("clinic_id", "mrn"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
-    mrn: Mapped[str] = mapped_column(String(16), unique=True)
+    mrn: Mapped[str] = mapped_column(String(16))
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     # Lower-cased copies for case-insensitive search that works the same on both databases.

@@ -1,4 +1,5 @@
-"""All queries over patient tables. Lists are scoped with ``in_clinics``."""
+"""All queries over patient tables, each limited to the caller's clinics with
+``in_clinics`` (a test reads this module and fails on a query that is not)."""
 
 from __future__ import annotations
 
@@ -66,29 +67,40 @@ def search(
     return list(rows), total
 
 
-def get(db: Session, patient_id: int) -> Patient | None:
-    """Unscoped by design: the service checks the clinic to tell 403 from 404."""
-    return db.get(Patient, patient_id)
+def get(db: Session, clinic_ids: Sequence[int], patient_id: int) -> Patient | None:
+    """A patient in one of these clinics; another clinic's patient is not found."""
+    stmt = in_clinics(select(Patient), Patient.clinic_id, clinic_ids)
+    return db.scalar(stmt.where(Patient.id == patient_id))
 
 
-def mrn_exists(db: Session, mrn: str) -> bool:
-    return db.scalar(select(Patient.id).where(Patient.mrn == mrn)) is not None
+def mrn_exists(db: Session, clinic_id: int, mrn: str) -> bool:
+    stmt = in_clinics(select(Patient.id), Patient.clinic_id, [clinic_id])
+    return db.scalar(stmt.where(Patient.mrn == mrn)) is not None
 
 
-def children(db: Session, model: type[Child], patient_id: int) -> list[Child]:
+def _of_patient(
+    model: type[Child], clinic_ids: Sequence[int], patient_id: int
+) -> Select[Child]:
+    stmt = select(model).join(Patient, Patient.id == model.patient_id)
+    return in_clinics(stmt, Patient.clinic_id, clinic_ids).where(model.patient_id == patient_id)
+
+
+def children(
+    db: Session, clinic_ids: Sequence[int], model: type[Child], patient_id: int
+) -> list[Child]:
     order = getattr(model, "measured_at", None) or model.recorded_at
-    stmt = (
-        select(model).where(model.patient_id == patient_id).order_by(order.desc(), model.id.desc())
-    )
-    return list(db.scalars(stmt))
+    stmt = _of_patient(model, clinic_ids, patient_id)
+    return list(db.scalars(stmt.order_by(order.desc(), model.id.desc())))
 
 
-def child(db: Session, model: type[Child], patient_id: int, item_id: int) -> Child | None:
-    return db.scalar(select(model).where(model.id == item_id, model.patient_id == patient_id))
+def child(
+    db: Session, clinic_ids: Sequence[int], model: type[Child], patient_id: int, item_id: int
+) -> Child | None:
+    return db.scalar(_of_patient(model, clinic_ids, patient_id).where(model.id == item_id))
 
 
 def latest_body(
-    db: Session, patient_ids: Sequence[int]
+    db: Session, clinic_ids: Sequence[int], patient_ids: Sequence[int]
 ) -> dict[int, tuple[Decimal | None, Decimal | None]]:
     """Latest weight and latest height per patient (they may come from different days)."""
     latest: dict[int, tuple[Decimal | None, Decimal | None]] = {
@@ -96,10 +108,12 @@ def latest_body(
     }
     if not patient_ids:
         return latest
+    stmt = select(BodyMeasurement).join(Patient, Patient.id == BodyMeasurement.patient_id)
+    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
     rows = db.scalars(
-        select(BodyMeasurement)
-        .where(BodyMeasurement.patient_id.in_(list(patient_ids)))
-        .order_by(BodyMeasurement.measured_at, BodyMeasurement.id)
+        stmt.where(BodyMeasurement.patient_id.in_(list(patient_ids))).order_by(
+            BodyMeasurement.measured_at, BodyMeasurement.id
+        )
     )
     for row in rows:
         weight, height = latest[row.patient_id]

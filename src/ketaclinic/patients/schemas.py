@@ -192,3 +192,21 @@ class PatientPage(BaseModel):
     total: int
     page: int
     page_size: int
+
+
+class AccessEventOut(_Out):
+    """One entry of a chart's access log."""
+
+    occurred_at: datetime
+    actor: str
+    action: str
+    outcome: str
+    channel: str
+    ip: str
+    resource_type: str
+    resource_id: str
+
+
+class AccessLogPage(BaseModel):
+    items: list[AccessEventOut]
+    total: int

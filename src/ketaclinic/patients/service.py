@@ -1,4 +1,8 @@
-"""Patient registry use cases. Services never commit; their caller does."""
+"""Patient registry use cases. Services never commit; their caller does.
+
+Every read and write of a chart is recorded in the audit trail here, in the same
+transaction as the change, so API, pages and CLI are all covered.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.kit.errors import Forbidden, NotFound, ValidationFailed
@@ -90,10 +95,10 @@ def _choose_clinic(principal: Principal, clinic_id: int | None) -> int:
     return clinic_id
 
 
-def _unique_mrn(db: Session) -> str:
+def _unique_mrn(db: Session, clinic_id: int) -> str:
     for _ in range(20):
         mrn = new_mrn()
-        if not repo.mrn_exists(db, mrn):
+        if not repo.mrn_exists(db, clinic_id, mrn):
             return mrn
     raise RuntimeError("could not find a free MRN after 20 tries")
 
@@ -101,7 +106,9 @@ def _unique_mrn(db: Session) -> str:
 def get_patient(
     db: Session, principal: Principal, patient_id: int, *, write: bool = False
 ) -> Patient:
-    patient = repo.get(db, patient_id)
+    """The patient if it is in one of the caller's clinics (else 404, whether or not it
+    exists elsewhere) and the caller's role there allows the access (else 403)."""
+    patient = repo.get(db, list(principal.roles), patient_id)
     if patient is None:
         raise NotFound(f"No patient with id {patient_id}.")
     permission = Permission.PATIENT_WRITE if write else Permission.PATIENT_READ
@@ -110,8 +117,39 @@ def get_patient(
     return patient
 
 
-def view(db: Session, patient: Patient) -> PatientView:
-    weight, height = repo.latest_body(db, [patient.id])[patient.id]
+def _audit(
+    db: Session,
+    principal: Principal,
+    action: str,
+    patient: Patient,
+    *,
+    resource_type: str = "patient",
+    resource_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        db,
+        principal,
+        action,
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        resource_type=resource_type,
+        resource_id=resource_id if resource_id is not None else patient.id,
+        detail=detail,
+    )
+
+
+def open_chart(
+    db: Session, principal: Principal, patient_id: int, *, purpose: str = "view"
+) -> Patient:
+    """A chart opened for reading (page, API or export): recorded as patient.read."""
+    patient = get_patient(db, principal, patient_id, write=purpose == "edit")
+    _audit(db, principal, "patient.read", patient, detail={"purpose": purpose})
+    return patient
+
+
+def view(db: Session, principal: Principal, patient: Patient) -> PatientView:
+    weight, height = repo.latest_body(db, list(principal.roles), [patient.id])[patient.id]
     return PatientView(patient, weight, height)
 
 
@@ -120,7 +158,7 @@ def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Pa
     now = utcnow()
     patient = Patient(
         clinic_id=clinic_id,
-        mrn=_unique_mrn(db),
+        mrn=_unique_mrn(db, clinic_id),
         search_name=_search_name(data.given_name, data.family_name),
         created_at=now,
         updated_at=now,
@@ -138,7 +176,8 @@ def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Pa
         )
     for kind in CHILD_KINDS:
         for item in getattr(data, kind):
-            add_item(db, patient, kind, item)
+            add_item(db, principal, patient, kind, item)
+    _audit(db, principal, "patient.create", patient, detail={"mrn": patient.mrn})
     db.flush()
     return patient
 
@@ -146,10 +185,11 @@ def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Pa
 def update_patient(
     db: Session, principal: Principal, patient: Patient, data: PatientUpdate
 ) -> Patient:
-    changed = data.model_fields_set
+    changed = []
     for name in _DEMOGRAPHICS:
-        if name in changed:
+        if name in data.model_fields_set and getattr(patient, name) != getattr(data, name):
             setattr(patient, name, getattr(data, name))
+            changed.append(name)
     patient.search_name = _search_name(patient.given_name, patient.family_name)
     if data.weight_kg is not None or data.height_cm is not None:
         record_measurement(
@@ -159,6 +199,8 @@ def update_patient(
             MeasurementIn(weight_kg=data.weight_kg, height_cm=data.height_cm),
         )
     patient.updated_at = utcnow()
+    # Names only: the trail says what changed, the chart holds the values.
+    _audit(db, principal, "patient.update", patient, detail={"fields": changed})
     db.flush()
     return patient
 
@@ -180,25 +222,45 @@ def record_measurement(
     )
     db.add(row)
     db.flush()
+    _audit(
+        db,
+        principal,
+        "patient.measurement.create",
+        patient,
+        resource_type="measurement",
+        resource_id=row.id,
+    )
     return row
 
 
-def add_item(db: Session, patient: Patient, kind: str, data: Any) -> Any:
+def add_item(db: Session, principal: Principal, patient: Patient, kind: str, data: Any) -> Any:
     model = CHILD_KINDS[kind]
     row = model(patient_id=patient.id, **data.model_dump())
     db.add(row)
     db.flush()
+    _audit(db, principal, f"patient.{kind}.create", patient, resource_type=kind, resource_id=row.id)
     return row
 
 
-def set_item_active(db: Session, patient: Patient, kind: str, item_id: int, active: bool) -> Any:
+def set_item_active(
+    db: Session, principal: Principal, patient: Patient, kind: str, item_id: int, active: bool
+) -> Any:
     """Entries are never deleted: they are marked inactive (resolved, stopped)."""
-    row = repo.child(db, CHILD_KINDS[kind], patient.id, item_id)
+    row = repo.child(db, list(principal.roles), CHILD_KINDS[kind], patient.id, item_id)
     if row is None:
         raise NotFound(f"No {kind} entry {item_id} on this patient.")
     row.active = active
     patient.updated_at = utcnow()
     db.flush()
+    _audit(
+        db,
+        principal,
+        f"patient.{kind}.update",
+        patient,
+        resource_type=kind,
+        resource_id=row.id,
+        detail={"active": active},
+    )
     return row
 
 
@@ -235,13 +297,44 @@ def search_patients(
         offset=offset,
         limit=limit,
     )
-    body = repo.latest_body(db, [p.id for p in rows])
+    body = repo.latest_body(db, clinics, [p.id for p in rows])
+    # A search shows names and birth dates: each clinic's trail records who searched
+    # for what and which of its patients were listed.
+    shown: dict[int, list[int]] = {cid: [] for cid in clinics}
+    for p in rows:
+        shown[p.clinic_id].append(p.id)
+    for clinic_id, ids in shown.items():
+        audit.record(
+            db,
+            principal,
+            "patient.search",
+            clinic_id=clinic_id,
+            resource_type="patient",
+            detail={
+                "q": q or "",
+                "birth_date": str(birth_date or ""),
+                "status": status or "",
+                "offset": offset,
+                "patient_ids": ids,
+            },
+        )
     return [PatientView(p, *body[p.id]) for p in rows], total
 
 
-def detail(db: Session, patient: Patient) -> dict[str, Any]:
-    data = view(db, patient).as_dict()
-    data["measurements"] = repo.children(db, BodyMeasurement, patient.id)
+def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any]:
+    clinics = list(principal.roles)
+    data = view(db, principal, patient).as_dict()
+    data["measurements"] = repo.children(db, clinics, BodyMeasurement, patient.id)
     for kind, model in CHILD_KINDS.items():
-        data[kind] = repo.children(db, model, patient.id)
+        data[kind] = repo.children(db, clinics, model, patient.id)
     return data
+
+
+def access_log(db: Session, patient: Patient, *, limit: int = 50) -> tuple[list[Any], int]:
+    """Who opened or changed this chart, newest first. Open the chart with
+    ``open_chart`` first: that read is what the trail records."""
+    return audit.search(
+        db,
+        audit.AuditFilter(clinic_ids=[patient.clinic_id], patient_id=patient.id),
+        limit=limit,
+    )

@@ -20,7 +20,7 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
 from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
 from ketaclinic.kit.time import age_on
-from ketaclinic.kit.web import DbSession, is_htmx, render
+from ketaclinic.kit.web import DbSession, Form, is_htmx, render
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
 
@@ -94,9 +94,11 @@ def new_patient_form(request: Request, principal: CurrentPrincipal, db: DbSessio
 
 
 @router.post("/new")
-async def create_patient(request: Request, principal: CurrentPrincipal, db: DbSession) -> Response:
+def create_patient(
+    request: Request, form: Form, principal: CurrentPrincipal, db: DbSession
+) -> Response:
     principal.require_any(Permission.PATIENT_WRITE)
-    values = _form_dict(await request.form(), drop_empty=True)
+    values = _form_dict(form, drop_empty=True)
     data, errors = _parse(PatientCreate, values)
     if data is not None:
         try:
@@ -124,7 +126,7 @@ async def create_patient(request: Request, principal: CurrentPrincipal, db: DbSe
 def patient_detail(
     request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    patient = service.get_patient(db, principal, patient_id)
+    patient = service.open_chart(db, principal, patient_id)
     return render(request, "patients/detail.html", _detail_context(db, principal, patient))
 
 
@@ -151,7 +153,7 @@ def _edit_values(patient: Any) -> dict[str, Any]:
 def edit_patient_form(
     request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    patient = service.get_patient(db, principal, patient_id, write=True)
+    patient = service.open_chart(db, principal, patient_id, purpose="edit")
     return render(
         request,
         "patients/form.html",
@@ -160,11 +162,11 @@ def edit_patient_form(
 
 
 @router.post("/{patient_id}/edit")
-async def edit_patient(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+def edit_patient(
+    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.get_patient(db, principal, patient_id, write=True)
-    values = _form_dict(await request.form(), drop_empty=False)
+    values = _form_dict(form, drop_empty=False)
     values.pop("clinic_id", None)
     # Blank optional fields clear them; blank weight/height mean "no new measurement".
     for name in ("weight_kg", "height_cm"):
@@ -184,8 +186,11 @@ async def edit_patient(
 
 def _detail_context(db: DbSession, principal: CurrentPrincipal, patient: Any) -> dict[str, Any]:
     clinic = db.get(Clinic, patient.clinic_id)
+    access, access_total = service.access_log(db, patient, limit=15)
     return {
-        "p": service.detail(db, patient),
+        "p": service.detail(db, principal, patient),
+        "access": access,
+        "access_total": access_total,
         "patient": patient,
         "clinic": clinic,
         "tz": clinic.timezone if clinic else "UTC",
@@ -211,11 +216,11 @@ def _detail_with_errors(
 
 
 @router.post("/{patient_id}/measurements")
-async def add_measurement(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+def add_measurement(
+    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.get_patient(db, principal, patient_id, write=True)
-    values = _form_dict(await request.form(), drop_empty=True)
+    values = _form_dict(form, drop_empty=True)
     data, errors = _parse(MeasurementIn, values)
     if errors:
         return _detail_with_errors(request, db, principal, patient, "measurements", errors, values)
@@ -224,8 +229,9 @@ async def add_measurement(
 
 
 @router.post("/{patient_id}/{kind}/{item_id}/active")
-async def set_item_active(
+def set_item_active(
     request: Request,
+    form: Form,
     patient_id: int,
     kind: str,
     item_id: int,
@@ -235,24 +241,28 @@ async def set_item_active(
     if kind not in service.CHILD_KINDS:
         raise KetaClinicError(f"Unknown list {kind!r}.")
     patient = service.get_patient(db, principal, patient_id, write=True)
-    form = await request.form()
-    service.set_item_active(db, patient, kind, item_id, form.get("active") == "true")
+    service.set_item_active(db, principal, patient, kind, item_id, form.get("active") == "true")
     return RedirectResponse(f"/patients/{patient.id}#{kind}", status_code=303)
 
 
 @router.post("/{patient_id}/{kind}")
-async def add_item(
-    request: Request, patient_id: int, kind: str, principal: CurrentPrincipal, db: DbSession
+def add_item(
+    request: Request,
+    form: Form,
+    patient_id: int,
+    kind: str,
+    principal: CurrentPrincipal,
+    db: DbSession,
 ) -> Response:
     if kind not in service.CHILD_INPUTS:
         raise KetaClinicError(f"Unknown list {kind!r}.")
     patient = service.get_patient(db, principal, patient_id, write=True)
-    values = _form_dict(await request.form(), drop_empty=True)
+    values = _form_dict(form, drop_empty=True)
     if kind == "contacts":  # an unticked checkbox sends nothing
         values.setdefault("is_escort", False)
         values.setdefault("is_emergency", False)
     data, errors = _parse(service.CHILD_INPUTS[kind], values)
     if errors:
         return _detail_with_errors(request, db, principal, patient, kind, errors, values)
-    service.add_item(db, patient, kind, data)
+    service.add_item(db, principal, patient, kind, data)
     return RedirectResponse(f"/patients/{patient.id}#{kind}", status_code=303)

@@ -186,12 +186,23 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True))
 
+    # MRNs are unique within a clinic: under row-level security a clinic cannot
+    # see (so cannot check) another clinic's numbers.
+    with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_patients_mrn", type_="unique")
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_patients_clinic_id_mrn"), ["clinic_id", "mrn"]
+        )
+
     _append_only_triggers()
     _row_level_security()
 
 
 def downgrade() -> None:
     _drop_row_level_security()
+    with op.batch_alter_table("patients", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_patients_clinic_id_mrn", type_="unique")
+        batch_op.create_unique_constraint("uq_patients_mrn", ["mrn"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")

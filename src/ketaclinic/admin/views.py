@@ -1,0 +1,39 @@
+"""Administration pages that are not about one record: /admin/roles."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.roles import (
+    PERMISSION_DESCRIPTIONS,
+    ROLE_DESCRIPTIONS,
+    ROLE_MATRIX,
+    ROUTE_RULES,
+    Permission,
+    Role,
+)
+from ketaclinic.kit.web import render
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+
+
+@router.get("/roles")
+def roles_page(request: Request, principal: CurrentPrincipal) -> Response:
+    """The role matrix as the code enforces it: read from the same table."""
+    routes: dict[str, list[str]] = {}
+    for route, rule in ROUTE_RULES.items():
+        routes.setdefault(str(rule), []).append(route)
+    return render(
+        request,
+        "admin/roles.html",
+        {
+            "roles": list(Role),
+            "role_descriptions": ROLE_DESCRIPTIONS,
+            "permissions": list(Permission),
+            "permission_descriptions": PERMISSION_DESCRIPTIONS,
+            "matrix": ROLE_MATRIX,
+            "routes": routes,
+        },
+    )

@@ -1,0 +1,103 @@
+"""JSON API for the audit trail: /api/v1/audit-events (admins of the clinics read)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from ketaclinic.audit import access
+from ketaclinic.audit import service as audit
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.pagination import MAX_PAGE_SIZE
+from ketaclinic.kit.web import DbSession
+
+router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    occurred_at: datetime
+    clinic_id: int | None
+    chain_key: int
+    seq: int
+    user_id: int | None
+    actor: str
+    action: str
+    resource_type: str
+    resource_id: str
+    patient_id: int | None
+    outcome: str
+    channel: str
+    ip: str
+    user_agent: str
+    request_id: str
+    detail: str
+    prev_hash: str
+    hash: str
+
+
+class AuditEventPage(BaseModel):
+    items: list[AuditEventOut]
+    total: int
+    page: int
+    page_size: int
+
+
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValidationFailed.on(name, "must include a time zone offset, e.g. 2026-11-01T00:00Z")
+    return value
+
+
+@router.get(
+    "",
+    response_model=AuditEventPage,
+    responses={
+        401: {"description": "No credentials"},
+        403: {"description": "Not an admin of that clinic"},
+        422: {"description": "A filter is invalid; `error.fields` names it"},
+    },
+)
+def list_audit_events(
+    principal: CurrentPrincipal,
+    db: DbSession,
+    clinic_id: int | None = None,
+    patient_id: int | None = None,
+    user_id: int | None = None,
+    action: Annotated[
+        str | None, Query(max_length=80, description="Action or prefix, e.g. patient.")
+    ] = None,
+    outcome: Literal["allowed", "denied"] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_system: Annotated[
+        bool, Query(description="Also sign-ins and other events outside any clinic")
+    ] = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+) -> Any:
+    """The audit trail of your clinics, newest first. Reading it is recorded."""
+    clinics = access.readable_clinics(principal, clinic_id)
+    f = audit.AuditFilter(
+        clinic_ids=clinics,
+        include_system=include_system,
+        system_user_ids=access.staff_of(db, clinics),
+        patient_id=patient_id,
+        user_id=user_id,
+        action=action,
+        outcome=outcome,
+        since=_aware("since", since),
+        until=_aware("until", until),
+    )
+    events, total = audit.search(db, f, offset=(page - 1) * page_size, limit=page_size)
+    access.record_reading(db, principal, clinics, f)
+    return {
+        "items": [audit.as_row(e) for e in events],
+        "total": total,
+        "page": page,
+        "page_size": page_size,
+    }

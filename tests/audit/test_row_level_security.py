@@ -1,0 +1,82 @@
+"""PostgreSQL's row-level security: a second wall behind the repository's scoping.
+The app's own queries are scoped already; this checks the database alone refuses
+another clinic's rows to a non-superuser connection."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from tests.conftest import Persona
+from tests.patients.test_api import valid_patient
+
+Api = Callable[[Persona], TestClient]
+
+
+@pytest.fixture
+def as_app_role(db: Session) -> Callable[[str], None]:
+    """Switch this transaction to a plain login role, as production connects
+    (superusers bypass row-level security)."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("row-level security is a PostgreSQL feature")
+    db.execute(text("CREATE ROLE ketaclinic_rls_probe NOLOGIN"))
+    db.execute(
+        text("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ketaclinic_rls_probe")
+    )
+    db.execute(text("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ketaclinic_rls_probe"))
+    db.execute(text("SET LOCAL ROLE ketaclinic_rls_probe"))
+
+    def see(clinics: str) -> None:
+        db.execute(text("SELECT set_config('ketaclinic.clinic_ids', :v, true)"), {"v": clinics})
+
+    return see
+
+
+def _count(db: Session, table: str, patient_id: int) -> int:
+    column = "id" if table == "patients" else "patient_id"
+    sql = f"SELECT count(*) FROM {table} WHERE {column} = :id"
+    return int(db.execute(text(sql), {"id": patient_id}).scalar_one())
+
+
+def test_it_hides_other_clinics_rows_from_the_database_connection(
+    api: Api,
+    front_desk: Persona,
+    outsider: Persona,
+    db: Session,
+    as_app_role: Callable[[str], None],
+) -> None:
+    body = valid_patient(
+        contacts=[{"name": "Theo", "relationship": "spouse", "phone": "+15125550100"}]
+    )
+    patient_id = int(api(front_desk).post("/api/v1/patients", json=body).json()["id"])
+    as_app_role(str(outsider.clinic.id))
+    assert _count(db, "patients", patient_id) == 0
+    assert _count(db, "patient_contacts", patient_id) == 0
+    assert _count(db, "body_measurements", patient_id) == 0
+    as_app_role(f"{outsider.clinic.id},{front_desk.clinic.id}")
+    assert _count(db, "patients", patient_id) == 1
+    assert _count(db, "patient_contacts", patient_id) == 1
+    as_app_role("")  # nothing set: the wall fails closed
+    assert _count(db, "patients", patient_id) == 0
+    as_app_role("*")  # system work (CLI, migrations)
+    assert _count(db, "patients", patient_id) == 1
+
+
+def test_it_refuses_to_write_a_patient_into_an_unseen_clinic(
+    front_desk: Persona, outsider: Persona, db: Session, as_app_role: Callable[[str], None]
+) -> None:
+    as_app_role(str(outsider.clinic.id))
+    with pytest.raises(DBAPIError, match="row-level security"), db.begin_nested():
+        db.execute(
+            text(
+                "INSERT INTO patients (clinic_id, mrn, given_name, family_name, search_name, "
+                "birth_date, sex_at_birth, status, created_at, updated_at) VALUES (:c, "
+                "'KC0000001', 'A', 'B', 'a b', '1980-01-01', 'female', 'active', now(), now())"
+            ),
+            {"c": front_desk.clinic.id},
+        )

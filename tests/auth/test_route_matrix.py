@@ -1,0 +1,130 @@
+"""Every route in the app, called as every role, as nobody, and as a user of another
+clinic, answers as ``auth.roles.ROUTE_RULES`` and ``ROLE_MATRIX`` say it must.
+
+A route added without a rule fails ``test_it_has_a_rule_for_every_route``; a rule
+left behind by a removed route fails it too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.app import api_routes
+from ketaclinic.audit.models import AuditEvent
+from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
+from tests.conftest import Persona
+from tests.patients.test_api import valid_patient
+
+Api = Callable[[Persona], TestClient]
+PERSONAS = ("admin", "prescriber", "nurse", "front_desk", "custodian", "outsider", "anonymous")
+# The outsider is a nurse, in another clinic.
+ROLE_OF = {name: Role(name) for name in PERSONAS[:5]} | {"outsider": Role.NURSE}
+
+
+def test_it_has_a_rule_for_every_route(app: FastAPI) -> None:
+    served = {f"{method} {path}" for method, path in api_routes(app)}
+    assert served - set(ROUTE_RULES) == set(), "routes without a rule"
+    assert set(ROUTE_RULES) - served == set(), "rules for routes that do not exist"
+
+
+@pytest.fixture
+def world(
+    request: pytest.FixtureRequest, api: Api, front_desk: Persona, nurse: Persona
+) -> dict[str, Any]:
+    """A patient with a contact in the personas' clinic, and every persona."""
+    client = api(front_desk)
+    patient = client.post("/api/v1/patients", json=valid_patient()).json()
+    contact = client.post(
+        f"/api/v1/patients/{patient['id']}/contacts",
+        json={"name": "Erik Lindqvist", "relationship": "spouse", "phone": "+15125550123"},
+    ).json()
+    people = {name: request.getfixturevalue(name) for name in PERSONAS if name != "anonymous"}
+    params = {
+        "patient_id": patient["id"],
+        "kind": "contacts",
+        "item_id": contact["id"],
+        "user_id": nurse.user.id,
+    }
+    return {"people": people, "params": params}
+
+
+def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
+    if rule is Access.PUBLIC:
+        return "open"
+    if persona == "anonymous":
+        return "unauthenticated"
+    if rule is Access.SIGNED_IN:
+        return "open"
+    if role not in roles_with(rule):
+        return "forbidden"
+    if persona == "outsider" and "{patient_id}" in path:
+        return "hidden"  # another clinic's patient: not found
+    return "open"
+
+
+# A body the handler accepts, so a refusal can only come from the access rules.
+FORMS: dict[str, dict[str, Any]] = {
+    "/api/v1/patients": valid_patient(),
+    "/api/v1/patients/{patient_id}/measurements": {"weight_kg": 70},
+    "/api/v1/patients/{patient_id}/{kind}": {"name": "Ann", "relationship": "sister",
+                                             "phone": "+15125550111"},
+    "/api/v1/patients/{patient_id}/{kind}/{item_id}": {"active": False},
+    "/patients/{patient_id}/measurements": {"weight_kg": "70"},
+    "/patients/{patient_id}/{kind}": {"name": "Ann", "relationship": "sister",
+                                      "phone": "+15125550111"},
+    "/patients/{patient_id}/{kind}/{item_id}/active": {"active": "false"},
+}  # fmt: skip
+STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
+REFUSALS = {
+    "access.unauthenticated": "unauthenticated",
+    "access.denied": "forbidden",
+    "access.not_found": "hidden",
+}
+
+
+def _call(client: TestClient, method: str, path: str, url: str) -> Response:
+    body = FORMS.get(path, {})
+    if method not in ("POST", "PATCH"):
+        return client.request(method, url)
+    if url.startswith("/api/"):
+        return client.request(method, url, json=body)
+    return client.request(method, url, data=body)
+
+
+def _refusals(db: Session) -> list[str]:
+    stmt = select(AuditEvent.action).where(AuditEvent.outcome == "denied")
+    return list(db.scalars(stmt.order_by(AuditEvent.id)))
+
+
+@pytest.mark.parametrize("route", sorted(ROUTE_RULES))
+def test_it_answers_every_persona_as_the_matrix_says(
+    route: str, world: dict[str, Any], app: FastAPI, api: Api, db: Session
+) -> None:
+    method, path = route.split(" ", 1)
+    rule = ROUTE_RULES[route]
+    url = path.format(**world["params"])
+    for persona in PERSONAS:
+        who: Persona | None = world["people"].get(persona)
+        client = api(who) if who is not None else TestClient(app, follow_redirects=False)
+        client.follow_redirects = False
+        role = ROLE_OF.get(persona)
+        expected = _expected(rule, persona, role, path)
+        before = _refusals(db)
+        response = _call(client, method, path, url)
+        # The access layer's verdict is what it recorded: one refusal, or none.
+        new = _refusals(db)[len(before) :]
+        got = REFUSALS.get(new[0], new[0]) if new else "open"
+        assert len(new) <= 1, (persona, route, new)
+        assert got == expected, (persona, route, got, response.status_code)
+        if expected in STATUS:
+            assert response.status_code in STATUS[expected], (persona, route, response.text)
+        else:
+            assert response.status_code < 500

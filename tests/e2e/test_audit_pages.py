@@ -1,0 +1,81 @@
+"""A clinic admin reviews the audit trail, opens a chart's access log, and reads
+the role matrix."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine, select
+
+from ketaclinic.auth.service import create_user
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.db import make_sessionmaker
+from ketaclinic.patients.models import Patient
+from tests.e2e.conftest import LiveClinic
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def admin_email(live_clinic: LiveClinic, engine: Engine) -> str:
+    session = make_sessionmaker(engine)()
+    try:
+        clinic = session.scalars(select(Clinic).where(Clinic.slug == live_clinic.slug)).one()
+        user = create_user(
+            session,
+            email=f"admin@{live_clinic.slug}.example.org",
+            name="Ada Admin",
+            password=live_clinic.password,
+            role="admin",
+            clinic=clinic,
+        )
+        session.commit()
+        return user.email
+    finally:
+        session.close()
+
+
+def _mrn(engine: Engine, slug: str) -> str:
+    session = make_sessionmaker(engine)()
+    try:
+        stmt = select(Patient.mrn).join(Clinic, Clinic.id == Patient.clinic_id)
+        return str(session.scalars(stmt.where(Clinic.slug == slug)).one())
+    finally:
+        session.close()
+
+
+def test_it_filters_the_trail_and_shows_who_looked_at_a_chart(
+    page: Page, live_clinic: LiveClinic, admin_email: str, engine: Engine
+) -> None:
+    page.goto(f"{live_clinic.base_url}/login")
+    page.get_by_label("Email").fill(admin_email)
+    page.get_by_label("Password").fill(live_clinic.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Audit").click()
+    expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
+    results = page.locator("#audit-results")
+    expect(results).to_contain_text("patient.create")
+    expect(results).to_contain_text(live_clinic.front_desk_email)
+
+    # A typo in a filter is answered beside the field.
+    page.get_by_label("Patient (MRN or id)").fill("KC-nobody")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#audit-results")).to_contain_text("no patient 'KC-nobody'")
+
+    page.get_by_label("Patient (MRN or id)").fill(_mrn(engine, live_clinic.slug))
+    page.get_by_role("button", name="Filter").click()
+    expect(results).to_contain_text("Okafor, Marcus")
+    results.get_by_role("link", name="Okafor, Marcus").first.click()
+
+    log = page.locator("#access-log")
+    expect(log).to_contain_text("Who looked at this record")
+    expect(log).to_contain_text(admin_email)
+    expect(log).to_contain_text("patient.read")
+
+    page.get_by_role("link", name="Roles").click()
+    matrix = page.locator("table.matrix")
+    expect(matrix).to_contain_text("audit.read")
+    heading = page.get_by_role("heading", name=re.compile("Roles and what they may do"))
+    expect(heading).to_be_visible()
