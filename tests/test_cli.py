@@ -190,3 +190,33 @@ def test_it_refuses_an_export_window_that_ends_before_it_starts(cli_db: str) -> 
         app, ["audit", "export", "--since", "2026-11-20", "--until", "2026-11-01"]
     )
     assert result.exit_code == 2 and "--until" in result.stderr
+
+
+def test_it_loads_courses_of_every_outcome_and_one_open_alert(cli_db: str) -> None:
+    from ketaclinic.auth.service import get_user_by_email, principal_for
+    from ketaclinic.measures import service as measures
+    from ketaclinic.measures.models import QuestionnaireResponse
+    from ketaclinic.patients.service import get_patient
+
+    _demo(cli_db)
+    session = make_sessionmaker(make_engine(cli_db))()
+    try:
+        nurse = principal_for(session, get_user_by_email(session, "nurse@lakeside.example.org"))
+        [(alert, patient)] = measures.open_alerts(session, nurse)
+        assert alert.kind == "suicide_risk" and patient.clinic_id in nurse.roles
+        statuses = set()
+        for patient_id in set(session.scalars(select(QuestionnaireResponse.patient_id))):
+            if patient_id not in {p.id for p in _lakeside(session, nurse)}:
+                continue
+            chart = get_patient(session, nurse, patient_id)
+            summaries = measures.outcome_summaries(session, nurse, chart, measures.OutcomeRules())
+            statuses |= {s["status"] for s in summaries}
+        assert {"remission", "response", "response lost", "no response: review"} <= statuses
+    finally:
+        session.close()
+
+
+def _lakeside(session, nurse):  # type: ignore[no-untyped-def]
+    from ketaclinic.patients.service import search_patients
+
+    return [v.patient for v in search_patients(session, nurse, status=None, limit=100)[0]]

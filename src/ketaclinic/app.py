@@ -27,6 +27,9 @@ from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_
 from ketaclinic.kit.logging import configure_logging, log, request_logging
 from ketaclinic.kit.security import security_headers
 from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
+from ketaclinic.measures import endpoints as measures_api
+from ketaclinic.measures import public as measures_public
+from ketaclinic.measures import views as measures_views
 from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
 from ketaclinic.settings import Settings, get_settings
@@ -92,6 +95,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.middleware("http")(request_logging)
 
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
+    # Before the patient routers: their /patients/{patient_id}/{kind} would match first.
+    app.include_router(measures_api.router)
+    app.include_router(measures_views.router)
+    app.include_router(measures_public.router)
     app.include_router(patient_api.router)
     app.include_router(auth_views.router)
     app.include_router(patient_views.router)

@@ -11,6 +11,7 @@ from ketaclinic.auth.models import (
 )
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.db import Base
+from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
 from ketaclinic.patients.models import (
     Allergy,
     BodyMeasurement,
@@ -19,6 +20,7 @@ from ketaclinic.patients.models import (
     Medication,
     Patient,
 )
+from ketaclinic.treatments.models import TreatmentSession
 
 __all__ = [
     "Allergy",
@@ -34,7 +36,11 @@ __all__ = [
     "Medication",
     "Membership",
     "Patient",
+    "QuestionnaireLink",
+    "QuestionnaireResponse",
     "RecoveryCode",
+    "SafetyAlert",
     "StaffSession",
+    "TreatmentSession",
     "User",
 ]

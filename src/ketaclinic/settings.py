@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     require_mfa: bool = False
     # Shortest staff password accepted when an account is created.
     password_min_length: int = Field(default=12, ge=8, le=128)
+    # Outcome rules (defaults: CLINICAL.md Scales and Dosing, via clinical.outcomes).
+    response_fall_fraction: float = Field(default=0.5, gt=0, lt=1)
+    futility_after_treatments: int = Field(default=4, ge=1, le=50)
+    relapse_consecutive: int = Field(default=2, ge=1, le=20)
+    questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     log_json: bool = True
     log_level: str = "INFO"
 

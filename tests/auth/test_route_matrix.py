@@ -46,12 +46,21 @@ def world(
         f"/api/v1/patients/{patient['id']}/contacts",
         json={"name": "Erik Lindqvist", "relationship": "spouse", "phone": "+15125550123"},
     ).json()
+    answers = {f"phq9_{i}": 1 for i in range(1, 10)}  # item 9 > 0: raises an alert
+    response = client.post(
+        f"/api/v1/patients/{patient['id']}/responses",
+        json={"instrument_id": "phq9", "answers": answers},
+    ).json()
+    [alert] = response["alerts"]
     people = {name: request.getfixturevalue(name) for name in PERSONAS if name != "anonymous"}
     params = {
         "patient_id": patient["id"],
         "kind": "contacts",
         "item_id": contact["id"],
         "user_id": nurse.user.id,
+        "alert_id": alert["id"],
+        "instrument_id": "phq9",
+        "token": "not-a-token",
     }
     return {"people": people, "params": params}
 
@@ -81,6 +90,13 @@ FORMS: dict[str, dict[str, Any]] = {
     "/patients/{patient_id}/{kind}": {"name": "Ann", "relationship": "sister",
                                       "phone": "+15125550111"},
     "/patients/{patient_id}/{kind}/{item_id}/active": {"active": "false"},
+    "/api/v1/patients/{patient_id}/responses": {"instrument_id": "gad7",
+                                                "answers": {f"gad7_{i}": 0 for i in range(1, 8)}},
+    "/api/v1/patients/{patient_id}/alerts/{alert_id}/acknowledge": {"note": "Reviewed."},
+    "/api/v1/patients/{patient_id}/treatments": {"given_at": "2026-01-05T10:00:00Z",
+                                                 "modality": "iv_ketamine"},
+    "/api/v1/patients/{patient_id}/questionnaire-links": {"instrument_id": "phq9"},
+    "/patients/{patient_id}/alerts/{alert_id}/acknowledge": {"note": "Reviewed."},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

@@ -34,6 +34,8 @@ PATIENT_MODELS = _patient_models()
 ALLOWED = {
     # After a refusal, a system lookup of which clinic's trail the attempt belongs on.
     "audit/hooks.py:on_refused",
+    # A patient's questionnaire link: the token is the credential, no staff clinics.
+    "measures/repository.py:link_by_token_hash",
 }
 
 

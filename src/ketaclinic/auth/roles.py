@@ -21,6 +21,7 @@ class Role(StrEnum):
 class Permission(StrEnum):
     PATIENT_READ = "patient.read"
     PATIENT_WRITE = "patient.write"
+    ALERT_ACKNOWLEDGE = "alert.acknowledge"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
 
@@ -43,6 +44,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
 PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.PATIENT_READ: "Find patients and open their charts",
     Permission.PATIENT_WRITE: "Register patients and change their charts",
+    Permission.ALERT_ACKNOWLEDGE: "Acknowledge a safety alert with a note",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
 }
@@ -54,6 +56,8 @@ _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT
 ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_READ: _CLINICAL_STAFF,
     Permission.PATIENT_WRITE: _CLINICAL_STAFF,
+    # Safety alerts are clinical: reviewed by whoever treats (CLINICAL.md Scales).
+    Permission.ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
 }
@@ -91,6 +95,29 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /patients/{patient_id}/measurements": P.PATIENT_WRITE,
     "POST /patients/{patient_id}/{kind}": P.PATIENT_WRITE,
     "POST /patients/{patient_id}/{kind}/{item_id}/active": P.PATIENT_WRITE,
+    # measurement-based care: API
+    "GET /api/v1/instruments": P.PATIENT_READ,
+    "GET /api/v1/alerts": P.PATIENT_READ,
+    "GET /api/v1/patients/{patient_id}/responses": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/responses": P.PATIENT_WRITE,
+    "GET /api/v1/patients/{patient_id}/outcomes": P.PATIENT_READ,
+    "GET /api/v1/patients/{patient_id}/alerts": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/alerts/{alert_id}/acknowledge": P.ALERT_ACKNOWLEDGE,
+    "GET /api/v1/patients/{patient_id}/treatments": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/treatments": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/questionnaire-links": P.PATIENT_WRITE,
+    # measurement-based care: staff pages
+    "GET /dashboard": P.PATIENT_READ,
+    "GET /patients/{patient_id}/measures": P.PATIENT_READ,
+    "GET /patients/{patient_id}/measures/{instrument_id}/plot.svg": P.PATIENT_READ,
+    "GET /patients/{patient_id}/measures/{instrument_id}/new": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/measures/{instrument_id}/new": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/alerts/{alert_id}/acknowledge": P.ALERT_ACKNOWLEDGE,
+    "POST /patients/{patient_id}/treatments": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/questionnaire-links": P.PATIENT_WRITE,
+    # a patient completing a questionnaire from a one-time link (the token is the key)
+    "GET /q/{token}": Access.PUBLIC,
+    "POST /q/{token}": Access.PUBLIC,
     # audit and administration
     "GET /api/v1/audit-events": P.AUDIT_READ,
     "GET /admin/audit": P.AUDIT_READ,

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, false
 from sqlalchemy.orm import InstrumentedAttribute
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 
 def in_clinics(stmt: S, clinic_column: InstrumentedAttribute[int], clinic_ids: Sequence[int]) -> S:

@@ -21,6 +21,7 @@ from ketaclinic.clinics.service import list_clinics
 from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
 from ketaclinic.kit.time import age_on
 from ketaclinic.kit.web import DbSession, Form, is_htmx, render
+from ketaclinic.measures import service as measures
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
 
@@ -196,6 +197,7 @@ def _detail_context(db: DbSession, principal: CurrentPrincipal, patient: Any) ->
         "tz": clinic.timezone if clinic else "UTC",
         "age": age_on(patient.birth_date, date.today()),
         "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
+        "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "errors": {},
         "values": {},
     }

@@ -1,0 +1,38 @@
+"""Which scoring flags raise a safety alert that staff must acknowledge.
+
+Pure data and one function: no database, no web. A clinic may add flags (e.g. a
+severe PHQ-9 band) through its settings; the defaults are the suicide-risk flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    message: str
+    source: str
+
+
+# source: CLINICAL.md "Scales" - PHQ-9 item 9 > 0 needs review (Kroenke 2001); the
+# C-SSRS screener's moderate and high risk need review (Posner 2011). Both instruments
+# set the flag "suicide_risk" in their YAML definitions.
+DEFAULT_ALERT_RULES: Mapping[str, AlertRule] = MappingProxyType(
+    {
+        "suicide_risk": AlertRule(
+            message="Suicide-risk answer: review with the patient before treatment.",
+            source="CLINICAL.md Scales: PHQ-9 item 9 > 0; C-SSRS moderate/high risk",
+        ),
+    }
+)
+
+
+def alerts_for(
+    flags: Iterable[str], rules: Mapping[str, AlertRule] = DEFAULT_ALERT_RULES
+) -> list[tuple[str, str]]:
+    """(flag, message) for every flag that must be acknowledged, in rule order."""
+    raised = set(flags)
+    return [(flag, rule.message) for flag, rule in rules.items() if flag in raised]

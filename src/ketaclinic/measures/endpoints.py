@@ -1,0 +1,184 @@
+"""JSON API for measurement-based care: instruments, responses, alerts, treatments,
+patient links and outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.kit.web import DbSession
+from ketaclinic.measures import service
+from ketaclinic.measures.schemas import (
+    AcknowledgeIn,
+    AlertOut,
+    InstrumentOut,
+    LinkIn,
+    LinkOut,
+    OutcomeOut,
+    ResponseIn,
+    ResponseOut,
+    TreatmentIn,
+    TreatmentOut,
+)
+from ketaclinic.patients import service as patients
+
+router = APIRouter(prefix="/api/v1", tags=["measurement-based care"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No credentials"},
+    403: {"description": "Wrong role"},
+    404: {"description": "No such patient in your clinics"},
+    422: {"description": "A field is invalid; `error.fields` names it (answers.<item id>)"},
+}
+
+
+def rules_of(request: Request) -> service.OutcomeRules:
+    settings = request.app.state.settings
+    return service.OutcomeRules(
+        response_fall_fraction=settings.response_fall_fraction,
+        futility_after_treatments=settings.futility_after_treatments,
+        relapse_consecutive=settings.relapse_consecutive,
+    )
+
+
+def instrument_out(inst: Any) -> dict[str, Any]:
+    yes_no = [{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}]
+    return {
+        "id": inst.id,
+        "name": inst.name,
+        "version": inst.version,
+        "completed_by": inst.completed_by,
+        "recall_period": inst.recall_period,
+        "max_total": inst.max_total,
+        "items": [
+            {
+                "id": item.id,
+                "text": item.text,
+                "answer_type": inst.answer_type,
+                "required": item.required,
+                "scored": item.scored,
+                "options": [{"value": o.value, "label": o.label} for o in item.options]
+                if inst.answer_type != "yes_no"
+                else yes_no,
+            }
+            for item in inst.items
+        ],
+    }
+
+
+@router.get("/instruments", response_model=list[InstrumentOut], responses=ERRORS)
+def list_instruments(principal: CurrentPrincipal) -> Any:
+    """Every questionnaire: items, answer options, scoring range."""
+    return [instrument_out(i) for i in service.instruments()]
+
+
+@router.get("/patients/{patient_id}/responses", response_model=list[ResponseOut], responses=ERRORS)
+def list_responses(
+    patient_id: int,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    instrument_id: Annotated[str | None, Query(max_length=30)] = None,
+) -> Any:
+    """The patient's questionnaire responses, oldest first."""
+    patient = patients.open_chart(db, principal, patient_id, purpose="responses")
+    return [service.as_dict(r) for r in service.responses(db, principal, patient, instrument_id)]
+
+
+@router.post(
+    "/patients/{patient_id}/responses",
+    status_code=201,
+    response_model=ResponseOut,
+    responses=ERRORS,
+)
+def create_response(
+    patient_id: int, data: ResponseIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Score and store a response; a suicide-risk answer raises a safety alert."""
+    patient = patients.get_patient(db, principal, patient_id, write=True)
+    row, alerts = service.record_response(db, principal, patient, data)
+    return service.as_dict(row, alerts)
+
+
+@router.get("/patients/{patient_id}/outcomes", response_model=list[OutcomeOut], responses=ERRORS)
+def patient_outcomes(
+    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Baseline, change, response, remission, relapse and futility per questionnaire."""
+    patient = patients.open_chart(db, principal, patient_id, purpose="outcomes")
+    return service.outcome_summaries(db, principal, patient, rules_of(request))
+
+
+@router.get("/patients/{patient_id}/alerts", response_model=list[AlertOut], responses=ERRORS)
+def patient_alerts(
+    patient_id: int, principal: CurrentPrincipal, db: DbSession, open_only: bool = False
+) -> Any:
+    patient = patients.open_chart(db, principal, patient_id, purpose="alerts")
+    return service.patient_alerts(db, principal, patient, open_only=open_only)
+
+
+@router.post(
+    "/patients/{patient_id}/alerts/{alert_id}/acknowledge",
+    response_model=AlertOut,
+    responses={**ERRORS, 409: {"description": "Already acknowledged"}},
+)
+def acknowledge_alert(
+    patient_id: int,
+    alert_id: int,
+    data: AcknowledgeIn,
+    principal: CurrentPrincipal,
+    db: DbSession,
+) -> Any:
+    """A prescriber or nurse acknowledges a safety alert with a note (audited)."""
+    patient = patients.get_patient(db, principal, patient_id)
+    return service.acknowledge(db, principal, patient, alert_id, data.note)
+
+
+@router.get("/alerts", response_model=list[AlertOut], responses=ERRORS)
+def open_alerts(principal: CurrentPrincipal, db: DbSession) -> Any:
+    """Every unacknowledged safety alert in your clinics, newest first."""
+    return [alert for alert, _ in service.open_alerts(db, principal)]
+
+
+@router.get(
+    "/patients/{patient_id}/treatments", response_model=list[TreatmentOut], responses=ERRORS
+)
+def list_treatments(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+    patient = patients.open_chart(db, principal, patient_id, purpose="treatments")
+    return service.treatments(db, principal, patient)
+
+
+@router.post(
+    "/patients/{patient_id}/treatments",
+    status_code=201,
+    response_model=TreatmentOut,
+    responses=ERRORS,
+)
+def create_treatment(
+    patient_id: int, data: TreatmentIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Record a treatment given (outcomes are measured against these dates)."""
+    patient = patients.get_patient(db, principal, patient_id, write=True)
+    return service.record_treatment(db, principal, patient, data)
+
+
+@router.post(
+    "/patients/{patient_id}/questionnaire-links",
+    status_code=201,
+    response_model=LinkOut,
+    responses=ERRORS,
+)
+def create_link(
+    request: Request, patient_id: int, data: LinkIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """A one-time, expiring link for the patient to complete a questionnaire on a
+    phone. The URL is shown once."""
+    patient = patients.get_patient(db, principal, patient_id, write=True)
+    hours = data.valid_hours or request.app.state.settings.questionnaire_link_hours
+    link, token = service.create_link(db, principal, patient, data.instrument_id, hours)
+    return {
+        "id": link.id,
+        "instrument_id": link.instrument_id,
+        "url": str(request.base_url).rstrip("/") + f"/q/{token}",
+        "expires_at": link.expires_at,
+    }

@@ -1,0 +1,34 @@
+"""Treatments given: the dates outcomes are measured against.
+
+A minimal record for now (when, which modality, who recorded it); chairside
+charting of the session itself builds on this table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ketaclinic.kit.db import Base, UTCDateTime
+from ketaclinic.kit.time import utcnow
+
+MODALITIES = ("iv_ketamine", "im_ketamine", "sl_ketamine", "esketamine_nasal")
+
+
+class TreatmentSession(Base):
+    __tablename__ = "treatment_sessions"
+    __table_args__ = (
+        CheckConstraint(
+            "modality IN ('iv_ketamine', 'im_ketamine', 'sl_ketamine', 'esketamine_nasal')",
+            name="modality",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    modality: Mapped[str] = mapped_column(String(20))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
