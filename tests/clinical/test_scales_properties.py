@@ -74,3 +74,17 @@ def test_it_adds_up_plain_instruments_item_by_item(
     if instrument.domains:
         return  # QIDS-SR16 has its own rules; see test_scales_qids
     assert score(instrument, answers).total == sum(answers.values())
+
+
+@given(instrument_and_answers, st.data())
+def test_it_moves_the_total_by_exactly_the_change_of_one_answer(
+    case: tuple[Instrument, dict[str, int]], data: st.DataObject
+) -> None:
+    instrument, answers = case
+    if instrument.domains:
+        return  # QIDS-SR16 scores the maximum of each domain; see test_scales_qids
+    item = data.draw(st.sampled_from(instrument.scored_items))
+    value = data.draw(st.integers(0, item.max_value))
+    before = score(instrument, answers)
+    after = score(instrument, {**answers, item.id: value})
+    assert after.total - before.total == value - answers[item.id]

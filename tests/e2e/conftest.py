@@ -16,13 +16,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from ketaclinic.app import create_app
 from ketaclinic.auth.service import create_user, principal_for
+from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.kit.db import make_sessionmaker
 from ketaclinic.patients.schemas import PatientCreate
@@ -113,6 +115,32 @@ def live_clinic(live_server: str, engine: Engine) -> LiveClinic:
         return LiveClinic(base_url=live_server, slug=slug, front_desk_email=user.email)
     finally:
         session.close()
+
+
+def add_staff(engine: Engine, clinic: LiveClinic, role: str, name: str) -> str:
+    """Another staff member of the live clinic, committed for real; returns the email."""
+    session = make_sessionmaker(engine)()
+    try:
+        found = session.scalars(select(Clinic).where(Clinic.slug == clinic.slug)).one()
+        user = create_user(
+            session,
+            email=f"{role}@{clinic.slug}.example.org",
+            name=name,
+            password=clinic.password,
+            role=role,
+            clinic=found,
+        )
+        session.commit()
+        return user.email
+    finally:
+        session.close()
+
+
+def sign_in_as(page: Any, clinic: LiveClinic, email: str) -> None:
+    page.goto(f"{clinic.base_url}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(clinic.password)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture(scope="session")

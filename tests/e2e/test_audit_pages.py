@@ -9,32 +9,17 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
 
-from ketaclinic.auth.service import create_user
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.db import make_sessionmaker
 from ketaclinic.patients.models import Patient
-from tests.e2e.conftest import LiveClinic
+from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def admin_email(live_clinic: LiveClinic, engine: Engine) -> str:
-    session = make_sessionmaker(engine)()
-    try:
-        clinic = session.scalars(select(Clinic).where(Clinic.slug == live_clinic.slug)).one()
-        user = create_user(
-            session,
-            email=f"admin@{live_clinic.slug}.example.org",
-            name="Ada Admin",
-            password=live_clinic.password,
-            role="admin",
-            clinic=clinic,
-        )
-        session.commit()
-        return user.email
-    finally:
-        session.close()
+    return add_staff(engine, live_clinic, "admin", "Ada Admin")
 
 
 def _mrn(engine: Engine, slug: str) -> str:
@@ -49,10 +34,7 @@ def _mrn(engine: Engine, slug: str) -> str:
 def test_it_filters_the_trail_and_shows_who_looked_at_a_chart(
     page: Page, live_clinic: LiveClinic, admin_email: str, engine: Engine
 ) -> None:
-    page.goto(f"{live_clinic.base_url}/login")
-    page.get_by_label("Email").fill(admin_email)
-    page.get_by_label("Password").fill(live_clinic.password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as(page, live_clinic, admin_email)
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     results = page.locator("#audit-results")

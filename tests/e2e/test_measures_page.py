@@ -7,42 +7,22 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from ketaclinic.auth.service import create_user
-from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.db import make_sessionmaker
-from tests.e2e.conftest import LiveClinic
+from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def nurse_email(live_clinic: LiveClinic, engine: Engine) -> str:
-    session = make_sessionmaker(engine)()
-    try:
-        clinic = session.scalars(select(Clinic).where(Clinic.slug == live_clinic.slug)).one()
-        user = create_user(
-            session,
-            email=f"nurse@{live_clinic.slug}.example.org",
-            name="Nia Nurse",
-            password=live_clinic.password,
-            role="nurse",
-            clinic=clinic,
-        )
-        session.commit()
-        return user.email
-    finally:
-        session.close()
+    return add_staff(engine, live_clinic, "nurse", "Nia Nurse")
 
 
 def test_it_enters_a_phq9_and_shows_the_score_band_and_plot(
     page: Page, live_clinic: LiveClinic, nurse_email: str
 ) -> None:
-    page.goto(f"{live_clinic.base_url}/login")
-    page.get_by_label("Email").fill(nurse_email)
-    page.get_by_label("Password").fill(live_clinic.password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_as(page, live_clinic, nurse_email)
     page.get_by_role("link", name="Okafor, Marcus").click()
     page.get_by_role("link", name="Measures").click()
     expect(page.get_by_role("heading", name=re.compile("Measures: Okafor, Marcus"))).to_be_visible()
