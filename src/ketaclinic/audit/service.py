@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -88,6 +88,40 @@ def record(
     head.last_hash = digest
     db.flush()
     return event
+
+
+class PatientLike(Protocol):
+    id: int
+    clinic_id: int
+
+
+def on_patient(
+    db: Session,
+    principal: Principal | None,
+    action: str,
+    patient: PatientLike,
+    *,
+    resource_type: str = "patient",
+    resource_id: str | int | None = None,
+    detail: dict[str, Any] | None = None,
+    outcome: str = ALLOWED,
+    origin: Origin | None = None,
+    actor: str | None = None,
+) -> AuditEvent:
+    """An event about one patient's record, on the patient's clinic's chain."""
+    return record(
+        db,
+        principal,
+        action,
+        outcome=outcome,
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        resource_type=resource_type,
+        resource_id=resource_id if resource_id is not None else patient.id,
+        detail=detail,
+        origin=origin,
+        actor=actor,
+    )
 
 
 def _hashable(fields: dict[str, Any]) -> dict[str, Any]:

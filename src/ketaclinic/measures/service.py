@@ -118,26 +118,23 @@ def _store(
         db.add(alert)
         raised.append(alert)
     db.flush()
-    common: dict[str, Any] = {
-        "clinic_id": patient.clinic_id,
-        "patient_id": patient.id,
-        "origin": origin,
-        "actor": actor,
-    }
-    audit.record(
+    common: dict[str, Any] = {"origin": origin, "actor": actor}
+    audit.on_patient(
         db,
         principal,
         "patient.questionnaire.create",
+        patient,
         resource_type="questionnaire_response",
         resource_id=row.id,
         detail={"instrument": row.instrument_id, "completed_by": completed_by},
         **common,
     )
     for alert in raised:
-        audit.record(
+        audit.on_patient(
             db,
             principal,
             "patient.alert.raise",
+            patient,
             resource_type="safety_alert",
             resource_id=alert.id,
             detail={"kind": alert.kind, "response_id": row.id},
@@ -238,12 +235,11 @@ def acknowledge(
     alert.acknowledged_by_id = principal.user_id
     alert.note = note
     db.flush()
-    audit.record(
+    audit.on_patient(
         db,
         principal,
         "patient.alert.acknowledge",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
+        patient,
         resource_type="safety_alert",
         resource_id=alert.id,
         detail={"kind": alert.kind},
@@ -268,12 +264,11 @@ def record_treatment(
     )
     db.add(row)
     db.flush()
-    audit.record(
+    audit.on_patient(
         db,
         principal,
         "patient.treatment.create",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
+        patient,
         resource_type="treatment_session",
         resource_id=row.id,
         detail={"modality": row.modality},
@@ -372,12 +367,11 @@ def create_link(
     )
     db.add(link)
     db.flush()
-    audit.record(
+    audit.on_patient(
         db,
         principal,
         "patient.questionnaire_link.create",
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
+        patient,
         resource_type="questionnaire_link",
         resource_id=link.id,
         detail={"instrument": inst.id, "valid_hours": valid_hours},
@@ -410,13 +404,12 @@ def open_link(
     elif link.expires_at <= utcnow():
         problem = "This link has expired. Ask the clinic for a new one."
     if origin is not None:
-        audit.record(
+        audit.on_patient(
             db,
             None,
             "patient.questionnaire_link.open",
+            patient,
             outcome=audit.DENIED if problem else audit.ALLOWED,
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
             resource_type="questionnaire_link",
             resource_id=link.id,
             detail={"reason": problem} if problem else None,

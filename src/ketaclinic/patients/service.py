@@ -127,14 +127,13 @@ def _audit(
     resource_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    audit.record(
+    audit.on_patient(
         db,
         principal,
         action,
-        clinic_id=patient.clinic_id,
-        patient_id=patient.id,
+        patient,
         resource_type=resource_type,
-        resource_id=resource_id if resource_id is not None else patient.id,
+        resource_id=resource_id,
         detail=detail,
     )
 
