@@ -22,6 +22,9 @@ from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
 from ketaclinic.auth.deps import ENROL_PATH, MfaEnrolmentRequired, authorize
 from ketaclinic.auth.roles import rule_for
+from ketaclinic.clinical.screening import load_rule_sets
+from ketaclinic.intake import public as intake_public
+from ketaclinic.intake import views as intake_views
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_from_pydantic
 from ketaclinic.kit.logging import configure_logging, log, request_logging
@@ -72,6 +75,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
     engine = engine or make_engine(settings.database_url)
+    # Eligibility rules are data: a malformed file stops start-up, naming file and line.
+    load_rule_sets()
+    if settings.rules_dir is not None:
+        load_rule_sets(settings.rules_dir)
 
     app = FastAPI(
         dependencies=[Depends(authorize)],
@@ -99,6 +106,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(measures_api.router)
     app.include_router(measures_views.router)
     app.include_router(measures_public.router)
+    app.include_router(intake_public.router)
+    app.include_router(intake_views.router)
+    app.include_router(intake_views.api)
     app.include_router(patient_api.router)
     app.include_router(auth_views.router)
     app.include_router(patient_views.router)

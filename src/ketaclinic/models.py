@@ -10,6 +10,7 @@ from ketaclinic.auth.models import (
     User,
 )
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.db import Base
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
 from ketaclinic.patients.models import (
@@ -32,6 +33,7 @@ __all__ = [
     "Clinic",
     "Contact",
     "Diagnosis",
+    "Inquiry",
     "LoginFailure",
     "Medication",
     "Membership",

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     futility_after_treatments: int = Field(default=4, ge=1, le=50)
     relapse_consecutive: int = Field(default=2, ge=1, le=20)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
+    rules_dir: Path | None = None
+    # Public consultation requests per address (limits syntax, e.g. "5/hour").
+    inquiry_rate_limit: str = "5/hour"
     log_json: bool = True
     log_level: str = "INFO"
 

@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 from ketaclinic.app import api_routes
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
+from ketaclinic.intake.models import Inquiry
 from tests.conftest import Persona
+from tests.intake.test_public import request_form
 from tests.patients.test_api import valid_patient
 
 Api = Callable[[Persona], TestClient]
@@ -37,7 +39,12 @@ def test_it_has_a_rule_for_every_route(app: FastAPI) -> None:
 
 @pytest.fixture
 def world(
-    request: pytest.FixtureRequest, api: Api, front_desk: Persona, nurse: Persona
+    request: pytest.FixtureRequest,
+    app: FastAPI,
+    api: Api,
+    db: Session,
+    front_desk: Persona,
+    nurse: Persona,
 ) -> dict[str, Any]:
     """A patient with a contact in the personas' clinic, and every persona."""
     client = api(front_desk)
@@ -52,6 +59,11 @@ def world(
         json={"instrument_id": "phq9", "answers": answers},
     ).json()
     [alert] = response["alerts"]
+    with TestClient(app) as public:
+        public.post(f"/consult/{front_desk.clinic.slug}", data=request_form())
+    inquiry_id = db.scalars(
+        select(Inquiry.id).where(Inquiry.clinic_id == front_desk.clinic.id)
+    ).one()
     people = {name: request.getfixturevalue(name) for name in PERSONAS if name != "anonymous"}
     params = {
         "patient_id": patient["id"],
@@ -61,6 +73,8 @@ def world(
         "alert_id": alert["id"],
         "instrument_id": "phq9",
         "token": "not-a-token",
+        "clinic_slug": front_desk.clinic.slug,
+        "inquiry_id": inquiry_id,
     }
     return {"people": people, "params": params}
 
@@ -97,6 +111,8 @@ FORMS: dict[str, dict[str, Any]] = {
                                                  "modality": "iv_ketamine"},
     "/api/v1/patients/{patient_id}/questionnaire-links": {"instrument_id": "phq9"},
     "/patients/{patient_id}/alerts/{alert_id}/acknowledge": {"note": "Reviewed."},
+    "/api/v1/inquiries/{inquiry_id}/status": {"status": "contacted"},
+    "/consult/{clinic_slug}": request_form(),
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

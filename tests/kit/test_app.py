@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.app import create_app
 from ketaclinic.auth.roles import ROUTE_RULES, Access
+from ketaclinic.clinical.screening import RuleSetError
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.kit.errors import ValidationFailed
@@ -90,3 +93,20 @@ def test_it_writes_nothing_when_a_request_fails_halfway(
     assert response.status_code == 422
     assert response.json()["error"]["fields"] == {"name": "fails after the first write"}
     assert db.scalar(select(func.count()).select_from(Clinic)) == before
+
+
+def test_it_refuses_to_start_with_a_malformed_rule_file(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "clinic_mood.yaml").write_text(
+        "id: clinic_mood\nversion: '1'\nname: Clinic mood\napplies_to: IV ketamine\nrules:\n"
+        "  - id: bp\n    when: {fact: systolic_pressure, at_least: 180}\n"
+        "    severity: exclude\n    message: BP too high\n    source: clinic policy\n"
+    )
+    settings.rules_dir = rules
+    with pytest.raises(RuleSetError) as refused:
+        create_app(settings, engine=engine)
+    message = str(refused.value)
+    assert "clinic_mood.yaml" in message and ":7" in message and "systolic_pressure" in message

@@ -118,6 +118,16 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     # a patient completing a questionnaire from a one-time link (the token is the key)
     "GET /q/{token}": Access.PUBLIC,
     "POST /q/{token}": Access.PUBLIC,
+    # intake: the public consultation request and the front desk's queue
+    "GET /consult/{clinic_slug}": Access.PUBLIC,
+    "POST /consult/{clinic_slug}": Access.PUBLIC,
+    "GET /inquiries": P.PATIENT_READ,
+    "GET /inquiries/{inquiry_id}": P.PATIENT_READ,
+    "POST /inquiries/{inquiry_id}/status": P.PATIENT_WRITE,
+    "POST /inquiries/{inquiry_id}/convert": P.PATIENT_WRITE,
+    "GET /api/v1/inquiries": P.PATIENT_READ,
+    "POST /api/v1/inquiries/{inquiry_id}/status": P.PATIENT_WRITE,
+    "POST /api/v1/inquiries/{inquiry_id}/convert": P.PATIENT_WRITE,
     # audit and administration
     "GET /api/v1/audit-events": P.AUDIT_READ,
     "GET /admin/audit": P.AUDIT_READ,

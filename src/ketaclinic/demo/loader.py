@@ -23,6 +23,8 @@ from ketaclinic.auth.service import create_user
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.demo import data
+from ketaclinic.intake import service as intake
+from ketaclinic.intake.schemas import InquiryIn
 from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import utcnow
 from ketaclinic.measures import service as measures
@@ -167,6 +169,7 @@ def load_demo(
         staff_of[spec.slug], charts[spec.slug] = _load_clinic(db, rng, spec, progress)
         logins += [(role.value, email, spec.slug) for role, _n, email in spec.staff]
     _chart_activity(db, rng, staff_of, charts)
+    _inquiries(db, staff_of["lakeside"][Role.FRONT_DESK])
     for spec in DEMO_CLINICS:
         active = [p for p in charts[spec.slug] if p.status == "active"]
         _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone))
@@ -320,3 +323,35 @@ def _measurement_series(
                 measures.record_treatment(
                     db, nurse, patient, TreatmentIn(given_at=at, modality="iv_ketamine")
                 )
+
+
+DEMO_INQUIRIES = [
+    ("Imani", "Okafor-Reyes", "+1 512 555 0161", "weekday mornings",
+     {"concern": "depression", "prior_treatments": "two_plus", "pregnant": "no"}),
+    ("Tomas", "Lindgren", "+1 512 555 0162", "after 5 pm",
+     {"concern": "ptsd", "prior_treatments": "one", "blood_pressure": "unsure"}),
+    ("Grace", "Whitfield", "+1 512 555 0163", "",
+     {"concern": "chronic_pain", "prior_treatments": "unsure"}),
+]  # fmt: skip
+
+
+def _inquiries(db: Session, front_desk: Principal) -> None:
+    """Requests from the public pre-screen waiting in Lakeside's queue; one called back."""
+    clinic = db.get(Clinic, next(iter(front_desk.roles)))
+    assert clinic is not None
+    for index, (given, family, phone, times, answers) in enumerate(DEMO_INQUIRIES):
+        inquiry = intake.submit(
+            db,
+            clinic,
+            InquiryIn(
+                given_name=given,
+                family_name=family,
+                phone=phone,
+                preferred_times=times,
+                answers=answers,
+                consent_to_contact=True,
+            ),
+            Origin("web"),
+        )
+        if index == 1:
+            intake.set_status(db, front_desk, inquiry.id, "contacted")

@@ -1,0 +1,89 @@
+"""The public consultation request: /consult/{clinic_slug}. No account, no scripts,
+rate-limited per address in memory (the address is never stored)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from pydantic import ValidationError
+from sqlalchemy import select
+from starlette.responses import Response
+
+from ketaclinic.auth.deps import origin_of
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.intake import service
+from ketaclinic.intake.schemas import QUESTIONS, InquiryIn
+from ketaclinic.kit.db import set_visible_clinics
+from ketaclinic.kit.errors import ValidationFailed, fields_from_pydantic
+from ketaclinic.kit.web import DbSession, Form, render
+
+router = APIRouter(include_in_schema=False)
+HONEYPOT = "website"  # hidden from people; bots fill every field
+_FIELDS = ("given_name", "family_name", "phone", "email", "preferred_times")
+
+
+def _limiter(request: Request) -> MovingWindowRateLimiter:
+    state = request.app.state
+    if getattr(state, "inquiry_limiter", None) is None:
+        state.inquiry_limiter = MovingWindowRateLimiter(MemoryStorage())
+    limiter: MovingWindowRateLimiter = state.inquiry_limiter
+    return limiter
+
+
+def _clinic(db: DbSession, slug: str) -> Clinic | None:
+    set_visible_clinics(db, "*")  # public, system work: which clinic is being asked
+    return db.scalar(select(Clinic).where(Clinic.slug == slug[:40]))
+
+
+def _page(
+    request: Request, clinic: Clinic, values: dict[str, Any], errors: dict[str, str], status: int
+) -> Response:
+    context = {"clinic": clinic, "questions": QUESTIONS, "values": values, "errors": errors,
+               "honeypot": HONEYPOT}  # fmt: skip
+    return render(request, "intake/consult.html", context, status_code=status)
+
+
+def _missing(request: Request) -> Response:
+    return render(request, "intake/consult_missing.html", {}, status_code=404)
+
+
+@router.get("/consult/{clinic_slug}")
+def consult_form(request: Request, clinic_slug: str, db: DbSession) -> Response:
+    clinic = _clinic(db, clinic_slug)
+    if clinic is None:
+        return _missing(request)
+    return _page(request, clinic, {"answers": {}}, {}, 200)
+
+
+@router.post("/consult/{clinic_slug}")
+def consult_submit(request: Request, clinic_slug: str, db: DbSession, form: Form) -> Response:
+    clinic = _clinic(db, clinic_slug)
+    if clinic is None:
+        return _missing(request)
+    address = request.client.host if request.client else "unknown"
+    rate = parse(request.app.state.settings.inquiry_rate_limit)
+    if not _limiter(request).hit(rate, "consult", address):
+        return render(request, "intake/consult_slow_down.html", {"clinic": clinic},
+                      status_code=429)  # fmt: skip
+    if str(form.get(HONEYPOT) or "").strip():
+        # A bot: thank it and keep nothing.
+        return render(request, "intake/consult_thanks.html", {"clinic": clinic})
+    values: dict[str, Any] = {name: str(form.get(name) or "").strip() for name in _FIELDS}
+    values["answers"] = {
+        qid: str(form.get(f"q_{qid}")) for qid, _, _ in QUESTIONS if form.get(f"q_{qid}")
+    }
+    values["consent_to_contact"] = form.get("consent_to_contact") == "yes"
+    try:
+        # Blank optional fields are absent, not empty strings to validate.
+        given = {k: v for k, v in values.items() if v != "" or k == "preferred_times"}
+        data = InquiryIn.model_validate(given)
+        service.submit(db, clinic, data, origin_of(request, "web"))
+    except ValidationError as exc:
+        return _page(request, clinic, values, fields_from_pydantic(exc.errors()), 422)
+    except ValidationFailed as exc:
+        return _page(request, clinic, values, dict(exc.fields), 422)
+    return render(request, "intake/consult_thanks.html", {"clinic": clinic})

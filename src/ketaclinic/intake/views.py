@@ -1,0 +1,139 @@
+"""The front desk's inquiry queue: /inquiries (pages) and /api/v1/inquiries (API)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.intake import service
+from ketaclinic.intake.schemas import QUESTIONS, ConvertIn, InquiryOut, StatusIn
+from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
+from ketaclinic.kit.web import DbSession, Form, render
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/v1/inquiries", tags=["intake"])
+STATUS_TABS = [("new", "New"), ("contacted", "Contacted"), ("converted", "Converted"),
+               ("closed", "Closed")]  # fmt: skip
+QUESTION_TEXT = {qid: (text, dict(options)) for qid, text, options in QUESTIONS}
+
+
+@router.get("/inquiries")
+def inquiry_queue(
+    request: Request,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    status: Annotated[str, Query(pattern="^(new|contacted|converted|closed)$")] = "new",
+) -> Response:
+    rows, counts = service.queue(db, principal, status=status)
+    tz = request.app.state.settings.timezone
+    clinic = db.get(Clinic, principal.clinics_with(Permission.PATIENT_READ)[0])
+    if clinic is not None:
+        tz = clinic.timezone
+    context = {"rows": rows, "counts": counts, "status": status, "tabs": STATUS_TABS, "tz": tz}
+    return render(request, "intake/queue.html", context)
+
+
+def _detail(
+    request: Request,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    inquiry_id: int,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    inquiry = service.get(db, principal, inquiry_id)
+    answers = [
+        (QUESTION_TEXT[qid][0], QUESTION_TEXT[qid][1].get(value, value))
+        for qid, value in service.answers_of(inquiry).items()
+        if qid in QUESTION_TEXT
+    ]
+    context = {
+        "inquiry": inquiry,
+        "answers": answers,
+        "errors": errors or {},
+        "values": values or {},
+        "can_write": principal.can(Permission.PATIENT_WRITE, inquiry.clinic_id),
+    }
+    return render(request, "intake/detail.html", context, status_code=422 if errors else 200)
+
+
+@router.get("/inquiries/{inquiry_id}")
+def inquiry_detail(
+    request: Request, inquiry_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _detail(request, db, principal, inquiry_id)
+
+
+@router.post("/inquiries/{inquiry_id}/status")
+def inquiry_status(
+    request: Request, form: Form, inquiry_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    try:
+        data = StatusIn.model_validate({"status": str(form.get("status") or "")})
+    except ValidationError as exc:
+        return _detail(request, db, principal, inquiry_id, fields_from_pydantic(exc.errors()))
+    service.set_status(db, principal, inquiry_id, data.status)
+    return RedirectResponse(f"/inquiries/{inquiry_id}", status_code=303)
+
+
+@router.post("/inquiries/{inquiry_id}/convert")
+def inquiry_convert(
+    request: Request, form: Form, inquiry_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    values = {name: str(form.get(name) or "") for name in ("birth_date", "sex_at_birth")}
+    try:
+        data = ConvertIn.model_validate({k: v for k, v in values.items() if v})
+        patient = service.convert(db, principal, inquiry_id, data)
+    except ValidationError as exc:
+        errors = fields_from_pydantic(exc.errors())
+        return _detail(request, db, principal, inquiry_id, errors, values)
+    except KetaClinicError as exc:
+        if not exc.fields:
+            raise
+        return _detail(request, db, principal, inquiry_id, dict(exc.fields), values)
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+# ---- API ----------------------------------------------------------------------
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No credentials"},
+    403: {"description": "Wrong role"},
+    404: {"description": "No such inquiry in your clinics"},
+    409: {"description": "Already converted"},
+    422: {"description": "A field is invalid; `error.fields` names it"},
+}
+
+
+@api.get("", response_model=list[InquiryOut], responses=ERRORS)
+def list_inquiries(
+    principal: CurrentPrincipal,
+    db: DbSession,
+    status: Literal["new", "contacted", "converted", "closed"] | None = "new",
+) -> Any:
+    """Consultation requests from the public pre-screen, oldest first."""
+    rows, _ = service.queue(db, principal, status=status)
+    return [service.as_dict(r) for r in rows]
+
+
+@api.post("/{inquiry_id}/status", response_model=InquiryOut, responses=ERRORS)
+def update_inquiry(
+    inquiry_id: int, data: StatusIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    return service.as_dict(service.set_status(db, principal, inquiry_id, data.status))
+
+
+@api.post("/{inquiry_id}/convert", status_code=201, responses=ERRORS)
+def convert_inquiry(
+    inquiry_id: int, data: ConvertIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Register the inquirer as a patient; returns the new patient's id."""
+    patient = service.convert(db, principal, inquiry_id, data)
+    return {"patient_id": patient.id, "mrn": patient.mrn}
