@@ -23,6 +23,9 @@ def as_app_role(db: Session) -> Callable[[str], None]:
     """Switch this transaction to a plain login role, as production connects
     (superusers bypass row-level security)."""
     if db.get_bind().dialect.name != "postgresql":
+        # SQLite has no row-level security (its wall is the repository scoping, tested
+        # in tests/kit/test_scoping.py). These run in the PostgreSQL pass of `make
+        # test`, and in CI a PostgreSQL pass that cannot run fails (tests/conftest.py).
         pytest.skip("row-level security is a PostgreSQL feature")
     db.execute(text("CREATE ROLE ketaclinic_rls_probe NOLOGIN"))
     db.execute(

@@ -150,3 +150,13 @@ def test_it_returns_a_frozen_result() -> None:
 
 def test_it_does_not_flag_suicide_risk_when_phq9_item_9_is_zero() -> None:
     assert score("phq9", {**PHQ9_ALL_ONES, "phq9_9": 0}).flags == ()
+
+
+def test_it_offers_choices_and_reads_them_back_as_the_scorer_takes_them() -> None:
+    from ketaclinic.clinical.scales import get_instrument
+
+    cssrs, phq9 = get_instrument("cssrs_screener"), get_instrument("phq9")
+    assert cssrs.choices(cssrs.items[0]) == ((0, "No"), (1, "Yes"))
+    assert cssrs.answer_from_choice(1) is True and cssrs.answer_from_choice(0) is False
+    assert [v for v, _ in phq9.choices(phq9.items[0])] == [0, 1, 2, 3]
+    assert phq9.answer_from_choice(2) == 2

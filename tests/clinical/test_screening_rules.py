@@ -223,6 +223,9 @@ def _contraindication_phrases(text: str) -> tuple[set[str], set[str]]:
     )
 
 
+# The document lives beside the repository, not in it. The ABSOLUTE/RELATIVE tables
+# above are checked against the rules on every run; this test only catches the
+# document drifting from those tables, wherever the shared docs are checked out.
 @pytest.mark.skipif(not CLINICAL_MD.exists(), reason="shared/docs/CLINICAL.md not checked out")
 def test_it_maps_exactly_the_contraindications_clinical_md_lists() -> None:
     absolute, relative = _contraindication_phrases(CLINICAL_MD.read_text(encoding="utf-8"))

@@ -43,7 +43,6 @@ def rules_of(request: Request) -> service.OutcomeRules:
 
 
 def instrument_out(inst: Any) -> dict[str, Any]:
-    yes_no = [{"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}]
     return {
         "id": inst.id,
         "name": inst.name,
@@ -58,9 +57,7 @@ def instrument_out(inst: Any) -> dict[str, Any]:
                 "answer_type": inst.answer_type,
                 "required": item.required,
                 "scored": item.scored,
-                "options": [{"value": o.value, "label": o.label} for o in item.options]
-                if inst.answer_type != "yes_no"
-                else yes_no,
+                "options": [{"value": v, "label": label} for v, label in inst.choices(item)],
             }
             for item in inst.items
         ],

@@ -25,7 +25,6 @@ from ketaclinic.patients.models import Patient
 
 router = APIRouter(include_in_schema=False)
 
-YES_NO = ((1, "Yes"), (0, "No"))
 FIELD_PREFIX = "answers."
 
 
@@ -57,9 +56,7 @@ def _questions(inst: Instrument) -> list[Question]:
             number=numbers[item.id],
             id=item.id,
             text=item.text,
-            options=YES_NO
-            if inst.answer_type == "yes_no"
-            else tuple((o.value, o.label) for o in item.options),
+            options=inst.choices(item),
             required=item.required and item.id not in hints,
             skip_hint=hints.get(item.id),
         )
@@ -77,8 +74,7 @@ def _answers_from(inst: Instrument, form: FormData) -> dict[str, int | bool]:
         raw = form.get(item.id)
         if not isinstance(raw, str) or not raw.strip().lstrip("-").isdigit():
             continue
-        value = int(raw)
-        answers[item.id] = bool(value) if inst.answer_type == "yes_no" else value
+        answers[item.id] = inst.answer_from_choice(int(raw))
     return answers
 
 

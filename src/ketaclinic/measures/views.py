@@ -254,10 +254,8 @@ def _answers(inst: Instrument, form: FormData) -> tuple[dict[str, int | bool], d
             continue  # left blank: scoring says whether that is allowed
         if not raw.isdigit():
             errors[f"answers.{item.id}"] = "choose one of the answers"
-        elif inst.answer_type == "yes_no":
-            answers[item.id] = raw == "1"
         else:
-            answers[item.id] = int(raw)
+            answers[item.id] = inst.answer_from_choice(int(raw))
     return answers, errors
 
 

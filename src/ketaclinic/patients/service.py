@@ -50,7 +50,8 @@ CHILD_INPUTS: dict[str, type[Any]] = {
     "medications": MedicationIn,
     "allergies": AllergyIn,
 }
-_DEMOGRAPHICS = (
+# The patient's own fields that staff may edit (the edit form shows these).
+DEMOGRAPHICS = (
     "given_name",
     "family_name",
     "birth_date",
@@ -162,7 +163,7 @@ def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Pa
         created_at=now,
         updated_at=now,
         created_by_id=principal.user_id,
-        **{name: getattr(data, name) for name in _DEMOGRAPHICS if name != "status"},
+        **{name: getattr(data, name) for name in DEMOGRAPHICS if name != "status"},
     )
     db.add(patient)
     db.flush()
@@ -185,7 +186,7 @@ def update_patient(
     db: Session, principal: Principal, patient: Patient, data: PatientUpdate
 ) -> Patient:
     changed = []
-    for name in _DEMOGRAPHICS:
+    for name in DEMOGRAPHICS:
         if name in data.model_fields_set and getattr(patient, name) != getattr(data, name):
             setattr(patient, name, getattr(data, name))
             changed.append(name)

@@ -132,22 +132,7 @@ def patient_detail(
 
 
 def _edit_values(patient: Any) -> dict[str, Any]:
-    names = (
-        "given_name",
-        "family_name",
-        "birth_date",
-        "sex_at_birth",
-        "gender_identity",
-        "phone",
-        "email",
-        "address_line",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "status",
-    )
-    return {n: getattr(patient, n) for n in names}
+    return {name: getattr(patient, name) for name in service.DEMOGRAPHICS}
 
 
 @router.get("/{patient_id}/edit")

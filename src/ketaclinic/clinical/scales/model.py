@@ -181,6 +181,16 @@ class Instrument(_Frozen):
                 return item
         raise KeyError(item_id)
 
+    def choices(self, item: Item) -> tuple[tuple[int, str], ...]:
+        """(value, label) in value order; yes/no items as No = 0, Yes = 1."""
+        if self.answer_type == "yes_no":
+            return ((0, "No"), (1, "Yes"))
+        return tuple((option.value, option.label) for option in item.options)
+
+    def answer_from_choice(self, value: int) -> int | bool:
+        """A chosen form value as the scorer takes it (bool for yes/no items)."""
+        return bool(value) if self.answer_type == "yes_no" else value
+
     @property
     def max_total(self) -> int:
         """Highest possible total, honouring domain-maximum rules."""
