@@ -220,3 +220,28 @@ def _lakeside(session, nurse):  # type: ignore[no-untyped-def]
     from ketaclinic.patients.service import search_patients
 
     return [v.patient for v in search_patients(session, nurse, status=None, limit=100)[0]]
+
+
+def test_it_loads_a_patient_in_every_screening_state(cli_db: str) -> None:
+    from ketaclinic.auth.service import get_user_by_email, principal_for
+    from ketaclinic.patients.service import search_patients
+    from ketaclinic.screenings import service as screenings
+
+    _demo(cli_db)
+    session = make_sessionmaker(make_engine(cli_db))()
+    try:
+        for clinic in ("lakeside", "mesa"):
+            who = principal_for(
+                session, get_user_by_email(session, f"prescriber@{clinic}.example.org")
+            )
+            found, _ = search_patients(session, who, status="active", limit=100)
+            policy = screenings.ScreeningPolicy()
+            states = [screenings.status(session, who, v.patient, policy) for v in found]
+            assert {s.clearance.state for s in states} == {
+                "not_screened", "cleared", "not_eligible", "awaiting_signature",
+                "expired", "facts_changed",
+            }  # fmt: skip
+            overrides = [s for s in states if s.signature is not None and s.signature.override]
+            assert len(overrides) == 1 and overrides[0].clearance.cleared
+    finally:
+        session.close()

@@ -35,6 +35,8 @@ from ketaclinic.measures import public as measures_public
 from ketaclinic.measures import views as measures_views
 from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
+from ketaclinic.screenings import endpoints as screening_api
+from ketaclinic.screenings import views as screening_views
 from ketaclinic.settings import Settings, get_settings
 
 
@@ -76,9 +78,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     configure_logging(json=settings.log_json, level=settings.log_level)
     engine = engine or make_engine(settings.database_url)
     # Eligibility rules are data: a malformed file stops start-up, naming file and line.
-    load_rule_sets()
+    # A clinic's own directory adds rule sets, or replaces a packaged one of the same id.
+    rule_sets = load_rule_sets()
     if settings.rules_dir is not None:
-        load_rule_sets(settings.rules_dir)
+        rule_sets = {**rule_sets, **load_rule_sets(settings.rules_dir)}
 
     app = FastAPI(
         dependencies=[Depends(authorize)],
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.secret_key = settings.resolved_secret_key()
     app.state.on_refused = on_refused
+    app.state.rule_sets = rule_sets
 
     app.add_exception_handler(KetaClinicError, _on_business_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
@@ -104,6 +108,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
     # Before the patient routers: their /patients/{patient_id}/{kind} would match first.
     app.include_router(measures_api.router)
+    app.include_router(screening_api.router)
+    app.include_router(screening_views.router)
     app.include_router(measures_views.router)
     app.include_router(measures_public.router)
     app.include_router(intake_public.router)

@@ -21,6 +21,7 @@ from ketaclinic.patients.models import (
     Medication,
     Patient,
 )
+from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 from ketaclinic.treatments.models import TreatmentSession
 
 __all__ = [
@@ -38,10 +39,13 @@ __all__ = [
     "Medication",
     "Membership",
     "Patient",
+    "PatientIntake",
     "QuestionnaireLink",
     "QuestionnaireResponse",
     "RecoveryCode",
     "SafetyAlert",
+    "Screening",
+    "ScreeningSignature",
     "StaffSession",
     "TreatmentSession",
     "User",

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
     rules_dir: Path | None = None
+    # A signed screening clears treatment for this many days (CLINICAL.md gives no
+    # interval; see clinical.screening.clearance).
+    screening_valid_days: int = Field(default=90, ge=1, le=730)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").
     inquiry_rate_limit: str = "5/hour"
     log_json: bool = True

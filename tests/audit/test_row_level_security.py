@@ -83,3 +83,21 @@ def test_it_refuses_to_write_a_patient_into_an_unseen_clinic(
             ),
             {"c": front_desk.clinic.id},
         )
+
+
+def test_it_puts_every_table_holding_patient_rows_behind_the_wall(
+    db: Session, as_app_role: Callable[[str], None]
+) -> None:
+    rows = db.execute(
+        text(
+            "SELECT c.relname, c.relrowsecurity AND c.relforcerowsecurity "
+            "FROM pg_class c JOIN information_schema.columns col "
+            "ON col.table_name = c.relname AND col.table_schema = 'public' "
+            "WHERE c.relkind = 'r' AND col.column_name = 'patient_id'"
+        )
+    ).all()
+    tables = {name for name, _ in rows}
+    assert {"patient_intakes", "screenings", "screening_signatures"} <= tables
+    # The audit trail is read through audit.access (admins, per clinic) and written
+    # across the wall on purpose: a refused attempt lands on the target clinic's chain.
+    assert [name for name, guarded in rows if not guarded] == ["audit_events"]

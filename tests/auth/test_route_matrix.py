@@ -59,6 +59,9 @@ def world(
         json={"instrument_id": "phq9", "answers": answers},
     ).json()
     [alert] = response["alerts"]
+    screening = client.post(
+        f"/api/v1/patients/{patient['id']}/screenings", json={"rule_set_id": "iv_ketamine_mood"}
+    ).json()
     with TestClient(app) as public:
         public.post(f"/consult/{front_desk.clinic.slug}", data=request_form())
     inquiry_id = db.scalars(
@@ -75,6 +78,7 @@ def world(
         "token": "not-a-token",
         "clinic_slug": front_desk.clinic.slug,
         "inquiry_id": inquiry_id,
+        "screening_id": screening["id"],
     }
     return {"people": people, "params": params}
 
@@ -113,6 +117,14 @@ FORMS: dict[str, dict[str, Any]] = {
     "/patients/{patient_id}/alerts/{alert_id}/acknowledge": {"note": "Reviewed."},
     "/api/v1/inquiries/{inquiry_id}/status": {"status": "contacted"},
     "/consult/{clinic_slug}": request_form(),
+    "/api/v1/patients/{patient_id}/intake": {"facts": {"pregnant": False}},
+    "/patients/{patient_id}/intake": {"pregnant": "no"},
+    "/api/v1/patients/{patient_id}/screenings": {"rule_set_id": "iv_ketamine_mood"},
+    "/patients/{patient_id}/screenings": {"rule_set_id": "iv_ketamine_mood"},
+    "/api/v1/patients/{patient_id}/screenings/{screening_id}/sign": {
+        "decision": "not_eligible", "reason": "Reviewed in clinic today."},
+    "/patients/{patient_id}/screenings/{screening_id}/sign": {
+        "decision": "not_eligible", "reason": "Reviewed in clinic today."},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

@@ -110,3 +110,19 @@ def test_it_refuses_to_start_with_a_malformed_rule_file(
         create_app(settings, engine=engine)
     message = str(refused.value)
     assert "clinic_mood.yaml" in message and ":7" in message and "systolic_pressure" in message
+
+
+def test_it_offers_a_clinics_own_rule_set_beside_the_packaged_ones(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "clinic_mood.yaml").write_text(
+        "id: clinic_mood\nversion: '2026.1'\nname: Clinic mood\napplies_to: IV ketamine\n"
+        "rules:\n  - id: bp\n    when: {fact: systolic_bp_mmhg, at_least: 160}\n"
+        "    severity: exclude\n    message: BP too high\n    source: clinic policy 12\n"
+    )
+    settings.rules_dir = rules
+    app = create_app(settings, engine=engine)
+    assert app.state.rule_sets["clinic_mood"].version == "2026.1"
+    assert "iv_ketamine_mood" in app.state.rule_sets

@@ -22,6 +22,7 @@ class Permission(StrEnum):
     PATIENT_READ = "patient.read"
     PATIENT_WRITE = "patient.write"
     ALERT_ACKNOWLEDGE = "alert.acknowledge"
+    SCREENING_SIGN = "screening.sign"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
 
@@ -45,6 +46,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.PATIENT_READ: "Find patients and open their charts",
     Permission.PATIENT_WRITE: "Register patients and change their charts",
     Permission.ALERT_ACKNOWLEDGE: "Acknowledge a safety alert with a note",
+    Permission.SCREENING_SIGN: "Sign an eligibility screening, or override it with a reason",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
 }
@@ -58,6 +60,8 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_WRITE: _CLINICAL_STAFF,
     # Safety alerts are clinical: reviewed by whoever treats (CLINICAL.md Scales).
     Permission.ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    # Eligibility is a prescribing decision (CLINICAL.md Contraindications; issue 5).
+    Permission.SCREENING_SIGN: frozenset({Role.PRESCRIBER}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
 }
@@ -128,6 +132,24 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /api/v1/inquiries": P.PATIENT_READ,
     "POST /api/v1/inquiries/{inquiry_id}/status": P.PATIENT_WRITE,
     "POST /api/v1/inquiries/{inquiry_id}/convert": P.PATIENT_WRITE,
+    # intake and eligibility screening: API
+    "GET /api/v1/screening/facts": P.PATIENT_READ,
+    "GET /api/v1/screening/rule-sets": P.PATIENT_READ,
+    "GET /api/v1/screenings/awaiting-signature": P.PATIENT_READ,
+    "GET /api/v1/patients/{patient_id}/intake": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/intake": P.PATIENT_WRITE,
+    "GET /api/v1/patients/{patient_id}/screenings": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/screenings": P.PATIENT_WRITE,
+    "GET /api/v1/patients/{patient_id}/screenings/{screening_id}": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/screenings/{screening_id}/sign": P.SCREENING_SIGN,
+    # intake and eligibility screening: staff pages
+    "GET /screenings": P.PATIENT_READ,
+    "GET /patients/{patient_id}/intake": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/intake": P.PATIENT_WRITE,
+    "GET /patients/{patient_id}/screenings": P.PATIENT_READ,
+    "POST /patients/{patient_id}/screenings": P.PATIENT_WRITE,
+    "GET /patients/{patient_id}/screenings/{screening_id}": P.PATIENT_READ,
+    "POST /patients/{patient_id}/screenings/{screening_id}/sign": P.SCREENING_SIGN,
     # audit and administration
     "GET /api/v1/audit-events": P.AUDIT_READ,
     "GET /admin/audit": P.AUDIT_READ,

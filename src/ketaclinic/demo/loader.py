@@ -26,7 +26,7 @@ from ketaclinic.demo import data
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
 from ketaclinic.kit.errors import NotFound
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import age_on, utcnow
 from ketaclinic.measures import service as measures
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
 from ketaclinic.patients import service as patients
@@ -39,6 +39,7 @@ from ketaclinic.patients.schemas import (
     MedicationIn,
     PatientCreate,
 )
+from ketaclinic.screenings import service as screenings
 
 DEMO_PASSWORD = "ketamine-demo-2026"  # noqa: S105 - printed on purpose: demo data only
 
@@ -172,6 +173,7 @@ def load_demo(
     _inquiries(db, staff_of["lakeside"][Role.FRONT_DESK])
     for spec in DEMO_CLINICS:
         active = [p for p in charts[spec.slug] if p.status == "active"]
+        _screenings(db, staff_of[spec.slug], active)
         _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone))
     db.flush()
     return logins
@@ -355,3 +357,89 @@ def _inquiries(db: Session, front_desk: Principal) -> None:
         )
         if index == 1:
             intake.set_status(db, front_desk, inquiry.id, "contacted")
+
+
+# An intake with every question answered and nothing of concern (CLINICAL.md
+# Contraindications): the baseline each demo screening varies.
+CLEAR_INTAKE: dict[str, Any] = {
+    "indications": ["trd"],
+    "prior_antidepressant_trials": 3,
+    "active_psychosis": False,
+    "schizophrenia_spectrum_disorder": False,
+    "psychosis_history": False,
+    "current_mania": False,
+    "substance_use_disorder": "none",
+    "ketamine_misuse_history": False,
+    "uncontrolled_hypertension": False,
+    "systolic_bp_mmhg": 124,
+    "diastolic_bp_mmhg": 78,
+    "unstable_cardiovascular_disease": False,
+    "aneurysmal_vascular_disease": False,
+    "arteriovenous_malformation": False,
+    "intracerebral_hemorrhage_history": False,
+    "raised_intracranial_pressure": False,
+    "raised_intraocular_pressure": False,
+    "hepatic_impairment": "none",
+    "pregnant": False,
+    "breastfeeding": False,
+    "medication_classes": [],
+    "ketamine_hypersensitivity": False,
+}
+# (story, intake changes, notes, rule set, prescriber decision and reason, days ago)
+DEMO_SCREENINGS: list[tuple[str, dict[str, Any], str, str, tuple[str, str] | None, int]] = [
+    ("cleared", {}, "Sertraline, escitalopram and bupropion at full dose for 8+ weeks each.",
+     "iv_ketamine_mood", ("eligible", ""), 12),
+    ("override", {"medication_classes": ["benzodiazepine"]},
+     "Sertraline, venlafaxine, mirtazapine tried. Lorazepam 0.5 mg at night.", "iv_ketamine_mood",
+     ("eligible", "Lorazepam 0.5 mg at night only; she will hold it the evening before each "
+                  "infusion, agreed with her psychiatrist. Review response after infusion 3."), 9),
+    ("not eligible", {"active_psychosis": True, "psychosis_history": True},
+     "Hearing voices for three weeks; family concerned.", "iv_ketamine_mood",
+     ("not_eligible", "Current psychotic symptoms; referred back to the community team."), 20),
+    ("awaiting review", {"systolic_bp_mmhg": None, "diastolic_bp_mmhg": None,
+                         "substance_use_disorder": "remote"},
+     "BP not taken at intake (cuff unavailable). Alcohol use disorder, sober since 2019.",
+     "iv_ketamine_mood", None, 0),
+    ("pain, cleared", {"indications": ["crps"], "prior_antidepressant_trials": None},
+     "CRPS right foot after a 2024 fracture; gabapentin and duloxetine without relief.",
+     "iv_ketamine_pain", ("eligible", ""), 5),
+    ("expired", {}, "Fluoxetine, paroxetine, vortioxetine. Series completed in the summer.",
+     "iv_ketamine_mood", ("eligible", ""), 120),
+    ("intake changed", {}, "Fluoxetine, sertraline and bupropion tried.", "iv_ketamine_mood",
+     ("eligible", ""), 30),
+]  # fmt: skip
+
+
+def _screenings(db: Session, staff: dict[Role, Principal], active: list[Patient]) -> None:
+    """One patient per screening state: cleared, override, not eligible, awaiting a
+    prescriber, pain protocol, expired, and re-screen needed after an intake change.
+    Patients aged 25-60 with no birthday in the last 130 days are used, so neither
+    the age rule nor a birthday since signing changes the story."""
+    nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
+    today = date.today()
+    earlier = today - timedelta(days=130)
+    adults = [
+        p
+        for p in active
+        if 25 <= age_on(p.birth_date, today) <= 60
+        and age_on(p.birth_date, earlier) == age_on(p.birth_date, today)
+    ]
+    policy = screenings.ScreeningPolicy()
+    for patient, (story, changes, notes, rule_set, decision, days_ago) in zip(
+        adults, DEMO_SCREENINGS, strict=False
+    ):
+        facts = {**CLEAR_INTAKE, **changes}
+        when = utcnow() - timedelta(days=days_ago, hours=2)
+        screenings.record_intake(db, nurse, patient, facts, notes, now=when)
+        row = screenings.run(db, nurse, patient, rule_set, policy, now=when)
+        if decision is not None:
+            screenings.sign(
+                db, prescriber, patient, row.id, decision=decision[0], reason=decision[1],
+                now=when + timedelta(hours=1),
+            )  # fmt: skip
+        if story == "intake changed":
+            # Started an interacting medication after she was cleared: re-screen offered.
+            later = {**facts, "medication_classes": ["psychostimulant"]}
+            screenings.record_intake(
+                db, nurse, patient, later, f"{notes} Started methylphenidate.", now=utcnow()
+            )

@@ -78,9 +78,7 @@ def mrn_exists(db: Session, clinic_id: int, mrn: str) -> bool:
     return db.scalar(stmt.where(Patient.mrn == mrn)) is not None
 
 
-def _of_patient(
-    model: type[Child], clinic_ids: Sequence[int], patient_id: int
-) -> Select[Child]:
+def _of_patient(model: type[Child], clinic_ids: Sequence[int], patient_id: int) -> Select[Child]:
     stmt = select(model).join(Patient, Patient.id == model.patient_id)
     return in_clinics(stmt, Patient.clinic_id, clinic_ids).where(model.patient_id == patient_id)
 

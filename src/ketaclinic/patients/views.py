@@ -24,6 +24,8 @@ from ketaclinic.kit.web import DbSession, Form, is_htmx, render
 from ketaclinic.measures import service as measures
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
+from ketaclinic.screenings import service as screenings
+from ketaclinic.screenings.endpoints import policy_of
 
 router = APIRouter(prefix="/patients", include_in_schema=False)
 PAGE_SIZE = 20
@@ -128,7 +130,7 @@ def patient_detail(
     request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.open_chart(db, principal, patient_id)
-    return render(request, "patients/detail.html", _detail_context(db, principal, patient))
+    return render(request, "patients/detail.html", _detail_context(request, db, principal, patient))
 
 
 def _edit_values(patient: Any) -> dict[str, Any]:
@@ -170,7 +172,9 @@ def edit_patient(
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 
-def _detail_context(db: DbSession, principal: CurrentPrincipal, patient: Any) -> dict[str, Any]:
+def _detail_context(
+    request: Request, db: DbSession, principal: CurrentPrincipal, patient: Any
+) -> dict[str, Any]:
     clinic = db.get(Clinic, patient.clinic_id)
     access, access_total = service.access_log(db, patient, limit=15)
     return {
@@ -183,6 +187,7 @@ def _detail_context(db: DbSession, principal: CurrentPrincipal, patient: Any) ->
         "age": age_on(patient.birth_date, date.today()),
         "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
+        "screening": screenings.status(db, principal, patient, policy_of(request)),
         "errors": {},
         "values": {},
     }
@@ -197,7 +202,7 @@ def _detail_with_errors(
     errors: dict[str, str],
     values: dict[str, Any],
 ) -> Response:
-    context = _detail_context(db, principal, patient)
+    context = _detail_context(request, db, principal, patient)
     context.update(errors={section: errors}, values={section: values})
     return render(request, "patients/detail.html", context, status_code=422)
 

@@ -12,6 +12,14 @@ The engine advises; a prescriber decides. A missing fact never reads as "no":
 a rule it could change makes the result ``needs_review``.
 """
 
+from ketaclinic.clinical.screening.clearance import (
+    DEFAULT_VALID_DAYS,
+    Clearance,
+    ClearanceState,
+    Signed,
+    changed_facts,
+    clearance,
+)
 from ketaclinic.clinical.screening.conditions import (
     AllOf,
     AnyOf,
@@ -52,12 +60,15 @@ from ketaclinic.clinical.screening.model import SEVERITIES, Rule, RuleSet, Sever
 
 __all__ = [
     "DECISIONS",
+    "DEFAULT_VALID_DAYS",
     "FACTS",
     "INDICATIONS",
     "MEDICATION_CLASSES",
     "SEVERITIES",
     "AllOf",
     "AnyOf",
+    "Clearance",
+    "ClearanceState",
     "Condition",
     "Decision",
     "Fact",
@@ -72,9 +83,12 @@ __all__ = [
     "RuleSetError",
     "ScreeningResult",
     "Severity",
+    "Signed",
     "Truth",
     "UndecidedRule",
     "UnknownRuleSetError",
+    "changed_facts",
+    "clearance",
     "evaluate",
     "facts_in",
     "facts_to_json",
