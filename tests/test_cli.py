@@ -245,3 +245,35 @@ def test_it_loads_a_patient_in_every_screening_state(cli_db: str) -> None:
             assert len(overrides) == 1 and overrides[0].clearance.cleared
     finally:
         session.close()
+
+
+def test_it_checks_the_protocol_files_and_names_a_broken_one(cli_db: str, tmp_path: Path) -> None:
+    ok = runner.invoke(app, ["protocols", "check"])
+    assert ok.exit_code == 0, ok.output
+    assert "8 protocols valid" in ok.stdout and "maintenance_taper" in ok.stdout
+    (tmp_path / "clinic_iv.yaml").write_text("id: clinic_iv\nversion: '1'\nroute: [iv\n")
+    broken = runner.invoke(app, ["protocols", "check", "--dir", str(tmp_path)])
+    assert broken.exit_code == 1
+    assert "clinic_iv.yaml:" in broken.stderr and "invalid YAML" in broken.stderr
+
+
+def test_it_loads_a_plan_on_every_protocol(cli_db: str) -> None:
+    from ketaclinic.auth.service import get_user_by_email, principal_for
+    from ketaclinic.clinical.treatment import load_protocols
+    from ketaclinic.patients.service import search_patients
+    from ketaclinic.plans import service as plans
+
+    _demo(cli_db)
+    session = make_sessionmaker(make_engine(cli_db))()
+    try:
+        who = principal_for(session, get_user_by_email(session, "nurse@lakeside.example.org"))
+        found, _ = search_patients(session, who, status="active", limit=100)
+        views = [(p.patient, v) for p in found for v in plans.plans(session, who, p.patient)]
+        assert {v.plan.protocol_id for _, v in views} == set(load_protocols())
+        assert {v.status for _, v in views} >= {
+            "draft", "signed", "active", "paused", "superseded"
+        }  # fmt: skip
+        checks = [c for p, v in views for c in plans.dose_checks(session, who, p, v.plan.id)]
+        assert sum(plans.released(verifications) for _, verifications in checks) == 2
+    finally:
+        session.close()

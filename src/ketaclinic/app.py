@@ -23,6 +23,7 @@ from ketaclinic.auth import views as auth_views
 from ketaclinic.auth.deps import ENROL_PATH, MfaEnrolmentRequired, authorize
 from ketaclinic.auth.roles import rule_for
 from ketaclinic.clinical.screening import load_rule_sets
+from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
 from ketaclinic.kit.db import make_engine, make_sessionmaker
@@ -35,6 +36,8 @@ from ketaclinic.measures import public as measures_public
 from ketaclinic.measures import views as measures_views
 from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
+from ketaclinic.plans import endpoints as plan_api
+from ketaclinic.plans import views as plan_views
 from ketaclinic.screenings import endpoints as screening_api
 from ketaclinic.screenings import views as screening_views
 from ketaclinic.settings import Settings, get_settings
@@ -82,6 +85,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     rule_sets = load_rule_sets()
     if settings.rules_dir is not None:
         rule_sets = {**rule_sets, **load_rule_sets(settings.rules_dir)}
+    # Protocols likewise; a clinic's own may refer to its own rule sets.
+    protocols = load_protocols()
+    if settings.protocols_dir is not None:
+        protocols = {**protocols, **load_protocols(settings.protocols_dir, rule_set_ids=rule_sets)}
 
     app = FastAPI(
         dependencies=[Depends(authorize)],
@@ -98,6 +105,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.secret_key = settings.resolved_secret_key()
     app.state.on_refused = on_refused
     app.state.rule_sets = rule_sets
+    app.state.protocols = protocols
 
     app.add_exception_handler(KetaClinicError, _on_business_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
@@ -110,6 +118,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(measures_api.router)
     app.include_router(screening_api.router)
     app.include_router(screening_views.router)
+    app.include_router(plan_api.router)
+    app.include_router(plan_views.router)
     app.include_router(measures_views.router)
     app.include_router(measures_public.router)
     app.include_router(intake_public.router)

@@ -337,3 +337,47 @@ def audit_export(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+protocols_app = typer.Typer(help="Treatment protocols (YAML).", no_args_is_help=True)
+app.add_typer(protocols_app, name="protocols")
+
+
+@protocols_app.command("check")
+def protocols_check(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="A clinic's protocol directory (default: the settings')."),
+    ] = None,
+) -> None:
+    """Validate the packaged protocols and a clinic's own; exit 1 naming file and line."""
+    from rich.table import Table
+
+    from ketaclinic.clinical.screening import load_rule_sets
+    from ketaclinic.clinical.treatment import ProtocolError, load_protocols, target_days
+
+    settings = get_settings()
+    directory = directory or settings.protocols_dir
+    rule_sets = load_rule_sets()
+    if settings.rules_dir is not None:
+        rule_sets = {**rule_sets, **load_rule_sets(settings.rules_dir)}
+    try:
+        found = load_protocols()
+        if directory is not None:
+            found = {**found, **load_protocols(directory, rule_set_ids=rule_sets)}
+    except ProtocolError as exc:
+        err.print(f"[red]Protocol refused:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+    table = Table(title=f"{len(found)} protocols valid")
+    for column in ("id", "version", "route", "dose", "sessions (target days)"):
+        table.add_column(column)
+    for protocol in sorted(found.values(), key=lambda p: p.id):
+        dose = protocol.dose
+        table.add_row(
+            protocol.id,
+            protocol.version,
+            protocol.route,
+            f"{dose.amount} {dose.unit_label}",
+            ", ".join(map(str, target_days(protocol))),
+        )
+    out.print(table)

@@ -21,6 +21,7 @@ from ketaclinic.patients.models import (
     Medication,
     Patient,
 )
+from ketaclinic.plans.models import DoseCheck, DoseVerification, PlanEvent, TreatmentPlan
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 from ketaclinic.treatments.models import TreatmentSession
 
@@ -34,12 +35,15 @@ __all__ = [
     "Clinic",
     "Contact",
     "Diagnosis",
+    "DoseCheck",
+    "DoseVerification",
     "Inquiry",
     "LoginFailure",
     "Medication",
     "Membership",
     "Patient",
     "PatientIntake",
+    "PlanEvent",
     "QuestionnaireLink",
     "QuestionnaireResponse",
     "RecoveryCode",
@@ -47,6 +51,7 @@ __all__ = [
     "Screening",
     "ScreeningSignature",
     "StaffSession",
+    "TreatmentPlan",
     "TreatmentSession",
     "User",
 ]

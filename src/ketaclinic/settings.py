@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
     rules_dir: Path | None = None
+    # A clinic's own treatment protocols (YAML), checked at start-up like the packaged ones.
+    protocols_dir: Path | None = None
+    # A weight older than this must be re-measured before dosing by it (issue 6 default).
+    weight_max_age_days: int = Field(default=30, ge=1, le=365)
+    # Drug volumes are rounded to this many mL (practice; a clinic setting).
+    volume_step_ml: Decimal = Field(default=Decimal("0.1"), gt=0, le=10)
     # A signed screening clears treatment for this many days (CLINICAL.md gives no
     # interval; see clinical.screening.clearance).
     screening_valid_days: int = Field(default=90, ge=1, le=730)

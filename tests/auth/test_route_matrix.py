@@ -21,9 +21,10 @@ from ketaclinic.app import api_routes
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.intake.models import Inquiry
-from tests.conftest import Persona
+from tests.conftest import Persona, _persona
 from tests.intake.test_public import request_form
 from tests.patients.test_api import valid_patient
+from tests.plans.conftest import MOOD, clear, plan_body
 
 Api = Callable[[Persona], TestClient]
 PERSONAS = ("admin", "prescriber", "nurse", "front_desk", "custodian", "outsider", "anonymous")
@@ -62,6 +63,7 @@ def world(
     screening = client.post(
         f"/api/v1/patients/{patient['id']}/screenings", json={"rule_set_id": "iv_ketamine_mood"}
     ).json()
+    plan, check = _signed_plan_with_a_dose_check(request, api, db, nurse, patient["id"])
     with TestClient(app) as public:
         public.post(f"/consult/{front_desk.clinic.slug}", data=request_form())
     inquiry_id = db.scalars(
@@ -79,8 +81,26 @@ def world(
         "clinic_slug": front_desk.clinic.slug,
         "inquiry_id": inquiry_id,
         "screening_id": screening["id"],
+        "protocol_id": MOOD,
+        "plan_id": plan,
+        "check_id": check,
     }
     return {"people": people, "params": params}
+
+
+def _signed_plan_with_a_dose_check(
+    request: pytest.FixtureRequest, api: Api, db: Session, nurse: Persona, patient_id: int
+) -> tuple[int, int]:
+    """The patient cleared, with a signed plan and a dose calculated by a third
+    clinician, so every persona may verify it."""
+    prescriber = request.getfixturevalue("prescriber")
+    clear(api, nurse, prescriber, patient_id)
+    plan = api(nurse).post(f"/api/v1/patients/{patient_id}/plans", json=plan_body()).json()
+    url = f"/api/v1/patients/{patient_id}/plans/{plan['id']}"
+    api(prescriber).post(f"{url}/status", json={"action": "sign"})
+    calculator = _persona(db, "nurse", nurse.clinic, "Cal Culator")
+    check = api(calculator).post(f"{url}/dose-checks", json={"session_number": 1}).json()
+    return plan["id"], check["id"]
 
 
 def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
@@ -125,6 +145,18 @@ FORMS: dict[str, dict[str, Any]] = {
         "decision": "not_eligible", "reason": "Reviewed in clinic today."},
     "/patients/{patient_id}/screenings/{screening_id}/sign": {
         "decision": "not_eligible", "reason": "Reviewed in clinic today."},
+    "/api/v1/patients/{patient_id}/plans": plan_body(),
+    "/api/v1/patients/{patient_id}/plans/{plan_id}/revise": plan_body(),
+    "/api/v1/patients/{patient_id}/plans/{plan_id}/status": {"action": "stop", "reason": "x"},
+    "/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks": {"session_number": 1},
+    "/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks/{check_id}/verify": {
+        "weight_kg": 68.4, "concentration_mg_per_ml": 1},
+    "/patients/{patient_id}/plans/new": plan_body(),
+    "/patients/{patient_id}/plans/{plan_id}/revise": plan_body(),
+    "/patients/{patient_id}/plans/{plan_id}/status": {"action": "stop", "reason": "x"},
+    "/patients/{patient_id}/plans/{plan_id}/dose": {"session_number": "1"},
+    "/patients/{patient_id}/plans/{plan_id}/dose/{check_id}/verify": {
+        "weight_kg": "68.4", "concentration_mg_per_ml": "1"},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

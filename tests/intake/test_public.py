@@ -130,9 +130,10 @@ def test_it_queues_requests_and_converts_one_into_a_patient(
     again = desk.post(f"/api/v1/inquiries/{listed['id']}/convert",
                       json={"birth_date": "1990-05-04", "sex_at_birth": "female"})  # fmt: skip
     assert again.status_code == 409
-    assert desk.get("/api/v1/inquiries", params={"status": "converted"}).json()[0][
-        "patient_id"
-    ] == patient.id
+    assert (
+        desk.get("/api/v1/inquiries", params={"status": "converted"}).json()[0]["patient_id"]
+        == patient.id
+    )
 
 
 def test_it_keeps_requests_within_their_clinic(

@@ -126,3 +126,17 @@ def test_it_offers_a_clinics_own_rule_set_beside_the_packaged_ones(
     app = create_app(settings, engine=engine)
     assert app.state.rule_sets["clinic_mood"].version == "2026.1"
     assert "iv_ketamine_mood" in app.state.rule_sets
+
+
+def test_it_refuses_to_start_with_a_malformed_protocol_file(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    from ketaclinic.clinical.treatment import ProtocolError
+
+    protocols = tmp_path / "protocols"
+    protocols.mkdir()
+    (protocols / "clinic_iv.yaml").write_text("id: clinic_iv\nversion: '1'\nroute: oral\n")
+    settings.protocols_dir = protocols
+    with pytest.raises(ProtocolError) as refused:
+        create_app(settings, engine=engine)
+    assert str(refused.value).startswith("clinic_iv.yaml:")

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     PATIENT_WRITE = "patient.write"
     ALERT_ACKNOWLEDGE = "alert.acknowledge"
     SCREENING_SIGN = "screening.sign"
+    PLAN_WRITE = "plan.write"
+    PLAN_SIGN = "plan.sign"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
 
@@ -47,6 +49,8 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.PATIENT_WRITE: "Register patients and change their charts",
     Permission.ALERT_ACKNOWLEDGE: "Acknowledge a safety alert with a note",
     Permission.SCREENING_SIGN: "Sign an eligibility screening, or override it with a reason",
+    Permission.PLAN_WRITE: "Draft and run treatment plans; calculate and double-check doses",
+    Permission.PLAN_SIGN: "Sign a treatment plan (its protocol, dose and sessions)",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
 }
@@ -62,6 +66,9 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE}),
     # Eligibility is a prescribing decision (CLINICAL.md Contraindications; issue 5).
     Permission.SCREENING_SIGN: frozenset({Role.PRESCRIBER}),
+    # Plans and doses are clinical work; only a prescriber signs (CLINICAL.md Dosing).
+    Permission.PLAN_WRITE: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Permission.PLAN_SIGN: frozenset({Role.PRESCRIBER}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
 }
@@ -150,6 +157,35 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /patients/{patient_id}/screenings": P.PATIENT_WRITE,
     "GET /patients/{patient_id}/screenings/{screening_id}": P.PATIENT_READ,
     "POST /patients/{patient_id}/screenings/{screening_id}/sign": P.SCREENING_SIGN,
+    # protocols and treatment plans: API
+    "GET /api/v1/protocols": P.PATIENT_READ,
+    "GET /api/v1/protocols/{protocol_id}": P.PATIENT_READ,
+    "GET /api/v1/patients/{patient_id}/plans": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/plans": P.PLAN_WRITE,
+    "GET /api/v1/patients/{patient_id}/plans/{plan_id}": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/revise": P.PLAN_WRITE,
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/status": P.PLAN_WRITE,
+    "GET /api/v1/patients/{patient_id}/plans/{plan_id}/pk": P.PATIENT_READ,
+    "GET /api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks": P.PLAN_WRITE,
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks/{check_id}/verify": (
+        P.PLAN_WRITE
+    ),
+    # protocols and treatment plans: staff pages
+    "GET /protocols": P.PATIENT_READ,
+    "GET /protocols/{protocol_id}": P.PATIENT_READ,
+    "GET /patients/{patient_id}/plans": P.PATIENT_READ,
+    "GET /patients/{patient_id}/plans/new": P.PLAN_WRITE,
+    "POST /patients/{patient_id}/plans/new": P.PLAN_WRITE,
+    "GET /patients/{patient_id}/plans/preview.svg": P.PLAN_WRITE,
+    "GET /patients/{patient_id}/plans/{plan_id}": P.PATIENT_READ,
+    "POST /patients/{patient_id}/plans/{plan_id}/status": P.PLAN_WRITE,
+    "GET /patients/{patient_id}/plans/{plan_id}/pk.svg": P.PATIENT_READ,
+    "GET /patients/{patient_id}/plans/{plan_id}/revise": P.PLAN_WRITE,
+    "POST /patients/{patient_id}/plans/{plan_id}/revise": P.PLAN_WRITE,
+    "GET /patients/{patient_id}/plans/{plan_id}/dose": P.PLAN_WRITE,
+    "POST /patients/{patient_id}/plans/{plan_id}/dose": P.PLAN_WRITE,
+    "POST /patients/{patient_id}/plans/{plan_id}/dose/{check_id}/verify": P.PLAN_WRITE,
     # audit and administration
     "GET /api/v1/audit-events": P.AUDIT_READ,
     "GET /admin/audit": P.AUDIT_READ,

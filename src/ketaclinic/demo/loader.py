@@ -39,6 +39,8 @@ from ketaclinic.patients.schemas import (
     MedicationIn,
     PatientCreate,
 )
+from ketaclinic.plans import service as plans
+from ketaclinic.plans.schemas import PlanIn
 from ketaclinic.screenings import service as screenings
 
 DEMO_PASSWORD = "ketamine-demo-2026"  # noqa: S105 - printed on purpose: demo data only
@@ -173,7 +175,8 @@ def load_demo(
     _inquiries(db, staff_of["lakeside"][Role.FRONT_DESK])
     for spec in DEMO_CLINICS:
         active = [p for p in charts[spec.slug] if p.status == "active"]
-        _screenings(db, staff_of[spec.slug], active)
+        cleared = _screenings(db, staff_of[spec.slug], active)
+        _plans(db, staff_of[spec.slug], active, cleared)
         _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone))
     db.flush()
     return logins
@@ -410,7 +413,9 @@ DEMO_SCREENINGS: list[tuple[str, dict[str, Any], str, str, tuple[str, str] | Non
 ]  # fmt: skip
 
 
-def _screenings(db: Session, staff: dict[Role, Principal], active: list[Patient]) -> None:
+def _screenings(
+    db: Session, staff: dict[Role, Principal], active: list[Patient]
+) -> dict[str, Patient]:
     """One patient per screening state: cleared, override, not eligible, awaiting a
     prescriber, pain protocol, expired, and re-screen needed after an intake change.
     Patients aged 25-60 with no birthday in the last 130 days are used, so neither
@@ -425,9 +430,11 @@ def _screenings(db: Session, staff: dict[Role, Principal], active: list[Patient]
         and age_on(p.birth_date, earlier) == age_on(p.birth_date, today)
     ]
     policy = screenings.ScreeningPolicy()
+    stories: dict[str, Patient] = {}
     for patient, (story, changes, notes, rule_set, decision, days_ago) in zip(
         adults, DEMO_SCREENINGS, strict=False
     ):
+        stories[story] = patient
         facts = {**CLEAR_INTAKE, **changes}
         when = utcnow() - timedelta(days=days_ago, hours=2)
         screenings.record_intake(db, nurse, patient, facts, notes, now=when)
@@ -442,4 +449,66 @@ def _screenings(db: Session, staff: dict[Role, Principal], active: list[Patient]
             later = {**facts, "medication_classes": ["psychostimulant"]}
             screenings.record_intake(
                 db, nurse, patient, later, f"{notes} Started methylphenidate.", now=utcnow()
+            )
+    return stories
+
+
+# (protocol, who: a screening story or None for a newly cleared patient, rule set,
+#  indications, what happens to the plan, dose amount or None for the protocol's)
+DEMO_PLANS: list[tuple[str, str | None, str, list[str], str, Decimal | None]] = [
+    ("depression_iv_twice_weekly", "cleared", "iv_ketamine_mood", ["trd"], "active+dose", None),
+    ("depression_iv_accelerated", "override", "iv_ketamine_mood", ["trd"], "signed", None),
+    ("crps_iv_daily", "pain, cleared", "iv_ketamine_pain", ["crps"], "active", None),
+    ("depression_iv_321_monthly", None, "iv_ketamine_mood", ["mdd"], "draft", None),
+    ("depression_im", None, "iv_ketamine_mood", ["trd"], "paused", None),
+    ("depression_sublingual", None, "iv_ketamine_mood", ["mdd"], "signed", None),
+    ("esketamine_nasal", None, "esketamine_nasal", ["trd"], "active+dose", Decimal(84)),
+    ("maintenance_taper", None, "iv_ketamine_mood", ["trd"], "revised", None),
+]
+
+
+def _plans(
+    db: Session, staff: dict[Role, Principal], active: list[Patient], cleared: dict[str, Patient]
+) -> None:
+    """A plan on every protocol: drafts, signed, active with a released dose, paused,
+    and one revised (titrated) into a second version."""
+    nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
+    today = date.today()
+    used = {p.id for p in cleared.values()}
+    spare = iter(p for p in active if p.id not in used and 18 <= age_on(p.birth_date, today) < 65)
+    policy = plans.PlanPolicy()
+    for protocol_id, story, rule_set, indications, fate, amount in DEMO_PLANS:
+        patient = cleared.get(story) if story else next(spare, None)
+        if patient is None:
+            continue
+        if story is None:
+            facts = {**CLEAR_INTAKE, "indications": indications}
+            screenings.record_intake(db, nurse, patient, facts, "Screened for the plan.")
+            row = screenings.run(db, nurse, patient, rule_set, policy.screening)
+            screenings.sign(db, prescriber, patient, row.id, decision="eligible", reason=None)
+        start = plans.clinic_today(db, patient)
+        data = PlanIn(protocol_id=protocol_id, start_date=start, dose_amount=amount,
+                      note="Demo plan.")  # fmt: skip
+        plan = plans.draft(db, nurse, patient, data, policy)
+        if fate == "draft":
+            continue
+        plans.transition(db, prescriber, patient, plan.id, "sign", None, policy)
+        if fate == "revised":
+            titrated = data.model_copy(
+                update={"dose_amount": Decimal("0.6"), "note": "Titrated: partial response at 0.5."}
+            )
+            newer = plans.revise(db, prescriber, patient, plan.id, titrated, policy)
+            plans.transition(db, prescriber, patient, newer.id, "sign", None, policy)
+            continue
+        if fate in {"active", "active+dose", "paused"}:
+            plans.transition(db, nurse, patient, plan.id, "start", None, policy)
+        if fate == "paused":
+            plans.transition(db, nurse, patient, plan.id, "pause", "Travelling for two weeks.",
+                             policy)  # fmt: skip
+        if fate == "active+dose":
+            check = plans.calculate_dose(db, nurse, patient, plan.id, 1, policy)
+            # The prescriber reads the scale and the label: the same figures, released.
+            weight = check.weight_kg or Decimal(70)
+            plans.verify_dose(
+                db, prescriber, patient, plan.id, check.id, weight, check.concentration_mg_per_ml
             )

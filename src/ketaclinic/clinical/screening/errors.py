@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ketaclinic.clinical.datafiles import DataFileError, LocatedProblem
 
-class LocatedProblem(ValueError):
-    """A problem inside a rule file; ``line`` (1-based) says where, when known."""
-
-    def __init__(self, problem: str, line: int | None) -> None:
-        self.line = line
-        super().__init__(problem)
+__all__ = ["FactError", "LocatedProblem", "RuleSetError", "UnknownRuleSetError"]
 
 
-class RuleSetError(ValueError):
+class RuleSetError(DataFileError):
     """A rule file is malformed; the message reads ``file:line: reason``.
 
     Raised at start-up so a bad file stops the clinic from screening with a
@@ -21,13 +17,6 @@ class RuleSetError(ValueError):
     """
 
     code = "rule_set_invalid"
-
-    def __init__(self, source: str, line: int | None, problem: str) -> None:
-        self.source = source
-        self.line = line
-        self.problem = problem
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {problem}")
 
 
 class UnknownRuleSetError(LookupError):

@@ -1,0 +1,59 @@
+"""Treatment protocols as data (``protocols/*.yaml``) and their session schedules."""
+
+from ketaclinic.clinical.treatment.lifecycle import (
+    PLAN_STATUSES,
+    PlanStatus,
+    TransitionError,
+    actions_from,
+    next_status,
+)
+from ketaclinic.clinical.treatment.loader import (
+    ProtocolError,
+    UnknownProtocolError,
+    get_protocol,
+    load_protocols,
+    parse_protocol,
+)
+from ketaclinic.clinical.treatment.model import (
+    ROUTES,
+    DoseSpec,
+    Gap,
+    Monitoring,
+    Phases,
+    PreparationSpec,
+    Protocol,
+    SessionBlock,
+)
+from ketaclinic.clinical.treatment.schedule import (
+    PlannedSession,
+    Window,
+    expand,
+    target_days,
+    window_after,
+)
+
+__all__ = [
+    "PLAN_STATUSES",
+    "ROUTES",
+    "DoseSpec",
+    "Gap",
+    "Monitoring",
+    "Phases",
+    "PlanStatus",
+    "PlannedSession",
+    "PreparationSpec",
+    "Protocol",
+    "ProtocolError",
+    "SessionBlock",
+    "TransitionError",
+    "UnknownProtocolError",
+    "Window",
+    "actions_from",
+    "expand",
+    "get_protocol",
+    "load_protocols",
+    "next_status",
+    "parse_protocol",
+    "target_days",
+    "window_after",
+]
