@@ -244,3 +244,21 @@ def test_it_hides_another_clinics_plans(
     assert api(outsider).get(f"/api/v1/patients/{patient_id}/plans").status_code == 404
     url = f"/api/v1/patients/{patient_id}/plans/{plan_id}"
     assert api(outsider).get(url).status_code == 404
+
+
+def test_it_lets_one_of_two_racing_status_changes_into_the_database(
+    api: Api, nurse: Persona, prescriber: Persona, patient_id: int, db: Session
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from ketaclinic.plans.models import PlanEvent
+
+    plan_id = signed_plan(api, nurse, prescriber, patient_id)
+    # What a second clinician starting the same signed plan at the same moment
+    # would insert: the same next number for this version, refused by the key.
+    with pytest.raises(IntegrityError), db.begin_nested():
+        racer = PlanEvent(plan_id=plan_id, patient_id=patient_id, seq=2, action="start",
+                          status="active", by_id=nurse.user.id)  # fmt: skip
+        db.add(racer)
+        db.flush()
+    assert act(api(nurse), patient_id, plan_id, "start").json()["status"] == "active"

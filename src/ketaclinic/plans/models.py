@@ -61,11 +61,16 @@ class TreatmentPlan(Base):
 
 
 class PlanEvent(Base):
-    """A status change of one plan version; the newest is its current status."""
+    """A status change of one plan version; the newest is its current status.
+
+    ``seq`` numbers a version's events 1, 2, 3...; the unique key makes two
+    concurrent actions on one version collide instead of both landing.
+    """
 
     __tablename__ = "plan_events"
     __table_args__ = (
         Index("ix_plan_events_plan", "plan_id", "id"),
+        UniqueConstraint("plan_id", "seq"),
         CheckConstraint(
             "status IN ('draft', 'signed', 'active', 'paused', 'completed', 'stopped', "
             "'superseded')",
@@ -76,6 +81,7 @@ class PlanEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("treatment_plans.id"))
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    seq: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)

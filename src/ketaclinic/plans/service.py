@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
@@ -214,7 +215,7 @@ def draft(
     db.flush()
     db.add(
         PlanEvent(
-            plan_id=row.id, patient_id=patient.id, action="draft", status="draft",
+            plan_id=row.id, patient_id=patient.id, seq=1, action="draft", status="draft",
             by_id=principal.user_id, at=utcnow(),
         )
     )  # fmt: skip
@@ -329,6 +330,7 @@ def transition(
     event = PlanEvent(
         plan_id=view.plan.id,
         patient_id=patient.id,
+        seq=len(view.events) + 1,
         action=action,
         status=status,
         reason=(reason or "").strip() or None,
@@ -337,7 +339,7 @@ def transition(
         at=utcnow(),
     )
     db.add(event)
-    db.flush()
+    _flush_or_conflict(db)
     audit.on_patient(
         db,
         principal,
@@ -357,16 +359,24 @@ def _supersede_older(
     older = [p for p in repo.lineage(db, clinics, plan.lineage_id) if p.id != plan.id]
     events = repo.events(db, clinics, [p.id for p in older])
     for version in older:
-        status = _status([e for e in events if e.plan_id == version.id])
-        if status in {"completed", "stopped", "superseded"}:
+        own = [e for e in events if e.plan_id == version.id]
+        if _status(own) in {"completed", "stopped", "superseded"}:
             continue
         db.add(
             PlanEvent(
-                plan_id=version.id, patient_id=patient.id, action="supersede",
+                plan_id=version.id, patient_id=patient.id, seq=len(own) + 1, action="supersede",
                 status="superseded", reason=f"replaced by version {plan.version}",
                 by_id=principal.user_id, at=utcnow(),
             )
         )  # fmt: skip
+
+
+def _flush_or_conflict(db: Session) -> None:
+    try:
+        db.flush()
+    except IntegrityError:
+        # Someone else changed this plan's status between our read and our write.
+        raise Conflict("This plan changed a moment ago; reload it and try again.") from None
 
 
 # ---- doses --------------------------------------------------------------------

@@ -175,6 +175,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
@@ -197,6 +198,7 @@ def upgrade() -> None:
             ["screening_id"], ["screenings.id"], name=op.f("fk_plan_events_screening_id_screenings")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plan_events")),
+        sa.UniqueConstraint("plan_id", "seq", name=op.f("uq_plan_events_plan_id_seq")),
     )
     with op.batch_alter_table("plan_events", schema=None) as batch_op:
         batch_op.create_index("ix_plan_events_plan", ["plan_id", "id"], unique=False)
