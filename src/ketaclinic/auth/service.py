@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,7 +17,7 @@ from ketaclinic.auth.passwords import hash_password, password_problem, verify_pa
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
+from ketaclinic.kit.errors import Conflict, KetaClinicError, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
 from ketaclinic.settings import get_settings
 
@@ -228,3 +229,15 @@ def pass_second_factor(row: StaffSession, max_age: timedelta) -> None:
     """The pending session becomes a full one, with a full lifetime from now."""
     row.mfa_passed = True
     row.expires_at = utcnow() + max_age
+
+
+def user_names(db: Session, *groups: Iterable[int | None]) -> dict[int, str]:
+    """Staff names by id for every id in ``groups`` (None skipped; a removed
+    account shows as "user N")."""
+    names: dict[int, str] = {}
+    for user_id in {i for group in groups for i in group if i is not None}:
+        try:
+            names[user_id] = get_user(db, user_id).name
+        except KetaClinicError:
+            names[user_id] = f"user {user_id}"
+    return names

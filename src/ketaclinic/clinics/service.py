@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
+from ketaclinic.kit.time import to_local, utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
@@ -45,3 +47,14 @@ def get_by_slug(db: Session, slug: str) -> Clinic:
 
 def list_clinics(db: Session) -> list[Clinic]:
     return list(db.scalars(select(Clinic).order_by(Clinic.name)))
+
+
+def timezone_of(db: Session, clinic_id: int) -> str:
+    """The clinic's IANA time zone (UTC if the clinic is gone)."""
+    clinic = db.get(Clinic, clinic_id)
+    return clinic.timezone if clinic else "UTC"
+
+
+def today_at(db: Session, clinic_id: int, now: datetime | None = None) -> date:
+    """The calendar date at the clinic (dates on forms and plans are the clinic's)."""
+    return to_local(now or utcnow(), timezone_of(db, clinic_id)).date()

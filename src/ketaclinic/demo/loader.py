@@ -21,7 +21,7 @@ from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.auth.service import create_user
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.clinics.service import create_clinic
+from ketaclinic.clinics.service import create_clinic, today_at
 from ketaclinic.demo import data
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
@@ -486,7 +486,7 @@ def _plans(
             screenings.record_intake(db, nurse, patient, facts, "Screened for the plan.")
             row = screenings.run(db, nurse, patient, rule_set, policy.screening)
             screenings.sign(db, prescriber, patient, row.id, decision="eligible", reason=None)
-        start = plans.clinic_today(db, patient)
+        start = today_at(db, patient.clinic_id)
         data = PlanIn(protocol_id=protocol_id, start_date=start, dose_amount=amount,
                       note="Demo plan.")  # fmt: skip
         plan = plans.draft(db, nurse, patient, data, policy)

@@ -97,3 +97,20 @@ def render(
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A posted text field ("" when absent or a file), not stripped."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def form_errors(exc: KetaClinicError) -> dict[str, str]:
+    """What a page shows for a refusal it can explain: field messages for a 422,
+    the message at the top for a 409 (or a 422 without fields). Anything else
+    is re-raised for the app's error handler."""
+    if exc.status_code == 422 and exc.fields:
+        return dict(exc.fields)
+    if exc.status_code in {409, 422}:
+        return {"request": exc.message}
+    raise exc

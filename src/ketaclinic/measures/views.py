@@ -25,8 +25,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.scales import Instrument, UnknownInstrumentError, get_instrument
-from ketaclinic.clinics.models import Clinic
-from ketaclinic.clinics.service import list_clinics
+from ketaclinic.clinics.service import list_clinics, timezone_of
 from ketaclinic.kit.errors import KetaClinicError, NotFound, fields_from_pydantic
 from ketaclinic.kit.time import to_local
 from ketaclinic.kit.web import DbSession, Form, render
@@ -52,13 +51,8 @@ MODALITY_LABELS = {
 PLOT_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-def _clinic(db: Session, clinic_id: int) -> Clinic | None:
-    return db.get(Clinic, clinic_id)
-
-
 def _tz(db: Session, patient: Patient) -> str:
-    clinic = _clinic(db, patient.clinic_id)
-    return clinic.timezone if clinic else "UTC"
+    return timezone_of(db, patient.clinic_id)
 
 
 def _instrument(instrument_id: str) -> Instrument:
@@ -112,17 +106,6 @@ def dashboard(request: Request, principal: CurrentPrincipal, db: DbSession) -> R
 # ---- a patient's measures page ------------------------------------------------
 
 
-def _user_names(db: Session, user_ids: set[int | None]) -> dict[int, str]:
-    names = {}
-    for user_id in user_ids:
-        if user_id is not None:
-            try:
-                names[user_id] = auth_service.get_user(db, user_id).name
-            except KetaClinicError:
-                names[user_id] = f"user {user_id}"
-    return names
-
-
 def _measures_context(
     request: Request,
     db: Session,
@@ -147,7 +130,7 @@ def _measures_context(
         "tz": tz,
         "open_alerts": [a for a in alerts if a.acknowledged_at is None],
         "closed_alerts": [a for a in alerts if a.acknowledged_at is not None],
-        "names": _user_names(db, {a.acknowledged_by_id for a in alerts}),
+        "names": auth_service.user_names(db, {a.acknowledged_by_id for a in alerts}),
         "summaries": [
             {
                 **s,

@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +46,7 @@ from ketaclinic.clinical.treatment import (
     next_status,
 )
 from ketaclinic.clinical.treatment.model import PreparationSpec
-from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import to_local, utcnow
 from ketaclinic.patients.models import Patient
@@ -78,11 +78,6 @@ class PlanView:
     plan: TreatmentPlan
     status: PlanStatus
     events: list[PlanEvent]
-
-
-def clinic_today(db: Session, patient: Patient, now: datetime | None = None) -> date:
-    clinic = db.get(Clinic, patient.clinic_id)
-    return to_local(now or utcnow(), clinic.timezone if clinic else "UTC").date()
 
 
 def _dose_error(exc: DoseError) -> ValidationFailed:
@@ -158,7 +153,7 @@ def _validated(
     amount = data.dose_amount if data.dose_amount is not None else protocol.dose.amount
     reason = _check_dose(protocol, amount, data.over_soft_limit_reason)
     spec = _preparation(protocol, data.preparation)
-    today = clinic_today(db, patient)
+    today = today_at(db, patient.clinic_id)
     if data.start_date < today:
         raise ValidationFailed.on("start_date", "must not be in the past")
     if data.start_date > today + timedelta(days=366):
@@ -285,7 +280,16 @@ def plans(db: Session, principal: Principal, patient: Patient) -> list[PlanView]
     """Every plan version of the patient, newest first, with its status."""
     audit.on_patient(db, principal, "patient.read", patient, detail={"purpose": "plans"})
     clinics = list(principal.roles)
-    rows = repo.plans(db, clinics, patient.id)
+    return _views(db, clinics, repo.plans(db, clinics, patient.id))
+
+
+def versions(db: Session, principal: Principal, lineage_id: str) -> list[PlanView]:
+    """Every version of one plan, newest first (read alongside an audited ``get``)."""
+    clinics = list(principal.roles)
+    return _views(db, clinics, repo.lineage(db, clinics, lineage_id)[::-1])
+
+
+def _views(db: Session, clinics: list[int], rows: list[TreatmentPlan]) -> list[PlanView]:
     events = repo.events(db, clinics, [r.id for r in rows])
     by_plan: dict[int, list[PlanEvent]] = {r.id: [] for r in rows}
     for event in events:
@@ -386,8 +390,7 @@ def _weighing(db: Session, principal: Principal, patient: Patient) -> Weighing |
     weight, height = repo.latest_weighing(db, list(principal.roles), patient.id)
     if weight is None or weight.weight_kg is None:
         return None
-    clinic = db.get(Clinic, patient.clinic_id)
-    measured_on = to_local(weight.measured_at, clinic.timezone if clinic else "UTC").date()
+    measured_on = to_local(weight.measured_at, timezone_of(db, patient.clinic_id)).date()
     return Weighing(
         Kg(weight.weight_kg),
         measured_on,
@@ -421,7 +424,7 @@ def dose_for(
             basis=protocol.dose.weight_basis,
             weighing=_weighing(db, principal, patient),
             sex_at_birth=patient.sex_at_birth,
-            today=clinic_today(db, patient),
+            today=today_at(db, patient.clinic_id),
             max_weight_age_days=policy.weight_max_age_days,
             over_soft_limit_reason=reason,
         )

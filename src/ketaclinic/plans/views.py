@@ -16,21 +16,21 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from ketaclinic.auth import service as auth_service
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
+from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.dosing import Dose, DoseError
 from ketaclinic.clinical.treatment import Protocol, actions_from, expand
 from ketaclinic.clinical.treatment.model import UNIT_LABELS
-from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.kit.errors import (
     KetaClinicError,
     NotFound,
     ValidationFailed,
     fields_from_pydantic,
 )
-from ketaclinic.kit.web import DbSession, Form, render
+from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service
@@ -52,17 +52,6 @@ ACTION_LABELS = {
     "complete": "Mark completed",
     "stop": "Stop",
 }
-
-
-def _tz(db: Session, patient: Patient) -> str:
-    clinic = db.get(Clinic, patient.clinic_id)
-    return clinic.timezone if clinic else "UTC"
-
-
-def _names(db: Session, *groups: Any) -> dict[int, str]:
-    """Staff names by id for every id in ``groups`` (iterables of ids or None)."""
-    ids = {i for group in groups for i in group if i is not None}
-    return {i: auth_service.get_user(db, i).name for i in ids}
 
 
 def _protocol(request: Request, protocol_id: str) -> Protocol:
@@ -101,10 +90,10 @@ def patient_plans(
         **COMMON,
         "patient": patient,
         "views": views,
-        "tz": _tz(db, patient),
+        "tz": timezone_of(db, patient.clinic_id),
         "protocols": sorted(policy_of(request).protocols.values(), key=lambda p: p.name),
         "can_write": principal.can(Permission.PLAN_WRITE, patient.clinic_id),
-        "names": _names(db, [v.plan.created_by_id for v in views]),
+        "names": user_names(db, [v.plan.created_by_id for v in views]),
     }
     return render(request, "plans/list.html", context)
 
@@ -112,7 +101,7 @@ def patient_plans(
 def _form_values(form: FormData) -> dict[str, str]:
     names = ("protocol_id", "dose_amount", "preparation", "start_date", "note",
              "over_soft_limit_reason")  # fmt: skip
-    return {n: v.strip() for n in names if isinstance(v := form.get(n), str)}
+    return {n: form_text(form, n).strip() for n in names}
 
 
 def _plan_in(values: dict[str, str]) -> tuple[PlanIn | None, dict[str, str]]:
@@ -170,13 +159,13 @@ def _builder(
         "plan": plan,
         "protocols": sorted(policy.protocols.values(), key=lambda p: p.name),
         "protocol": protocol,
-        "tz": _tz(db, patient),
+        "tz": timezone_of(db, patient.clinic_id),
     }
     if protocol is not None:
         try:
             start = date.fromisoformat(values.get("start_date", ""))
         except ValueError:
-            start = service.clinic_today(db, patient)
+            start = today_at(db, patient.clinic_id)
         context["sessions"] = service.schedule(protocol, start)
         context["dose"], context["dose_problems"] = _dose_preview(
             db, principal, patient, protocol, values, policy
@@ -198,20 +187,15 @@ def plan_builder(
     preparation: str = "",
     start_date: str = "",
 ) -> Response:
-    patient = patients.get_patient(db, principal, patient_id)
+    patient = patients.open_chart(db, principal, patient_id, purpose="plan builder")
     principal.require(Permission.PLAN_WRITE, patient.clinic_id)
-    audit_read(db, principal, patient)
     values = {
         "protocol_id": protocol_id,
         "dose_amount": dose_amount,
         "preparation": preparation,
-        "start_date": start_date or service.clinic_today(db, patient).isoformat(),
+        "start_date": start_date or today_at(db, patient.clinic_id).isoformat(),
     }
     return _builder(request, db, principal, patient, values)
-
-
-def audit_read(db: Session, principal: Principal, patient: Patient) -> None:
-    patients.open_chart(db, principal, patient.id, purpose="plan builder")
 
 
 @router.post("/patients/{patient_id}/plans/new")
@@ -225,9 +209,7 @@ def create_plan(
         try:
             row = service.draft(db, principal, patient, data, policy_of(request))
         except KetaClinicError as exc:
-            if exc.status_code not in {409, 422}:
-                raise
-            errors = dict(exc.fields) if exc.status_code == 422 else {"request": exc.message}
+            errors = form_errors(exc)
             return _builder(request, db, principal, patient, values, errors,
                             status_code=exc.status_code)  # fmt: skip
         return RedirectResponse(f"/patients/{patient.id}/plans/{row.id}", status_code=303)
@@ -284,8 +266,7 @@ def _plan_page(
     policy = policy_of(request)
     view = service.get(db, principal, patient, plan_id)
     protocol = policy.protocols.get(view.plan.protocol_id)
-    versions = [v for v in service.plans(db, principal, patient)
-                if v.plan.lineage_id == view.plan.lineage_id]  # fmt: skip
+    versions = service.versions(db, principal, view.plan.lineage_id)
     try:
         dose, dose_problems = service.dose_for(db, principal, patient, view.plan, policy), {}
     except DoseError as exc:
@@ -304,8 +285,8 @@ def _plan_page(
         "actions": [(a, ACTION_LABELS[a]) for a in actions],
         "can_write": principal.can(Permission.PLAN_WRITE, patient.clinic_id),
         "can_sign": principal.can(Permission.PLAN_SIGN, patient.clinic_id),
-        "tz": _tz(db, patient),
-        "names": _names(db, [e.by_id for e in view.events], [view.plan.created_by_id]),
+        "tz": timezone_of(db, patient.clinic_id),
+        "names": user_names(db, [e.by_id for e in view.events], [view.plan.created_by_id]),
         "errors": errors or {},
     }
     return render(request, "plans/detail.html", context, status_code=status_code)
@@ -329,16 +310,14 @@ def plan_status(
     db: DbSession,
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
-    action = form.get("action")
-    reason = form.get("reason")
     try:
         service.transition(
-            db, principal, patient, plan_id, action if isinstance(action, str) else "",
-            reason if isinstance(reason, str) else None, policy_of(request),
+            db, principal, patient, plan_id, form_text(form, "action"),
+            form_text(form, "reason") or None, policy_of(request),
         )  # fmt: skip
     except KetaClinicError as exc:
-        if exc.status_code not in {409, 422}:
-            raise
+        form_errors(exc)  # re-raises what the page cannot explain
+        # The lifecycle's refusals are shown at the top of the page.
         return _plan_page(request, db, principal, patient, plan_id,
                           {"request": exc.message}, exc.status_code)  # fmt: skip
     return RedirectResponse(f"/patients/{patient.id}/plans/{plan_id}", status_code=303)
@@ -371,7 +350,7 @@ def revise_form(
         "protocol_id": plan.protocol_id,
         "dose_amount": f"{plan.dose_amount.normalize():f}",
         "preparation": plan.preparation,
-        "start_date": max(plan.start_date, service.clinic_today(db, patient)).isoformat(),
+        "start_date": max(plan.start_date, today_at(db, patient.clinic_id)).isoformat(),
         "note": plan.note,
         "over_soft_limit_reason": plan.over_soft_limit_reason or "",
     }
@@ -395,9 +374,7 @@ def revise_plan(
         try:
             row = service.revise(db, principal, patient, plan_id, data, policy_of(request))
         except KetaClinicError as exc:
-            if exc.status_code not in {409, 422}:
-                raise
-            errors = dict(exc.fields) if exc.status_code == 422 else {"request": exc.message}
+            errors = form_errors(exc)
             return _builder(request, db, principal, patient, values, errors, plan=current,
                             status_code=exc.status_code)  # fmt: skip
         return RedirectResponse(f"/patients/{patient.id}/plans/{row.id}", status_code=303)
@@ -429,8 +406,8 @@ def _dose_page(
         "checks": [(c, vs, service.released(vs)) for c, vs in checks],
         "sessions": service.sessions_of(view.plan),
         "me": principal.user_id,
-        "tz": _tz(db, patient),
-        "names": _names(
+        "tz": timezone_of(db, patient.clinic_id),
+        "names": user_names(
             db,
             [c.calculated_by_id for c, _ in checks],
             [v.verified_by_id for _, vs in checks for v in vs],
@@ -460,12 +437,7 @@ def dose_calculate(
     db: DbSession,
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
-    raw = form.get("session_number")
-    reason = form.get("over_soft_limit_reason")
-    values = {
-        "session_number": raw if isinstance(raw, str) else "",
-        "over_soft_limit_reason": reason if isinstance(reason, str) else "",
-    }
+    values = {name: form_text(form, name) for name in ("session_number", "over_soft_limit_reason")}
     try:
         number = int(values["session_number"])
     except ValueError:
@@ -475,9 +447,7 @@ def dose_calculate(
         service.calculate_dose(db, principal, patient, plan_id, number, policy_of(request),
                                values["over_soft_limit_reason"] or None)  # fmt: skip
     except KetaClinicError as exc:
-        if exc.status_code not in {409, 422}:
-            raise
-        errors = dict(exc.fields) if exc.fields else {"request": exc.message}
+        errors = form_errors(exc)
         return _dose_page(request, db, principal, patient, plan_id, errors, values,
                           exc.status_code)  # fmt: skip
     return RedirectResponse(f"/patients/{patient.id}/plans/{plan_id}/dose", status_code=303)
@@ -494,8 +464,7 @@ def dose_verify(
     db: DbSession,
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
-    raw = {n: form.get(n) for n in ("weight_kg", "concentration_mg_per_ml")}
-    values = {k: v.strip() for k, v in raw.items() if isinstance(v, str)}
+    values = {n: form_text(form, n).strip() for n in ("weight_kg", "concentration_mg_per_ml")}
     errors: dict[str, str] = {}
     parsed: dict[str, Decimal | None] = {}
     for name, value in values.items():

@@ -33,9 +33,9 @@ from ketaclinic.clinical.screening import (
     load_rule_sets,
     screen,
 )
-from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
-from ketaclinic.kit.time import age_on, to_local, utcnow
+from ketaclinic.kit.time import age_on, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import repository as repo
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
@@ -69,11 +69,6 @@ class Status:
     signature: ScreeningSignature | None
     # Facts that differ between the newest screening and today's intake.
     changed: list[str] = field(default_factory=list)
-
-
-def _clinic_today(db: Session, patient: Patient, now: datetime) -> date:
-    clinic = db.get(Clinic, patient.clinic_id)
-    return to_local(now, clinic.timezone if clinic else "UTC").date()
 
 
 def parse_facts(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,7 +187,7 @@ def run(
     rule_set = policy.rule_set(rule_set_id)
     now = now or utcnow()
     current = repo.latest_intake(db, list(principal.roles), patient.id)
-    facts = facts_now(patient, current, _clinic_today(db, patient, now))
+    facts = facts_now(patient, current, today_at(db, patient.clinic_id, now))
     result: ScreeningResult = screen(rule_set, facts)
     row = Screening(
         patient_id=patient.id,
@@ -283,7 +278,7 @@ def sign(
         raise Conflict(f"A newer screening (#{newest.id}) replaces this one; sign that instead.")
     now = now or utcnow()
     current = facts_now(
-        patient, repo.latest_intake(db, clinics, patient.id), _clinic_today(db, patient, now)
+        patient, repo.latest_intake(db, clinics, patient.id), today_at(db, patient.clinic_id, now)
     )
     changed = changed_facts(facts_of(row), current)
     if changed:
@@ -355,7 +350,7 @@ def status(
         rows = [(s, sig) for s, sig in rows if s.rule_set_id == rule_set_id]
     newest, signature = rows[0] if rows else (None, None)
     current = facts_now(
-        patient, repo.latest_intake(db, clinics, patient.id), _clinic_today(db, patient, now)
+        patient, repo.latest_intake(db, clinics, patient.id), today_at(db, patient.clinic_id, now)
     )
     signed = (
         Signed(

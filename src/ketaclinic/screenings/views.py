@@ -13,15 +13,14 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from ketaclinic.auth import service as auth_service
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
+from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.screening import FACTS, INDICATIONS, Fact
-from ketaclinic.clinics.models import Clinic
-from ketaclinic.clinics.service import list_clinics
+from ketaclinic.clinics.service import list_clinics, timezone_of
 from ketaclinic.kit.errors import KetaClinicError
-from ketaclinic.kit.web import DbSession, Form, render
+from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import service
@@ -83,19 +82,10 @@ def display(fact: Fact, value: Any) -> str:
     return str(value).replace("_", " ")
 
 
-def _tz(db: Session, patient: Patient) -> str:
-    clinic = db.get(Clinic, patient.clinic_id)
-    return clinic.timezone if clinic else "UTC"
-
-
-def _names(db: Session, ids: set[int | None]) -> dict[int, str]:
-    return {i: auth_service.get_user(db, i).name for i in ids if i is not None}
-
-
 def _templates_common(db: Session, principal: Principal, patient: Patient) -> dict[str, Any]:
     return {
         "patient": patient,
-        "tz": _tz(db, patient),
+        "tz": timezone_of(db, patient.clinic_id),
         "facts": FACTS,
         "display": display,
         "decision_labels": DECISION_LABELS,
@@ -141,8 +131,7 @@ def _read_form(form: FormData) -> tuple[dict[str, Any], dict[str, Any], dict[str
                 else:
                     facts[name] = [v for v in picked if v != NONE_OF_THESE]
                 continue
-            raw = form.get(name)
-            text = raw.strip() if isinstance(raw, str) else ""
+            text = form_text(form, name).strip()
             values[name] = text
             if not text:
                 facts[name] = None
@@ -182,7 +171,7 @@ def _intake_page(
         "notes": notes,
         "errors": errors or {},
         "history": history,
-        "names": _names(db, {h.recorded_by_id for h in history}),
+        "names": user_names(db, [h.recorded_by_id for h in history]),
         "chart": patients.detail(db, principal, patient),
     }
     return render(request, "screenings/intake.html", context, status_code=422 if errors else 200)
@@ -204,8 +193,7 @@ def save_intake(
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     facts, values, errors = _read_form(form)
-    raw_notes = form.get("notes")
-    notes = raw_notes if isinstance(raw_notes, str) else ""
+    notes = form_text(form, "notes")
     if len(notes) > 4000:
         errors["notes"] = "at most 4000 characters"
     # Every problem at once: the values that did parse are range-checked too.
@@ -257,11 +245,11 @@ def _screenings_page(
         "rule_sets": sorted(policy.rule_sets.values(), key=lambda rs: rs.id),
         "suggested": _suggested_rule_set(facts),
         "valid_days": policy.valid_days,
-        "names": _names(
+        "names": user_names(
             db,
-            {s.run_by_id for s, _ in rows}
-            | {sig.signed_by_id for _, sig in rows if sig is not None}
-            | {current.recorded_by_id if current else None},
+            [s.run_by_id for s, _ in rows],
+            [sig.signed_by_id for _, sig in rows if sig is not None],
+            [current.recorded_by_id if current else None],
         ),
         "errors": errors or {},
     }
@@ -281,12 +269,9 @@ def run_screening(
     request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
-    rule_set_id = form.get("rule_set_id")
     try:
-        row = service.run(
-            db, principal, patient, rule_set_id if isinstance(rule_set_id, str) else "",
-            policy_of(request),
-        )  # fmt: skip
+        row = service.run(db, principal, patient, form_text(form, "rule_set_id"),
+                          policy_of(request))  # fmt: skip
     except KetaClinicError as exc:
         if not exc.fields:
             raise
@@ -322,7 +307,7 @@ def _screening_page(
         "superseded": superseded,
         "stale": stale,
         "status": status,
-        "names": _names(db, {row.run_by_id, signature.signed_by_id if signature else None}),
+        "names": user_names(db, [row.run_by_id, signature.signed_by_id if signature else None]),
         "errors": errors or {},
         "values": values or {},
     }
@@ -353,12 +338,7 @@ def sign_screening(
     db: DbSession,
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
-    decision = form.get("decision")
-    reason = form.get("reason")
-    values = {
-        "decision": decision if isinstance(decision, str) else "",
-        "reason": reason if isinstance(reason, str) else "",
-    }
+    values = {name: form_text(form, name) for name in ("decision", "reason")}
     if len(values["reason"]) > 4000:
         errors = {"reason": "at most 4000 characters"}
         return _screening_page(request, db, principal, patient, screening_id, errors, values)
@@ -368,10 +348,8 @@ def sign_screening(
             decision=values["decision"], reason=values["reason"],
         )  # fmt: skip
     except KetaClinicError as exc:
-        if exc.status_code not in {409, 422}:
-            raise
         # 409: signed meanwhile, superseded, or the intake changed - say so on the page.
-        errors = dict(exc.fields) if exc.status_code == 422 else {"request": exc.message}
+        errors = form_errors(exc)
         return _screening_page(
             request, db, principal, patient, screening_id, errors, values, exc.status_code
         )
