@@ -277,3 +277,25 @@ def test_it_loads_a_plan_on_every_protocol(cli_db: str) -> None:
         assert sum(plans.released(verifications) for _, verifications in checks) == 2
     finally:
         session.close()
+
+
+def test_it_loads_a_ledger_month_that_verifies_and_catches_tampering(cli_db: str) -> None:
+    import sqlite3
+
+    _demo(cli_db)
+    ok = runner.invoke(app, ["ledger", "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "Ledger intact" in ok.stdout
+    raw = sqlite3.connect(cli_db.removeprefix("sqlite:///"))
+    kinds = dict(raw.execute("SELECT kind, COUNT(*) FROM cs_entries GROUP BY kind").fetchall())
+    assert kinds["draw"] >= 40 and kinds["waste"] >= 20 and kinds["destroy"] == 1
+    assert raw.execute("SELECT COUNT(*) FROM cs_resolutions").fetchone()[0] >= 1
+    raw.executescript(
+        "DROP TRIGGER cs_entries_no_update;"
+        "UPDATE cs_entries SET amount_ug = amount_ug + 1000 WHERE kind = 'waste' "
+        "AND id = (SELECT MIN(id) FROM cs_entries WHERE kind = 'waste');"
+    )
+    raw.close()
+    broken = runner.invoke(app, ["ledger", "verify", "--clinic", "lakeside"])
+    assert broken.exit_code == 1
+    assert "content does not match its hash" in broken.stderr

@@ -31,6 +31,8 @@ from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_
 from ketaclinic.kit.logging import configure_logging, log, request_logging
 from ketaclinic.kit.security import security_headers
 from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
+from ketaclinic.ledger import endpoints as ledger_api
+from ketaclinic.ledger import views as ledger_views
 from ketaclinic.measures import endpoints as measures_api
 from ketaclinic.measures import public as measures_public
 from ketaclinic.measures import views as measures_views
@@ -120,6 +122,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(screening_views.router)
     app.include_router(plan_api.router)
     app.include_router(plan_views.router)
+    app.include_router(ledger_api.router)
+    app.include_router(ledger_views.router)
     app.include_router(measures_views.router)
     app.include_router(measures_public.router)
     app.include_router(intake_public.router)

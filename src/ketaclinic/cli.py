@@ -257,6 +257,46 @@ def audit_verify() -> None:
     raise typer.Exit(code=1)
 
 
+ledger_app = typer.Typer(help="The controlled-substance ledger.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    clinic: Annotated[str | None, typer.Option(help="Only this clinic (slug)")] = None,
+) -> None:
+    """Recompute every balance from the ledger's entries and every safe's hash chain;
+    exit 1 naming the first problem."""
+    from rich.progress import Progress
+
+    from ketaclinic.audit import service as audit
+    from ketaclinic.clinics.service import get_by_slug
+    from ketaclinic.ledger import verify
+
+    with _unit_of_work() as db:
+        clinic_ids = [get_by_slug(db, clinic).id] if clinic else None
+        with Progress(console=err, transient=True) as bar:
+            task = bar.add_task("Verifying the ledger…", total=verify.total_entries(db))
+            checked, problem = verify.verify(db, clinic_ids, lambda n: bar.advance(task, n))
+        audit.record(
+            db,
+            None,
+            "ledger.verify",
+            outcome=audit.ALLOWED if problem is None else audit.DENIED,
+            actor=f"cli:{_cli_origin().user_agent}",
+            origin=_cli_origin(),
+            detail={"checked": checked, "problem": str(problem) if problem else None},
+        )
+    if problem is None:
+        out.print(
+            f"[green]Ledger intact:[/green] {checked} entries, every chain links and every "
+            "balance adds up."
+        )
+        return
+    err.print(f"[red]Ledger problem[/red] at {problem}")
+    raise typer.Exit(code=1)
+
+
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"

@@ -12,6 +12,18 @@ from ketaclinic.auth.models import (
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.db import Base
+from ketaclinic.ledger.models import (
+    CsContainer,
+    CsCount,
+    CsCountLine,
+    CsDiscrepancy,
+    CsEntry,
+    CsLocation,
+    CsLossFiling,
+    CsLot,
+    CsProduct,
+    CsResolution,
+)
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
 from ketaclinic.patients.models import (
     Allergy,
@@ -34,6 +46,16 @@ __all__ = [
     "BodyMeasurement",
     "Clinic",
     "Contact",
+    "CsContainer",
+    "CsCount",
+    "CsCountLine",
+    "CsDiscrepancy",
+    "CsEntry",
+    "CsLocation",
+    "CsLossFiling",
+    "CsLot",
+    "CsProduct",
+    "CsResolution",
     "Diagnosis",
     "DoseCheck",
     "DoseVerification",

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # A signed screening clears treatment for this many days (CLINICAL.md gives no
     # interval; see clinical.screening.clearance).
     screening_valid_days: int = Field(default=90, ge=1, le=730)
+    # Witnesses to the waste of a controlled substance: state or clinic policy
+    # (CLINICAL.md Controlled substances, practice); destruction always needs two.
+    waste_witnesses: int = Field(default=1, ge=1, le=3)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").
     inquiry_rate_limit: str = "5/hour"
     log_json: bool = True

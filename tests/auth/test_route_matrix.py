@@ -8,6 +8,7 @@ left behind by a removed route fails it too.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,7 +22,7 @@ from ketaclinic.app import api_routes
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.intake.models import Inquiry
-from tests.conftest import Persona, _persona
+from tests.conftest import PASSWORD, Persona, _persona
 from tests.intake.test_public import request_form
 from tests.patients.test_api import valid_patient
 from tests.plans.conftest import MOOD, clear, plan_body
@@ -69,6 +70,7 @@ def world(
     inquiry_id = db.scalars(
         select(Inquiry.id).where(Inquiry.clinic_id == front_desk.clinic.id)
     ).one()
+    ledger = _ledger(api, request.getfixturevalue("custodian"), nurse, patient["id"])
     people = {name: request.getfixturevalue(name) for name in PERSONAS if name != "anonymous"}
     params = {
         "patient_id": patient["id"],
@@ -84,6 +86,7 @@ def world(
         "protocol_id": MOOD,
         "plan_id": plan,
         "check_id": check,
+        **ledger,
     }
     return {"people": people, "params": params}
 
@@ -101,6 +104,38 @@ def _signed_plan_with_a_dose_check(
     calculator = _persona(db, "nurse", nurse.clinic, "Cal Culator")
     check = api(calculator).post(f"{url}/dose-checks", json={"session_number": 1}).json()
     return plan["id"], check["id"]
+
+
+def _ledger(api: Api, custodian: Persona, nurse: Persona, patient_id: int) -> dict[str, Any]:
+    """A safe with two vials, an open draw, a short count's case and a loss."""
+    from tests.ledger.conftest import receipt
+
+    keeper = api(custodian)
+    product = keeper.post("/api/v1/ledger/products", json=PRODUCT).json()
+    safe = keeper.post("/api/v1/ledger/locations", json={"name": "Safe A"}).json()
+    cart = keeper.post("/api/v1/ledger/locations", json={"name": "Cart"}).json()
+    vials = keeper.post("/api/v1/ledger/receipts",
+                        json=receipt(safe["id"], product["id"], containers=3)).json()  # fmt: skip
+    first, second = vials[0]["container_id"], vials[1]["container_id"]
+    draw = api(nurse).post("/api/v1/ledger/draws", json={
+        "container_id": first, "patient_id": patient_id, "amount_mg": 100}).json()  # fmt: skip
+    lines = [{"container_id": v["container_id"], "counted_mg": 500} for v in vials]
+    lines[1]["counted_mg"] = 499
+    counted = keeper.post("/api/v1/ledger/counts",
+                          json={"location_id": safe["id"], "lines": lines}).json()  # fmt: skip
+    loss = keeper.post(f"/api/v1/ledger/containers/{vials[2]['container_id']}/loss", json={
+        "amount_mg": 1, "loss_kind": "breakage", "discovered": date.today().isoformat(),
+        "circumstances": "Dropped during the count."}).json()  # fmt: skip
+    return {"container_id": second, "draw_id": draw["id"], "location_id": safe["id"],
+            "to_location_id": cart["id"], "discrepancy_id": counted["discrepancies"][0],
+            "loss_id": loss["id"], "report_kind": "dispensing",
+            "draw_action": "administer", "stock_action": "loss",
+            "setup_kind": "location"}  # fmt: skip
+
+
+PRODUCT = {"ndc": "0143-9508-10", "drug": "ketamine", "name": "Ketamine HCl injection",
+           "strength": "50 mg/mL", "form": "injection, vial", "container_mg": 500}  # fmt: skip
+WITNESS = {"email": "cy.custodian@lakeside.example.org", "password": PASSWORD}
 
 
 def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
@@ -157,6 +192,39 @@ FORMS: dict[str, dict[str, Any]] = {
     "/patients/{patient_id}/plans/{plan_id}/dose": {"session_number": "1"},
     "/patients/{patient_id}/plans/{plan_id}/dose/{check_id}/verify": {
         "weight_kg": "68.4", "concentration_mg_per_ml": "1"},
+    "/api/v1/ledger/products": {**PRODUCT, "ndc": "0143-9508-25"},
+    "/api/v1/ledger/locations": {"name": "Fridge safe"},
+    "/api/v1/ledger/receipts": {"location_id": 0},
+    "/api/v1/ledger/containers/{container_id}/transfer": {"to_location_id": 0},
+    "/api/v1/ledger/containers/{container_id}/destruction": {
+        "amount_mg": 1, "method": "chemical digestion", "reason": "expired",
+        "destroyed_on": "2026-11-01", "witnesses": [WITNESS, WITNESS]},
+    "/api/v1/ledger/containers/{container_id}/loss": {
+        "amount_mg": 1, "loss_kind": "breakage", "discovered": "2026-11-01",
+        "circumstances": "Dropped at the cart."},
+    "/api/v1/ledger/draws": {"container_id": 0, "patient_id": 0, "amount_mg": 1},
+    "/api/v1/ledger/draws/{draw_id}/administrations": {"amount_mg": 1},
+    "/api/v1/ledger/draws/{draw_id}/waste": {"amount_mg": 1, "witnesses": [WITNESS]},
+    "/api/v1/ledger/draws/{draw_id}/returns": {"amount_mg": 1},
+    "/api/v1/ledger/draws/{draw_id}/corrections": {"entry_id": 0, "amount_mg": 1,
+                                                   "reason": "Keyed in error at the cart."},
+    "/api/v1/ledger/counts": {"location_id": 0, "lines": []},
+    "/api/v1/ledger/discrepancies/{discrepancy_id}/resolution": {
+        "outcome": "count_in_error", "explanation": "Recounted: 500 mg.",
+        "second_signer": {"email": "nia.nurse@lakeside.example.org", "password": PASSWORD}},
+    "/api/v1/ledger/losses/{loss_id}/filings": {"kind": "notice", "filed_on": "2026-11-01"},
+    "/ledger/receive": {"lot_number": "X"},
+    "/ledger/draw": {"amount_mg": "1"},
+    "/ledger/draws/{draw_id}/{draw_action}": {"amount_mg": "1"},
+    "/ledger/containers/{container_id}/{stock_action}": {
+        "amount_mg": "1", "loss_kind": "breakage", "discovered": "2026-11-01",
+        "circumstances": "Dropped at the cart."},
+    "/ledger/locations/{location_id}/count": {"kind": "shift"},
+    "/ledger/discrepancies/{discrepancy_id}": {
+        "outcome": "count_in_error", "explanation": "Recounted: 500 mg.",
+        "witness_email": "nia.nurse@lakeside.example.org", "witness_password": PASSWORD},
+    "/ledger/losses/{loss_id}/filings": {"kind": "form_106", "filed_on": "2026-11-01"},
+    "/ledger/setup/{setup_kind}": {"name": "Back office safe"},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

@@ -22,6 +22,7 @@ from ketaclinic.clinical.controlled import (
     Operation,
     Receive,
     Return,
+    Reverse,
     Transfer,
     Waste,
     add_business_days,
@@ -149,6 +150,9 @@ operations = st.one_of(
     st.builds(Loss, st.sampled_from(CONTAINERS), amounts, days, by=people),
     st.builds(Adjust, st.sampled_from(CONTAINERS), amounts,
               st.sampled_from(["short", "Recount after a spill at the cart."]), by=people),
+    st.builds(Reverse, st.sampled_from(DRAWS),
+              st.sampled_from(["administered_mg", "wasted_mg", "returned_mg"]), amounts,
+              st.sampled_from(["typo", "Keyed 35 mg; the pump shows 30 mg."]), by=people),
 )  # fmt: skip
 
 
@@ -168,6 +172,8 @@ def _recompute(accepted: list[Operation]) -> dict[str, Decimal]:
             on_hand[op.container_id] -= op.amount_mg
         elif isinstance(op, Adjust):
             on_hand[op.container_id] = op.counted_mg
+        elif isinstance(op, Reverse) and op.part == "returned_mg":
+            on_hand[source[op.draw_id]] -= op.amount_mg
     return on_hand
 
 
@@ -185,5 +191,21 @@ def test_it_never_goes_negative_and_agrees_with_a_recomputation(ops: list[Operat
         accepted.append(op)
         assert all(c.on_hand_mg >= 0 for c in state.containers.values())
         assert all(0 <= d.accounted_mg <= d.drawn_mg for d in state.draws.values())
+        assert all(min(d.administered_mg, d.wasted_mg, d.returned_mg) >= 0
+                   for d in state.draws.values())  # fmt: skip
     assert {k: c.on_hand_mg for k, c in state.containers.items()} == _recompute(accepted)
     assert replay(accepted, START) == state
+
+
+def test_it_reverses_an_amount_recorded_in_error_with_a_reason() -> None:
+    state = replay([Receive("c1", "L1", date(2027, 6, 30), "safe A", Decimal(500), NURSE),
+                    DrawForSession("d1", "c1", Decimal(35), date(2026, 11, 23), NURSE),
+                    Administer("d1", Decimal(35), NURSE)], START)  # fmt: skip
+    with pytest.raises(LedgerError, match="explain the correction"):
+        apply(state, Reverse("d1", "administered_mg", Decimal(5), "typo", NURSE))
+    with pytest.raises(LedgerError, match="only 35 mg is recorded as administered"):
+        apply(state, Reverse("d1", "administered_mg", Decimal(40), "Pump shows less.", NURSE))
+    fixed = apply(state, Reverse("d1", "administered_mg", Decimal(5), "Pump shows 30 mg.", NURSE))
+    assert fixed.draws["d1"].open_mg == Decimal(5)
+    fixed = apply(fixed, Waste("d1", Decimal(5), NURSE, (WITNESS,)))
+    assert fixed.draws["d1"].closed

@@ -7,13 +7,13 @@ or removing a row breaks every later link.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-GENESIS_HASH = "0" * 64
+from ketaclinic.kit.hashchain import GENESIS_HASH, link_hash
+
+__all__ = ["GENESIS_HASH", "HASHED_FIELDS", "ChainProblem", "event_hash", "verify_chain"]
 
 # The fields a hash covers, in order. Adding a field here changes every hash: add a
 # new chain version instead.
@@ -38,10 +38,7 @@ HASHED_FIELDS = (
 
 
 def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
-    payload = {name: fields.get(name) for name in HASHED_FIELDS}
-    payload["prev_hash"] = prev_hash
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return link_hash(fields, HASHED_FIELDS, prev_hash)
 
 
 @dataclass(frozen=True)

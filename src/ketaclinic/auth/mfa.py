@@ -39,7 +39,12 @@ _TOTP_CODE = re.compile(r"\d{6}")
 # Accept the previous and the next 30-second step too: phone clocks drift.
 VALID_WINDOW = 1
 # Events that record an accepted TOTP code and its step (detail "totp_step").
-_TOTP_ACTIONS = ("auth.login", "auth.mfa_enrolled", "auth.mfa_disabled")
+_TOTP_ACTIONS = (
+    "auth.login",
+    "auth.mfa_enrolled",
+    "auth.mfa_disabled",
+    "ledger.witness_confirmed",
+)
 # Long enough to cover every step a code could still be accepted in.
 _REUSE_HORIZON = timedelta(seconds=30 * (2 * VALID_WINDOW + 2))
 

@@ -25,6 +25,10 @@ class Permission(StrEnum):
     SCREENING_SIGN = "screening.sign"
     PLAN_WRITE = "plan.write"
     PLAN_SIGN = "plan.sign"
+    LEDGER_READ = "ledger.read"
+    LEDGER_STOCK = "ledger.stock"
+    LEDGER_ADMINISTER = "ledger.administer"
+    LEDGER_WITNESS = "ledger.witness"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
 
@@ -51,6 +55,10 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.SCREENING_SIGN: "Sign an eligibility screening, or override it with a reason",
     Permission.PLAN_WRITE: "Draft and run treatment plans; calculate and double-check doses",
     Permission.PLAN_SIGN: "Sign a treatment plan (its protocol, dose and sessions)",
+    Permission.LEDGER_READ: "See controlled-substance stock, entries, counts and reports",
+    Permission.LEDGER_STOCK: "Receive, move, count, destroy controlled stock; resolve cases",
+    Permission.LEDGER_ADMINISTER: "Draw controlled stock for a session; record dose and waste",
+    Permission.LEDGER_WITNESS: "Witness waste, destruction and count resolutions",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
 }
@@ -69,6 +77,12 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     # Plans and doses are clinical work; only a prescriber signs (CLINICAL.md Dosing).
     Permission.PLAN_WRITE: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.PLAN_SIGN: frozenset({Role.PRESCRIBER}),
+    # The Schedule III ledger (CLINICAL.md Controlled substances): the custodian keeps
+    # the stock, those who give the drug draw it, any of them may witness.
+    Permission.LEDGER_READ: frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.CUSTODIAN}),
+    Permission.LEDGER_STOCK: frozenset({Role.PRESCRIBER, Role.CUSTODIAN}),
+    Permission.LEDGER_ADMINISTER: frozenset({Role.PRESCRIBER, Role.NURSE}),
+    Permission.LEDGER_WITNESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.CUSTODIAN}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
 }
@@ -192,6 +206,49 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /admin/roles": P.STAFF_ADMIN,
     "GET /admin/staff": P.STAFF_ADMIN,
     "POST /admin/staff/{user_id}/unlock": P.STAFF_ADMIN,
+    # controlled-substance ledger: API
+    "GET /api/v1/ledger/products": P.LEDGER_READ,
+    "POST /api/v1/ledger/products": P.LEDGER_STOCK,
+    "GET /api/v1/ledger/locations": P.LEDGER_READ,
+    "POST /api/v1/ledger/locations": P.LEDGER_STOCK,
+    "GET /api/v1/ledger/stock": P.LEDGER_READ,
+    "GET /api/v1/ledger/entries": P.LEDGER_READ,
+    "POST /api/v1/ledger/receipts": P.LEDGER_STOCK,
+    "POST /api/v1/ledger/containers/{container_id}/transfer": P.LEDGER_STOCK,
+    "POST /api/v1/ledger/containers/{container_id}/destruction": P.LEDGER_STOCK,
+    "POST /api/v1/ledger/containers/{container_id}/loss": P.LEDGER_STOCK,
+    "POST /api/v1/ledger/draws": P.LEDGER_ADMINISTER,
+    "GET /api/v1/ledger/draws/{draw_id}": P.LEDGER_READ,
+    "POST /api/v1/ledger/draws/{draw_id}/administrations": P.LEDGER_ADMINISTER,
+    "POST /api/v1/ledger/draws/{draw_id}/waste": P.LEDGER_ADMINISTER,
+    "POST /api/v1/ledger/draws/{draw_id}/returns": P.LEDGER_ADMINISTER,
+    "POST /api/v1/ledger/draws/{draw_id}/corrections": P.LEDGER_ADMINISTER,
+    "POST /api/v1/ledger/counts": P.LEDGER_STOCK,
+    "GET /api/v1/ledger/discrepancies": P.LEDGER_READ,
+    "POST /api/v1/ledger/discrepancies/{discrepancy_id}/resolution": P.LEDGER_STOCK,
+    "GET /api/v1/ledger/losses": P.LEDGER_READ,
+    "POST /api/v1/ledger/losses/{loss_id}/filings": P.LEDGER_STOCK,
+    "GET /api/v1/ledger/reports/{report_kind}": P.LEDGER_READ,
+    "GET /api/v1/ledger/verify": P.LEDGER_STOCK,
+    # controlled-substance ledger: staff pages
+    "GET /ledger": P.LEDGER_READ,
+    "GET /ledger/receive": P.LEDGER_STOCK,
+    "POST /ledger/receive": P.LEDGER_STOCK,
+    "GET /ledger/draw": P.LEDGER_ADMINISTER,
+    "POST /ledger/draw": P.LEDGER_ADMINISTER,
+    "GET /ledger/draws/{draw_id}": P.LEDGER_READ,
+    "POST /ledger/draws/{draw_id}/{draw_action}": P.LEDGER_ADMINISTER,
+    "GET /ledger/containers/{container_id}": P.LEDGER_READ,
+    "POST /ledger/containers/{container_id}/{stock_action}": P.LEDGER_STOCK,
+    "GET /ledger/locations/{location_id}/count": P.LEDGER_STOCK,
+    "POST /ledger/locations/{location_id}/count": P.LEDGER_STOCK,
+    "GET /ledger/discrepancies/{discrepancy_id}": P.LEDGER_READ,
+    "POST /ledger/discrepancies/{discrepancy_id}": P.LEDGER_STOCK,
+    "POST /ledger/losses/{loss_id}/filings": P.LEDGER_STOCK,
+    "GET /ledger/reports": P.LEDGER_READ,
+    "GET /ledger/setup": P.LEDGER_STOCK,
+    "POST /ledger/setup/{setup_kind}": P.LEDGER_STOCK,
+    "GET /patients/{patient_id}/administrations": P.PATIENT_READ,
 }
 
 

@@ -17,6 +17,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth import account_views, mfa, service, staff_views, throttle
 from ketaclinic.auth.deps import ENROL_PATH, SESSION_COOKIE, CurrentPrincipal, origin_of
 from ketaclinic.auth.models import StaffSession, User
+from ketaclinic.auth.roles import Permission
 from ketaclinic.kit.logging import log
 from ketaclinic.kit.web import DbSession, render
 
@@ -115,9 +116,13 @@ def _signed_in(
     detail: dict[str, Any] = {"method": method}
     if totp_step is not None:
         detail["totp_step"] = totp_step
+    principal = service.principal_for(db, user, origin=origin)
+    if next_url == "/patients" and not principal.clinics_with(Permission.PATIENT_READ):
+        # The custodian keeps stock and reads no charts: their start page is the ledger.
+        next_url = "/ledger"
     audit.record(
         db,
-        service.principal_for(db, user, origin=origin),
+        principal,
         "auth.login",
         resource_type="user",
         resource_id=user.id,

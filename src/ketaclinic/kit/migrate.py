@@ -93,3 +93,17 @@ def drop_guards(tables: Sequence[str]) -> None:
         else:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+
+
+def install_clinic_row_security(tables: Sequence[str]) -> None:
+    """PostgreSQL row-level security through each row's own ``clinic_id``."""
+    if not _postgres():
+        return
+    for table in tables:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY {table}_by_clinic ON {table} "
+            "USING (ketaclinic_clinic_visible(clinic_id)) "
+            "WITH CHECK (ketaclinic_clinic_visible(clinic_id))"
+        )

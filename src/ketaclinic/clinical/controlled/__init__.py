@@ -2,6 +2,7 @@
 invariants as a pure state machine, and the DEA reporting deadlines. The
 persistence, hash chain, pages and reports build on these (issue 8)."""
 
+from ketaclinic.clinical.controlled.amounts import UG_PER_MG, to_mg, to_ug
 from ketaclinic.clinical.controlled.deadlines import (
     FORM_106_DAYS,
     LossDeadlines,
@@ -23,6 +24,7 @@ from ketaclinic.clinical.controlled.ledger import (
     Operation,
     Receive,
     Return,
+    Reverse,
     Transfer,
     Waste,
     apply,
@@ -33,6 +35,7 @@ __all__ = [
     "DEFAULT_WASTE_WITNESSES",
     "DESTRUCTION_WITNESSES",
     "FORM_106_DAYS",
+    "UG_PER_MG",
     "Adjust",
     "Administer",
     "Container",
@@ -46,10 +49,13 @@ __all__ = [
     "Operation",
     "Receive",
     "Return",
+    "Reverse",
     "Transfer",
     "Waste",
     "add_business_days",
     "apply",
     "loss_deadlines",
     "replay",
+    "to_mg",
+    "to_ug",
 ]

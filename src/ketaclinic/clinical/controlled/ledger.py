@@ -172,8 +172,31 @@ class Adjust:
     kind: Literal["adjust"] = "adjust"
 
 
+@dataclass(frozen=True)
+class Reverse:
+    """A correction: an administered, wasted or returned amount recorded in error is
+    taken back into the draw (a returned amount comes back out of the container), so
+    it can be recorded again correctly. The wrong entry itself stays on record."""
+
+    draw_id: str
+    part: Literal["administered_mg", "wasted_mg", "returned_mg"]
+    amount_mg: Decimal
+    reason: str
+    by: int
+    kind: Literal["reverse"] = "reverse"
+
+
 Operation = (
-    Receive | Transfer | DrawForSession | Administer | Waste | Return | Destroy | Loss | Adjust
+    Receive
+    | Transfer
+    | DrawForSession
+    | Administer
+    | Waste
+    | Return
+    | Destroy
+    | Loss
+    | Adjust
+    | Reverse
 )
 
 
@@ -297,7 +320,31 @@ def apply(state: Ledger, op: Operation) -> Ledger:
         container = _container(state, op.container_id)
         counted = _amount(op.counted_mg, "counted_mg", zero_ok=True)
         return _with_container(state, replace(container, on_hand_mg=counted))
+    if isinstance(op, Reverse):
+        return _reverse(state, op)
     raise LedgerError("kind", f"unknown operation {type(op).__name__}")
+
+
+def _reverse(state: Ledger, op: Reverse) -> Ledger:
+    if len(op.reason.strip()) < 10:
+        raise LedgerError("reason", "explain the correction (at least 10 characters)")
+    draw = _draw(state, op.draw_id)
+    amount = _amount(op.amount_mg)
+    recorded: Decimal = getattr(draw, op.part)
+    if amount > recorded:
+        raise LedgerError(
+            "amount_mg", f"only {recorded} mg is recorded as {op.part.removesuffix('_mg')}"
+        )
+    if op.part == "returned_mg":
+        container = _container(state, draw.container_id)
+        state = _with_container(state, _take(container, amount))
+    if op.part == "administered_mg":
+        updated = replace(draw, administered_mg=draw.administered_mg - amount)
+    elif op.part == "wasted_mg":
+        updated = replace(draw, wasted_mg=draw.wasted_mg - amount)
+    else:
+        updated = replace(draw, returned_mg=draw.returned_mg - amount)
+    return _with_draw(state, updated)
 
 
 def replay(operations: Iterable[Operation], start: Ledger | None = None) -> Ledger:

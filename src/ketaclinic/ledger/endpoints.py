@@ -1,0 +1,432 @@
+"""JSON API for the controlled-substance ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.auth.service import user_names
+from ketaclinic.clinical.controlled import to_mg
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.errors import NotFound, ValidationFailed
+from ketaclinic.kit.web import DbSession
+from ketaclinic.ledger import counts, reports, service, verify
+from ketaclinic.ledger import repository as repo
+from ketaclinic.ledger.models import CsEntry
+from ketaclinic.ledger.schemas import (
+    AmountIn,
+    ContainerOut,
+    CountIn,
+    CountOut,
+    DestroyIn,
+    DiscrepancyOut,
+    DrawIn,
+    DrawOut,
+    EntryOut,
+    FilingIn,
+    LocationIn,
+    LossIn,
+    ProductIn,
+    ReceiptIn,
+    ResolutionIn,
+    ReverseIn,
+    TransferIn,
+    VerifyOut,
+    WasteIn,
+    WitnessIn,
+)
+from ketaclinic.ledger.witnesses import Credentials, Witness, WitnessRefused, confirm
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["controlled-substance ledger"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No credentials"},
+    403: {"description": "Your role does not keep or give controlled substances"},
+    404: {"description": "No such record in your clinics"},
+    409: {"description": "Already resolved, or the container moved meanwhile"},
+    422: {"description": "Refused by the ledger's rules; `error.fields` names the field"},
+}
+
+
+def policy_of(request: Request) -> service.LedgerPolicy:
+    return service.LedgerPolicy.from_settings(request.app.state.settings)
+
+
+def witnesses_for(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    clinic_id: int,
+    given: Sequence[WitnessIn | Credentials],
+) -> list[Witness]:
+    """Confirm the witnesses' own credentials. A refusal is committed before it is
+    answered: the failed attempt counts against the witness's account."""
+    creds = [Credentials(w.email, w.password, w.code) for w in given]
+    limits = policy_of(request).limits
+    assert limits is not None
+    try:
+        return confirm(db, principal, clinic_id, creds, limits)
+    except WitnessRefused:
+        db.commit()
+        raise
+
+
+def clinic_of(
+    db: Session, principal: Principal, permission: Permission, wanted: int | None
+) -> Clinic:
+    """The clinic a request is about: the one asked for, or the caller's first."""
+    allowed = principal.require_any(permission)
+    clinic_id = wanted if wanted is not None else allowed[0]
+    clinic = db.get(Clinic, clinic_id) if clinic_id in allowed else None
+    if clinic is None:
+        raise ValidationFailed.on("clinic_id", "not one of your clinics")
+    return clinic
+
+
+def entries_out(
+    db: Session, entries: Sequence[CsEntry], clinic_ids: Sequence[int]
+) -> list[EntryOut]:
+    labels = {c.id: c.label for c, *_ in repo.stock(db, clinic_ids, include_empty=True)}
+    names = user_names(db, [e.by_id for e in entries],
+                       [w for e in entries for w in service.witness_ids_of(e)])  # fmt: skip
+    return [
+        EntryOut(
+            id=e.id,
+            location_id=e.location_id,
+            seq=e.seq,
+            occurred_at=e.occurred_at,
+            kind=e.kind,
+            container_id=e.container_id,
+            container_label=labels[e.container_id],
+            draw_entry_id=e.draw_entry_id,
+            amount_mg=to_mg(e.amount_ug),
+            balance_mg=to_mg(e.balance_ug),
+            patient_id=e.patient_id,
+            session_id=e.session_id,
+            by=names[e.by_id],
+            witnesses=[names[w] for w in service.witness_ids_of(e)],
+            corrects_id=e.corrects_id,
+            reason=e.reason,
+            detail=service.detail_of(e),
+            hash=e.hash,
+        )
+        for e in entries
+    ]
+
+
+def stock_out(db: Session, clinic_ids: Sequence[int], **filters: Any) -> list[ContainerOut]:
+    return [
+        ContainerOut(
+            id=c.id,
+            label=c.label,
+            location_id=loc.id,
+            location=loc.name,
+            product=p.name,
+            ndc=p.ndc,
+            strength=p.strength,
+            form=p.form,
+            lot_number=lot.lot_number,
+            expires=lot.expires,
+            status=c.status,
+            on_hand_mg=to_mg(c.on_hand_ug),
+        )
+        for c, lot, p, loc in repo.stock(db, clinic_ids, **filters)
+    ]
+
+
+def draw_out(db: Session, principal: Principal, draw: CsEntry) -> DrawOut:
+    state = service.draw_state(db, principal, draw)
+    clinic_ids = [draw.clinic_id]
+    rows = [draw, *repo.draw_entries(db, clinic_ids, draw.id)]
+    return DrawOut(id=draw.id, container_id=draw.container_id, patient_id=draw.patient_id,
+                   drawn_mg=state.drawn_mg, administered_mg=state.administered_mg,
+                   wasted_mg=state.wasted_mg, returned_mg=state.returned_mg,
+                   open_mg=state.open_mg, closed=state.closed,
+                   entries=entries_out(db, rows, clinic_ids))  # fmt: skip
+
+
+# ---- set-up -----------------------------------------------------------------------
+
+
+@router.get("/products", responses=ERRORS)
+def list_products(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
+    return [{"id": p.id, "ndc": p.ndc, "drug": p.drug, "name": p.name, "strength": p.strength,
+             "form": p.form, "container_mg": to_mg(p.container_ug)}
+            for p in repo.products(db)]  # fmt: skip
+
+
+@router.post("/products", status_code=201, responses=ERRORS)
+def add_product(data: ProductIn, principal: CurrentPrincipal, db: DbSession) -> dict[str, Any]:
+    product = service.add_product(db, principal, data)
+    return {"id": product.id, "ndc": product.ndc}
+
+
+@router.get("/locations", responses=ERRORS)
+def list_locations(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
+    clinic_ids = principal.require_any(Permission.LEDGER_READ)
+    return [{"id": loc.id, "clinic_id": loc.clinic_id, "name": loc.name,
+             "description": loc.description, "entries": loc.last_seq}
+            for loc in repo.locations(db, clinic_ids)]  # fmt: skip
+
+
+@router.post("/locations", status_code=201, responses=ERRORS)
+def add_location(
+    data: LocationIn, principal: CurrentPrincipal, db: DbSession, clinic_id: int | None = None
+) -> dict[str, Any]:
+    clinic = clinic_of(db, principal, Permission.LEDGER_STOCK, clinic_id)
+    location = service.add_location(db, principal, clinic.id, data)
+    return {"id": location.id, "name": location.name}
+
+
+# ---- stock and entries ------------------------------------------------------------
+
+
+@router.get("/stock", response_model=list[ContainerOut], responses=ERRORS)
+def list_stock(
+    principal: CurrentPrincipal, db: DbSession, location_id: int | None = None,
+    include_empty: bool = False,
+) -> Any:  # fmt: skip
+    clinic_ids = principal.require_any(Permission.LEDGER_READ)
+    return stock_out(db, clinic_ids, location_id=location_id, include_empty=include_empty)
+
+
+@router.get("/entries", response_model=list[EntryOut], responses=ERRORS)
+def list_entries(
+    principal: CurrentPrincipal,
+    db: DbSession,
+    location_id: int | None = None,
+    container_id: int | None = None,
+    kind: str | None = None,
+    limit: int = Query(default=200, ge=1, le=5000),
+) -> Any:
+    """Newest first. Entries naming a patient carry only the patient's id."""
+    clinic_ids = principal.require_any(Permission.LEDGER_READ)
+    rows = repo.entries(db, clinic_ids, location_id=location_id, container_id=container_id,
+                        kinds=[kind] if kind else None, newest_first=True, limit=limit)  # fmt: skip
+    return entries_out(db, rows, clinic_ids)
+
+
+@router.post("/receipts", response_model=list[EntryOut], status_code=201, responses=ERRORS)
+def receive(data: ReceiptIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """Containers arriving: one receipt entry each (supplier, address, DEA number,
+    invoice; 21 CFR 1304.22)."""
+    entries = service.receive(db, principal, data)
+    return entries_out(db, entries, [entries[0].clinic_id])
+
+
+def _container_clinic(db: Session, principal: Principal, container_id: int) -> int:
+    found = repo.container(db, principal.require_any(Permission.LEDGER_READ), container_id)
+    if found is None:
+        raise NotFound(f"No container {container_id} in your clinics.")
+    return found.clinic_id
+
+
+@router.post("/containers/{container_id}/transfer", response_model=EntryOut, status_code=201,
+             responses=ERRORS)  # fmt: skip
+def transfer(
+    container_id: int, data: TransferIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    entry = service.transfer(db, principal, container_id, data.to_location_id)
+    return entries_out(db, [entry], [entry.clinic_id])[0]
+
+
+@router.post("/containers/{container_id}/destruction", response_model=EntryOut,
+             status_code=201, responses=ERRORS)  # fmt: skip
+def destroy(
+    request: Request, container_id: int, data: DestroyIn, principal: CurrentPrincipal,
+    db: DbSession,
+) -> Any:  # fmt: skip
+    """Destruction with two employee witnesses, each confirming with their own
+    credentials (DEA Form 41)."""
+    clinic_id = _container_clinic(db, principal, container_id)
+    principal.require(Permission.LEDGER_STOCK, clinic_id)
+    witnesses = witnesses_for(request, db, principal, clinic_id, data.witnesses)
+    entry = service.destroy(db, principal, container_id, data, witnesses)
+    return entries_out(db, [entry], [entry.clinic_id])[0]
+
+
+@router.post("/containers/{container_id}/loss", response_model=EntryOut, status_code=201,
+             responses=ERRORS)  # fmt: skip
+def loss(container_id: int, data: LossIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """A theft or loss; its notice and Form 106 deadlines start (see /losses)."""
+    entry = service.record_loss(db, principal, container_id, data)
+    return entries_out(db, [entry], [entry.clinic_id])[0]
+
+
+# ---- draws ------------------------------------------------------------------------
+
+
+@router.post("/draws", response_model=DrawOut, status_code=201, responses=ERRORS)
+def draw(data: DrawIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """Stock drawn for a patient's session; then account for every mg of it."""
+    return draw_out(db, principal, service.draw(db, principal, data))
+
+
+@router.get("/draws/{draw_id}", response_model=DrawOut, responses=ERRORS)
+def get_draw(draw_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+    return draw_out(db, principal, _draw(db, principal, draw_id))
+
+
+def _draw(db: Session, principal: Principal, draw_id: int) -> CsEntry:
+    try:
+        return service.get_draw(db, principal, draw_id)
+    except ValidationFailed as exc:
+        raise NotFound(f"No draw {draw_id} in your clinics.") from exc
+
+
+@router.post("/draws/{draw_id}/administrations", response_model=DrawOut, status_code=201,
+             responses=ERRORS)  # fmt: skip
+def administer(draw_id: int, data: AmountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    source = _draw(db, principal, draw_id)
+    service.administer(db, principal, draw_id, data.amount_mg)
+    return draw_out(db, principal, source)
+
+
+@router.post("/draws/{draw_id}/waste", response_model=DrawOut, status_code=201, responses=ERRORS)
+def waste(
+    request: Request, draw_id: int, data: WasteIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Waste, witnessed by the clinic's number of witnesses (setting, default 1),
+    each confirming with their own credentials."""
+    source = _draw(db, principal, draw_id)
+    principal.require(Permission.LEDGER_ADMINISTER, source.clinic_id)
+    witnesses = witnesses_for(request, db, principal, source.clinic_id, data.witnesses)
+    service.waste(db, principal, draw_id, data.amount_mg, witnesses, policy_of(request))
+    return draw_out(db, principal, source)
+
+
+@router.post("/draws/{draw_id}/returns", response_model=DrawOut, status_code=201,
+             responses=ERRORS)  # fmt: skip
+def return_to_stock(
+    draw_id: int, data: AmountIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    source = _draw(db, principal, draw_id)
+    service.return_to_stock(db, principal, draw_id, data.amount_mg)
+    return draw_out(db, principal, source)
+
+
+@router.post("/draws/{draw_id}/corrections", response_model=DrawOut, status_code=201,
+             responses=ERRORS)  # fmt: skip
+def correct(draw_id: int, data: ReverseIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """Take back an amount recorded in error (the wrong entry stays, referenced)."""
+    source = _draw(db, principal, draw_id)
+    service.reverse(db, principal, draw_id, data)
+    return draw_out(db, principal, source)
+
+
+# ---- counts, cases, losses --------------------------------------------------------
+
+
+@router.post("/counts", response_model=CountOut, status_code=201, responses=ERRORS)
+def count(data: CountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """Every container in the location counted; each difference opens a case."""
+    result = counts.record_count(db, principal, data)
+    c = result.count
+    return CountOut(id=c.id, location_id=c.location_id, kind=c.kind, business=c.business,
+                    counted_at=c.counted_at,
+                    discrepancies=[d.id for d in result.discrepancies])  # fmt: skip
+
+
+@router.get("/discrepancies", response_model=list[DiscrepancyOut], responses=ERRORS)
+def list_discrepancies(principal: CurrentPrincipal, db: DbSession) -> Any:
+    clinic_ids = principal.require_any(Permission.LEDGER_READ)
+    return [
+        DiscrepancyOut(
+            id=d.id,
+            count_id=d.count_id,
+            container_id=d.container_id,
+            expected_mg=to_mg(d.expected_ug),
+            counted_mg=to_mg(d.counted_ug),
+            opened_at=d.opened_at,
+            resolved=r is not None,
+            outcome=r.outcome if r else None,
+            explanation=r.explanation if r else None,
+        )
+        for d, r in repo.discrepancies(db, clinic_ids)
+    ]
+
+
+@router.post("/discrepancies/{discrepancy_id}/resolution", status_code=201, responses=ERRORS)
+def resolve(
+    request: Request, discrepancy_id: int, data: ResolutionIn, principal: CurrentPrincipal,
+    db: DbSession,
+) -> dict[str, Any]:  # fmt: skip
+    """Resolve with an explanation and a second person's signature (their own
+    credentials); the ledger follows the count, or the count was in error."""
+    found = repo.discrepancy(db, principal.require_any(Permission.LEDGER_READ), discrepancy_id)
+    if found is None:
+        raise NotFound(f"No discrepancy {discrepancy_id} in your clinics.")
+    principal.require(Permission.LEDGER_STOCK, found[0].clinic_id)
+    [second] = witnesses_for(request, db, principal, found[0].clinic_id, [data.second_signer])
+    row = counts.resolve(db, principal, discrepancy_id, data, second)
+    return {"id": row.id, "outcome": row.outcome, "adjust_entry_id": row.adjust_entry_id}
+
+
+@router.get("/losses", responses=ERRORS)
+def list_losses(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
+    """Each theft or loss with its DEA deadlines and what has been filed."""
+    today = date.today()
+    return [{"entry_id": v.entry.id, "container_id": v.entry.container_id,
+             "amount_mg": to_mg(v.entry.amount_ug), **service.detail_of(v.entry),
+             "notice_filed_on": v.notice_filed.filed_on if v.notice_filed else None,
+             "form_106_filed_on": v.form_106_filed.filed_on if v.form_106_filed else None,
+             "overdue": v.overdue(today)}
+            for v in service.losses(db, principal)]  # fmt: skip
+
+
+@router.post("/losses/{loss_id}/filings", status_code=201, responses=ERRORS)
+def file_loss(
+    loss_id: int, data: FilingIn, principal: CurrentPrincipal, db: DbSession
+) -> dict[str, Any]:
+    row = service.record_filing(db, principal, loss_id, data)
+    return {"id": row.id, "kind": row.kind, "filed_on": row.filed_on}
+
+
+# ---- reports and verification ------------------------------------------------------
+
+
+@router.get("/reports/{report_kind}", responses=ERRORS)
+def report(
+    report_kind: str,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    since: date | None = None,
+    until: date | None = None,
+    format: str = Query(default="json", pattern="^(json|csv|pdf)$"),
+    patient_id: int | None = None,
+    clinic_id: int | None = None,
+) -> Any:
+    """``report_kind``: dispensing, receipts, patient, inventory, form41, form106; dates are
+    the clinic's (default: the last 30 days)."""
+    clinic = clinic_of(db, principal, Permission.LEDGER_READ, clinic_id)
+    until = until or date.today()
+    since = since or until - timedelta(days=30)
+    built = reports.build(db, principal, clinic, report_kind, since, until, patient_id)
+    if format in ("csv", "pdf"):
+        return download(built, format)
+    return {"title": built.title, "since": since, "until": until, "columns": built.columns,
+            "rows": built.rows}  # fmt: skip
+
+
+def download(built: reports.Report, format: str) -> Response:
+    name = f"{built.kind}-{built.since.isoformat()}-{built.until.isoformat()}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        return Response(reports.to_csv(built), media_type="text/csv", headers=headers)
+    return Response(reports.to_pdf(built), media_type="application/pdf", headers=headers)
+
+
+@router.get("/verify", response_model=VerifyOut, responses=ERRORS)
+def verify_ledger(principal: CurrentPrincipal, db: DbSession) -> Any:
+    """Recompute your clinics' balances and hash chains; the first problem, if any."""
+    clinic_ids = principal.require_any(Permission.LEDGER_STOCK)
+    checked, problem = verify.verify(db, clinic_ids)
+    return VerifyOut(entries_checked=checked, ok=problem is None,
+                     problem=str(problem) if problem else None)  # fmt: skip
