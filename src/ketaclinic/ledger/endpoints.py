@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
-from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import NotFound, ValidationFailed
@@ -94,8 +93,7 @@ def entries_out(
     db: Session, entries: Sequence[CsEntry], clinic_ids: Sequence[int]
 ) -> list[EntryOut]:
     labels = {c.id: c.label for c, *_ in repo.stock(db, clinic_ids, include_empty=True)}
-    names = user_names(db, [e.by_id for e in entries],
-                       [w for e in entries for w in service.witness_ids_of(e)])  # fmt: skip
+    names = service.people_of(db, entries)
     return [
         EntryOut(
             id=e.id,

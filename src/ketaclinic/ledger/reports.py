@@ -29,7 +29,7 @@ from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import to_local
 from ketaclinic.ledger import repository as repo
 from ketaclinic.ledger.models import CsEntry
-from ketaclinic.ledger.service import detail_of, losses, witness_ids_of
+from ketaclinic.ledger.service import detail_of, losses, people_of, witness_ids_of
 
 KINDS = {
     "dispensing": "Dispensing and administration log",
@@ -102,8 +102,7 @@ def _mg(ug: int) -> str:
 def _dispensing(ctx: _Context, patient_id: int | None = None) -> Table:
     entries = ctx.entries(DISPENSING, patient_id)
     stock = _stock_labels(ctx)
-    names = user_names(ctx.db, [e.by_id for e in entries],
-                       [w for e in entries for w in witness_ids_of(e)])  # fmt: skip
+    names = people_of(ctx.db, entries)
     people = _patients(ctx, entries)
     columns = ("When", "Entry", "Kind", "Draw", "Patient", "Container", "Lot", "Product",
                "Amount (mg)", "By", "Witnesses", "Corrects", "Reason")  # fmt: skip

@@ -26,6 +26,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth import throttle
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
+from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.controlled import (
     DEFAULT_WASTE_WITNESSES,
     Administer,
@@ -141,6 +142,13 @@ def detail_of(entry: CsEntry) -> dict[str, Any]:
 
 def witness_ids_of(entry: CsEntry) -> tuple[int, ...]:
     return tuple(int(w) for w in entry.witness_ids.split(",") if w)
+
+
+def people_of(db: Session, entries: Sequence[CsEntry]) -> dict[int, str]:
+    """Names of everyone who acted on or witnessed these entries."""
+    return user_names(
+        db, [e.by_id for e in entries], [w for e in entries for w in witness_ids_of(e)]
+    )
 
 
 def _refused(exc: LedgerError) -> ValidationFailed:

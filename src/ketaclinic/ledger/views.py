@@ -226,8 +226,7 @@ def _draw_detail(request: Request, db: Session, principal: Principal, draw_id: i
     rows = [entry, *repo.draw_entries(db, [clinic.id], entry.id)]
     found = repo.stock_row(db, [clinic.id], entry.container_id)
     assert found is not None
-    names = user_names(db, [e.by_id for e in rows],
-                       [w for e in rows for w in service.witness_ids_of(e)])  # fmt: skip
+    names = service.people_of(db, rows)
     return _page(request, "draw", {
         "draw": entry, "state": service.draw_state(db, principal, entry), "rows": rows,
         "stock": found, "names": names, "patient": _patient_labels(db, principal, clinic, [entry]),
@@ -292,8 +291,7 @@ def _container_page(request: Request, db: Session, principal: Principal, contain
     clinic = db.get(Clinic, container.clinic_id)
     assert clinic is not None
     rows = repo.entries(db, [clinic.id], container_id=container.id)
-    names = user_names(db, [e.by_id for e in rows],
-                       [w for e in rows for w in service.witness_ids_of(e)])  # fmt: skip
+    names = service.people_of(db, rows)
     return _page(request, "container", {
         "stock": found, "rows": rows, "names": names, "clinic": clinic,
         "people": _patient_labels(db, principal, clinic, rows),
@@ -513,8 +511,7 @@ def patient_history(
     labels = {c.id: (c.label, lot.lot_number, p.name)
               for c, lot, p, _l in repo.stock(db, [patient.clinic_id],
                                               include_empty=True)}  # fmt: skip
-    names = user_names(db, [e.by_id for e in rows],
-                       [w for e in rows for w in service.witness_ids_of(e)])  # fmt: skip
+    names = service.people_of(db, rows)
     audit.on_patient(db, principal, "patient.administrations_viewed", patient,
                      detail={"entries": len(rows)})  # fmt: skip
     clinic = db.get(Clinic, patient.clinic_id)
