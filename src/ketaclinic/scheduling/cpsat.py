@@ -1,0 +1,532 @@
+"""The batch optimizer: one CP-SAT model of the whole horizon.
+
+Variables, per session not locked: ``booked`` (bool); ``on[d]`` (bool) for each
+candidate day d, exactly one when booked; ``tod`` (slot of day) and ``start``
+(global slot, ``288 * day + tod``) whose domains are the starts allowed by
+opening hours, the patient's availability, the prescriber's hours and the
+nurse shifts; a chair *pool* (long-infusion chairs or regular ones; visits that
+need an equipped chair only the first). Intervals are optional on ``booked``
+(or the pool choice). Constraints: a cumulative per pool with the pool's chair
+count (identical chairs inside a pool: any overlap profile within the count can
+be given chairs, interval graphs being perfect); a cumulative for the nurses
+where set-up demands k, the rest of the visit 1, with fixed intervals taking up
+the capacity missing when fewer nurses are on shift; windows between a session
+and the one before it, which must be booked; per-day energy cuts (chair and
+nurse area) that only tighten the bound. See docs/scheduling.md.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from ketaclinic.scheduling import greedy
+from ketaclinic.scheduling.calendar import Grid
+from ketaclinic.scheduling.model import (
+    SLOTS_PER_DAY,
+    Assignment,
+    Instance,
+    Schedule,
+    SeriesRequest,
+    SessionSpec,
+    Solution,
+    Weights,
+)
+from ketaclinic.scheduling.objective import nurse_area, nurse_load, objective, percent_ceil
+
+LONG, REGULAR = "long", "regular"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Solver settings. Two workers: the machine has two cores, and more workers
+    than cores only slows each one down. A fixed seed and worker count make runs
+    repeatable up to where the time limit cuts them."""
+
+    time_limit_s: float = 60.0
+    workers: int = 2
+    seed: int = 2026
+    hint_greedy: bool = True
+
+
+def runs(allowed: object) -> list[list[int]]:
+    """Closed intervals ``[a, b]`` of the True cells of a boolean array."""
+    cells = [int(i) for i, ok in enumerate(allowed) if ok]  # type: ignore[call-overload]
+    out: list[list[int]] = []
+    for cell in cells:
+        if out and out[-1][1] == cell - 1:
+            out[-1][1] = cell
+        else:
+            out.append([cell, cell])
+    return out
+
+
+@dataclass
+class Visit:
+    """One session's variables (or constants when locked)."""
+
+    request: SeriesRequest
+    index: int
+    spec: SessionSpec
+    locked: Assignment | None = None
+    days: dict[int, list[list[int]]] = field(default_factory=dict)  # day -> allowed tod runs
+    booked: cp_model.IntVar | None = None
+    on: dict[int, cp_model.IntVar] = field(default_factory=dict)
+    tod: cp_model.IntVar | None = None
+    start: cp_model.IntVar | None = None
+    pools: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    overtime: cp_model.IntVar | None = None
+
+
+class Builder:
+    def __init__(self, instance: Instance, weights: Weights) -> None:
+        self.instance = instance
+        self.clinic = instance.clinic
+        self.weights = weights
+        self.grid = Grid.of(self.clinic)
+        self.model = cp_model.CpModel()
+        self.visits: dict[tuple[str, int], Visit] = {}
+        self.spans: dict[str, tuple[cp_model.IntVar, cp_model.IntVar]] = {}
+        self.waits: dict[str, cp_model.IntVar] = {}
+        self.peak: cp_model.IntVar | None = None
+        self.pool_size = {
+            LONG: sum(chair.long_infusion for chair in self.clinic.chairs),
+            REGULAR: sum(not chair.long_infusion for chair in self.clinic.chairs),
+        }
+        self.chair_pool = {
+            chair.id: LONG if chair.long_infusion else REGULAR for chair in self.clinic.chairs
+        }
+
+    # -- candidate days ---------------------------------------------------------------
+    def _candidates(self) -> None:
+        locked = {(a.series_id, a.session): a for a in self.instance.locked}
+        for request in self.instance.series:
+            low, high = request.earliest_day, self.clinic.days - 1
+            for index, spec in enumerate(request.sessions):
+                if index:
+                    low, high = low + spec.gap_min_days, high + spec.gap_max_days
+                visit = Visit(request, index, spec, locked.get((request.id, index)))
+                self.visits[request.id, index] = visit
+                if visit.locked is not None:
+                    low = high = visit.locked.day
+                    continue
+                for day in range(max(0, low), min(high, self.clinic.days - 1) + 1):
+                    allowed = self.grid.allowed_starts(request, spec, day)
+                    if allowed.any():
+                        visit.days[day] = runs(allowed)
+                if visit.days:
+                    low, high = max(low, min(visit.days)), min(high, max(visit.days))
+
+    # -- variables --------------------------------------------------------------------
+    def _variables(self) -> None:
+        model = self.model
+        for (series_id, index), visit in self.visits.items():
+            if visit.locked is not None:
+                continue
+            name = f"{series_id}_{index}"
+            visit.booked = model.new_bool_var(f"booked_{name}")
+            if not visit.days:
+                model.add(visit.booked == 0)
+                continue
+            starts = [
+                [SLOTS_PER_DAY * day + a, SLOTS_PER_DAY * day + b]
+                for day, ranges in visit.days.items()
+                for a, b in ranges
+            ]
+            tod_cells = {t for ranges in visit.days.values() for a, b in ranges for t in range(a, b + 1)}
+            visit.tod = model.new_int_var_from_domain(
+                cp_model.Domain.from_values(sorted(tod_cells)), f"tod_{name}"
+            )
+            visit.start = model.new_int_var_from_domain(
+                cp_model.Domain.from_intervals(starts), f"start_{name}"
+            )
+            for day, ranges in visit.days.items():
+                on = model.new_bool_var(f"on_{name}_{day}")
+                visit.on[day] = on
+                model.add_linear_expression_in_domain(
+                    visit.tod, cp_model.Domain.from_intervals(ranges)
+                ).only_enforce_if(on)
+            model.add(sum(visit.on.values()) == visit.booked)
+            model.add(visit.start == SLOTS_PER_DAY * self.day_of(visit) + visit.tod).only_enforce_if(
+                visit.booked
+            )
+            if visit.spec.long_chair or self.pool_size[REGULAR] == 0:
+                visit.pools = {LONG: visit.booked}
+            elif self.pool_size[LONG] == 0:
+                visit.pools = {REGULAR: visit.booked}
+            else:
+                visit.pools = {pool: model.new_bool_var(f"{pool}_{name}") for pool in (LONG, REGULAR)}
+                model.add(sum(visit.pools.values()) == visit.booked)
+            latest_end = max(b for ranges in visit.days.values() for _, b in ranges) + (
+                visit.spec.duration_slots
+            )
+            if any(
+                self._regular_close(day) < latest_end for day in visit.days
+            ):
+                visit.overtime = model.new_int_var(0, SLOTS_PER_DAY, f"overtime_{name}")
+                closes = sum(self._regular_close(day) * on for day, on in visit.on.items())
+                model.add(
+                    visit.overtime >= visit.tod + visit.spec.duration_slots - closes
+                ).only_enforce_if(visit.booked)
+
+    def _regular_close(self, day: int) -> int:
+        hours = self.clinic.hours[self.clinic.weekday(day)]
+        return hours.regular_close if hours is not None else SLOTS_PER_DAY
+
+    def day_of(self, visit: Visit) -> cp_model.LinearExprT:
+        if visit.locked is not None:
+            return visit.locked.day
+        return sum(day * on for day, on in visit.on.items())
+
+    def tod_of(self, visit: Visit) -> cp_model.LinearExprT:
+        if visit.locked is not None:
+            return visit.locked.start
+        assert visit.tod is not None
+        return visit.tod
+
+    def present(self, visit: Visit) -> cp_model.IntVar | bool:
+        return True if visit.locked is not None else visit.booked  # type: ignore[return-value]
+
+    # -- constraints ------------------------------------------------------------------
+    def _resources(self) -> None:
+        model, clinic, k = self.model, self.clinic, self.clinic.nurse_capacity_k
+        pool_intervals: dict[str, list[cp_model.IntervalVar]] = {LONG: [], REGULAR: []}
+        nurse_intervals: list[cp_model.IntervalVar] = []
+        nurse_demands: list[int] = []
+        for (series_id, index), visit in self.visits.items():
+            spec, name = visit.spec, f"{series_id}_{index}"
+            setup, length = spec.setup_slots, spec.duration_slots
+            if visit.locked is not None:
+                at = SLOTS_PER_DAY * visit.locked.day + visit.locked.start
+                pool = self.chair_pool[visit.locked.chair_id]
+                pool_intervals[pool].append(model.new_fixed_size_interval_var(at, length, name))
+                nurse_intervals.append(model.new_fixed_size_interval_var(at, setup, f"s_{name}"))
+                nurse_intervals.append(
+                    model.new_fixed_size_interval_var(at + setup, length - setup, f"m_{name}")
+                )
+                nurse_demands += [k, 1]
+                continue
+            if visit.start is None or visit.booked is None:
+                continue
+            for pool, present in visit.pools.items():
+                pool_intervals[pool].append(
+                    model.new_optional_fixed_size_interval_var(
+                        visit.start, length, present, f"{pool}_{name}"
+                    )
+                )
+            nurse_intervals.append(
+                model.new_optional_fixed_size_interval_var(
+                    visit.start, setup, visit.booked, f"s_{name}"
+                )
+            )
+            nurse_intervals.append(
+                model.new_optional_fixed_size_interval_var(
+                    visit.start + setup, length - setup, visit.booked, f"m_{name}"
+                )
+            )
+            nurse_demands += [k, 1]
+        for pool, intervals in pool_intervals.items():
+            if intervals:
+                model.add_cumulative(intervals, [1] * len(intervals), self.pool_size[pool])
+        # Capacity varies over the day: fixed intervals use up what absent nurses lack.
+        ceiling = int(self.grid.nurse_units.max())
+        for day in range(clinic.days):
+            units = self.grid.nurse_units[day]
+            slot = 0
+            while slot < SLOTS_PER_DAY:
+                end = slot
+                while end < SLOTS_PER_DAY and units[end] == units[slot]:
+                    end += 1
+                missing = ceiling - int(units[slot])
+                if missing > 0:
+                    at = SLOTS_PER_DAY * day + slot
+                    nurse_intervals.append(
+                        model.new_fixed_size_interval_var(at, end - slot, f"off_{day}_{slot}")
+                    )
+                    nurse_demands.append(missing)
+                slot = end
+        model.add_cumulative(nurse_intervals, nurse_demands, ceiling)
+
+    def _windows(self) -> None:
+        model = self.model
+        for request in self.instance.series:
+            for index in range(1, len(request.sessions)):
+                visit = self.visits[request.id, index]
+                before = self.visits[request.id, index - 1]
+                if visit.locked is not None or visit.booked is None:
+                    continue
+                if before.locked is None:
+                    assert before.booked is not None
+                    model.add_implication(visit.booked, before.booked)
+                gap = self.day_of(visit) - self.day_of(before)
+                model.add_linear_constraint(
+                    gap, visit.spec.gap_min_days, visit.spec.gap_max_days
+                ).only_enforce_if(visit.booked)
+
+    def _daily_load(self) -> cp_model.LinearExprT:
+        """Peak nurse utilisation (percent) over days; adds per-day energy cuts."""
+        model, clinic, k = self.model, self.clinic, self.clinic.nurse_capacity_k
+        area = nurse_area(clinic)
+        load: dict[int, list[cp_model.LinearExprT]] = {}
+        chair_slots: dict[int, list[cp_model.LinearExprT]] = {}
+        long_slots: dict[int, list[cp_model.LinearExprT]] = {}
+        for visit in self.visits.values():
+            spec = visit.spec
+            placed = (
+                {visit.locked.day: 1} if visit.locked is not None else dict(visit.on.items())
+            )
+            for day, on in placed.items():
+                load.setdefault(day, []).append(nurse_load(spec, k) * on)
+                chair_slots.setdefault(day, []).append(spec.duration_slots * on)
+                on_long = spec.long_chair or (
+                    visit.locked is not None and self.chair_pool[visit.locked.chair_id] == LONG
+                )
+                if on_long:
+                    long_slots.setdefault(day, []).append(spec.duration_slots * on)
+        self.peak = model.new_int_var(0, 100, "peak_load_percent")
+        for day, terms in load.items():
+            if area.get(day):
+                model.add(area[day] * self.peak >= 100 * sum(terms))
+            hours = clinic.hours_on(day)
+            if hours is None:
+                continue
+            width = hours.close - hours.open
+            model.add(sum(chair_slots[day]) <= len(clinic.chairs) * width)
+            if day in long_slots:
+                model.add(sum(long_slots[day]) <= self.pool_size[LONG] * width)
+        return self.peak
+
+    # -- objective --------------------------------------------------------------------
+    def _objective(self) -> None:
+        model, weights = self.model, self.weights
+        booked: list[cp_model.LinearExprT] = []
+        waits: list[cp_model.LinearExprT] = []
+        spreads: list[cp_model.LinearExprT] = []
+        overtime: list[cp_model.LinearExprT] = []
+        for request in self.instance.series:
+            visits = [self.visits[request.id, i] for i in range(len(request.sessions))]
+            first = visits[0]
+            if first.locked is not None:
+                waits.append(first.locked.day - request.requested_day)
+            elif first.booked is not None and first.on:
+                wait = model.new_int_var(0, self.clinic.days, f"wait_{request.id}")
+                model.add(wait == self.day_of(first) - request.requested_day).only_enforce_if(
+                    first.booked
+                )
+                model.add(wait == 0).only_enforce_if(~first.booked)
+                self.waits[request.id] = wait
+                waits.append(wait)
+            bookable = [v for v in visits if v.locked is not None or v.on]
+            if bookable:
+                low = model.new_int_var(0, SLOTS_PER_DAY - 1, f"low_{request.id}")
+                high = model.new_int_var(0, SLOTS_PER_DAY - 1, f"high_{request.id}")
+                self.spans[request.id] = (low, high)
+                if request.preferred_start is not None:
+                    model.add(low <= request.preferred_start)
+                    model.add(high >= request.preferred_start)
+                for visit in bookable:
+                    present = self.present(visit)
+                    tod = self.tod_of(visit)
+                    if present is True:
+                        model.add(low <= tod)
+                        model.add(high >= tod)
+                    else:
+                        model.add(low <= tod).only_enforce_if(present)
+                        model.add(high >= tod).only_enforce_if(present)
+                spreads.append(high - low)
+            for visit in visits:
+                if visit.locked is not None:
+                    booked.append(1)
+                    end = visit.locked.start + visit.spec.duration_slots
+                    overtime.append(max(0, end - self._regular_close(visit.locked.day)))
+                elif visit.booked is not None:
+                    booked.append(visit.booked)
+                    if visit.overtime is not None:
+                        overtime.append(visit.overtime)
+        peak = self._daily_load()
+        model.maximize(
+            weights.booked_session * sum(booked)
+            - weights.day_to_first * sum(waits)
+            - weights.spread_slot * sum(spreads)
+            - weights.overtime_slot * sum(overtime)
+            - weights.peak_load_percent * peak
+        )
+
+    def build(self) -> Builder:
+        self._candidates()
+        self._variables()
+        self._resources()
+        self._windows()
+        self._objective()
+        return self
+
+    # -- hints and decoding -------------------------------------------------------------
+    def hint(self, schedule: Schedule) -> None:
+        """Warm start: a complete hint from a valid schedule (greedy's)."""
+        model, k = self.model, self.clinic.nurse_capacity_k
+        by_key = {(a.series_id, a.session): a for a in schedule.assignments}
+        for key, visit in self.visits.items():
+            if visit.locked is not None or visit.booked is None:
+                continue
+            a = by_key.get(key)
+            usable = a is not None and a.day in visit.on
+            model.add_hint(visit.booked, usable)
+            for day, on in visit.on.items():
+                model.add_hint(on, usable and a is not None and a.day == day)
+            if visit.tod is None or visit.start is None:
+                continue
+            if a is not None and usable:
+                model.add_hint(visit.tod, a.start)
+                model.add_hint(visit.start, SLOTS_PER_DAY * a.day + a.start)
+                pool = self.chair_pool[a.chair_id]
+                for name, var in visit.pools.items():
+                    if var is not visit.booked:
+                        model.add_hint(var, name == pool)
+                if visit.overtime is not None:
+                    end = a.start + visit.spec.duration_slots
+                    model.add_hint(visit.overtime, max(0, end - self._regular_close(a.day)))
+            else:
+                day = min(visit.on)
+                first = visit.days[day][0][0]
+                model.add_hint(visit.tod, first)
+                model.add_hint(visit.start, SLOTS_PER_DAY * day + first)
+                for var in visit.pools.values():
+                    if var is not visit.booked:
+                        model.add_hint(var, False)
+                if visit.overtime is not None:
+                    model.add_hint(visit.overtime, 0)
+        requests = self.instance.series_by_id()
+        for series_id, wait in self.waits.items():
+            a = by_key.get((series_id, 0))
+            model.add_hint(wait, 0 if a is None else a.day - requests[series_id].requested_day)
+        for series_id, (low, high) in self.spans.items():
+            request = requests[series_id]
+            starts = [a.start for a in schedule.of_series(series_id)]
+            if request.preferred_start is not None:
+                starts.append(request.preferred_start)
+            model.add_hint(low, min(starts, default=0))
+            model.add_hint(high, min(starts, default=0) if not starts else max(starts))
+        if self.peak is not None:
+            area = nurse_area(self.clinic)
+            load: dict[int, int] = {}
+            for a in schedule.assignments:
+                spec = requests[a.series_id].sessions[a.session]
+                load[a.day] = load.get(a.day, 0) + nurse_load(spec, k)
+            model.add_hint(
+                self.peak,
+                max((percent_ceil(v, area[d]) for d, v in load.items() if area.get(d)), default=0),
+            )
+
+    def decode(self, solver: cp_model.CpSolver) -> tuple[Schedule, int]:
+        """The solver's visits with chairs given per pool and day; returns the schedule
+        and how many visits found no chair (then they and their series' later sessions
+        are left out, so the schedule stays valid)."""
+        placed: list[tuple[Visit, int, int, str]] = []  # visit, day, tod, pool
+        for visit in self.visits.values():
+            if visit.locked is not None or visit.booked is None or not solver.value(visit.booked):
+                continue
+            assert visit.tod is not None
+            day = next(d for d, on in visit.on.items() if solver.value(on))
+            pool = next(p for p, var in visit.pools.items() if solver.value(var))
+            placed.append((visit, day, int(solver.value(visit.tod)), pool))
+        chosen, unplaced = assign_chairs(self.instance, placed)
+        return prefix_only(self.instance, chosen), unplaced
+
+
+def assign_chairs(
+    instance: Instance, placed: list[tuple[Visit, int, int, str]]
+) -> tuple[list[Assignment], int]:
+    """Chairs for visits whose pool, day and start are chosen: locked visits keep
+    theirs; the others, in start order, take a chair of their pool free for the whole
+    visit (a greedy colouring, optimal for intervals when nothing is locked)."""
+    requests = instance.series_by_id()
+    busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for a in instance.locked:
+        length = requests[a.series_id].sessions[a.session].duration_slots
+        busy.setdefault((a.chair_id, a.day), []).append((a.start, a.start + length))
+    chairs = {
+        LONG: [c.id for c in instance.clinic.chairs if c.long_infusion],
+        REGULAR: [c.id for c in instance.clinic.chairs if not c.long_infusion],
+    }
+    out = list(instance.locked)
+    unplaced = 0
+    for visit, day, tod, pool in sorted(placed, key=lambda p: (p[1], p[2], p[0].request.id)):
+        end = tod + visit.spec.duration_slots
+        free = [
+            chair
+            for chair in chairs[pool]
+            if all(end <= s or e <= tod for s, e in busy.get((chair, day), []))
+        ]
+        if not free:
+            unplaced += 1
+            continue
+        # Best fit: the chair whose last visit ended latest before this one.
+        chair = max(
+            free,
+            key=lambda c: max((e for s, e in busy.get((c, day), []) if e <= tod), default=-1),
+        )
+        busy.setdefault((chair, day), []).append((tod, end))
+        out.append(Assignment(visit.request.id, visit.index, day, tod, chair))
+    return out, unplaced
+
+
+def prefix_only(instance: Instance, assignments: list[Assignment]) -> Schedule:
+    """Keep each series' sessions up to its first gap: later ones lost their anchor."""
+    by_series: dict[str, dict[int, Assignment]] = {}
+    for a in assignments:
+        by_series.setdefault(a.series_id, {})[a.session] = a
+    kept: list[Assignment] = []
+    for sessions in by_series.values():
+        index = 0
+        while index in sessions:
+            kept.append(sessions[index])
+            index += 1
+    return Schedule(tuple(sorted(kept)))
+
+
+def solve(
+    instance: Instance, weights: Weights | None = None, settings: Settings | None = None
+) -> Solution:
+    """Plan the horizon: maximise the objective, keep locked appointments, report the
+    solver's proven bound. Falls back to the greedy schedule when the solver finds
+    nothing better in time (the notes say so)."""
+    weights, settings = weights or Weights(), settings or Settings()
+    started = time.perf_counter()
+    baseline = greedy.solve(instance, weights)
+    builder = Builder(instance, weights).build()
+    if settings.hint_greedy:
+        builder.hint(baseline.schedule)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = settings.workers
+    solver.parameters.random_seed = settings.seed
+    solver.parameters.max_time_in_seconds = max(0.1, settings.time_limit_s - (
+        time.perf_counter() - started
+    ))
+    status = solver.solve(builder.model)
+    notes = [f"status {solver.status_name(status)}"]
+    bound = None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        bound = int(solver.best_objective_bound + 1e-6)
+        schedule, unplaced = builder.decode(solver)
+        notes.append(f"solver objective {int(solver.objective_value)}")
+        if unplaced:
+            notes.append(f"{unplaced} visits found no chair when chairs were given out")
+        value = objective(instance, schedule, weights)
+        if value < baseline.objective:
+            notes.append("kept the greedy schedule: the solver found nothing better")
+            schedule, value = baseline.schedule, baseline.objective
+    else:
+        if status == cp_model.INFEASIBLE:
+            raise ValueError("the locked appointments alone break the model's rules")
+        schedule, value = baseline.schedule, baseline.objective
+        notes.append("no solution in time: the greedy schedule")
+    return Solution(
+        schedule,
+        value,
+        best_bound=bound,
+        status=solver.status_name(status),
+        wall_s=time.perf_counter() - started,
+        notes=tuple(notes),
+    )
