@@ -70,13 +70,23 @@ def check(instance: Instance, schedule: Schedule) -> list[Violation]:
             known.append((a, request.sessions[a.session]))
     violations += _series_rules(instance, known)
     violations += _visit_rules(instance, known)
-    violations += _chair_overlaps(known)
-    violations += _nurse_capacity(instance, known)
+    # A visit outside the horizon is flagged once, as such, not again per resource.
+    inside = [
+        (a, spec)
+        for a, spec in known
+        if 0 <= a.day < instance.clinic.days
+        and a.start >= 0
+        and a.start + sum(_phases(spec)) <= SLOTS_PER_DAY
+    ]
+    violations += _chair_overlaps(inside)
+    violations += _nurse_capacity(instance, inside)
     violations += _locked(instance, schedule)
     return violations
 
 
-def _series_rules(instance: Instance, known: list[tuple[Assignment, SessionSpec]]) -> list[Violation]:
+def _series_rules(
+    instance: Instance, known: list[tuple[Assignment, SessionSpec]]
+) -> list[Violation]:
     requests = instance.series_by_id()
     out: list[Violation] = []
     per_series: dict[str, dict[int, Assignment]] = defaultdict(dict)
@@ -121,7 +131,9 @@ def _series_rules(instance: Instance, known: list[tuple[Assignment, SessionSpec]
     return out
 
 
-def _visit_rules(instance: Instance, known: list[tuple[Assignment, SessionSpec]]) -> list[Violation]:
+def _visit_rules(
+    instance: Instance, known: list[tuple[Assignment, SessionSpec]]
+) -> list[Violation]:
     clinic = instance.clinic
     requests = instance.series_by_id()
     chairs = {chair.id: chair for chair in clinic.chairs}
@@ -136,7 +148,7 @@ def _visit_rules(instance: Instance, known: list[tuple[Assignment, SessionSpec]]
         def add(kind: str, detail: str, a: Assignment = a) -> None:
             out.append(Violation(kind, detail, a.series_id, a.session, a.day))
 
-        if not (0 <= a.day < clinic.days and 0 <= a.start and end <= SLOTS_PER_DAY):
+        if not (0 <= a.day < clinic.days and a.start >= 0 and end <= SLOTS_PER_DAY):
             add("horizon", f"day {a.day} slots {a.start}-{end} outside the horizon")
             continue
         weekday = (clinic.first_weekday + a.day) % 7
@@ -171,7 +183,7 @@ def _chair_overlaps(known: list[tuple[Assignment, SessionSpec]]) -> list[Violati
         by_chair_day[a.chair_id, a.day].append((a.start, a.start + sum(_phases(spec)), a))
     for (chair_id, day), visits in by_chair_day.items():
         visits.sort(key=lambda visit: (visit[0], visit[1]))
-        for i, (start_i, end_i, a) in enumerate(visits):
+        for i, (_, end_i, a) in enumerate(visits):
             for start_j, _, b in visits[i + 1 :]:
                 if start_j >= end_i:
                     break
@@ -199,8 +211,9 @@ def _nurse_capacity(
         row = demand[a.day]
         for t in range(a.start, min(SLOTS_PER_DAY, a.start + setup)):
             row[t] += k  # starting an IV takes the nurse's full attention
-        for t in range(a.start + setup, min(SLOTS_PER_DAY, a.start + setup + administration
-                                            + observation)):
+        for t in range(
+            a.start + setup, min(SLOTS_PER_DAY, a.start + setup + administration + observation)
+        ):
             row[t] += 1
     out: list[Violation] = []
     for day, row in sorted(demand.items()):
@@ -227,7 +240,9 @@ def _nurse_capacity(
 def _locked(instance: Instance, schedule: Schedule) -> list[Violation]:
     present = set(schedule.assignments)
     return [
-        Violation("locked_moved", f"locked {a} is not in the schedule", a.series_id, a.session, a.day)
+        Violation(
+            "locked_moved", f"locked {a} is not in the schedule", a.series_id, a.session, a.day
+        )
         for a in instance.locked
         if a not in present
     ]

@@ -18,12 +18,15 @@ nurse area) that only tighten the bound. See docs/scheduling.md.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from ketaclinic.scheduling import greedy
-from ketaclinic.scheduling.calendar import Grid
+from ketaclinic.scheduling.calendar import BoolArray, Grid
+from ketaclinic.scheduling.chairs import LONG, REGULAR, Placed, assign_chairs, prefix_only
 from ketaclinic.scheduling.model import (
     SLOTS_PER_DAY,
     Assignment,
@@ -35,8 +38,6 @@ from ketaclinic.scheduling.model import (
     Weights,
 )
 from ketaclinic.scheduling.objective import nurse_area, nurse_load, objective, percent_ceil
-
-LONG, REGULAR = "long", "regular"
 
 
 @dataclass(frozen=True)
@@ -51,16 +52,20 @@ class Settings:
     hint_greedy: bool = True
 
 
-def runs(allowed: object) -> list[list[int]]:
+def total(terms: Iterable[cp_model.LinearExprT]) -> cp_model.LinearExpr:
+    """The sum of CP-SAT expressions, typed as one (``sum`` mixes in numpy ints for mypy)."""
+    return cp_model.LinearExpr.sum(*terms)
+
+
+def runs(allowed: BoolArray) -> list[list[int]]:
     """Closed intervals ``[a, b]`` of the True cells of a boolean array."""
-    cells = [int(i) for i, ok in enumerate(allowed) if ok]  # type: ignore[call-overload]
-    out: list[list[int]] = []
-    for cell in cells:
-        if out and out[-1][1] == cell - 1:
-            out[-1][1] = cell
-        else:
-            out.append([cell, cell])
-    return out
+    cells = np.flatnonzero(allowed)
+    if cells.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(cells) > 1)
+    starts = np.concatenate(([cells[0]], cells[breaks + 1]))
+    ends = np.concatenate((cells[breaks], [cells[-1]]))
+    return [[int(a), int(b)] for a, b in zip(starts, ends, strict=True)]
 
 
 @dataclass
@@ -135,7 +140,9 @@ class Builder:
                 for day, ranges in visit.days.items()
                 for a, b in ranges
             ]
-            tod_cells = {t for ranges in visit.days.values() for a, b in ranges for t in range(a, b + 1)}
+            tod_cells = {
+                t for ranges in visit.days.values() for a, b in ranges for t in range(a, b + 1)
+            }
             visit.tod = model.new_int_var_from_domain(
                 cp_model.Domain.from_values(sorted(tod_cells)), f"tod_{name}"
             )
@@ -148,25 +155,25 @@ class Builder:
                 model.add_linear_expression_in_domain(
                     visit.tod, cp_model.Domain.from_intervals(ranges)
                 ).only_enforce_if(on)
-            model.add(sum(visit.on.values()) == visit.booked)
-            model.add(visit.start == SLOTS_PER_DAY * self.day_of(visit) + visit.tod).only_enforce_if(
-                visit.booked
-            )
+            model.add(total(visit.on.values()) == visit.booked)
+            model.add(
+                visit.start == SLOTS_PER_DAY * self.day_of(visit) + visit.tod
+            ).only_enforce_if(visit.booked)
             if visit.spec.long_chair or self.pool_size[REGULAR] == 0:
                 visit.pools = {LONG: visit.booked}
             elif self.pool_size[LONG] == 0:
                 visit.pools = {REGULAR: visit.booked}
             else:
-                visit.pools = {pool: model.new_bool_var(f"{pool}_{name}") for pool in (LONG, REGULAR)}
-                model.add(sum(visit.pools.values()) == visit.booked)
+                visit.pools = {
+                    pool: model.new_bool_var(f"{pool}_{name}") for pool in (LONG, REGULAR)
+                }
+                model.add(total(visit.pools.values()) == visit.booked)
             latest_end = max(b for ranges in visit.days.values() for _, b in ranges) + (
                 visit.spec.duration_slots
             )
-            if any(
-                self._regular_close(day) < latest_end for day in visit.days
-            ):
+            if any(self._regular_close(day) < latest_end for day in visit.days):
                 visit.overtime = model.new_int_var(0, SLOTS_PER_DAY, f"overtime_{name}")
-                closes = sum(self._regular_close(day) * on for day, on in visit.on.items())
+                closes = total(self._regular_close(day) * on for day, on in visit.on.items())
                 model.add(
                     visit.overtime >= visit.tod + visit.spec.duration_slots - closes
                 ).only_enforce_if(visit.booked)
@@ -175,12 +182,12 @@ class Builder:
         hours = self.clinic.hours[self.clinic.weekday(day)]
         return hours.regular_close if hours is not None else SLOTS_PER_DAY
 
-    def day_of(self, visit: Visit) -> cp_model.LinearExprT:
+    def day_of(self, visit: Visit) -> cp_model.LinearExpr | int:
         if visit.locked is not None:
             return visit.locked.day
-        return sum(day * on for day, on in visit.on.items())
+        return total(day * on for day, on in visit.on.items())
 
-    def tod_of(self, visit: Visit) -> cp_model.LinearExprT:
+    def tod_of(self, visit: Visit) -> cp_model.LinearExpr | int:
         if visit.locked is not None:
             return visit.locked.start
         assert visit.tod is not None
@@ -265,7 +272,7 @@ class Builder:
                     gap, visit.spec.gap_min_days, visit.spec.gap_max_days
                 ).only_enforce_if(visit.booked)
 
-    def _daily_load(self) -> cp_model.LinearExprT:
+    def _daily_load(self) -> cp_model.IntVar:
         """Peak nurse utilisation (percent) over days; adds per-day energy cuts."""
         model, clinic, k = self.model, self.clinic, self.clinic.nurse_capacity_k
         area = nurse_area(clinic)
@@ -274,9 +281,7 @@ class Builder:
         long_slots: dict[int, list[cp_model.LinearExprT]] = {}
         for visit in self.visits.values():
             spec = visit.spec
-            placed = (
-                {visit.locked.day: 1} if visit.locked is not None else dict(visit.on.items())
-            )
+            placed = {visit.locked.day: 1} if visit.locked is not None else dict(visit.on.items())
             for day, on in placed.items():
                 load.setdefault(day, []).append(nurse_load(spec, k) * on)
                 chair_slots.setdefault(day, []).append(spec.duration_slots * on)
@@ -288,14 +293,14 @@ class Builder:
         self.peak = model.new_int_var(0, 100, "peak_load_percent")
         for day, terms in load.items():
             if area.get(day):
-                model.add(area[day] * self.peak >= 100 * sum(terms))
+                model.add(area[day] * self.peak >= 100 * total(terms))
             hours = clinic.hours_on(day)
             if hours is None:
                 continue
             width = hours.close - hours.open
-            model.add(sum(chair_slots[day]) <= len(clinic.chairs) * width)
+            model.add(total(chair_slots[day]) <= len(clinic.chairs) * width)
             if day in long_slots:
-                model.add(sum(long_slots[day]) <= self.pool_size[LONG] * width)
+                model.add(total(long_slots[day]) <= self.pool_size[LONG] * width)
         return self.peak
 
     # -- objective --------------------------------------------------------------------
@@ -323,6 +328,7 @@ class Builder:
                 low = model.new_int_var(0, SLOTS_PER_DAY - 1, f"low_{request.id}")
                 high = model.new_int_var(0, SLOTS_PER_DAY - 1, f"high_{request.id}")
                 self.spans[request.id] = (low, high)
+                model.add(low <= high)
                 if request.preferred_start is not None:
                     model.add(low <= request.preferred_start)
                     model.add(high >= request.preferred_start)
@@ -347,10 +353,10 @@ class Builder:
                         overtime.append(visit.overtime)
         peak = self._daily_load()
         model.maximize(
-            weights.booked_session * sum(booked)
-            - weights.day_to_first * sum(waits)
-            - weights.spread_slot * sum(spreads)
-            - weights.overtime_slot * sum(overtime)
+            weights.booked_session * total(booked)
+            - weights.day_to_first * total(waits)
+            - weights.spread_slot * total(spreads)
+            - weights.overtime_slot * total(overtime)
             - weights.peak_load_percent * peak
         )
 
@@ -423,67 +429,18 @@ class Builder:
         """The solver's visits with chairs given per pool and day; returns the schedule
         and how many visits found no chair (then they and their series' later sessions
         are left out, so the schedule stays valid)."""
-        placed: list[tuple[Visit, int, int, str]] = []  # visit, day, tod, pool
+        placed: list[Placed] = []
         for visit in self.visits.values():
             if visit.locked is not None or visit.booked is None or not solver.value(visit.booked):
                 continue
             assert visit.tod is not None
             day = next(d for d, on in visit.on.items() if solver.value(on))
             pool = next(p for p, var in visit.pools.items() if solver.value(var))
-            placed.append((visit, day, int(solver.value(visit.tod)), pool))
+            placed.append(
+                Placed(visit.request.id, visit.index, day, int(solver.value(visit.tod)), pool)
+            )
         chosen, unplaced = assign_chairs(self.instance, placed)
         return prefix_only(self.instance, chosen), unplaced
-
-
-def assign_chairs(
-    instance: Instance, placed: list[tuple[Visit, int, int, str]]
-) -> tuple[list[Assignment], int]:
-    """Chairs for visits whose pool, day and start are chosen: locked visits keep
-    theirs; the others, in start order, take a chair of their pool free for the whole
-    visit (a greedy colouring, optimal for intervals when nothing is locked)."""
-    requests = instance.series_by_id()
-    busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
-    for a in instance.locked:
-        length = requests[a.series_id].sessions[a.session].duration_slots
-        busy.setdefault((a.chair_id, a.day), []).append((a.start, a.start + length))
-    chairs = {
-        LONG: [c.id for c in instance.clinic.chairs if c.long_infusion],
-        REGULAR: [c.id for c in instance.clinic.chairs if not c.long_infusion],
-    }
-    out = list(instance.locked)
-    unplaced = 0
-    for visit, day, tod, pool in sorted(placed, key=lambda p: (p[1], p[2], p[0].request.id)):
-        end = tod + visit.spec.duration_slots
-        free = [
-            chair
-            for chair in chairs[pool]
-            if all(end <= s or e <= tod for s, e in busy.get((chair, day), []))
-        ]
-        if not free:
-            unplaced += 1
-            continue
-        # Best fit: the chair whose last visit ended latest before this one.
-        chair = max(
-            free,
-            key=lambda c: max((e for s, e in busy.get((c, day), []) if e <= tod), default=-1),
-        )
-        busy.setdefault((chair, day), []).append((tod, end))
-        out.append(Assignment(visit.request.id, visit.index, day, tod, chair))
-    return out, unplaced
-
-
-def prefix_only(instance: Instance, assignments: list[Assignment]) -> Schedule:
-    """Keep each series' sessions up to its first gap: later ones lost their anchor."""
-    by_series: dict[str, dict[int, Assignment]] = {}
-    for a in assignments:
-        by_series.setdefault(a.series_id, {})[a.session] = a
-    kept: list[Assignment] = []
-    for sessions in by_series.values():
-        index = 0
-        while index in sessions:
-            kept.append(sessions[index])
-            index += 1
-    return Schedule(tuple(sorted(kept)))
 
 
 def solve(
@@ -501,9 +458,9 @@ def solve(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = settings.workers
     solver.parameters.random_seed = settings.seed
-    solver.parameters.max_time_in_seconds = max(0.1, settings.time_limit_s - (
-        time.perf_counter() - started
-    ))
+    solver.parameters.max_time_in_seconds = max(
+        0.1, settings.time_limit_s - (time.perf_counter() - started)
+    )
     status = solver.solve(builder.model)
     notes = [f"status {solver.status_name(status)}"]
     bound = None

@@ -98,7 +98,7 @@ class Clinic:
         return (self.first_weekday + day) % 7
 
     def hours_on(self, day: int) -> Hours | None:
-        """Opening on ``day``, or None when closed (weekday closed, closure, outside the horizon)."""
+        """Opening on ``day``; None when closed (weekday, closure, outside the horizon)."""
         if not 0 <= day < self.days or day in self.closures:
             return None
         return self.hours[self.weekday(day)]
