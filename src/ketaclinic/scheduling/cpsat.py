@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ketaclinic.scheduling import greedy
+from ketaclinic.scheduling import greedy, relaxation
 from ketaclinic.scheduling.calendar import BoolArray, Grid
 from ketaclinic.scheduling.chairs import LONG, REGULAR, Placed, assign_chairs, prefix_only
 from ketaclinic.scheduling.model import (
@@ -50,6 +50,19 @@ class Settings:
     workers: int = 2
     seed: int = 2026
     hint_greedy: bool = True
+    # Add the time-indexed relaxation (relaxation.py) checked every this many slots;
+    # 0 leaves it out.
+    relaxation_stride: int = 2
+    # "monolithic" (one model), "decomposed" (decompose.py) or "auto": one model
+    # while it weighs at most ``monolithic_max_pairs`` (session, day) pairs.
+    method: str = "auto"
+    monolithic_max_pairs: int = 3000
+    # Decomposition: windows of this many days, moved on by ``window_step_days``,
+    # each solved for at most ``window_s``; the days-only bound gets ``bound_share``.
+    window_days: int = 7
+    window_step_days: int = 4
+    window_s: float = 6.0
+    bound_share: float = 0.25
 
 
 def total(terms: Iterable[cp_model.LinearExprT]) -> cp_model.LinearExpr:
@@ -86,8 +99,20 @@ class Visit:
 
 
 class Builder:
-    def __init__(self, instance: Instance, weights: Weights) -> None:
+    """The model. ``days`` limits where unlocked visits may go (a window of the
+    decomposition); ``timed=False`` leaves out start times, chairs and nurses
+    (the days-only model, whose time-indexed relaxation stands in for them)."""
+
+    def __init__(
+        self,
+        instance: Instance,
+        weights: Weights,
+        days: range | None = None,
+        timed: bool = True,
+    ) -> None:
         self.instance = instance
+        self.only_days = days
+        self.timed = timed
         self.clinic = instance.clinic
         self.weights = weights
         self.grid = Grid.of(self.clinic)
@@ -118,6 +143,8 @@ class Builder:
                     low = high = visit.locked.day
                     continue
                 for day in range(max(0, low), min(high, self.clinic.days - 1) + 1):
+                    if self.only_days is not None and day not in self.only_days:
+                        continue
                     allowed = self.grid.allowed_starts(request, spec, day)
                     if allowed.any():
                         visit.days[day] = runs(allowed)
@@ -134,6 +161,10 @@ class Builder:
             visit.booked = model.new_bool_var(f"booked_{name}")
             if not visit.days:
                 model.add(visit.booked == 0)
+                continue
+            if not self.timed:
+                visit.on = {day: model.new_bool_var(f"on_{name}_{day}") for day in visit.days}
+                model.add(total(visit.on.values()) == visit.booked)
                 continue
             starts = [
                 [SLOTS_PER_DAY * day + a, SLOTS_PER_DAY * day + b]
@@ -262,15 +293,21 @@ class Builder:
             for index in range(1, len(request.sessions)):
                 visit = self.visits[request.id, index]
                 before = self.visits[request.id, index - 1]
-                if visit.locked is not None or visit.booked is None:
+                if visit.locked is not None and before.locked is not None:
                     continue
+                gap = self.day_of(visit) - self.day_of(before)
+                low, high = visit.spec.gap_min_days, visit.spec.gap_max_days
+                if visit.locked is not None:
+                    # A locked session needs the one before it, inside its window.
+                    assert before.booked is not None
+                    model.add(before.booked == 1)
+                    model.add_linear_constraint(gap, low, high)
+                    continue
+                assert visit.booked is not None
                 if before.locked is None:
                     assert before.booked is not None
                     model.add_implication(visit.booked, before.booked)
-                gap = self.day_of(visit) - self.day_of(before)
-                model.add_linear_constraint(
-                    gap, visit.spec.gap_min_days, visit.spec.gap_max_days
-                ).only_enforce_if(visit.booked)
+                model.add_linear_constraint(gap, low, high).only_enforce_if(visit.booked)
 
     def _daily_load(self) -> cp_model.IntVar:
         """Peak nurse utilisation (percent) over days; adds per-day energy cuts."""
@@ -323,7 +360,7 @@ class Builder:
                 model.add(wait == 0).only_enforce_if(~first.booked)
                 self.waits[request.id] = wait
                 waits.append(wait)
-            bookable = [v for v in visits if v.locked is not None or v.on]
+            bookable = [v for v in visits if v.locked is not None or v.on] if self.timed else []
             if bookable:
                 low = model.new_int_var(0, SLOTS_PER_DAY - 1, f"low_{request.id}")
                 high = model.new_int_var(0, SLOTS_PER_DAY - 1, f"high_{request.id}")
@@ -363,7 +400,8 @@ class Builder:
     def build(self) -> Builder:
         self._candidates()
         self._variables()
-        self._resources()
+        if self.timed:
+            self._resources()
         self._windows()
         self._objective()
         return self
@@ -443,26 +481,74 @@ class Builder:
         return prefix_only(self.instance, chosen), unplaced
 
 
+def prepared(
+    instance: Instance,
+    weights: Weights,
+    settings: Settings,
+    incumbent: Schedule | None,
+    days: range | None = None,
+    timed: bool = True,
+) -> Builder:
+    """The model with its relaxation, warm-started from ``incumbent`` when given."""
+    builder = Builder(instance, weights, days, timed).build()
+    stride = settings.relaxation_stride
+    counts = relaxation.add(builder, stride) if stride else None
+    if incumbent is not None:
+        builder.hint(incumbent)
+        if counts is not None:
+            requests = instance.series_by_id()
+            locked = set(instance.locked)
+            counts.hint(
+                builder.model,
+                [
+                    (a.day, a.start, requests[a.series_id].sessions[a.session])
+                    for a in incumbent.assignments
+                    if a not in locked and (days is None or a.day in days)
+                ],
+            )
+    return builder
+
+
+def run(
+    builder: Builder, settings: Settings, seconds: float
+) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = settings.workers
+    solver.parameters.random_seed = settings.seed
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    return solver, solver.solve(builder.model)
+
+
+def candidate_pairs(instance: Instance) -> int:
+    """(session, day) pairs the model would weigh: its size, roughly."""
+    builder = Builder(instance, Weights())
+    builder._candidates()
+    return sum(len(visit.days) for visit in builder.visits.values())
+
+
 def solve(
     instance: Instance, weights: Weights | None = None, settings: Settings | None = None
 ) -> Solution:
     """Plan the horizon: maximise the objective, keep locked appointments, report the
-    solver's proven bound. Falls back to the greedy schedule when the solver finds
-    nothing better in time (the notes say so)."""
+    proven bound. Small instances get one model; larger ones are decomposed
+    (``decompose.py``). Falls back to the greedy schedule when nothing better is
+    found in time (the notes say so)."""
+    from ketaclinic.scheduling import decompose
+
     weights, settings = weights or Weights(), settings or Settings()
     started = time.perf_counter()
     baseline = greedy.solve(instance, weights)
-    builder = Builder(instance, weights).build()
-    if settings.hint_greedy:
-        builder.hint(baseline.schedule)
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = settings.workers
-    solver.parameters.random_seed = settings.seed
-    solver.parameters.max_time_in_seconds = max(
-        0.1, settings.time_limit_s - (time.perf_counter() - started)
+    method = settings.method
+    if method == "auto":
+        small = candidate_pairs(instance) <= settings.monolithic_max_pairs
+        method = "monolithic" if small else "decomposed"
+    if method == "decomposed":
+        return decompose.solve(instance, weights, settings, baseline, started)
+    builder = prepared(
+        instance, weights, settings, baseline.schedule if settings.hint_greedy else None
     )
-    status = solver.solve(builder.model)
-    notes = [f"status {solver.status_name(status)}"]
+    solver, status = run(builder, settings, settings.time_limit_s - (time.perf_counter() - started))
+    notes = ["monolithic", f"status {solver.status_name(status)}"]
     bound = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         bound = int(solver.best_objective_bound + 1e-6)
