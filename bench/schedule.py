@@ -32,7 +32,7 @@ from importlib.metadata import version
 from rich.console import Console
 from rich.table import Table
 
-from ketaclinic.scheduling import checker, cpsat, greedy, instances, online
+from ketaclinic.scheduling import checker, cpsat, greedy, instances, online, optimizer
 from ketaclinic.scheduling.model import (
     SLOT_MIN,
     Instance,
@@ -123,7 +123,7 @@ def figures(
 
 def batch(instance: Instance, settings: cpsat.Settings) -> list[Row]:
     first_fit = greedy.solve(instance, WEIGHTS)
-    optimized = cpsat.solve(instance, WEIGHTS, settings)
+    optimized = optimizer.solve(instance, WEIGHTS, settings)
     planned = figures(instance, optimized.schedule, "optimizer", optimized.wall_s, optimized)
     return [
         figures(instance, first_fit.schedule, "greedy", first_fit.wall_s),

@@ -17,14 +17,12 @@ nurse area) that only tighten the bound. See docs/scheduling.md.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ketaclinic.scheduling import greedy, relaxation
 from ketaclinic.scheduling.calendar import BoolArray, Grid
 from ketaclinic.scheduling.chairs import LONG, REGULAR, Placed, assign_chairs, prefix_only
 from ketaclinic.scheduling.model import (
@@ -34,10 +32,9 @@ from ketaclinic.scheduling.model import (
     Schedule,
     SeriesRequest,
     SessionSpec,
-    Solution,
     Weights,
 )
-from ketaclinic.scheduling.objective import nurse_area, nurse_load, objective, percent_ceil
+from ketaclinic.scheduling.objective import nurse_area, nurse_load, percent_ceil
 
 
 @dataclass(frozen=True)
@@ -109,10 +106,12 @@ class Builder:
         weights: Weights,
         days: range | None = None,
         timed: bool = True,
+        peak_floor: int = 0,
     ) -> None:
         self.instance = instance
         self.only_days = days
         self.timed = timed
+        self.peak_floor = peak_floor  # nurse load (percent) on days left out of the model
         self.clinic = instance.clinic
         self.weights = weights
         self.grid = Grid.of(self.clinic)
@@ -237,6 +236,8 @@ class Builder:
             spec, name = visit.spec, f"{series_id}_{index}"
             setup, length = spec.setup_slots, spec.duration_slots
             if visit.locked is not None:
+                if self.only_days is not None and visit.locked.day not in self.only_days:
+                    continue  # fixed, and nothing free shares its day
                 at = SLOTS_PER_DAY * visit.locked.day + visit.locked.start
                 pool = self.chair_pool[visit.locked.chair_id]
                 pool_intervals[pool].append(model.new_fixed_size_interval_var(at, length, name))
@@ -270,7 +271,7 @@ class Builder:
                 model.add_cumulative(intervals, [1] * len(intervals), self.pool_size[pool])
         # Capacity varies over the day: fixed intervals use up what absent nurses lack.
         ceiling = int(self.grid.nurse_units.max())
-        for day in range(clinic.days):
+        for day in self.only_days or range(clinic.days):
             units = self.grid.nurse_units[day]
             slot = 0
             while slot < SLOTS_PER_DAY:
@@ -327,7 +328,7 @@ class Builder:
                 )
                 if on_long:
                     long_slots.setdefault(day, []).append(spec.duration_slots * on)
-        self.peak = model.new_int_var(0, 100, "peak_load_percent")
+        self.peak = model.new_int_var(min(self.peak_floor, 100), 100, "peak_load_percent")
         for day, terms in load.items():
             if area.get(day):
                 model.add(area[day] * self.peak >= 100 * total(terms))
@@ -456,12 +457,13 @@ class Builder:
             area = nurse_area(self.clinic)
             load: dict[int, int] = {}
             for a in schedule.assignments:
-                spec = requests[a.series_id].sessions[a.session]
-                load[a.day] = load.get(a.day, 0) + nurse_load(spec, k)
-            model.add_hint(
-                self.peak,
-                max((percent_ceil(v, area[d]) for d, v in load.items() if area.get(d)), default=0),
+                if a.series_id in requests:  # the rest lie outside this model's days
+                    spec = requests[a.series_id].sessions[a.session]
+                    load[a.day] = load.get(a.day, 0) + nurse_load(spec, k)
+            peak = max(
+                (percent_ceil(v, area[d]) for d, v in load.items() if area.get(d)), default=0
             )
+            model.add_hint(self.peak, max(peak, self.peak_floor))
 
     def decode(self, solver: cp_model.CpSolver) -> tuple[Schedule, int]:
         """The solver's visits with chairs given per pool and day; returns the schedule
@@ -479,97 +481,3 @@ class Builder:
             )
         chosen, unplaced = assign_chairs(self.instance, placed)
         return prefix_only(self.instance, chosen), unplaced
-
-
-def prepared(
-    instance: Instance,
-    weights: Weights,
-    settings: Settings,
-    incumbent: Schedule | None,
-    days: range | None = None,
-    timed: bool = True,
-) -> Builder:
-    """The model with its relaxation, warm-started from ``incumbent`` when given."""
-    builder = Builder(instance, weights, days, timed).build()
-    stride = settings.relaxation_stride
-    counts = relaxation.add(builder, stride) if stride else None
-    if incumbent is not None:
-        builder.hint(incumbent)
-        if counts is not None:
-            requests = instance.series_by_id()
-            locked = set(instance.locked)
-            counts.hint(
-                builder.model,
-                [
-                    (a.day, a.start, requests[a.series_id].sessions[a.session])
-                    for a in incumbent.assignments
-                    if a not in locked and (days is None or a.day in days)
-                ],
-            )
-    return builder
-
-
-def run(
-    builder: Builder, settings: Settings, seconds: float
-) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = settings.workers
-    solver.parameters.random_seed = settings.seed
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    return solver, solver.solve(builder.model)
-
-
-def candidate_pairs(instance: Instance) -> int:
-    """(session, day) pairs the model would weigh: its size, roughly."""
-    builder = Builder(instance, Weights())
-    builder._candidates()
-    return sum(len(visit.days) for visit in builder.visits.values())
-
-
-def solve(
-    instance: Instance, weights: Weights | None = None, settings: Settings | None = None
-) -> Solution:
-    """Plan the horizon: maximise the objective, keep locked appointments, report the
-    proven bound. Small instances get one model; larger ones are decomposed
-    (``decompose.py``). Falls back to the greedy schedule when nothing better is
-    found in time (the notes say so)."""
-    from ketaclinic.scheduling import decompose
-
-    weights, settings = weights or Weights(), settings or Settings()
-    started = time.perf_counter()
-    baseline = greedy.solve(instance, weights)
-    method = settings.method
-    if method == "auto":
-        small = candidate_pairs(instance) <= settings.monolithic_max_pairs
-        method = "monolithic" if small else "decomposed"
-    if method == "decomposed":
-        return decompose.solve(instance, weights, settings, baseline, started)
-    builder = prepared(
-        instance, weights, settings, baseline.schedule if settings.hint_greedy else None
-    )
-    solver, status = run(builder, settings, settings.time_limit_s - (time.perf_counter() - started))
-    notes = ["monolithic", f"status {solver.status_name(status)}"]
-    bound = None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        bound = int(solver.best_objective_bound + 1e-6)
-        schedule, unplaced = builder.decode(solver)
-        notes.append(f"solver objective {int(solver.objective_value)}")
-        if unplaced:
-            notes.append(f"{unplaced} visits found no chair when chairs were given out")
-        value = objective(instance, schedule, weights)
-        if value < baseline.objective:
-            notes.append("kept the greedy schedule: the solver found nothing better")
-            schedule, value = baseline.schedule, baseline.objective
-    else:
-        if status == cp_model.INFEASIBLE:
-            raise ValueError("the locked appointments alone break the model's rules")
-        schedule, value = baseline.schedule, baseline.objective
-        notes.append("no solution in time: the greedy schedule")
-    return Solution(
-        schedule,
-        value,
-        best_bound=bound,
-        status=solver.status_name(status),
-        wall_s=time.perf_counter() - started,
-        notes=tuple(notes),
-    )

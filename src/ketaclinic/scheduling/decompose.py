@@ -20,9 +20,10 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from ketaclinic.scheduling.cpsat import Settings, prepared, run
-from ketaclinic.scheduling.model import Instance, Solution, Weights
-from ketaclinic.scheduling.objective import objective
+from ketaclinic.scheduling.cpsat import Settings
+from ketaclinic.scheduling.model import Instance, Schedule, SeriesRequest, Solution, Weights
+from ketaclinic.scheduling.objective import nurse_area, nurse_load, objective, percent_ceil
+from ketaclinic.scheduling.optimizer import prepared, run
 
 SOLVED = (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
@@ -40,6 +41,7 @@ def solve(
     solver, status = run(
         days_model, settings, settings.bound_share * (deadline - time.perf_counter())
     )
+    # Without a days-only solution in time CP-SAT reports no usable bound: say none.
     bound = int(solver.best_objective_bound + 1e-6) if status in SOLVED else None
     notes.append(f"days-only bound: {solver.status_name(status)}")
     incumbent, value = baseline.schedule, baseline.objective
@@ -53,16 +55,18 @@ def solve(
         first = starts[position % len(starts)]
         position += 1
         window = range(first, min(days, first + settings.window_days))
-        outside = {a for a in incumbent.assignments if a.day not in window}
-        sub = replace(instance, locked=tuple(sorted(set(instance.locked) | outside)))
-        builder = prepared(sub, weights, settings, incumbent, days=window)
+        sub, floor = neighbourhood(instance, incumbent, window)
+        builder = prepared(sub, weights, settings, incumbent, days=window, peak_floor=floor)
         seconds = min(settings.window_s, deadline - time.perf_counter())
         solver, status = run(builder, settings, seconds)
         windows_solved += 1
         if status not in SOLVED:
             unchanged_run += 1
             continue
-        schedule, _ = builder.decode(solver)
+        replanned, _ = builder.decode(solver)
+        touched = {r.id for r in sub.series}
+        kept = [a for a in incumbent.assignments if a.series_id not in touched]
+        schedule = Schedule(tuple(sorted(kept + list(replanned.assignments))))
         candidate = objective(instance, schedule, weights)
         if candidate > value:
             incumbent, value = schedule, candidate
@@ -78,4 +82,44 @@ def solve(
         status="FEASIBLE",
         wall_s=time.perf_counter() - started,
         notes=tuple(notes),
+    )
+
+
+def neighbourhood(instance: Instance, incumbent: Schedule, window: range) -> tuple[Instance, int]:
+    """The sub-problem for ``window``: the series that have, or could get, a visit in
+    it, everything of theirs outside it locked; and the nurse-load peak (percent) of
+    the days outside, which the sub-problem's peak cannot go below."""
+    booked: dict[str, list[int]] = {}
+    for a in incumbent.assignments:
+        booked.setdefault(a.series_id, []).append(a.day)
+    locked_ids = {a.series_id for a in instance.locked if a.day in window}
+    chosen = []
+    for request in instance.series:
+        days = sorted(booked.get(request.id, []))
+        reach = len(days) < len(request.sessions) and _reaches(request, days, window)
+        if reach or request.id in locked_ids or any(day in window for day in days):
+            chosen.append(request)
+    ids = {r.id for r in chosen}
+    fixed = {a for a in incumbent.assignments if a.series_id in ids and a.day not in window}
+    fixed |= {a for a in instance.locked if a.series_id in ids}
+    sub = replace(instance, series=tuple(chosen), locked=tuple(sorted(fixed)))
+    requests = instance.series_by_id()
+    k = instance.clinic.nurse_capacity_k
+    load: dict[int, int] = {}
+    for a in incumbent.assignments:
+        if a.day not in window:
+            spec = requests[a.series_id].sessions[a.session]
+            load[a.day] = load.get(a.day, 0) + nurse_load(spec, k)
+    area = nurse_area(instance.clinic)
+    floor = max((percent_ceil(v, area[d]) for d, v in load.items() if area.get(d)), default=0)
+    return sub, floor
+
+
+def _reaches(request: SeriesRequest, days: list[int], window: range) -> bool:
+    """Whether the next session to book could fall in ``window``."""
+    if not days:
+        return request.earliest_day < window.stop
+    spec = request.sessions[len(days)]
+    return (
+        days[-1] + spec.gap_min_days < window.stop and days[-1] + spec.gap_max_days >= window.start
     )
