@@ -101,3 +101,11 @@ def test_it_bounds_the_objective_from_the_days_only_model_too() -> None:
     solver, _ = optimizer.run(days_only, QUICK, 3.0)
     exact = optimizer.solve(instance, settings=QUICK)
     assert solver.best_objective_bound >= exact.objective
+
+
+def test_it_finds_the_same_schedule_twice_when_asked_to_be_deterministic() -> None:
+    instance = instances.generate("small", tight=True)
+    repeatable = cpsat.Settings(time_limit_s=2.0, deterministic=True)
+    first = optimizer.solve(instance, settings=repeatable)
+    again = optimizer.solve(instance, settings=repeatable)
+    assert first.schedule == again.schedule and first.best_bound == again.best_bound

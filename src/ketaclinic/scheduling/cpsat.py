@@ -41,7 +41,11 @@ from ketaclinic.scheduling.objective import nurse_area, nurse_load, percent_ceil
 class Settings:
     """Solver settings. Two workers: the machine has two cores, and more workers
     than cores only slows each one down. A fixed seed and worker count make runs
-    repeatable up to where the time limit cuts them."""
+    repeatable up to where the wall-clock limit cuts them; ``deterministic`` makes
+    them repeatable outright: the workers' search is interleaved
+    (``interleave_search``) and every limit is in CP-SAT's deterministic time
+    (work units of roughly a second) instead of the clock.
+    """
 
     time_limit_s: float = 60.0
     workers: int = 2
@@ -60,6 +64,7 @@ class Settings:
     window_step_days: int = 4
     window_s: float = 6.0
     bound_share: float = 0.25
+    deterministic: bool = False
 
 
 def total(terms: Iterable[cp_model.LinearExprT]) -> cp_model.LinearExpr:
@@ -345,6 +350,7 @@ class Builder:
     def _objective(self) -> None:
         model, weights = self.model, self.weights
         booked: list[cp_model.LinearExprT] = []
+        completed: list[cp_model.LinearExprT] = []
         waits: list[cp_model.LinearExprT] = []
         spreads: list[cp_model.LinearExprT] = []
         overtime: list[cp_model.LinearExprT] = []
@@ -380,6 +386,12 @@ class Builder:
                         model.add(low <= tod).only_enforce_if(present)
                         model.add(high >= tod).only_enforce_if(present)
                 spreads.append(high - low)
+            # Sessions are booked in order: the series is whole when its last one is.
+            last = visits[-1]
+            if last.locked is not None:
+                completed.append(1)
+            elif last.booked is not None:
+                completed.append(last.booked)
             for visit in visits:
                 if visit.locked is not None:
                     booked.append(1)
@@ -392,6 +404,7 @@ class Builder:
         peak = self._daily_load()
         model.maximize(
             weights.booked_session * total(booked)
+            + weights.series_completed * total(completed)
             - weights.day_to_first * total(waits)
             - weights.spread_slot * total(spreads)
             - weights.overtime_slot * total(overtime)

@@ -38,9 +38,10 @@ def solve(
     deadline = started + settings.time_limit_s
     notes = ["decomposed"]
     days_model = prepared(instance, weights, settings, baseline.schedule, timed=False)
-    solver, status = run(
-        days_model, settings, settings.bound_share * (deadline - time.perf_counter())
-    )
+    bound_s = settings.bound_share * settings.time_limit_s
+    if not settings.deterministic:
+        bound_s = settings.bound_share * (deadline - time.perf_counter())
+    solver, status = run(days_model, settings, bound_s)
     # Without a days-only solution in time CP-SAT reports no usable bound: say none.
     bound = int(solver.best_objective_bound + 1e-6) if status in SOLVED else None
     notes.append(f"days-only bound: {solver.status_name(status)}")
@@ -51,13 +52,23 @@ def solve(
     windows_solved = improved = 0
     unchanged_run = 0
     position = 0
-    while deadline - time.perf_counter() > 0.5 and unchanged_run < len(starts):
+    # Deterministic runs re-plan a fixed number of windows, the clock notwithstanding.
+    budget = int((1 - settings.bound_share) * settings.time_limit_s / settings.window_s)
+
+    def more() -> bool:
+        if settings.deterministic:
+            return windows_solved < max(1, budget)
+        return deadline - time.perf_counter() > 0.5
+
+    while more() and unchanged_run < len(starts):
         first = starts[position % len(starts)]
         position += 1
         window = range(first, min(days, first + settings.window_days))
         sub, floor = neighbourhood(instance, incumbent, window)
         builder = prepared(sub, weights, settings, incumbent, days=window, peak_floor=floor)
-        seconds = min(settings.window_s, deadline - time.perf_counter())
+        seconds = settings.window_s
+        if not settings.deterministic:
+            seconds = min(seconds, deadline - time.perf_counter())
         solver, status = run(builder, settings, seconds)
         windows_solved += 1
         if status not in SOLVED:

@@ -209,7 +209,9 @@ class Instance:
 class Weights:
     """Objective weights (a clinic setting). The objective is maximised:
 
-    ``booked_session`` per session booked, minus ``day_to_first`` per day a
+    ``booked_session`` per session booked, plus ``series_completed`` per series
+    booked whole (a course cut short is worth less than its sessions: the
+    response the induction aims at needs all of them), minus ``day_to_first`` per day a
     series waits from its request to its first session, minus ``spread_slot``
     per 5 minutes between a patient's earliest and latest start of day (the
     preferred time counts as one of them), minus ``overtime_slot`` per 5 minutes
@@ -219,6 +221,7 @@ class Weights:
     """
 
     booked_session: int = 1000
+    series_completed: int = 2000
     day_to_first: int = 10
     spread_slot: int = 2
     overtime_slot: int = 20

@@ -14,6 +14,7 @@ from ketaclinic.scheduling.model import Clinic, Instance, Schedule, SessionSpec,
 @dataclass(frozen=True)
 class Terms:
     booked_sessions: int
+    series_completed: int  # series with every requested session booked
     wait_days: int  # summed over started series: request to first session
     spread_slots: int  # summed over series: earliest to latest start of day
     overtime_slots: int  # summed over visits: past the regular close
@@ -22,6 +23,7 @@ class Terms:
     def value(self, weights: Weights) -> int:
         return (
             weights.booked_session * self.booked_sessions
+            + weights.series_completed * self.series_completed
             - weights.day_to_first * self.wait_days
             - weights.spread_slot * self.spread_slots
             - weights.overtime_slot * self.overtime_slots
@@ -65,8 +67,10 @@ def terms(instance: Instance, schedule: Schedule) -> Terms:
         load_by_day[a.day] = load_by_day.get(a.day, 0) + load
     wait = 0
     spread = 0
+    completed = 0
     for series_id, booked in by_series.items():
         request = requests[series_id]
+        completed += len(booked) == len(request.sessions)
         first = min(booked)
         if first[0] == 0:
             wait += first[1] - request.requested_day
@@ -79,7 +83,7 @@ def terms(instance: Instance, schedule: Schedule) -> Terms:
         (percent_ceil(load, area[day]) for day, load in load_by_day.items() if area.get(day)),
         default=0,
     )
-    return Terms(len(schedule.assignments), wait, spread, overtime, peak)
+    return Terms(len(schedule.assignments), completed, wait, spread, overtime, peak)
 
 
 def objective(instance: Instance, schedule: Schedule, weights: Weights) -> int:

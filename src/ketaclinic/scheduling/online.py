@@ -126,8 +126,11 @@ def book_options(
                 if day in chosen
             )
             model.add(area[day] * peak >= 100 * (load_now.get(day, 0) + added))
+    # Whole only when every session had somewhere to go and the last one is booked.
+    whole = booked[-1] if len(booked) == len(request.sessions) else 0
     model.maximize(
         weights.booked_session * total(booked)
+        + weights.series_completed * whole
         - weights.day_to_first * wait
         - weights.spread_slot * (high - low)
         - weights.overtime_slot * total(overtime)

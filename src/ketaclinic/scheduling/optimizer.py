@@ -53,7 +53,11 @@ def run(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = settings.workers
     solver.parameters.random_seed = settings.seed
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    if settings.deterministic:
+        solver.parameters.interleave_search = True
+        solver.parameters.max_deterministic_time = max(0.1, seconds)
+    else:
+        solver.parameters.max_time_in_seconds = max(0.1, seconds)
     return solver, solver.solve(builder.model)
 
 
@@ -85,7 +89,10 @@ def solve(
     builder = prepared(
         instance, weights, settings, baseline.schedule if settings.hint_greedy else None
     )
-    solver, status = run(builder, settings, settings.time_limit_s - (time.perf_counter() - started))
+    seconds = settings.time_limit_s
+    if not settings.deterministic:
+        seconds -= time.perf_counter() - started
+    solver, status = run(builder, settings, seconds)
     notes = ["monolithic", f"status {solver.status_name(status)}"]
     bound = None
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
