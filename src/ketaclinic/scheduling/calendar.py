@@ -18,6 +18,7 @@ from ketaclinic.scheduling.model import (
     Clinic,
     SeriesRequest,
     SessionSpec,
+    Span,
 )
 
 BoolArray = NDArray[np.bool_]
@@ -32,6 +33,10 @@ class Grid:
     clinic: Clinic
     nurse_units: IntArray  # (days, slots): nurses on shift x k
     prescriber: BoolArray  # (days, slots)
+    # Many patients share hours and visit phases: compute each day's starts once.
+    _cache: dict[tuple[SessionSpec, tuple[Span, ...], int], BoolArray] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, clinic: Clinic) -> Grid:
@@ -48,12 +53,20 @@ class Grid:
     def allowed_starts(self, request: SeriesRequest, spec: SessionSpec, day: int) -> BoolArray:
         """Starts on ``day`` that respect opening hours, the patient's availability,
         the prescriber's presence and the nurses' capacity with nothing else booked."""
+        if self.clinic.weekday(day) not in request.weekdays:
+            return np.zeros(SLOTS_PER_DAY, dtype=np.bool_)
+        key = (spec, request.times, day)
+        if key not in self._cache:
+            self._cache[key] = self._starts(request.times, spec, day)
+        return self._cache[key].copy()
+
+    def _starts(self, times: tuple[Span, ...], spec: SessionSpec, day: int) -> BoolArray:
         allowed = np.zeros(SLOTS_PER_DAY, dtype=np.bool_)
         hours = self.clinic.hours_on(day)
-        if hours is None or self.clinic.weekday(day) not in request.weekdays:
+        if hours is None:
             return allowed
         length = spec.duration_slots
-        for span in request.times:
+        for span in times:
             first, last = max(span.start, hours.open), min(span.end, hours.close) - length
             if last >= first:
                 allowed[first : last + 1] = True

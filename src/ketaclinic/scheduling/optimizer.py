@@ -81,11 +81,11 @@ def solve(
     started = time.perf_counter()
     baseline = greedy.solve(instance, weights)
     method = settings.method
+    pairs = candidate_pairs(instance) if method != "monolithic" else 0
     if method == "auto":
-        small = candidate_pairs(instance) <= settings.monolithic_max_pairs
-        method = "monolithic" if small else "decomposed"
+        method = "monolithic" if pairs <= settings.monolithic_max_pairs else "decomposed"
     if method == "decomposed":
-        return decompose.solve(instance, weights, settings, baseline, started)
+        return decompose.solve(instance, weights, settings, baseline, started, pairs)
     builder = prepared(
         instance, weights, settings, baseline.schedule if settings.hint_greedy else None
     )
