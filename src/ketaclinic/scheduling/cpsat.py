@@ -58,12 +58,13 @@ class Settings:
     # while it weighs at most ``monolithic_max_pairs`` (session, day) pairs.
     method: str = "auto"
     monolithic_max_pairs: int = 3000
-    # Decomposition: windows of this many days, moved on by ``window_step_days``,
-    # each solved for at most ``window_s``; the days-only bound gets ``bound_share``
-    # of the time (single runs on medium_tight, noisy: 3 s windows +2.7% over greedy, 6 s +1.5%,
-    # 8 s windows of 10 days +1.7%, 3 s windows of 4 days +2.2%).
-    window_days: int = 7
-    window_step_days: int = 4
+    # Decomposition: windows of this many days (0: about 70 chair-days, so 7 days
+    # of 10 chairs, 3 of 24), moved on by ``window_step_days`` (0: four sevenths of
+    # a window), each solved for at most ``window_s``; the days-only bound gets
+    # ``bound_share`` of the time. Single runs, noisy: on medium_tight 3 s windows
+    # gave +2.7% over greedy, 6 s +1.5%; on large 3-day windows +1.3%, 7-day +0.3%.
+    window_days: int = 0
+    window_step_days: int = 0
     window_s: float = 3.0
     bound_share: float = 0.25
     bound_max_pairs: int = 30_000  # the days-only bound is skipped above this

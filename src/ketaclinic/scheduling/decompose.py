@@ -53,6 +53,11 @@ def solve(
         notes.append(f"no days-only bound: {pairs} (session, day) pairs is too many")
     incumbent, value = baseline.schedule, baseline.objective
     days = instance.clinic.days
+    chairs = len(instance.clinic.chairs)
+    length = settings.window_days or max(2, min(days, round(70 / max(1, chairs))))
+    step = settings.window_step_days or max(1, round(length * 4 / 7))
+    settings = replace(settings, window_days=length, window_step_days=step)
+    notes.append(f"windows of {length} days, every {step} days")
     starts = list(range(0, max(1, days - settings.window_days + settings.window_step_days),
                         settings.window_step_days))  # fmt: skip
     windows_solved = improved = 0
