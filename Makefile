@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export KETACLINIC_DATABASE_URL ?= sqlite:///./ketaclinic.db
 
-.PHONY: demo test test-sqlite test-postgresql lint bench bench-pk serve clean install
+.PHONY: demo test test-sqlite test-postgresql lint bench bench-pk bench-schedule serve clean install
 
 install: $(STAMP)
 
@@ -48,6 +48,11 @@ bench: $(STAMP)
 
 bench-pk: $(STAMP)
 	$(BIN)/python -m bench pk
+
+# Scheduling: greedy vs CP-SAT, batch and online. SIZES=small,medium runs a subset.
+SIZES ?= small,medium,large
+bench-schedule: $(STAMP)
+	$(BIN)/python -m bench schedule --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from . import pk
+from . import pk, schedule
 
-BENCHMARKS: dict[str, Callable[[Sequence[str]], None]] = {"pk": pk.main}
+BENCHMARKS: dict[str, Callable[[Sequence[str]], None]] = {"pk": pk.main, "schedule": schedule.main}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
