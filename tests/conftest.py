@@ -217,3 +217,31 @@ def api(app: FastAPI) -> Iterator[Callable[[Persona], TestClient]]:
     yield make
     for c in clients:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def fresh_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of its own, migrated, for tests that commit for real from many
+    connections (concurrency, crashes); dropped after the module."""
+    if _backend() == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('fresh') / 'fresh.db'}"
+        upgrade(url)
+        yield url
+        return
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"ketaclinic_fresh_{secrets.token_hex(4)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        if _in_ci():
+            pytest.fail(f"PostgreSQL unreachable: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -299,3 +299,27 @@ def test_it_loads_a_ledger_month_that_verifies_and_catches_tampering(cli_db: str
     broken = runner.invoke(app, ["ledger", "verify", "--clinic", "lakeside"])
     assert broken.exit_code == 1
     assert "content does not match its hash" in broken.stderr
+
+
+def test_it_plans_a_clinics_weeks_with_the_optimizer_and_prints_a_summary(cli_db: str) -> None:
+    import sqlite3
+
+    _demo(cli_db)
+    raw = sqlite3.connect(cli_db.removeprefix("sqlite:///"))
+    before = raw.execute("SELECT COUNT(*) FROM appointments WHERE status = 'booked'").fetchone()[0]
+    assert before > 20  # the demo's next four weeks, booked by the optimizer
+    # Every demo series is booked already: a re-plan keeps them and books nothing twice.
+    result = runner.invoke(app, ["schedule", "plan", "--clinic", "lakeside", "--from",
+                                 "2026-11-23", "--weeks", "2", "--seconds", "2"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "violations (independent check)" in result.stdout
+    after = raw.execute("SELECT COUNT(*) FROM appointments WHERE status = 'booked'").fetchone()[0]
+    overlaps = raw.execute(
+        "SELECT COUNT(*) FROM appointments a JOIN appointments b ON a.chair_id = b.chair_id "
+        "AND a.id < b.id AND a.status = 'booked' AND b.status = 'booked' "
+        "AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at").fetchone()[0]  # fmt: skip
+    raw.close()
+    assert after >= before and overlaps == 0
+    unknown = runner.invoke(app, ["schedule", "plan", "--clinic", "nowhere", "--from",
+                                  "2026-11-23"])  # fmt: skip
+    assert unknown.exit_code == 2

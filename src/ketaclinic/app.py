@@ -16,6 +16,8 @@ from starlette.responses import Response
 
 from ketaclinic import __version__
 from ketaclinic.admin import views as admin_views
+from ketaclinic.appointments import endpoints as appointment_api
+from ketaclinic.appointments import views as appointment_views
 from ketaclinic.audit import endpoints as audit_api
 from ketaclinic.audit import views as audit_views
 from ketaclinic.audit.hooks import on_refused
@@ -122,6 +124,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(screening_views.router)
     app.include_router(plan_api.router)
     app.include_router(plan_views.router)
+    app.include_router(appointment_api.router)
+    app.include_router(appointment_views.router)
     app.include_router(ledger_api.router)
     app.include_router(ledger_views.router)
     app.include_router(measures_views.router)

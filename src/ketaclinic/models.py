@@ -1,5 +1,13 @@
 """Imports every domain's models so metadata (and Alembic) sees all tables."""
 
+from ketaclinic.appointments.models import (
+    Appointment,
+    AppointmentEvent,
+    Chair,
+    ClinicClosure,
+    ClinicHours,
+    WaitlistEntry,
+)
 from ketaclinic.audit.models import AuditChainHead, AuditEvent
 from ketaclinic.auth.models import (
     ApiToken,
@@ -40,11 +48,16 @@ from ketaclinic.treatments.models import TreatmentSession
 __all__ = [
     "Allergy",
     "ApiToken",
+    "Appointment",
+    "AppointmentEvent",
     "AuditChainHead",
     "AuditEvent",
     "Base",
     "BodyMeasurement",
+    "Chair",
     "Clinic",
+    "ClinicClosure",
+    "ClinicHours",
     "Contact",
     "CsContainer",
     "CsCount",
@@ -76,4 +89,5 @@ __all__ = [
     "TreatmentPlan",
     "TreatmentSession",
     "User",
+    "WaitlistEntry",
 ]

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     # Witnesses to the waste of a controlled substance: state or clinic policy
     # (CLINICAL.md Controlled substances, practice); destruction always needs two.
     waste_witnesses: int = Field(default=1, ge=1, le=3)
+    # A nurse monitors up to k infusing patients, and is fully busy setting one up
+    # (SCHEDULING.md: Hesaraki et al.; a clinic setting).
+    nurse_capacity_k: int = Field(default=3, ge=1, le=8)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").
     inquiry_rate_limit: str = "5/hour"
     log_json: bool = True

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.app import api_routes
+from ketaclinic.appointments.models import Chair
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.intake.models import Inquiry
@@ -71,6 +72,7 @@ def world(
         select(Inquiry.id).where(Inquiry.clinic_id == front_desk.clinic.id)
     ).one()
     ledger = _ledger(api, request.getfixturevalue("custodian"), nurse, patient["id"])
+    appointment = _booked(db, api, front_desk, patient["id"], plan)
     people = {name: request.getfixturevalue(name) for name in PERSONAS if name != "anonymous"}
     params = {
         "patient_id": patient["id"],
@@ -87,6 +89,8 @@ def world(
         "plan_id": plan,
         "check_id": check,
         **ledger,
+        "appointment_id": appointment,
+        "appt_action": "escort",
     }
     return {"people": people, "params": params}
 
@@ -131,6 +135,16 @@ def _ledger(api: Api, custodian: Persona, nurse: Persona, patient_id: int) -> di
             "loss_id": loss["id"], "report_kind": "dispensing",
             "draw_action": "administer", "stock_action": "loss",
             "setup_kind": "location"}  # fmt: skip
+
+
+def _booked(db: Session, api: Api, desk: Persona, patient_id: int, plan_id: int) -> int:
+    """Two chairs, and the signed plan's sessions booked; the first visit's id."""
+    db.add_all([Chair(clinic_id=desk.clinic.id, name=f"Chair {n}") for n in (1, 2)])
+    db.commit()
+    url = f"/api/v1/patients/{patient_id}/plans/{plan_id}/appointments"
+    booked = api(desk).post(url, json={"option": 0})
+    assert booked.status_code == 201, booked.text
+    return int(booked.json()[0]["id"])
 
 
 PRODUCT = {"ndc": "0143-9508-10", "drug": "ketamine", "name": "Ketamine HCl injection",
@@ -225,6 +239,15 @@ FORMS: dict[str, dict[str, Any]] = {
         "witness_email": "nia.nurse@lakeside.example.org", "witness_password": PASSWORD},
     "/ledger/losses/{loss_id}/filings": {"kind": "form_106", "filed_on": "2026-11-01"},
     "/ledger/setup/{setup_kind}": {"name": "Back office safe"},
+    "/api/v1/patients/{patient_id}/plans/{plan_id}/appointments": {"option": 0},
+    "/api/v1/patients/{patient_id}/plans/{plan_id}/waitlist": {"note": "Any weekday."},
+    "/api/v1/appointments/{appointment_id}/reschedule": {
+        "starts_at": "2026-01-05T15:00:00Z", "chair_id": 0},
+    "/api/v1/appointments/{appointment_id}/cancel": {"reason": "Patient unwell."},
+    "/api/v1/appointments/{appointment_id}/escort": {"escort": "Erik Lindqvist"},
+    "/schedule/appointments/{appointment_id}/{appt_action}": {"escort": "Erik Lindqvist"},
+    "/patients/{patient_id}/plans/{plan_id}/book": {"option": "0"},
+    "/patients/{patient_id}/plans/{plan_id}/waitlist": {"note": "Any weekday."},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

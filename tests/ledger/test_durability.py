@@ -3,7 +3,6 @@ drawing from one vial at once, and a writer killed mid-write."""
 
 from __future__ import annotations
 
-import secrets
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.auth.principal import Principal
@@ -22,41 +21,14 @@ from ketaclinic.auth.service import create_user, principal_for
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import KetaClinicError
-from ketaclinic.kit.migrate import upgrade
 from ketaclinic.ledger import service, verify
 from ketaclinic.ledger.models import CsContainer, CsEntry
 from ketaclinic.ledger.schemas import DrawIn, LocationIn, ProductIn, ReceiptIn
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.schemas import PatientCreate
-from tests.conftest import PASSWORD, PG_ADMIN_URL, _backend, _in_ci
+from tests.conftest import PASSWORD
 from tests.ledger.conftest import receipt
 from tests.patients.test_api import valid_patient
-
-
-@pytest.fixture(scope="module")
-def fresh_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if _backend() == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('ledger') / 'ledger.db'}"
-        upgrade(url)
-        yield url
-        return
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"ketaclinic_ledger_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        if _in_ci():
-            pytest.fail(f"PostgreSQL unreachable: {exc}", pytrace=False)
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @dataclass

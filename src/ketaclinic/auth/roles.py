@@ -249,6 +249,26 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /ledger/setup": P.LEDGER_STOCK,
     "POST /ledger/setup/{setup_kind}": P.LEDGER_STOCK,
     "GET /patients/{patient_id}/administrations": P.PATIENT_READ,
+    # scheduling: API
+    "GET /api/v1/patients/{patient_id}/plans/{plan_id}/availability": P.PATIENT_READ,
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/appointments": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/waitlist": P.PATIENT_WRITE,
+    "GET /api/v1/patients/{patient_id}/appointments": P.PATIENT_READ,
+    "GET /api/v1/schedule/day": P.PATIENT_READ,
+    "GET /api/v1/appointments/{appointment_id}/suggestions": P.PATIENT_WRITE,
+    "POST /api/v1/appointments/{appointment_id}/reschedule": P.PATIENT_WRITE,
+    "POST /api/v1/appointments/{appointment_id}/cancel": P.PATIENT_WRITE,
+    "POST /api/v1/appointments/{appointment_id}/no-show": P.PATIENT_WRITE,
+    "POST /api/v1/appointments/{appointment_id}/escort": P.PATIENT_WRITE,
+    # scheduling: staff pages
+    "GET /schedule": P.PATIENT_READ,
+    "GET /schedule/week": P.PATIENT_READ,
+    "GET /schedule/waitlist": P.PATIENT_READ,
+    "GET /schedule/appointments/{appointment_id}": P.PATIENT_READ,
+    "POST /schedule/appointments/{appointment_id}/{appt_action}": P.PATIENT_WRITE,
+    "GET /patients/{patient_id}/plans/{plan_id}/book": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/plans/{plan_id}/book": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/plans/{plan_id}/waitlist": P.PATIENT_WRITE,
 }
 
 

@@ -23,6 +23,7 @@ from ketaclinic.auth.service import create_user
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic, today_at
 from ketaclinic.demo import data
+from ketaclinic.demo.calendar import load_calendar
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
@@ -178,6 +179,7 @@ def load_demo(
         active = [p for p in charts[spec.slug] if p.status == "active"]
         cleared = _screenings(db, staff_of[spec.slug], active)
         _plans(db, staff_of[spec.slug], active, cleared)
+        load_calendar(db, spec.slug, staff_of[spec.slug])
         _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone))
         load_ledger(db, spec.slug, staff_of[spec.slug], spec.timezone)
     db.flush()

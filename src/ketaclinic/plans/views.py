@@ -284,6 +284,7 @@ def _plan_page(
         "dose_problems": dose_problems,
         "actions": [(a, ACTION_LABELS[a]) for a in actions],
         "can_write": principal.can(Permission.PLAN_WRITE, patient.clinic_id),
+        "can_book": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
         "can_sign": principal.can(Permission.PLAN_SIGN, patient.clinic_id),
         "tz": timezone_of(db, patient.clinic_id),
         "names": user_names(db, [e.by_id for e in view.events], [view.plan.created_by_id]),

@@ -1,0 +1,156 @@
+"""JSON API for the calendar: availability, booking a series, rescheduling."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+
+from ketaclinic.appointments import repository as repo
+from ketaclinic.appointments import service
+from ketaclinic.appointments.models import Appointment
+from ketaclinic.appointments.schemas import (
+    AppointmentOut,
+    BookIn,
+    CancelIn,
+    EscortIn,
+    ProposalOut,
+    RescheduleIn,
+    VisitOut,
+    WaitlistIn,
+)
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.web import DbSession
+from ketaclinic.patients import service as patients
+
+router = APIRouter(prefix="/api/v1", tags=["scheduling"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No credentials"},
+    403: {"description": "Your role may not book"},
+    404: {"description": "No such patient, plan or appointment in your clinics"},
+    409: {"description": "The plan is not signed, the chair was just taken, or nothing fits"},
+    422: {"description": "A field is invalid; `error.fields` names it"},
+}
+
+
+def policy_of(request: Request) -> service.SchedulePolicy:
+    return service.SchedulePolicy.from_settings(request.app.state.settings)
+
+
+def visit_out(v: service.Visit) -> VisitOut:
+    return VisitOut(session_number=v.session_number, chair_id=v.chair.id, chair=v.chair.name,
+                    starts_at=v.starts_at, setup_ends_at=v.setup_ends_at,
+                    administration_ends_at=v.administration_ends_at, ends_at=v.ends_at)  # fmt: skip
+
+
+def appointment_out(a: Appointment) -> AppointmentOut:
+    return AppointmentOut(
+        id=a.id, patient_id=a.patient_id, plan_id=a.plan_id, session_number=a.session_number,
+        chair_id=a.chair_id, starts_at=a.starts_at, setup_ends_at=a.setup_ends_at,
+        administration_ends_at=a.administration_ends_at, ends_at=a.ends_at, status=a.status,
+        escort_confirmed=a.escort_confirmed, needs_prescriber=a.needs_prescriber,
+    )  # fmt: skip
+
+
+@router.get("/patients/{patient_id}/plans/{plan_id}/availability",
+            response_model=list[ProposalOut], responses=ERRORS)  # fmt: skip
+def availability(
+    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """The best few ways to book the plan's unbooked sessions inside their windows
+    (nothing already booked moves)."""
+    patient = patients.get_patient(db, principal, patient_id)
+    proposals = service.propose(db, principal, patient, plan_id, request.app.state.protocols,
+                                policy_of(request))  # fmt: skip
+    return [ProposalOut(option=i, score=p.score, visits=[visit_out(v) for v in p.visits])
+            for i, p in enumerate(proposals)]  # fmt: skip
+
+
+@router.post("/patients/{patient_id}/plans/{plan_id}/appointments",
+             response_model=list[AppointmentOut], status_code=201, responses=ERRORS)  # fmt: skip
+def book(
+    request: Request, patient_id: int, plan_id: int, data: BookIn, principal: CurrentPrincipal,
+    db: DbSession,
+) -> Any:  # fmt: skip
+    patient = patients.get_patient(db, principal, patient_id, write=True)
+    rows = service.book(db, principal, patient, plan_id, data.option,
+                        request.app.state.protocols, policy_of(request))  # fmt: skip
+    return [appointment_out(r) for r in rows]
+
+
+@router.post("/patients/{patient_id}/plans/{plan_id}/waitlist", status_code=201,
+             responses=ERRORS)  # fmt: skip
+def waitlist(
+    patient_id: int, plan_id: int, data: WaitlistIn, principal: CurrentPrincipal, db: DbSession
+) -> dict[str, Any]:
+    patient = patients.get_patient(db, principal, patient_id, write=True)
+    entry = service.add_to_waitlist(db, principal, patient, plan_id, data.note)
+    return {"id": entry.id, "status": entry.status}
+
+
+@router.get("/patients/{patient_id}/appointments", response_model=list[AppointmentOut],
+            responses=ERRORS)  # fmt: skip
+def of_patient(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+    patient = patients.get_patient(db, principal, patient_id)
+    return [appointment_out(a) for a in repo.of_patient(db, [patient.clinic_id], patient.id)]
+
+
+@router.get("/schedule/day", response_model=list[AppointmentOut], responses=ERRORS)
+def day(principal: CurrentPrincipal, db: DbSession, on: date | None = None,
+        clinic_id: int | None = None) -> Any:  # fmt: skip
+    """Every appointment starting on ``on`` (the clinic's date; default today)."""
+    allowed = principal.require_any(Permission.PATIENT_READ)
+    wanted = clinic_id if clinic_id is not None else allowed[0]
+    clinic = db.get(Clinic, wanted) if wanted in allowed else None
+    if clinic is None:
+        raise ValidationFailed.on("clinic_id", "not one of your clinics")
+    zone = ZoneInfo(clinic.timezone)
+    on = on or datetime.now(zone).date()
+    start = datetime.combine(on, datetime.min.time(), zone)
+    rows = repo.between(db, [clinic.id], start, start + timedelta(days=1))
+    return [appointment_out(a) for a, _p in rows]
+
+
+@router.get("/appointments/{appointment_id}/suggestions", response_model=list[VisitOut],
+            responses=ERRORS)  # fmt: skip
+def suggestions(
+    request: Request, appointment_id: int, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Other free times for this visit, nearest its day first."""
+    _row, _patient, found = service.reschedule_options(db, principal, appointment_id,
+                                                       policy_of(request))  # fmt: skip
+    return [visit_out(v) for v in found]
+
+
+@router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentOut,
+             responses=ERRORS)  # fmt: skip
+def reschedule(
+    request: Request, appointment_id: int, data: RescheduleIn, principal: CurrentPrincipal,
+    db: DbSession,
+) -> Any:  # fmt: skip
+    return appointment_out(service.reschedule(db, principal, appointment_id, data.starts_at,
+                                              data.chair_id, policy_of(request)))  # fmt: skip
+
+
+@router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentOut,
+             responses=ERRORS)  # fmt: skip
+def cancel(appointment_id: int, data: CancelIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """Cancel with a reason; the longest-waiting patient on the waitlist is offered the slot."""
+    return appointment_out(service.cancel(db, principal, appointment_id, data.reason))
+
+
+@router.post("/appointments/{appointment_id}/no-show", response_model=AppointmentOut,
+             responses=ERRORS)  # fmt: skip
+def no_show(appointment_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+    return appointment_out(service.no_show(db, principal, appointment_id))
+
+
+@router.post("/appointments/{appointment_id}/escort", response_model=AppointmentOut,
+             responses=ERRORS)  # fmt: skip
+def escort(appointment_id: int, data: EscortIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    return appointment_out(service.confirm_escort(db, principal, appointment_id, data.escort))

@@ -1,0 +1,47 @@
+"""The demo's calendar: chairs (two equipped for the 4-hour pain infusions at
+Lakeside), opening hours, a closure, and the next four weeks booked by the
+optimizer for every signed or active demo plan."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.appointments import service as calendar
+from ketaclinic.appointments.models import Appointment, Chair, ClinicClosure, ClinicHours
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Role
+from ketaclinic.clinical.treatment import load_protocols
+from ketaclinic.clinics.models import Clinic
+
+CHAIRS = {"lakeside": (6, 2), "mesa": (4, 1)}  # chairs, of which equipped for long infusions
+
+
+def load_calendar(
+    db: Session, slug: str, staff: dict[Role, Principal], seconds: float = 5
+) -> list[Appointment]:
+    desk = staff[Role.FRONT_DESK]
+    clinic = db.get(Clinic, next(iter(desk.roles)))
+    assert clinic is not None
+    total, long = CHAIRS[slug]
+    db.add_all(
+        Chair(clinic_id=clinic.id, name=f"Chair {n}", long_infusion=n > total - long)
+        for n in range(1, total + 1)
+    )
+    for weekday in range(5):
+        db.add(ClinicHours(clinic_id=clinic.id, weekday=weekday, opens=8 * 60,
+                           regular_close=17 * 60, closes=18 * 60))  # fmt: skip
+    db.add(ClinicHours(clinic_id=clinic.id, weekday=5, opens=9 * 60, regular_close=13 * 60,
+                       closes=14 * 60))  # fmt: skip
+    today = datetime.now(ZoneInfo(clinic.timezone)).date()
+    staff_day = today + timedelta(days=(2 - today.weekday()) % 7 + 14)  # a Wednesday
+    db.add(ClinicClosure(clinic_id=clinic.id, day=staff_day, reason="Staff training day"))
+    db.flush()
+    policy = calendar.SchedulePolicy(batch_time_limit_s=seconds)
+    result = calendar.plan_batch(db, clinic, today, 4, load_protocols(None), policy, desk)
+    for appointment in result.appointments[::3]:
+        if appointment.session_number == 1:
+            appointment.escort_confirmed = True
+    return result.appointments

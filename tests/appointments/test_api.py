@@ -1,0 +1,72 @@
+"""Availability, booking a series, and changing one visit through the API."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.appointments.conftest import Booking, signed_plan
+from tests.conftest import Persona
+
+Api = Callable[[Persona], TestClient]
+
+
+def test_it_offers_options_books_the_chosen_one_and_lists_the_day(
+    api: Api, front_desk: Persona, booking: Booking
+) -> None:
+    desk = api(front_desk)
+    base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
+    options = desk.get(f"{base}/availability").json()
+    assert [o["option"] for o in options] == list(range(len(options)))
+    assert len(options[0]["visits"]) == 6
+    booked = desk.post(f"{base}/appointments", json={"option": 1 if len(options) > 1 else 0})
+    assert booked.status_code == 201
+    rows = booked.json()
+    first_day = rows[0]["starts_at"][:10]
+    day = desk.get(f"/api/v1/schedule/day?on={first_day}").json()
+    assert rows[0]["id"] in [a["id"] for a in day]
+    again = desk.post(f"{base}/appointments", json={"option": 0})
+    assert again.status_code == 409 and "Every session" in again.json()["error"]["message"]
+
+
+def test_it_refuses_to_book_an_unsigned_plan(
+    api: Api, nurse: Persona, prescriber: Persona, booking: Booking
+) -> None:
+    pid, plan = signed_plan(api, nurse, prescriber)
+    stop = {"action": "stop", "reason": "Patient declined."}
+    stopped = api(prescriber).post(f"/api/v1/patients/{pid}/plans/{plan}/status", json=stop)
+    assert stopped.status_code in (200, 201)
+    refused = api(nurse).get(f"/api/v1/patients/{pid}/plans/{plan}/availability")
+    assert refused.status_code == 409 and refused.json()["error"]["fields"] == {
+        "plan_id": "the plan is stopped"}
+
+
+def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_waitlist(
+    api: Api, front_desk: Persona, nurse: Persona, prescriber: Persona, booking: Booking
+) -> None:
+    desk = api(front_desk)
+    base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
+    [first, *_rest] = desk.post(f"{base}/appointments", json={"option": 0}).json()
+    url = f"/api/v1/appointments/{first['id']}"
+    suggestions = desk.get(f"{url}/suggestions").json()
+    assert suggestions and all(s["starts_at"] != first["starts_at"] for s in suggestions)
+    to = {"starts_at": suggestions[0]["starts_at"], "chair_id": suggestions[0]["chair_id"]}
+    moved = desk.post(f"{url}/reschedule", json=to)
+    assert moved.status_code == 200 and moved.json()["starts_at"] == suggestions[0]["starts_at"]
+    wrong = desk.post(f"{url}/reschedule", json={**to, "starts_at": "2020-01-01T09:00:00Z"})
+    assert wrong.status_code == 422 and "starts_at" in wrong.json()["error"]["fields"]
+    assert desk.post(f"{url}/escort", json={"escort": "Erik Lindqvist"}).json()[
+        "escort_confirmed"]
+    assert desk.post(f"{url}/no-show").status_code == 409  # it has not started yet
+    other, other_plan = signed_plan(api, nurse, prescriber)
+    waiting = desk.post(f"/api/v1/patients/{other}/plans/{other_plan}/waitlist",
+                        json={"note": "Any weekday morning."})  # fmt: skip
+    assert waiting.status_code == 201
+    short = desk.post(f"{url}/cancel", json={"reason": ""})
+    assert short.status_code == 422
+    cancelled = desk.post(f"{url}/cancel", json={"reason": "Patient has flu."})
+    assert cancelled.json()["status"] == "cancelled"
+    assert desk.post(f"{url}/cancel", json={"reason": "again"}).status_code == 409
+    page = desk.get("/schedule/waitlist").text
+    assert "offered" in page

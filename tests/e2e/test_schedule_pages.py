@@ -1,0 +1,67 @@
+"""The front desk opens a signed plan, books its series from the proposal, and finds
+the first visit on the day view, where it confirms the escort."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import Engine, select
+
+from ketaclinic.appointments.models import Chair
+from ketaclinic.auth.service import get_user_by_email, principal_for
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.db import make_sessionmaker
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans import service as plans
+from ketaclinic.plans.schemas import PlanIn
+from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.test_plan_pages import _clear_okafor
+
+pytestmark = pytest.mark.e2e
+
+
+def _signed_plan(engine: Engine, live_clinic: LiveClinic, nurse: str, prescriber: str) -> int:
+    session = make_sessionmaker(engine)()
+    try:
+        clinic = session.scalars(select(Clinic).where(Clinic.slug == live_clinic.slug)).one()
+        session.add_all([Chair(clinic_id=clinic.id, name=f"Chair {n}") for n in (1, 2)])
+        by_nurse = principal_for(session, get_user_by_email(session, nurse))
+        by_prescriber = principal_for(session, get_user_by_email(session, prescriber))
+        patient = session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).one()
+        policy = plans.PlanPolicy()
+        plan = plans.draft(session, by_nurse, patient, PlanIn(
+            protocol_id="depression_iv_twice_weekly", start_date=date.today()), policy)  # fmt: skip
+        plans.transition(session, by_prescriber, patient, plan.id, "sign", None, policy)
+        session.commit()
+        return plan.id
+    finally:
+        session.close()
+
+
+def test_it_books_a_series_from_the_plan_and_sees_it_on_the_day(
+    page: Page, live_clinic: LiveClinic, engine: Engine
+) -> None:
+    nurse = add_staff(engine, live_clinic, "nurse", "Nia Nurse")
+    prescriber = add_staff(engine, live_clinic, "prescriber", "Pat Prescriber")
+    _clear_okafor(engine, nurse, prescriber)
+    _signed_plan(engine, live_clinic, nurse, prescriber)
+    sign_in_as(page, live_clinic, live_clinic.front_desk_email)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.get_by_role("link", name="Okafor, Marcus").click()
+    page.get_by_role("link", name="Plans", exact=True).click()
+    page.get_by_role("link", name="Depression", exact=False).first.click()
+    page.get_by_role("link", name="Book sessions").click()
+    proposal = page.locator("#option-0")
+    expect(proposal).to_contain_text("Chair")
+    expect(proposal.locator("tbody tr")).to_have_count(6)
+    proposal.get_by_role("button", name="Book these").click()
+    expect(page.get_by_role("heading", name="Schedule")).to_be_visible()
+    visit = page.locator("g.visit").first
+    expect(visit).to_contain_text("Okafor #1")
+    expect(page.locator("#prescriber-on-site")).to_contain_text("prescriber on site")
+    page.locator("#list").get_by_role("link").first.click()
+    page.get_by_label("Who takes the patient home").fill("Ada Okafor")
+    page.get_by_role("button", name="Confirm escort").click()
+    expect(page.locator("#escort")).to_have_text("confirmed")
