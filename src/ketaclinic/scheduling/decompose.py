@@ -60,7 +60,7 @@ def solve(
     notes.append(f"windows of {length} days, every {step} days")
     starts = list(range(0, max(1, days - settings.window_days + settings.window_step_days),
                         settings.window_step_days))  # fmt: skip
-    windows_solved = improved = 0
+    windows_solved = improved = unplaced = 0
     unchanged_run = 0
     position = 0
     # Deterministic runs re-plan a fixed number of windows, the clock notwithstanding.
@@ -85,7 +85,8 @@ def solve(
         if status not in SOLVED:
             unchanged_run += 1
             continue
-        replanned, _ = builder.decode(solver)
+        replanned, without_chair = builder.decode(solver)
+        unplaced += without_chair
         touched = {r.id for r in sub.series}
         kept = [a for a in incumbent.assignments if a.series_id not in touched]
         schedule = Schedule(tuple(sorted(kept + list(replanned.assignments))))
@@ -97,6 +98,8 @@ def solve(
         else:
             unchanged_run += 1
     notes.append(f"{windows_solved} windows re-planned, {improved} improved the schedule")
+    if unplaced:
+        notes.append(f"{unplaced} visits found no chair when chairs were given out")
     return Solution(
         incumbent,
         value,

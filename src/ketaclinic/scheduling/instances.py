@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ketaclinic.clinical.treatment import Protocol, expand, get_protocol
 from ketaclinic.scheduling.calendar import Calendar, Grid
+from ketaclinic.scheduling.greedy import book_series
 from ketaclinic.scheduling.model import (
     SLOTS_PER_DAY,
     Assignment,
@@ -185,8 +186,6 @@ def lock_under_way(
 ) -> tuple[Assignment, ...]:
     """Series already under way: their first two sessions booked (first fit, in an
     otherwise empty calendar) and locked. A tenth of the series, from day 0."""
-    from ketaclinic.scheduling.greedy import book_series
-
     calendar = Calendar(Grid.of(clinic))
     locked: list[Assignment] = []
     for index in sorted(rng.sample(range(len(series)), k=len(series) // 10)):

@@ -15,15 +15,13 @@ keeps it valid and smaller.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING
 
 import numpy as np
 from ortools.sat.python import cp_model
 
+from ketaclinic.scheduling.chairs import LONG
+from ketaclinic.scheduling.cpsat import Builder, total
 from ketaclinic.scheduling.model import SLOTS_PER_DAY, SeriesRequest, SessionSpec, Span
-
-if TYPE_CHECKING:
-    from ketaclinic.scheduling.cpsat import Builder
 
 # The phases, the chair and the prescriber needs: what chairs and nurses see.
 TypeKey = tuple[int, int, int, bool, bool]
@@ -54,9 +52,6 @@ class Counts(dict[tuple[int, TypeKey, int], cp_model.IntVar]):
 
 def add(builder: Builder, stride: int = 2) -> Counts:
     """Add the relaxation to ``builder``'s model; returns its count variables."""
-    from ketaclinic.scheduling.chairs import LONG
-    from ketaclinic.scheduling.cpsat import total
-
     model, clinic, grid = builder.model, builder.clinic, builder.grid
     k = clinic.nurse_capacity_k
     on_day: dict[tuple[int, TypeKey], list[cp_model.IntVar]] = defaultdict(list)
