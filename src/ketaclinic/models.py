@@ -6,6 +6,7 @@ from ketaclinic.appointments.models import (
     Chair,
     ClinicClosure,
     ClinicHours,
+    StaffShift,
     WaitlistEntry,
 )
 from ketaclinic.audit.models import AuditChainHead, AuditEvent
@@ -86,6 +87,7 @@ __all__ = [
     "Screening",
     "ScreeningSignature",
     "StaffSession",
+    "StaffShift",
     "TreatmentPlan",
     "TreatmentSession",
     "User",

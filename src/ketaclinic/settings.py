@@ -57,10 +57,28 @@ class Settings(BaseSettings):
     # A nurse monitors up to k infusing patients, and is fully busy setting one up
     # (SCHEDULING.md: Hesaraki et al.; a clinic setting).
     nurse_capacity_k: int = Field(default=3, ge=1, le=8)
+    # Overrides of the scheduler's objective weights (scheduling.model.Weights), as
+    # JSON, e.g. KETACLINIC_SCHEDULE_WEIGHTS='{"day_to_first": 20}'.
+    schedule_weights: dict[str, int] = Field(default_factory=dict)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").
     inquiry_rate_limit: str = "5/hour"
     log_json: bool = True
     log_level: str = "INFO"
+
+    @field_validator("schedule_weights")
+    @classmethod
+    def _known_weights(cls, value: dict[str, int]) -> dict[str, int]:
+        from dataclasses import fields
+
+        from ketaclinic.scheduling.model import Weights
+
+        known = {f.name for f in fields(Weights)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown weights {unknown}; known: {sorted(known)}")
+        if any(weight < 0 for weight in value.values()):
+            raise ValueError("weights must not be negative")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -70,3 +70,60 @@ def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_w
     assert desk.post(f"{url}/cancel", json={"reason": "again"}).status_code == 409
     page = desk.get("/schedule/waitlist").text
     assert "offered" in page
+
+
+def test_it_books_only_on_the_days_and_hours_the_patient_can_come(
+    api: Api, front_desk: Persona, booking: Booking
+) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    desk = api(front_desk)
+    base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
+    options = desk.get(f"{base}/availability?weekdays=1&weekdays=4&from_time=13:00"
+                       "&until_time=17:00").json()  # fmt: skip
+    zone = ZoneInfo(front_desk.clinic.timezone)
+    for option in options:
+        for visit in option["visits"]:
+            starts = datetime.fromisoformat(visit["starts_at"]).astimezone(zone)
+            ends = datetime.fromisoformat(visit["ends_at"]).astimezone(zone)
+            assert starts.weekday() in (1, 4) and starts.hour >= 13
+            assert (ends.hour, ends.minute) <= (17, 0)
+    bad = desk.get(f"{base}/availability?weekdays=9")
+    assert bad.status_code == 422 and "weekdays" in bad.json()["error"]["fields"]
+    backwards = desk.get(f"{base}/availability?from_time=15:00&until_time=09:00")
+    assert backwards.status_code == 422
+    body = {"option": 0, "availability": {"weekdays": [1, 4], "from_time": "13:00",
+                                          "until_time": "17:00"}}  # fmt: skip
+    booked = desk.post(f"{base}/appointments", json=body).json()
+    assert {datetime.fromisoformat(b["starts_at"]).astimezone(zone).weekday()
+            for b in booked} <= {1, 4}  # fmt: skip
+
+
+def test_it_books_no_administration_on_a_day_without_a_prescriber(
+    api: Api, admin: Persona, nurse: Persona, front_desk: Persona, booking: Booking
+) -> None:
+    from datetime import date, timedelta
+
+    desk = api(front_desk)
+    tomorrow = date.today() + timedelta(days=1)
+    days = [tomorrow + timedelta(days=n) for n in range(7)]
+    shift = {"user_id": nurse.user.id, "starts": "08:00", "ends": "17:00"}
+    for day in days:  # a week with the nurse on site and no prescriber
+        put = api(admin).put("/api/v1/schedule/roster", json={"day": day.isoformat(),
+                                                               "shifts": [shift]})  # fmt: skip
+        assert put.status_code == 200 and put.json()["default"] is False
+    roster = desk.get(f"/api/v1/schedule/roster?on={days[0].isoformat()}").json()
+    assert [s["role"] for s in roster["shifts"]] == ["nurse"]
+    options = desk.get(f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
+                       "/availability").json()  # fmt: skip
+    first = {v["starts_at"][:10] for o in options for v in o["visits"]}
+    assert not first & {d.isoformat() for d in days}
+    wrong = {**shift, "user_id": front_desk.user.id}
+    body = {"day": days[0].isoformat(), "shifts": [wrong]}
+    refused = api(admin).put("/api/v1/schedule/roster", json=body)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"] == {
+        f"user_{front_desk.user.id}": "not a nurse or prescriber of this clinic"}
+    empty = {"day": days[0].isoformat(), "shifts": []}
+    assert api(nurse).put("/api/v1/schedule/roster", json=empty).status_code == 403

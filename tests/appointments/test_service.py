@@ -40,3 +40,16 @@ def test_it_proposes_the_series_inside_its_windows_and_books_the_best(
     assert [r.session_number for r in rows] == [1, 2, 3, 4, 5, 6]
     with pytest.raises(Conflict, match="Every session of this plan is booked"):
         service.propose(db, who, patient, booking.plan_id, protocols, POLICY)
+
+
+def test_it_takes_the_objective_weights_from_the_settings(tmp_path: object) -> None:
+    from pydantic import ValidationError
+
+    from ketaclinic.settings import Settings
+
+    chosen = Settings(schedule_weights={"day_to_first": 25}, nurse_capacity_k=4)
+    policy = service.SchedulePolicy.from_settings(chosen)
+    assert (policy.weights.day_to_first, policy.weights.booked_session) == (25, 1000)
+    assert policy.nurse_capacity_k == 4
+    with pytest.raises(ValidationError, match="unknown weights"):
+        Settings(schedule_weights={"speed": 1})

@@ -45,3 +45,54 @@ def test_it_says_when_the_plan_is_fully_booked(
     assert "Every session of this plan is booked" in desk.get(url).text
     again = desk.post(url, data={"option": "0"})
     assert again.status_code == 409
+
+
+def test_it_proposes_again_for_the_patients_days_and_keeps_them_when_booking(
+    api: Api, front_desk: Persona, booking: Booking
+) -> None:
+    desk = api(front_desk)
+    url = f"/patients/{booking.patient_id}/plans/{booking.plan_id}/book"
+    page = desk.get(f"{url}?weekdays=0&weekdays=2&from_time=09:00&until_time=12:00").text
+    assert "Mon " in page and "Tue " not in page.split('id="option-0"')[1].split("</form>")[0]
+    wrong = desk.get(f"{url}?from_time=12:00&until_time=09:00")
+    assert "until_time must be after from_time" in wrong.text
+    done = desk.post(url, data={"option": "0", "weekdays": ["0", "2"], "from_time": "09:00",
+                                "until_time": "12:00"}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    rows = desk.get(f"/api/v1/patients/{booking.patient_id}/appointments").json()
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(front_desk.clinic.timezone)
+    assert {datetime.fromisoformat(r["starts_at"]).astimezone(zone).weekday()
+            for r in rows} <= {0, 2}  # fmt: skip
+
+
+def test_it_sets_the_days_roster_from_the_roster_page(
+    api: Api, front_desk: Persona, nurse: Persona, prescriber: Persona, booking: Booking
+) -> None:
+    desk = api(front_desk)
+    page = desk.get("/schedule/roster?date=2026-12-01").text
+    assert "no roster yet" in page and "Nia Nurse" in page
+    saved = desk.post("/schedule/roster?date=2026-12-01", data={
+        f"on_{nurse.user.id}": "on", f"starts_{nurse.user.id}": "09:00",
+        f"ends_{nurse.user.id}": "15:00"}, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    day = desk.get("/schedule?date=2026-12-01").text
+    assert "1 nurse on shift" in day and "no prescriber on site" in day
+    bad = desk.post("/schedule/roster?date=2026-12-01", data={
+        f"on_{prescriber.user.id}": "on", f"starts_{prescriber.user.id}": "15:00",
+        f"ends_{prescriber.user.id}": "09:00"})  # fmt: skip
+    assert bad.status_code == 422 and "the shift must start before it ends" in bad.text
+
+
+def test_it_refuses_to_book_times_that_changed_since_they_were_shown(
+    api: Api, front_desk: Persona, booking: Booking
+) -> None:
+    desk = api(front_desk)
+    url = f"/patients/{booking.patient_id}/plans/{booking.plan_id}/book"
+    stale = desk.post(url, data={"option": "0", "expect": "1@2020-01-01T09:00:00+00:00"})
+    assert stale.status_code == 409 and "The calendar changed" in stale.text
+    shown = desk.get(url).text.split('name="expect" value="')[1].split('"')[0]
+    assert desk.post(url, data={"option": "0", "expect": shown},
+                     follow_redirects=False).status_code == 303  # fmt: skip

@@ -247,6 +247,8 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/appointments/{appointment_id}/escort": {"escort": "Erik Lindqvist"},
     "/schedule/appointments/{appointment_id}/{appt_action}": {"escort": "Erik Lindqvist"},
     "/patients/{patient_id}/plans/{plan_id}/book": {"option": "0"},
+    "/schedule/roster": {},
+    "/api/v1/schedule/roster": {"day": "2026-12-01", "shifts": []},
     "/patients/{patient_id}/plans/{plan_id}/waitlist": {"note": "Any weekday."},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
@@ -259,7 +261,7 @@ REFUSALS = {
 
 def _call(client: TestClient, method: str, path: str, url: str) -> Response:
     body = FORMS.get(path, {})
-    if method not in ("POST", "PATCH"):
+    if method not in ("POST", "PATCH", "PUT"):
         return client.request(method, url)
     if url.startswith("/api/"):
         return client.request(method, url, json=body)

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError as PydanticValidationError
 
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import service
 from ketaclinic.appointments.models import Appointment
 from ketaclinic.appointments.schemas import (
     AppointmentOut,
+    AvailabilityIn,
     BookIn,
     CancelIn,
     EscortIn,
     ProposalOut,
     RescheduleIn,
+    RosterIn,
+    RosterOut,
+    ShiftOut,
     VisitOut,
     WaitlistIn,
 )
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.errors import ValidationFailed, validation_from_pydantic
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 
@@ -40,6 +45,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def policy_of(request: Request) -> service.SchedulePolicy:
     return service.SchedulePolicy.from_settings(request.app.state.settings)
+
+
+def availability_of(
+    weekdays: list[int] | None, from_time: time | None, until_time: time | None
+) -> AvailabilityIn | None:
+    given = {k: v for k, v in {"weekdays": weekdays, "from_time": from_time,
+                               "until_time": until_time}.items() if v is not None}  # fmt: skip
+    if not given:
+        return None
+    try:
+        return AvailabilityIn.model_validate(given)
+    except PydanticValidationError as exc:
+        raise validation_from_pydantic(exc.errors()) from exc
 
 
 def visit_out(v: service.Visit) -> VisitOut:
@@ -60,13 +78,17 @@ def appointment_out(a: Appointment) -> AppointmentOut:
 @router.get("/patients/{patient_id}/plans/{plan_id}/availability",
             response_model=list[ProposalOut], responses=ERRORS)  # fmt: skip
 def availability(
-    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
-) -> Any:
+    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession,
+    weekdays: Annotated[list[int] | None, Query()] = None,
+    from_time: time | None = None, until_time: time | None = None,
+) -> Any:  # fmt: skip
     """The best few ways to book the plan's unbooked sessions inside their windows
-    (nothing already booked moves)."""
+    and the patient's availability (weekdays, Monday = 0; a time range). Nothing
+    already booked moves."""
     patient = patients.get_patient(db, principal, patient_id)
+    when = availability_of(weekdays, from_time, until_time)
     proposals = service.propose(db, principal, patient, plan_id, request.app.state.protocols,
-                                policy_of(request))  # fmt: skip
+                                policy_of(request), availability=when)  # fmt: skip
     return [ProposalOut(option=i, score=p.score, visits=[visit_out(v) for v in p.visits])
             for i, p in enumerate(proposals)]  # fmt: skip
 
@@ -79,7 +101,8 @@ def book(
 ) -> Any:  # fmt: skip
     patient = patients.get_patient(db, principal, patient_id, write=True)
     rows = service.book(db, principal, patient, plan_id, data.option,
-                        request.app.state.protocols, policy_of(request))  # fmt: skip
+                        request.app.state.protocols, policy_of(request),
+                        data.availability)  # fmt: skip
     return [appointment_out(r) for r in rows]
 
 
@@ -104,11 +127,7 @@ def of_patient(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> A
 def day(principal: CurrentPrincipal, db: DbSession, on: date | None = None,
         clinic_id: int | None = None) -> Any:  # fmt: skip
     """Every appointment starting on ``on`` (the clinic's date; default today)."""
-    allowed = principal.require_any(Permission.PATIENT_READ)
-    wanted = clinic_id if clinic_id is not None else allowed[0]
-    clinic = db.get(Clinic, wanted) if wanted in allowed else None
-    if clinic is None:
-        raise ValidationFailed.on("clinic_id", "not one of your clinics")
+    clinic = _clinic_of(db, principal, clinic_id)
     zone = ZoneInfo(clinic.timezone)
     on = on or datetime.now(zone).date()
     start = datetime.combine(on, datetime.min.time(), zone)
@@ -154,3 +173,39 @@ def no_show(appointment_id: int, principal: CurrentPrincipal, db: DbSession) -> 
              responses=ERRORS)  # fmt: skip
 def escort(appointment_id: int, data: EscortIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     return appointment_out(service.confirm_escort(db, principal, appointment_id, data.escort))
+
+
+def _hhmm(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60) if minutes < 24 * 60 else time(23, 59)
+
+
+@router.get("/schedule/roster", response_model=RosterOut, responses=ERRORS)
+def roster(
+    principal: CurrentPrincipal, db: DbSession, on: date, clinic_id: int | None = None
+) -> Any:
+    """Who is on site on ``on``: the day's roster, or the default."""
+    clinic = _clinic_of(db, principal, clinic_id)
+    view = service.roster_of(db, principal, clinic, on)
+    return RosterOut(day=on, default=view.default, shifts=[
+        ShiftOut(user_id=u, name=n, role=r, starts=_hhmm(a), ends=_hhmm(b))
+        for u, n, r, a, b in view.lines])  # fmt: skip
+
+
+@router.put("/schedule/roster", response_model=RosterOut, responses=ERRORS)
+def set_roster(data: RosterIn, principal: CurrentPrincipal, db: DbSession,
+               clinic_id: int | None = None) -> Any:  # fmt: skip
+    """Replace the day's roster (an empty list returns the day to the default)."""
+    clinic = _clinic_of(db, principal, clinic_id)
+    lines = [service.RosterLine(s.user_id, s.starts.hour * 60 + s.starts.minute,
+                                s.ends.hour * 60 + s.ends.minute) for s in data.shifts]  # fmt: skip
+    service.set_roster(db, principal, clinic.id, data.day, lines)
+    return roster(principal, db, data.day, clinic.id)
+
+
+def _clinic_of(db: DbSession, principal: CurrentPrincipal, wanted: int | None) -> Clinic:
+    allowed = principal.require_any(Permission.PATIENT_READ)
+    clinic_id = wanted if wanted is not None else allowed[0]
+    clinic = db.get(Clinic, clinic_id) if clinic_id in allowed else None
+    if clinic is None:
+        raise ValidationFailed.on("clinic_id", "not one of your clinics")
+    return clinic

@@ -75,6 +75,26 @@ class ClinicClosure(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
+class StaffShift(Base):
+    """Who is on site on a day, and when. A day with no rows falls back to every
+    nurse and prescriber of the clinic for the opening hours; a day with rows uses
+    exactly those (so an absence is a roster without that person)."""
+
+    __tablename__ = "staff_shifts"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "day", "user_id"),
+        CheckConstraint("0 <= starts AND starts < ends AND ends <= 1440", name="order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(20))  # nurse or prescriber
+    starts: Mapped[int] = mapped_column(Integer)  # minutes from midnight, clinic time
+    ends: Mapped[int] = mapped_column(Integer)
+
+
 class Appointment(Base):
     __tablename__ = "appointments"
     __table_args__ = (

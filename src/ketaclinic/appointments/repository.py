@@ -14,6 +14,7 @@ from ketaclinic.appointments.models import (
     Chair,
     ClinicClosure,
     ClinicHours,
+    StaffShift,
     WaitlistEntry,
 )
 from ketaclinic.auth.models import Membership, User
@@ -37,6 +38,27 @@ def closures(db: Session, clinic_id: int, start: date, end: date) -> list[Clinic
         ClinicClosure.clinic_id == clinic_id, ClinicClosure.day >= start, ClinicClosure.day < end
     )
     return list(db.scalars(stmt))
+
+
+def roster(db: Session, clinic_id: int, start: date, end: date) -> list[StaffShift]:
+    stmt = select(StaffShift).where(
+        StaffShift.clinic_id == clinic_id, StaffShift.day >= start, StaffShift.day < end
+    )
+    return list(db.scalars(stmt.order_by(StaffShift.day, StaffShift.starts)))
+
+
+def on_site_staff(db: Session, clinic_id: int) -> list[tuple[User, str]]:
+    """The clinic's active nurses and prescribers, with their role."""
+    stmt = (
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.clinic_id == clinic_id,
+            Membership.role.in_([Role.NURSE.value, Role.PRESCRIBER.value]),
+            User.is_active,
+        )
+    )
+    return [(u, r) for u, r in db.execute(stmt.order_by(Membership.role, User.name))]
 
 
 def members(db: Session, clinic_id: int, role: Role) -> int:

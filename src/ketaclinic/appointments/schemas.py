@@ -2,17 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class AvailabilityIn(_In):
+    """When the patient can come: weekdays (Monday = 0) and a time range; the whole
+    visit lies inside it."""
+
+    weekdays: list[int] = Field(default_factory=lambda: list(range(7)), min_length=1)
+    from_time: time = time(0, 0)
+    until_time: time = time(23, 55)
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if any(not 0 <= day <= 6 for day in value):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _range(self) -> AvailabilityIn:
+        if self.until_time <= self.from_time:
+            raise ValueError("until_time must be after from_time")
+        return self
+
+
 class BookIn(_In):
     option: int = Field(default=0, ge=0, le=9, description="0 = the best proposal")
+    availability: AvailabilityIn | None = None
 
 
 class RescheduleIn(_In):
@@ -61,3 +84,28 @@ class AppointmentOut(BaseModel):
     status: str
     escort_confirmed: bool
     needs_prescriber: bool
+
+
+class ShiftIn(_In):
+    user_id: int
+    starts: time
+    ends: time
+
+
+class RosterIn(_In):
+    day: date
+    shifts: list[ShiftIn] = Field(max_length=100)
+
+
+class ShiftOut(BaseModel):
+    user_id: int
+    name: str
+    role: str
+    starts: time
+    ends: time
+
+
+class RosterOut(BaseModel):
+    day: date
+    default: bool = Field(description="No roster: every nurse and prescriber, opening hours")
+    shifts: list[ShiftOut]

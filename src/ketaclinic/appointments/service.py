@@ -19,7 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments import repository as repo
-from ketaclinic.appointments.models import Appointment, AppointmentEvent, Chair, WaitlistEntry
+from ketaclinic.appointments.models import (
+    Appointment,
+    AppointmentEvent,
+    Chair,
+    StaffShift,
+    WaitlistEntry,
+)
+from ketaclinic.appointments.schemas import AvailabilityIn
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Permission, Role
@@ -58,7 +65,8 @@ class SchedulePolicy:
 
     @classmethod
     def from_settings(cls, settings: Any) -> SchedulePolicy:
-        return cls(nurse_capacity_k=settings.nurse_capacity_k)
+        weights = m.Weights(**settings.schedule_weights)
+        return cls(nurse_capacity_k=settings.nurse_capacity_k, weights=weights)
 
 
 @dataclass
@@ -90,8 +98,8 @@ class Horizon:
 
 def horizon(db: Session, clinic: Clinic, start: date, days: int, policy: SchedulePolicy) -> Horizon:
     """The clinic's chairs, hours, closures and staff on site as the pure model.
-    Nurses and prescribers are the clinic's members in those roles, on site for
-    the opening hours of every open day (a per-day roster is not kept yet)."""
+    A day with a roster has exactly the nurses and prescribers rostered; a day
+    without one has every nurse and prescriber of the clinic for the opening hours."""
     chairs = {str(c.id): c for c in repo.chairs(db, clinic.id)}
     set_hours = {h.weekday: (h.opens, h.regular_close, h.closes) for h in repo.hours(db, clinic.id)}
     hours: list[m.Hours | None] = []
@@ -105,11 +113,20 @@ def horizon(db: Session, clinic: Clinic, start: date, days: int, policy: Schedul
     }
     nurses = repo.members(db, clinic.id, Role.NURSE)
     prescribers = repo.members(db, clinic.id, Role.PRESCRIBER)
-    shifts, prescriber = [], []
+    rostered: dict[int, list[StaffShift]] = {}
+    for shift in repo.roster(db, clinic.id, start, start + timedelta(days)):
+        rostered.setdefault((shift.day - start).days, []).append(shift)
+    shifts: list[m.Shift] = []
+    prescriber: list[m.Shift] = []
     first_weekday = start.weekday()
     for day in range(days):
         opening = hours[(first_weekday + day) % 7]
         if opening is None or day in closed:
+            continue
+        if day in rostered:
+            for row in rostered[day]:
+                span = m.Span(row.starts // m.SLOT_MIN, -(-row.ends // m.SLOT_MIN))
+                (shifts if row.role == Role.NURSE.value else prescriber).append(m.Shift(day, span))
             continue
         span = m.Span(opening.open, opening.close)
         shifts += [m.Shift(day, span)] * nurses
@@ -181,6 +198,11 @@ class Proposal:
     visits: list[Visit]
     score: int
 
+    @property
+    def fingerprint(self) -> str:
+        """What was shown: each visit's chair and start (a booking checks it still holds)."""
+        return ",".join(f"{v.chair.id}@{v.starts_at.isoformat()}" for v in self.visits)
+
 
 def _bookable(db: Session, principal: Principal, patient: Patient, plan_id: int) -> TreatmentPlan:
     view = plans.get(db, principal, patient, plan_id, audited=False)
@@ -190,8 +212,13 @@ def _bookable(db: Session, principal: Principal, patient: Patient, plan_id: int)
     return view.plan
 
 
-def _request(plan: TreatmentPlan, protocol: Protocol, h: Horizon,
-             booked: Sequence[Appointment]) -> tuple[m.SeriesRequest, list[int]]:  # fmt: skip
+def _request(
+    plan: TreatmentPlan,
+    protocol: Protocol,
+    h: Horizon,
+    booked: Sequence[Appointment],
+    availability: AvailabilityIn | None = None,
+) -> tuple[m.SeriesRequest, list[int]]:
     """The plan's sessions not yet booked, as a series request from the last booked one."""
     specs = list(sessions_of(protocol))
     numbers = list(range(1, len(specs) + 1))
@@ -210,9 +237,13 @@ def _request(plan: TreatmentPlan, protocol: Protocol, h: Horizon,
                 *(s for _n, s in todo[1:]))  # fmt: skip
     if earliest >= h.days:
         raise ValidationFailed.on("start", "the plan starts after the booking horizon")
+    when = availability or AvailabilityIn()
+    span = m.Span(m.clock(when.from_time.hour, when.from_time.minute),
+                  m.clock(when.until_time.hour, when.until_time.minute))  # fmt: skip
     request = m.SeriesRequest(id=str(plan.id), patient_id=str(plan.patient_id),
                               protocol=protocol.id, sessions=sessions, requested_day=0,
-                              earliest_day=earliest)  # fmt: skip
+                              earliest_day=earliest, weekdays=frozenset(when.weekdays),
+                              times=(span,))  # fmt: skip
     return request, [n for n, _s in todo]
 
 
@@ -237,6 +268,7 @@ def propose(
     protocols: dict[str, Protocol],
     policy: SchedulePolicy,
     today: date | None = None,
+    availability: AvailabilityIn | None = None,
 ) -> list[Proposal]:
     """The best few ways to book the plan's unbooked sessions (best first). Nothing
     already booked moves."""
@@ -251,7 +283,7 @@ def propose(
     start = today or datetime.now(ZoneInfo(clinic.timezone)).date() + timedelta(days=1)
     h = horizon(db, clinic, start, policy.horizon_days, policy)
     booked = repo.of_plan(db, [clinic.id], plan.id)
-    request, numbers = _request(plan, protocol, h, booked)
+    request, numbers = _request(plan, protocol, h, booked, availability)
     settings = online.OnlineSettings(time_limit_s=policy.online_time_limit_s)
     options = online.book_options(calendar_of(db, h), request, policy.weights, settings)
     audit.on_patient(db, principal, "patient.schedule_proposed", patient,
@@ -304,14 +336,21 @@ def book_visits(
 def book(
     db: Session, principal: Principal, patient: Patient, plan_id: int, option: int,
     protocols: dict[str, Protocol], policy: SchedulePolicy,
+    availability: AvailabilityIn | None = None,
+    expect: str | None = None,
 ) -> list[Appointment]:  # fmt: skip
-    """Book proposal number ``option`` (0 = the best) of the plan's unbooked sessions."""
-    proposals = propose(db, principal, patient, plan_id, protocols, policy)
+    """Book proposal number ``option`` (0 = the best) of the plan's unbooked sessions;
+    with ``expect`` (a proposal's fingerprint), only if it is still that proposal."""
+    proposals = propose(db, principal, patient, plan_id, protocols, policy,
+                        availability=availability)  # fmt: skip
     if not proposals:
         raise Conflict("No free chair fits this plan's sessions in the next weeks.",
                        {"option": "nothing fits; add the patient to the waitlist"})  # fmt: skip
     if not 0 <= option < len(proposals):
         raise ValidationFailed.on("option", f"choose 0 to {len(proposals) - 1}")
+    if expect is not None and proposals[option].fingerprint != expect:
+        raise Conflict("The calendar changed since these times were shown; here they are again.",
+                       {"option": "changed meanwhile"})  # fmt: skip
     return book_visits(db, principal, patient, plan_id, proposals[option].visits)
 
 
@@ -432,6 +471,72 @@ def reschedule(db: Session, principal: Principal, appointment_id: int, starts_at
     audit.on_patient(db, principal, "patient.appointment_rescheduled", patient,
                      resource_type="appointment", resource_id=row.id)  # fmt: skip
     return row
+
+
+# ---- the roster ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    user_id: int
+    starts: int  # minutes from midnight
+    ends: int
+
+
+@dataclass(frozen=True)
+class RosterView:
+    day: date
+    default: bool
+    lines: list[tuple[int, str, str, int, int]]  # user id, name, role, starts, ends
+    staff: list[tuple[int, str, str]]  # everyone who could be on it
+
+
+def roster_of(db: Session, principal: Principal, clinic: Clinic, day: date) -> RosterView:
+    """Who is on site on ``day``: the roster, or the default (everyone, opening hours)."""
+    principal.require(Permission.PATIENT_READ, clinic.id)
+    staff = repo.on_site_staff(db, clinic.id)
+    rows = repo.roster(db, clinic.id, day, day + timedelta(days=1))
+    names = {u.id: u.name for u, _r in staff}
+    if rows:
+        lines = [(r.user_id, names.get(r.user_id, f"user {r.user_id}"), r.role, r.starts, r.ends)
+                 for r in rows]  # fmt: skip
+        return RosterView(day, False, lines, [(u.id, u.name, r) for u, r in staff])
+    opening = horizon(db, clinic, day, 1, SchedulePolicy()).model.hours_on(0)
+    lines = [] if opening is None else [
+        (u.id, u.name, r, opening.open * m.SLOT_MIN, opening.close * m.SLOT_MIN)
+        for u, r in staff
+    ]  # fmt: skip
+    return RosterView(day, True, lines, [(u.id, u.name, r) for u, r in staff])
+
+
+def set_roster(db: Session, principal: Principal, clinic_id: int, day: date,
+               lines: Sequence[RosterLine]) -> list[StaffShift]:  # fmt: skip
+    """Replace the day's roster. Only the clinic's nurses and prescribers can be on it;
+    an empty roster puts the day back on the default (everyone, opening hours)."""
+    principal.require(Permission.SCHEDULE_MANAGE, clinic_id)
+    staff = {u.id: role for u, role in repo.on_site_staff(db, clinic_id)}
+    errors = {}
+    for line in lines:
+        if line.user_id not in staff:
+            errors[f"user_{line.user_id}"] = "not a nurse or prescriber of this clinic"
+        elif not 0 <= line.starts < line.ends <= 24 * 60:
+            errors[f"user_{line.user_id}"] = "the shift must start before it ends"
+    if len({line.user_id for line in lines}) != len(lines):
+        errors["shifts"] = "one shift per person a day"
+    if errors:
+        raise ValidationFailed("Check the roster.", errors)
+    for row in repo.roster(db, clinic_id, day, day + timedelta(days=1)):
+        db.delete(row)
+    db.flush()
+    rows = [StaffShift(clinic_id=clinic_id, day=day, user_id=line.user_id,
+                       role=staff[line.user_id], starts=line.starts, ends=line.ends)
+            for line in lines]  # fmt: skip
+    db.add_all(rows)
+    db.flush()
+    audit.record(db, principal, "schedule.roster_set", clinic_id=clinic_id,
+                 resource_type="roster", resource_id=day.isoformat(),
+                 detail={"on_site": [line.user_id for line in lines]})  # fmt: skip
+    return rows
 
 
 # ---- the waitlist ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -20,12 +21,13 @@ from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import service
 from ketaclinic.appointments.endpoints import policy_of
 from ketaclinic.appointments.models import Appointment, Chair
+from ketaclinic.appointments.schemas import AvailabilityIn
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
+from ketaclinic.kit.errors import KetaClinicError, ValidationFailed, fields_from_pydantic
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
@@ -152,15 +154,35 @@ def schedule_week(request: Request, principal: CurrentPrincipal, db: DbSession,
 # ---- book a series from a plan --------------------------------------------------------
 
 
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _availability(values: Any) -> tuple[AvailabilityIn | None, dict[str, str]]:
+    """The patient's days and hours from the dialog's fields (all days, any time if none)."""
+    days = [int(d) for d in values.getlist("weekdays") if str(d).isdigit()]
+    fields: dict[str, Any] = {"weekdays": days} if days else {}
+    for name in ("from_time", "until_time"):
+        if values.get(name):
+            fields[name] = values.get(name)
+    if not fields:
+        return None, {}
+    try:
+        return AvailabilityIn.model_validate(fields), {}
+    except ValidationError as exc:
+        return None, fields_from_pydantic(exc.errors())
+
+
 def _book_page(request: Request, db: Session, principal: Principal, patient: Patient,
                plan_id: int, errors: dict[str, str] | None = None,
-               status_code: int = 200) -> Response:  # fmt: skip
+               status_code: int = 200, values: Any = None) -> Response:  # fmt: skip
     view = plans.get(db, principal, patient, plan_id)
     proposals: list[service.Proposal] = []
     problem = ""
+    when, wrong = _availability(values if values is not None else request.query_params)
+    errors = {**(errors or {}), **wrong}
     try:
         proposals = service.propose(db, principal, patient, plan_id, request.app.state.protocols,
-                                    policy_of(request))  # fmt: skip
+                                    policy_of(request), availability=when)  # fmt: skip
     except KetaClinicError as exc:
         if exc.status_code not in (409, 422):
             raise
@@ -171,7 +193,7 @@ def _book_page(request: Request, db: Session, principal: Principal, patient: Pat
     return render(request, "appointments/book.html", {
         "patient": patient, "view": view, "proposals": proposals, "problem": problem,
         "booked": booked, "chairs": chairs, "tz": clinic.timezone if clinic else "UTC",
-        "errors": errors or {}}, status_code)  # fmt: skip
+        "errors": errors, "when": when, "weekday_names": WEEKDAYS}, status_code)  # fmt: skip
 
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/book")
@@ -185,17 +207,22 @@ def book_dialog(request: Request, patient_id: int, plan_id: int, principal: Curr
 def book(request: Request, form: Form, patient_id: int, plan_id: int,
          principal: CurrentPrincipal, db: DbSession) -> Response:  # fmt: skip
     patient = patients.get_patient(db, principal, patient_id, write=True)
+    when, wrong = _availability(form)
     try:
         option = int(form_text(form, "option") or "0")
+        if wrong:
+            raise ValidationFailed("Check the patient's days and hours.", wrong)
+        expect = form_text(form, "expect") or None
         rows = service.book(db, principal, patient, plan_id, option, request.app.state.protocols,
-                            policy_of(request))  # fmt: skip
+                            policy_of(request), when, expect)  # fmt: skip
     except ValueError:
-        return _book_page(request, db, principal, patient, plan_id, {"option": "choose one"}, 422)
+        return _book_page(request, db, principal, patient, plan_id, {"option": "choose one"}, 422,
+                          form)  # fmt: skip
     except KetaClinicError as exc:
         if exc.status_code not in (409, 422):
             raise
         return _book_page(request, db, principal, patient, plan_id, form_errors(exc),
-                          exc.status_code)  # fmt: skip
+                          exc.status_code, form)  # fmt: skip
     clinic = db.get(Clinic, patient.clinic_id)
     first = rows[0].starts_at.astimezone(ZoneInfo(clinic.timezone if clinic else "UTC")).date()
     return RedirectResponse(f"/schedule?date={first.isoformat()}", status_code=303)
@@ -282,3 +309,61 @@ def waitlist(request: Request, principal: CurrentPrincipal, db: DbSession) -> Re
             offers[entry.id] = f"{at:%a %d %b %H:%M} · {chair.name if chair else ''}"
     return render(request, "appointments/waitlist.html", {
         "clinic": clinic, "rows": rows, "offers": offers, "tz": clinic.timezone})  # fmt: skip
+
+
+# ---- the roster ------------------------------------------------------------------------
+
+
+def _roster_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    clinic: Clinic,
+    on: date,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    view = service.roster_of(db, principal, clinic, on)
+    lines = {u: (a, b) for u, _n, _r, a, b in view.lines}
+    return render(request, "appointments/roster.html", {
+        "clinic": clinic, "on": on, "view": view, "lines": lines, "errors": errors or {},
+        "hhmm": lambda minutes: f"{minutes // 60:02d}:{minutes % 60:02d}",
+    }, status_code)  # fmt: skip
+
+
+@router.get("/schedule/roster")
+def roster(request: Request, principal: CurrentPrincipal, db: DbSession,
+           date: str | None = None) -> Response:  # fmt: skip
+    clinic = _clinic(db, principal)
+    return _roster_page(request, db, principal, clinic, _day(date, clinic))
+
+
+def _minutes_of(value: str) -> int:
+    hours, _sep, minutes = value.partition(":")
+    return int(hours) * 60 + int(minutes)
+
+
+@router.post("/schedule/roster")
+def roster_set(request: Request, form: Form, principal: CurrentPrincipal, db: DbSession,
+               date: str | None = None) -> Response:  # fmt: skip
+    clinic = _clinic(db, principal)
+    on = _day(date, clinic)
+    lines, errors = [], {}
+    for user_id, _name, _role in service.roster_of(db, principal, clinic, on).staff:
+        if form_text(form, f"on_{user_id}") != "on":
+            continue
+        try:
+            starts = _minutes_of(form_text(form, f"starts_{user_id}"))
+            ends = _minutes_of(form_text(form, f"ends_{user_id}"))
+            lines.append(service.RosterLine(user_id, starts, ends))
+        except ValueError:
+            errors[f"user_{user_id}"] = "give the times as HH:MM"
+    try:
+        if errors:
+            raise ValidationFailed("Check the roster.", errors)
+        service.set_roster(db, principal, clinic.id, on, lines)
+    except KetaClinicError as exc:
+        if exc.status_code != 422:
+            raise
+        return _roster_page(request, db, principal, clinic, on, exc.fields, 422)
+    return RedirectResponse(f"/schedule?date={on.isoformat()}", status_code=303)

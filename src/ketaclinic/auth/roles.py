@@ -29,6 +29,7 @@ class Permission(StrEnum):
     LEDGER_STOCK = "ledger.stock"
     LEDGER_ADMINISTER = "ledger.administer"
     LEDGER_WITNESS = "ledger.witness"
+    SCHEDULE_MANAGE = "schedule.manage"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
 
@@ -59,6 +60,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.LEDGER_STOCK: "Receive, move, count, destroy controlled stock; resolve cases",
     Permission.LEDGER_ADMINISTER: "Draw controlled stock for a session; record dose and waste",
     Permission.LEDGER_WITNESS: "Witness waste, destruction and count resolutions",
+    Permission.SCHEDULE_MANAGE: "Set who is on site each day (the staff roster)",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
 }
@@ -83,6 +85,8 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.LEDGER_STOCK: frozenset({Role.PRESCRIBER, Role.CUSTODIAN}),
     Permission.LEDGER_ADMINISTER: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.LEDGER_WITNESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.CUSTODIAN}),
+    # The roster is the front desk's and the administrator's to keep.
+    Permission.SCHEDULE_MANAGE: frozenset({Role.ADMIN, Role.FRONT_DESK}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
 }
@@ -264,6 +268,10 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /schedule": P.PATIENT_READ,
     "GET /schedule/week": P.PATIENT_READ,
     "GET /schedule/waitlist": P.PATIENT_READ,
+    "GET /schedule/roster": P.SCHEDULE_MANAGE,
+    "POST /schedule/roster": P.SCHEDULE_MANAGE,
+    "GET /api/v1/schedule/roster": P.PATIENT_READ,
+    "PUT /api/v1/schedule/roster": P.SCHEDULE_MANAGE,
     "GET /schedule/appointments/{appointment_id}": P.PATIENT_READ,
     "POST /schedule/appointments/{appointment_id}/{appt_action}": P.PATIENT_WRITE,
     "GET /patients/{patient_id}/plans/{plan_id}/book": P.PATIENT_WRITE,

@@ -39,6 +39,11 @@ def load_calendar(
     staff_day = today + timedelta(days=(2 - today.weekday()) % 7 + 14)  # a Wednesday
     db.add(ClinicClosure(clinic_id=clinic.id, day=staff_day, reason="Staff training day"))
     db.flush()
+    # The day after, the prescriber is on site only in the morning: no afternoon doses.
+    nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
+    calendar.set_roster(db, staff[Role.ADMIN], clinic.id, staff_day + timedelta(days=1), [
+        calendar.RosterLine(nurse.user_id, 8 * 60, 17 * 60),
+        calendar.RosterLine(prescriber.user_id, 8 * 60, 12 * 60)])  # fmt: skip
     policy = calendar.SchedulePolicy(batch_time_limit_s=seconds)
     result = calendar.plan_batch(db, clinic, today, 4, load_protocols(None), policy, desk)
     for appointment in result.appointments[::3]:
