@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -80,6 +80,32 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     return await _on_business_error(request, error)
 
 
+# In this order: the routers under /patients/{patient_id}/... come before the patient
+# routers, whose /patients/{patient_id}/{kind} would match first.
+ROUTERS: tuple[APIRouter, ...] = (
+    measures_api.router,
+    screening_api.router,
+    screening_views.router,
+    plan_api.router,
+    plan_views.router,
+    appointment_api.router,
+    appointment_views.router,
+    ledger_api.router,
+    ledger_views.router,
+    measures_views.router,
+    measures_public.router,
+    intake_public.router,
+    intake_views.router,
+    intake_views.api,
+    patient_api.router,
+    auth_views.router,
+    patient_views.router,
+    audit_api.router,
+    audit_views.router,
+    admin_views.router,
+)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
@@ -118,27 +144,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.middleware("http")(request_logging)
 
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
-    # Before the patient routers: their /patients/{patient_id}/{kind} would match first.
-    app.include_router(measures_api.router)
-    app.include_router(screening_api.router)
-    app.include_router(screening_views.router)
-    app.include_router(plan_api.router)
-    app.include_router(plan_views.router)
-    app.include_router(appointment_api.router)
-    app.include_router(appointment_views.router)
-    app.include_router(ledger_api.router)
-    app.include_router(ledger_views.router)
-    app.include_router(measures_views.router)
-    app.include_router(measures_public.router)
-    app.include_router(intake_public.router)
-    app.include_router(intake_views.router)
-    app.include_router(intake_views.api)
-    app.include_router(patient_api.router)
-    app.include_router(auth_views.router)
-    app.include_router(patient_views.router)
-    app.include_router(audit_api.router)
-    app.include_router(audit_views.router)
-    app.include_router(admin_views.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(db: DbSession) -> dict[str, Any]:
@@ -167,8 +174,27 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
     return found
 
 
+def declared_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every route the routers declare, read from the routers
+    themselves (nested includes followed). Asking the app (``api_routes``) builds every
+    route's request handling up front, which costs more than the app's start-up;
+    tests/auth/test_route_matrix.py checks both lists agree."""
+    found: list[tuple[str, str]] = []
+    pending: list[Any] = [r for router in ROUTERS for r in router.routes]
+    pending += list(app.router.routes)
+    while pending:
+        route = pending.pop()
+        if isinstance(route, APIRoute):
+            found += [(method, route.path) for method in sorted(route.methods or ())]
+        nested = getattr(route, "original_router", None)  # a router included in a router
+        if isinstance(nested, APIRouter):
+            pending += list(nested.routes)
+    return found
+
+
 def _check_every_route_has_a_rule(app: FastAPI) -> None:
     """Fail at start-up, not in production, when a route was added without an access rule."""
-    missing = [f"{m} {p}" for m, p in api_routes(app) if rule_for(m, p) is None]
+    declared = declared_routes(app)
+    missing = [f"{m} {p}" for m, p in declared if rule_for(m, p) is None]
     if missing:
         raise RuntimeError(f"routes without an entry in auth.roles.ROUTE_RULES: {missing}")
