@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, select
 
 from ketaclinic.auth.service import get_user_by_email, principal_for
-from ketaclinic.demo.loader import CLEAR_INTAKE
+from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.kit.db import make_sessionmaker
 from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import service as screenings

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
-from ketaclinic.demo.loader import CLEAR_INTAKE
+from ketaclinic.demo.data import CLEAR_INTAKE
 from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from ketaclinic.demo.loader import CLEAR_INTAKE
+from ketaclinic.demo.data import CLEAR_INTAKE
 from tests.conftest import Persona
 from tests.patients.test_api import valid_patient
 

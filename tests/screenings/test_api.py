@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.service import principal_for
 from ketaclinic.clinical.screening import FACTS, load_rule_sets
-from ketaclinic.demo.loader import CLEAR_INTAKE
+from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.kit.errors import Conflict
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients.models import Patient

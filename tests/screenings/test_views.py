@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ketaclinic.clinical.screening import FACTS
-from ketaclinic.demo.loader import CLEAR_INTAKE
+from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.screenings.service import DERIVED_FACTS
 from ketaclinic.screenings.views import SECTIONS
 from tests.conftest import Persona

@@ -1,6 +1,8 @@
 """Made-up people and the clinical facts they carry. Any resemblance to real
 persons is accidental. Diagnoses use CLINICAL.md's ICD-10-CM list."""
 
+from typing import Any
+
 GIVEN_FEMALE = [
     "Avery",
     "Maya",
@@ -127,3 +129,31 @@ ALLERGIES = [
     ("Codeine", "nausea and vomiting"),
     ("Adhesive tape", "skin irritation"),
 ]
+
+
+# An intake with every question answered and nothing of concern (CLINICAL.md
+# Contraindications): the baseline each demo screening varies.
+CLEAR_INTAKE: dict[str, Any] = {
+    "indications": ["trd"],
+    "prior_antidepressant_trials": 3,
+    "active_psychosis": False,
+    "schizophrenia_spectrum_disorder": False,
+    "psychosis_history": False,
+    "current_mania": False,
+    "substance_use_disorder": "none",
+    "ketamine_misuse_history": False,
+    "uncontrolled_hypertension": False,
+    "systolic_bp_mmhg": 124,
+    "diastolic_bp_mmhg": 78,
+    "unstable_cardiovascular_disease": False,
+    "aneurysmal_vascular_disease": False,
+    "arteriovenous_malformation": False,
+    "intracerebral_hemorrhage_history": False,
+    "raised_intracranial_pressure": False,
+    "raised_intraocular_pressure": False,
+    "hepatic_impairment": "none",
+    "pregnant": False,
+    "breastfeeding": False,
+    "medication_classes": [],
+    "ketamine_hypersensitivity": False,
+}

@@ -12,11 +12,9 @@ the container's balance, in the same transaction.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -51,7 +49,8 @@ from ketaclinic.clinical.controlled import (
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import Conflict, KetaClinicError, ValidationFailed
 from ketaclinic.kit.hashchain import GENESIS_HASH, link_hash
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import recorded_at as recorded_at  # historical stamping, re-exported
+from ketaclinic.kit.time import recorded_now
 from ketaclinic.ledger import repository as repo
 from ketaclinic.ledger.models import (
     CsContainer,
@@ -94,25 +93,11 @@ HASHED_FIELDS = (
     "reason",
     "detail",
 )
-# Loading historical records (a paper log being carried over, the demo's month)
-# stamps entries with the time they happened; everything else is stamped now.
-_HISTORICAL: ContextVar[datetime | None] = ContextVar("ledger_historical", default=None)
-
-
-@contextmanager
-def recorded_at(when: datetime) -> Iterator[None]:
-    """Stamp the entries written inside with ``when`` (historical records only)."""
-    token = _HISTORICAL.set(when)
-    try:
-        yield
-    finally:
-        _HISTORICAL.reset(token)
 
 
 def now() -> datetime:
     """In UTC, as both databases hand it back (the hash covers it)."""
-    historical = _HISTORICAL.get()
-    return utcnow() if historical is None else historical.astimezone(UTC)
+    return recorded_now()
 
 
 PARTS = {"administer": "administered_mg", "waste": "wasted_mg", "return": "returned_mg"}

@@ -48,7 +48,7 @@ from ketaclinic.clinical.treatment import (
 from ketaclinic.clinical.treatment.model import PreparationSpec
 from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from ketaclinic.kit.time import to_local, utcnow
+from ketaclinic.kit.time import recorded_now, to_local, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import repository as repo
 from ketaclinic.plans.models import DoseCheck, DoseVerification, PlanEvent, TreatmentPlan
@@ -472,7 +472,7 @@ def calculate_dose(
         devices=dose.devices,
         over_soft_limit_reason=dose.reason,
         calculated_by_id=principal.user_id,
-        calculated_at=utcnow(),
+        calculated_at=recorded_now(),
     )
     db.add(row)
     db.flush()
@@ -527,7 +527,7 @@ def verify_dose(
         matched=not problems,
         mismatched_fields=",".join(sorted(problems)),
         verified_by_id=principal.user_id,
-        verified_at=utcnow(),
+        verified_at=recorded_now(),
     )
     db.add(row)
     db.flush()
