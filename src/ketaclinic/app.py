@@ -24,6 +24,9 @@ from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
 from ketaclinic.auth.deps import ENROL_PATH, MfaEnrolmentRequired, authorize
 from ketaclinic.auth.roles import rule_for
+from ketaclinic.chairside import endpoints as chairside_api
+from ketaclinic.chairside import views as chairside_views
+from ketaclinic.chairside.endpoints import load_chairside_data
 from ketaclinic.clinical.screening import load_rule_sets
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.intake import public as intake_public
@@ -89,6 +92,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     plan_api.router,
     plan_views.router,
     appointment_api.router,
+    chairside_api.router,
+    chairside_views.router,
     appointment_views.router,
     ledger_api.router,
     ledger_views.router,
@@ -136,6 +141,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.on_refused = on_refused
     app.state.rule_sets = rule_sets
     app.state.protocols = protocols
+    load_chairside_data(app)
 
     app.add_exception_handler(KetaClinicError, _on_business_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)

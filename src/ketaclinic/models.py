@@ -18,6 +18,22 @@ from ketaclinic.auth.models import (
     StaffSession,
     User,
 )
+from ketaclinic.chairside.models import (
+    AdverseEvent,
+    AldreteScore,
+    AlertAction,
+    ChairsideSession,
+    NoteAddendum,
+    NoteSignature,
+    RemsForm,
+    RemsSubmission,
+    RescueMedication,
+    SessionAlert,
+    SessionCheck,
+    SessionEvent,
+    SessionNote,
+    VitalReading,
+)
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.db import Base
@@ -47,6 +63,9 @@ from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSign
 from ketaclinic.treatments.models import TreatmentSession
 
 __all__ = [
+    "AdverseEvent",
+    "AldreteScore",
+    "AlertAction",
     "Allergy",
     "ApiToken",
     "Appointment",
@@ -56,6 +75,7 @@ __all__ = [
     "Base",
     "BodyMeasurement",
     "Chair",
+    "ChairsideSession",
     "Clinic",
     "ClinicClosure",
     "ClinicHours",
@@ -77,19 +97,29 @@ __all__ = [
     "LoginFailure",
     "Medication",
     "Membership",
+    "NoteAddendum",
+    "NoteSignature",
     "Patient",
     "PatientIntake",
     "PlanEvent",
     "QuestionnaireLink",
     "QuestionnaireResponse",
     "RecoveryCode",
+    "RemsForm",
+    "RemsSubmission",
+    "RescueMedication",
     "SafetyAlert",
     "Screening",
     "ScreeningSignature",
+    "SessionAlert",
+    "SessionCheck",
+    "SessionEvent",
+    "SessionNote",
     "StaffSession",
     "StaffShift",
     "TreatmentPlan",
     "TreatmentSession",
     "User",
+    "VitalReading",
     "WaitlistEntry",
 ]

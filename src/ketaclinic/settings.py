@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     # Overrides of the scheduler's objective weights (scheduling.model.Weights), as
     # JSON, e.g. KETACLINIC_SCHEDULE_WEIGHTS='{"day_to_first": 20}'.
     schedule_weights: dict[str, int] = Field(default_factory=dict)
+    # Overrides of the protocols' vital-sign alert thresholds for this clinic, as JSON
+    # (CLINICAL.md Monitoring defaults are practice), e.g.
+    # KETACLINIC_VITAL_THRESHOLDS='{"systolic_above": 170}'.
+    vital_thresholds: dict[str, int] = Field(default_factory=dict)
+    # Discharge needs a modified Aldrete score of at least this (CLINICAL.md Monitoring: 9).
+    aldrete_min_score: int = Field(default=9, ge=7, le=10)
+    # Ask for a pregnancy test for patients female at birth up to this age (practice).
+    pregnancy_test_max_age: int = Field(default=55, ge=40, le=65)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").
     inquiry_rate_limit: str = "5/hour"
     log_json: bool = True
@@ -78,6 +86,17 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown weights {unknown}; known: {sorted(known)}")
         if any(weight < 0 for weight in value.values()):
             raise ValueError("weights must not be negative")
+        return value
+
+    @field_validator("vital_thresholds")
+    @classmethod
+    def _known_thresholds(cls, value: dict[str, int]) -> dict[str, int]:
+        from ketaclinic.clinical.treatment.model import Thresholds
+
+        unknown = sorted(set(value) - set(Thresholds.model_fields))
+        if unknown:
+            known = sorted(Thresholds.model_fields)
+            raise ValueError(f"unknown thresholds {unknown}; known: {known}")
         return value
 
     @field_validator("timezone")

@@ -7,7 +7,7 @@ left behind by a removed route fails it too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,18 +15,21 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
-from ketaclinic.app import api_routes, declared_routes
-from ketaclinic.appointments.models import Chair
+from ketaclinic.app import api_routes, create_app, declared_routes
+from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.auth.service import principal_for
+from ketaclinic.chairside.models import ChairsideSession
+from ketaclinic.clinics.service import create_clinic
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.model import SessionSpec
+from ketaclinic.settings import Settings
 from tests.conftest import PASSWORD, Persona, _persona
 from tests.intake.test_public import request_form
 from tests.patients.test_api import valid_patient
@@ -46,16 +49,50 @@ def test_it_has_a_rule_for_every_route(app: FastAPI) -> None:
     assert set(ROUTE_RULES) - served == set(), "rules for routes that do not exist"
 
 
-@pytest.fixture
+# One world for the whole module, built once inside an outer transaction; each route's
+# test runs in a savepoint rolled back after it (``connection`` below), so it still
+# starts from the same world and what one route writes never reaches the next.
+
+
+@pytest.fixture(scope="module")
+def matrix_connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture(scope="module")
 def world(
-    request: pytest.FixtureRequest,
-    app: FastAPI,
-    api: Api,
-    db: Session,
-    front_desk: Persona,
-    nurse: Persona,
+    matrix_connection: Connection, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """A patient with a contact in the personas' clinic, and every persona."""
+    factory = sessionmaker(bind=matrix_connection, join_transaction_mode="create_savepoint",
+                           expire_on_commit=False)  # fmt: skip
+    db = factory()
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False),
+                        data_dir=tmp_path_factory.mktemp("matrix"), secret_key="test-secret-key",
+                        log_level="WARNING")  # fmt: skip
+    app = create_app(settings, engine=engine)
+    app.state.sessionmaker = factory
+    clients: list[TestClient] = []
+
+    def api(persona: Persona) -> TestClient:
+        clients.append(TestClient(app, headers={"Authorization": f"Bearer {persona.token}"}))
+        return clients[-1]
+
+    clinic = create_clinic(db, slug="lakeside", name="Lakeside Ketamine",
+                           timezone="America/Chicago")  # fmt: skip
+    other = create_clinic(db, slug="hillcrest", name="Hillcrest Infusions",
+                          timezone="America/Denver")  # fmt: skip
+    people = {name: _persona(db, role, clinic, full) for name, role, full in (
+        ("admin", "admin", "Ada Admin"), ("prescriber", "prescriber", "Pat Prescriber"),
+        ("nurse", "nurse", "Nia Nurse"), ("front_desk", "front_desk", "Fran Desk"),
+        ("custodian", "custodian", "Cy Custodian"))}  # fmt: skip
+    people["outsider"] = _persona(db, "nurse", other, "Oona Outsider")
+    front_desk, nurse = people["front_desk"], people["nurse"]
     client = api(front_desk)
     patient = client.post("/api/v1/patients", json=valid_patient()).json()
     contact = client.post(
@@ -71,15 +108,19 @@ def world(
     screening = client.post(
         f"/api/v1/patients/{patient['id']}/screenings", json={"rule_set_id": "iv_ketamine_mood"}
     ).json()
-    plan, check = _signed_plan_with_a_dose_check(request, api, db, nurse, patient["id"])
+    plan, check = _signed_plan_with_a_dose_check(api, db, nurse, people["prescriber"],
+                                                 patient["id"])  # fmt: skip
     with TestClient(app) as public:
         public.post(f"/consult/{front_desk.clinic.slug}", data=request_form())
     inquiry_id = db.scalars(
         select(Inquiry.id).where(Inquiry.clinic_id == front_desk.clinic.id)
     ).one()
-    ledger = _ledger(api, request.getfixturevalue("custodian"), nurse, patient["id"])
+    ledger = _ledger(api, people["custodian"], nurse, patient["id"])
     appointment = _booked(db, api, front_desk, patient["id"], plan)
-    people = {name: request.getfixturevalue(name) for name in PERSONAS if name != "anonymous"}
+    session = _in_chair(db, front_desk, appointment)
+    for c in clients:
+        c.close()
+    db.close()
     params = {
         "patient_id": patient["id"],
         "kind": "contacts",
@@ -97,16 +138,29 @@ def world(
         **ledger,
         "appointment_id": appointment,
         "appt_action": "escort",
+        "session_id": session,
+        "open_action": "check-in",
+        "session_action": "vitals",
     }
     return {"people": people, "params": params}
 
 
+@pytest.fixture
+def connection(matrix_connection: Connection, world: dict[str, Any]) -> Iterator[Connection]:
+    """The module's connection, inside a savepoint rolled back after the test."""
+    nested = matrix_connection.begin_nested()
+    try:
+        yield matrix_connection
+    finally:
+        if nested.is_active:
+            nested.rollback()
+
+
 def _signed_plan_with_a_dose_check(
-    request: pytest.FixtureRequest, api: Api, db: Session, nurse: Persona, patient_id: int
+    api: Api, db: Session, nurse: Persona, prescriber: Persona, patient_id: int
 ) -> tuple[int, int]:
     """The patient cleared, with a signed plan and a dose calculated by a third
     clinician, so every persona may verify it."""
-    prescriber = request.getfixturevalue("prescriber")
     clear(api, nurse, prescriber, patient_id)
     plan = api(nurse).post(f"/api/v1/patients/{patient_id}/plans", json=plan_body()).json()
     url = f"/api/v1/patients/{patient_id}/plans/{plan['id']}"
@@ -159,6 +213,20 @@ def _booked(db: Session, api: Api, desk: Persona, patient_id: int, plan_id: int)
     return row.id
 
 
+def _in_chair(db: Session, desk: Persona, appointment_id: int) -> int:
+    """The visit's patient checked in (placed directly: check-in is on the visit's day)."""
+    row = db.get(Appointment, appointment_id)
+    assert row is not None and row.plan_id is not None
+    session = ChairsideSession(clinic_id=row.clinic_id, patient_id=row.patient_id,
+                               appointment_id=row.id, plan_id=row.plan_id, session_number=1,
+                               protocol_id=MOOD, state="checked_in", seq=0,
+                               checked_in_at=datetime.now(UTC))  # fmt: skip
+    db.add(session)
+    db.commit()
+    return session.id
+
+
+NOW = datetime.now(UTC).isoformat()
 PRODUCT = {"ndc": "0143-9508-10", "drug": "ketamine", "name": "Ketamine HCl injection",
            "strength": "50 mg/mL", "form": "injection, vial", "container_mg": 500}  # fmt: skip
 WITNESS = {"email": "cy.custodian@lakeside.example.org", "password": PASSWORD}
@@ -262,6 +330,27 @@ FORMS: dict[str, dict[str, Any]] = {
     "/schedule/roster": {},
     "/api/v1/schedule/roster": {"day": "2026-12-01", "shifts": []},
     "/patients/{patient_id}/plans/{plan_id}/waitlist": {"note": "Any weekday."},
+    "/api/v1/appointments/{appointment_id}/session": {"action": "check_in"},
+    "/api/v1/sessions/{session_id}/checklist": {"items": {}},
+    "/api/v1/sessions/{session_id}/release": {
+        "checker": WITNESS, "weight_kg": 68.4, "concentration_mg_per_ml": 1, "container_id": 0,
+        "drawn_mg": 35},
+    "/api/v1/sessions/{session_id}/actions": {"action": "pause"},
+    "/api/v1/sessions/{session_id}/end": {"given_mg": 0},
+    "/api/v1/sessions/{session_id}/stop": {"reason": "Patient asked to stop.", "given_mg": 0},
+    "/api/v1/sessions/{session_id}/vitals": {"readings": [
+        {"id": "m1", "taken_at": NOW, "systolic": 124, "diastolic": 78}]},
+    "/api/v1/sessions/{session_id}/alerts/{alert_id}/acknowledge": {"action": "recheck"},
+    "/api/v1/sessions/{session_id}/adverse-events": {"effect": "nausea", "grade": 1},
+    "/api/v1/sessions/{session_id}/rescue-medications": {"drug": "ondansetron", "dose": 4,
+                                                          "route": "iv"},
+    "/api/v1/sessions/{session_id}/discharge": {
+        "activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2,
+        "oxygen_saturation": 2, "escort_present": True, "instructions_given": True},
+    "/api/v1/sessions/{session_id}/note/addenda": {"text": "Called the patient next day."},
+    "/api/v1/sessions/{session_id}/rems": {"fields": {}},
+    "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
+    "/sessions/{session_id}/{session_action}": {"systolic": "124", "diastolic": "78"},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

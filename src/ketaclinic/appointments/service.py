@@ -409,6 +409,15 @@ def no_show(db: Session, principal: Principal, appointment_id: int) -> Appointme
     return row
 
 
+def complete(db: Session, principal: Principal, appointment_id: int) -> Appointment:
+    """The visit took place (the chairside session closed it): the chair is free."""
+    row, _patient = _writable(db, principal, appointment_id)
+    row.status = "completed"
+    _event(db, principal, row, "completed")
+    db.flush()
+    return row
+
+
 def confirm_escort(
     db: Session, principal: Principal, appointment_id: int, name: str
 ) -> Appointment:
@@ -603,8 +612,11 @@ def plan_batch(
     policy: SchedulePolicy, actor: Principal, progress: Callable[[str], None] | None = None,
 ) -> BatchResult:  # fmt: skip
     """Plan every signed or active plan's unbooked sessions over the horizon with the
-    optimizer, around what is already booked (locked), and store the result."""
+    optimizer, around what is already booked (locked), and store the result. Like
+    booking one series, it starts tomorrow at the earliest: today's visits are under
+    way in the chairs (charted, not planned)."""
     say = progress or (lambda _msg: None)
+    start = max(start, datetime.now(ZoneInfo(clinic.timezone)).date() + timedelta(days=1))
     h = horizon(db, clinic, start, weeks * 7, policy)
     say("Reading the calendar…")
     kept = locked(db, h)

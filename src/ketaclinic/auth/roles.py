@@ -30,6 +30,7 @@ class Permission(StrEnum):
     LEDGER_ADMINISTER = "ledger.administer"
     LEDGER_WITNESS = "ledger.witness"
     SCHEDULE_MANAGE = "schedule.manage"
+    SESSION_CHART = "session.chart"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
 
@@ -61,6 +62,8 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.LEDGER_ADMINISTER: "Draw controlled stock for a session; record dose and waste",
     Permission.LEDGER_WITNESS: "Witness waste, destruction and count resolutions",
     Permission.SCHEDULE_MANAGE: "Set who is on site each day (the staff roster)",
+    Permission.SESSION_CHART: "Chart a session: checklist, dose release, vitals, alerts, "
+    "discharge, the signed note",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
 }
@@ -87,6 +90,8 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.LEDGER_WITNESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.CUSTODIAN}),
     # The roster is the front desk's and the administrator's to keep.
     Permission.SCHEDULE_MANAGE: frozenset({Role.ADMIN, Role.FRONT_DESK}),
+    # Chairside charting is the treating clinicians' work (CLINICAL.md Monitoring).
+    Permission.SESSION_CHART: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
 }
@@ -277,6 +282,38 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /patients/{patient_id}/plans/{plan_id}/book": P.PATIENT_WRITE,
     "POST /patients/{patient_id}/plans/{plan_id}/book": P.PATIENT_WRITE,
     "POST /patients/{patient_id}/plans/{plan_id}/waitlist": P.PATIENT_WRITE,
+    # chairside sessions: API
+    "POST /api/v1/appointments/{appointment_id}/session": P.PATIENT_WRITE,
+    "GET /api/v1/sessions/{session_id}": P.PATIENT_READ,
+    "POST /api/v1/sessions/{session_id}/checklist": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/release": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/actions": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/end": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/stop": P.SESSION_CHART,
+    "GET /api/v1/sessions/{session_id}/vitals": P.PATIENT_READ,
+    "POST /api/v1/sessions/{session_id}/vitals": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/alerts/{alert_id}/acknowledge": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/adverse-events": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/rescue-medications": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/discharge": P.SESSION_CHART,
+    "GET /api/v1/sessions/{session_id}/note": P.PATIENT_READ,
+    "POST /api/v1/sessions/{session_id}/note/signatures": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/note/addenda": P.SESSION_CHART,
+    "GET /api/v1/sessions/{session_id}/rems": P.PATIENT_READ,
+    "PUT /api/v1/sessions/{session_id}/rems": P.SESSION_CHART,
+    "POST /api/v1/sessions/{session_id}/rems/sent": P.SESSION_CHART,
+    "GET /api/v1/rems/due": P.PATIENT_READ,
+    "GET /api/v1/board": P.PATIENT_READ,
+    # chairside sessions: staff pages
+    "GET /board": P.PATIENT_READ,
+    "GET /board/rows": P.PATIENT_READ,
+    "POST /board/appointments/{appointment_id}/{open_action}": P.PATIENT_WRITE,
+    "GET /sessions/{session_id}": P.PATIENT_READ,
+    "GET /sessions/{session_id}/status": P.PATIENT_READ,
+    "POST /sessions/{session_id}/{session_action}": P.SESSION_CHART,
+    "GET /sessions/{session_id}/note.pdf": P.PATIENT_READ,
+    "GET /sessions/{session_id}/rems.pdf": P.PATIENT_READ,
+    "GET /rems": P.PATIENT_READ,
 }
 
 

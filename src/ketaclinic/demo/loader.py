@@ -24,6 +24,8 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic, today_at
 from ketaclinic.demo import data
 from ketaclinic.demo.calendar import load_calendar
+from ketaclinic.demo.chairside import STORIES, load_chairside
+from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
@@ -160,6 +162,9 @@ def _patient(rng: random.Random, index: int) -> PatientCreate:
     )
 
 
+DAY_STORIES = {slug: [s for s in STORIES if s[0] == slug] for slug in {s[0] for s in STORIES}}
+
+
 def load_demo(
     db: Session, *, progress: Console | None = None, seed: int = 2026
 ) -> list[tuple[str, str, str]]:
@@ -182,6 +187,13 @@ def load_demo(
         load_calendar(db, spec.slug, staff_of[spec.slug])
         _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone))
         load_ledger(db, spec.slug, staff_of[spec.slug], spec.timezone)
+        # Today's visits are new patients' first sessions (their own generator, so
+        # the rest of the demo stays as it was).
+        day_rng = random.Random(seed + len(spec.slug))
+        desk = staff_of[spec.slug][Role.FRONT_DESK]
+        newcomers = [patients.create_patient(db, desk, _patient(day_rng, 200 + i))
+                     for i in range(2 * len(DAY_STORIES[spec.slug]) + 6)]  # fmt: skip
+        load_chairside(db, spec.slug, staff_of[spec.slug], spec.timezone, newcomers)
     db.flush()
     return logins
 
@@ -366,32 +378,6 @@ def _inquiries(db: Session, front_desk: Principal) -> None:
             intake.set_status(db, front_desk, inquiry.id, "contacted")
 
 
-# An intake with every question answered and nothing of concern (CLINICAL.md
-# Contraindications): the baseline each demo screening varies.
-CLEAR_INTAKE: dict[str, Any] = {
-    "indications": ["trd"],
-    "prior_antidepressant_trials": 3,
-    "active_psychosis": False,
-    "schizophrenia_spectrum_disorder": False,
-    "psychosis_history": False,
-    "current_mania": False,
-    "substance_use_disorder": "none",
-    "ketamine_misuse_history": False,
-    "uncontrolled_hypertension": False,
-    "systolic_bp_mmhg": 124,
-    "diastolic_bp_mmhg": 78,
-    "unstable_cardiovascular_disease": False,
-    "aneurysmal_vascular_disease": False,
-    "arteriovenous_malformation": False,
-    "intracerebral_hemorrhage_history": False,
-    "raised_intracranial_pressure": False,
-    "raised_intraocular_pressure": False,
-    "hepatic_impairment": "none",
-    "pregnant": False,
-    "breastfeeding": False,
-    "medication_classes": [],
-    "ketamine_hypersensitivity": False,
-}
 # (story, intake changes, notes, rule set, prescriber decision and reason, days ago)
 DEMO_SCREENINGS: list[tuple[str, dict[str, Any], str, str, tuple[str, str] | None, int]] = [
     ("cleared", {}, "Sertraline, escitalopram and bupropion at full dose for 8+ weeks each.",

@@ -1,0 +1,172 @@
+"""The clinic board: every chair now - who is in it, the phase, minutes elapsed,
+the last vitals, open alerts and when the next reading is due - and the rest of
+today's visits, for the check-in desk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.appointments import repository as appointments_repo
+from ketaclinic.appointments.models import Appointment, Chair
+from ketaclinic.audit import service as audit
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside import service
+from ketaclinic.chairside.models import ChairsideSession
+from ketaclinic.clinical.chairside import STATE_LABELS
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.time import as_utc, utcnow
+from ketaclinic.patients.models import Patient
+
+
+@dataclass
+class Visit:
+    appointment: Appointment
+    patient: Patient
+    chair: Chair
+    session: ChairsideSession | None
+    chart: service.Chart | None
+
+    @property
+    def state(self) -> str:
+        return self.session.state if self.session else "scheduled"
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]  # type: ignore[index]
+
+    @property
+    def overdue(self) -> bool:
+        due = self.chart.next_due if self.chart else None
+        return due is not None and as_utc(due) < utcnow()
+
+
+@dataclass
+class ChairRow:
+    chair: Chair
+    now: Visit | None
+    next: Visit | None
+
+
+@dataclass
+class Board:
+    clinic: Clinic
+    at: datetime
+    chairs: list[ChairRow]
+    visits: list[Visit]
+
+    @property
+    def open_alerts(self) -> int:
+        return sum(len(v.chart.open_alerts) for v in self.visits if v.chart)
+
+
+def _clinic(db: Session, principal: Principal, wanted: int | None) -> Clinic:
+    allowed = principal.require_any(Permission.PATIENT_READ)
+    if wanted is not None and wanted not in allowed:
+        raise ValidationFailed.on("clinic_id", "not one of your clinics")
+    clinic = db.get(Clinic, wanted if wanted is not None else allowed[0])
+    assert clinic is not None
+    return clinic
+
+
+def board(
+    db: Session, principal: Principal, policy: service.ChairsidePolicy, clinic_id: int | None = None
+) -> Board:
+    clinic = _clinic(db, principal, clinic_id)
+    zone = ZoneInfo(clinic.timezone)
+    now = utcnow()
+    start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), zone)
+    visits = []
+    for a, p, chair, s in repo.day(db, [clinic.id], start, start + timedelta(days=1)):
+        c = service.chart(db, principal, s.id, policy, audited=False) if s else None
+        visits.append(Visit(a, p, chair, s, c))
+    rows = []
+    for chair in appointments_repo.chairs(db, clinic.id):
+        mine = [v for v in visits if v.chair.id == chair.id]
+        current = next((v for v in mine if v.chart is not None and v.chart.in_chair), None)
+        upcoming = next(
+            (
+                v
+                for v in mine
+                if v.session is None
+                and v.appointment.status == "booked"
+                and as_utc(v.appointment.ends_at) > now
+            ),
+            None,
+        )
+        rows.append(ChairRow(chair, current, upcoming))
+    audit.record(
+        db,
+        principal,
+        "board.viewed",
+        clinic_id=clinic.id,
+        resource_type="board",
+        detail={"patients": sorted({v.patient.id for v in visits})},
+    )
+    return Board(clinic, now, rows, visits)
+
+
+def _vitals(v: Visit) -> dict[str, Any] | None:
+    r = v.chart.last_reading if v.chart else None
+    if r is None:
+        return None
+    return {
+        "taken_at": r.taken_at,
+        "systolic": r.systolic,
+        "diastolic": r.diastolic,
+        "heart_rate": r.heart_rate,
+        "spo2": r.spo2,
+        "respiratory_rate": r.respiratory_rate,
+    }
+
+
+def as_json(b: Board) -> dict[str, Any]:
+    def visit(v: Visit | None) -> dict[str, Any] | None:
+        if v is None:
+            return None
+        c = v.chart
+        return {
+            "appointment_id": v.appointment.id,
+            "session_id": v.session.id if v.session else None,
+            "patient_id": v.patient.id,
+            "patient": f"{v.patient.given_name} {v.patient.family_name}",
+            "starts_at": v.appointment.starts_at,
+            "state": v.state,
+            "state_label": v.state_label,
+            "minutes_elapsed": c.minutes_elapsed if c else None,
+            "last_vitals": _vitals(v),
+            "open_alerts": [
+                {
+                    "id": a.alert.id,
+                    "label": a.alert.label,
+                    "value": a.alert.value,
+                    "severity": a.alert.severity,
+                }
+                for a in c.open_alerts
+            ]
+            if c
+            else [],
+            "next_reading_due": c.next_due if c else None,
+        }
+
+    return {
+        "clinic_id": b.clinic.id,
+        "at": b.at,
+        "chairs": [
+            {
+                "chair_id": r.chair.id,
+                "chair": r.chair.name,
+                "now": visit(r.now),
+                "next": visit(r.next),
+            }
+            for r in b.chairs
+        ],
+        "visits": [visit(v) for v in b.visits],
+    }

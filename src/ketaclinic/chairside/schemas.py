@@ -1,0 +1,168 @@
+"""Request and response bodies of the chairside API. Ranges here are what is
+physically possible (clinical.chairside.alerts.PLAUSIBLE); what is clinically
+alarming is the alert rules' business."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ketaclinic.clinical.chairside.alerts import ALERT_ACTIONS, PLAUSIBLE
+from ketaclinic.ledger.schemas import MgAmount, WitnessIn
+
+
+def _within(measure: str) -> Any:
+    low, high = PLAUSIBLE[measure]  # type: ignore[index]
+
+    def check(value: int | None) -> int | None:
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"{value} is not possible: {low} to {high}")
+        return value
+
+    return AfterValidator(check)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OpenIn(_In):
+    action: Literal["check_in", "no_show"] = "check_in"
+
+
+class ReadingIn(_In):
+    id: str = Field(
+        min_length=1,
+        max_length=80,
+        description="The reading's id at its source; a retry with the same id is recorded once",
+    )
+    taken_at: datetime
+    systolic: Annotated[int | None, _within("systolic")] = None
+    diastolic: Annotated[int | None, _within("diastolic")] = None
+    heart_rate: Annotated[int | None, _within("heart_rate")] = None
+    spo2: Annotated[int | None, _within("spo2")] = None
+    respiratory_rate: Annotated[int | None, _within("respiratory_rate")] = None
+    sedation: Annotated[int | None, _within("sedation")] = Field(
+        default=None, description="RASS, -5 (unrousable) to +4 (combative); 0 alert and calm"
+    )
+    cadss: Annotated[int | None, _within("cadss")] = Field(
+        default=None, description="CADSS total, 0-92"
+    )
+    on_oxygen: bool = False
+
+
+class VitalsIn(_In):
+    readings: list[ReadingIn] = Field(min_length=1, max_length=500)
+    device: str = Field(default="", max_length=80)
+
+
+class VitalsOut(BaseModel):
+    accepted: int
+    duplicates: int
+    alerts: list[dict[str, Any]]
+
+
+class CheckIn(_In):
+    result: Literal["pass", "fail", "na"]
+    value: str = Field(default="", max_length=500)
+
+
+class ChecklistIn(_In):
+    items: dict[str, CheckIn] = Field(default_factory=dict)
+
+
+class ActionIn(_In):
+    action: Literal["start", "pause", "resume", "change_rate", "observe"]
+    reason: str = Field(default="", max_length=2000)
+    rate_ml_per_h: Decimal | None = Field(default=None, gt=0, le=10_000)
+
+
+class ReleaseIn(_In):
+    checker: WitnessIn = Field(description="The second clinician's own credentials")
+    weight_kg: Decimal = Field(gt=0, le=400, description="Re-entered blind by the checker")
+    concentration_mg_per_ml: Decimal | None = Field(default=None, gt=0, le=200)
+    container_id: int
+    drawn_mg: MgAmount
+    witnesses: list[WitnessIn] = Field(
+        default_factory=list,
+        max_length=2,
+        description="More waste witnesses, when policy needs them",
+    )
+
+
+class GivenIn(_In):
+    given_mg: Decimal = Field(ge=0, le=10_000)
+    witnesses: list[WitnessIn] = Field(default_factory=list, max_length=3)
+
+
+class StopIn(GivenIn):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class AcknowledgeIn(_In):
+    action: str = Field(description=f"One of {', '.join(ALERT_ACTIONS)}")
+    note: str = Field(default="", max_length=2000)
+
+
+class AdverseIn(_In):
+    effect: str = Field(min_length=1, max_length=30)
+    grade: int = Field(ge=1, le=5, description="CTCAE v5 grade")
+    serious: bool = False
+    onset_at: datetime | None = None
+    note: str = Field(default="", max_length=2000)
+
+
+class RescueIn(_In):
+    drug: str = Field(min_length=1, max_length=30)
+    dose: Decimal = Field(gt=0, le=1000)
+    route: str = Field(min_length=1, max_length=10)
+    given_at: datetime | None = None
+    reason: str = Field(default="", max_length=30)
+
+
+class DischargeIn(_In):
+    activity: int = Field(ge=0, le=2)
+    respiration: int = Field(ge=0, le=2)
+    circulation: int = Field(ge=0, le=2)
+    consciousness: int = Field(ge=0, le=2)
+    oxygen_saturation: int = Field(ge=0, le=2)
+    escort_present: bool = False
+    instructions_given: bool = False
+
+
+class AddendumIn(_In):
+    text: str = Field(min_length=3, max_length=10_000)
+
+
+class RemsIn(_In):
+    fields: dict[str, Any]
+
+
+class RemsSentIn(_In):
+    sent_on: date
+    reference: str = Field(default="", max_length=80)
+
+
+class SessionOut(BaseModel):
+    id: int
+    patient_id: int
+    appointment_id: int | None
+    plan_id: int
+    session_number: int
+    protocol_id: str
+    state: str
+    state_label: str
+    phase: str
+    actions: list[str]
+    checked_in_at: datetime | None
+    administration_started_at: datetime | None
+    administration_ended_at: datetime | None
+    discharged_at: datetime | None
+    rate_ml_per_h: Decimal | None
+    next_reading_due: datetime | None
+    open_alerts: list[dict[str, Any]]
+    pending: list[dict[str, Any]]
+    blocking: list[str]
