@@ -33,9 +33,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The whole suite on SQLite, then again on PostgreSQL (a fresh database on the
-# local server, dropped afterwards). In CI a PostgreSQL pass that cannot connect fails.
-test: lint test-sqlite test-postgresql
+# The whole suite on SQLite and again on PostgreSQL (a fresh database on the local
+# server, dropped afterwards). In CI a PostgreSQL pass that cannot connect fails.
+# The two passes are independent (own databases, own ports), so they run side by
+# side on two cores; each one's output is printed whole when it ends.
+test: lint
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgresql
 
 test-sqlite: $(STAMP)
 	KETACLINIC_TEST_DB=sqlite $(BIN)/python -m pytest --cov --cov-report=term:skip-covered -q
