@@ -4,7 +4,7 @@ records that cannot be changed, and two steps at once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -292,3 +292,26 @@ def test_it_lets_only_one_of_two_simultaneous_steps_land(
     with pytest.raises(Exception, match=r"UNIQUE|unique|duplicate"):
         db.flush()
     db.rollback()
+
+
+def test_it_stops_the_clock_when_a_patient_leaves_before_any_drug(
+    api: Api, db: Session, nurse: Persona, chairside: Chairside
+) -> None:
+    sid = api(nurse).post(
+        f"/api/v1/appointments/{chairside.appointment_id}/session", json={}
+    ).json()["id"]
+    stopped = api(nurse).post(
+        f"/api/v1/sessions/{sid}/stop", json={"reason": "BP held the start; rebooked.", "given_mg": 0}
+    )
+    assert stopped.json()["state"] == "stopped_early", stopped.text
+    policy = service.ChairsidePolicy(
+        plan=PlanPolicy(),
+        ledger=ledger.LedgerPolicy(),
+        rules=load_alert_rules(),
+        checklist=load_checklist(),
+        vocabulary=load_vocabulary(),
+    )
+    chart = service.chart(db, principal_for(db, nurse.user), sid, policy, audited=False)
+    assert chart.minutes_elapsed == 0
+    chart.now += timedelta(hours=3)  # the board looked at later
+    assert chart.minutes_elapsed == 0 and chart.next_due is None

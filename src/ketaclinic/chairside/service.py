@@ -231,7 +231,11 @@ class Chart:
         since = self.session.administration_started_at or self.session.checked_in_at
         if since is None:
             return None
-        until = self.session.discharged_at or self.now
+        until = self.session.discharged_at
+        if until is None and not self.drug_given:
+            # Stopped before any drug: the patient left then, not discharged.
+            until = next((e.at for e in self.events if e.action == "stop"), None)
+        until = until or self.now
         return int((as_utc(until) - as_utc(since)).total_seconds() // 60)
 
     @property
