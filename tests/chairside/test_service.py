@@ -301,7 +301,8 @@ def test_it_stops_the_clock_when_a_patient_leaves_before_any_drug(
         f"/api/v1/appointments/{chairside.appointment_id}/session", json={}
     ).json()["id"]
     stopped = api(nurse).post(
-        f"/api/v1/sessions/{sid}/stop", json={"reason": "BP held the start; rebooked.", "given_mg": 0}
+        f"/api/v1/sessions/{sid}/stop",
+        json={"reason": "BP held the start; rebooked.", "given_mg": 0},
     )
     assert stopped.json()["state"] == "stopped_early", stopped.text
     policy = service.ChairsidePolicy(

@@ -1,0 +1,98 @@
+"""Chairside charting: one write path per step of a treatment session, one module per
+use case (chart, steps, checklist, dose, vitals, discharge, note, rems).
+
+Every step goes through ``steps.step``: the pure lifecycle (clinical.chairside) says
+whether the action is allowed from the session's state, the step is an event
+row claiming the session's next ``seq``, and the state moves in the same
+transaction. The dose release writes the dose check, its independent second
+check, the ledger draw and any waste, and the step, together or not at all.
+"""
+
+from ketaclinic.chairside.service.chart import (
+    ADMINISTRATION,
+    CLOSED,
+    MODALITY,
+    PRE_DOSE,
+    AlertView,
+    ChairsidePolicy,
+    Chart,
+    chart,
+    phase_of,
+    pure_reading,
+)
+from ketaclinic.chairside.service.checklist import auto_checks, record_checks
+from ketaclinic.chairside.service.discharge import DischargeRefused, discharge
+from ketaclinic.chairside.service.dose import (
+    DoseMismatch,
+    act,
+    checker_principal,
+    end_administration,
+    open_mg,
+    release_dose,
+    stop,
+)
+from ketaclinic.chairside.service.note import add_addendum, compose_note, sign_note
+from ketaclinic.chairside.service.rems import (
+    YES_NO,
+    RemsDue,
+    mark_rems_sent,
+    rems_due,
+    rems_fields,
+    rems_generated,
+    rems_missing,
+    rems_typed,
+    save_rems,
+)
+from ketaclinic.chairside.service.steps import check_allowed, open_session
+from ketaclinic.chairside.service.vitals import (
+    VALUES,
+    VitalsResult,
+    acknowledge,
+    record_adverse,
+    record_rescue,
+    record_vitals,
+)
+
+__all__ = [
+    "ADMINISTRATION",
+    "CLOSED",
+    "MODALITY",
+    "PRE_DOSE",
+    "VALUES",
+    "YES_NO",
+    "AlertView",
+    "ChairsidePolicy",
+    "Chart",
+    "DischargeRefused",
+    "DoseMismatch",
+    "RemsDue",
+    "VitalsResult",
+    "acknowledge",
+    "act",
+    "add_addendum",
+    "auto_checks",
+    "chart",
+    "check_allowed",
+    "checker_principal",
+    "compose_note",
+    "discharge",
+    "end_administration",
+    "mark_rems_sent",
+    "open_mg",
+    "open_session",
+    "phase_of",
+    "pure_reading",
+    "record_adverse",
+    "record_checks",
+    "record_rescue",
+    "record_vitals",
+    "release_dose",
+    "rems_due",
+    "rems_fields",
+    "rems_generated",
+    "rems_missing",
+    "rems_typed",
+    "save_rems",
+    "sign_note",
+    "stop",
+]

@@ -1,0 +1,350 @@
+"""Reading a session: the chairside policy and the chart (everything charted on a session
+and what follows from it now)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.audit import service as audit
+from ketaclinic.auth.models import User
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside.models import (
+    AdverseEvent,
+    AldreteScore,
+    AlertAction,
+    ChairsideSession,
+    NoteAddendum,
+    NoteSignature,
+    RemsForm,
+    RemsSubmission,
+    RescueMedication,
+    SessionAlert,
+    SessionCheck,
+    SessionEvent,
+    SessionNote,
+    VitalReading,
+)
+from ketaclinic.clinical.chairside import (
+    IN_CHAIR,
+    STATE_LABELS,
+    AlertRules,
+    ChecklistItem,
+    Finding,
+    Phase,
+    Reading,
+    Vocabulary,
+    actions_from,
+    blocking_open,
+    evaluate,
+    items_for,
+    next_reading_due,
+    pregnancy_possible,
+    thresholds_with,
+)
+from ketaclinic.clinical.treatment import Protocol
+from ketaclinic.clinical.treatment.model import Thresholds
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.service import today_at
+from ketaclinic.kit.errors import NotFound
+from ketaclinic.kit.time import age_on, as_utc, recorded_now
+from ketaclinic.ledger import repository as ledger_repo
+from ketaclinic.ledger import service as ledger
+from ketaclinic.ledger.models import CsEntry
+from ketaclinic.patients.models import Patient
+from ketaclinic.plans import service as plans
+from ketaclinic.plans.models import DoseCheck
+
+MODALITY = {
+    "iv": "iv_ketamine",
+    "im": "im_ketamine",
+    "sublingual": "sl_ketamine",
+    "intranasal": "esketamine_nasal",
+}
+# States after which nothing more is charted on the session itself.
+CLOSED = frozenset({"discharged", "note_signed", "no_show"})
+PRE_DOSE = frozenset({"scheduled", "checked_in", "prechecked", "dose_released"})
+ADMINISTRATION = frozenset({"administering", "paused"})
+
+
+@dataclass(frozen=True)
+class ChairsidePolicy:
+    plan: plans.PlanPolicy
+    ledger: ledger.LedgerPolicy
+    rules: AlertRules
+    checklist: tuple[ChecklistItem, ...]
+    vocabulary: Vocabulary
+    threshold_overrides: Mapping[str, int] = field(default_factory=dict)
+    aldrete_min_score: int = 9
+    pregnancy_test_max_age: int = 55
+
+    def protocol(self, protocol_id: str) -> Protocol:
+        return self.plan.protocol(protocol_id)
+
+    def thresholds(self, protocol: Protocol) -> Thresholds:
+        return thresholds_with(protocol.monitoring.thresholds, self.threshold_overrides)
+
+
+# ---- reading a session ----------------------------------------------------------------
+
+
+@dataclass
+class AlertView:
+    alert: SessionAlert
+    actions: list[AlertAction]
+
+    @property
+    def open(self) -> bool:
+        return not self.actions
+
+
+@dataclass
+class Chart:
+    """Everything charted on one session, and what follows from it now."""
+
+    session: ChairsideSession
+    patient: Patient
+    clinic: Clinic
+    protocol: Protocol
+    thresholds: Thresholds
+    events: list[SessionEvent]
+    checks: dict[str, SessionCheck]
+    checklist: tuple[ChecklistItem, ...]
+    readings: list[VitalReading]
+    alerts: list[AlertView]
+    adverse: list[AdverseEvent]
+    rescue: list[RescueMedication]
+    aldrete: list[AldreteScore]
+    note: SessionNote | None
+    signatures: list[NoteSignature]
+    addenda: list[NoteAddendum]
+    rems_form: RemsForm | None
+    rems_sent: RemsSubmission | None
+    dose_check: DoseCheck | None
+    draw: CsEntry | None
+    people: dict[int, str]
+    now: datetime
+    rules: AlertRules
+
+    @property
+    def state(self) -> str:
+        return self.session.state
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.session.state]  # type: ignore[index]
+
+    @property
+    def phase(self) -> Phase:
+        return phase_of(self.session.state)
+
+    @property
+    def drug_given(self) -> bool:
+        return self.session.administration_started_at is not None
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return actions_from(self.session.state, drug_given=self.drug_given)  # type: ignore[arg-type]
+
+    @property
+    def open_alerts(self) -> list[AlertView]:
+        return [a for a in self.alerts if a.open]
+
+    @property
+    def pure_readings(self) -> list[Reading]:
+        return [pure_reading(r) for r in self.readings]
+
+    @property
+    def pending(self) -> list[Finding]:
+        """Readings over a limit that wait for their confirming reading."""
+        if not self.readings or self.session.state in CLOSED:
+            return []
+        found = evaluate(self.pure_readings, self.rules, self.thresholds, self.phase)
+        return [f for f in found if f.status == "pending"]
+
+    @property
+    def in_chair(self) -> bool:
+        """The patient is in the clinic's care (an early stop before any drug is not)."""
+        if self.session.state == "stopped_early":
+            return self.drug_given
+        return self.session.state in IN_CHAIR
+
+    @property
+    def next_due(self) -> datetime | None:
+        if not self.in_chair:
+            return None
+        last = self.readings[-1].taken_at if self.readings else None
+        if last is None:
+            return self.session.checked_in_at
+        return next_reading_due(last, self.protocol.monitoring.every_min, self.pending)
+
+    @property
+    def blocking(self) -> list[ChecklistItem]:
+        results = {k: c.result for k, c in self.checks.items()}
+        return blocking_open(self.checklist, results)  # type: ignore[arg-type]
+
+    @property
+    def minutes_elapsed(self) -> int | None:
+        since = self.session.administration_started_at or self.session.checked_in_at
+        if since is None:
+            return None
+        until = self.session.discharged_at
+        if until is None and not self.drug_given:
+            # Stopped before any drug: the patient left then, not discharged.
+            until = next((e.at for e in self.events if e.action == "stop"), None)
+        until = until or self.now
+        return int((as_utc(until) - as_utc(since)).total_seconds() // 60)
+
+    @property
+    def observed_min(self) -> int:
+        ended = self.session.administration_ended_at
+        if ended is None:
+            return 0
+        return int((as_utc(self.now) - as_utc(ended)).total_seconds() // 60)
+
+    @property
+    def last_reading(self) -> VitalReading | None:
+        return self.readings[-1] if self.readings else None
+
+
+def phase_of(state: str) -> Phase:
+    if state in PRE_DOSE:
+        return "pre_dose"
+    if state in ADMINISTRATION:
+        return "administration"
+    return "observation"
+
+
+def pure_reading(r: VitalReading) -> Reading:
+    return Reading(
+        at=as_utc(r.taken_at),
+        systolic=r.systolic,
+        diastolic=r.diastolic,
+        heart_rate=r.heart_rate,
+        spo2=r.spo2,
+        respiratory_rate=r.respiratory_rate,
+        sedation=r.sedation,
+        cadss=r.cadss,
+        on_oxygen=r.on_oxygen,
+    )
+
+
+def clinics_of(principal: Principal) -> list[int]:
+    return principal.require_any(Permission.PATIENT_READ)
+
+
+def _found(
+    db: Session, principal: Principal, session_id: int, *, lock: bool = False
+) -> tuple[ChairsideSession, Patient]:
+    found = repo.session(db, clinics_of(principal), session_id, lock=lock)
+    if found is None:
+        raise NotFound(f"No session {session_id} in your clinics.")
+    return found
+
+
+def _names(db: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {u.id: u.name for u in db.query(User).filter(User.id.in_(ids))}
+
+
+def chart(
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    policy: ChairsidePolicy,
+    *,
+    audited: bool = True,
+    lock: bool = False,
+) -> Chart:
+    s, patient = _found(db, principal, session_id, lock=lock)
+    clinics = [s.clinic_id]
+    protocol = policy.protocol(s.protocol_id)
+
+    def rows(model: type[repo.Child]) -> list[repo.Child]:
+        return repo.children(db, clinics, model, [s.id])
+
+    events, alerts, alert_actions = rows(SessionEvent), rows(SessionAlert), rows(AlertAction)
+    readings = sorted(rows(VitalReading), key=lambda r: (as_utc(r.taken_at), r.id))
+    adverse, rescue, aldrete = rows(AdverseEvent), rows(RescueMedication), rows(AldreteScore)
+    notes, signatures, addenda = rows(SessionNote), rows(NoteSignature), rows(NoteAddendum)
+    forms, sent = rows(RemsForm), rows(RemsSubmission)
+    actions: dict[int, list[AlertAction]] = {}
+    for action in alert_actions:
+        actions.setdefault(action.alert_id, []).append(action)
+    checks = {c.item: c for c in rows(SessionCheck)}  # the newest per item wins
+    clinic = db.get(Clinic, s.clinic_id)
+    assert clinic is not None
+    today = today_at(db, s.clinic_id)
+    items = items_for(
+        policy.checklist,
+        rems=protocol.rems,
+        pregnancy_possible=pregnancy_possible(
+            patient.sex_at_birth,
+            age_on(patient.birth_date, today),
+            max_age=policy.pregnancy_test_max_age,
+        ),
+        weight_based=protocol.dose.unit != "mg",
+    )
+    dose_check = repo.dose_check(db, clinics, s.dose_check_id) if s.dose_check_id else None
+    draw = ledger_repo.entry(db, clinics, s.draw_entry_id) if s.draw_entry_id else None
+    everything: list[Any] = [
+        *events,
+        *alerts,
+        *alert_actions,
+        *readings,
+        *adverse,
+        *rescue,
+        *aldrete,
+        *notes,
+        *signatures,
+        *addenda,
+        *forms,
+        *sent,
+        *checks.values(),
+    ]
+    people = _names(db, {r.by_id for r in everything if r.by_id})
+    result = Chart(
+        session=s,
+        patient=patient,
+        clinic=clinic,
+        protocol=protocol,
+        thresholds=policy.thresholds(protocol),
+        events=events,
+        checks=checks,
+        checklist=items,
+        readings=readings,
+        alerts=[AlertView(a, actions.get(a.id, [])) for a in alerts],
+        adverse=adverse,
+        rescue=rescue,
+        aldrete=aldrete,
+        note=notes[0] if notes else None,
+        signatures=signatures,
+        addenda=addenda,
+        rems_form=forms[-1] if forms else None,
+        rems_sent=sent[-1] if sent else None,
+        dose_check=dose_check,
+        draw=draw,
+        people=people,
+        now=recorded_now(),
+        rules=policy.rules,
+    )
+    if audited:
+        audit.on_patient(
+            db,
+            principal,
+            "patient.read",
+            patient,
+            resource_type="chairside_session",
+            resource_id=s.id,
+            detail={"purpose": "chairside"},
+        )
+    return result
+
+

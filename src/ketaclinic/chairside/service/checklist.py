@@ -1,0 +1,128 @@
+"""The pre-infusion checklist: what the chart answers itself, and what staff record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.audit import service as audit
+from ketaclinic.auth.principal import Principal
+from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside.models import SessionCheck, VitalReading
+from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart
+from ketaclinic.chairside.service.steps import check_allowed, require_chart, step
+from ketaclinic.clinical.chairside import start_problems
+from ketaclinic.clinical.dosing import DoseError
+from ketaclinic.clinics.service import today_at
+from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.time import recorded_now, to_local
+from ketaclinic.plans import repository as plans_repo
+from ketaclinic.plans import service as plans
+from ketaclinic.screenings import service as screenings
+
+
+def auto_checks(
+    db: Session, principal: Principal, c: Chart, policy: ChairsidePolicy
+) -> dict[str, tuple[str, str]]:
+    """The checklist items the system works out from the chart: (result, what it saw)."""
+    found: dict[str, tuple[str, str]] = {}
+    keys = {i.key for i in c.checklist if i.kind == "auto"}
+    if "vitals_in_start_limits" in keys:
+        last = c.pure_readings[-1] if c.readings else None
+        problems = start_problems(last, c.thresholds)
+        seen = _vitals_text(c.readings[-1]) if c.readings else "no reading yet"
+        found["vitals_in_start_limits"] = (
+            ("fail", "; ".join(problems)) if problems else ("pass", seen)
+        )
+    if "screening_current" in keys:
+        status = screenings.status(
+            db, principal, c.patient, policy.plan.screening, rule_set_id=c.protocol.rule_set
+        )
+        found["screening_current"] = (
+            "pass" if status.clearance.cleared else "fail",
+            status.clearance.message,
+        )
+    if "weight_current" in keys:
+        plan = plans_repo.plan(db, [c.session.clinic_id], c.patient.id, c.session.plan_id)
+        assert plan is not None
+        try:
+            dose = plans.dose_for(
+                db, principal, c.patient, plan, policy.plan, session_number=c.session.session_number
+            )
+            weight = dose.dosing_weight
+            found["weight_current"] = ("pass", f"dosing weight {weight.value} kg" if weight else "")
+        except DoseError as exc:
+            problem = exc.fields.get("weight_kg") or "; ".join(exc.fields.values())
+            found["weight_current"] = ("fail", problem)
+    if "questionnaires_today" in keys:
+        zone = c.clinic.timezone
+        start = datetime.combine(today_at(db, c.session.clinic_id), datetime.min.time())
+        since = start.replace(tzinfo=to_local(recorded_now(), zone).tzinfo)
+        done = repo.questionnaires_since(db, [c.session.clinic_id], c.patient.id, since)
+        found["questionnaires_today"] = (
+            ("pass", ", ".join(sorted({q.instrument_id for q in done})))
+            if done
+            else ("fail", "no questionnaire completed today")
+        )
+    return found
+
+
+def _vitals_text(r: VitalReading) -> str:
+    parts = []
+    if r.systolic is not None and r.diastolic is not None:
+        parts.append(f"BP {r.systolic}/{r.diastolic}")
+    for label, value in (("HR", r.heart_rate), ("SpO2", r.spo2), ("RR", r.respiratory_rate)):
+        if value is not None:
+            parts.append(f"{label} {value}{'%' if label == 'SpO2' else ''}")
+    return ", ".join(parts)
+
+
+def record_checks(
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    manual: Mapping[str, tuple[str, str]],
+    policy: ChairsidePolicy,
+) -> Chart:
+    """Record the checklist (the nurse's answers and what the system found) and,
+    when no blocking item is open, complete the pre-checks. Blocking items keep the
+    session checked in; they are recorded all the same."""
+    c = chart(db, principal, session_id, policy, audited=False, lock=True)
+    require_chart(principal, c.session.clinic_id)
+    check_allowed(c.session, "complete_checks")
+    known = {i.key: i for i in c.checklist}
+    wrong = {k: "not an item of this session's checklist" for k in manual if k not in known}
+    wrong |= {k: "recorded by the system" for k in manual if k in known and known[k].kind == "auto"}
+    if wrong:
+        raise ValidationFailed("Check the checklist.", wrong)
+    answers = dict(manual) | auto_checks(db, principal, c, policy)
+    now = recorded_now()
+    for key, (result, value) in answers.items():
+        row = SessionCheck(
+            session_id=c.session.id,
+            patient_id=c.patient.id,
+            item=key,
+            result=result,
+            value=value[:500],
+            by_id=principal.user_id,
+            at=now,
+        )
+        db.add(row)
+        c.checks[key] = row
+    db.flush()
+    audit.on_patient(
+        db,
+        principal,
+        "patient.session.checks",
+        c.patient,
+        resource_type="chairside_session",
+        resource_id=c.session.id,
+        detail={k: r for k, (r, _v) in answers.items()},
+    )
+    if not c.blocking:
+        step(db, principal, c.session, c.patient, "complete_checks")
+    return c
+
+

@@ -1,0 +1,253 @@
+"""Dose release (dose check, the checker's blind re-entry, the ledger draw and waste,
+the step: together or not at all), administration and an early stop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.auth.models import Membership, User
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Permission, Role, roles_with
+from ketaclinic.chairside.models import ChairsideSession
+from ketaclinic.chairside.schemas import GivenIn, ReleaseIn, StopIn
+from ketaclinic.chairside.service.chart import MODALITY, ChairsidePolicy, Chart, chart
+from ketaclinic.chairside.service.steps import check_allowed, complete_visit, require_chart, step
+from ketaclinic.kit.errors import Conflict, ValidationFailed
+from ketaclinic.kit.time import recorded_now
+from ketaclinic.ledger import service as ledger
+from ketaclinic.ledger.schemas import DrawIn
+from ketaclinic.ledger.witnesses import Witness
+from ketaclinic.plans import service as plans
+from ketaclinic.treatments.models import TreatmentSession
+
+
+def checker_principal(db: Session, witness: Witness, clinic_id: int, origin: Any) -> Principal:
+    """The second clinician, who has just proved who they are, acting for themselves."""
+    role = (
+        db.query(Membership.role)
+        .filter(Membership.user_id == witness.user_id, Membership.clinic_id == clinic_id)
+        .scalar()
+    )
+    if role is None or Role(role) not in roles_with(Permission.PLAN_WRITE):
+        raise ValidationFailed.on("checker_email", "the second check needs a nurse or prescriber")
+    user = db.get(User, witness.user_id)
+    assert user is not None
+    return Principal(user.id, user.email, user.name, {clinic_id: Role(role)}, origin=origin)
+
+
+class DoseMismatch(ValidationFailed):
+    """The second check did not match: recorded, and the release refused. The
+    handler commits before answering so the mismatch stays on record."""
+
+
+def release_dose(
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    data: ReleaseIn,
+    checker: Principal,
+    witnesses: Sequence[Witness],
+    policy: ChairsidePolicy,
+) -> Chart:
+    """Today's dose, calculated by the nurse and released only by a matching blind
+    second check; the stock drawn for it and the excess wasted before a witness are
+    ledger entries in this same transaction."""
+    c = chart(db, principal, session_id, policy, audited=False, lock=True)
+    require_chart(principal, c.session.clinic_id)
+    check_allowed(c.session, "release_dose")
+    if c.blocking:
+        raise Conflict(
+            "Blocking checklist items are open: " + ", ".join(i.label for i in c.blocking)
+        )
+    view = plans.get(db, principal, c.patient, c.session.plan_id, audited=False)
+    if view.status == "signed":
+        # The first dose given starts the plan.
+        plans.transition(db, principal, c.patient, view.plan.id, "start", None, policy.plan)
+    check = plans.calculate_dose(
+        db, principal, c.patient, c.session.plan_id, c.session.session_number, policy.plan
+    )
+    verification = plans.verify_dose(
+        db,
+        checker,
+        c.patient,
+        c.session.plan_id,
+        check.id,
+        data.weight_kg,
+        data.concentration_mg_per_ml,
+    )
+    if not verification.matched:
+        fields = {
+            name: "does not match the first calculation"
+            for name in verification.mismatched_fields.split(",")
+            if name
+        }
+        raise DoseMismatch("The second check does not match; the dose is not released.", fields)
+    if data.drawn_mg < check.dose_mg:
+        raise ValidationFailed.on("drawn_mg", f"draw at least the dose, {check.dose_mg} mg")
+    zone = c.clinic.timezone
+    treatment = TreatmentSession(
+        patient_id=c.patient.id,
+        given_at=recorded_now(),
+        modality=MODALITY[c.protocol.route],
+        recorded_by_id=principal.user_id,
+    )
+    db.add(treatment)
+    db.flush()
+    draw = ledger.draw(
+        db,
+        principal,
+        DrawIn(
+            container_id=data.container_id,
+            patient_id=c.patient.id,
+            amount_mg=data.drawn_mg,
+            session_id=treatment.id,
+        ),
+    )
+    excess = data.drawn_mg - check.dose_mg
+    if excess > 0:
+        ledger.waste(db, principal, draw.id, excess, witnesses, policy.ledger)
+    s = c.session
+    s.dose_check_id, s.draw_entry_id, s.treatment_session_id = check.id, draw.id, treatment.id
+    s.rate_ml_per_h = check.rate_ml_per_h
+    step(
+        db,
+        principal,
+        s,
+        c.patient,
+        "release_dose",
+        detail={
+            "dose_mg": check.dose_mg,
+            "volume_ml": check.volume_ml,
+            "rate_ml_per_h": check.rate_ml_per_h,
+            "duration_min": check.duration_min,
+            "devices": check.devices,
+            "drawn_mg": data.drawn_mg,
+            "wasted_mg": excess,
+            "container_id": data.container_id,
+            "checked_by": checker.name,
+            "witnesses": [w.name for w in witnesses],
+            "zone": zone,
+        },
+    )
+    return c
+
+
+def open_mg(db: Session, principal: Principal, s: ChairsideSession) -> Decimal:
+    if s.draw_entry_id is None:
+        return Decimal(0)
+    entry = ledger.get_draw(db, principal, s.draw_entry_id)
+    state = ledger.draw_state(db, principal, entry)
+    return state.open_mg
+
+
+def _account_for(
+    db: Session,
+    principal: Principal,
+    s: ChairsideSession,
+    given: Decimal,
+    witnesses: Sequence[Witness],
+    policy: ChairsidePolicy,
+) -> dict[str, Any]:
+    """What was given is administered; what is left in the syringe is wasted."""
+    if s.draw_entry_id is None:
+        if given > 0:
+            raise ValidationFailed.on("given_mg", "no dose was released for this session")
+        return {}
+    remaining = open_mg(db, principal, s)
+    if given > remaining:
+        raise ValidationFailed.on(
+            "given_mg", f"more than the {remaining} mg drawn and not yet accounted for"
+        )
+    if given > 0:
+        ledger.administer(db, principal, s.draw_entry_id, given)
+    left = remaining - given
+    if left > 0:
+        if not witnesses:
+            raise ValidationFailed.on(
+                "witness_email", f"{left} mg is left to waste: a witness must confirm"
+            )
+        ledger.waste(db, principal, s.draw_entry_id, left, witnesses, policy.ledger)
+    return {"given_mg": given, "wasted_mg": left}
+
+
+def act(
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    action: str,
+    policy: ChairsidePolicy,
+    *,
+    reason: str = "",
+    rate_ml_per_h: Decimal | None = None,
+) -> Chart:
+    """Start, pause, resume, change the rate, or observe after an early stop."""
+    c = chart(db, principal, session_id, policy, audited=False, lock=True)
+    require_chart(principal, c.session.clinic_id)
+    s = c.session
+    detail: dict[str, Any] = {}
+    if action == "change_rate":
+        programmed = c.dose_check.rate_ml_per_h if c.dose_check else None
+        if rate_ml_per_h is None:
+            raise ValidationFailed.on("rate_ml_per_h", "give the new rate in mL/h")
+        if programmed is None:
+            raise ValidationFailed.on("rate_ml_per_h", "this session has no pump programme")
+        if rate_ml_per_h > programmed:
+            raise ValidationFailed.on(
+                "rate_ml_per_h",
+                f"above the released rate of {programmed} "
+                "mL/h: a faster rate needs a new dose check",
+            )
+        if len(reason) < 3:
+            raise ValidationFailed.on("reason", "say why the rate changes")
+        detail = {"from_ml_per_h": s.rate_ml_per_h, "to_ml_per_h": rate_ml_per_h}
+    check_allowed(s, action)
+    if action == "start":
+        s.administration_started_at = recorded_now()
+    if action == "change_rate":
+        s.rate_ml_per_h = rate_ml_per_h
+    step(db, principal, s, c.patient, action, reason=reason, detail=detail or None)
+    return c
+
+
+def end_administration(
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    data: GivenIn,
+    witnesses: Sequence[Witness],
+    policy: ChairsidePolicy,
+) -> Chart:
+    c = chart(db, principal, session_id, policy, audited=False, lock=True)
+    require_chart(principal, c.session.clinic_id)
+    check_allowed(c.session, "end_administration")
+    detail = _account_for(db, principal, c.session, data.given_mg, witnesses, policy)
+    c.session.administration_ended_at = recorded_now()
+    step(db, principal, c.session, c.patient, "end_administration", detail=detail)
+    return c
+
+
+def stop(
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    data: StopIn,
+    witnesses: Sequence[Witness],
+    policy: ChairsidePolicy,
+) -> Chart:
+    """Stopped early, with the reason; what was given and what is wasted go to the ledger."""
+    c = chart(db, principal, session_id, policy, audited=False, lock=True)
+    require_chart(principal, c.session.clinic_id)
+    check_allowed(c.session, "stop")
+    detail = _account_for(db, principal, c.session, data.given_mg, witnesses, policy)
+    if c.session.administration_started_at is not None:
+        c.session.administration_ended_at = recorded_now()
+    else:
+        complete_visit(db, principal, c.session)
+    step(db, principal, c.session, c.patient, "stop", reason=data.reason, detail=detail)
+    return c
+
+
