@@ -11,8 +11,8 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.models import SessionCheck, VitalReading
-from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart
-from ketaclinic.chairside.service.steps import check_allowed, require_chart, step
+from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart
+from ketaclinic.chairside.service.steps import check_allowed, for_charting, step
 from ketaclinic.clinical.chairside import start_problems
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinics.service import today_at
@@ -89,8 +89,7 @@ def record_checks(
     """Record the checklist (the nurse's answers and what the system found) and,
     when no blocking item is open, complete the pre-checks. Blocking items keep the
     session checked in; they are recorded all the same."""
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "complete_checks")
     known = {i.key: i for i in c.checklist}
     wrong = {k: "not an item of this session's checklist" for k in manual if k not in known}

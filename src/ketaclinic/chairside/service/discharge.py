@@ -8,8 +8,13 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside.models import AldreteScore
 from ketaclinic.chairside.schemas import DischargeIn
-from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart
-from ketaclinic.chairside.service.steps import check_allowed, complete_visit, require_chart, step
+from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart
+from ketaclinic.chairside.service.steps import (
+    check_allowed,
+    complete_visit,
+    for_charting,
+    step,
+)
 from ketaclinic.clinical.chairside import (
     Aldrete,
     DischargeFacts,
@@ -28,8 +33,7 @@ class DischargeRefused(ValidationFailed):
 def discharge(
     db: Session, principal: Principal, session_id: int, data: DischargeIn, policy: ChairsidePolicy
 ) -> Chart:
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     s = c.session
     if s.state not in {"observing", "ready_for_discharge"}:
         check_allowed(s, "mark_ready")

@@ -14,8 +14,13 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission, Role, roles_with
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.chairside.schemas import GivenIn, ReleaseIn, StopIn
-from ketaclinic.chairside.service.chart import MODALITY, ChairsidePolicy, Chart, chart
-from ketaclinic.chairside.service.steps import check_allowed, complete_visit, require_chart, step
+from ketaclinic.chairside.service.chart import MODALITY, ChairsidePolicy, Chart
+from ketaclinic.chairside.service.steps import (
+    check_allowed,
+    complete_visit,
+    for_charting,
+    step,
+)
 from ketaclinic.kit.errors import Conflict, ValidationFailed
 from ketaclinic.kit.time import recorded_now
 from ketaclinic.ledger import service as ledger
@@ -56,8 +61,7 @@ def release_dose(
     """Today's dose, calculated by the nurse and released only by a matching blind
     second check; the stock drawn for it and the excess wasted before a witness are
     ledger entries in this same transaction."""
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "release_dose")
     if c.blocking:
         raise Conflict(
@@ -185,8 +189,7 @@ def act(
     rate_ml_per_h: Decimal | None = None,
 ) -> Chart:
     """Start, pause, resume, change the rate, or observe after an early stop."""
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     s = c.session
     detail: dict[str, Any] = {}
     if action == "change_rate":
@@ -221,8 +224,7 @@ def end_administration(
     witnesses: Sequence[Witness],
     policy: ChairsidePolicy,
 ) -> Chart:
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "end_administration")
     detail = _account_for(db, principal, c.session, data.given_mg, witnesses, policy)
     c.session.administration_ended_at = recorded_now()
@@ -239,8 +241,7 @@ def stop(
     policy: ChairsidePolicy,
 ) -> Chart:
     """Stopped early, with the reason; what was given and what is wasted go to the ledger."""
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "stop")
     detail = _account_for(db, principal, c.session, data.given_mg, witnesses, policy)
     if c.session.administration_started_at is not None:

@@ -13,10 +13,9 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.chairside.models import NoteAddendum, NoteSignature, SessionNote
-from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart
+from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart
 from ketaclinic.chairside.service.rems import rems_missing
-from ketaclinic.chairside.service.steps import check_allowed, require_chart, step
-from ketaclinic.chairside.service.vitals import append_row
+from ketaclinic.chairside.service.steps import append_row, check_allowed, for_charting, step
 from ketaclinic.kit.errors import Conflict, Forbidden, ValidationFailed
 from ketaclinic.kit.time import recorded_now, to_local
 
@@ -121,8 +120,7 @@ def _signer_role(db: Session, principal: Principal, clinic_id: int) -> str:
 
 def sign_note(db: Session, principal: Principal, session_id: int, policy: ChairsidePolicy) -> Chart:
     """The first signature freezes the note; the second (the other role) completes it."""
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     role = _signer_role(db, principal, c.session.clinic_id)
     if c.note is None:
         check_allowed(c.session, "sign_note")
@@ -174,8 +172,7 @@ def sign_note(db: Session, principal: Principal, session_id: int, policy: Chairs
 def add_addendum(
     db: Session, principal: Principal, session_id: int, text: str, policy: ChairsidePolicy
 ) -> NoteAddendum:
-    c = chart(db, principal, session_id, policy, audited=False)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy)
     if c.note is None:
         raise Conflict("There is no signed note yet; chart on the session itself.")
     row = NoteAddendum(

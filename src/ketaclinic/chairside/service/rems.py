@@ -15,9 +15,8 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.models import ChairsideSession, RemsForm, RemsSubmission
-from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart, clinics_of
-from ketaclinic.chairside.service.steps import require_chart
-from ketaclinic.chairside.service.vitals import append_row
+from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, clinics_of
+from ketaclinic.chairside.service.steps import append_row, for_charting
 from ketaclinic.clinical.chairside import rems as rems_rules
 from ketaclinic.clinical.chairside.concomitant import classes_of
 from ketaclinic.clinics.service import timezone_of, today_at
@@ -139,8 +138,7 @@ def save_rems(
     fields: Mapping[str, Any],
     policy: ChairsidePolicy,
 ) -> RemsForm:
-    c = chart(db, principal, session_id, policy, audited=False)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy)
     if not c.protocol.rems:
         raise Conflict("This session is not under the Spravato REMS.")
     known = {f.key: f for f in rems_rules.REMS_FIELDS}
@@ -177,8 +175,7 @@ def mark_rems_sent(
     reference: str,
     policy: ChairsidePolicy,
 ) -> RemsSubmission:
-    c = chart(db, principal, session_id, policy, audited=False)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy)
     if not c.protocol.rems:
         raise Conflict("This session is not under the Spravato REMS.")
     if c.rems_sent is not None:

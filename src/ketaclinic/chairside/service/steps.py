@@ -14,7 +14,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.models import ChairsideSession, SessionEvent
-from ketaclinic.chairside.service.chart import ChairsidePolicy
+from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart
 from ketaclinic.clinical.chairside import STATE_LABELS, TransitionRefused, next_state
 from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.kit.errors import Conflict, ValidationFailed
@@ -26,6 +26,17 @@ from ketaclinic.plans.models import TreatmentPlan
 
 def require_chart(principal: Principal, clinic_id: int) -> None:
     principal.require(Permission.SESSION_CHART, clinic_id)
+
+
+def for_charting(
+    db: Session, principal: Principal, session_id: int, policy: ChairsidePolicy, *,
+    lock: bool = False,
+) -> Chart:  # fmt: skip
+    """The chart of a session about to be written to, by someone who may chart it;
+    ``lock`` holds the session's row until the write commits."""
+    c = chart(db, principal, session_id, policy, audited=False, lock=lock)
+    require_chart(principal, c.session.clinic_id)
+    return c
 
 
 def step(
@@ -72,6 +83,32 @@ def step(
         detail={"from": event.from_state, "to": to, **(detail or {})},
     )
     return event
+
+
+def append_row(
+    db: Session,
+    principal: Principal,
+    c: Chart,
+    row: repo.Child,
+    action: str,
+    resource_type: str,
+    *,
+    resource_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> repo.Child:
+    """Write one charted row and its audit record in the caller's transaction."""
+    db.add(row)
+    db.flush()
+    audit.on_patient(
+        db,
+        principal,
+        action,
+        c.patient,
+        resource_type=resource_type,
+        resource_id=row.id if resource_id is None else resource_id,
+        detail=detail,
+    )
+    return row
 
 
 def check_allowed(s: ChairsideSession, action: str) -> None:

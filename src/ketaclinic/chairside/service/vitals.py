@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,8 +19,8 @@ from ketaclinic.chairside.models import (
     VitalReading,
 )
 from ketaclinic.chairside.schemas import AdverseIn, ReadingIn, RescueIn
-from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart, pure_reading
-from ketaclinic.chairside.service.steps import require_chart
+from ketaclinic.chairside.service.chart import ChairsidePolicy, pure_reading
+from ketaclinic.chairside.service.steps import append_row, for_charting
 from ketaclinic.clinical.chairside import (
     ALERT_ACTIONS,
     IN_CHAIR,
@@ -65,8 +64,7 @@ def record_vitals(
 ) -> VitalsResult:
     """A batch of readings; one already recorded under its id is skipped (a retry),
     and each new one is judged against the alert rules on the history up to it."""
-    c = chart(db, principal, session_id, policy, audited=False, lock=True)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy, lock=True)
     if c.session.state not in IN_CHAIR:
         raise Conflict(
             f"Vital signs are charted while the patient is in the chair; this session "
@@ -178,8 +176,7 @@ def acknowledge(
     note: str,
     policy: ChairsidePolicy,
 ) -> AlertAction:
-    c = chart(db, principal, session_id, policy, audited=False)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy)
     found = next((a for a in c.alerts if a.alert.id == alert_id), None)
     if found is None:
         raise NotFound(f"No alert {alert_id} on this session.")
@@ -208,32 +205,6 @@ def acknowledge(
     )
 
 
-def append_row(
-    db: Session,
-    principal: Principal,
-    c: Chart,
-    row: repo.Child,
-    action: str,
-    resource_type: str,
-    *,
-    resource_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> repo.Child:
-    """Write one charted row and its audit record in the caller's transaction."""
-    db.add(row)
-    db.flush()
-    audit.on_patient(
-        db,
-        principal,
-        action,
-        c.patient,
-        resource_type=resource_type,
-        resource_id=row.id if resource_id is None else resource_id,
-        detail=detail,
-    )
-    return row
-
-
 # ---- side effects and rescue medications ------------------------------------------------
 
 
@@ -252,8 +223,7 @@ def _at_or_now(value: datetime | None, field_name: str) -> datetime:
 def record_adverse(
     db: Session, principal: Principal, session_id: int, data: AdverseIn, policy: ChairsidePolicy
 ) -> AdverseEvent:
-    c = chart(db, principal, session_id, policy, audited=False)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy)
     if c.session.state in {"scheduled", "no_show", "note_signed"}:
         raise Conflict(
             "Side effects are charted during the session; after the note is signed, "
@@ -290,8 +260,7 @@ def record_adverse(
 def record_rescue(
     db: Session, principal: Principal, session_id: int, data: RescueIn, policy: ChairsidePolicy
 ) -> RescueMedication:
-    c = chart(db, principal, session_id, policy, audited=False)
-    require_chart(principal, c.session.clinic_id)
+    c = for_charting(db, principal, session_id, policy)
     if c.session.state in {"scheduled", "no_show", "note_signed"}:
         raise Conflict("Rescue medications are charted during the session.")
     try:
