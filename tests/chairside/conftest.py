@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -44,6 +45,14 @@ MANUAL_CHECKS = {
 }
 
 
+def a_moment_ago(zone: str = "America/Chicago") -> datetime:
+    """Five minutes ago, to the minute, but never before the clinic's midnight: a
+    session is checked in on its visit's day, whenever the suite runs."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    midnight = datetime.combine(now.astimezone(ZoneInfo(zone)).date(), time(), ZoneInfo(zone))
+    return max(now - timedelta(minutes=5), midnight.astimezone(UTC))
+
+
 @dataclass
 class Chairside:
     patient_id: int
@@ -63,7 +72,7 @@ def book_now(
 ) -> int:
     """The plan's first session, in the chair from now (placed directly: booking is
     from tomorrow on, and a session is charted on the day)."""
-    start = start or datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    start = start or a_moment_ago()
     visit = Visit(
         1,
         chair,

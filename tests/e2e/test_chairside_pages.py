@@ -36,6 +36,7 @@ from ketaclinic.plans import service as plans
 from ketaclinic.plans.schemas import PlanIn
 from ketaclinic.scheduling.model import SessionSpec
 from ketaclinic.screenings import service as screenings
+from tests.chairside.conftest import a_moment_ago
 from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
 from tests.ledger.conftest import VIAL_MG, receipt
 
@@ -84,7 +85,7 @@ def _world(engine: Engine, live: LiveClinic, nurse: str, prescriber: str, custod
         safe = ledger.add_location(session, who[custodian], clinic.id, LocationIn(name="Safe A"))
         [vial, *_] = ledger.receive(session, who[custodian],
                                     ReceiptIn(**receipt(safe.id, product.id)))  # fmt: skip
-        start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+        start = a_moment_ago()
         visit = Visit(1, chair, start, start + timedelta(minutes=20), start + timedelta(minutes=60),
                       start + timedelta(minutes=90), SessionSpec(20, 40, 30))  # fmt: skip
         [booked] = book_visits(session, who[live.front_desk_email], patient, plan.id, [visit])
@@ -128,7 +129,7 @@ def _discharged_esketamine(
         [kit] = ledger.receive(session, who[custodian], ReceiptIn(**receipt(
             safe.id, product.id, containers=1, lot_number="SPV2611")))  # fmt: skip
         phases = policy.protocol("esketamine_nasal").phases
-        start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+        start = a_moment_ago()
         admin = start + timedelta(minutes=phases.pre_assessment_min)
         visit = Visit(1, chair, start, admin, admin + timedelta(minutes=phases.administration_min),
                       admin + timedelta(minutes=phases.administration_min + phases.observation_min),
