@@ -353,6 +353,58 @@ def schedule_plan(
     out.print(table)
 
 
+rems_app = typer.Typer(help="Spravato REMS patient monitoring forms.", no_args_is_help=True)
+app.add_typer(rems_app, name="rems")
+
+
+@rems_app.command("due")
+def rems_due(
+    clinic: Annotated[str, typer.Option(help="The clinic (slug)")],
+    by: Annotated[str, typer.Option(help="Staff email the list is read as (audited)")],
+) -> None:
+    """Esketamine sessions whose REMS monitoring form is not yet sent, soonest due
+    first (due within 7 days of the session); exit 1 when any is overdue."""
+    from rich.table import Table
+
+    from ketaclinic.auth.roles import Permission
+    from ketaclinic.auth.service import get_user_by_email, principal_for
+    from ketaclinic.chairside import service as chairside
+    from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
+    from ketaclinic.clinical.treatment import load_protocols
+    from ketaclinic.clinics.service import get_by_slug
+    from ketaclinic.kit.errors import ValidationFailed
+    from ketaclinic.ledger.service import LedgerPolicy
+    from ketaclinic.plans.service import PlanPolicy
+
+    settings = get_settings()
+    with _unit_of_work() as db:
+        found = get_by_slug(db, clinic)
+        reader = principal_for(db, get_user_by_email(db, by), origin=_cli_origin())
+        if found.id not in reader.clinics_with(Permission.PATIENT_READ):
+            raise ValidationFailed.on("by", f"{by} may not read {found.name}'s charts")
+        policy = chairside.ChairsidePolicy(
+            plan=PlanPolicy(protocols=load_protocols(settings.protocols_dir)),
+            ledger=LedgerPolicy.from_settings(settings),
+            rules=load_alert_rules(),
+            checklist=load_checklist(),
+            vocabulary=load_vocabulary(),
+        )
+        due = [d for d in chairside.rems_due(db, reader, policy) if d.session.clinic_id == found.id]
+        table = Table(title=f"{found.name}: REMS forms not sent")
+        for column in ("patient", "MRN", "treated", "due", ""):
+            table.add_column(column)
+        for d in due:
+            table.add_row(f"{d.patient.family_name}, {d.patient.given_name}", d.patient.mrn,
+                          d.treated_on.isoformat(), d.due_on.isoformat(),
+                          "[red]overdue[/red]" if d.overdue else "")  # fmt: skip
+    if not due:
+        out.print(f"[green]Nothing due:[/green] every REMS form of {found.name} is sent.")
+        return
+    out.print(table)
+    if any(d.overdue for d in due):
+        raise typer.Exit(code=1)
+
+
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"

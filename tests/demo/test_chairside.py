@@ -62,3 +62,44 @@ def test_it_has_today_s_sessions_in_every_state_and_an_open_hypertension_alert(
             assert holder is not None and holder.state == "administering"
         assert verify(db)[1] is None
     engine.dispose()
+
+
+def test_it_lists_the_unsent_rems_forms_on_the_command_line(cli_db: str) -> None:  # noqa: F811
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from ketaclinic.cli import app
+    from ketaclinic.demo.chairside import NASAL
+
+    _demo(cli_db)
+    runner = CliRunner()
+    engine = make_engine(cli_db)
+    with make_sessionmaker(engine)() as db:
+        lakeside = db.scalars(select(Clinic).where(Clinic.slug == "lakeside")).one()
+        given = db.scalars(
+            select(ChairsideSession).where(
+                ChairsideSession.clinic_id == lakeside.id,
+                ChairsideSession.protocol_id == NASAL,
+                ChairsideSession.administration_started_at.is_not(None),
+            )
+        ).all()
+    args = ["rems", "due", "--clinic", "lakeside", "--by", "nurse@lakeside.example.org"]
+    listed = runner.invoke(app, args)
+    assert listed.exit_code == 0, listed.output
+    if not given:  # loaded just after midnight: today's esketamine visit was skipped
+        assert "Nothing due" in listed.stdout
+        return
+    assert "REMS forms not sent" in listed.stdout and "overdue" not in listed.stdout
+    # Nine days later the form is overdue: the command says so and exits 1.
+    with make_sessionmaker(engine)() as db:
+        db.execute(
+            update(ChairsideSession)
+            .where(ChairsideSession.id == given[0].id)
+            .values(administration_started_at=utcnow() - timedelta(days=9))
+        )
+        db.commit()
+    late = runner.invoke(app, args)
+    assert late.exit_code == 1 and "overdue" in late.stdout, late.output
+    # Another clinic's nurse may not read Lakeside's charts.
+    outsider = runner.invoke(app, [*args[:-1], "nurse@mesa.example.org"])
+    assert outsider.exit_code == 2 and "may not read" in outsider.output
