@@ -316,3 +316,48 @@ def test_it_stops_the_clock_when_a_patient_leaves_before_any_drug(
     assert chart.minutes_elapsed == 0
     chart.now += timedelta(hours=3)  # the board looked at later
     assert chart.minutes_elapsed == 0 and chart.next_due is None
+
+
+def test_it_reads_a_day_of_charts_at_once_exactly_as_one_by_one(
+    api: Api,
+    db: Session,
+    nurse: Persona,
+    prescriber: Persona,
+    front_desk: Persona,
+    chairside: Chairside,
+) -> None:
+    from tests.appointments.conftest import signed_plan
+    from tests.chairside.conftest import book_now
+
+    first = released(api, nurse, prescriber, chairside)
+    api(nurse).post(f"/api/v1/sessions/{first}/actions", json={"action": "start"})
+    api(nurse).post(f"/api/v1/sessions/{first}/vitals",
+                    json={"readings": [reading(5, systolic=205)]})  # fmt: skip
+    chair = Chair(clinic_id=nurse.clinic.id, name="Chair 2")
+    db.add(chair)
+    db.commit()
+    pid, plan = signed_plan(api, nurse, prescriber)
+    visit = book_now(db, front_desk, pid, plan, chair)
+    second = api(nurse).post(f"/api/v1/appointments/{visit}/session", json={}).json()["id"]
+    api(nurse).post(f"/api/v1/sessions/{second}/vitals", json={"readings": [reading(6)]})
+    policy = service.ChairsidePolicy(
+        plan=PlanPolicy(),
+        ledger=ledger.LedgerPolicy(),
+        rules=load_alert_rules(),
+        checklist=load_checklist(),
+        vocabulary=load_vocabulary(),
+    )
+    who = principal_for(db, nurse.user)
+    singly = [service.chart(db, who, sid, policy, audited=False) for sid in (first, second)]
+    found = [(c.session, c.patient) for c in singly]
+    together = service.charts(db, found, policy)
+
+    def seen(c: service.Chart) -> tuple[object, ...]:
+        return (c.session.id, c.state, [e.id for e in c.events], [r.id for r in c.readings],
+                [(a.alert.id, len(a.actions)) for a in c.alerts], sorted(c.checks),
+                c.dose_check.id if c.dose_check else None, c.draw.id if c.draw else None,
+                [i.key for i in c.checklist], c.next_due)  # fmt: skip
+
+    assert [seen(c) for c in together] == [seen(c) for c in singly]
+    assert [len(c.open_alerts) for c in together] == [1, 0]
+    assert together[0].draw is not None and together[1].draw is None

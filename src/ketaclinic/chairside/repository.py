@@ -148,12 +148,20 @@ def questionnaires_since(
 
 
 def dose_check(db: Session, clinic_ids: Sequence[int], check_id: int) -> DoseCheck | None:
+    return dose_checks(db, clinic_ids, [check_id]).get(check_id)
+
+
+def dose_checks(
+    db: Session, clinic_ids: Sequence[int], check_ids: Sequence[int]
+) -> dict[int, DoseCheck]:
+    if not check_ids:
+        return {}
     stmt = in_clinics(
         select(DoseCheck).join(Patient, Patient.id == DoseCheck.patient_id),
         Patient.clinic_id,
         clinic_ids,
-    ).where(DoseCheck.id == check_id)
-    return db.scalar(stmt)
+    ).where(DoseCheck.id.in_(list(check_ids)))
+    return {c.id: c for c in db.scalars(stmt)}
 
 
 def active_medications(db: Session, clinic_ids: Sequence[int], patient_id: int) -> list[Medication]:

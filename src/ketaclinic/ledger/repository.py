@@ -108,6 +108,15 @@ def entry(db: Session, clinic_ids: Sequence[int], entry_id: int) -> CsEntry | No
     return db.scalar(stmt)
 
 
+def entries_by_id(
+    db: Session, clinic_ids: Sequence[int], entry_ids: Sequence[int]
+) -> dict[int, CsEntry]:
+    if not entry_ids:
+        return {}
+    stmt = in_clinics(select(CsEntry), CsEntry.clinic_id, clinic_ids)
+    return {e.id: e for e in db.scalars(stmt.where(CsEntry.id.in_(list(entry_ids))))}
+
+
 def draw_entries(db: Session, clinic_ids: Sequence[int], draw_id: int) -> list[CsEntry]:
     """The entries that account for a draw, oldest first."""
     return accounting_entries(db, clinic_ids, [draw_id])

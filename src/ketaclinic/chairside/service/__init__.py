@@ -17,6 +17,7 @@ from ketaclinic.chairside.service.chart import (
     ChairsidePolicy,
     Chart,
     chart,
+    charts,
     phase_of,
     pure_reading,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "add_addendum",
     "auto_checks",
     "chart",
+    "charts",
     "check_allowed",
     "checker_principal",
     "compose_note",

@@ -3,9 +3,10 @@ and what follows from it now)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -254,34 +255,64 @@ def _names(db: Session, ids: set[int]) -> dict[int, str]:
     return {u.id: u.name for u in db.query(User).filter(User.id.in_(ids))}
 
 
-def chart(
+# Every kind of row charted on a session, read in one query each for any number of
+# sessions (the board reads a whole day's).
+CHARTED: tuple[type[Any], ...] = (
+    SessionEvent, SessionAlert, AlertAction, VitalReading, AdverseEvent, RescueMedication,
+    AldreteScore, SessionNote, NoteSignature, NoteAddendum, RemsForm, RemsSubmission,
+    SessionCheck,
+)  # fmt: skip
+
+
+def charts(
     db: Session,
-    principal: Principal,
-    session_id: int,
+    found: Sequence[tuple[ChairsideSession, Patient]],
     policy: ChairsidePolicy,
-    *,
-    audited: bool = True,
-    lock: bool = False,
-) -> Chart:
-    s, patient = _found(db, principal, session_id, lock=lock)
-    clinics = [s.clinic_id]
+) -> list[Chart]:
+    """The charts of sessions already read in the caller's clinics, in a fixed number
+    of queries however many sessions there are. Not audited: the caller records the
+    read (one chart, or the board)."""
+    if not found:
+        return []
+    ids = [s.id for s, _ in found]
+    clinics = sorted({s.clinic_id for s, _ in found})
+    rows: dict[type[Any], dict[int, list[Any]]] = {}
+    for model in CHARTED:
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        for row in repo.children(db, clinics, model, ids):
+            grouped[row.session_id].append(row)
+        rows[model] = grouped
+    checks = repo.dose_checks(db, clinics, [s.dose_check_id for s, _ in found if s.dose_check_id])
+    draws = ledger_repo.entries_by_id(
+        db, clinics, [s.draw_entry_id for s, _ in found if s.draw_entry_id]
+    )
+    charted = [r for grouped in rows.values() for of_one in grouped.values() for r in of_one]
+    people = _names(db, {r.by_id for r in charted if r.by_id})
+    clinic_of = {c: db.get(Clinic, c) for c in clinics}
+    today = {c: today_at(db, c) for c in clinics}
+    now = recorded_now()
+    result = []
+    for s, patient in found:
+        clinic = clinic_of[s.clinic_id]
+        assert clinic is not None
+        mine = {model: rows[model].get(s.id, []) for model in CHARTED}
+        result.append(
+            _assemble(s, patient, clinic, mine, policy, today[s.clinic_id], people, now,
+                      checks.get(s.dose_check_id or 0), draws.get(s.draw_entry_id or 0))
+        )  # fmt: skip
+    return result
+
+
+def _assemble(
+    s: ChairsideSession, patient: Patient, clinic: Clinic, rows: Mapping[type, list[Any]],
+    policy: ChairsidePolicy, today: date, people: dict[int, str], now: datetime,
+    dose_check: DoseCheck | None, draw: CsEntry | None,
+) -> Chart:  # fmt: skip
     protocol = policy.protocol(s.protocol_id)
-
-    def rows(model: type[repo.Child]) -> list[repo.Child]:
-        return repo.children(db, clinics, model, [s.id])
-
-    events, alerts, alert_actions = rows(SessionEvent), rows(SessionAlert), rows(AlertAction)
-    readings = sorted(rows(VitalReading), key=lambda r: (as_utc(r.taken_at), r.id))
-    adverse, rescue, aldrete = rows(AdverseEvent), rows(RescueMedication), rows(AldreteScore)
-    notes, signatures, addenda = rows(SessionNote), rows(NoteSignature), rows(NoteAddendum)
-    forms, sent = rows(RemsForm), rows(RemsSubmission)
     actions: dict[int, list[AlertAction]] = {}
-    for action in alert_actions:
+    for action in rows[AlertAction]:
         actions.setdefault(action.alert_id, []).append(action)
-    checks = {c.item: c for c in rows(SessionCheck)}  # the newest per item wins
-    clinic = db.get(Clinic, s.clinic_id)
-    assert clinic is not None
-    today = today_at(db, s.clinic_id)
+    notes, forms, sent = rows[SessionNote], rows[RemsForm], rows[RemsSubmission]
     items = items_for(
         policy.checklist,
         rems=protocol.rems,
@@ -292,49 +323,46 @@ def chart(
         ),
         weight_based=protocol.dose.unit != "mg",
     )
-    dose_check = repo.dose_check(db, clinics, s.dose_check_id) if s.dose_check_id else None
-    draw = ledger_repo.entry(db, clinics, s.draw_entry_id) if s.draw_entry_id else None
-    everything: list[Any] = [
-        *events,
-        *alerts,
-        *alert_actions,
-        *readings,
-        *adverse,
-        *rescue,
-        *aldrete,
-        *notes,
-        *signatures,
-        *addenda,
-        *forms,
-        *sent,
-        *checks.values(),
-    ]
-    people = _names(db, {r.by_id for r in everything if r.by_id})
-    result = Chart(
+    return Chart(
         session=s,
         patient=patient,
         clinic=clinic,
         protocol=protocol,
         thresholds=policy.thresholds(protocol),
-        events=events,
-        checks=checks,
+        events=rows[SessionEvent],
+        checks={c.item: c for c in rows[SessionCheck]},  # the newest per item wins
         checklist=items,
-        readings=readings,
-        alerts=[AlertView(a, actions.get(a.id, [])) for a in alerts],
-        adverse=adverse,
-        rescue=rescue,
-        aldrete=aldrete,
+        readings=sorted(rows[VitalReading], key=lambda r: (as_utc(r.taken_at), r.id)),
+        alerts=[AlertView(a, actions.get(a.id, [])) for a in rows[SessionAlert]],
+        adverse=rows[AdverseEvent],
+        rescue=rows[RescueMedication],
+        aldrete=rows[AldreteScore],
         note=notes[0] if notes else None,
-        signatures=signatures,
-        addenda=addenda,
+        signatures=rows[NoteSignature],
+        addenda=rows[NoteAddendum],
         rems_form=forms[-1] if forms else None,
         rems_sent=sent[-1] if sent else None,
         dose_check=dose_check,
         draw=draw,
         people=people,
-        now=recorded_now(),
+        now=now,
         rules=policy.rules,
     )
+
+
+def chart(
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    policy: ChairsidePolicy,
+    *,
+    audited: bool = True,
+    lock: bool = False,
+) -> Chart:
+    """One session's chart, read (and audited) as ``principal``; ``lock`` holds the
+    session's row for a write."""
+    s, patient = _found(db, principal, session_id, lock=lock)
+    [result] = charts(db, [(s, patient)], policy)
     if audited:
         audit.on_patient(
             db,
@@ -346,5 +374,3 @@ def chart(
             detail={"purpose": "chairside"},
         )
     return result
-
-
