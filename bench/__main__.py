@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from . import pk, schedule
+from . import board, pk, schedule
 
-BENCHMARKS: dict[str, Callable[[Sequence[str]], None]] = {"pk": pk.main, "schedule": schedule.main}
+BENCHMARKS: dict[str, Callable[[Sequence[str]], None]] = {
+    "board": board.main,
+    "pk": pk.main,
+    "schedule": schedule.main,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
