@@ -357,6 +357,11 @@ def book(
 # ---- changes to one appointment -----------------------------------------------------
 
 
+def chairs(db: Session, clinic_id: int) -> list[Chair]:
+    """The clinic's chairs in use, by name."""
+    return repo.chairs(db, clinic_id)
+
+
 def get(db: Session, principal: Principal, appointment_id: int) -> tuple[Appointment, Patient]:
     found = repo.appointment(db, principal.clinics_with(Permission.PATIENT_READ), appointment_id)
     if found is None:

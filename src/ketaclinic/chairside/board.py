@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from ketaclinic.appointments import repository as appointments_repo
+from ketaclinic.appointments import service as appointments
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
@@ -89,7 +89,7 @@ def board(
     charted = {c.session.id: c for c in service.charts(db, sessions, policy)}
     visits = [Visit(a, p, chair, s, charted[s.id] if s else None) for a, p, chair, s in day]
     rows = []
-    for chair in appointments_repo.chairs(db, clinic.id):
+    for chair in appointments.chairs(db, clinic.id):
         mine = [v for v in visits if v.chair.id == chair.id]
         current = next((v for v in mine if v.chart is not None and v.chart.in_chair), None)
         upcoming = next(

@@ -45,12 +45,10 @@ from ketaclinic.clinical.chairside import (
 )
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed, fields_from_pydantic
-from ketaclinic.kit.time import as_utc, utcnow
+from ketaclinic.kit.time import as_utc, to_local, utcnow
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, is_htmx, render
-from ketaclinic.ledger import repository as ledger_repo
+from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.witnesses import Credentials
-from ketaclinic.plans import repository as plans_repo
-from ketaclinic.plans import service as plans
 
 router = APIRouter(include_in_schema=False)
 READING_FIELDS = (
@@ -114,19 +112,16 @@ def open_visit(
 def _dose_preview(
     db: Session, principal: Principal, c: service.Chart, policy: service.ChairsidePolicy
 ) -> tuple[Any, str]:
-    plan = plans_repo.plan(db, [c.session.clinic_id], c.patient.id, c.session.plan_id)
-    assert plan is not None
     try:
-        dose = plans.dose_for(
-            db, principal, c.patient, plan, policy.plan, session_number=c.session.session_number
-        )
+        dose = service.session_dose(db, principal, c, policy)
     except DoseError as exc:
         return None, str(exc)
     return dose, ""
 
 
 def _containers(db: Session, c: service.Chart) -> list[tuple[int, str]]:
-    rows = ledger_repo.stock(db, [c.session.clinic_id])
+    today = to_local(c.now, c.clinic.timezone).date()
+    rows = ledger.drawable(db, [c.session.clinic_id], today, drug=c.protocol.drug)
     return [
         (
             container.id,
@@ -134,7 +129,6 @@ def _containers(db: Session, c: service.Chart) -> list[tuple[int, str]]:
             f"{lot.lot_number} · {Decimal(container.on_hand_ug) / 1000:g} mg · {location.name}",
         )
         for container, lot, product, location in rows
-        if product.drug == c.protocol.drug and container.on_hand_ug > 0
     ]
 
 

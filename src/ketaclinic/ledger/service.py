@@ -286,6 +286,25 @@ def locked_container(
     return _write(db, principal, permission, container_id)[0]
 
 
+def drawable(
+    db: Session, clinic_ids: Sequence[int], today: date, *, drug: str | None = None
+) -> list[repo.StockRow]:
+    """Containers a dose may be drawn from: stock on hand in a lot not yet expired (the
+    ledger refuses a draw from an expired lot), only of ``drug`` when given."""
+    return [
+        (c, lot, p, loc)
+        for c, lot, p, loc in repo.stock(db, clinic_ids)
+        if lot.expires >= today and c.on_hand_ug > 0 and (drug is None or p.drug == drug)
+    ]
+
+
+def entries_by_id(
+    db: Session, clinic_ids: Sequence[int], entry_ids: Sequence[int]
+) -> dict[int, CsEntry]:
+    """Entries by id in these clinics (a chart shows each session's draw)."""
+    return repo.entries_by_id(db, clinic_ids, entry_ids)
+
+
 def _draw_of(db: Session, clinic_ids: Sequence[int], draw: CsEntry) -> Draw:
     """Drawn, administered, wasted and returned so far, from the draw's entries."""
     return draws_of(draw, repo.draw_entries(db, clinic_ids, draw.id))

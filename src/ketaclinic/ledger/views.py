@@ -179,8 +179,7 @@ def _draw_page(request: Request, db: Session, principal: Principal, values: dict
                errors: dict[str, str], status_code: int = 200) -> Response:  # fmt: skip
     clinic = _clinic(db, principal, Permission.LEDGER_ADMINISTER)
     today = today_at(db, clinic.id)
-    usable = [(c, lot, p, loc) for c, lot, p, loc in repo.stock(db, [clinic.id])
-              if lot.expires >= today]  # fmt: skip
+    usable = service.drawable(db, [clinic.id], today)
     return _page(request, "draw_new", {
         "clinic": clinic, "stock": usable, "patients": _active_patients(db, principal, clinic),
         "values": values, "errors": errors}, status_code)  # fmt: skip

@@ -20,6 +20,7 @@ from ketaclinic.chairside.service.chart import (
     charts,
     phase_of,
     pure_reading,
+    session_dose,
 )
 from ketaclinic.chairside.service.checklist import auto_checks, record_checks
 from ketaclinic.chairside.service.discharge import DischargeRefused, discharge
@@ -95,6 +96,7 @@ __all__ = [
     "rems_missing",
     "rems_typed",
     "save_rems",
+    "session_dose",
     "sign_note",
     "stop",
 ]

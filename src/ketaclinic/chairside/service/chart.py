@@ -49,13 +49,13 @@ from ketaclinic.clinical.chairside import (
     pregnancy_possible,
     thresholds_with,
 )
+from ketaclinic.clinical.dosing import Dose
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinical.treatment.model import Thresholds
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import age_on, as_utc, recorded_now
-from ketaclinic.ledger import repository as ledger_repo
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.models import CsEntry
 from ketaclinic.patients.models import Patient
@@ -283,7 +283,7 @@ def charts(
             grouped[row.session_id].append(row)
         rows[model] = grouped
     checks = repo.dose_checks(db, clinics, [s.dose_check_id for s, _ in found if s.dose_check_id])
-    draws = ledger_repo.entries_by_id(
+    draws = ledger.entries_by_id(
         db, clinics, [s.draw_entry_id for s, _ in found if s.draw_entry_id]
     )
     charted = [r for grouped in rows.values() for of_one in grouped.values() for r in of_one]
@@ -374,3 +374,14 @@ def chart(
             detail={"purpose": "chairside"},
         )
     return result
+
+
+def session_dose(
+    db: Session, principal: Principal, c: Chart, policy: ChairsidePolicy
+) -> Dose:
+    """Today's dose for this session from its plan version, on the chart's newest weight
+    (``DoseError`` when it cannot be given, e.g. a stale weight)."""
+    plan = plans.get(db, principal, c.patient, c.session.plan_id, audited=False).plan
+    return plans.dose_for(
+        db, principal, c.patient, plan, policy.plan, session_number=c.session.session_number
+    )

@@ -11,15 +11,13 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.models import SessionCheck, VitalReading
-from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart
+from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, session_dose
 from ketaclinic.chairside.service.steps import check_allowed, for_charting, step
 from ketaclinic.clinical.chairside import start_problems
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import recorded_now, to_local
-from ketaclinic.plans import repository as plans_repo
-from ketaclinic.plans import service as plans
 from ketaclinic.screenings import service as screenings
 
 
@@ -45,12 +43,8 @@ def auto_checks(
             status.clearance.message,
         )
     if "weight_current" in keys:
-        plan = plans_repo.plan(db, [c.session.clinic_id], c.patient.id, c.session.plan_id)
-        assert plan is not None
         try:
-            dose = plans.dose_for(
-                db, principal, c.patient, plan, policy.plan, session_number=c.session.session_number
-            )
+            dose = session_dose(db, principal, c, policy)
             weight = dose.dosing_weight
             found["weight_current"] = ("pass", f"dosing weight {weight.value} kg" if weight else "")
         except DoseError as exc:
