@@ -64,6 +64,10 @@ FIRING: dict[str, tuple[Facts, Facts]] = {
         {"substance_use_disorder": "none"},
     ),
     "ketamine_misuse_history": _yes_no("ketamine_misuse_history"),
+    "trd_fewer_than_two_trials": (
+        {"indications": ["trd"], "prior_antidepressant_trials": 1},
+        {"indications": ["trd"], "prior_antidepressant_trials": 2},
+    ),
     "psychosis_history": _yes_no("psychosis_history"),
     "bipolar_current_mania": _yes_no("current_mania"),
     "hepatic_impairment_moderate": (
@@ -212,14 +216,16 @@ def test_it_asks_about_each_interacting_medication_clinical_md_names() -> None:
 CLINICAL_MD = Path(__file__).resolve().parents[3] / "shared" / "docs" / "CLINICAL.md"
 
 
-def _contraindication_phrases(text: str) -> tuple[set[str], set[str]]:
+def _contraindication_phrases(text: str) -> tuple[set[str], set[str], str]:
     section = text.split("## Contraindications", 1)[1].split("\n## ", 1)[0]
     flat = re.sub(r"\s*\([^)]*\)", "", " ".join(section.split()))
     absolute = flat.split("Absolute or strong:", 1)[1].split("Relative", 1)[0]
+    absolute, _, trd = absolute.partition(". Treatment-resistant depression:")
     relative = flat.split("Relative:", 1)[1].split("Sources:", 1)[0]
     return (
         {phrase.strip(" .") for phrase in absolute.split(";")},
         {phrase.strip(" .") for phrase in relative.split(",")},
+        trd.strip(),
     )
 
 
@@ -228,6 +234,24 @@ def _contraindication_phrases(text: str) -> tuple[set[str], set[str]]:
 # document drifting from those tables, wherever the shared docs are checked out.
 @pytest.mark.skipif(not CLINICAL_MD.exists(), reason="shared/docs/CLINICAL.md not checked out")
 def test_it_maps_exactly_the_contraindications_clinical_md_lists() -> None:
-    absolute, relative = _contraindication_phrases(CLINICAL_MD.read_text(encoding="utf-8"))
+    absolute, relative, trd = _contraindication_phrases(CLINICAL_MD.read_text(encoding="utf-8"))
     assert absolute == set(ABSOLUTE)
     assert relative == set(RELATIVE)
+    # The definition of treatment resistance, and what falls short of it: review.
+    assert "at least two adequate antidepressant trials" in trd and "needs prescriber review" in trd
+
+
+@pytest.mark.parametrize("rule_set_id", ["iv_ketamine_mood", "esketamine_nasal"])
+@pytest.mark.parametrize(("trials", "decision"), [(0, "review"), (1, "review"), (None, "review"),
+                                                  (2, None), (5, None)])  # fmt: skip
+def test_it_asks_for_two_failed_antidepressant_trials_before_depression_is_resistant(
+    rule_set_id: str, trials: int | None, decision: str | None
+) -> None:
+    facts: Facts = {"indications": ["trd"]}
+    if trials is not None:
+        facts["prior_antidepressant_trials"] = trials
+    result = screen(get_rule_set(rule_set_id), facts)
+    flagged = "trd_fewer_than_two_trials" in result.fired_ids or any(
+        u.rule_id == "trd_fewer_than_two_trials" for u in result.undecided
+    )
+    assert flagged is (decision == "review")
