@@ -36,6 +36,14 @@ ALL_MODELS = list(MODELS.values())
 BY_KEY = pytest.mark.parametrize("model", ALL_MODELS, ids=list(MODELS))
 
 
+def assert_same_curve(actual: Any, expected: Any, rel: float = 1e-9) -> None:
+    """Equal within ``rel`` of the curve's peak: a concentration is compared on the
+    scale of its curve, never relative to a value near zero in its tail (floating-
+    point noise at 3e-10 ng/mL is not a wrong model)."""
+    scale = float(np.max(np.abs(expected))) or 1.0
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=rel * scale)
+
+
 # --- the models as data ------------------------------------------------------------
 
 
@@ -111,7 +119,7 @@ def test_it_gives_the_same_values_on_a_regular_and_an_irregular_time_grid(model:
     irregular = np.sort(np.append(regular, 123.4567))
     on_grid = simulate(model, WEIGHT_KG, [REFERENCE, Infusion(300, 20, 10)], regular)
     off_grid = simulate(model, WEIGHT_KG, [REFERENCE, Infusion(300, 20, 10)], irregular)
-    np.testing.assert_allclose(off_grid[np.isin(irregular, regular)], on_grid, rtol=1e-12)
+    assert_same_curve(off_grid[np.isin(irregular, regular)], on_grid)
 
 
 def test_it_accepts_plain_tuples_and_ranges() -> None:
@@ -219,7 +227,7 @@ def test_it_doubles_the_concentration_when_the_dose_doubles(
 ) -> None:
     once = simulate(model, weight_kg, [infusion], DAY)
     twice = simulate(model, weight_kg, [infusion._replace(amount_mg=2 * infusion.amount_mg)], DAY)
-    np.testing.assert_allclose(twice, 2 * once, rtol=1e-12, atol=1e-12)
+    assert_same_curve(twice, 2 * once)
 
 
 @given(models, weights, infusions, infusions)
@@ -228,7 +236,7 @@ def test_it_adds_up_two_infusions_given_together(
 ) -> None:
     together = simulate(model, weight_kg, [first, second], DAY)
     apart = simulate(model, weight_kg, [first], DAY) + simulate(model, weight_kg, [second], DAY)
-    np.testing.assert_allclose(together, apart, rtol=1e-9, atol=1e-9 * apart.max())
+    assert_same_curve(together, apart)
 
 
 @given(
@@ -278,13 +286,13 @@ def test_it_gives_each_patient_the_typical_curve_without_variability(model: PkMo
         doses = [
             Infusion(i.start_min, i.duration_min, i.dose_mg_per_kg * weight_kg) for i in COURSE
         ]
-        np.testing.assert_allclose(row, simulate(model, weight_kg, doses, COURSE_TIMES), rtol=1e-12)
+        assert_same_curve(row, simulate(model, weight_kg, doses, COURSE_TIMES))
 
 
 def test_it_gives_light_and_heavy_patients_the_same_levels_on_a_per_kg_dose() -> None:
     # V1 scales with weight in all three models, so mg/kg dosing cancels weight out.
     curves = population(DOMINO, [50.0, 130.0], COURSE, COURSE_TIMES, cv=0, seed=1)
-    np.testing.assert_allclose(curves[0], curves[1], rtol=1e-12)
+    assert_same_curve(curves[0], curves[1])
 
 
 @BY_KEY
