@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export KETACLINIC_DATABASE_URL ?= sqlite:///./ketaclinic.db
 
-.PHONY: demo test test-sqlite test-postgresql lint bench bench-pk bench-schedule bench-board serve clean install
+.PHONY: demo test test-sqlite test-postgresql test-clocks test-clock-sunday test-clock-dst lint bench bench-pk bench-schedule bench-board serve clean install
 
 install: $(STAMP)
 
@@ -39,12 +39,32 @@ lint: $(STAMP)
 # side on two cores; each one's output is printed whole when it ends.
 test: lint
 	$(MAKE) -j2 --output-sync=target test-sqlite test-postgresql
+	$(MAKE) test-clocks
 
 test-sqlite: $(STAMP)
 	KETACLINIC_TEST_DB=sqlite $(BIN)/python -m pytest --cov --cov-report=term:skip-covered -q
 
 test-postgresql: $(STAMP)
 	KETACLINIC_TEST_DB=postgresql $(BIN)/python -m pytest -q
+
+# The suite's clock is set by time-machine (tests/conftest.py), a Wednesday afternoon
+# unless KETACLINIC_TEST_CLOCK says otherwise. The time-sensitive tests run once more
+# at bad hours: 00:30 on a Sunday (SQLite) and 01:30 on the night the clocks fall back
+# (PostgreSQL); the demo test loads the demo at ten awkward moments on every pass.
+TIME_SENSITIVE := tests/demo tests/chairside tests/appointments tests/screenings \
+	tests/measures tests/ledger tests/plans tests/test_cli.py \
+	tests/e2e/test_chairside_pages.py tests/e2e/test_schedule_pages.py \
+	--deselect tests/demo/test_day.py
+test-clocks:
+	$(MAKE) -j2 --output-sync=target test-clock-sunday test-clock-dst
+
+test-clock-sunday: $(STAMP)
+	KETACLINIC_TEST_DB=sqlite KETACLINIC_TEST_CLOCK=2026-12-06T00:30:00-06:00 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(TIME_SENSITIVE)
+
+test-clock-dst: $(STAMP)
+	KETACLINIC_TEST_DB=postgresql KETACLINIC_TEST_CLOCK=2026-11-01T01:30:00-05:00 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(TIME_SENSITIVE)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

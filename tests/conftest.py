@@ -12,9 +12,11 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -27,12 +29,47 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.kit.db import make_engine
 from ketaclinic.kit.migrate import upgrade
+from ketaclinic.kit.time import set_clock_shift
 from ketaclinic.settings import Settings
 
 PG_ADMIN_URL = os.environ.get(
     "KETACLINIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 PASSWORD = "correct horse battery staple"
+CLINIC_TZ = "America/Chicago"  # the test clinic's zone: "today" in tests is its date
+
+
+# ---- the suite's clock -------------------------------------------------------
+# Every test runs on a clock set by a time-travel library, never the wall clock:
+# KETACLINIC_TEST_CLOCK (an ISO time with its offset) or a plain weekday afternoon
+# at the test clinic. The clock ticks from there, so durations still pass. `make
+# test` runs the time-sensitive tests again at bad hours (Makefile: test-clocks).
+DEFAULT_TEST_CLOCK = "2026-12-09T14:05:00-06:00"  # a Wednesday, 14:05 in Chicago
+
+
+def suite_clock() -> datetime:
+    return datetime.fromisoformat(os.environ.get("KETACLINIC_TEST_CLOCK") or DEFAULT_TEST_CLOCK)
+
+
+# Set when this file is imported, the first of the conftests: before any test module
+# or other conftest is imported, so module-level "now"s read the suite's clock too.
+_traveller = time_machine.travel(suite_clock(), tick=True)
+_traveller.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _traveller.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"KetaClinic suite clock: {suite_clock().isoformat()}"
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock_after_each_test() -> Iterator[None]:
+    """A test that runs on the demo's clock (tests/test_cli.py::_demo) leaves none behind."""
+    yield
+    set_clock_shift(timedelta(0))
 
 
 def _backend() -> str:
@@ -158,7 +195,7 @@ class Persona:
 
 @pytest.fixture
 def clinic(db: Session) -> Clinic:
-    return create_clinic(db, slug="lakeside", name="Lakeside Ketamine", timezone="America/Chicago")
+    return create_clinic(db, slug="lakeside", name="Lakeside Ketamine", timezone=CLINIC_TZ)
 
 
 @pytest.fixture

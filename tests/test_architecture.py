@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -22,3 +23,25 @@ def test_it_serves_no_asset_from_a_cdn() -> None:
     for template in templates:
         text = template.read_text()
         assert "https://" not in text and "http://" not in text, template
+
+
+WALL_CLOCK = re.compile(
+    r"\b(datetime\.(now|utcnow|today)|date\.today|time\.(time|time_ns|localtime|gmtime))\("
+    r"|__import__\(\"datetime\"\)"
+)
+
+
+def test_it_asks_the_one_clock_for_now_and_today() -> None:
+    """Only kit.time reads the clock: the app and the demo run on its (injectable,
+    shiftable) clock, and the suite's clock is set by a time-travel library in
+    tests/conftest.py, so nothing depends on the hour a test happens to run."""
+    clock = ROOT / "src" / "ketaclinic" / "kit" / "time.py"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for folder in ("src", "tests", "bench")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path != clock
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if WALL_CLOCK.search(line)
+    ]
+    assert offenders == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,17 +124,23 @@ _DEMO_COPY: list[Path] = []
 
 def _demo(cli_db: str) -> None:
     """The demo in ``cli_db``: loaded by the command once per run (it runs the
-    optimizer), copied from that first load afterwards."""
+    optimizer), copied from that first load afterwards. The rest of the test runs on
+    the demo's clock, as the app and the CLI do on it (reset after the test)."""
     import shutil
     import sqlite3
     import tempfile
 
+    from ketaclinic.kit.clock_store import read_clock
+    from ketaclinic.kit.time import set_clock_shift
+
     target = Path(cli_db.removeprefix("sqlite:///"))
     if _DEMO_COPY:
         shutil.copy(_DEMO_COPY[0], target)
+        set_clock_shift(read_clock(make_sessionmaker(make_engine(cli_db))()).shift)
         return
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
+    set_clock_shift(read_clock(make_sessionmaker(make_engine(cli_db))()).shift)
     with sqlite3.connect(target) as raw:
         raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     kept = Path(tempfile.mkdtemp(prefix="ketaclinic-demo-")) / "demo.db"
@@ -153,8 +160,11 @@ def test_it_loads_a_second_clinic_whose_staff_see_only_their_patients(cli_db: st
         mine, mine_total = search_patients(session, lakeside, status=None, limit=100)
         theirs, theirs_total = search_patients(session, mesa, status=None, limit=100)
         # 40 and 12 registered, plus the newcomers today's chairside stories draw on
-        # (twice the stories, and six).
-        assert (mine_total, theirs_total) == (40 + 2 * 11 + 6, 12 + 2 * 4 + 6)
+        # (twice the stories, and six); the README says how many a newcomer will see.
+        assert (mine_total, theirs_total) == (40 + 2 * 12 + 6, 12 + 2 * 4 + 6)
+        readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+        told = dict(re.findall(r"<!-- demo:(\w+) -->(\d+)<!-- /demo -->", readme))
+        assert told == {"lakeside": str(mine_total), "mesa": str(theirs_total)}
         assert {v.patient.clinic_id for v in mine}.isdisjoint({v.patient.clinic_id for v in theirs})
     finally:
         session.close()

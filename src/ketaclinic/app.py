@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -31,10 +33,12 @@ from ketaclinic.clinical.screening import load_rule_sets
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
+from ketaclinic.kit.clock_store import StoredClock, read_clock
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_from_pydantic
 from ketaclinic.kit.logging import configure_logging, log, request_logging
 from ketaclinic.kit.security import security_headers
+from ketaclinic.kit.time import shifted_clock
 from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
 from ketaclinic.ledger import endpoints as ledger_api
 from ketaclinic.ledger import views as ledger_views
@@ -125,7 +129,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if settings.protocols_dir is not None:
         protocols = {**protocols, **load_protocols(settings.protocols_dir, rule_set_ids=rule_sets)}
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Every process serves on the deployment's clock: the wall clock, or the
+        # demo's when the demo loader stored one (kit.clock_store).
+        clock = read_clock(_app.state.sessionmaker())
+        _app.state.clock = clock
+        with shifted_clock(clock.shift):
+            yield
+
     app = FastAPI(
+        lifespan=lifespan,
         dependencies=[Depends(authorize)],
         title="KetaClinic",
         version=__version__,
@@ -138,6 +152,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.secret_key = settings.resolved_secret_key()
+    app.state.clock = StoredClock()  # until start-up reads the stored one
     app.state.on_refused = on_refused
     app.state.rule_sets = rule_sets
     app.state.protocols = protocols

@@ -15,8 +15,10 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.principal import Origin
+from ketaclinic.kit.clock_store import ClockShift, read_clock
 from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
+from ketaclinic.kit.time import shifted_clock, to_local, utcnow
 from ketaclinic.settings import get_settings
 
 app = typer.Typer(help="KetaClinic: run a ketamine therapy clinic.", no_args_is_help=True)
@@ -37,13 +39,17 @@ err = Console(stderr=True)
 def _unit_of_work() -> Iterator[Session]:
     """The command is the transaction: commit at the end, or write nothing."""
     engine = make_engine(get_settings().database_url)
-    session = make_sessionmaker(engine)()
+    sessions = make_sessionmaker(engine)
+    # The command runs on the deployment's clock (the demo's, on a demo database).
+    clock = read_clock(sessions())
+    session = sessions()
     try:
-        # An admin at the terminal is system work: every clinic is visible to
-        # PostgreSQL's row-level security (the repository still scopes by user).
-        set_visible_clinics(session, "*")
-        yield session
-        session.commit()
+        with shifted_clock(clock.shift):
+            # An admin at the terminal is system work: every clinic is visible to
+            # PostgreSQL's row-level security (the repository still scopes by user).
+            set_visible_clinics(session, "*")
+            yield session
+            session.commit()
     except KetaClinicError as exc:
         session.rollback()
         err.print(f"[red]error:[/red] {exc.message}")
@@ -120,6 +126,14 @@ def demo(
     for role, email, clinic in logins:
         table.add_row(role, email, clinic)
     out.print(table)
+    with _unit_of_work() as db:
+        stored = db.get(ClockShift, 1)
+        at = to_local(utcnow(), stored.timezone if stored else "UTC")
+    out.print(
+        f"The demo's clock reads {at:%A} {at.day} {at:%B %Y}, {at:%H:%M} {at:%Z}: the demo "
+        "is one clinic day, replayed on its own clock (README, 'The demo's clock'); "
+        "`ketaclinic demo --reset` loads a fresh day."
+    )
 
 
 @clinic_app.command("create")

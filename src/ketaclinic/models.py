@@ -36,6 +36,7 @@ from ketaclinic.chairside.models import (
 )
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake.models import Inquiry
+from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import Base
 from ketaclinic.ledger.models import (
     CsContainer,
@@ -79,6 +80,7 @@ __all__ = [
     "Clinic",
     "ClinicClosure",
     "ClinicHours",
+    "ClockShift",
     "Contact",
     "CsContainer",
     "CsCount",

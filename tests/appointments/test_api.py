@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from ketaclinic.kit.time import today_in
 from tests.appointments.conftest import Booking, signed_plan
-from tests.conftest import Persona
+from tests.conftest import CLINIC_TZ, Persona
 
 Api = Callable[[Persona], TestClient]
 
@@ -103,10 +104,10 @@ def test_it_books_only_on_the_days_and_hours_the_patient_can_come(
 def test_it_books_no_administration_on_a_day_without_a_prescriber(
     api: Api, admin: Persona, nurse: Persona, front_desk: Persona, booking: Booking
 ) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     desk = api(front_desk)
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = today_in(CLINIC_TZ) + timedelta(days=1)
     days = [tomorrow + timedelta(days=n) for n in range(7)]
     shift = {"user_id": nurse.user.id, "starts": "08:00", "ends": "17:00"}
     for day in days:  # a week with the nurse on site and no prescriber

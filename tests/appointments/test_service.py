@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from ketaclinic.appointments import service
 from ketaclinic.auth.service import principal_for
 from ketaclinic.kit.errors import Conflict
+from ketaclinic.kit.time import today_in
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.instances import sessions_of
 from tests.appointments.conftest import Booking
-from tests.conftest import Persona
+from tests.conftest import CLINIC_TZ, Persona
 
 POLICY = service.SchedulePolicy()
 
@@ -35,7 +36,7 @@ def test_it_proposes_the_series_inside_its_windows_and_books_the_best(
     specs = sessions_of(protocols["depression_iv_twice_weekly"])
     for (earlier, later), spec in zip(itertools.pairwise(days), specs[1:], strict=True):
         assert spec.gap_min_days <= (later - earlier).days <= spec.gap_max_days
-    assert best[0].starts_at.date() >= date.today() - timedelta(days=1)
+    assert best[0].starts_at.date() >= today_in(CLINIC_TZ) - timedelta(days=1)
     rows = service.book(db, who, patient, booking.plan_id, 0, protocols, POLICY)
     assert [r.session_number for r in rows] == [1, 2, 3, 4, 5, 6]
     with pytest.raises(Conflict, match="Every session of this plan is booked"):

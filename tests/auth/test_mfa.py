@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 
 import pyotp
 from fastapi import FastAPI
@@ -18,7 +17,7 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.mfa import new_recovery_codes
 from ketaclinic.auth.models import RecoveryCode, StaffSession, User
 from ketaclinic.cli import app as cli_app
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import utcnow, wall_seconds
 from tests.auth.test_login import login, page_csrf
 from tests.conftest import PASSWORD, Persona
 
@@ -32,13 +31,13 @@ def secret_on_page(html: str) -> str:
 def next_code(secret: str) -> str:
     """The code of the next 30-second step: accepted (clock drift) and never the
     one just used to enrol, which would be refused as a replay."""
-    return pyotp.TOTP(secret).at(time.time() + 30)
+    return pyotp.TOTP(secret).at(wall_seconds() + 30)
 
 
 def wrong_code(secret: str) -> str:
     """A six-digit code no step near now produces."""
     totp = pyotp.TOTP(secret)
-    near = {totp.at(time.time() + 30 * step) for step in range(-2, 3)}
+    near = {totp.at(wall_seconds() + 30 * step) for step in range(-2, 3)}
     return next(c for c in (f"{n:06d}" for n in range(1_000_000)) if c not in near)
 
 

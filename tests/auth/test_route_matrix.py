@@ -8,7 +8,7 @@ left behind by a removed route fails it too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,10 +27,11 @@ from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.intake.models import Inquiry
+from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.model import SessionSpec
 from ketaclinic.settings import Settings
-from tests.conftest import PASSWORD, Persona, _persona
+from tests.conftest import CLINIC_TZ, PASSWORD, Persona, _persona
 from tests.intake.test_public import request_form
 from tests.patients.test_api import valid_patient
 from tests.plans.conftest import MOOD, clear, plan_body
@@ -188,7 +189,7 @@ def _ledger(api: Api, custodian: Persona, nurse: Persona, patient_id: int) -> di
     counted = keeper.post("/api/v1/ledger/counts",
                           json={"location_id": safe["id"], "lines": lines}).json()  # fmt: skip
     loss = keeper.post(f"/api/v1/ledger/containers/{vials[2]['container_id']}/loss", json={
-        "amount_mg": 1, "loss_kind": "breakage", "discovered": date.today().isoformat(),
+        "amount_mg": 1, "loss_kind": "breakage", "discovered": today_in(CLINIC_TZ).isoformat(),
         "circumstances": "Dropped during the count."}).json()  # fmt: skip
     return {"container_id": second, "draw_id": draw["id"], "location_id": safe["id"],
             "to_location_id": cart["id"], "discrepancy_id": counted["discrepancies"][0],
@@ -203,7 +204,7 @@ def _booked(db: Session, api: Api, desk: Persona, patient_id: int, plan_id: int)
     chairs = [Chair(clinic_id=desk.clinic.id, name=f"Chair {n}") for n in (1, 2)]
     db.add_all(chairs)
     db.flush()
-    start = datetime.now(UTC).replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(7)
+    start = utcnow().replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(7)
     visit = Visit(1, chairs[0], start, start + timedelta(minutes=15), start + timedelta(minutes=55),
                   start + timedelta(minutes=115), SessionSpec(15, 40, 60))  # fmt: skip
     patient = db.get(Patient, patient_id)
@@ -220,13 +221,13 @@ def _in_chair(db: Session, desk: Persona, appointment_id: int) -> int:
     session = ChairsideSession(clinic_id=row.clinic_id, patient_id=row.patient_id,
                                appointment_id=row.id, plan_id=row.plan_id, session_number=1,
                                protocol_id=MOOD, state="checked_in", seq=0,
-                               checked_in_at=datetime.now(UTC))  # fmt: skip
+                               checked_in_at=utcnow())  # fmt: skip
     db.add(session)
     db.commit()
     return session.id
 
 
-NOW = datetime.now(UTC).isoformat()
+NOW = utcnow().isoformat()
 PRODUCT = {"ndc": "0143-9508-10", "drug": "ketamine", "name": "Ketamine HCl injection",
            "strength": "50 mg/mL", "form": "injection, vial", "container_mg": 500}  # fmt: skip
 WITNESS = {"email": "cy.custodian@lakeside.example.org", "password": PASSWORD}

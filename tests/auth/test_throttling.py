@@ -4,7 +4,6 @@ and passwords must be long enough."""
 from __future__ import annotations
 
 import re
-import time
 from datetime import timedelta
 
 import pyotp
@@ -21,7 +20,7 @@ from ketaclinic.auth.service import create_user
 from ketaclinic.cli import app as cli_app
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import utcnow, wall_seconds
 from tests.auth.test_login import login
 from tests.auth.test_mfa import enrol, second_factor, wrong_code
 from tests.conftest import PASSWORD, Persona
@@ -227,7 +226,7 @@ def test_it_refuses_a_busy_address_at_the_second_factor_too(
     app.state.settings.ip_failure_limit = 2
     with TestClient(app) as elsewhere_on_the_network:
         fail(elsewhere_on_the_network, "nobody@lakeside.example.org", 2)
-    refused = second_factor(client, pyotp.TOTP(secret).at(time.time() + 30))
+    refused = second_factor(client, pyotp.TOTP(secret).at(wall_seconds() + 30))
     assert refused.status_code == 429
     assert "Too many failed sign-ins" in refused.text
     assert client.get("/patients", follow_redirects=False).status_code == 303

@@ -18,6 +18,7 @@ from ketaclinic.appointments.models import Chair
 from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside.models import ChairsideSession
+from ketaclinic.kit.time import utcnow
 from ketaclinic.ledger.models import CsContainer
 from ketaclinic.patients.models import Patient
 from ketaclinic.scheduling.model import SessionSpec
@@ -48,7 +49,7 @@ MANUAL_CHECKS = {
 def a_moment_ago(zone: str = "America/Chicago") -> datetime:
     """Five minutes ago, to the minute, but never before the clinic's midnight: a
     session is checked in on its visit's day, whenever the suite runs."""
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = utcnow().replace(second=0, microsecond=0)
     midnight = datetime.combine(now.astimezone(ZoneInfo(zone)).date(), time(), ZoneInfo(zone))
     return max(now - timedelta(minutes=5), midnight.astimezone(UTC))
 
@@ -102,7 +103,7 @@ def chairside(
 
 
 def reading(n: int, **values: Any) -> dict[str, Any]:
-    return {"id": f"r{n}", "taken_at": datetime.now(UTC).isoformat(), **CALM, **values}
+    return {"id": f"r{n}", "taken_at": utcnow().isoformat(), **CALM, **values}
 
 
 def checker(persona: Persona) -> dict[str, str]:
@@ -114,7 +115,7 @@ def backdate(db: Session, session_id: int, minutes: int) -> None:
     db.execute(
         update(ChairsideSession)
         .where(ChairsideSession.id == session_id)
-        .values(administration_ended_at=datetime.now(UTC) - timedelta(minutes=minutes))
+        .values(administration_ended_at=utcnow() - timedelta(minutes=minutes))
     )
     db.commit()
 
@@ -123,7 +124,7 @@ def released(api: Api, nurse: Persona, prescriber: Persona, c: Chairside) -> int
     """Checked in, checked, and the dose released (34.2 mg drawn as 35): the session id."""
     s = api(nurse).post(f"/api/v1/appointments/{c.appointment_id}/session", json={}).json()
     sid = int(s["id"])
-    at_check_in = (datetime.now(UTC) - timedelta(minutes=12)).isoformat()
+    at_check_in = (utcnow() - timedelta(minutes=12)).isoformat()
     api(nurse).post(
         f"/api/v1/sessions/{sid}/vitals",
         json={"readings": [{**reading(0), "taken_at": at_check_in}]},

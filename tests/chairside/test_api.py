@@ -3,13 +3,14 @@ idempotency and refusals, and the steps it must not let through."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.chairside.models import AldreteScore, SessionAlert, VitalReading
+from ketaclinic.kit.time import utcnow
 from ketaclinic.ledger.models import CsContainer, CsEntry
 from tests.chairside.conftest import (
     MANUAL_CHECKS,
@@ -157,7 +158,7 @@ def test_it_refuses_impossible_values_naming_the_field(
         )
         assert refused.status_code == 422
         assert f"readings.0.{field}" in refused.json()["error"]["fields"], refused.text
-    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    future = (utcnow() + timedelta(hours=1)).isoformat()
     late = api(nurse).post(
         f"/api/v1/sessions/{sid}/vitals", json={"readings": [{**reading(21), "taken_at": future}]}
     )
@@ -170,7 +171,7 @@ def test_it_confirms_a_high_bp_only_on_a_second_reading_five_minutes_later(
 ) -> None:
     sid = released(api, nurse, prescriber, chairside)
     api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
-    now = datetime.now(UTC)
+    now = utcnow()
     first = {**reading(30, systolic=186), "taken_at": (now - timedelta(minutes=6)).isoformat()}
     out = api(nurse).post(f"/api/v1/sessions/{sid}/vitals", json={"readings": [first]}).json()
     assert out["alerts"] == []

@@ -16,6 +16,7 @@ from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside import service
 from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
+from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.models import CsEntry, CsLocation
 from ketaclinic.ledger.schemas import ProductIn, ReceiptIn
@@ -30,7 +31,7 @@ from tests.chairside.conftest import (
     reading,
     released,
 )
-from tests.conftest import Persona
+from tests.conftest import CLINIC_TZ, Persona
 from tests.ledger.conftest import receipt
 from tests.plans.conftest import clear_patient, plan_body
 
@@ -179,7 +180,7 @@ def test_it_will_not_sign_an_esketamine_note_until_the_rems_form_is_complete(
     assert set(refused.json()["error"]["fields"]) == {f"rems.{k}" for k in form["missing"]}
     due = api(nurse).get("/api/v1/rems/due").json()
     assert [d["session_id"] for d in due] == [sid]
-    assert due[0]["due_on"] == date.fromordinal(date.today().toordinal() + 7).isoformat()
+    assert due[0]["due_on"] == date.fromordinal(today_in(CLINIC_TZ).toordinal() + 7).isoformat()
     wrong = api(nurse).put(
         f"/api/v1/sessions/{sid}/rems", json={"fields": {"minutes_monitored": "95"}}
     )
@@ -199,7 +200,7 @@ def test_it_will_not_sign_an_esketamine_note_until_the_rems_form_is_complete(
     assert api(nurse).post(f"/api/v1/sessions/{sid}/note/signatures").status_code == 201
     sent = api(nurse).post(
         f"/api/v1/sessions/{sid}/rems/sent",
-        json={"sent_on": date.today().isoformat(), "reference": "REMS-55120"},
+        json={"sent_on": today_in(CLINIC_TZ).isoformat(), "reference": "REMS-55120"},
     )
     assert sent.status_code == 201, sent.text
     assert api(nurse).get("/api/v1/rems/due").json() == []

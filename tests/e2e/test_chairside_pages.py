@@ -8,9 +8,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect
@@ -26,6 +25,7 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.demo.chairside import policy as chairside_policy
 from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.kit.db import make_sessionmaker
+from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.models import CsEntry
 from ketaclinic.ledger.schemas import LocationIn, ProductIn, ReceiptIn, WitnessIn
@@ -37,6 +37,7 @@ from ketaclinic.plans.schemas import PlanIn
 from ketaclinic.scheduling.model import SessionSpec
 from ketaclinic.screenings import service as screenings
 from tests.chairside.conftest import a_moment_ago
+from tests.conftest import CLINIC_TZ
 from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
 from tests.ledger.conftest import VIAL_MG, receipt
 
@@ -75,7 +76,8 @@ def _world(engine: Engine, live: LiveClinic, nurse: str, prescriber: str, custod
                         reason="Cleared in clinic by the prescriber.")  # fmt: skip
         policy = plans.PlanPolicy()
         plan = plans.draft(session, who[nurse], patient, PlanIn(
-            protocol_id="depression_iv_twice_weekly", start_date=date.today()), policy)  # fmt: skip
+            protocol_id="depression_iv_twice_weekly", start_date=today_in(CLINIC_TZ)),
+            policy)  # fmt: skip
         plans.transition(session, who[prescriber], patient, plan.id, "sign", None, policy)
         product = ledger.add_product(session, who[custodian], ProductIn(
             ndc=f"8{secrets.randbelow(10000):04d}-0500-10", drug="ketamine",
@@ -118,7 +120,7 @@ def _discharged_esketamine(
         screenings.sign(session, who[prescriber], patient, screening.id, decision="eligible",
                         reason="Cleared for esketamine by the prescriber.")  # fmt: skip
         plan = plans.draft(session, who[nurse], patient, PlanIn(
-            protocol_id="esketamine_nasal", start_date=date.today(),
+            protocol_id="esketamine_nasal", start_date=today_in(CLINIC_TZ),
             dose_amount=Decimal(84)), policy.plan)  # fmt: skip
         plans.transition(session, who[prescriber], patient, plan.id, "sign", None, policy.plan)
         product = ledger.add_product(session, who[custodian], ProductIn(
@@ -140,7 +142,7 @@ def _discharged_esketamine(
         sid = chairside.open_session(session, n, booked.id, "check_in", policy).id
         calm = {k: int(v) for k, v in CALM.items()}
         chairside.record_vitals(session, n, sid, [ReadingIn(
-            id=f"rems-{sid}-1", taken_at=datetime.now(UTC), **calm)], policy)  # fmt: skip
+            id=f"rems-{sid}-1", taken_at=utcnow(), **calm)], policy)  # fmt: skip
         items = {i.key for i in chairside.chart(session, n, sid, policy, audited=False).checklist}
         manual = ("consent_on_file", "fasting", "escort_present", "pregnancy_test", "rems_enrolled")
         chairside.record_checks(session, n, sid, {k: ("pass", "") for k in manual if k in items},
@@ -174,7 +176,7 @@ def _backdate(engine: Engine, session_id: int, minutes: int) -> None:
     session = make_sessionmaker(engine)()
     try:
         session.execute(update(ChairsideSession).where(ChairsideSession.id == session_id).values(
-            administration_ended_at=datetime.now(UTC) - timedelta(minutes=minutes)))  # fmt: skip
+            administration_ended_at=utcnow() - timedelta(minutes=minutes)))  # fmt: skip
         session.commit()
     finally:
         session.close()
@@ -334,7 +336,7 @@ def test_it_completes_and_sends_a_rems_form_on_a_tablet(
     prescriber = add_staff(engine, live_clinic, "prescriber", "Pat Prescriber")
     custodian = add_staff(engine, live_clinic, "custodian", "Cy Custodian")
     sid = _discharged_esketamine(engine, live_clinic, nurse, prescriber, custodian)
-    today = datetime.now(ZoneInfo("America/Chicago")).date()
+    today = today_in(CLINIC_TZ)
     chair = tablet.new_page()
     _signed_in(chair, live_clinic, nurse)
 

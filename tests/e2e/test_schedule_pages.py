@@ -3,8 +3,6 @@ the first visit on the day view, where it confirms the escort."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, select
@@ -13,9 +11,11 @@ from ketaclinic.appointments.models import Chair
 from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.db import make_sessionmaker
+from ketaclinic.kit.time import today_in
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
 from ketaclinic.plans.schemas import PlanIn
+from tests.conftest import CLINIC_TZ
 from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
 from tests.e2e.test_plan_pages import _clear_okafor
 
@@ -32,7 +32,8 @@ def _signed_plan(engine: Engine, live_clinic: LiveClinic, nurse: str, prescriber
         patient = session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).one()
         policy = plans.PlanPolicy()
         plan = plans.draft(session, by_nurse, patient, PlanIn(
-            protocol_id="depression_iv_twice_weekly", start_date=date.today()), policy)  # fmt: skip
+            protocol_id="depression_iv_twice_weekly", start_date=today_in(CLINIC_TZ)),
+            policy)  # fmt: skip
         plans.transition(session, by_prescriber, patient, plan.id, "sign", None, policy)
         session.commit()
         return plan.id

@@ -4,7 +4,7 @@ move, give and witness it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import principal_for
+from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import service
 from ketaclinic.ledger.models import CsContainer, CsLocation, CsProduct
 from ketaclinic.ledger.schemas import LocationIn, ProductIn, ReceiptIn
 from ketaclinic.ledger.witnesses import Witness
-from tests.conftest import PASSWORD, Persona
+from tests.conftest import CLINIC_TZ, PASSWORD, Persona
 from tests.patients.test_api import valid_patient
 
 VIAL_MG = Decimal(500)
@@ -41,9 +42,9 @@ def receipt(location_id: int, product_id: int, **overrides: Any) -> dict[str, An
         "location_id": location_id,
         "product_id": product_id,
         "lot_number": "KX2611",
-        "expires": (date.today() + timedelta(days=400)).isoformat(),
+        "expires": (today_in(CLINIC_TZ) + timedelta(days=400)).isoformat(),
         "containers": 2,
-        "received_on": date.today().isoformat(),
+        "received_on": today_in(CLINIC_TZ).isoformat(),
         "supplier_name": "Gulf Coast Medical Supply",
         "supplier_address": "400 Commerce St, Houston, TX 77002",
         "supplier_dea": "RG1234563",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.models import User
-from tests.conftest import PASSWORD, Persona
+from ketaclinic.kit.time import today_in
+from tests.conftest import CLINIC_TZ, PASSWORD, Persona
 from tests.ledger.conftest import receipt
 from tests.patients.test_api import valid_patient
 
@@ -125,16 +126,22 @@ def test_it_tracks_loss_deadlines_and_filings(
     api: Api, custodian: Persona, safe: dict[str, Any]
 ) -> None:
     keeper = api(custodian)
+    # Discovered on the most recent Friday before today: notice by Monday, Form 106
+    # within 45 days; the notice is filed on the Saturday.
+    today = today_in(CLINIC_TZ)
+    friday = today - timedelta(days=(today.weekday() - 4) % 7 or 7)
     loss = keeper.post(f"/api/v1/ledger/containers/{safe['vials'][1]}/loss", json={
-        "amount_mg": 500, "loss_kind": "theft", "discovered": "2026-11-20",
-        "circumstances": "Vial missing from the safe at the morning count."}).json()  # fmt: skip
+        "amount_mg": 500, "loss_kind": "theft", "discovered": friday.isoformat(),
+        "circumstances": "Vial missing from the safe at the morning count."})  # fmt: skip
+    assert loss.status_code == 201, loss.text
     [row] = keeper.get("/api/v1/ledger/losses").json()
-    # Discovered on a Friday: notice by Monday, Form 106 within 45 days.
-    assert (row["notice_due"], row["form_106_due"]) == ("2026-11-23", "2027-01-04")
-    filed = keeper.post(f"/api/v1/ledger/losses/{loss['id']}/filings",
-                        json={"kind": "notice", "filed_on": "2026-11-21"})  # fmt: skip
+    due = (friday + timedelta(days=3), friday + timedelta(days=45))
+    assert (row["notice_due"], row["form_106_due"]) == tuple(d.isoformat() for d in due)
+    saturday = (friday + timedelta(days=1)).isoformat()
+    filed = keeper.post(f"/api/v1/ledger/losses/{loss.json()['id']}/filings",
+                        json={"kind": "notice", "filed_on": saturday})  # fmt: skip
     assert filed.status_code == 201
-    assert keeper.get("/api/v1/ledger/losses").json()[0]["notice_filed_on"] == "2026-11-21"
+    assert keeper.get("/api/v1/ledger/losses").json()[0]["notice_filed_on"] == saturday
 
 
 def test_it_resolves_a_count_discrepancy_with_a_second_signature(
@@ -162,7 +169,7 @@ def test_it_resolves_a_count_discrepancy_with_a_second_signature(
 def test_it_exports_reports_as_csv_and_pdf(
     api: Api, custodian: Persona, nurse: Persona, drawn: dict[str, Any]
 ) -> None:
-    today = date.today().isoformat()
+    today = today_in(CLINIC_TZ).isoformat()
     csv = api(nurse).get(f"/api/v1/ledger/reports/dispensing?format=csv&since={today}")
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     header, row = csv.text.splitlines()[:2]

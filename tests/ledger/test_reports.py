@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import counts, reports, service
 from ketaclinic.ledger.schemas import CountIn, CountLineIn, DestroyIn, DrawIn, LossIn, WitnessIn
-from tests.conftest import PASSWORD, Persona
+from tests.conftest import CLINIC_TZ, PASSWORD, Persona
 from tests.ledger.conftest import Stock, me, witness
 
 Api = Callable[[Persona], TestClient]
-TODAY = date.today()
+TODAY = today_in(CLINIC_TZ)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import now_in, today_in, utcnow
 from ketaclinic.ledger import counts, service, verify
 from ketaclinic.ledger.models import CsEntry
 from ketaclinic.ledger.schemas import (
@@ -23,7 +23,7 @@ from ketaclinic.ledger.schemas import (
     ReverseIn,
     WitnessIn,
 )
-from tests.conftest import Persona
+from tests.conftest import CLINIC_TZ, Persona
 from tests.ledger.conftest import Stock, me, witness
 
 
@@ -98,7 +98,7 @@ def test_it_moves_destroys_and_loses_stock_on_the_right_chains(
     service.destroy(db, who, stock.vials[1].id, _destruction(),
                     [witness(nurse), witness(prescriber)])  # fmt: skip
     loss = service.record_loss(db, who, stock.vials[0].id, LossIn(
-        amount_mg=Decimal(50), loss_kind="breakage", discovered=stock.vials[0].received_at.date(),
+        amount_mg=Decimal(50), loss_kind="breakage", discovered=today_in(CLINIC_TZ),
         circumstances="Vial dropped during the count and broke."))  # fmt: skip
     assert '"form_106_due"' in loss.detail
     assert verify.verify(db, [stock.location.clinic_id])[1] is None
@@ -106,7 +106,7 @@ def test_it_moves_destroys_and_loses_stock_on_the_right_chains(
 
 def _destruction() -> DestroyIn:
     return DestroyIn(amount_mg=Decimal(500), method="Rx Destroyer chemical digestion",
-                     reason="expired", destroyed_on=__import__("datetime").date.today(),
+                     reason="expired", destroyed_on=today_in(CLINIC_TZ),
                      witnesses=[WitnessIn(email="a@b.c", password="x")] * 2)  # fmt: skip
 
 
@@ -141,10 +141,9 @@ def test_it_refuses_a_count_that_skips_a_container(
 def test_it_stamps_historical_records_in_utc_so_the_chain_still_verifies(
     db: Session, stock: Stock, nurse: Persona
 ) -> None:
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
+    from datetime import timedelta
 
-    at = datetime.now(ZoneInfo("America/Chicago")) - timedelta(days=3)
+    at = now_in(CLINIC_TZ) - timedelta(days=3)
     with service.recorded_at(at):
         entry = _draw(db, nurse, stock)
     assert entry.occurred_at == at
@@ -155,12 +154,12 @@ def test_it_stamps_historical_records_in_utc_so_the_chain_still_verifies(
 def test_it_refuses_to_draw_from_a_lot_that_has_expired(
     db: Session, stock: Stock, custodian: Persona, nurse: Persona
 ) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from ketaclinic.ledger.schemas import ReceiptIn
     from tests.ledger.conftest import receipt
 
-    soon = date.today() + timedelta(days=10)
+    soon = today_in(CLINIC_TZ) + timedelta(days=10)
     with service.recorded_at(utcnow() - timedelta(days=40)):
         [old] = service.receive(db, me(db, custodian), ReceiptIn(**receipt(
             stock.location.id, stock.product.id, lot_number="OLD1",

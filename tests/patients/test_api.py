@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.kit.time import today_in
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.mrn import is_valid_mrn
-from tests.conftest import Persona
+from tests.conftest import CLINIC_TZ, Persona
 
 Api = Callable[[Persona], TestClient]
 
@@ -69,7 +70,7 @@ def test_it_creates_a_patient_with_a_generated_mrn(api: Api, front_desk: Persona
         ({"height_cm": 39}, "height_cm", "must be between 40 and 250"),
         ({"height_cm": 251}, "height_cm", "must be between 40 and 250"),
         (
-            {"birth_date": (date.today() + timedelta(days=1)).isoformat()},
+            {"birth_date": (today_in(CLINIC_TZ) + timedelta(days=1)).isoformat()},
             "birth_date",
             "must not be in the future",
         ),

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from ketaclinic.demo.data import CLEAR_INTAKE
-from tests.conftest import Persona
+from ketaclinic.kit.time import today_in
+from tests.conftest import CLINIC_TZ, Persona
 from tests.patients.test_api import valid_patient
 
 Api = Callable[[Persona], TestClient]
@@ -48,7 +48,7 @@ def clear(
 
 
 def plan_body(protocol_id: str = MOOD, **overrides: Any) -> dict[str, Any]:
-    return {"protocol_id": protocol_id, "start_date": date.today().isoformat(), **overrides}
+    return {"protocol_id": protocol_id, "start_date": today_in(CLINIC_TZ).isoformat(), **overrides}
 
 
 @pytest.fixture

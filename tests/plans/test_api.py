@@ -4,7 +4,7 @@ gate, dose limits, versions, the lifecycle, the dose double-check and the PK pre
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.kit.time import utcnow
-from tests.conftest import Persona
+from ketaclinic.kit.time import today_in, utcnow
+from tests.conftest import CLINIC_TZ, Persona
 from tests.patients.test_api import valid_patient
 from tests.plans.conftest import MOOD, clear_patient, plan_body
 
@@ -48,7 +48,7 @@ def test_it_lists_the_protocols_with_their_patterns(api: Api, nurse: Persona) ->
 def test_it_drafts_a_plan_with_its_sessions_and_windows(
     api: Api, nurse: Persona, patient_id: int, db: Session
 ) -> None:
-    start = date.today() + timedelta(days=2)
+    start = today_in(CLINIC_TZ) + timedelta(days=2)
     response = draft(api(nurse), patient_id, start_date=start.isoformat())
     assert response.status_code == 201, response.text
     plan = response.json()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
 from ketaclinic.clinical.treatment import load_protocols
-from tests.conftest import Persona
+from ketaclinic.kit.time import today_in
+from tests.conftest import CLINIC_TZ, Persona
 from tests.plans.conftest import MOOD, plan_body
 
 Api = Callable[[Persona], TestClient]
@@ -35,7 +36,7 @@ def test_it_builds_a_plan_showing_sessions_dose_and_pump_rate(
     api: Api, nurse: Persona, patient_id: int
 ) -> None:
     client = api(nurse)
-    start = (date.today() + timedelta(days=1)).isoformat()
+    start = (today_in(CLINIC_TZ) + timedelta(days=1)).isoformat()
     page = client.get(f"/patients/{patient_id}/plans/new",
                       params={"protocol_id": MOOD, "start_date": start})  # fmt: skip
     assert page.status_code == 200

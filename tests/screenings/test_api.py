@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,11 +20,11 @@ from ketaclinic.auth.service import principal_for
 from ketaclinic.clinical.screening import FACTS, load_rule_sets
 from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.kit.errors import Conflict
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import age_on, today_in, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import service
 from ketaclinic.screenings.models import ScreeningSignature
-from tests.conftest import Persona
+from tests.conftest import CLINIC_TZ, Persona
 from tests.patients.test_api import valid_patient
 
 Api = Callable[[Persona], TestClient]
@@ -130,7 +130,8 @@ def test_it_stores_the_rule_set_version_the_facts_and_the_explanation(
     assert body["rule_set_id"] == MOOD
     assert body["rule_set_version"] == load_rule_sets()[MOOD].version
     assert body["decision"] == "needs_review"
-    assert body["facts"]["age_years"] >= 42  # born 1984: derived, not entered
+    # Derived from the birth date (1984-03-21), not entered.
+    assert body["facts"]["age_years"] == age_on(date(1984, 3, 21), today_in(CLINIC_TZ))
     [fired] = body["fired"]
     assert fired["rule_id"] == "medication_blunts_response" and "CLINICAL.md" in fired["source"]
     assert body["missing"] == [] and body["signature"] is None
@@ -158,6 +159,11 @@ def test_it_refuses_an_unknown_rule_set_by_field(api: Api, nurse: Persona, patie
 def test_it_lets_only_a_prescriber_sign(
     api: Api, nurse: Persona, prescriber: Persona, patient_id: int, db: Session
 ) -> None:
+    # No birthday in the next 31 days: the screening expires before her age changes.
+    patient = db.get(Patient, patient_id)
+    assert patient is not None
+    patient.birth_date = (today_in(CLINIC_TZ) + timedelta(days=60)).replace(year=1984)
+    db.commit()
     record(api(nurse), patient_id, CLEAR_INTAKE)
     screening = run(api(nurse), patient_id).json()
     assert screening["decision"] == "eligible"
@@ -238,6 +244,11 @@ def test_it_refuses_a_second_signature_a_superseded_screening_and_changed_facts(
 def test_it_lets_one_signature_per_screening_into_the_database(
     api: Api, nurse: Persona, prescriber: Persona, patient_id: int, db: Session
 ) -> None:
+    # No birthday in the next 31 days: the screening expires before her age changes.
+    patient = db.get(Patient, patient_id)
+    assert patient is not None
+    patient.birth_date = (today_in(CLINIC_TZ) + timedelta(days=60)).replace(year=1984)
+    db.commit()
     record(api(nurse), patient_id, CLEAR_INTAKE)
     screening_id = run(api(nurse), patient_id).json()["id"]
     assert sign(api(prescriber), patient_id, screening_id, decision="eligible").status_code == 201
@@ -296,12 +307,15 @@ def test_it_walks_clearance_from_not_screened_to_cleared_and_back_to_rescreen(
 def test_it_gates_treatment_on_a_current_signed_screening(
     api: Api, nurse: Persona, prescriber: Persona, patient_id: int, db: Session
 ) -> None:
+    # No birthday in the next 31 days: the screening expires before her age changes.
+    patient = db.get(Patient, patient_id)
+    assert patient is not None
+    patient.birth_date = (today_in(CLINIC_TZ) + timedelta(days=60)).replace(year=1984)
+    db.commit()
     record(api(nurse), patient_id, CLEAR_INTAKE)
     screening_id = run(api(nurse), patient_id).json()["id"]
     sign(api(prescriber), patient_id, screening_id, decision="eligible")
     who = principal_for(db, prescriber.user)
-    patient = db.get(Patient, patient_id)
-    assert patient is not None
     policy = service.ScreeningPolicy(valid_days=30)
     assert service.has_current_screening(db, who, patient, policy)
     assert service.has_current_screening(db, who, patient, policy, rule_set_id=MOOD)

@@ -30,6 +30,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import ValidationFailed, validation_from_pydantic
+from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 
@@ -129,7 +130,7 @@ def day(principal: CurrentPrincipal, db: DbSession, on: date | None = None,
     """Every appointment starting on ``on`` (the clinic's date; default today)."""
     clinic = _clinic_of(db, principal, clinic_id)
     zone = ZoneInfo(clinic.timezone)
-    on = on or datetime.now(zone).date()
+    on = on or today_in(clinic.timezone)
     start = datetime.combine(on, datetime.min.time(), zone)
     rows = repo.between(db, [clinic.id], start, start + timedelta(days=1))
     return [appointment_out(a) for a, _p in rows]

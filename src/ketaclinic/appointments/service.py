@@ -34,7 +34,7 @@ from ketaclinic.auth.service import get_user, principal_for
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
 from ketaclinic.plans.models import TreatmentPlan
@@ -280,7 +280,7 @@ def propose(
     clinic = db.get(Clinic, patient.clinic_id)
     assert clinic is not None
     # From tomorrow: a series is not started in the next few hours.
-    start = today or datetime.now(ZoneInfo(clinic.timezone)).date() + timedelta(days=1)
+    start = today or today_in(clinic.timezone) + timedelta(days=1)
     h = horizon(db, clinic, start, policy.horizon_days, policy)
     booked = repo.of_plan(db, [clinic.id], plan.id)
     request, numbers = _request(plan, protocol, h, booked, availability)
@@ -445,7 +445,7 @@ def reschedule_options(
     row, patient = _writable(db, principal, appointment_id)
     clinic = db.get(Clinic, row.clinic_id)
     assert clinic is not None
-    today = datetime.now(ZoneInfo(clinic.timezone)).date()
+    today = today_in(clinic.timezone)
     start = max(today, row.starts_at.astimezone(ZoneInfo(clinic.timezone)).date() - timedelta(7))
     h = horizon(db, clinic, start, 15, policy)
     spec = spec_of(row)
@@ -621,7 +621,7 @@ def plan_batch(
     booking one series, it starts tomorrow at the earliest: today's visits are under
     way in the chairs (charted, not planned)."""
     say = progress or (lambda _msg: None)
-    start = max(start, datetime.now(ZoneInfo(clinic.timezone)).date() + timedelta(days=1))
+    start = max(start, today_in(clinic.timezone) + timedelta(days=1))
     h = horizon(db, clinic, start, weeks * 7, policy)
     say("Reading the calendar…")
     kept = locked(db, h)

@@ -28,6 +28,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed, fields_from_pydantic
+from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
@@ -47,7 +48,7 @@ def _clinic(db: Session, principal: Principal, wanted: int | None = None) -> Cli
 
 
 def _day(value: str | None, clinic: Clinic) -> date:
-    today = datetime.now(ZoneInfo(clinic.timezone)).date()
+    today = today_in(clinic.timezone)
     if not value:
         return today
     try:

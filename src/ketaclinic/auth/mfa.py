@@ -13,7 +13,6 @@ import hmac
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,7 +27,7 @@ from ketaclinic.auth.models import RecoveryCode, User
 from ketaclinic.auth.passwords import verify_password
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.kit.errors import Conflict, ValidationFailed
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import utcnow, wall_seconds
 
 ISSUER = "KetaClinic"
 RECOVERY_CODE_COUNT = 10
@@ -206,7 +205,7 @@ def matching_step(secret: str, code: str, *, at: float | None = None) -> int | N
     if not _TOTP_CODE.fullmatch(code):
         return None
     totp = pyotp.TOTP(secret)
-    now_step = totp.timecode(time.time() if at is None else at)
+    now_step = totp.timecode(wall_seconds() if at is None else at)
     for step in range(now_step - VALID_WINDOW, now_step + VALID_WINDOW + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step

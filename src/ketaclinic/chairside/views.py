@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -539,5 +539,5 @@ def rems_due(request: Request, principal: CurrentPrincipal, db: DbSession) -> Re
     return render(
         request,
         "chairside/rems_due.html",
-        {"due": due, "today": utcnow().date(), "as_utc": as_utc, "now": datetime.now},
+        {"due": due, "today": utcnow().date(), "as_utc": as_utc, "now": utcnow},
     )

@@ -1,11 +1,10 @@
 """The demo's calendar: chairs (two equipped for the 4-hour pain infusions at
-Lakeside), opening hours, a closure, and the next four weeks booked by the
-optimizer for every signed or active demo plan."""
+Lakeside), opening hours, holiday closures and a staff training day, and the next
+four weeks booked by the optimizer for every signed or active demo plan."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -15,12 +14,17 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.time import today_in
 
 CHAIRS = {"lakeside": (6, 2), "mesa": (4, 1)}  # chairs, of which equipped for long infusions
 
 
 def load_calendar(
-    db: Session, slug: str, staff: dict[Role, Principal], seconds: float = 5
+    db: Session,
+    slug: str,
+    staff: dict[Role, Principal],
+    seconds: float = 5,
+    holidays: dict[date, str] | None = None,
 ) -> list[Appointment]:
     desk = staff[Role.FRONT_DESK]
     clinic = db.get(Clinic, next(iter(desk.roles)))
@@ -35,9 +39,14 @@ def load_calendar(
                            regular_close=17 * 60, closes=18 * 60))  # fmt: skip
     db.add(ClinicHours(clinic_id=clinic.id, weekday=5, opens=9 * 60, regular_close=13 * 60,
                        closes=14 * 60))  # fmt: skip
-    today = datetime.now(ZoneInfo(clinic.timezone)).date()
+    today = today_in(clinic.timezone)
+    closed = dict(holidays or {})
     staff_day = today + timedelta(days=(2 - today.weekday()) % 7 + 14)  # a Wednesday
-    db.add(ClinicClosure(clinic_id=clinic.id, day=staff_day, reason="Staff training day"))
+    while staff_day in closed or staff_day + timedelta(days=1) in closed:
+        staff_day += timedelta(days=7)
+    closed[staff_day] = "Staff training day"
+    db.add_all(ClinicClosure(clinic_id=clinic.id, day=day, reason=reason)
+               for day, reason in sorted(closed.items()))  # fmt: skip
     db.flush()
     # The day after, the prescriber is on site only in the morning: no afternoon doses.
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]

@@ -4,7 +4,8 @@ Lakeside's morning is done (a signed note, a start held for blood pressure and
 stopped, a no-show, a discharged infusion whose note waits for signatures, and an
 esketamine session whose REMS form is not yet sent); its chairs now hold a
 patient ready for discharge waiting for the escort, one observing, one with an
-open hypertension alert, one paused for nausea, and one with the dose released.
+open hypertension alert, one paused for nausea, and one with the dose released;
+two afternoon visits are still to check in.
 Mesa has a patient checked in, one with the pre-checks done and one still to come.
 Everything is written through the chairside service, stamped at the minute it
 happened (``kit.time.recorded_at``).
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -105,6 +106,7 @@ STORIES: list[tuple[str, str, int, str]] = [
     ("lakeside", IV, -60, "paused"),
     ("lakeside", IV, -25, "dose_released"),
     ("lakeside", IV, 40, "scheduled"),
+    ("lakeside", IV, 75, "scheduled"),
     ("mesa", IV, -260, "note_signed"),
     ("mesa", IV, -12, "prechecked"),
     ("mesa", IV, -4, "checked_in"),
@@ -174,13 +176,11 @@ def load_chairside(
         _receive_spravato(day, clinic_id)
     spare = iter(_spare_patients(db, clinic_id, patients))
     placed = 0
+    zone = ZoneInfo(timezone)
     for _clinic, protocol_id, offset, goal in stories:
         start = day.now + timedelta(minutes=offset)
-        if (
-            start.astimezone(ZoneInfo(timezone)).date()
-            != day.now.astimezone(ZoneInfo(timezone)).date()
-        ):
-            continue  # loaded near midnight: today's earlier visits would be yesterday's
+        # The demo's clock is a clinic afternoon (demo.clock): every story is today's.
+        assert start.astimezone(zone).date() == day.now.astimezone(zone).date(), start
         length = timedelta(minutes=day.policy.protocol(protocol_id).phases.total_min)
         chair = _free_chair(db, clinic_id, start, start + length)
         if chair is None:
@@ -209,7 +209,7 @@ def _spare_patients(db: Session, clinic_id: int, patients: list[Patient]) -> lis
             [clinic_id],
         )
         taken |= set(db.scalars(stmt))
-    today = date.today()
+    today = utcnow().date()
     return [
         p for p in patients
         if p.id not in taken and p.status == "active"
@@ -256,10 +256,12 @@ def _place(
 
 
 def _free_chair(db: Session, clinic_id: int, start: datetime, end: datetime) -> Chair | None:
+    """A chair with no visit at that time: booked, under way, done or missed (a no-show
+    keeps its chair until the visit would have ended); only a cancelled one frees it."""
     busy = set(
         db.scalars(
             in_clinics(select(Appointment.chair_id), Appointment.clinic_id, [clinic_id]).where(
-                Appointment.status == "booked",
+                Appointment.status != "cancelled",
                 Appointment.starts_at < end,
                 Appointment.ends_at > start,
             )
@@ -285,7 +287,7 @@ def _receive_spravato(day: _Day, clinic_id: int) -> None:
                 location_id=safe.id,
                 product_id=product.id,
                 lot_number="SPV2611",
-                expires=date.today() + timedelta(days=300),
+                expires=day.now.date() + timedelta(days=300),
                 containers=4,
                 received_on=(day.now - timedelta(hours=6)).date(),
                 supplier_name="Specialty pharmacy (demo)",
@@ -297,8 +299,11 @@ def _receive_spravato(day: _Day, clinic_id: int) -> None:
 
 
 def _container(day: _Day, clinic_id: int, drug: str, need: Decimal) -> int:
-    for container, _lot, product, _location in ledger_repo.stock(day.db, [clinic_id]):
-        if product.drug == drug and container.on_hand_ug >= need * 1000:
+    today = today_at(day.db, clinic_id, day.now)
+    for container, _lot, _product, _location in ledger.drawable(
+        day.db, [clinic_id], today, drug=drug
+    ):
+        if container.on_hand_ug >= need * 1000:
             return container.id
     raise ValidationFailed.on("container_id", f"no {drug} stock left in the demo")
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.kit.scoping import in_clinics
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import counts, service
 from ketaclinic.ledger import repository as repo
 from ketaclinic.ledger.models import CsContainer, CsProduct
@@ -67,8 +67,8 @@ def load_ledger(db: Session, slug: str, staff: dict[Role, Principal], timezone: 
     keeper = staff.get(Role.CUSTODIAN, prescriber)
     clinic_id = next(iter(nurse.roles))
     zone = ZoneInfo(timezone)
-    today = datetime.now(zone).date()
-    start = datetime.combine(today - timedelta(days=34), time(8, 0), zone)
+    today = today_in(timezone)
+    start = datetime.combine(_weekday(today - timedelta(days=34)), time(8, 0), zone)
     product = _product(db, keeper)
     supplier, address, dea = SUPPLIERS[slug]
     witness_for_nurse = Witness(prescriber.user_id, prescriber.name)
@@ -126,7 +126,7 @@ def load_ledger(db: Session, slug: str, staff: dict[Role, Principal], timezone: 
                           session_id=session.id)  # fmt: skip
             draw = service.draw(db, nurse, data)
         with service.recorded_at(session.given_at + timedelta(minutes=40)):
-            if not corrected and index == 3:
+            if not corrected and index >= 3 and drawn > dose:
                 wrong = service.administer(db, nurse, draw.id, drawn)
                 service.reverse(db, nurse, draw.id, ReverseIn(
                     entry_id=wrong.id, amount_mg=drawn - dose,
@@ -144,12 +144,18 @@ def load_ledger(db: Session, slug: str, staff: dict[Role, Principal], timezone: 
     if Role.CUSTODIAN not in staff:
         return  # the expired vial waits in the safe for a custodian and two witnesses
     # The expired vial, destroyed before two witnesses (DEA Form 41).
-    with service.recorded_at(utcnow() - timedelta(days=2)):
+    destroyed = _weekday(today - timedelta(days=2))
+    with service.recorded_at(datetime.combine(destroyed, time(16, 30), zone)):
         service.destroy(db, keeper, old[0], DestroyIn(
             amount_mg=Decimal(500), method="Chemical digestion (Rx Destroyer), witnessed",
-            reason="expired", destroyed_on=today - timedelta(days=2),
+            reason="expired", destroyed_on=destroyed,
             witnesses=[WITNESS_NOTE, WITNESS_NOTE]),
             [Witness(nurse.user_id, nurse.name), witness_for_nurse])  # fmt: skip
+
+
+def _weekday(day: date) -> date:
+    """The day, or the Friday before it when it falls on a weekend."""
+    return day - timedelta(days=max(0, day.weekday() - 4))
 
 
 def _with_stock(db: Session, clinic_id: int, on_cart: list[int], need: Decimal) -> int | None:

@@ -25,12 +25,14 @@ from ketaclinic.clinics.service import create_clinic, today_at
 from ketaclinic.demo import data
 from ketaclinic.demo.calendar import load_calendar
 from ketaclinic.demo.chairside import STORIES, load_chairside
+from ketaclinic.demo.clock import demo_moment, holiday_closures
 from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
+from ketaclinic.kit.clock_store import store_clock
 from ketaclinic.kit.errors import NotFound
-from ketaclinic.kit.time import age_on, utcnow
+from ketaclinic.kit.time import age_on, clock_shift, shifted_clock, today_in, utcnow
 from ketaclinic.measures import service as measures
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
 from ketaclinic.patients import service as patients
@@ -58,6 +60,7 @@ class DemoClinic:
     address: str
     staff: list[tuple[Role, str, str]]
     patients: int
+    subdivision: str  # the US state whose holiday calendar the clinic keeps
 
 
 DEMO_CLINICS = [
@@ -70,10 +73,14 @@ DEMO_CLINICS = [
             (Role.ADMIN, "Dana Whitaker", "admin@lakeside.example.org"),
             (Role.PRESCRIBER, "Dr. Priya Raman, MD", "prescriber@lakeside.example.org"),
             (Role.NURSE, "Jordan Ellis, RN", "nurse@lakeside.example.org"),
+            # Six chairs at a time take three nurses (each watches up to three).
+            (Role.NURSE, "Morgan Lee, RN", "nurse2@lakeside.example.org"),
+            (Role.NURSE, "Avery Chen, RN", "nurse3@lakeside.example.org"),
             (Role.FRONT_DESK, "Sam Ortega", "frontdesk@lakeside.example.org"),
             (Role.CUSTODIAN, "Chris Mbeki, PharmD", "custodian@lakeside.example.org"),
         ],
         40,
+        "TX",
     ),
     # A second clinic on the same deployment: its staff see none of Lakeside's
     # patients, and Lakeside's see none of theirs.
@@ -89,6 +96,7 @@ DEMO_CLINICS = [
             (Role.FRONT_DESK, "Luis Baca", "frontdesk@mesa.example.org"),
         ],
         12,
+        "NM",
     ),
 ]
 DEMO_IPS = {"lakeside": "10.20.0.", "mesa": "10.30.0."}
@@ -114,7 +122,7 @@ def _patient(rng: random.Random, index: int) -> PatientCreate:
     female = rng.random() < 0.6
     given = rng.choice(data.GIVEN_FEMALE if female else data.GIVEN_MALE)
     family = data.FAMILY[(index * 7 + rng.randint(0, 3)) % len(data.FAMILY)]
-    today = date.today()
+    today = utcnow().date()
     birth = today - timedelta(days=rng.randint(19 * 365, 74 * 365))
     height = Decimal(rng.randint(152, 172) if female else rng.randint(165, 192))
     bmi = rng.uniform(19.5, 36.0)
@@ -166,11 +174,39 @@ DAY_STORIES = {slug: [s for s in STORIES if s[0] == slug] for slug in {s[0] for 
 
 
 def load_demo(
-    db: Session, *, progress: Console | None = None, seed: int = 2026
+    db: Session, *, progress: Console | None = None, seed: int = 2026, solve_seconds: float = 5
 ) -> list[tuple[str, str, str]]:
-    """Returns the logins it created, or [] when the demo clinics are already there."""
+    """Returns the logins it created, or [] when the demo clinics are already there.
+
+    The demo is a clinic day whatever the hour it is loaded: it runs on the demo's
+    clock (``demo.clock``), stored for the app and the CLI to run on."""
     if db.scalar(select(Clinic.id).where(Clinic.slug == DEMO_CLINICS[0].slug)) is not None:
         return []
+    home = DEMO_CLINICS[0].timezone
+    today = today_in(home)
+    closures = {
+        spec.slug: holiday_closures("US", spec.subdivision, today - timedelta(days=120),
+                                    today + timedelta(days=120))
+        for spec in DEMO_CLINICS
+    }  # fmt: skip
+    closed = {day for days in closures.values() for day in days}
+    now = utcnow()
+    moment = demo_moment(now, home, closed)
+    shift = clock_shift() + (moment - now)
+    with shifted_clock(shift):
+        logins = _load(db, progress, seed, solve_seconds, closures)
+        store_clock(db, shift, home, "The demo's clinic day")
+    return logins
+
+
+def _load(
+    db: Session,
+    progress: Console | None,
+    seed: int,
+    solve_seconds: float,
+    closures: dict[str, dict[date, str]],
+) -> list[tuple[str, str, str]]:
+    closed = {day for days in closures.values() for day in days}
     rng = random.Random(seed)
     logins: list[tuple[str, str, str]] = []
     staff_of: dict[str, dict[Role, Principal]] = {}
@@ -184,8 +220,9 @@ def load_demo(
         active = [p for p in charts[spec.slug] if p.status == "active"]
         cleared = _screenings(db, staff_of[spec.slug], active)
         _plans(db, staff_of[spec.slug], active, cleared)
-        load_calendar(db, spec.slug, staff_of[spec.slug])
-        _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone))
+        load_calendar(db, spec.slug, staff_of[spec.slug], solve_seconds, closures[spec.slug])
+        _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone),
+                            closed)  # fmt: skip
         load_ledger(db, spec.slug, staff_of[spec.slug], spec.timezone)
         # Today's visits are new patients' first sessions (their own generator, so
         # the rest of the demo stays as it was).
@@ -204,13 +241,15 @@ def _load_clinic(
     clinic = create_clinic(
         db, slug=spec.slug, name=spec.name, timezone=spec.timezone, address=spec.address
     )
-    staff: dict[Role, Principal] = {}
-    for role, full_name, email in spec.staff:
+    staff: dict[Role, Principal] = {}  # the first of each role acts in the demo's stories
+    for index, (role, full_name, email) in enumerate(spec.staff):
         user = create_user(
             db, email=email, name=full_name, password=DEMO_PASSWORD, role=role.value, clinic=clinic
         )
-        origin = Origin("web", f"{DEMO_IPS[spec.slug]}{10 + len(staff)}", "Mozilla/5.0 (iPad)")
-        staff[role] = Principal(user.id, user.email, user.name, {clinic.id: role}, origin=origin)
+        origin = Origin("web", f"{DEMO_IPS[spec.slug]}{10 + index}", "Mozilla/5.0 (iPad)")
+        staff.setdefault(
+            role, Principal(user.id, user.email, user.name, {clinic.id: role}, origin=origin)
+        )
     actor = staff[Role.FRONT_DESK]
     steps: Any = range(spec.patients)
     if progress is not None:
@@ -299,6 +338,7 @@ def _measurement_series(
     staff: dict[Role, Principal],
     charts: list[Patient],
     tz: ZoneInfo,
+    closed: set[date],
 ) -> None:
     """PHQ-9 before every infusion of a six-infusion course, for a dozen patients:
     remitters, responders, non-responders and a relapse; one safety alert is left
@@ -308,10 +348,14 @@ def _measurement_series(
     for index, patient in enumerate(charts[:12]):
         course = COURSES[kinds[index % len(kinds)]]
         baseline = rng.randint(15, 22)
-        # Infusions start at a clinic-hours slot, local time.
-        first_day = (utcnow().astimezone(tz) - timedelta(days=rng.randint(26, 60))).date()
-        start = datetime.combine(first_day, time(rng.choice((8, 9, 10, 11, 13, 14)), 0), tz)
+        # Infusions start at a clinic-hours slot, local time, Mondays and Thursdays
+        # (INFUSION_DAYS from a Monday), never on a holiday closure.
         visits = [*INFUSION_DAYS, INFUSION_DAYS[-1] + 7]  # and a follow-up a week after
+        first_day = (utcnow().astimezone(tz) - timedelta(days=rng.randint(26, 60))).date()
+        first_day -= timedelta(days=first_day.weekday())
+        while any(first_day + timedelta(days=d) in closed for d in visits):
+            first_day -= timedelta(days=7)
+        start = datetime.combine(first_day, time(rng.choice((8, 9, 10, 11, 13, 14)), 0), tz)
         for visit, (day, fraction) in enumerate(zip(visits, course, strict=True)):
             at = start + timedelta(days=day)
             total = max(0, round(baseline * fraction + rng.uniform(-1, 1)))
@@ -411,7 +455,7 @@ def _screenings(
     Patients aged 25-60 with no birthday in the last 130 days are used, so neither
     the age rule nor a birthday since signing changes the story."""
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
-    today = date.today()
+    today = utcnow().date()
     earlier = today - timedelta(days=130)
     adults = [
         p
@@ -463,7 +507,7 @@ def _plans(
     """A plan on every protocol: drafts, signed, active with a released dose, paused,
     and one revised (titrated) into a second version."""
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
-    today = date.today()
+    today = utcnow().date()
     used = {p.id for p in cleared.values()}
     spare = iter(p for p in active if p.id not in used and 18 <= age_on(p.birth_date, today) < 65)
     policy = plans.PlanPolicy()

@@ -11,6 +11,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BeforeValidator
 
+from ketaclinic.kit.time import latest_date_on_earth
+
 ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?$")
 DEFAULT_PHONE_REGION = "US"
 
@@ -52,7 +54,7 @@ def _past_date(value: Any) -> date:
             raise ValueError("must be a date like 1984-03-21") from None
     if not isinstance(value, date):
         raise ValueError("must be a date like 1984-03-21")
-    today = date.today()
+    today = latest_date_on_earth()
     if value > today:
         raise ValueError("must not be in the future")
     if value.year < today.year - 130:

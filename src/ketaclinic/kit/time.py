@@ -1,16 +1,72 @@
-"""Times are stored in UTC and shown in the clinic's time zone."""
+"""The one clock, and times stored in UTC but shown in the clinic's time zone.
+
+Everything that asks "now" or "today" asks here (``tests/test_architecture.py``
+refuses ``datetime.now``, ``date.today`` and ``time.time`` anywhere else), so a test
+freezes the whole application with a time-travel library and the demo can run on a
+clock of its own: a fixed shift from the wall clock, stored in the database by the
+demo loader and applied by the app and the CLI (``kit.clock_setting``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+# The shift of this process's clock from the wall clock: zero in production; the
+# demo's clock otherwise. Process-wide on purpose (the threadpool's workers must
+# see it), set only at start-up or around one command.
+_shift = timedelta(0)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, by the application's clock."""
+    return datetime.now(UTC) + _shift
+
+
+def now_in(timezone: str) -> datetime:
+    """Now on the wall of a clinic in ``timezone``."""
+    return utcnow().astimezone(ZoneInfo(timezone))
+
+
+def today_in(timezone: str) -> date:
+    """The calendar date at a clinic in ``timezone`` (not the server's date)."""
+    return now_in(timezone).date()
+
+
+def wall_seconds() -> float:
+    """The wall clock as Unix time, never shifted: for clocks outside ours (the
+    authenticator app on a phone counts its one-time codes from it)."""
+    return datetime.now(UTC).timestamp()
+
+
+def latest_date_on_earth() -> date:
+    """Today's date where it is latest (UTC+14): a date after it is in the future
+    everywhere, whatever the clinic's zone."""
+    return (utcnow() + timedelta(hours=14)).date()
+
+
+def clock_shift() -> timedelta:
+    return _shift
+
+
+def set_clock_shift(shift: timedelta) -> None:
+    """Run this process on a clock shifted from the wall clock (the demo's clock)."""
+    global _shift
+    _shift = shift
+
+
+@contextmanager
+def shifted_clock(shift: timedelta) -> Iterator[None]:
+    """The clock shifted for the duration of one command (a CLI run, a demo load)."""
+    before = _shift
+    set_clock_shift(shift)
+    try:
+        yield
+    finally:
+        set_clock_shift(before)
 
 
 def as_utc(value: datetime) -> datetime:

@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.kit.errors import KetaClinicError
-from ketaclinic.kit.time import to_local
+from ketaclinic.kit.time import clock_shift, to_local, utcnow
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -87,10 +87,19 @@ def _make_templates() -> Jinja2Templates:
 TEMPLATES = _make_templates()
 
 
+def _clock_note(request: Request) -> str | None:
+    """The demo runs on a clock of its own: every page says what time it reads."""
+    clock = getattr(request.app.state, "clock", None)
+    if clock is None or not clock_shift():
+        return None
+    at = to_local(utcnow(), clock.timezone)
+    return f"{at:%A} {at.day} {at:%B %Y}, {at:%H:%M} {at:%Z}"
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> Response:
-    ctx = {"principal": getattr(request.state, "principal", None)}
+    ctx = {"principal": getattr(request.state, "principal", None), "clock": _clock_note(request)}
     ctx.update(context or {})
     return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
 

@@ -15,7 +15,9 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import NotFound, ValidationFailed
+from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
 from ketaclinic.ledger import counts, reports, service, verify
 from ketaclinic.ledger import repository as repo
@@ -370,12 +372,11 @@ def resolve(
 @router.get("/losses", responses=ERRORS)
 def list_losses(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
     """Each theft or loss with its DEA deadlines and what has been filed."""
-    today = date.today()
     return [{"entry_id": v.entry.id, "container_id": v.entry.container_id,
              "amount_mg": to_mg(v.entry.amount_ug), **service.detail_of(v.entry),
              "notice_filed_on": v.notice_filed.filed_on if v.notice_filed else None,
              "form_106_filed_on": v.form_106_filed.filed_on if v.form_106_filed else None,
-             "overdue": v.overdue(today)}
+             "overdue": v.overdue(today_at(db, v.entry.clinic_id))}
             for v in service.losses(db, principal)]  # fmt: skip
 
 
@@ -404,7 +405,7 @@ def report(
     """``report_kind``: dispensing, receipts, patient, inventory, form41, form106; dates are
     the clinic's (default: the last 30 days)."""
     clinic = clinic_of(db, principal, Permission.LEDGER_READ, clinic_id)
-    until = until or date.today()
+    until = until or today_in(clinic.timezone)
     since = since or until - timedelta(days=30)
     built = reports.build(db, principal, clinic, report_kind, since, until, patient_id)
     if format in ("csv", "pdf"):

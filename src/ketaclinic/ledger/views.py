@@ -23,6 +23,7 @@ from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import KetaClinicError, NotFound, fields_from_pydantic
+from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.ledger import counts, reports, service, verify
 from ketaclinic.ledger import repository as repo
@@ -157,7 +158,7 @@ def _receive_page(request: Request, db: Session, principal: Principal, values: d
 
 @router.get("/ledger/receive")
 def receive_form(request: Request, principal: CurrentPrincipal, db: DbSession) -> Response:
-    today = date.today().isoformat()
+    today = today_in(_clinic(db, principal, Permission.LEDGER_STOCK).timezone).isoformat()
     return _receive_page(request, db, principal, {"received_on": today, "containers": "1"}, {})
 
 

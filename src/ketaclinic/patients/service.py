@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
+from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients import repository as repo
@@ -153,8 +154,16 @@ def view(db: Session, principal: Principal, patient: Patient) -> PatientView:
     return PatientView(patient, weight, height)
 
 
+def _born_by_today(db: Session, clinic_id: int, birth_date: date | None) -> None:
+    """A birth date after the clinic's today cannot be (the field type only knows
+    that no place on Earth has reached a later date)."""
+    if birth_date is not None and birth_date > today_at(db, clinic_id):
+        raise ValidationFailed.on("birth_date", "must not be in the future")
+
+
 def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Patient:
     clinic_id = _choose_clinic(principal, data.clinic_id)
+    _born_by_today(db, clinic_id, data.birth_date)
     now = utcnow()
     patient = Patient(
         clinic_id=clinic_id,
@@ -185,6 +194,8 @@ def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Pa
 def update_patient(
     db: Session, principal: Principal, patient: Patient, data: PatientUpdate
 ) -> Patient:
+    if "birth_date" in data.model_fields_set:
+        _born_by_today(db, patient.clinic_id, data.birth_date)
     changed = []
     for name in DEMOGRAPHICS:
         if name in data.model_fields_set and getattr(patient, name) != getattr(data, name):

@@ -5,7 +5,6 @@ Every form also works as a plain HTML form; htmx only swaps the fragment.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -19,7 +18,7 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
 from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
-from ketaclinic.kit.time import age_on
+from ketaclinic.kit.time import age_on, today_in
 from ketaclinic.kit.web import DbSession, Form, is_htmx, render
 from ketaclinic.measures import service as measures
 from ketaclinic.patients import service
@@ -184,7 +183,7 @@ def _detail_context(
         "patient": patient,
         "clinic": clinic,
         "tz": clinic.timezone if clinic else "UTC",
-        "age": age_on(patient.birth_date, date.today()),
+        "age": age_on(patient.birth_date, today_in(clinic.timezone if clinic else "UTC")),
         "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "screening": screenings.status(db, principal, patient, policy_of(request)),
