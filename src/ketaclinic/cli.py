@@ -543,3 +543,10 @@ def protocols_check(
             ", ".join(map(str, target_days(protocol))),
         )
     out.print(table)
+
+
+# Backups live in their own module; the commands are top-level.
+from ketaclinic.cli_backup import backup_command, restore_command  # noqa: E402
+
+app.command("backup")(backup_command)
+app.command("restore")(restore_command)
