@@ -35,7 +35,14 @@ from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
 from ketaclinic.kit.clock_store import StoredClock, read_clock
 from ketaclinic.kit.db import make_engine, make_sessionmaker
-from ketaclinic.kit.errors import KetaClinicError, NotAuthenticated, validation_from_pydantic
+from ketaclinic.kit.errors import (
+    InternalError,
+    KetaClinicError,
+    NotAuthenticated,
+    NotFound,
+    validation_from_pydantic,
+)
+from ketaclinic.kit.limits import RequestLimits
 from ketaclinic.kit.logging import configure_logging, log, request_logging
 from ketaclinic.kit.security import security_headers
 from ketaclinic.kit.time import shifted_clock
@@ -74,9 +81,32 @@ async def _on_business_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(exc.to_body(), status_code=exc.status_code)
 
 
+# The one way an error becomes a response, for middleware that answers early.
+render_error = _on_business_error
+
+
 async def _on_request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return await _on_business_error(request, validation_from_pydantic(exc.errors()))
+    errors = exc.errors()
+    # An id in the path that cannot be one (0, -1, 2^31, "abc") names no record: 404,
+    # as for a record that does not exist. In a query or a body it is a 422 by field.
+    in_path = [e for e in errors if tuple(e.get("loc", ()))[:1] == ("path",)]
+    if in_path:
+        name = str(in_path[0]["loc"][-1])
+        what = name.removesuffix("_id").replace("_", " ")
+        return await _on_business_error(request, NotFound(f"No {what} with that id."))
+    return await _on_business_error(request, validation_from_pydantic(errors))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    """Any exception nobody expected: logged with its traceback, answered in the
+    envelope (JSON for the API, a page for pages) with the request id to quote."""
+    request_id = getattr(request.state, "request_id", "") or "unknown"
+    log.error("unexpected_error", path=request.url.path, request_id=request_id, exc_info=exc)
+    error = InternalError(request_id)
+    if _wants_html(request):
+        return render(request, "error.html", {"error": error}, status_code=500)
+    return JSONResponse(error.to_body(), status_code=500)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
@@ -161,6 +191,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_exception_handler(KetaClinicError, _on_business_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)
+    # Innermost of the middleware, so its refusals carry the request id and headers.
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
     app.middleware("http")(security_headers)
     app.middleware("http")(request_logging)
 

@@ -79,18 +79,34 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart on code changes")] = False,
+    proxy_headers: Annotated[
+        bool | None,
+        typer.Option(
+            "--proxy-headers/--no-proxy-headers",
+            help="Trust X-Forwarded-For/-Proto from --forwarded-allow-ips (behind a proxy)",
+        ),
+    ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None, typer.Option(help="Proxy addresses to trust, comma-separated, or *")
+    ] = None,
 ) -> None:
     """Start the staff web app and API."""
     import uvicorn
 
+    settings = get_settings()
+    trusted = settings.proxy_headers if proxy_headers is None else proxy_headers
+    allowed = forwarded_allow_ips or settings.forwarded_allow_ips
     out.print(f"KetaClinic on [bold]http://{host}:{port}[/bold]  (Ctrl+C stops it)")
+    if trusted:
+        out.print(f"Trusting proxy headers from {allowed}")
     uvicorn.run(
         "ketaclinic.asgi:app",
         host=host,
         port=port,
         reload=reload,
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=trusted,
+        forwarded_allow_ips=allowed if trusted else None,
     )
 
 
@@ -497,10 +513,6 @@ def audit_export(
     err.print(f"Exported {written} audit events" + (f" to {output}" if output else "") + ".")
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
-
 protocols_app = typer.Typer(help="Treatment protocols (YAML).", no_args_is_help=True)
 app.add_typer(protocols_app, name="protocols")
 
@@ -550,3 +562,7 @@ from ketaclinic.cli_backup import backup_command, restore_command  # noqa: E402
 
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

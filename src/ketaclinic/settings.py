@@ -16,13 +16,19 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KETACLINIC_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./ketaclinic.db"
+    # The largest request body read (larger: 413 before it is read); 1 MiB.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
     # Where the generated secret key and other local state live.
     data_dir: Path = Path("./var")
     secret_key: SecretStr | None = None
     # Default for new clinics and for display when no clinic is chosen.
     timezone: str = "America/Chicago"
-    # None: Secure cookies only when the request came over HTTPS.
+    # None: Secure cookies (and HSTS) only when the request came over HTTPS; True forces both.
     cookie_secure: bool | None = None
+    # Behind a reverse proxy: trust its X-Forwarded-For/-Proto from these addresses, so
+    # throttles and the audit trail see the client's address and HTTPS is recognised.
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
     session_max_age_minutes: int = Field(default=12 * 60, ge=5, le=7 * 24 * 60)
     # Staff sessions end after this long without a request (HIPAA automatic logoff).
     idle_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)

@@ -73,6 +73,22 @@ def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_w
     assert "offered" in page
 
 
+def test_it_says_taken_to_the_one_who_loses_a_race_for_a_chair(
+    api: Api, front_desk: Persona, booking: Booking
+) -> None:
+    """Two desks move two visits to the same chair and minute: the second is told the
+    slot was just taken (409), not that it chose a time never offered (422)."""
+    desk = api(front_desk)
+    base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
+    first, second, *_rest = desk.post(f"{base}/appointments", json={"option": 0}).json()
+    suggestions = desk.get(f"/api/v1/appointments/{first['id']}/suggestions").json()
+    to = {"starts_at": suggestions[0]["starts_at"], "chair_id": suggestions[0]["chair_id"]}
+    assert desk.post(f"/api/v1/appointments/{first['id']}/reschedule", json=to).status_code == 200
+    lost = desk.post(f"/api/v1/appointments/{second['id']}/reschedule", json=to)
+    assert lost.status_code == 409, lost.text
+    assert "just taken" in lost.json()["error"]["message"]
+
+
 def test_it_books_only_on_the_days_and_hours_the_patient_can_come(
     api: Api, front_desk: Persona, booking: Booking
 ) -> None:
@@ -91,9 +107,12 @@ def test_it_books_only_on_the_days_and_hours_the_patient_can_come(
             assert starts.weekday() in (1, 4) and starts.hour >= 13
             assert (ends.hour, ends.minute) <= (17, 0)
     bad = desk.get(f"{base}/availability?weekdays=9")
-    assert bad.status_code == 422 and "weekdays" in bad.json()["error"]["fields"]
+    assert bad.status_code == 422 and "weekdays.0" in bad.json()["error"]["fields"]
     backwards = desk.get(f"{base}/availability?from_time=15:00&until_time=09:00")
     assert backwards.status_code == 422
+    # A time of day with an offset means nothing without a date: refused by name.
+    offset = desk.get(f"{base}/availability", params={"until_time": "12:00:00Z"})
+    assert offset.status_code == 422 and "until_time" in offset.json()["error"]["fields"]
     body = {"option": 0, "availability": {"weekdays": [1, 4], "from_time": "13:00",
                                           "until_time": "17:00"}}  # fmt: skip
     booked = desk.post(f"{base}/appointments", json=body).json()

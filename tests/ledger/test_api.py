@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.models import User
 from ketaclinic.kit.time import today_in
+from tests.auth.test_login import login
 from tests.conftest import CLINIC_TZ, PASSWORD, Persona
 from tests.ledger.conftest import receipt
 from tests.patients.test_api import valid_patient
@@ -95,6 +97,21 @@ def test_it_counts_a_wrong_witness_password_against_the_witness(
     assert user is not None and user.failed_logins == 1
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.outcome == "denied"))
     assert "ledger.witness_failed" in list(actions)
+
+
+def test_it_never_counts_wrong_witness_passwords_against_the_address(
+    app: FastAPI, api: Api, client: TestClient, nurse: Persona, prescriber: Persona,
+    front_desk: Persona, drawn: dict[str, Any],
+) -> None:
+    """A witness typing wrong on the nurse's tablet locks the witness's account, never
+    the sign-ins of everyone at that address (the whole clinic behind one proxy)."""
+    app.state.settings.ip_failure_limit = 3
+    witness = {"email": prescriber.email, "password": "not the password"}
+    for _ in range(5):
+        wrong = api(nurse).post(f"/api/v1/ledger/draws/{drawn['id']}/waste",
+                                json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
+        assert wrong.status_code == 422
+    assert login(client, front_desk.email, PASSWORD).status_code == 303
 
 
 def test_it_refuses_a_witness_without_a_witnessing_role(

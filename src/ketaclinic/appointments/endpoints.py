@@ -30,6 +30,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import ValidationFailed, validation_from_pydantic
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
@@ -79,7 +80,7 @@ def appointment_out(a: Appointment) -> AppointmentOut:
 @router.get("/patients/{patient_id}/plans/{plan_id}/availability",
             response_model=list[ProposalOut], responses=ERRORS)  # fmt: skip
 def availability(
-    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession,
+    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession,
     weekdays: Annotated[list[int] | None, Query()] = None,
     from_time: time | None = None, until_time: time | None = None,
 ) -> Any:  # fmt: skip
@@ -97,7 +98,7 @@ def availability(
 @router.post("/patients/{patient_id}/plans/{plan_id}/appointments",
              response_model=list[AppointmentOut], status_code=201, responses=ERRORS)  # fmt: skip
 def book(
-    request: Request, patient_id: int, plan_id: int, data: BookIn, principal: CurrentPrincipal,
+    request: Request, patient_id: Id, plan_id: Id, data: BookIn, principal: CurrentPrincipal,
     db: DbSession,
 ) -> Any:  # fmt: skip
     patient = patients.get_patient(db, principal, patient_id, write=True)
@@ -110,7 +111,7 @@ def book(
 @router.post("/patients/{patient_id}/plans/{plan_id}/waitlist", status_code=201,
              responses=ERRORS)  # fmt: skip
 def waitlist(
-    patient_id: int, plan_id: int, data: WaitlistIn, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, plan_id: Id, data: WaitlistIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     entry = service.add_to_waitlist(db, principal, patient, plan_id, data.note)
@@ -119,14 +120,14 @@ def waitlist(
 
 @router.get("/patients/{patient_id}/appointments", response_model=list[AppointmentOut],
             responses=ERRORS)  # fmt: skip
-def of_patient(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def of_patient(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     patient = patients.get_patient(db, principal, patient_id)
     return [appointment_out(a) for a in repo.of_patient(db, [patient.clinic_id], patient.id)]
 
 
 @router.get("/schedule/day", response_model=list[AppointmentOut], responses=ERRORS)
 def day(principal: CurrentPrincipal, db: DbSession, on: date | None = None,
-        clinic_id: int | None = None) -> Any:  # fmt: skip
+        clinic_id: Id | None = None) -> Any:  # fmt: skip
     """Every appointment starting on ``on`` (the clinic's date; default today)."""
     clinic = _clinic_of(db, principal, clinic_id)
     zone = ZoneInfo(clinic.timezone)
@@ -139,7 +140,7 @@ def day(principal: CurrentPrincipal, db: DbSession, on: date | None = None,
 @router.get("/appointments/{appointment_id}/suggestions", response_model=list[VisitOut],
             responses=ERRORS)  # fmt: skip
 def suggestions(
-    request: Request, appointment_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, appointment_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Other free times for this visit, nearest its day first."""
     _row, _patient, found = service.reschedule_options(db, principal, appointment_id,
@@ -150,7 +151,7 @@ def suggestions(
 @router.post("/appointments/{appointment_id}/reschedule", response_model=AppointmentOut,
              responses=ERRORS)  # fmt: skip
 def reschedule(
-    request: Request, appointment_id: int, data: RescheduleIn, principal: CurrentPrincipal,
+    request: Request, appointment_id: Id, data: RescheduleIn, principal: CurrentPrincipal,
     db: DbSession,
 ) -> Any:  # fmt: skip
     return appointment_out(service.reschedule(db, principal, appointment_id, data.starts_at,
@@ -159,20 +160,20 @@ def reschedule(
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentOut,
              responses=ERRORS)  # fmt: skip
-def cancel(appointment_id: int, data: CancelIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+def cancel(appointment_id: Id, data: CancelIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     """Cancel with a reason; the longest-waiting patient on the waitlist is offered the slot."""
     return appointment_out(service.cancel(db, principal, appointment_id, data.reason))
 
 
 @router.post("/appointments/{appointment_id}/no-show", response_model=AppointmentOut,
              responses=ERRORS)  # fmt: skip
-def no_show(appointment_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def no_show(appointment_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     return appointment_out(service.no_show(db, principal, appointment_id))
 
 
 @router.post("/appointments/{appointment_id}/escort", response_model=AppointmentOut,
              responses=ERRORS)  # fmt: skip
-def escort(appointment_id: int, data: EscortIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+def escort(appointment_id: Id, data: EscortIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     return appointment_out(service.confirm_escort(db, principal, appointment_id, data.escort))
 
 
@@ -182,7 +183,7 @@ def _hhmm(minutes: int) -> time:
 
 @router.get("/schedule/roster", response_model=RosterOut, responses=ERRORS)
 def roster(
-    principal: CurrentPrincipal, db: DbSession, on: date, clinic_id: int | None = None
+    principal: CurrentPrincipal, db: DbSession, on: date, clinic_id: Id | None = None
 ) -> Any:
     """Who is on site on ``on``: the day's roster, or the default."""
     clinic = _clinic_of(db, principal, clinic_id)
@@ -194,7 +195,7 @@ def roster(
 
 @router.put("/schedule/roster", response_model=RosterOut, responses=ERRORS)
 def set_roster(data: RosterIn, principal: CurrentPrincipal, db: DbSession,
-               clinic_id: int | None = None) -> Any:  # fmt: skip
+               clinic_id: Id | None = None) -> Any:  # fmt: skip
     """Replace the day's roster (an empty list returns the day to the default)."""
     clinic = _clinic_of(db, principal, clinic_id)
     lines = [service.RosterLine(s.user_id, s.starts.hour * 60 + s.starts.minute,

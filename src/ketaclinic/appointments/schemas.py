@@ -6,6 +6,8 @@ from datetime import date, datetime, time
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ketaclinic.kit.fields import ClinicTime, Id, Weekday
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -15,15 +17,15 @@ class AvailabilityIn(_In):
     """When the patient can come: weekdays (Monday = 0) and a time range; the whole
     visit lies inside it."""
 
-    weekdays: list[int] = Field(default_factory=lambda: list(range(7)), min_length=1)
-    from_time: time = time(0, 0)
-    until_time: time = time(23, 55)
+    weekdays: list[Weekday] = Field(
+        default_factory=lambda: list(range(7)), min_length=1, max_length=7
+    )
+    from_time: ClinicTime = time(0, 0)
+    until_time: ClinicTime = time(23, 55)
 
     @field_validator("weekdays")
     @classmethod
     def _weekdays(cls, value: list[int]) -> list[int]:
-        if any(not 0 <= day <= 6 for day in value):
-            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
         return sorted(set(value))
 
     @model_validator(mode="after")
@@ -40,7 +42,7 @@ class BookIn(_In):
 
 class RescheduleIn(_In):
     starts_at: datetime
-    chair_id: int
+    chair_id: Id
 
 
 class CancelIn(_In):
@@ -87,9 +89,9 @@ class AppointmentOut(BaseModel):
 
 
 class ShiftIn(_In):
-    user_id: int
-    starts: time
-    ends: time
+    user_id: Id
+    starts: ClinicTime
+    ends: ClinicTime
 
 
 class RosterIn(_In):

@@ -34,7 +34,7 @@ from ketaclinic.auth.service import get_user, principal_for
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
-from ketaclinic.kit.time import today_in, utcnow
+from ketaclinic.kit.time import as_utc, today_in, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
 from ketaclinic.plans.models import TreatmentPlan
@@ -470,9 +470,17 @@ def reschedule_options(
 
 def reschedule(db: Session, principal: Principal, appointment_id: int, starts_at: datetime,
                chair_id: int, policy: SchedulePolicy) -> Appointment:  # fmt: skip
+    if starts_at.tzinfo is None:
+        raise ValidationFailed.on("starts_at", "must include a time zone offset")
     row, patient, options = reschedule_options(db, principal, appointment_id, policy)
     chosen = next((v for v in options if v.starts_at == starts_at and v.chair.id == chair_id), None)
     if chosen is None:
+        # Lost a race (another visit now holds that chair then) or never offered.
+        length = as_utc(row.ends_at) - as_utc(row.starts_at)
+        held = repo.booked(db, [row.clinic_id], starts_at, starts_at + length)
+        if any(a.chair_id == chair_id and a.id != row.id for a in held):
+            raise Conflict("That chair was just taken at that time; choose another time.",
+                           {"starts_at": "taken meanwhile"})  # fmt: skip
         raise ValidationFailed.on("starts_at", "choose one of the suggested times")
     before = row.starts_at
     row.starts_at, row.setup_ends_at = chosen.starts_at, chosen.setup_ends_at

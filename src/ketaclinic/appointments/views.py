@@ -28,6 +28,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed, fields_from_pydantic
+from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
@@ -174,7 +175,7 @@ def _availability(values: Any) -> tuple[AvailabilityIn | None, dict[str, str]]:
 
 
 def _book_page(request: Request, db: Session, principal: Principal, patient: Patient,
-               plan_id: int, errors: dict[str, str] | None = None,
+               plan_id: Id, errors: dict[str, str] | None = None,
                status_code: int = 200, values: Any = None) -> Response:  # fmt: skip
     view = plans.get(db, principal, patient, plan_id)
     proposals: list[service.Proposal] = []
@@ -198,14 +199,14 @@ def _book_page(request: Request, db: Session, principal: Principal, patient: Pat
 
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/book")
-def book_dialog(request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal,
+def book_dialog(request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal,
                 db: DbSession) -> Response:  # fmt: skip
     patient = patients.get_patient(db, principal, patient_id, write=True)
     return _book_page(request, db, principal, patient, plan_id)
 
 
 @router.post("/patients/{patient_id}/plans/{plan_id}/book")
-def book(request: Request, form: Form, patient_id: int, plan_id: int,
+def book(request: Request, form: Form, patient_id: Id, plan_id: Id,
          principal: CurrentPrincipal, db: DbSession) -> Response:  # fmt: skip
     patient = patients.get_patient(db, principal, patient_id, write=True)
     when, wrong = _availability(form)
@@ -230,7 +231,7 @@ def book(request: Request, form: Form, patient_id: int, plan_id: int,
 
 
 @router.post("/patients/{patient_id}/plans/{plan_id}/waitlist")
-def waitlist_add(request: Request, form: Form, patient_id: int, plan_id: int,
+def waitlist_add(request: Request, form: Form, patient_id: Id, plan_id: Id,
                  principal: CurrentPrincipal, db: DbSession) -> Response:  # fmt: skip
     patient = patients.get_patient(db, principal, patient_id, write=True)
     service.add_to_waitlist(db, principal, patient, plan_id, form_text(form, "note"))
@@ -240,7 +241,7 @@ def waitlist_add(request: Request, form: Form, patient_id: int, plan_id: int,
 # ---- one appointment ------------------------------------------------------------------
 
 
-def _appointment_page(request: Request, db: Session, principal: Principal, appointment_id: int,
+def _appointment_page(request: Request, db: Session, principal: Principal, appointment_id: Id,
                       errors: dict[str, str] | None = None,
                       status_code: int = 200) -> Response:  # fmt: skip
     row, patient = service.get(db, principal, appointment_id)
@@ -260,13 +261,13 @@ def _appointment_page(request: Request, db: Session, principal: Principal, appoi
 
 
 @router.get("/schedule/appointments/{appointment_id}")
-def appointment(request: Request, appointment_id: int, principal: CurrentPrincipal,
+def appointment(request: Request, appointment_id: Id, principal: CurrentPrincipal,
                 db: DbSession) -> Response:  # fmt: skip
     return _appointment_page(request, db, principal, appointment_id)
 
 
 @router.post("/schedule/appointments/{appointment_id}/{appt_action}")
-def appointment_action(request: Request, form: Form, appointment_id: int, appt_action: str,
+def appointment_action(request: Request, form: Form, appointment_id: Id, appt_action: str,
                        principal: CurrentPrincipal, db: DbSession) -> Response:  # fmt: skip
     try:
         if appt_action == "cancel":
@@ -277,11 +278,13 @@ def appointment_action(request: Request, form: Form, appointment_id: int, appt_a
             service.confirm_escort(db, principal, appointment_id, form_text(form, "escort"))
         elif appt_action == "reschedule":
             chair, _sep, when = form_text(form, "slot").partition("|")
+            chair_id = in_id_range(chair)
             try:
                 starts_at = datetime.fromisoformat(when)
-                chair_id = int(chair)
-            except ValueError as exc:
-                raise ValidationFailed.on("slot", "choose one of the suggested times") from exc
+            except ValueError:
+                chair_id = None
+            if chair_id is None or starts_at.tzinfo is None:
+                raise ValidationFailed.on("slot", "choose one of the suggested times")
             service.reschedule(db, principal, appointment_id, starts_at, chair_id,
                                policy_of(request))  # fmt: skip
         else:

@@ -12,6 +12,7 @@ from ketaclinic.audit import access
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import MAX_PAGE_SIZE
 from ketaclinic.kit.web import DbSession
 
@@ -19,17 +20,17 @@ router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
 
 
 class AuditEventOut(BaseModel):
-    id: int
+    id: Id
     occurred_at: datetime
-    clinic_id: int | None
+    clinic_id: Id | None
     chain_key: int
     seq: int
-    user_id: int | None
+    user_id: Id | None
     actor: str
     action: str
     resource_type: str
     resource_id: str
-    patient_id: int | None
+    patient_id: Id | None
     outcome: str
     channel: str
     ip: str
@@ -65,9 +66,9 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
 def list_audit_events(
     principal: CurrentPrincipal,
     db: DbSession,
-    clinic_id: int | None = None,
-    patient_id: int | None = None,
-    user_id: int | None = None,
+    clinic_id: Id | None = None,
+    patient_id: Id | None = None,
+    user_id: Id | None = None,
     action: Annotated[
         str | None, Query(max_length=80, description="Action or prefix, e.g. patient.")
     ] = None,

@@ -13,6 +13,7 @@ from ketaclinic.auth.deps import origin_of
 from ketaclinic.auth.principal import Principal
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
+from ketaclinic.kit.fields import in_id_range
 from ketaclinic.patients.models import Patient
 
 
@@ -53,7 +54,4 @@ _ACTIONS = {401: "access.unauthenticated", 403: "access.denied", 404: "access.no
 
 
 def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    return None if value is None else in_id_range(value)

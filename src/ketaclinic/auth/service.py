@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.models import ApiToken, Membership, StaffSession, User
@@ -18,7 +18,7 @@ from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Conflict, KetaClinicError, NotFound, ValidationFailed
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.settings import get_settings
 
 TOKEN_PREFIX = "kc_"  # noqa: S105 - a marker, not a secret
@@ -176,8 +176,33 @@ def user_for_token(db: Session, token: str) -> User | None:
     user = db.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    row.last_used_at = utcnow()
+    _touch(db, row)
     return user
+
+
+# A token's last use is kept to the minute: writing it on every request made every
+# request with one token wait for the row lock of the one before (PostgreSQL).
+TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _touch(db: Session, row: ApiToken) -> None:
+    now = utcnow()
+    stale = now - TOKEN_TOUCH_EVERY
+    if row.last_used_at is not None and as_utc(row.last_used_at) > stale:
+        return
+    stmt = (
+        update(ApiToken)
+        .where(ApiToken.id == row.id)
+        .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < stale))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    bind = db.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        with bind.begin() as conn:  # its own short transaction, not the request's
+            conn.execute(stmt)
+    else:  # SQLite: the request already holds the one write lock
+        db.execute(stmt)
 
 
 def start_session(

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from ketaclinic.auth import staff, throttle
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, render
 
 router = APIRouter(prefix="/admin/staff", include_in_schema=False)
@@ -40,7 +41,7 @@ def staff_list(
 
 
 @router.post("/{user_id}/unlock")
-def staff_unlock(principal: CurrentPrincipal, db: DbSession, user_id: int) -> Response:
+def staff_unlock(principal: CurrentPrincipal, db: DbSession, user_id: Id) -> Response:
     clinic_ids = principal.require_any(Permission.STAFF_ADMIN)
     user = staff.staff_member(db, user_id, clinic_ids)
     throttle.unlock(db, user, principal=principal, origin=principal.origin)

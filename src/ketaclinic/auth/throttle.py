@@ -72,12 +72,15 @@ def record_failure(
     limits: Limits,
     origin: Origin,
     action: str = "auth.login_failed",
+    count_address: bool = True,
 ) -> bool:
-    """Count a failed password or second factor against the address and, when the
-    account is known, against the account. Returns True when this failure locked it."""
+    """Count a failed password or second factor against the account when it is known
+    and, for sign-ins (``count_address``), against the address. Returns True when this
+    failure locked the account."""
     now = utcnow()
-    db.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - FAILURE_RETENTION))
-    db.add(LoginFailure(ip=origin.ip[:64], email=email[:254], failed_at=now))
+    if count_address:
+        db.execute(delete(LoginFailure).where(LoginFailure.failed_at < now - FAILURE_RETENTION))
+        db.add(LoginFailure(ip=origin.ip[:64], email=email[:254], failed_at=now))
     audit.record(
         db,
         None,

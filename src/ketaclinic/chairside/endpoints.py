@@ -36,6 +36,7 @@ from ketaclinic.chairside.schemas import (
 )
 from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
 from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.endpoints import witnesses_for
@@ -89,7 +90,7 @@ def witnesses(
     request: Request,
     db: Session,
     principal: Principal,
-    clinic_id: int,
+    clinic_id: Id,
     given: Sequence[WitnessIn | Credentials],
 ) -> list[Witness]:
     return witnesses_for(request, db, principal, clinic_id, given) if given else []
@@ -159,7 +160,7 @@ def reading_out(r: VitalReading) -> dict[str, Any]:
     }
 
 
-def _fresh(request: Request, db: Session, principal: Principal, session_id: int) -> SessionOut:
+def _fresh(request: Request, db: Session, principal: Principal, session_id: Id) -> SessionOut:
     return session_out(service.chart(db, principal, session_id, policy_of(request), audited=False))
 
 
@@ -170,7 +171,7 @@ def _fresh(request: Request, db: Session, principal: Principal, session_id: int)
     responses=ERRORS,
 )
 def open_session(
-    request: Request, appointment_id: int, data: OpenIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, appointment_id: Id, data: OpenIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Check the patient of a booked visit in (or mark them a no-show)."""
     s = service.open_session(db, principal, appointment_id, data.action, policy_of(request))
@@ -179,14 +180,14 @@ def open_session(
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, responses=ERRORS)
 def get_session(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     return session_out(service.chart(db, principal, session_id, policy_of(request)))
 
 
 @router.post("/sessions/{session_id}/checklist", response_model=SessionOut, responses=ERRORS)
 def checklist(
-    request: Request, session_id: int, data: ChecklistIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: ChecklistIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Record the manual items; the system adds the ones it can see. The pre-checks
     complete when no blocking item is open (``blocking`` lists what is)."""
@@ -197,7 +198,7 @@ def checklist(
 
 @router.post("/sessions/{session_id}/release", response_model=SessionOut, responses=ERRORS)
 def release(
-    request: Request, session_id: int, data: ReleaseIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: ReleaseIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Release today's dose: the second clinician re-enters weight and concentration
     with their own credentials; the draw and any excess wasted before them (the
@@ -218,7 +219,7 @@ def release(
 
 @router.post("/sessions/{session_id}/actions", response_model=SessionOut, responses=ERRORS)
 def action(
-    request: Request, session_id: int, data: ActionIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: ActionIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Start, pause, resume, change the rate (slower than released), or observe after an
     early stop."""
@@ -236,7 +237,7 @@ def action(
 
 @router.post("/sessions/{session_id}/end", response_model=SessionOut, responses=ERRORS)
 def end(
-    request: Request, session_id: int, data: GivenIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: GivenIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """End of administration: what was given is administered in the ledger; anything
     left is wasted before a witness."""
@@ -249,7 +250,7 @@ def end(
 
 @router.post("/sessions/{session_id}/stop", response_model=SessionOut, responses=ERRORS)
 def stop(
-    request: Request, session_id: int, data: StopIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: StopIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     policy = policy_of(request)
     c = service.chart(db, principal, session_id, policy, audited=False)
@@ -260,7 +261,7 @@ def stop(
 
 @router.get("/sessions/{session_id}/vitals", responses=ERRORS)
 def vitals(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> list[dict[str, Any]]:
     c = service.chart(db, principal, session_id, policy_of(request))
     return [reading_out(r) for r in c.readings]
@@ -268,7 +269,7 @@ def vitals(
 
 @router.post("/sessions/{session_id}/vitals", response_model=VitalsOut, responses=ERRORS)
 def post_vitals(
-    request: Request, session_id: int, data: VitalsIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: VitalsIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """A monitor gateway's (or a person's) readings. Each reading carries its own id:
     posting the same id again with the same values is a no-op (counted in
@@ -296,8 +297,8 @@ def post_vitals(
 )
 def acknowledge(
     request: Request,
-    session_id: int,
-    alert_id: int,
+    session_id: Id,
+    alert_id: Id,
     data: AcknowledgeIn,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -310,7 +311,7 @@ def acknowledge(
 
 @router.post("/sessions/{session_id}/adverse-events", status_code=201, responses=ERRORS)
 def adverse(
-    request: Request, session_id: int, data: AdverseIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: AdverseIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     row = service.record_adverse(db, principal, session_id, data, policy_of(request))
     return {"id": row.id, "effect": row.effect, "grade": row.grade, "serious": row.serious}
@@ -318,7 +319,7 @@ def adverse(
 
 @router.post("/sessions/{session_id}/rescue-medications", status_code=201, responses=ERRORS)
 def rescue(
-    request: Request, session_id: int, data: RescueIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: RescueIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     row = service.record_rescue(db, principal, session_id, data, policy_of(request))
     return {
@@ -332,7 +333,7 @@ def rescue(
 
 @router.post("/sessions/{session_id}/discharge", response_model=SessionOut, responses=ERRORS)
 def discharge(
-    request: Request, session_id: int, data: DischargeIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: DischargeIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """The modified Aldrete score (recorded even when the discharge is refused), the
     observation minimum, the escort and the instructions."""
@@ -342,7 +343,7 @@ def discharge(
 
 @router.get("/sessions/{session_id}/note", responses=ERRORS)
 def note(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     """The signed note (or, before signing, the draft the session's records give)."""
     c = service.chart(db, principal, session_id, policy_of(request))
@@ -365,14 +366,14 @@ def note(
     status_code=201,
     responses=ERRORS,
 )
-def sign(request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def sign(request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     service.sign_note(db, principal, session_id, policy_of(request))
     return _fresh(request, db, principal, session_id)
 
 
 @router.post("/sessions/{session_id}/note/addenda", status_code=201, responses=ERRORS)
 def addendum(
-    request: Request, session_id: int, data: AddendumIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: AddendumIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     row = service.add_addendum(db, principal, session_id, data.text, policy_of(request))
     return {"id": row.id, "note_id": row.note_id}
@@ -380,7 +381,7 @@ def addendum(
 
 @router.get("/sessions/{session_id}/rems", responses=ERRORS)
 def rems(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     c = service.chart(db, principal, session_id, policy_of(request))
     if not c.protocol.rems:
@@ -394,7 +395,7 @@ def rems(
 
 @router.put("/sessions/{session_id}/rems", responses=ERRORS)
 def put_rems(
-    request: Request, session_id: int, data: RemsIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: RemsIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     policy = policy_of(request)
     service.save_rems(db, principal, session_id, data.fields, policy)
@@ -408,7 +409,7 @@ def put_rems(
 
 @router.post("/sessions/{session_id}/rems/sent", status_code=201, responses=ERRORS)
 def rems_sent(
-    request: Request, session_id: int, data: RemsSentIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, data: RemsSentIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     row = service.mark_rems_sent(
         db, principal, session_id, data.sent_on, data.reference, policy_of(request)
@@ -433,7 +434,7 @@ def rems_due(request: Request, principal: CurrentPrincipal, db: DbSession) -> li
 
 @router.get("/board", responses=ERRORS)
 def board(
-    request: Request, principal: CurrentPrincipal, db: DbSession, clinic_id: int | None = None
+    request: Request, principal: CurrentPrincipal, db: DbSession, clinic_id: Id | None = None
 ) -> dict[str, Any]:
     """Every chair now: patient, phase, minutes, last vitals, open alerts, next reading."""
     view = board_view.board(db, principal, policy_of(request), clinic_id)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ketaclinic.clinical.chairside.alerts import ALERT_ACTIONS, PLAUSIBLE
+from ketaclinic.kit.fields import Id
 from ketaclinic.ledger.schemas import MgAmount, WitnessIn
 
 
@@ -84,7 +85,7 @@ class ReleaseIn(_In):
     checker: WitnessIn = Field(description="The second clinician's own credentials")
     weight_kg: Decimal = Field(gt=0, le=400, description="Re-entered blind by the checker")
     concentration_mg_per_ml: Decimal | None = Field(default=None, gt=0, le=200)
-    container_id: int
+    container_id: Id
     drawn_mg: MgAmount
     witnesses: list[WitnessIn] = Field(
         default_factory=list,

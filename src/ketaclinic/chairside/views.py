@@ -45,6 +45,7 @@ from ketaclinic.clinical.chairside import (
 )
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed, fields_from_pydantic
+from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.time import as_utc, to_local, utcnow
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, is_htmx, render
 from ketaclinic.ledger import service as ledger
@@ -93,7 +94,7 @@ def board_rows(request: Request, principal: CurrentPrincipal, db: DbSession) -> 
 @router.post("/board/appointments/{appointment_id}/{open_action}")
 def open_visit(
     request: Request,
-    appointment_id: int,
+    appointment_id: Id,
     open_action: str,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -148,7 +149,7 @@ def _session_page(
     request: Request,
     db: Session,
     principal: Principal,
-    session_id: int,
+    session_id: Id,
     errors: dict[str, str] | None = None,
     values: Any = None,
     status_code: int = 200,
@@ -219,14 +220,14 @@ def _session_page(
 
 @router.get("/sessions/{session_id}")
 def session_page(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _session_page(request, db, principal, session_id)
 
 
 @router.get("/sessions/{session_id}/status")
 def session_status(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     """The session's header (state, minutes, next reading due, open alerts), polled."""
     c = service.chart(db, principal, session_id, policy_of(request))
@@ -287,7 +288,7 @@ def _do(
     request: Request,
     db: Session,
     principal: Principal,
-    session_id: int,
+    session_id: Id,
     action: str,
     form: FormData,
 ) -> str:
@@ -379,8 +380,8 @@ def _do(
         work()
         return "step"
     if action == "acknowledge":
-        alert_id = _int_or_none(form, "alert_id")
-        if not isinstance(alert_id, int):
+        alert_id = in_id_range(form_text(form, "alert_id").strip())
+        if alert_id is None:
             raise ValidationFailed.on("alert_id", "choose the alert")
         service.acknowledge(
             db,
@@ -462,7 +463,7 @@ def _do(
 def session_action(
     request: Request,
     form: Form,
-    session_id: int,
+    session_id: Id,
     session_action: str,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -495,7 +496,7 @@ def session_action(
     return RedirectResponse(f"/sessions/{session_id}#{focus}", status_code=303)
 
 
-def _on_session_url(request: Request, session_id: int, response: Response) -> Response:
+def _on_session_url(request: Request, session_id: Id, response: Response) -> Response:
     """A boosted form answered in place would leave the action's URL in the address
     bar, and a reload would GET it (405): keep the tablet on the session's page."""
     if is_htmx(request):
@@ -508,7 +509,7 @@ def _on_session_url(request: Request, session_id: int, response: Response) -> Re
 
 @router.get("/sessions/{session_id}/note.pdf")
 def note_pdf(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     c = service.chart(db, principal, session_id, policy_of(request))
     return Response(
@@ -520,7 +521,7 @@ def note_pdf(
 
 @router.get("/sessions/{session_id}/rems.pdf")
 def rems_pdf(
-    request: Request, session_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     c = service.chart(db, principal, session_id, policy_of(request))
     if not c.protocol.rems:

@@ -15,6 +15,7 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake import service
 from ketaclinic.intake.schemas import QUESTIONS, ConvertIn, InquiryOut, StatusIn
 from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, render
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +45,7 @@ def _detail(
     request: Request,
     db: DbSession,
     principal: CurrentPrincipal,
-    inquiry_id: int,
+    inquiry_id: Id,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
 ) -> Response:
@@ -66,14 +67,14 @@ def _detail(
 
 @router.get("/inquiries/{inquiry_id}")
 def inquiry_detail(
-    request: Request, inquiry_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, inquiry_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _detail(request, db, principal, inquiry_id)
 
 
 @router.post("/inquiries/{inquiry_id}/status")
 def inquiry_status(
-    request: Request, form: Form, inquiry_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, inquiry_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     try:
         data = StatusIn.model_validate({"status": str(form.get("status") or "")})
@@ -85,7 +86,7 @@ def inquiry_status(
 
 @router.post("/inquiries/{inquiry_id}/convert")
 def inquiry_convert(
-    request: Request, form: Form, inquiry_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, inquiry_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     values = {name: str(form.get(name) or "") for name in ("birth_date", "sex_at_birth")}
     try:
@@ -125,14 +126,14 @@ def list_inquiries(
 
 @api.post("/{inquiry_id}/status", response_model=InquiryOut, responses=ERRORS)
 def update_inquiry(
-    inquiry_id: int, data: StatusIn, principal: CurrentPrincipal, db: DbSession
+    inquiry_id: Id, data: StatusIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     return service.as_dict(service.set_status(db, principal, inquiry_id, data.status))
 
 
 @api.post("/{inquiry_id}/convert", status_code=201, responses=ERRORS)
 def convert_inquiry(
-    inquiry_id: int, data: ConvertIn, principal: CurrentPrincipal, db: DbSession
+    inquiry_id: Id, data: ConvertIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Register the inquirer as a patient; returns the new patient's id."""
     patient = service.convert(db, principal, inquiry_id, data)

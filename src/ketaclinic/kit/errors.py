@@ -53,6 +53,25 @@ class NotFound(KetaClinicError):
     code = "not_found"
 
 
+class InternalError(KetaClinicError):
+    """Our fault, never the caller's: the message gives the request id to quote."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(
+            "Something went wrong on our side and nothing was saved. If it happens again, "
+            f"quote request id {request_id} to your administrator.",
+        )
+        self.request_id = request_id
+
+    def to_body(self) -> dict[str, Any]:
+        body = super().to_body()
+        body["error"]["request_id"] = self.request_id
+        return body
+
+
 class Conflict(KetaClinicError):
     status_code = 409
     code = "conflict"

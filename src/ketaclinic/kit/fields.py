@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from ketaclinic.kit.time import latest_date_on_earth
 
@@ -93,6 +93,32 @@ def _icd10(value: Any) -> str:
         raise ValueError("must be an ICD-10-CM code like F33.2")
     return code
 
+
+# Every id a client sends (path, query or body) is one of these: the range of the
+# narrowest id column (INTEGER on PostgreSQL). Out of range in a path: 404; in a
+# query or a body: 422 naming the field (app.py). Never a database overflow.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=False)]
+
+
+def in_id_range(value: object) -> int | None:
+    """``value`` as an id when it is one (a digit string or int in range), else None."""
+    text = str(value)
+    if not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def _clinic_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("must be a time of day at the clinic, without an offset (e.g. 12:00)")
+    return value
+
+
+# A time of day on the clinic's wall: an offset means nothing without a date (DST).
+ClinicTime = Annotated[time, AfterValidator(_clinic_time)]
+Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")]
 
 WeightKg = Annotated[Decimal, _decimal_between(Decimal(2), Decimal(400), 1)]
 HeightCm = Annotated[Decimal, _decimal_between(Decimal(40), Decimal(250), 1)]

@@ -25,7 +25,9 @@ async def security_headers(
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    if request.url.scheme == "https":
+    # HTTPS directly, or through a trusted proxy (serve --proxy-headers), or forced by
+    # KETACLINIC_COOKIE_SECURE=true (which makes cookies Secure too).
+    if request.url.scheme == "https" or request.app.state.settings.cookie_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if not request.url.path.startswith("/static/"):
         headers.setdefault("Cache-Control", "no-store")

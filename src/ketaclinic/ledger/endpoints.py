@@ -17,6 +17,7 @@ from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import NotFound, ValidationFailed
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
 from ketaclinic.ledger import counts, reports, service, verify
@@ -64,7 +65,7 @@ def witnesses_for(
     request: Request,
     db: Session,
     principal: Principal,
-    clinic_id: int,
+    clinic_id: Id,
     given: Sequence[WitnessIn | Credentials],
 ) -> list[Witness]:
     """Confirm the witnesses' own credentials. A refusal is committed before it is
@@ -178,7 +179,7 @@ def list_locations(principal: CurrentPrincipal, db: DbSession) -> list[dict[str,
 
 @router.post("/locations", status_code=201, responses=ERRORS)
 def add_location(
-    data: LocationIn, principal: CurrentPrincipal, db: DbSession, clinic_id: int | None = None
+    data: LocationIn, principal: CurrentPrincipal, db: DbSession, clinic_id: Id | None = None
 ) -> dict[str, Any]:
     clinic = clinic_of(db, principal, Permission.LEDGER_STOCK, clinic_id)
     location = service.add_location(db, principal, clinic.id, data)
@@ -190,7 +191,7 @@ def add_location(
 
 @router.get("/stock", response_model=list[ContainerOut], responses=ERRORS)
 def list_stock(
-    principal: CurrentPrincipal, db: DbSession, location_id: int | None = None,
+    principal: CurrentPrincipal, db: DbSession, location_id: Id | None = None,
     include_empty: bool = False,
 ) -> Any:  # fmt: skip
     clinic_ids = principal.require_any(Permission.LEDGER_READ)
@@ -201,8 +202,8 @@ def list_stock(
 def list_entries(
     principal: CurrentPrincipal,
     db: DbSession,
-    location_id: int | None = None,
-    container_id: int | None = None,
+    location_id: Id | None = None,
+    container_id: Id | None = None,
     kind: str | None = None,
     limit: int = Query(default=200, ge=1, le=5000),
 ) -> Any:
@@ -221,7 +222,7 @@ def receive(data: ReceiptIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     return entries_out(db, entries, [entries[0].clinic_id])
 
 
-def _container_clinic(db: Session, principal: Principal, container_id: int) -> int:
+def _container_clinic(db: Session, principal: Principal, container_id: Id) -> int:
     found = repo.container(db, principal.require_any(Permission.LEDGER_READ), container_id)
     if found is None:
         raise NotFound(f"No container {container_id} in your clinics.")
@@ -231,7 +232,7 @@ def _container_clinic(db: Session, principal: Principal, container_id: int) -> i
 @router.post("/containers/{container_id}/transfer", response_model=EntryOut, status_code=201,
              responses=ERRORS)  # fmt: skip
 def transfer(
-    container_id: int, data: TransferIn, principal: CurrentPrincipal, db: DbSession
+    container_id: Id, data: TransferIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     entry = service.transfer(db, principal, container_id, data.to_location_id)
     return entries_out(db, [entry], [entry.clinic_id])[0]
@@ -240,7 +241,7 @@ def transfer(
 @router.post("/containers/{container_id}/destruction", response_model=EntryOut,
              status_code=201, responses=ERRORS)  # fmt: skip
 def destroy(
-    request: Request, container_id: int, data: DestroyIn, principal: CurrentPrincipal,
+    request: Request, container_id: Id, data: DestroyIn, principal: CurrentPrincipal,
     db: DbSession,
 ) -> Any:  # fmt: skip
     """Destruction with two employee witnesses, each confirming with their own
@@ -254,7 +255,7 @@ def destroy(
 
 @router.post("/containers/{container_id}/loss", response_model=EntryOut, status_code=201,
              responses=ERRORS)  # fmt: skip
-def loss(container_id: int, data: LossIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+def loss(container_id: Id, data: LossIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     """A theft or loss; its notice and Form 106 deadlines start (see /losses)."""
     entry = service.record_loss(db, principal, container_id, data)
     return entries_out(db, [entry], [entry.clinic_id])[0]
@@ -270,11 +271,11 @@ def draw(data: DrawIn, principal: CurrentPrincipal, db: DbSession) -> Any:
 
 
 @router.get("/draws/{draw_id}", response_model=DrawOut, responses=ERRORS)
-def get_draw(draw_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def get_draw(draw_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     return draw_out(db, principal, _draw(db, principal, draw_id))
 
 
-def _draw(db: Session, principal: Principal, draw_id: int) -> CsEntry:
+def _draw(db: Session, principal: Principal, draw_id: Id) -> CsEntry:
     try:
         return service.get_draw(db, principal, draw_id)
     except ValidationFailed as exc:
@@ -283,7 +284,7 @@ def _draw(db: Session, principal: Principal, draw_id: int) -> CsEntry:
 
 @router.post("/draws/{draw_id}/administrations", response_model=DrawOut, status_code=201,
              responses=ERRORS)  # fmt: skip
-def administer(draw_id: int, data: AmountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+def administer(draw_id: Id, data: AmountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     source = _draw(db, principal, draw_id)
     service.administer(db, principal, draw_id, data.amount_mg)
     return draw_out(db, principal, source)
@@ -291,7 +292,7 @@ def administer(draw_id: int, data: AmountIn, principal: CurrentPrincipal, db: Db
 
 @router.post("/draws/{draw_id}/waste", response_model=DrawOut, status_code=201, responses=ERRORS)
 def waste(
-    request: Request, draw_id: int, data: WasteIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, draw_id: Id, data: WasteIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Waste, witnessed by the clinic's number of witnesses (setting, default 1),
     each confirming with their own credentials."""
@@ -305,7 +306,7 @@ def waste(
 @router.post("/draws/{draw_id}/returns", response_model=DrawOut, status_code=201,
              responses=ERRORS)  # fmt: skip
 def return_to_stock(
-    draw_id: int, data: AmountIn, principal: CurrentPrincipal, db: DbSession
+    draw_id: Id, data: AmountIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     source = _draw(db, principal, draw_id)
     service.return_to_stock(db, principal, draw_id, data.amount_mg)
@@ -314,7 +315,7 @@ def return_to_stock(
 
 @router.post("/draws/{draw_id}/corrections", response_model=DrawOut, status_code=201,
              responses=ERRORS)  # fmt: skip
-def correct(draw_id: int, data: ReverseIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+def correct(draw_id: Id, data: ReverseIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     """Take back an amount recorded in error (the wrong entry stays, referenced)."""
     source = _draw(db, principal, draw_id)
     service.reverse(db, principal, draw_id, data)
@@ -355,7 +356,7 @@ def list_discrepancies(principal: CurrentPrincipal, db: DbSession) -> Any:
 
 @router.post("/discrepancies/{discrepancy_id}/resolution", status_code=201, responses=ERRORS)
 def resolve(
-    request: Request, discrepancy_id: int, data: ResolutionIn, principal: CurrentPrincipal,
+    request: Request, discrepancy_id: Id, data: ResolutionIn, principal: CurrentPrincipal,
     db: DbSession,
 ) -> dict[str, Any]:  # fmt: skip
     """Resolve with an explanation and a second person's signature (their own
@@ -382,7 +383,7 @@ def list_losses(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, An
 
 @router.post("/losses/{loss_id}/filings", status_code=201, responses=ERRORS)
 def file_loss(
-    loss_id: int, data: FilingIn, principal: CurrentPrincipal, db: DbSession
+    loss_id: Id, data: FilingIn, principal: CurrentPrincipal, db: DbSession
 ) -> dict[str, Any]:
     row = service.record_filing(db, principal, loss_id, data)
     return {"id": row.id, "kind": row.kind, "filed_on": row.filed_on}
@@ -399,8 +400,8 @@ def report(
     since: date | None = None,
     until: date | None = None,
     format: str = Query(default="json", pattern="^(json|csv|pdf)$"),
-    patient_id: int | None = None,
-    clinic_id: int | None = None,
+    patient_id: Id | None = None,
+    clinic_id: Id | None = None,
 ) -> Any:
     """``report_kind``: dispensing, receipts, patient, inventory, form41, form106; dates are
     the clinic's (default: the last 30 days)."""

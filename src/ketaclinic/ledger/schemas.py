@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ketaclinic.clinical.controlled.dea import dea_number_problem
+from ketaclinic.kit.fields import Id
 
 Mg = Decimal
 MgAmount = Annotated[Decimal, Field(gt=0, le=100000, max_digits=9, decimal_places=3)]
@@ -42,8 +43,8 @@ class LocationIn(_In):
 
 
 class ReceiptIn(_In):
-    location_id: int
-    product_id: int
+    location_id: Id
+    product_id: Id
     lot_number: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
     expires: date
     containers: int = Field(ge=1, le=200, description="How many containers arrived")
@@ -63,14 +64,14 @@ class ReceiptIn(_In):
 
 
 class TransferIn(_In):
-    to_location_id: int
+    to_location_id: Id
 
 
 class DrawIn(_In):
-    container_id: int
-    patient_id: int
+    container_id: Id
+    patient_id: Id
     amount_mg: MgAmount
-    session_id: int | None = None
+    session_id: Id | None = None
 
 
 class AmountIn(_In):
@@ -83,7 +84,7 @@ class WasteIn(_In):
 
 
 class ReverseIn(_In):
-    entry_id: int = Field(description="The administer, waste or return entry in error")
+    entry_id: Id = Field(description="The administer, waste or return entry in error")
     amount_mg: MgAmount
     reason: str = Field(min_length=10, max_length=2000)
 
@@ -110,13 +111,13 @@ class FilingIn(_In):
 
 
 class CountLineIn(_In):
-    container_id: int
+    container_id: Id
     counted_mg: Decimal = Field(ge=0, le=100000, max_digits=9, decimal_places=3)
     estimated: bool = False
 
 
 class CountIn(_In):
-    location_id: int
+    location_id: Id
     kind: CountKind = "shift"
     business: Literal["open", "close"] = "close"
     lines: list[CountLineIn] = Field(max_length=500)

@@ -23,6 +23,7 @@ from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import KetaClinicError, NotFound, fields_from_pydantic
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.ledger import counts, reports, service, verify
@@ -194,7 +195,7 @@ def _active_patients(db: Session, principal: Principal, clinic: Clinic) -> list[
 
 @router.get("/ledger/draw")
 def draw_form(
-    request: Request, principal: CurrentPrincipal, db: DbSession, patient_id: int | None = None
+    request: Request, principal: CurrentPrincipal, db: DbSession, patient_id: Id | None = None
 ) -> Response:
     return _draw_page(request, db, principal, {"patient_id": patient_id}, {})
 
@@ -210,14 +211,14 @@ def draw(request: Request, form: Form, principal: CurrentPrincipal, db: DbSessio
     return RedirectResponse(f"/ledger/draws/{entry.id}", status_code=303)
 
 
-def _draw_entry(db: Session, principal: Principal, draw_id: int) -> CsEntry:
+def _draw_entry(db: Session, principal: Principal, draw_id: Id) -> CsEntry:
     try:
         return service.get_draw(db, principal, draw_id)
     except KetaClinicError as exc:
         raise NotFound(f"No draw {draw_id} in your clinics.") from exc
 
 
-def _draw_detail(request: Request, db: Session, principal: Principal, draw_id: int,
+def _draw_detail(request: Request, db: Session, principal: Principal, draw_id: Id,
                  values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                  status_code: int = 200) -> Response:  # fmt: skip
     entry = _draw_entry(db, principal, draw_id)
@@ -237,14 +238,14 @@ def _draw_detail(request: Request, db: Session, principal: Principal, draw_id: i
 
 @router.get("/ledger/draws/{draw_id}")
 def draw_detail(
-    request: Request, draw_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, draw_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _draw_detail(request, db, principal, draw_id)
 
 
 @router.post("/ledger/draws/{draw_id}/{draw_action}")
 def draw_action(
-    request: Request, form: Form, draw_id: int, draw_action: str, principal: CurrentPrincipal,
+    request: Request, form: Form, draw_id: Id, draw_action: str, principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:  # fmt: skip
     """administer, waste (with witnesses), return, or correct an entry of the draw."""
@@ -281,7 +282,7 @@ def draw_action(
 # ---- a container: history, move, destroy, loss ------------------------------------
 
 
-def _container_page(request: Request, db: Session, principal: Principal, container_id: int,
+def _container_page(request: Request, db: Session, principal: Principal, container_id: Id,
                     values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                     status_code: int = 200) -> Response:  # fmt: skip
     found = repo.stock_row(db, principal.require_any(Permission.LEDGER_READ), container_id)
@@ -303,14 +304,14 @@ def _container_page(request: Request, db: Session, principal: Principal, contain
 
 @router.get("/ledger/containers/{container_id}")
 def container_detail(
-    request: Request, container_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, container_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _container_page(request, db, principal, container_id)
 
 
 @router.post("/ledger/containers/{container_id}/{stock_action}")
 def container_action(
-    request: Request, form: Form, container_id: int, stock_action: str,
+    request: Request, form: Form, container_id: Id, stock_action: str,
     principal: CurrentPrincipal, db: DbSession,
 ) -> Response:  # fmt: skip
     """transfer, destroy (two witnesses) or loss."""
@@ -343,13 +344,13 @@ def container_action(
 
 
 class _Target(BaseModel):
-    to_location_id: int
+    to_location_id: Id
 
 
 # ---- counts and discrepancies -----------------------------------------------------
 
 
-def _count_page(request: Request, db: Session, principal: Principal, location_id: int,
+def _count_page(request: Request, db: Session, principal: Principal, location_id: Id,
                 values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                 status_code: int = 200) -> Response:  # fmt: skip
     clinic_ids = principal.require_any(Permission.LEDGER_STOCK)
@@ -368,14 +369,14 @@ def _count_page(request: Request, db: Session, principal: Principal, location_id
 
 @router.get("/ledger/locations/{location_id}/count")
 def count_form(
-    request: Request, location_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, location_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _count_page(request, db, principal, location_id)
 
 
 @router.post("/ledger/locations/{location_id}/count")
 def count(
-    request: Request, form: Form, location_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, location_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     values = _values(form)
     ids = sorted(int(k.removeprefix("counted_")) for k in values
@@ -402,7 +403,7 @@ def count(
     return RedirectResponse(f"/ledger/locations/{location_id}/count?counted=1", status_code=303)
 
 
-def _case_page(request: Request, db: Session, principal: Principal, discrepancy_id: int,
+def _case_page(request: Request, db: Session, principal: Principal, discrepancy_id: Id,
                values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                status_code: int = 200) -> Response:  # fmt: skip
     found = repo.discrepancy(db, principal.require_any(Permission.LEDGER_READ), discrepancy_id)
@@ -423,14 +424,14 @@ def _case_page(request: Request, db: Session, principal: Principal, discrepancy_
 
 @router.get("/ledger/discrepancies/{discrepancy_id}")
 def discrepancy(
-    request: Request, discrepancy_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, discrepancy_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _case_page(request, db, principal, discrepancy_id)
 
 
 @router.post("/ledger/discrepancies/{discrepancy_id}")
 def resolve(
-    request: Request, form: Form, discrepancy_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, discrepancy_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     values = _values(form)
     found = repo.discrepancy(db, principal.require_any(Permission.LEDGER_READ), discrepancy_id)
@@ -451,7 +452,7 @@ def resolve(
 
 @router.post("/ledger/losses/{loss_id}/filings")
 def file_loss(
-    request: Request, form: Form, loss_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, loss_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     values = _values(form)
     try:
@@ -502,7 +503,7 @@ class _Period(BaseModel):
 
 @router.get("/patients/{patient_id}/administrations")
 def patient_history(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     """Every draw, dose, waste and return for one patient (from the ledger)."""
     patient = get_patient(db, principal, patient_id)

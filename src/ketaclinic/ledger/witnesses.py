@@ -66,6 +66,7 @@ def confirm(
             throttle.record_failure(
                 db, user=user, email=check.email, reason=check.refusal or "bad_password",
                 limits=limits, origin=principal.origin, action="ledger.witness_failed",
+                count_address=False,  # the nurse's tablet is not a guesser's address
             )  # fmt: skip
             raise WitnessRefused.on(_field(index, "password"), WITNESS_REFUSED)
         step = None
@@ -75,6 +76,7 @@ def confirm(
                 throttle.record_failure(
                     db, user=user, email=check.email, reason="bad_code", limits=limits,
                     origin=principal.origin, action="ledger.witness_failed",
+                    count_address=False,
                 )  # fmt: skip
                 raise WitnessRefused.on(_field(index, "code"), WITNESS_REFUSED)
             step = factor.step

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession
 from ketaclinic.measures import service
 from ketaclinic.measures.schemas import (
@@ -72,7 +73,7 @@ def list_instruments(principal: CurrentPrincipal) -> Any:
 
 @router.get("/patients/{patient_id}/responses", response_model=list[ResponseOut], responses=ERRORS)
 def list_responses(
-    patient_id: int,
+    patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
     instrument_id: Annotated[str | None, Query(max_length=30)] = None,
@@ -89,7 +90,7 @@ def list_responses(
     responses=ERRORS,
 )
 def create_response(
-    patient_id: int, data: ResponseIn, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, data: ResponseIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Score and store a response; a suicide-risk answer raises a safety alert."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
@@ -99,7 +100,7 @@ def create_response(
 
 @router.get("/patients/{patient_id}/outcomes", response_model=list[OutcomeOut], responses=ERRORS)
 def patient_outcomes(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Baseline, change, response, remission, relapse and futility per questionnaire."""
     patient = patients.open_chart(db, principal, patient_id, purpose="outcomes")
@@ -108,7 +109,7 @@ def patient_outcomes(
 
 @router.get("/patients/{patient_id}/alerts", response_model=list[AlertOut], responses=ERRORS)
 def patient_alerts(
-    patient_id: int, principal: CurrentPrincipal, db: DbSession, open_only: bool = False
+    patient_id: Id, principal: CurrentPrincipal, db: DbSession, open_only: bool = False
 ) -> Any:
     patient = patients.open_chart(db, principal, patient_id, purpose="alerts")
     return service.patient_alerts(db, principal, patient, open_only=open_only)
@@ -120,8 +121,8 @@ def patient_alerts(
     responses={**ERRORS, 409: {"description": "Already acknowledged"}},
 )
 def acknowledge_alert(
-    patient_id: int,
-    alert_id: int,
+    patient_id: Id,
+    alert_id: Id,
     data: AcknowledgeIn,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -140,7 +141,7 @@ def open_alerts(principal: CurrentPrincipal, db: DbSession) -> Any:
 @router.get(
     "/patients/{patient_id}/treatments", response_model=list[TreatmentOut], responses=ERRORS
 )
-def list_treatments(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def list_treatments(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     patient = patients.open_chart(db, principal, patient_id, purpose="treatments")
     return service.treatments(db, principal, patient)
 
@@ -152,7 +153,7 @@ def list_treatments(patient_id: int, principal: CurrentPrincipal, db: DbSession)
     responses=ERRORS,
 )
 def create_treatment(
-    patient_id: int, data: TreatmentIn, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, data: TreatmentIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Record a treatment given (outcomes are measured against these dates)."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
@@ -166,7 +167,7 @@ def create_treatment(
     responses=ERRORS,
 )
 def create_link(
-    request: Request, patient_id: int, data: LinkIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, data: LinkIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """A one-time, expiring link for the patient to complete a questionnaire on a
     phone. The URL is shown once."""

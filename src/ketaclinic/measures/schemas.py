@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ketaclinic.kit.fields import Id
+
 
 class OptionOut(BaseModel):
     value: int
@@ -39,7 +41,7 @@ class ResponseIn(BaseModel):
     answers: dict[str, int | bool]
     completed_at: AwareDatetime | None = None
     completed_by: Literal["patient", "staff"] = "staff"
-    session_id: int | None = None
+    session_id: Id | None = None
 
 
 class ResponseOut(BaseModel):

@@ -27,6 +27,7 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.scales import Instrument, UnknownInstrumentError, get_instrument
 from ketaclinic.clinics.service import list_clinics, timezone_of
 from ketaclinic.kit.errors import KetaClinicError, NotFound, fields_from_pydantic
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import to_local
 from ketaclinic.kit.web import DbSession, Form, render
 from ketaclinic.measures import service
@@ -170,7 +171,7 @@ def _rerender(
 
 @router.get("/patients/{patient_id}/measures")
 def measures_page(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.open_chart(db, principal, patient_id, purpose="measures")
     return render(
@@ -180,7 +181,7 @@ def measures_page(
 
 @router.get("/patients/{patient_id}/measures/{instrument_id}/plot.svg")
 def plot(
-    patient_id: int, instrument_id: str, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, instrument_id: str, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.open_chart(db, principal, patient_id, purpose="plot")
     inst = _instrument(instrument_id)
@@ -217,7 +218,7 @@ def _entry_context(
 @router.get("/patients/{patient_id}/measures/{instrument_id}/new")
 def entry_form(
     request: Request,
-    patient_id: int,
+    patient_id: Id,
     instrument_id: str,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -246,7 +247,7 @@ def _answers(inst: Instrument, form: FormData) -> tuple[dict[str, int | bool], d
 def enter_response(
     request: Request,
     form: Form,
-    patient_id: int,
+    patient_id: Id,
     instrument_id: str,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -289,8 +290,8 @@ def enter_response(
 def acknowledge_alert(
     request: Request,
     form: Form,
-    patient_id: int,
-    alert_id: int,
+    patient_id: Id,
+    alert_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
@@ -309,7 +310,7 @@ def acknowledge_alert(
 
 @router.post("/patients/{patient_id}/treatments")
 def record_treatment(
-    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     values = {"given_at": _text(form, "given_at"), "modality": _text(form, "modality")}
@@ -337,7 +338,7 @@ def record_treatment(
 
 @router.post("/patients/{patient_id}/questionnaire-links")
 def create_link(
-    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     """The URL holds the only copy of the token: it is shown on this response, once."""
     patient = patients.get_patient(db, principal, patient_id, write=True)

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import validation_from_pydantic
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import MAX_PAGE_SIZE
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service
@@ -81,13 +82,13 @@ def list_patients(
 
 
 @router.get("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
-def get_patient(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def get_patient(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     return service.detail(db, principal, service.open_chart(db, principal, patient_id))
 
 
 @router.get("/{patient_id}/access-log", response_model=AccessLogPage, responses=ERRORS)
 def access_log(
-    patient_id: int,
+    patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
@@ -100,7 +101,7 @@ def access_log(
 
 @router.patch("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
 def update_patient(
-    patient_id: int, data: PatientUpdate, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, data: PatientUpdate, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     patient = service.get_patient(db, principal, patient_id, write=True)
     service.update_patient(db, principal, patient, data)
@@ -111,7 +112,7 @@ def update_patient(
     "/{patient_id}/measurements", status_code=201, response_model=MeasurementOut, responses=ERRORS
 )
 def add_measurement(
-    patient_id: int, data: MeasurementIn, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, data: MeasurementIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     patient = service.get_patient(db, principal, patient_id, write=True)
     return service.record_measurement(db, principal, patient, data)
@@ -119,7 +120,7 @@ def add_measurement(
 
 @router.post("/{patient_id}/{kind}", status_code=201, responses=ERRORS)
 def add_item(
-    patient_id: int,
+    patient_id: Id,
     kind: ChildKind,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -139,9 +140,9 @@ def add_item(
 
 @router.patch("/{patient_id}/{kind}/{item_id}", responses=ERRORS)
 def set_item_active(
-    patient_id: int,
+    patient_id: Id,
     kind: ChildKind,
-    item_id: int,
+    item_id: Id,
     data: ItemActive,
     principal: CurrentPrincipal,
     db: DbSession,

@@ -18,6 +18,7 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
 from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import age_on, today_in
 from ketaclinic.kit.web import DbSession, Form, is_htmx, render
 from ketaclinic.measures import service as measures
@@ -126,7 +127,7 @@ def create_patient(
 
 @router.get("/{patient_id}")
 def patient_detail(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.open_chart(db, principal, patient_id)
     return render(request, "patients/detail.html", _detail_context(request, db, principal, patient))
@@ -138,7 +139,7 @@ def _edit_values(patient: Any) -> dict[str, Any]:
 
 @router.get("/{patient_id}/edit")
 def edit_patient_form(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.open_chart(db, principal, patient_id, purpose="edit")
     return render(
@@ -150,7 +151,7 @@ def edit_patient_form(
 
 @router.post("/{patient_id}/edit")
 def edit_patient(
-    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.get_patient(db, principal, patient_id, write=True)
     values = _form_dict(form, drop_empty=False)
@@ -208,7 +209,7 @@ def _detail_with_errors(
 
 @router.post("/{patient_id}/measurements")
 def add_measurement(
-    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = service.get_patient(db, principal, patient_id, write=True)
     values = _form_dict(form, drop_empty=True)
@@ -223,9 +224,9 @@ def add_measurement(
 def set_item_active(
     request: Request,
     form: Form,
-    patient_id: int,
+    patient_id: Id,
     kind: str,
-    item_id: int,
+    item_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
@@ -240,7 +241,7 @@ def set_item_active(
 def add_item(
     request: Request,
     form: Form,
-    patient_id: int,
+    patient_id: Id,
     kind: str,
     principal: CurrentPrincipal,
     db: DbSession,

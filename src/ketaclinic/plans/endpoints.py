@@ -11,6 +11,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinical.treatment import Protocol, UnknownProtocolError, target_days
 from ketaclinic.kit.errors import NotFound, ValidationFailed
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.plans import service
@@ -91,7 +92,7 @@ def plan_out(view: service.PlanView) -> dict[str, Any]:
 
 
 def check_out(
-    check: DoseCheck, verifications: list[DoseVerification], viewer_id: int
+    check: DoseCheck, verifications: list[DoseVerification], viewer_id: Id
 ) -> dict[str, Any]:
     """The calculation is hidden from anyone but its author until it is released:
     dose and volume would give away the concentration the second check re-enters."""
@@ -137,7 +138,7 @@ def get_protocol(request: Request, protocol_id: str, principal: CurrentPrincipal
 
 
 @router.get("/patients/{patient_id}/plans", response_model=list[PlanOut], responses=ERRORS)
-def list_plans(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def list_plans(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     """Every version of every plan, newest first, with its status history."""
     patient = patients.get_patient(db, principal, patient_id)
     return [plan_out(v) for v in service.plans(db, principal, patient)]
@@ -147,7 +148,7 @@ def list_plans(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> A
     "/patients/{patient_id}/plans", response_model=PlanOut, status_code=201, responses=ERRORS
 )
 def create_plan(
-    request: Request, patient_id: int, data: PlanIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, data: PlanIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Draft a plan from a protocol (needs a signed, current screening)."""
     patient = patients.get_patient(db, principal, patient_id)
@@ -156,7 +157,7 @@ def create_plan(
 
 
 @router.get("/patients/{patient_id}/plans/{plan_id}", response_model=PlanOut, responses=ERRORS)
-def get_plan(patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def get_plan(patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     patient = patients.get_patient(db, principal, patient_id)
     return plan_out(service.get(db, principal, patient, plan_id))
 
@@ -169,8 +170,8 @@ def get_plan(patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbS
 )
 def revise_plan(
     request: Request,
-    patient_id: int,
-    plan_id: int,
+    patient_id: Id,
+    plan_id: Id,
     data: PlanIn,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -186,8 +187,8 @@ def revise_plan(
 )
 def change_status(
     request: Request,
-    patient_id: int,
-    plan_id: int,
+    patient_id: Id,
+    plan_id: Id,
     data: ActionIn,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -201,7 +202,7 @@ def change_status(
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/pk", responses=ERRORS)
 def plan_pk(
-    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Predicted plasma concentration (ng/mL) for session 1 on today's weight, per model."""
     patient = patients.get_patient(db, principal, patient_id)
@@ -229,7 +230,7 @@ def plan_pk(
     responses=ERRORS,
 )
 def list_dose_checks(
-    patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     patient = patients.get_patient(db, principal, patient_id)
     service.get(db, principal, patient, plan_id)
@@ -245,8 +246,8 @@ def list_dose_checks(
 )
 def create_dose_check(
     request: Request,
-    patient_id: int,
-    plan_id: int,
+    patient_id: Id,
+    plan_id: Id,
     data: DoseCheckIn,
     principal: CurrentPrincipal,
     db: DbSession,
@@ -265,9 +266,9 @@ def create_dose_check(
     responses=ERRORS,
 )
 def verify_dose_check(
-    patient_id: int,
-    plan_id: int,
-    check_id: int,
+    patient_id: Id,
+    plan_id: Id,
+    check_id: Id,
     data: VerifyIn,
     principal: CurrentPrincipal,
     db: DbSession,

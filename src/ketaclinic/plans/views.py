@@ -30,6 +30,7 @@ from ketaclinic.kit.errors import (
     ValidationFailed,
     fields_from_pydantic,
 )
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
@@ -82,7 +83,7 @@ def protocol_detail(request: Request, protocol_id: str, principal: CurrentPrinci
 
 @router.get("/patients/{patient_id}/plans")
 def patient_plans(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     views = service.plans(db, principal, patient)
@@ -179,7 +180,7 @@ def _builder(
 @router.get("/patients/{patient_id}/plans/new")
 def plan_builder(
     request: Request,
-    patient_id: int,
+    patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
     protocol_id: str = "",
@@ -200,7 +201,7 @@ def plan_builder(
 
 @router.post("/patients/{patient_id}/plans/new")
 def create_plan(
-    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     values = _form_values(form)
@@ -219,7 +220,7 @@ def create_plan(
 @router.get("/patients/{patient_id}/plans/preview.svg")
 def builder_plot(
     request: Request,
-    patient_id: int,
+    patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
     protocol_id: str = Query(default="", max_length=40),
@@ -259,7 +260,7 @@ def _plan_page(
     db: Session,
     principal: Principal,
     patient: Patient,
-    plan_id: int,
+    plan_id: Id,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -295,7 +296,7 @@ def _plan_page(
 
 @router.get("/patients/{patient_id}/plans/{plan_id}")
 def plan_detail(
-    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     return _plan_page(request, db, principal, patient, plan_id)
@@ -305,8 +306,8 @@ def plan_detail(
 def plan_status(
     request: Request,
     form: Form,
-    patient_id: int,
-    plan_id: int,
+    patient_id: Id,
+    plan_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
@@ -326,7 +327,7 @@ def plan_status(
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/pk.svg")
 def plan_plot(
-    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     view = service.get(db, principal, patient, plan_id)
@@ -341,7 +342,7 @@ def plan_plot(
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/revise")
 def revise_form(
-    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     principal.require(Permission.PLAN_WRITE, patient.clinic_id)
@@ -362,8 +363,8 @@ def revise_form(
 def revise_plan(
     request: Request,
     form: Form,
-    patient_id: int,
-    plan_id: int,
+    patient_id: Id,
+    plan_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
@@ -391,7 +392,7 @@ def _dose_page(
     db: Session,
     principal: Principal,
     patient: Patient,
-    plan_id: int,
+    plan_id: Id,
     errors: dict[str, str] | None = None,
     values: dict[str, str] | None = None,
     status_code: int = 200,
@@ -421,7 +422,7 @@ def _dose_page(
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/dose")
 def dose_screen(
-    request: Request, patient_id: int, plan_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     principal.require(Permission.PLAN_WRITE, patient.clinic_id)
@@ -432,8 +433,8 @@ def dose_screen(
 def dose_calculate(
     request: Request,
     form: Form,
-    patient_id: int,
-    plan_id: int,
+    patient_id: Id,
+    plan_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
@@ -458,9 +459,9 @@ def dose_calculate(
 def dose_verify(
     request: Request,
     form: Form,
-    patient_id: int,
-    plan_id: int,
-    check_id: int,
+    patient_id: Id,
+    plan_id: Id,
+    check_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:

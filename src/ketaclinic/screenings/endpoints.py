@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinical.screening import FACTS
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.screenings import service
@@ -43,7 +44,7 @@ def policy_of(request: Request) -> service.ScreeningPolicy:
 
 
 def intake_out(
-    patient_id: int, row: PatientIntake | None, changed: list[str] | None = None
+    patient_id: Id, row: PatientIntake | None, changed: list[str] | None = None
 ) -> dict[str, Any]:
     return {
         "id": row.id if row else None,
@@ -145,7 +146,7 @@ def awaiting_signature(principal: CurrentPrincipal, db: DbSession) -> Any:
 
 
 @router.get("/patients/{patient_id}/intake", response_model=IntakeOut, responses=ERRORS)
-def get_intake(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> Any:
+def get_intake(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
     """The current intake (newest version); empty facts when none was recorded."""
     patient = patients.get_patient(db, principal, patient_id)
     return intake_out(patient.id, service.intake(db, principal, patient))
@@ -155,7 +156,7 @@ def get_intake(patient_id: int, principal: CurrentPrincipal, db: DbSession) -> A
     "/patients/{patient_id}/intake", response_model=IntakeOut, status_code=201, responses=ERRORS
 )
 def record_intake(
-    patient_id: int, data: IntakeIn, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, data: IntakeIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Record the whole intake as a new version (unchanged answers store nothing)."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
@@ -166,7 +167,7 @@ def record_intake(
 @router.get("/patients/{patient_id}/screenings", response_model=ScreeningsOut, responses=ERRORS)
 def list_screenings(
     request: Request,
-    patient_id: int,
+    patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
     rule_set_id: Annotated[str | None, Query(max_length=40)] = None,
@@ -185,7 +186,7 @@ def list_screenings(
     responses=ERRORS,
 )
 def run_screening(
-    request: Request, patient_id: int, data: RunIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, data: RunIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Screen the current intake with one rule set; stored with its version and facts."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
@@ -199,7 +200,7 @@ def run_screening(
     responses=ERRORS,
 )
 def get_screening(
-    patient_id: int, screening_id: int, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, screening_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     patient = patients.get_patient(db, principal, patient_id)
     return screening_out(*service.get(db, principal, patient, screening_id))
@@ -212,7 +213,7 @@ def get_screening(
     responses=ERRORS,
 )
 def sign_screening(
-    patient_id: int, screening_id: int, data: SignIn, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, screening_id: Id, data: SignIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """A prescriber's decision; differing from the screening needs a written reason."""
     patient = patients.get_patient(db, principal, patient_id)

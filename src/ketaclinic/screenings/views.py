@@ -20,6 +20,7 @@ from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.screening import FACTS, INDICATIONS, Fact
 from ketaclinic.clinics.service import list_clinics, timezone_of
 from ketaclinic.kit.errors import KetaClinicError
+from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
@@ -179,7 +180,7 @@ def _intake_page(
 
 @router.get("/patients/{patient_id}/intake")
 def intake_form(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     current = service.intake(db, principal, patient)
@@ -189,7 +190,7 @@ def intake_form(
 
 @router.post("/patients/{patient_id}/intake")
 def save_intake(
-    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     facts, values, errors = _read_form(form)
@@ -258,7 +259,7 @@ def _screenings_page(
 
 @router.get("/patients/{patient_id}/screenings")
 def patient_screenings(
-    request: Request, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     return _screenings_page(request, db, principal, patient)
@@ -266,7 +267,7 @@ def patient_screenings(
 
 @router.post("/patients/{patient_id}/screenings")
 def run_screening(
-    request: Request, form: Form, patient_id: int, principal: CurrentPrincipal, db: DbSession
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     try:
@@ -287,7 +288,7 @@ def _screening_page(
     db: Session,
     principal: Principal,
     patient: Patient,
-    screening_id: int,
+    screening_id: Id,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
     status_code: int = 422,
@@ -319,8 +320,8 @@ def _screening_page(
 @router.get("/patients/{patient_id}/screenings/{screening_id}")
 def screening_detail(
     request: Request,
-    patient_id: int,
-    screening_id: int,
+    patient_id: Id,
+    screening_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
@@ -332,8 +333,8 @@ def screening_detail(
 def sign_screening(
     request: Request,
     form: Form,
-    patient_id: int,
-    screening_id: int,
+    patient_id: Id,
+    screening_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:

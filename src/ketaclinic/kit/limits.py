@@ -1,0 +1,129 @@
+"""Limits before work: a pure ASGI middleware that every request passes first.
+
+- A body larger than the limit is refused with 413 before it is read past the limit,
+  whether or not a Content-Length is sent (a 300 MB body costs the server 1 MiB).
+- Text with NUL or other control characters (tab, line feed and carriage return
+  aside) in the query string, a JSON body or a form body is refused with 422 naming
+  the field, before any handler runs: PostgreSQL cannot store NUL, and SQLite
+  would, so both databases now see the same refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MESSAGE = "must not contain control characters"
+
+
+class BodyTooLarge(KetaClinicError):
+    status_code = 413
+    code = "body_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The request body is larger than the {limit:,}-byte limit.")
+
+
+def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a decoded JSON value with its dotted path (keys included)."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            yield where, str(key)
+            yield from _strings(item, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{path}.{index}" if path else str(index))
+
+
+def control_character_field(
+    query: bytes, body: bytes, content_type: str
+) -> str | None:
+    """The first field whose text holds a control character, or None."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+    for name, value in pairs:
+        if CONTROL.search(name) or CONTROL.search(value):
+            return CONTROL.sub("?", name) or "query"
+    if not body:
+        return None
+    if content_type.startswith("application/json"):
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            return None  # not JSON: the handler's own parsing answers 422
+        for path, text in _strings(decoded, ""):
+            if CONTROL.search(text):
+                return CONTROL.sub("?", path) or "body"
+    elif content_type.startswith("application/x-www-form-urlencoded"):
+        for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+            if CONTROL.search(name) or CONTROL.search(value):
+                return CONTROL.sub("?", name) or "body"
+    return None
+
+
+class RequestLimits:
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _refuse(scope, receive, send, BodyTooLarge(self.max_body_bytes))
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await _refuse(scope, receive, send, BodyTooLarge(self.max_body_bytes))
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        field = control_character_field(
+            scope.get("query_string", b""), body, headers.get("content-type", "")
+        )
+        if field is not None:
+            await _refuse(scope, receive, send, ValidationFailed.on(field, MESSAGE))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, error: KetaClinicError) -> None:
+    """The app's own error rendering (JSON envelope for the API, a page for pages)."""
+    from ketaclinic.app import render_error  # the app module imports this one
+
+    response = await render_error(Request(scope, receive), error)
+    if error.status_code == 413:
+        response.headers["Connection"] = "close"  # the rest of the body is not read
+    await response(scope, receive, send)

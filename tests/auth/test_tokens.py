@@ -1,0 +1,69 @@
+"""An API token's last use is written at most once a minute, so requests sharing a
+token do not queue behind each other's write of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import time_machine
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ketaclinic.auth.models import ApiToken
+from ketaclinic.auth.service import create_api_token, create_user, user_for_token
+from ketaclinic.clinics.service import create_clinic
+from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
+from ketaclinic.kit.time import as_utc, utcnow
+from tests.conftest import PASSWORD, Persona
+
+Api = Callable[[Persona], TestClient]
+
+
+def _last_used(db: Session, persona: Persona) -> object:
+    db.expire_all()
+    return db.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == persona.user.id))
+
+
+def test_it_notes_a_token_s_use_at_most_once_a_minute(
+    api: Api, nurse: Persona, db: Session
+) -> None:
+    client = api(nurse)
+    assert _last_used(db, nurse) is None
+    assert client.get("/api/v1/patients").status_code == 200
+    first = _last_used(db, nurse)
+    assert first is not None and abs(as_utc(first) - utcnow()) < timedelta(seconds=30)  # type: ignore[arg-type]
+    with time_machine.travel(utcnow() + timedelta(seconds=40), tick=False):
+        assert client.get("/api/v1/patients").status_code == 200
+        assert _last_used(db, nurse) == first  # fresh: not written again
+    with time_machine.travel(utcnow() + timedelta(seconds=90), tick=False):
+        assert client.get("/api/v1/patients").status_code == 200
+        later = _last_used(db, nurse)
+        assert later is not None and as_utc(later) > as_utc(first)  # type: ignore[arg-type]
+
+
+def test_it_writes_the_last_use_outside_the_request_s_transaction_on_postgresql(
+    fresh_url: str,
+) -> None:
+    """Against a real engine: the request rolls back, the note of the token's use stays
+    (PostgreSQL writes it in a short transaction of its own; SQLite, which has one
+    writer at a time, in the request's)."""
+    engine = make_engine(fresh_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        with sessions() as db:
+            set_visible_clinics(db, "*")
+            clinic = create_clinic(db, slug="tok", name="Token Clinic", timezone="America/Chicago")
+            user = create_user(db, email="t@tok.example.org", name="T", password=PASSWORD,
+                               role="nurse", clinic=clinic)  # fmt: skip
+            token = create_api_token(db, user)
+            db.commit()
+        with sessions() as db:
+            assert user_for_token(db, token) is not None
+            db.rollback()  # the request failed
+        with sessions() as db:
+            kept = db.scalar(select(ApiToken.last_used_at).where(ApiToken.user_id == user.id))
+        assert (kept is not None) is (engine.dialect.name == "postgresql")
+    finally:
+        engine.dispose()
