@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export KETACLINIC_DATABASE_URL ?= sqlite:///./ketaclinic.db
 
-.PHONY: demo test test-sqlite test-postgresql test-clocks test-clock-sunday test-clock-dst lint bench bench-pk bench-schedule bench-board serve clean install
+.PHONY: fuzz demo test test-sqlite test-postgresql test-clocks test-clock-sunday test-clock-dst lint bench bench-pk bench-schedule bench-board serve clean install
 
 install: $(STAMP)
 
@@ -65,6 +65,11 @@ test-clock-sunday: $(STAMP)
 test-clock-dst: $(STAMP)
 	KETACLINIC_TEST_DB=postgresql KETACLINIC_TEST_CLOCK=2026-11-01T01:30:00-05:00 \
 		$(BIN)/python -m pytest -q -p no:cacheprovider $(TIME_SENSITIVE)
+
+# A longer fuzzing campaign than the suite's (schemathesis CLI against a served demo):
+# make fuzz [FUZZ_ARGS="--examples 100 --database postgresql://postgres@127.0.0.1/postgres"]
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -114,7 +114,10 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     error = KetaClinicError(str(exc.detail))
     error.status_code = exc.status_code
     error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return await _on_business_error(request, error)
+    response = await _on_business_error(request, error)
+    for name, value in (exc.headers or {}).items():  # 405 names the methods in Allow
+        response.headers[name] = value
+    return response
 
 
 # In this order: the routers under /patients/{patient_id}/... come before the patient

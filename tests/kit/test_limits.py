@@ -104,3 +104,12 @@ def test_it_takes_an_id_only_inside_the_column_range(value: int | str) -> None:
     found = in_id_range(value)
     if found is not None:
         assert 1 <= found <= MAX_ID and str(found) == str(value).lstrip("0")
+
+
+def test_it_names_the_allowed_methods_on_a_405(api: Api, admin: Persona) -> None:
+    response = api(admin).patch("/api/v1/patients", json={})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    # Starlette names the methods of the first route on that path that partly matched.
+    allowed = set(response.headers["Allow"].replace(" ", "").split(","))
+    assert allowed and allowed <= {"GET", "POST"}
