@@ -63,8 +63,10 @@ def _demo_with_tokens(url: str) -> dict[str, str]:
     with make_sessionmaker(engine)() as db:
         set_visible_clinics(db, "*")
         load_demo(db, solve_seconds=1)
-        tokens = {role: create_api_token(db, get_user_by_email(db, email), label="fuzz")
-                  for role, email in ROLES.items()}  # fmt: skip
+        tokens = {
+            role: create_api_token(db, get_user_by_email(db, email), label="fuzz")
+            for role, email in ROLES.items()
+        }
         db.commit()
     engine.dispose()
     return tokens
@@ -75,12 +77,18 @@ def _server(url: str, folder: Path) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "KETACLINIC_DATABASE_URL": url, "KETACLINIC_DATA_DIR": str(folder),
-           "KETACLINIC_LOG_LEVEL": "ERROR"}  # fmt: skip
+    env = {
+        **os.environ,
+        "KETACLINIC_DATABASE_URL": url,
+        "KETACLINIC_DATA_DIR": str(folder),
+        "KETACLINIC_LOG_LEVEL": "ERROR",
+    }
     server = subprocess.Popen(  # noqa: S603 - our own command
         [sys.executable, "-m", "ketaclinic.cli", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -98,22 +106,45 @@ def _server(url: str, folder: Path) -> Iterator[str]:
         server.wait(timeout=20)
 
 
-def _campaign(base: str, token: str, examples: int, seed: int) -> dict[str, Any]:
+def _campaign(base: str, token: str, examples: int, seed: int, folder: Path) -> dict[str, Any]:
     cli = Path(sys.executable).parent / "schemathesis"
     done = subprocess.run(  # noqa: S603 - the schemathesis CLI of this environment
-        [str(cli), "run", f"{base}/api/openapi.json", "-H", f"Authorization: Bearer {token}",
-         "--max-examples", str(examples), "--seed", str(seed), "-w", "1",
-         "--phases", "examples,coverage,fuzzing", "--checks", "all", "--no-color"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            str(cli),
+            "run",
+            f"{base}/api/openapi.json",
+            "-H",
+            f"Authorization: Bearer {token}",
+            "--max-examples",
+            str(examples),
+            "--seed",
+            str(seed),
+            "-w",
+            "1",
+            "--phases",
+            "examples,coverage,fuzzing",
+            "--checks",
+            "all",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=folder,  # its cache stays there
+    )
     out = done.stdout + done.stderr
     generated = re.search(r"([\d,]+) generated", out)
-    failures = {name.strip(): int(count)
-                for name, count in re.findall(r"❌ ST\d+ ([^:\n]+): (\d+)", out)}  # fmt: skip
+    failures = {
+        name.strip(): int(count) for name, count in re.findall(r"❌ ST\d+ ([^:\n]+): (\d+)", out)
+    }
     errors = sum(failures.pop(name) for name in list(failures) if name.startswith(SERVER_ERROR))
     cases = int(generated.group(1).replace(",", "")) if generated else 0
-    return {"cases": cases, "server_errors": errors,
-            "conformance_failures": sum(failures.values()), "by_check": failures}  # fmt: skip
+    return {
+        "cases": cases,
+        "server_errors": errors,
+        "conformance_failures": sum(failures.values()),
+        "by_check": failures,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -134,15 +165,21 @@ def main(argv: Sequence[str] | None = None) -> None:
             kind = make_url(url).get_backend_name()
             with _server(url, folder) as base:
                 for role, token in tokens.items():
-                    row = {"bench": "fuzz", "database": kind, "role": role,
-                           **_campaign(base, token, args.examples, args.seed)}  # fmt: skip
+                    row = {
+                        "bench": "fuzz",
+                        "database": kind,
+                        "role": role,
+                        **_campaign(base, token, args.examples, args.seed, folder),
+                    }
                     print(json.dumps(row), flush=True)
                     rows.append(row)
     print(f"\n{'database':<11}{'role':<7}{'cases':>8}{'5xx':>6}{'conformance':>13}  by check")
     for r in rows:
         checks = ", ".join(f"{k} {v}" for k, v in r["by_check"].items()) or "-"
-        print(f"{r['database']:<11}{r['role']:<7}{r['cases']:>8}{r['server_errors']:>6}"
-              f"{r['conformance_failures']:>13}  {checks}")  # fmt: skip
+        print(
+            f"{r['database']:<11}{r['role']:<7}{r['cases']:>8}{r['server_errors']:>6}"
+            f"{r['conformance_failures']:>13}  {checks}"
+        )
     if any(r["server_errors"] for r in rows):
         sys.exit(1)
 

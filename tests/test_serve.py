@@ -40,8 +40,10 @@ def _serve(tmp_path: Path, *flags: str) -> Iterator[tuple[str, Path]]:
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "ketaclinic.cli", "serve", "--port", str(port), *flags],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

@@ -94,7 +94,8 @@ async def _on_request_validation(request: Request, exc: Exception) -> Response:
     if in_path:
         name = str(in_path[0]["loc"][-1])
         what = name.removesuffix("_id").replace("_", " ")
-        return await _on_business_error(request, NotFound(f"No {what} with that id."))
+        message = f"No {what} with that id." if name.endswith("_id") else "Nothing here."
+        return await _on_business_error(request, NotFound(message))
     return await _on_business_error(request, validation_from_pydantic(errors))
 
 

@@ -55,8 +55,14 @@ def test_it_writes_the_last_use_outside_the_request_s_transaction_on_postgresql(
         with sessions() as db:
             set_visible_clinics(db, "*")
             clinic = create_clinic(db, slug="tok", name="Token Clinic", timezone="America/Chicago")
-            user = create_user(db, email="t@tok.example.org", name="T", password=PASSWORD,
-                               role="nurse", clinic=clinic)  # fmt: skip
+            user = create_user(
+                db,
+                email="t@tok.example.org",
+                name="T",
+                password=PASSWORD,
+                role="nurse",
+                clinic=clinic,
+            )
             token = create_api_token(db, user)
             db.commit()
         with sessions() as db:

@@ -120,9 +120,10 @@ def _board_problems(db: Session) -> list[str]:
 def _overlaps(db: Session) -> list[str]:
     """Two visits in one chair at once, whatever their status (cancelled included)."""
     rows = db.execute(
-        select(Chair.name, Appointment).join(Chair, Chair.id == Appointment.chair_id)
+        select(Chair.name, Appointment)
+        .join(Chair, Chair.id == Appointment.chair_id)
         .order_by(Appointment.chair_id, Appointment.starts_at)
-    ).all()  # fmt: skip
+    ).all()
     return [
         f"{chair}: {a.status} and {b.status} at {as_utc(b.starts_at)}"
         for (chair, a), (_other, b) in pairwise(rows)
@@ -139,8 +140,10 @@ def _closed_or_unstaffed(db: Session) -> list[str]:
 def _clinic_hours(db: Session, slug: str, clinic: Clinic) -> list[str]:
     problems: list[str] = []
     admin = principal_for(db, get_user_by_email(db, f"admin@{slug}.example.org"))
-    hours = {h.weekday: h for h in db.scalars(
-        select(ClinicHours).where(ClinicHours.clinic_id == clinic.id))}  # fmt: skip
+    hours = {
+        h.weekday: h
+        for h in db.scalars(select(ClinicHours).where(ClinicHours.clinic_id == clinic.id))
+    }
     closed = _closed_days(db, clinic)
     rosters: dict[date, calendar.RosterView] = {}
 

@@ -113,3 +113,12 @@ def test_it_names_the_allowed_methods_on_a_405(api: Api, admin: Persona) -> None
     # Starlette names the methods of the first route on that path that partly matched.
     allowed = set(response.headers["Allow"].replace(" ", "").split(","))
     assert allowed and allowed <= {"GET", "POST"}
+
+
+def test_it_refuses_json_nested_too_deeply_to_walk(api: Api, front_desk: Persona) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    response = api(front_desk).post(
+        "/api/v1/patients", content=deep, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"body": "is nested too deeply"}

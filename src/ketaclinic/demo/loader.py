@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from ketaclinic.demo import data
 from ketaclinic.demo.calendar import load_calendar
 from ketaclinic.demo.chairside import STORIES, load_chairside
 from ketaclinic.demo.clock import demo_moment, holiday_closures
+from ketaclinic.demo.courses import measurement_series
 from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.intake import service as intake
@@ -33,8 +34,6 @@ from ketaclinic.intake.schemas import InquiryIn
 from ketaclinic.kit.clock_store import store_clock
 from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import age_on, clock_shift, shifted_clock, today_in, utcnow
-from ketaclinic.measures import service as measures
-from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import (
@@ -184,11 +183,8 @@ def load_demo(
         return []
     home = DEMO_CLINICS[0].timezone
     today = today_in(home)
-    closures = {
-        spec.slug: holiday_closures("US", spec.subdivision, today - timedelta(days=120),
-                                    today + timedelta(days=120))
-        for spec in DEMO_CLINICS
-    }  # fmt: skip
+    window = (today - timedelta(days=120), today + timedelta(days=120))
+    closures = {s.slug: holiday_closures("US", s.subdivision, *window) for s in DEMO_CLINICS}
     closed = {day for days in closures.values() for day in days}
     now = utcnow()
     moment = demo_moment(now, home, closed)
@@ -221,8 +217,9 @@ def _load(
         cleared = _screenings(db, staff_of[spec.slug], active)
         _plans(db, staff_of[spec.slug], active, cleared)
         load_calendar(db, spec.slug, staff_of[spec.slug], solve_seconds, closures[spec.slug])
-        _measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone),
-                            closed)  # fmt: skip
+        measurement_series(
+            db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone), closed
+        )
         load_ledger(db, spec.slug, staff_of[spec.slug], spec.timezone)
         # Today's visits are new patients' first sessions (their own generator, so
         # the rest of the demo stays as it was).
@@ -305,89 +302,6 @@ def _chart_activity(
             resource_type="route",
             detail={"route": "GET /patients/{patient_id}", "params": {"patient_id": target.id}},
         )
-
-
-# How a course of six infusions (twice weekly x 3 weeks, CLINICAL.md Dosing) goes:
-# the PHQ-9 total at each visit as a fraction of baseline.
-COURSES = {
-    "remitter": [1.0, 0.8, 0.55, 0.35, 0.25, 0.15, 0.12],
-    "responder": [1.0, 0.9, 0.75, 0.6, 0.5, 0.45, 0.42],
-    "non-responder": [1.0, 1.0, 0.95, 0.9, 0.92, 0.88, 0.9],
-    "relapse": [1.0, 0.7, 0.45, 0.4, 0.45, 0.7, 0.8],
-}
-INFUSION_DAYS = (0, 3, 7, 10, 14, 17)
-
-
-def _phq9_answers(rng: random.Random, total: int, item9: int = 0) -> dict[str, int | bool]:
-    """Item answers (0-3) that add up to ``total`` with item 9 as given."""
-    remaining = max(0, min(24, total - item9))
-    values = [0] * 8
-    while remaining:
-        slot = rng.randrange(8)
-        if values[slot] < 3:
-            values[slot] += 1
-            remaining -= 1
-    answers: dict[str, int | bool] = {f"phq9_{i + 1}": v for i, v in enumerate(values)}
-    answers["phq9_9"] = item9
-    return answers
-
-
-def _measurement_series(
-    db: Session,
-    rng: random.Random,
-    staff: dict[Role, Principal],
-    charts: list[Patient],
-    tz: ZoneInfo,
-    closed: set[date],
-) -> None:
-    """PHQ-9 before every infusion of a six-infusion course, for a dozen patients:
-    remitters, responders, non-responders and a relapse; one safety alert is left
-    open and one was acknowledged."""
-    nurse = staff[Role.NURSE]
-    kinds = list(COURSES)
-    for index, patient in enumerate(charts[:12]):
-        course = COURSES[kinds[index % len(kinds)]]
-        baseline = rng.randint(15, 22)
-        # Infusions start at a clinic-hours slot, local time, Mondays and Thursdays
-        # (INFUSION_DAYS from a Monday), never on a holiday closure.
-        visits = [*INFUSION_DAYS, INFUSION_DAYS[-1] + 7]  # and a follow-up a week after
-        first_day = (utcnow().astimezone(tz) - timedelta(days=rng.randint(26, 60))).date()
-        first_day -= timedelta(days=first_day.weekday())
-        while any(first_day + timedelta(days=d) in closed for d in visits):
-            first_day -= timedelta(days=7)
-        start = datetime.combine(first_day, time(rng.choice((8, 9, 10, 11, 13, 14)), 0), tz)
-        for visit, (day, fraction) in enumerate(zip(visits, course, strict=True)):
-            at = start + timedelta(days=day)
-            total = max(0, round(baseline * fraction + rng.uniform(-1, 1)))
-            # One patient answers item 9 on the last visit: an alert still open.
-            item9 = 1 if index == 2 and visit == len(visits) - 1 else 0
-            if index == 5 and visit == 1:
-                item9 = 1  # one answered it mid-course; a nurse has reviewed it since
-            _row, alerts = measures.record_response(
-                db,
-                nurse,
-                patient,
-                ResponseIn(
-                    instrument_id="phq9",
-                    answers=_phq9_answers(rng, total, item9),
-                    completed_at=at - timedelta(minutes=30),
-                    completed_by="patient",
-                ),
-            )
-            for alert in alerts:
-                if index == 5:
-                    measures.acknowledge(
-                        db,
-                        nurse,
-                        patient,
-                        alert.id,
-                        "Spoke with the patient before the infusion: passive thoughts, no plan "
-                        "or intent; safety plan reviewed with the escort; prescriber informed.",
-                    )
-            if visit < len(INFUSION_DAYS):
-                measures.record_treatment(
-                    db, nurse, patient, TreatmentIn(given_at=at, modality="iv_ketamine")
-                )
 
 
 DEMO_INQUIRIES = [

@@ -93,8 +93,16 @@ def restore(backup_file: Path, database_url: str) -> None:
             with sqlite3.connect(_sqlite_path(url)) as target:
                 source.backup(target)
         return
-    _run(["pg_restore", "--exit-on-error", "--no-owner", "--single-transaction",
-          f"--dbname={_libpq(url)}", str(backup_file)])  # fmt: skip
+    _run(
+        [
+            "pg_restore",
+            "--exit-on-error",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={_libpq(url)}",
+            str(backup_file),
+        ]
+    )
 
 
 @contextmanager

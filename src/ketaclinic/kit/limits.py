@@ -1,11 +1,12 @@
-"""Limits before work: a pure ASGI middleware that every request passes first.
+"""Limits before work: a pure ASGI middleware every request passes before the router.
 
 - A body larger than the limit is refused with 413 before it is read past the limit,
   whether or not a Content-Length is sent (a 300 MB body costs the server 1 MiB).
 - Text with NUL or other control characters (tab, line feed and carriage return
   aside) in the query string, a JSON body or a form body is refused with 422 naming
   the field, before any handler runs: PostgreSQL cannot store NUL, and SQLite
-  would, so both databases now see the same refusal.
+  would, so both databases now see the same refusal. JSON nested too deeply to
+  walk is refused too (422), rather than failing deep in the parser.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MESSAGE = "must not contain control characters"
+TOO_DEEP = "is nested too deeply"
 
 
 class BodyTooLarge(KetaClinicError):
@@ -47,28 +49,33 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _strings(item, f"{path}.{index}" if path else str(index))
 
 
-def control_character_field(
-    query: bytes, body: bytes, content_type: str
-) -> str | None:
+def control_character_field(query: bytes, body: bytes, content_type: str) -> str | None:
     """The first field whose text holds a control character, or None."""
+    refused = refusal(query, body, content_type)
+    return refused[0] if refused else None
+
+
+def refusal(query: bytes, body: bytes, content_type: str) -> tuple[str, str] | None:
+    """(field, message) for text the request may not carry, or None."""
     pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
     for name, value in pairs:
         if CONTROL.search(name) or CONTROL.search(value):
-            return CONTROL.sub("?", name) or "query"
+            return CONTROL.sub("?", name) or "query", MESSAGE
     if not body:
         return None
     if content_type.startswith("application/json"):
         try:
-            decoded = json.loads(body)
+            for path, text in _strings(json.loads(body), ""):
+                if CONTROL.search(text):
+                    return CONTROL.sub("?", path) or "body", MESSAGE
+        except RecursionError:
+            return "body", TOO_DEEP
         except ValueError:
             return None  # not JSON: the handler's own parsing answers 422
-        for path, text in _strings(decoded, ""):
-            if CONTROL.search(text):
-                return CONTROL.sub("?", path) or "body"
     elif content_type.startswith("application/x-www-form-urlencoded"):
         for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
             if CONTROL.search(name) or CONTROL.search(value):
-                return CONTROL.sub("?", name) or "body"
+                return CONTROL.sub("?", name) or "body", MESSAGE
     return None
 
 
@@ -101,11 +108,9 @@ class RequestLimits:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        field = control_character_field(
-            scope.get("query_string", b""), body, headers.get("content-type", "")
-        )
-        if field is not None:
-            await _refuse(scope, receive, send, ValidationFailed.on(field, MESSAGE))
+        refused = refusal(scope.get("query_string", b""), body, headers.get("content-type", ""))
+        if refused is not None:
+            await _refuse(scope, receive, send, ValidationFailed.on(*refused))
             return
         replayed = False
 
