@@ -125,3 +125,9 @@ def test_it_migrates_a_restored_copy_without_change(
     restore(file, scratch)
     upgrade(scratch)  # already at head: nothing to do, nothing refused
     assert not is_empty(scratch)
+
+
+def test_it_refuses_to_back_up_a_database_that_is_not_there(tmp_path: Path) -> None:
+    with pytest.raises(ValidationFailed, match="does not exist"):
+        backup(f"sqlite:///{tmp_path / 'missing.db'}", tmp_path / "x.backup")
+    assert not (tmp_path / "missing.db").exists()

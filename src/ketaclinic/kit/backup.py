@@ -58,6 +58,8 @@ def backup(database_url: str, output: Path) -> None:
         raise ValidationFailed.on("output", f"{output} exists; choose a new file")
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        if not _sqlite_path(url).is_file():
+            raise ValidationFailed.on("database_url", f"{_sqlite_path(url)} does not exist")
         with sqlite3.connect(_sqlite_path(url)) as source, sqlite3.connect(output) as target:
             source.backup(target)
         return
