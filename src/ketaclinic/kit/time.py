@@ -21,9 +21,15 @@ from zoneinfo import ZoneInfo
 _shift = timedelta(0)
 
 
+def _wall() -> datetime:
+    """The wall clock: the one place the process reads it (tests freeze it with
+    time-machine; the demo shifts what ``utcnow`` makes of it)."""
+    return datetime.now(UTC)
+
+
 def utcnow() -> datetime:
     """Now, in UTC, by the application's clock."""
-    return datetime.now(UTC) + _shift
+    return _wall() + _shift
 
 
 def now_in(timezone: str) -> datetime:
@@ -39,7 +45,7 @@ def today_in(timezone: str) -> date:
 def wall_seconds() -> float:
     """The wall clock as Unix time, never shifted: for clocks outside ours (the
     authenticator app on a phone counts its one-time codes from it)."""
-    return datetime.now(UTC).timestamp()
+    return _wall().timestamp()
 
 
 def latest_date_on_earth() -> date:
