@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -24,7 +26,7 @@ from ketaclinic.audit import endpoints as audit_api
 from ketaclinic.audit import views as audit_views
 from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
-from ketaclinic.auth.deps import ENROL_PATH, MfaEnrolmentRequired, authorize
+from ketaclinic.auth.deps import ENROL_PATH, SESSION_COOKIE, MfaEnrolmentRequired, authorize
 from ketaclinic.auth.roles import rule_for
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
@@ -36,6 +38,7 @@ from ketaclinic.intake import views as intake_views
 from ketaclinic.kit.clock_store import StoredClock, read_clock
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import (
+    Busy,
     InternalError,
     KetaClinicError,
     NotAuthenticated,
@@ -45,6 +48,7 @@ from ketaclinic.kit.errors import (
 from ketaclinic.kit.limits import RequestLimits
 from ketaclinic.kit.logging import configure_logging, log, request_logging
 from ketaclinic.kit.security import security_headers
+from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
 from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
 from ketaclinic.ledger import endpoints as ledger_api
@@ -103,6 +107,11 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     """Any exception nobody expected: logged with its traceback, answered in the
     envelope (JSON for the API, a page for pages) with the request id to quote."""
     request_id = getattr(request.state, "request_id", "") or "unknown"
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc):
+        log.warning("database_busy", path=request.url.path, request_id=request_id)
+        response = await _on_business_error(request, Busy())
+        response.headers["Retry-After"] = "1"
+        return response
     log.error("unexpected_error", path=request.url.path, request_id=request_id, exc_info=exc)
     error = InternalError(request_id)
     if _wants_html(request):
@@ -152,7 +161,7 @@ ROUTERS: tuple[APIRouter, ...] = (
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or make_engine(settings.database_url, slots=settings.request_slots)
     # Eligibility rules are data: a malformed file stops start-up, naming file and line.
     # A clinic's own directory adds rule sets, or replaces a packaged one of the same id.
     rule_sets = load_rule_sets()
@@ -169,6 +178,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         # demo's when the demo loader stored one (kit.clock_store).
         clock = read_clock(_app.state.sessionmaker())
         _app.state.clock = clock
+        # Enough threads for every admitted request's step, never fewer than the default.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(limiter.total_tokens, settings.request_slots + 8)
         with shifted_clock(clock.shift):
             yield
 
@@ -196,8 +208,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_exception_handler(RequestValidationError, _on_request_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(Exception, _on_unexpected)
-    # Innermost of the middleware, so its refusals carry the request id and headers.
-    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
+    # Innermost: a request takes a slot (kit.slots) only once its body is read; the
+    # limits are inside the logging and headers, so refusals carry both.
+    app.add_middleware(RequestSlots, slots=settings.request_slots)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_query_bytes=settings.max_query_bytes,
+        session_cookie=SESSION_COOKIE,
+    )
     app.middleware("http")(security_headers)
     app.middleware("http")(request_logging)
 

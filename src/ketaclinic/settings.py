@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./ketaclinic.db"
     # The largest request body read (larger: 413 before it is read); 1 MiB.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024**3)
+    # The longest query string read (longer: 414); 8 KiB.
+    max_query_bytes: int = Field(default=8192, ge=256, le=1024**2)
+    # Requests served at once by one process; the database pool is sized to match
+    # (kit.slots). More wait their turn rather than stall the server.
+    request_slots: int = Field(default=16, ge=1, le=128)
     # Where the generated secret key and other local state live.
     data_dir: Path = Path("./var")
     secret_key: SecretStr | None = None

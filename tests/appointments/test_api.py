@@ -40,7 +40,8 @@ def test_it_refuses_to_book_an_unsigned_plan(
     assert stopped.status_code in (200, 201)
     refused = api(nurse).get(f"/api/v1/patients/{pid}/plans/{plan}/availability")
     assert refused.status_code == 409 and refused.json()["error"]["fields"] == {
-        "plan_id": "the plan is stopped"}
+        "plan_id": "the plan is stopped"
+    }
 
 
 def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_waitlist(
@@ -57,8 +58,7 @@ def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_w
     assert moved.status_code == 200 and moved.json()["starts_at"] == suggestions[0]["starts_at"]
     wrong = desk.post(f"{url}/reschedule", json={**to, "starts_at": "2020-01-01T09:00:00Z"})
     assert wrong.status_code == 422 and "starts_at" in wrong.json()["error"]["fields"]
-    assert desk.post(f"{url}/escort", json={"escort": "Erik Lindqvist"}).json()[
-        "escort_confirmed"]
+    assert desk.post(f"{url}/escort", json={"escort": "Erik Lindqvist"}).json()["escort_confirmed"]
     assert desk.post(f"{url}/no-show").status_code == 409  # it has not started yet
     other, other_plan = signed_plan(api, nurse, prescriber)
     waiting = desk.post(f"/api/v1/patients/{other}/plans/{other_plan}/waitlist",
@@ -144,6 +144,7 @@ def test_it_books_no_administration_on_a_day_without_a_prescriber(
     refused = api(admin).put("/api/v1/schedule/roster", json=body)
     assert refused.status_code == 422
     assert refused.json()["error"]["fields"] == {
-        f"user_{front_desk.user.id}": "not a nurse or prescriber of this clinic"}
+        f"user_{front_desk.user.id}": "not a nurse or prescriber of this clinic"
+    }
     empty = {"day": days[0].isoformat(), "shifts": []}
     assert api(nurse).put("/api/v1/schedule/roster", json=empty).status_code == 403

@@ -131,13 +131,16 @@ def test_it_leaves_no_success_row_when_the_write_fails(
         patients.record_measurement(
             db, principal, patient, MeasurementIn(weight_kg=70, measured_at=utcnow())
         )
-        assert len(_events(db, action="patient.measurement.create")) == weighed + 1
+        # Added to the transaction, written when it commits.
+        assert [e.action for e in audit.pending(db)] == ["patient.measurement.create"]
         patients.record_measurement(
             db,
             principal,
             patient,
             MeasurementIn(weight_kg=71, measured_at=utcnow() + timedelta(days=1)),
         )
+    assert audit.pending(db) == []
+    db.commit()
     assert len(_events(db)) == before
     assert len(_events(db, action="patient.measurement.create")) == weighed
 

@@ -298,9 +298,11 @@ def test_it_lets_only_one_of_two_simultaneous_steps_land(
 def test_it_stops_the_clock_when_a_patient_leaves_before_any_drug(
     api: Api, db: Session, nurse: Persona, chairside: Chairside
 ) -> None:
-    sid = api(nurse).post(
-        f"/api/v1/appointments/{chairside.appointment_id}/session", json={}
-    ).json()["id"]
+    sid = (
+        api(nurse)
+        .post(f"/api/v1/appointments/{chairside.appointment_id}/session", json={})
+        .json()["id"]
+    )
     stopped = api(nurse).post(
         f"/api/v1/sessions/{sid}/stop",
         json={"reason": "BP held the start; rebooked.", "given_mg": 0},

@@ -3,6 +3,8 @@ with NUL, bodies over the limit, and anything unexpected answers in our envelope
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -10,9 +12,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
+from starlette.types import Message
 
+from ketaclinic.audit.models import AuditEvent
 from ketaclinic.kit.fields import MAX_ID, in_id_range
 from ketaclinic.kit.limits import control_character_field
 from tests.conftest import Persona
@@ -67,7 +71,9 @@ def test_it_refuses_a_control_character_in_a_form_with_the_page(client: TestClie
     assert "must not contain control characters" in page.text
 
 
-def test_it_answers_413_before_reading_a_body_over_the_limit(client: TestClient) -> None:
+def test_it_answers_413_before_reading_a_body_over_the_limit(
+    client: TestClient, api: Api, front_desk: Persona
+) -> None:
     big = b"{" + b" " * (2 * 1024 * 1024) + b"}"
     declared = client.post(
         "/api/v1/patients", content=big, headers={"Content-Type": "application/json"}
@@ -79,10 +85,55 @@ def test_it_answers_413_before_reading_a_body_over_the_limit(client: TestClient)
         for _ in range(40):
             yield b" " * 65536
 
-    streamed = client.post(
+    streamed = api(front_desk).post(
         "/api/v1/patients", content=chunks(), headers={"Content-Type": "application/json"}
     )
     assert streamed.status_code == 413
+
+
+def test_it_refuses_an_anonymous_api_write_without_reading_its_body(
+    app: FastAPI, db: Session
+) -> None:
+    """No credentials: 401 from the route, recorded, and not one body byte read."""
+    sent: list[Message] = []
+    reads = 0
+
+    async def receive() -> Message:
+        nonlocal reads
+        reads += 1
+        return {"type": "http.request", "body": b"[" * 500_000, "more_body": True}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/patients",
+        "raw_path": b"/api/v1/patients",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "root_path": "",
+        "app": app,
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 401 and reads == 0
+    body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    assert body["error"]["code"] == "not_authenticated"
+    refused = db.scalars(select(AuditEvent.action).order_by(AuditEvent.id.desc())).first()
+    assert refused == "access.unauthenticated"
+
+
+def test_it_answers_414_for_a_query_string_over_the_limit(api: Api, front_desk: Persona) -> None:
+    response = api(front_desk).get("/api/v1/patients", params={"q": "x" * 9000})
+    assert response.status_code == 414
+    assert response.json()["error"]["code"] == "query_too_long"
+    assert api(front_desk).get("/api/v1/patients", params={"q": "x" * 100}).status_code == 200
 
 
 def test_it_answers_an_unexpected_failure_in_the_envelope_with_a_request_id(

@@ -80,7 +80,8 @@ def test_it_refuses_the_nurse_as_her_own_witness(
                                json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
     assert response.status_code == 422
     assert response.json()["error"]["fields"] == {
-        "witness_email": "a witness must be someone other than who acts"}
+        "witness_email": "a witness must be someone other than who acts"
+    }
 
 
 def test_it_counts_a_wrong_witness_password_against_the_witness(
@@ -91,7 +92,8 @@ def test_it_counts_a_wrong_witness_password_against_the_witness(
                                json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
     assert response.status_code == 422
     assert response.json()["error"]["fields"] == {
-        "witness_password": "witness email, password or code is not right"}
+        "witness_password": "witness email, password or code is not right"
+    }
     user = db.scalar(select(User).where(User.id == prescriber.user.id).execution_options(
         populate_existing=True))  # fmt: skip
     assert user is not None and user.failed_logins == 1
@@ -100,8 +102,13 @@ def test_it_counts_a_wrong_witness_password_against_the_witness(
 
 
 def test_it_never_counts_wrong_witness_passwords_against_the_address(
-    app: FastAPI, api: Api, client: TestClient, nurse: Persona, prescriber: Persona,
-    front_desk: Persona, drawn: dict[str, Any],
+    app: FastAPI,
+    api: Api,
+    client: TestClient,
+    nurse: Persona,
+    prescriber: Persona,
+    front_desk: Persona,
+    drawn: dict[str, Any],
 ) -> None:
     """A witness typing wrong on the nurse's tablet locks the witness's account, never
     the sign-ins of everyone at that address (the whole clinic behind one proxy)."""
@@ -121,7 +128,8 @@ def test_it_refuses_a_witness_without_a_witnessing_role(
     response = api(nurse).post(f"/api/v1/ledger/draws/{drawn['id']}/waste",
                                json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
     assert response.json()["error"]["fields"] == {
-        "witness_email": "this person may not witness controlled substances here"}
+        "witness_email": "this person may not witness controlled substances here"
+    }
 
 
 def test_it_keeps_the_custodian_out_of_draws_and_the_front_desk_out_of_the_ledger(
@@ -180,7 +188,10 @@ def test_it_resolves_a_count_discrepancy_with_a_second_signature(
     again = keeper.post(f"/api/v1/ledger/discrepancies/{case}/resolution", json=body)
     assert again.status_code == 409
     assert keeper.get("/api/v1/ledger/verify").json() == {
-        "entries_checked": 3, "ok": True, "problem": None}
+        "entries_checked": 3,
+        "ok": True,
+        "problem": None,
+    }
 
 
 def test_it_exports_reports_as_csv_and_pdf(

@@ -1,8 +1,9 @@
 """Appending to, reading and verifying the audit trail.
 
-Events are written in the caller's transaction, so a change that rolls back takes
-its audit row with it. Denials are written after the rollback (see app.py), so a
-refused attempt is always on record.
+Events are written in the caller's transaction, when it commits, so a change that
+rolls back takes its audit row with it and a chain's head is locked only briefly.
+Denials are written after the rollback (see app.py), so a refused attempt is always
+on record.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from ketaclinic.audit.chain import GENESIS_HASH, ChainProblem, event_hash, verify_chain
 from ketaclinic.audit.models import AuditChainHead, AuditEvent
@@ -28,11 +30,14 @@ ALLOWED = "allowed"
 DENIED = "denied"
 
 
+_PENDING = "ketaclinic.audit_pending"
+
+
 def _head(db: Session, chain_key: int) -> AuditChainHead:
-    """The chain's head row, locked for this transaction (PostgreSQL FOR UPDATE; SQLite
-    transactions are already serialised by BEGIN IMMEDIATE)."""
+    """The chain's head row, locked for this transaction (FOR UPDATE: a row lock on
+    PostgreSQL, the write lock on SQLite)."""
     stmt = select(AuditChainHead).where(AuditChainHead.chain_key == chain_key).with_for_update()
-    head = db.scalar(stmt)
+    head = db.scalar(stmt.execution_options(populate_existing=True))
     if head is not None:
         return head
     try:
@@ -40,7 +45,7 @@ def _head(db: Session, chain_key: int) -> AuditChainHead:
             db.add(AuditChainHead(chain_key=chain_key, last_seq=0, last_hash=GENESIS_HASH))
     except IntegrityError:
         pass  # another transaction created it first
-    head = db.scalar(stmt)
+    head = db.scalar(stmt.execution_options(populate_existing=True))
     assert head is not None
     return head
 
@@ -58,15 +63,13 @@ def record(
     detail: dict[str, Any] | None = None,
     origin: Origin | None = None,
     actor: str | None = None,
-) -> AuditEvent:
+) -> None:
+    """Add an event to the transaction. It is chained and written when the
+    transaction commits (``write_pending``), so it rolls back with the change, and
+    the chain head is locked only for the last moment of the transaction."""
     origin = origin or (principal.origin if principal else Origin())
-    chain_key = clinic_id if clinic_id is not None else SYSTEM_CHAIN
-    head = _head(db, chain_key)
     fields: dict[str, Any] = {
-        "chain_key": chain_key,
-        "seq": head.last_seq + 1,
-        # Truncated to whole microseconds, as both databases store them.
-        "occurred_at": utcnow(),
+        "chain_key": clinic_id if clinic_id is not None else SYSTEM_CHAIN,
         "clinic_id": clinic_id,
         "user_id": principal.user_id if principal else None,
         "actor": actor if actor is not None else (principal.email if principal else ""),
@@ -81,13 +84,60 @@ def record(
         "request_id": origin.request_id,
         "detail": json.dumps(detail, sort_keys=True, default=str) if detail else "",
     }
-    digest = event_hash(_hashable(fields), head.last_hash)
-    event = AuditEvent(prev_hash=head.last_hash, hash=digest, **fields)
-    db.add(event)
-    head.last_seq = fields["seq"]
-    head.last_hash = digest
+    # Kept with the innermost transaction, so rolling back a savepoint drops it.
+    innermost = db.get_nested_transaction() or db.get_transaction()
+    db.info.setdefault(_PENDING, []).append((innermost, fields))
+
+
+def write_pending(db: Session) -> int:
+    """Chain and write the transaction's events; returns how many. Heads are locked
+    in chain order, so two transactions never wait for each other in a circle."""
+    pending = [fields for _, fields in db.info.pop(_PENDING, None) or []]
+    if not pending:
+        return 0
+    heads = {key: _head(db, key) for key in sorted({f["chain_key"] for f in pending})}
+    for item in pending:
+        head = heads[item["chain_key"]]
+        # Stamped now, in chain order; truncated to whole microseconds as stored.
+        fields = {**item, "seq": head.last_seq + 1, "occurred_at": utcnow()}
+        digest = event_hash(_hashable(fields), head.last_hash)
+        db.add(AuditEvent(prev_hash=head.last_hash, hash=digest, **fields))
+        head.last_seq = fields["seq"]
+        head.last_hash = digest
     db.flush()
-    return event
+    return len(pending)
+
+
+def pending(db: Session, *, patient_id: int | None = None) -> list[AuditEvent]:
+    """This transaction's events not written yet, newest first, as they will read
+    (unsaved; a page that shows the trail shows its own reading too)."""
+    items = [fields for _, fields in db.info.get(_PENDING, [])]
+    chosen = [f for f in items if patient_id is None or f["patient_id"] == patient_id]
+    return [AuditEvent(**f, occurred_at=utcnow()) for f in reversed(chosen)]
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_on_commit(db: Session) -> None:
+    if not db.in_nested_transaction():
+        write_pending(db)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(db: Session, rolled_back: SessionTransaction) -> None:
+    """Events added inside the transaction (or savepoint) that rolled back go with it."""
+
+    def inside(transaction: SessionTransaction | None) -> bool:
+        while transaction is not None:
+            if transaction is rolled_back:
+                return True
+            transaction = transaction.parent
+        return False
+
+    kept = [item for item in db.info.get(_PENDING, []) if not inside(item[0])]
+    if kept:
+        db.info[_PENDING] = kept
+    else:
+        db.info.pop(_PENDING, None)
 
 
 class PatientLike(Protocol):
@@ -107,9 +157,9 @@ def on_patient(
     outcome: str = ALLOWED,
     origin: Origin | None = None,
     actor: str | None = None,
-) -> AuditEvent:
+) -> None:
     """An event about one patient's record, on the patient's clinic's chain."""
-    return record(
+    record(
         db,
         principal,
         action,

@@ -183,6 +183,8 @@ def user_for_token(db: Session, token: str) -> User | None:
 # A token's last use is kept to the minute: writing it on every request made every
 # request with one token wait for the row lock of the one before (PostgreSQL).
 TOKEN_TOUCH_EVERY = timedelta(minutes=1)
+# A session's last activity likewise: a page poll need not write (and lock) anything.
+SESSION_TOUCH_EVERY = timedelta(minutes=1)
 
 
 def _touch(db: Session, row: ApiToken) -> None:
@@ -198,10 +200,12 @@ def _touch(db: Session, row: ApiToken) -> None:
         .execution_options(synchronize_session=False)
     )
     bind = db.get_bind()
-    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
-        with bind.begin() as conn:  # its own short transaction, not the request's
+    if isinstance(bind, Engine):
+        # Its own short transaction: the request's would hold the row lock (PostgreSQL)
+        # or the write lock (SQLite) from its first step to its last.
+        with bind.begin() as conn:
             conn.execute(stmt)
-    else:  # SQLite: the request already holds the one write lock
+    else:  # bound to one connection (tests): that connection's transaction
         db.execute(stmt)
 
 
@@ -240,7 +244,8 @@ def session_for_cookie(
     user = db.get(User, row.user_id)
     if user is None or not user.is_active or user.locked_at is not None:
         return None
-    row.last_seen_at = now
+    if now - row.last_seen_at >= SESSION_TOUCH_EVERY:  # to the minute, like tokens
+        row.last_seen_at = now
     return user, row
 
 

@@ -217,9 +217,7 @@ def _load(
         cleared = _screenings(db, staff_of[spec.slug], active)
         _plans(db, staff_of[spec.slug], active, cleared)
         load_calendar(db, spec.slug, staff_of[spec.slug], solve_seconds, closures[spec.slug])
-        measurement_series(
-            db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone), closed
-        )
+        measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone), closed)
         load_ledger(db, spec.slug, staff_of[spec.slug], spec.timezone)
         # Today's visits are new patients' first sessions (their own generator, so
         # the rest of the demo stays as it was).

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -60,20 +60,62 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(conn: Any) -> None:
-    # IMMEDIATE takes the write lock up front: every request writes (at least its
-    # audit row), and a deferred BEGIN that later upgrades can fail with
-    # "database is locked" instead of waiting out the busy timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(conn: Connection) -> None:
+    # A transaction starts DEFERRED: reading takes no lock (WAL readers never block
+    # the writer), so a page, a report or a CP-SAT proposal does not hold up anyone.
+    # The write lock is taken when the first write comes (see _sqlite_write_lock).
+    conn.info[_WRITE_LOCKED] = False
+    conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
+_WRITE_LOCKED = "ketaclinic.sqlite_write_locked"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
+
+
+def _is_write(statement: str, context: Any) -> bool:
+    if statement.lstrip()[:9].upper().startswith(_WRITES):
+        return True
+    # SELECT ... FOR UPDATE (SQLite has no row locks; the compiler drops the clause):
+    # the caller means to write what it reads, so it reads under the write lock.
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is not None
+
+
+def _sqlite_write_lock(
+    conn: Connection, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    """Before the first write (or locking read) of a transaction: end its read-only
+    part and begin again IMMEDIATE, which waits (busy_timeout) for the write lock.
+
+    Upgrading a deferred transaction in place can fail at once with SQLITE_BUSY when
+    another writer committed after our first read; a new IMMEDIATE transaction cannot,
+    and nothing is lost because nothing was written yet. Reads before the lock saw the
+    database as of their statement, as under PostgreSQL's READ COMMITTED; what must
+    not change under a writer is read FOR UPDATE, as on PostgreSQL."""
+    if conn.info.get(_WRITE_LOCKED, True) or not _is_write(statement, context):
+        return
+    raw = cursor.connection
+    if raw.in_transaction:
+        raw.execute("COMMIT")
+    raw.execute("BEGIN IMMEDIATE")
+    conn.info[_WRITE_LOCKED] = True
+
+
+def make_engine(database_url: str, *, slots: int | None = None, **kwargs: Any) -> Engine:
+    """``slots``: requests this process serves at once; the pool holds as many
+    connections, plus a few for short side transactions (kit.slots)."""
     url = make_url(database_url)
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if slots is not None and not in_memory:
+        from ketaclinic.kit.slots import pool_arguments
+
+        kwargs = {**pool_arguments(slots), **kwargs}
     if url.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_write_lock)
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")

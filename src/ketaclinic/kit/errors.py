@@ -77,6 +77,17 @@ class Conflict(KetaClinicError):
     code = "conflict"
 
 
+class Busy(KetaClinicError):
+    """The database stayed locked by other writers longer than we wait (SQLite's busy
+    timeout): nothing was saved, and trying again in a moment will do."""
+
+    status_code = 503
+    code = "busy"
+
+    def __init__(self) -> None:
+        super().__init__("The clinic's database is busy; nothing was saved. Try again.")
+
+
 def _location_to_field(loc: Sequence[Any]) -> str:
     # Drop the transport part ("body", "query", ...) and join the rest: address.city
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]

@@ -1,7 +1,10 @@
 """Limits before work: a pure ASGI middleware every request passes before the router.
 
 - A body larger than the limit is refused with 413 before it is read past the limit,
-  whether or not a Content-Length is sent (a 300 MB body costs the server 1 MiB).
+  whether or not a Content-Length is sent (a 300 MB body costs the server 1 MiB);
+  a query string longer than its limit with 414.
+- An API request with a body and no credentials reaches its route without its body:
+  authentication refuses it (401) before anything is parsed.
 - Text with NUL or other control characters (tab, line feed and carriage return
   aside) in the query string, a JSON body or a form body is refused with 422 naming
   the field, before any handler runs: PostgreSQL cannot store NUL, and SQLite
@@ -79,19 +82,60 @@ def refusal(query: bytes, body: bytes, content_type: str) -> tuple[str, str] | N
     return None
 
 
+class QueryTooLong(KetaClinicError):
+    status_code = 414
+    code = "query_too_long"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"The query string is longer than the {limit:,}-byte limit.")
+
+
+WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def anonymous_api_write(scope: Scope, headers: dict[str, str], session_cookie: str) -> bool:
+    """An API request that carries a body but no credentials at all: it will be
+    refused (401) whatever its body says, so the body is never read."""
+    if not scope["path"].startswith("/api/") or scope["method"] in WITHOUT_BODY:
+        return False
+    if headers.get("authorization"):
+        return False
+    return f"{session_cookie}=" not in headers.get("cookie", "")
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
 class RequestLimits:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        max_query_bytes: int = 8192,
+        session_cookie: str = "kc_session",
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_query_bytes = max_query_bytes
+        self.session_cookie = session_cookie
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if len(scope.get("query_string", b"")) > self.max_query_bytes:
+            await _refuse(scope, receive, send, QueryTooLong(self.max_query_bytes))
+            return
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             await _refuse(scope, receive, send, BodyTooLarge(self.max_body_bytes))
+            return
+        if anonymous_api_write(scope, headers, self.session_cookie):
+            # Authentication comes before the body: the route's 401 (recorded on the
+            # audit trail like any refusal) is answered without reading a byte of it.
+            await self.app(scope, _no_body, send)
             return
         chunks: list[bytes] = []
         size = 0

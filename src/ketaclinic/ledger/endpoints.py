@@ -231,9 +231,7 @@ def _container_clinic(db: Session, principal: Principal, container_id: Id) -> in
 
 @router.post("/containers/{container_id}/transfer", response_model=EntryOut, status_code=201,
              responses=ERRORS)  # fmt: skip
-def transfer(
-    container_id: Id, data: TransferIn, principal: CurrentPrincipal, db: DbSession
-) -> Any:
+def transfer(container_id: Id, data: TransferIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     entry = service.transfer(db, principal, container_id, data.to_location_id)
     return entries_out(db, [entry], [entry.clinic_id])[0]
 
@@ -305,9 +303,7 @@ def waste(
 
 @router.post("/draws/{draw_id}/returns", response_model=DrawOut, status_code=201,
              responses=ERRORS)  # fmt: skip
-def return_to_stock(
-    draw_id: Id, data: AmountIn, principal: CurrentPrincipal, db: DbSession
-) -> Any:
+def return_to_stock(draw_id: Id, data: AmountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     source = _draw(db, principal, draw_id)
     service.return_to_stock(db, principal, draw_id, data.amount_mg)
     return draw_out(db, principal, source)

@@ -344,8 +344,10 @@ def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any
 def access_log(db: Session, patient: Patient, *, limit: int = 50) -> tuple[list[Any], int]:
     """Who opened or changed this chart, newest first. Open the chart with
     ``open_chart`` first: that read is what the trail records."""
-    return audit.search(
+    unsaved = audit.pending(db, patient_id=patient.id)[:limit]
+    events, total = audit.search(
         db,
         audit.AuditFilter(clinic_ids=[patient.clinic_id], patient_id=patient.id),
-        limit=limit,
+        limit=limit - len(unsaved),
     )
+    return unsaved + list(events), total + len(unsaved)

@@ -376,9 +376,7 @@ def chart(
     return result
 
 
-def session_dose(
-    db: Session, principal: Principal, c: Chart, policy: ChairsidePolicy
-) -> Dose:
+def session_dose(db: Session, principal: Principal, c: Chart, policy: ChairsidePolicy) -> Dose:
     """Today's dose for this session from its plan version, on the chart's newest weight
     (``DoseError`` when it cannot be given, e.g. a stale weight)."""
     plan = plans.get(db, principal, c.patient, c.session.plan_id, audited=False).plan

@@ -117,5 +117,3 @@ def record_checks(
     if not c.blocking:
         step(db, principal, c.session, c.patient, "complete_checks")
     return c
-
-

@@ -106,5 +106,3 @@ def discharge(
         detail={**detail, "escort_present": True, "instructions_given": True},
     )
     return c
-
-

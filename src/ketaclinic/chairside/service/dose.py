@@ -250,5 +250,3 @@ def stop(
         complete_visit(db, principal, c.session)
     step(db, principal, c.session, c.patient, "stop", reason=data.reason, detail=detail)
     return c
-
-

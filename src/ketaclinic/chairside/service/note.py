@@ -186,5 +186,3 @@ def add_addendum(
     return append_row(
         db, principal, c, row, "patient.session.addendum", "session_note", resource_id=c.note.id
     )
-
-

@@ -185,5 +185,3 @@ def open_session(
         s.checked_in_at = recorded_now()
         step(db, principal, s, patient, "check_in")
     return s
-
-

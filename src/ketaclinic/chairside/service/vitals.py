@@ -292,5 +292,3 @@ def record_rescue(
         "rescue_medication",
         detail={"drug": data.drug, "dose": str(data.dose), "route": data.route},
     )
-
-
