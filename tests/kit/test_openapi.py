@@ -84,6 +84,7 @@ def test_it_documents_validation_and_internal_errors_on_every_operation(
         assert "request_id" in internal["properties"]["error"]["required"]
         if "requestBody" in op:
             assert codes(error_schema(spec, op, 413)) == ["body_too_large"]
+            assert codes(error_schema(spec, op, 400)) == ["http_error"]  # not JSON
         if method in ("POST", "PUT", "PATCH"):
             assert codes(error_schema(spec, op, 409)) == ["conflict"]
     # FastAPI's own 422 shape is never answered, so it is not described either.
@@ -143,6 +144,10 @@ def test_it_states_the_bounds_of_pages_weekdays_and_text(spec: dict[str, Any]) -
     assert (patient["given_name"]["minLength"], patient["given_name"]["maxLength"]) == (1, 100)
     weight = patient["weight_kg"]["anyOf"][0]
     assert (weight["minimum"], weight["maximum"]) == (2, 400)
+    # Control characters are refused in any text (kit.limits); tab and line feed are not.
+    no_control = re.compile(patient["given_name"]["pattern"])
+    assert no_control.match("Ann\tMarie\n") and not no_control.match("Ann\x00")
+    assert params["from_time"]["anyOf"][0]["pattern"] != patient["given_name"]["pattern"]
 
 
 # --- /api/docs ----------------------------------------------------------------

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -44,8 +45,9 @@ Access = Callable[[str, str], str | None]
 SCHEME = "bearerAuth"
 WRITES = frozenset({"post", "put", "patch", "delete"})
 # Codes answered outside the KetaClinicError family (app._on_http_error).
-EXTRA_CODES: dict[int, tuple[str, ...]] = {404: ("not_found",)}
+EXTRA_CODES: dict[int, tuple[str, ...]] = {400: ("http_error",), 404: ("not_found",)}
 WHY: dict[int, str] = {
+    400: "The body is not JSON the server can parse.",
     401: "Not signed in: the API token is missing, unknown or revoked.",
     403: "Your role may not do this in that clinic (a browser session also needs its "
     "CSRF token on writes, and two-factor set up where the clinic requires it).",
@@ -117,9 +119,51 @@ def _statuses(path: str, method: str, op: dict[str, Any], schemas: dict[str, Any
     if method in WRITES:
         statuses.add(409)
     if "requestBody" in op:
-        statuses.add(413)
+        statuses |= {400, 413}
     declared = {int(s) for s in op.get("responses", {}) if s.isdigit() and int(s) >= 400}
     return statuses | declared
+
+
+# The text kit.limits lets through: no control characters but tab, line feed and
+# carriage return, in any query value, JSON string or JSON key.
+NO_CONTROL = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+
+
+def _refused_text(node: Any) -> None:
+    """Say on every free-text string (and object key) what kit.limits refuses."""
+    if isinstance(node, list):
+        for item in node:
+            _refused_text(item)
+        return
+    if not isinstance(node, dict) or "$ref" in node:
+        return
+    if node.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(node):
+        node["pattern"] = NO_CONTROL
+    if node.get("type") == "object" and "additionalProperties" in node:
+        node.setdefault("propertyNames", {"pattern": NO_CONTROL})
+    for key in ("properties", "items", "anyOf", "oneOf", "allOf", "additionalProperties"):
+        value = node.get(key)
+        _refused_text(
+            list(value.values()) if isinstance(value, dict) and key == "properties" else value
+        )
+
+
+def _request_schemas(schema: dict[str, Any]) -> set[str]:
+    """Names of the component schemas a request body can hold, nested ones included."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    pending = re.findall(r'"#/components/schemas/([^"]+)"', _bodies(schema))
+    found: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in found and name in schemas:
+            found.add(name)
+            pending += re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(schemas[name]))
+    return found
+
+
+def _bodies(schema: dict[str, Any]) -> str:
+    ops = [op for item in schema.get("paths", {}).values() for op in item.values()]
+    return json.dumps([op["requestBody"] for op in ops if "requestBody" in op])
 
 
 def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
@@ -135,6 +179,8 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
         }
     }
     codes = error_codes()
+    for name in _request_schemas(schema):
+        _refused_text(schemas[name])
     used: set[int] = set()
     for path, item in schema.get("paths", {}).items():
         for method, op in item.items():
@@ -143,6 +189,10 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
                 op["security"] = [{SCHEME: []}]
             said_before = op.get("description", "")
             op["description"] = f"{said_before}\n\n**Access:** {who or 'public'}.".strip()
+            for param in op.get("parameters", []):
+                if param.get("in") == "query":
+                    _refused_text(param.get("schema"))
+            _refused_text(op.get("requestBody", {}).get("content"))
             responses = op.setdefault("responses", {})
             for status in sorted(_statuses(path, method, op, schemas)):
                 declared = responses.get(str(status), {})
