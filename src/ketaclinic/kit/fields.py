@@ -104,7 +104,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=False)]
 def in_id_range(value: object) -> int | None:
     """``value`` as an id when it is one (a digit string or int in range), else None."""
     text = str(value)
-    if not text.isdigit() or len(text) > 10:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:  # "²".isdigit() too
         return None
     number = int(text)
     return number if 1 <= number <= MAX_ID else None
