@@ -27,7 +27,7 @@ from ketaclinic.audit import views as audit_views
 from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
 from ketaclinic.auth.deps import ENROL_PATH, SESSION_COOKIE, MfaEnrolmentRequired, authorize
-from ketaclinic.auth.roles import rule_for
+from ketaclinic.auth.roles import Access, rule_for
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.endpoints import load_chairside_data
@@ -47,6 +47,7 @@ from ketaclinic.kit.errors import (
 )
 from ketaclinic.kit.limits import RequestLimits
 from ketaclinic.kit.logging import configure_logging, log, request_logging
+from ketaclinic.kit.openapi import add_docs_page, describe
 from ketaclinic.kit.security import security_headers
 from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
@@ -190,7 +191,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         title="KetaClinic",
         version=__version__,
         openapi_url="/api/openapi.json",
-        # The interactive docs pull scripts from a CDN; we serve none.
+        # FastAPI's docs pages pull scripts from a CDN: ours (/api/docs) serves its own.
         docs_url=None,
         redoc_url=None,
     )
@@ -220,18 +221,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.middleware("http")(security_headers)
     app.middleware("http")(request_logging)
 
+    add_docs_page(app)  # mounts its assets under /static/swagger-ui: before /static
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)
 
-    @app.get("/healthz", tags=["ops"])
+    unreachable = {"status": "error", "database": "unreachable"}
+    down = {"application/json": {"example": unreachable}}
+
+    @app.get(
+        "/healthz", tags=["ops"], responses={503: {"description": "No database", "content": down}}
+    )
     def healthz(db: DbSession) -> dict[str, Any]:
         """Checks the database answers."""
         try:
             db.execute(text("SELECT 1"))
         except Exception as exc:
             log.error("healthz_failed", error=type(exc).__name__)
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)  # type: ignore[return-value]
+            return JSONResponse(unreachable, status_code=503)  # type: ignore[return-value]
         return {"status": "ok", "database": engine.dialect.name, "version": __version__}
 
     @app.get("/", include_in_schema=False)
@@ -239,7 +246,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return RedirectResponse("/patients", status_code=303)
 
     _check_every_route_has_a_rule(app)
+    describe(app, who_may_call)
     return app
+
+
+def who_may_call(method: str, path: str) -> str | None:
+    """The route's rule in words for the API description; None when it is public."""
+    rule = rule_for(method, path)
+    if rule is None or rule is Access.PUBLIC:
+        return None
+    if rule is Access.SIGNED_IN:
+        return "any signed-in user"
+    return f"the `{rule.value}` permission in the record's clinic"
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:

@@ -30,7 +30,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import ValidationFailed, validation_from_pydantic
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import ClinicTime, Id, Weekday
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
@@ -81,8 +81,8 @@ def appointment_out(a: Appointment) -> AppointmentOut:
             response_model=list[ProposalOut], responses=ERRORS)  # fmt: skip
 def availability(
     request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession,
-    weekdays: Annotated[list[int] | None, Query()] = None,
-    from_time: time | None = None, until_time: time | None = None,
+    weekdays: Annotated[list[Weekday] | None, Query(max_length=7)] = None,
+    from_time: ClinicTime | None = None, until_time: ClinicTime | None = None,
 ) -> Any:  # fmt: skip
     """The best few ways to book the plan's unbooked sessions inside their windows
     and the patient's availability (weekdays, Monday = 0; a time range). Nothing

@@ -107,6 +107,8 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /login/mfa": Access.PUBLIC,
     "POST /logout": Access.SIGNED_IN,
     "GET /api/v1/me": Access.SIGNED_IN,
+    # the API's description (/api/openapi.json, public like it) shown by Swagger UI
+    "GET /api/docs": Access.PUBLIC,
     "GET /account/mfa": Access.SIGNED_IN,
     "POST /account/mfa": Access.SIGNED_IN,
     "POST /account/mfa/disable": Access.SIGNED_IN,

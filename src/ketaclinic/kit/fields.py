@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 from ketaclinic.kit.time import latest_date_on_earth
 
@@ -104,7 +104,7 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID, strict=False)]
 def in_id_range(value: object) -> int | None:
     """``value`` as an id when it is one (a digit string or int in range), else None."""
     text = str(value)
-    if not (text.isascii() and text.isdigit()) or len(text) > 10:  # "²" is a digit too
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:  # "²".isdigit() too
         return None
     number = int(text)
     return number if 1 <= number <= MAX_ID else None
@@ -116,16 +116,43 @@ def _clinic_time(value: time) -> time:
     return value
 
 
+def _number_between(low: int, high: int) -> WithJsonSchema:
+    """What a client should send for a ``_decimal_between`` field (the server also
+    reads a numeric string): the JSON schema of requests only, answers keep theirs."""
+    return WithJsonSchema({"type": "number", "minimum": low, "maximum": high}, mode="validation")
+
+
+# What JSON Schema's "time" format would promise (an offset, seconds) is not what a
+# clinic time is: the wall clock's HH:MM[:SS[.ffffff]], no offset.
+CLINIC_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
 # A time of day on the clinic's wall: an offset means nothing without a date (DST).
-ClinicTime = Annotated[time, AfterValidator(_clinic_time)]
+ClinicTime = Annotated[
+    time,
+    AfterValidator(_clinic_time),
+    WithJsonSchema(
+        {"type": "string", "pattern": CLINIC_TIME_PATTERN, "examples": ["08:30"]},
+        mode="validation",
+    ),
+]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")]
 
-WeightKg = Annotated[Decimal, _decimal_between(Decimal(2), Decimal(400), 1)]
-HeightCm = Annotated[Decimal, _decimal_between(Decimal(40), Decimal(250), 1)]
-PastDate = Annotated[date, BeforeValidator(_past_date)]
-Email = Annotated[str, BeforeValidator(_email)]
+WeightKg = Annotated[
+    Decimal, _decimal_between(Decimal(2), Decimal(400), 1), _number_between(2, 400)
+]
+HeightCm = Annotated[
+    Decimal, _decimal_between(Decimal(40), Decimal(250), 1), _number_between(40, 250)
+]
+PastDate = Annotated[
+    date,
+    BeforeValidator(_past_date),
+    Field(description="Not in the future, nor more than 130 years ago"),
+]
+Email = Annotated[str, BeforeValidator(_email), Field(max_length=254)]
 Phone = Annotated[str, BeforeValidator(_phone)]
-Icd10Code = Annotated[str, BeforeValidator(_icd10)]
-Name = Annotated[str, _text(100)]
-ShortText = Annotated[str, _text(200)]
-OptionalText = Annotated[str, _text(200, required=False)]
+Icd10Code = Annotated[str, BeforeValidator(_icd10), Field(description="ICD-10-CM, e.g. F33.2")]
+# The schema's lengths are the ones _text enforces (on the text with its runs of
+# white space made one space); control characters are refused before (kit.limits).
+Name = Annotated[str, _text(100), Field(min_length=1, max_length=100)]
+ShortText = Annotated[str, _text(200), Field(min_length=1, max_length=200)]
+OptionalText = Annotated[str, _text(200, required=False), Field(max_length=200)]

@@ -1,0 +1,276 @@
+"""The API's description, told once for every operation, and the page that shows it.
+
+``describe(app, access)`` post-processes FastAPI's generated OpenAPI once (then it is
+cached): the bearer security scheme, the requirement on every operation that is not
+public, and every error an operation can answer — with the envelope's schema and the
+codes for that status — so no route repeats them. ``access(method, path)`` says who
+may call (None = anyone); the app passes the route rules in, kit imports no domain.
+
+Which errors each operation documents, and why:
+
+- 401 and 403 when the route is not public (``authorize`` runs before anything else);
+- 404 when the path has a parameter (an impossible one is a 404 too, app.py) or the
+  body names a record by id;
+- 409 on writes (a state that refuses the change, or a race lost);
+- 413 when there is a body (kit.limits refuses it before reading);
+- 422 always (a control character in any query is refused, kit.limits), 500 always.
+
+A route's own ``responses=`` keeps its wording; the schema and codes come from here.
+
+``add_docs_page(app)`` serves Swagger UI at ``/api/docs`` from the pinned
+``swagger-ui-py`` package's files (never a CDN); our own ``web/static/api-docs.js``
+starts it, as the CSP allows no inline script.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from ketaclinic.kit.errors import KetaClinicError
+
+# Who may call (method, path): None when anyone may, else words naming the rule.
+Access = Callable[[str, str], str | None]
+
+SCHEME = "bearerAuth"
+WRITES = frozenset({"post", "put", "patch", "delete"})
+# Codes answered outside the KetaClinicError family (app._on_http_error).
+EXTRA_CODES: dict[int, tuple[str, ...]] = {400: ("http_error",), 404: ("not_found",)}
+WHY: dict[int, str] = {
+    400: "The body is not JSON the server can parse.",
+    401: "Not signed in: the API token is missing, unknown or revoked.",
+    403: "Your role may not do this in that clinic (a browser session also needs its "
+    "CSRF token on writes, and two-factor set up where the clinic requires it).",
+    404: "No such record in your clinics (an impossible id in the path included).",
+    409: "The record's state refuses this, or it changed meanwhile; reload and retry.",
+    413: "The body is larger than the server's limit; it was not read.",
+    422: "A field is invalid (or holds a control character); `error.fields` names each.",
+    500: "Our fault, nothing was saved; quote `error.request_id` to your administrator.",
+}
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable, for programs; one of the codes listed")
+    message: str = Field(description="For people")
+    fields: dict[str, str] = Field(
+        description="Each invalid field's message by its dotted name; empty otherwise"
+    )
+
+
+class ErrorEnvelope(BaseModel):
+    """Every API error: ``{"error": {"code", "message", "fields"}}``."""
+
+    error: ErrorBody
+
+
+def error_codes() -> dict[int, list[str]]:
+    """Every code each status can carry, read from the error classes themselves (the
+    app has imported every domain by the time its description is asked for)."""
+    found: dict[int, set[str]] = {s: set(c) for s, c in EXTRA_CODES.items()}
+    pending: list[type[KetaClinicError]] = [KetaClinicError]
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if cls is not KetaClinicError:
+            found.setdefault(cls.status_code, set()).add(cls.code)
+    return {status: sorted(codes) for status, codes in found.items()}
+
+
+def envelope_schema(status: int, codes: list[str]) -> dict[str, Any]:
+    """The envelope with ``code`` narrowed to this status's codes."""
+    body = ErrorBody.model_json_schema()
+    body["properties"]["code"]["enum"] = codes
+    body["title"] = f"Error{status}Body"
+    if status == 500:
+        body["properties"]["request_id"] = {"type": "string", "title": "Request Id"}
+        body["required"] = [*body["required"], "request_id"]
+    envelope = ErrorEnvelope.model_json_schema(ref_template="{model}")
+    envelope["properties"]["error"] = body
+    envelope.pop("$defs", None)
+    envelope["title"] = f"Error{status}"
+    envelope["description"] = f"{WHY.get(status, 'Refused.')} Codes: {', '.join(codes)}."
+    return envelope
+
+
+def _names_a_record(op: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether the JSON body carries an id of another record (``..._id``)."""
+    content = op.get("requestBody", {}).get("content", {})
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    properties = schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {})
+    return any(name.endswith("_id") for name in properties)
+
+
+def _statuses(path: str, method: str, op: dict[str, Any], schemas: dict[str, Any]) -> set[int]:
+    statuses = {422, 500}
+    if op.get("security"):
+        statuses |= {401, 403}
+    if "{" in path or _names_a_record(op, schemas):
+        statuses.add(404)
+    if method in WRITES:
+        statuses.add(409)
+    if "requestBody" in op:
+        statuses |= {400, 413}
+    declared = {int(s) for s in op.get("responses", {}) if s.isdigit() and int(s) >= 400}
+    return statuses | declared
+
+
+# The text kit.limits lets through: no control characters but tab, line feed and
+# carriage return, in any query value, JSON string or JSON key.
+NO_CONTROL = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
+
+
+def _refused_text(node: Any) -> None:
+    """Say on every free-text string (and object key) what kit.limits refuses."""
+    if isinstance(node, list):
+        for item in node:
+            _refused_text(item)
+        return
+    if not isinstance(node, dict) or "$ref" in node:
+        return
+    if node.get("type") == "string" and not {"pattern", "enum", "const", "format"} & set(node):
+        node["pattern"] = NO_CONTROL
+    if node.get("type") == "object" and "additionalProperties" in node:
+        node.setdefault("propertyNames", {"pattern": NO_CONTROL})
+    for key in ("properties", "items", "anyOf", "oneOf", "allOf", "additionalProperties"):
+        value = node.get(key)
+        _refused_text(
+            list(value.values()) if isinstance(value, dict) and key == "properties" else value
+        )
+
+
+def _request_schemas(schema: dict[str, Any]) -> set[str]:
+    """Names of the component schemas a request body can hold, nested ones included."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    pending = re.findall(r'"#/components/schemas/([^"]+)"', _bodies(schema))
+    found: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name not in found and name in schemas:
+            found.add(name)
+            pending += re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(schemas[name]))
+    return found
+
+
+def _bodies(schema: dict[str, Any]) -> str:
+    ops = [op for item in schema.get("paths", {}).values() for op in item.values()]
+    return json.dumps([op["requestBody"] for op in ops if "requestBody" in op])
+
+
+def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
+    """Add security and error responses to a generated description, in place."""
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    components["securitySchemes"] = {
+        SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token (`ketaclinic token create --email …`). A signed-in "
+            "browser's session cookie works too, with `X-CSRF-Token` on writes.",
+        }
+    }
+    codes = error_codes()
+    for name in _request_schemas(schema):
+        _refused_text(schemas[name])
+    used: set[int] = set()
+    for path, item in schema.get("paths", {}).items():
+        for method, op in item.items():
+            who = access(method.upper(), path)
+            if who is not None:
+                op["security"] = [{SCHEME: []}]
+            said_before = op.get("description", "")
+            op["description"] = f"{said_before}\n\n**Access:** {who or 'public'}.".strip()
+            for param in op.get("parameters", []):
+                if param.get("in") == "query":
+                    _refused_text(param.get("schema"))
+            _refused_text(op.get("requestBody", {}).get("content"))
+            responses = op.setdefault("responses", {})
+            for status in sorted(_statuses(path, method, op, schemas)):
+                declared = responses.get(str(status), {})
+                if "content" in declared and status != 422:
+                    continue  # a body of the route's own (GET /healthz's 503)
+                said = declared.get("description", "")
+                if not said or said == "Validation Error":  # FastAPI's default for 422
+                    said = WHY.get(status, "Refused.")
+                responses[str(status)] = {
+                    "description": said,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": f"#/components/schemas/Error{status}"}
+                        }
+                    },
+                }
+                used.add(status)
+    for status in sorted(used):
+        schemas[f"Error{status}"] = envelope_schema(status, codes.get(status, ["http_error"]))
+    # FastAPI's own 422 shapes are never answered (app.py renders the envelope) and
+    # no operation refers to them any more.
+    if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return schema
+
+
+def describe(app: FastAPI, access: Access) -> None:
+    """Make ``app.openapi()`` return the documented description, built once."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(generate(), access)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# --- the docs page --------------------------------------------------------------
+
+DOCS_PATH = "/api/docs"
+ASSETS = "/static/swagger-ui"
+
+
+def swagger_ui_dir() -> Path:
+    """The installed swagger-ui-py package's static files, found without importing it."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed (pyproject.toml pins it)")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def docs_page(openapi_url: str) -> str:
+    pinned = version("swagger-ui-py")  # in the URLs, so an upgrade is not served stale
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>KetaClinic API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="{ASSETS}/swagger-ui.css?v={pinned}">
+</head>
+<body>
+<div id="swagger-ui" data-openapi-url="{openapi_url}"></div>
+<script src="{ASSETS}/swagger-ui-bundle.js?v={pinned}"></script>
+<script src="/static/api-docs.js?v={pinned}"></script>
+</body>
+</html>
+"""
+
+
+def add_docs_page(app: FastAPI) -> None:
+    """Swagger UI at /api/docs; mount before /static, whose mount would match first."""
+    app.mount(ASSETS, StaticFiles(directory=swagger_ui_dir()), name="swagger-ui")
+    page = docs_page(app.openapi_url or "/api/openapi.json")
+
+    @app.get(DOCS_PATH, include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(page)
