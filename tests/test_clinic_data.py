@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ketaclinic.clinic_data import RECHECK_SECONDS, Watcher
+from ketaclinic.kit.logging import configure_logging
 from ketaclinic.settings import Settings
 
 RULE_SET = (
@@ -14,6 +17,13 @@ RULE_SET = (
     "rules:\n  - id: bp\n    when: {{fact: {fact}, at_least: 160}}\n"
     "    severity: exclude\n    message: BP too high\n    source: clinic policy 12\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def _logging() -> None:
+    """Log as the app does (create_app would set this up; an earlier test may have
+    left logging pointed at its own, closed, captured output)."""
+    configure_logging(json=True, level="WARNING")
 
 
 class Clock:
