@@ -31,8 +31,7 @@ from ketaclinic.auth.roles import Access, rule_for
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.endpoints import load_chairside_data
-from ketaclinic.clinical.screening import load_rule_sets
-from ketaclinic.clinical.treatment import load_protocols
+from ketaclinic.clinic_data import Watcher
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
 from ketaclinic.kit.clock_store import StoredClock, read_clock
@@ -163,15 +162,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     settings = settings or get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
     engine = engine or make_engine(settings.database_url, slots=settings.request_slots)
-    # Eligibility rules are data: a malformed file stops start-up, naming file and line.
-    # A clinic's own directory adds rule sets, or replaces a packaged one of the same id.
-    rule_sets = load_rule_sets()
-    if settings.rules_dir is not None:
-        rule_sets = {**rule_sets, **load_rule_sets(settings.rules_dir)}
-    # Protocols likewise; a clinic's own may refer to its own rule sets.
-    protocols = load_protocols()
-    if settings.protocols_dir is not None:
-        protocols = {**protocols, **load_protocols(settings.protocols_dir, rule_set_ids=rule_sets)}
+    # Eligibility rules and protocols are data: a malformed file stops start-up, naming
+    # file and line. A clinic's own directories add to (or replace) the packaged ones and
+    # reach every server process soon after they change (clinic_data).
+    clinic_data = Watcher(settings)
+
+    async def fresh_clinic_data(request: Request) -> None:
+        """App-wide: the clinic's rule sets and protocols as they are now (a clock
+        comparison, and a directory listing every few seconds)."""
+        data = clinic_data.current()
+        state = request.app.state
+        if data is not state.clinic_data:
+            state.clinic_data = data
+            state.rule_sets, state.protocols = data.rule_sets, data.protocols
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -187,7 +190,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app = FastAPI(
         lifespan=lifespan,
-        dependencies=[Depends(authorize)],
+        dependencies=[Depends(authorize), Depends(fresh_clinic_data)],
         title="KetaClinic",
         version=__version__,
         openapi_url="/api/openapi.json",
@@ -201,8 +204,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.secret_key = settings.resolved_secret_key()
     app.state.clock = StoredClock()  # until start-up reads the stored one
     app.state.on_refused = on_refused
-    app.state.rule_sets = rule_sets
-    app.state.protocols = protocols
+    app.state.clinic_data = clinic_data.data
+    app.state.rule_sets = clinic_data.data.rule_sets
+    app.state.protocols = clinic_data.data.protocols
     load_chairside_data(app)
 
     app.add_exception_handler(KetaClinicError, _on_business_error)

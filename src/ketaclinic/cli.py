@@ -89,14 +89,24 @@ def serve(
     forwarded_allow_ips: Annotated[
         str | None, typer.Option(help="Proxy addresses to trust, comma-separated, or *")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, max=64, help="Server processes (all state is in the database)"),
+    ] = 1,
 ) -> None:
     """Start the staff web app and API."""
     import uvicorn
 
+    if workers > 1 and reload:
+        err.print("[red]error:[/red] --reload runs one process; leave out --workers")
+        raise typer.Exit(code=2)
     settings = get_settings()
+    # Made (or read) once here, before the workers start: they all read this one.
+    settings.resolved_secret_key()
     trusted = settings.proxy_headers if proxy_headers is None else proxy_headers
     allowed = forwarded_allow_ips or settings.forwarded_allow_ips
-    out.print(f"KetaClinic on [bold]http://{host}:{port}[/bold]  (Ctrl+C stops it)")
+    many = f", {workers} processes" if workers > 1 else ""
+    out.print(f"KetaClinic on [bold]http://{host}:{port}[/bold]{many}  (Ctrl+C stops it)")
     if trusted:
         out.print(f"Trusting proxy headers from {allowed}")
     uvicorn.run(
@@ -104,6 +114,7 @@ def serve(
         host=host,
         port=port,
         reload=reload,
+        workers=workers,
         access_log=False,
         proxy_headers=trusted,
         forwarded_allow_ips=allowed if trusted else None,

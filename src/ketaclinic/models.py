@@ -38,6 +38,7 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import Base
+from ketaclinic.kit.ratelimit import RateLimitCounter
 from ketaclinic.ledger.models import (
     CsContainer,
     CsCount,
@@ -106,6 +107,7 @@ __all__ = [
     "PlanEvent",
     "QuestionnaireLink",
     "QuestionnaireResponse",
+    "RateLimitCounter",
     "RecoveryCode",
     "RemsForm",
     "RemsSubmission",

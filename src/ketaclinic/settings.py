@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -123,12 +125,29 @@ class Settings(BaseSettings):
         """The configured key, or one generated once and kept in the data directory."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
-        return path.read_text().strip()
+        return secret_key_in(self.data_dir)
+
+
+def secret_key_in(data_dir: Path) -> str:
+    """The key in ``data_dir/secret_key``, made on first use. Server processes that
+    start together may all find it missing: each writes a candidate to a file of its
+    own and links it into place, which only the first can do (a link never replaces a
+    file, and the file appears whole); every process then reads the one that won."""
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd, candidate = tempfile.mkstemp(dir=data_dir, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(candidate, path)
+        except FileExistsError:
+            pass  # another process was first: its key is the key
+        finally:
+            os.unlink(candidate)
+    return path.read_text().strip()
 
 
 @lru_cache(maxsize=1)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import pyotp
 import segno
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
@@ -231,18 +231,19 @@ def _last_accepted_step(db: Session, user: User) -> int | None:
 
 
 def _use_recovery_code(db: Session, user: User, code: str) -> bool:
-    row = db.scalar(
-        select(RecoveryCode).where(
+    # One conditional UPDATE: the same code sent to two server processes at once is
+    # accepted by one of them only.
+    used = db.execute(
+        update(RecoveryCode)
+        .where(
             RecoveryCode.user_id == user.id,
             RecoveryCode.code_hash == _sha256(code),
             RecoveryCode.used_at.is_(None),
         )
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
     )
-    if row is None:
-        return False
-    row.used_at = utcnow()
-    db.flush()
-    return True
+    return bool(getattr(used, "rowcount", 0))
 
 
 def check_second_factor(db: Session, user: User, code: str) -> SecondFactor:

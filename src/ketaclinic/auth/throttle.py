@@ -93,7 +93,12 @@ def record_failure(
     )
     if user is None:
         return False
-    user.failed_logins += 1
+    # Counted in the database, not on the loaded row: failures sent to different
+    # server processes at once all count, and the row lock taken here makes a second
+    # process see the first one's lock-out rather than lock the account again.
+    user.failed_logins = User.failed_logins + 1
+    db.flush()
+    db.refresh(user, ["failed_logins", "locked_at"])
     if user.locked_at is not None or user.failed_logins < limits.max_failed_logins:
         return False
     user.locked_at = now

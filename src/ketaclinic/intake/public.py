@@ -1,14 +1,12 @@
 """The public consultation request: /consult/{clinic_slug}. No account, no scripts,
-rate-limited per address in memory (the address is never stored)."""
+rate-limited per address in the database, so every server process counts the same
+hits (kit.ratelimit; only a keyed hash of the address is stored)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.responses import Response
@@ -17,6 +15,7 @@ from ketaclinic.auth.deps import origin_of
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake import service
 from ketaclinic.intake.schemas import QUESTIONS, InquiryIn
+from ketaclinic.kit import ratelimit
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import ValidationFailed, fields_from_pydantic
 from ketaclinic.kit.web import DbSession, Form, render
@@ -26,12 +25,15 @@ HONEYPOT = "website"  # hidden from people; bots fill every field
 _FIELDS = ("given_name", "family_name", "phone", "email", "preferred_times")
 
 
-def _limiter(request: Request) -> MovingWindowRateLimiter:
+SCOPE = "consult"
+
+
+def _allowed(request: Request, db: DbSession) -> bool:
+    """One more request from this address; False when it is over the clinic's rate."""
+    address = request.client.host if request.client else "unknown"
     state = request.app.state
-    if getattr(state, "inquiry_limiter", None) is None:
-        state.inquiry_limiter = MovingWindowRateLimiter(MemoryStorage())
-    limiter: MovingWindowRateLimiter = state.inquiry_limiter
-    return limiter
+    rate = ratelimit.Rate.parse(state.settings.inquiry_rate_limit)
+    return ratelimit.hit(db, rate, SCOPE, ratelimit.key_of(state.secret_key, SCOPE, address))
 
 
 def _clinic(db: DbSession, slug: str) -> Clinic | None:
@@ -64,9 +66,7 @@ def consult_submit(request: Request, clinic_slug: str, db: DbSession, form: Form
     clinic = _clinic(db, clinic_slug)
     if clinic is None:
         return _missing(request)
-    address = request.client.host if request.client else "unknown"
-    rate = parse(request.app.state.settings.inquiry_rate_limit)
-    if not _limiter(request).hit(rate, "consult", address):
+    if not _allowed(request, db):
         return render(request, "intake/consult_slow_down.html", {"clinic": clinic},
                       status_code=429)  # fmt: skip
     if str(form.get(HONEYPOT) or "").strip():
