@@ -43,8 +43,8 @@ from ketaclinic.kit.errors import (
     validation_from_pydantic,
 )
 from ketaclinic.kit.limits import RequestLimits
-from ketaclinic.kit.logging import configure_logging, log, request_logging
-from ketaclinic.kit.security import security_headers
+from ketaclinic.kit.logging import RequestLogging, configure_logging, log
+from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.time import shifted_clock
 from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
 from ketaclinic.ledger import endpoints as ledger_api
@@ -198,8 +198,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_exception_handler(Exception, _on_unexpected)
     # Innermost of the middleware, so its refusals carry the request id and headers.
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes)
-    app.middleware("http")(security_headers)
-    app.middleware("http")(request_logging)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLogging)
 
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")
     for router in ROUTERS:
