@@ -81,6 +81,13 @@ KILLS ?= 3
 stress: $(STAMP)
 	$(BIN)/python -m bench.stress --database $(DATABASE) --seconds $(DURATION) --kills $(KILLS)
 
+# The JSON API under load on PostgreSQL (64,000 patients) against a bare Starlette +
+# psycopg stack doing the same SQL (issue 17, point 14). API_ARGS="--quick" for 2 s
+# cells; "--baseline-src DIR" measures another source tree first (before/after).
+API_ARGS ?=
+bench-api: $(STAMP)
+	$(BIN)/python -m bench.api --database $(if $(filter sqlite,$(DATABASE)),postgresql://postgres@127.0.0.1/postgres,$(DATABASE)) $(API_ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
