@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export KETACLINIC_DATABASE_URL ?= sqlite:///./ketaclinic.db
 
-.PHONY: fuzz demo test test-sqlite test-postgresql test-clocks test-clock-sunday test-clock-dst lint bench bench-pk bench-schedule bench-board serve clean install
+.PHONY: stress bench-api fuzz demo test test-sqlite test-postgresql test-clocks test-clock-sunday test-clock-dst lint bench bench-pk bench-schedule bench-board serve clean install
 
 install: $(STAMP)
 
@@ -70,6 +70,23 @@ test-clock-dst: $(STAMP)
 # make fuzz [FUZZ_ARGS="--examples 100 --database postgresql://postgres@127.0.0.1/postgres"]
 fuzz: $(STAMP)
 	$(BIN)/python -m bench.fuzz $(FUZZ_ARGS)
+
+# Crash safety (issue 17, point 13): writes through the API, kill -9 of the server
+# KILLS times, restart; every acknowledged write found, none half written, both
+# verifies pass. make stress [DATABASE=postgresql://postgres@127.0.0.1/postgres]
+# [DURATION=30] [KILLS=3]  (DATABASE=sqlite by default: a new SQLite file)
+DATABASE ?= sqlite
+DURATION ?= 30
+KILLS ?= 3
+stress: $(STAMP)
+	$(BIN)/python -m bench.stress --database $(DATABASE) --seconds $(DURATION) --kills $(KILLS)
+
+# The JSON API under load on PostgreSQL (64,000 patients) against a bare Starlette +
+# psycopg stack doing the same SQL (issue 17, point 14). API_ARGS="--quick" for 2 s
+# cells; "--baseline-src DIR" measures another source tree first (before/after).
+API_ARGS ?=
+bench-api: $(STAMP)
+	$(BIN)/python -m bench.api --database $(if $(filter sqlite,$(DATABASE)),postgresql://postgres@127.0.0.1/postgres,$(DATABASE)) $(API_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -45,9 +45,9 @@ from ketaclinic.kit.errors import (
     validation_from_pydantic,
 )
 from ketaclinic.kit.limits import RequestLimits
-from ketaclinic.kit.logging import configure_logging, log, request_logging
+from ketaclinic.kit.logging import RequestLogging, configure_logging, log
 from ketaclinic.kit.openapi import add_docs_page, describe
-from ketaclinic.kit.security import security_headers
+from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
 from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
@@ -222,8 +222,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_query_bytes=settings.max_query_bytes,
         session_cookie=SESSION_COOKIE,
     )
-    app.middleware("http")(security_headers)
-    app.middleware("http")(request_logging)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLogging)
 
     add_docs_page(app)  # mounts its assets under /static/swagger-ui: before /static
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "web" / "static"), name="static")

@@ -101,3 +101,24 @@ def test_it_puts_every_table_holding_patient_rows_behind_the_wall(
     # The audit trail is read through audit.access (admins, per clinic) and written
     # across the wall on purpose: a refused attempt lands on the target clinic's chain.
     assert [name for name, guarded in rows if not guarded] == ["audit_events"]
+
+
+def test_it_reads_the_visible_clinics_once_per_query_not_once_per_row(
+    db: Session, as_app_role: Callable[[str], None]
+) -> None:
+    """Every policy compares clinic ids with an initplan (the setting parsed once per
+    query); the inlined per-row function cost a search of 64,000 patients 64,000
+    parses of the setting, twice (migration 0013)."""
+    policies = db.execute(
+        text("SELECT tablename, qual FROM pg_policies WHERE policyname LIKE '%_by_clinic'")
+    ).all()
+    assert len(policies) > 10
+    assert [t for t, qual in policies if "ketaclinic_clinic_visible(" in qual] == []
+    as_app_role("1")
+    plan = "\n".join(
+        db.execute(text("EXPLAIN SELECT count(*) FROM patients WHERE search_name LIKE '%a%'"))
+        .scalars()
+        .all()
+    )
+    assert "InitPlan" in plan
+    assert "current_setting" not in plan

@@ -70,3 +70,27 @@ def test_it_writes_the_last_use_outside_the_request_s_transaction(fresh_url: str
         assert kept is not None
     finally:
         engine.dispose()
+
+
+def test_it_authenticates_a_token_in_one_statement(api: Api, nurse: Persona, db: Session) -> None:
+    """The token, its user and the user's clinics in one query (it was three), then,
+    on PostgreSQL, the visible clinics for row-level security."""
+    from sqlalchemy import event
+
+    client = api(nurse)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/api/v1/patients").status_code == 200  # notes the token's use
+    statements: list[str] = []
+    engine = db.get_bind()
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get("/api/v1/patients").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    before_handler = [s for s in statements if "api_tokens" in s or "memberships" in s]
+    assert len(before_handler) == 1
+    assert "users" in before_handler[0]

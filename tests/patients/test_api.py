@@ -225,6 +225,20 @@ def test_it_paginates(api: Api, front_desk: Persona) -> None:
     assert "page_size" in too_big.json()["error"]["fields"]
 
 
+def test_it_counts_the_matches_in_the_page_s_query_and_past_the_last_page(
+    api: Api, front_desk: Persona
+) -> None:
+    client = api(front_desk)
+    for i in range(3):
+        client.post("/api/v1/patients", json=valid_patient(family_name=f"Count{i}", email=None))
+    found = client.get("/api/v1/patients", params={"q": "count", "page_size": 2}).json()
+    past = client.get("/api/v1/patients", params={"q": "count", "page_size": 2, "page": 9})
+    none = client.get("/api/v1/patients", params={"q": "nobody-by-this-name"}).json()
+    assert (found["total"], len(found["items"])) == (3, 2)
+    assert (past.json()["total"], past.json()["items"]) == (3, [])
+    assert (none["total"], none["items"]) == (0, [])
+
+
 def test_it_returns_404_for_an_unknown_patient(api: Api, nurse: Persona) -> None:
     response = api(nurse).get("/api/v1/patients/999999")
     assert response.status_code == 404

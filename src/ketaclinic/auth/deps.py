@@ -68,10 +68,14 @@ def _resolve(request: Request, db: Session, sent: str) -> Principal:
     authorization = request.headers.get("Authorization", "")
     if authorization:
         scheme, _, token = authorization.partition(" ")
-        user = service.user_for_token(db, token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        principal = (
+            service.principal_for_token(db, token.strip(), origin_of(request, "api"))
+            if scheme.lower() == "bearer"
+            else None
+        )
+        if principal is None:
             raise NotAuthenticated("The API token is missing, unknown or revoked.")
-        return service.principal_for(db, user, via_token=True, origin=origin_of(request, "api"))
+        return principal
     cookie = request.cookies.get(SESSION_COOKIE)
     settings = request.app.state.settings
     idle = timedelta(minutes=settings.idle_timeout_minutes)

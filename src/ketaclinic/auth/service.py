@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine, or_, select, update
@@ -167,6 +167,42 @@ def create_api_token(db: Session, user: User, label: str = "") -> str:
     return token
 
 
+def principal_for_token(db: Session, token: str, origin: Origin | None = None) -> Principal | None:
+    """The caller behind a bearer token, in one statement: the token, its user (active)
+    and the user's memberships. ``None`` when the token is unknown, revoked or its
+    user inactive. (Separately that was three queries on every API request.)"""
+    rows = db.execute(
+        select(
+            ApiToken.id,
+            ApiToken.last_used_at,
+            User.id,
+            User.email,
+            User.name,
+            Membership.clinic_id,
+            Membership.role,
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _sha256(token),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    ).all()
+    if not rows:
+        return None
+    token_id, last_used_at, user_id, email, name = rows[0][:5]
+    _touch(db, token_id, last_used_at)
+    return Principal(
+        user_id=user_id,
+        email=email,
+        name=name,
+        roles={r.clinic_id: Role(r.role) for r in rows if r.clinic_id is not None},
+        via_token=True,
+        origin=origin or Origin(),
+    )
+
+
 def user_for_token(db: Session, token: str) -> User | None:
     row = db.scalar(
         select(ApiToken).where(ApiToken.token_hash == _sha256(token), ApiToken.revoked_at.is_(None))
@@ -176,7 +212,7 @@ def user_for_token(db: Session, token: str) -> User | None:
     user = db.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
-    _touch(db, row)
+    _touch(db, row.id, row.last_used_at)
     return user
 
 
@@ -187,14 +223,14 @@ TOKEN_TOUCH_EVERY = timedelta(minutes=1)
 SESSION_TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _touch(db: Session, row: ApiToken) -> None:
+def _touch(db: Session, token_id: int, last_used_at: datetime | None) -> None:
     now = utcnow()
     stale = now - TOKEN_TOUCH_EVERY
-    if row.last_used_at is not None and as_utc(row.last_used_at) > stale:
+    if last_used_at is not None and as_utc(last_used_at) > stale:
         return
     stmt = (
         update(ApiToken)
-        .where(ApiToken.id == row.id)
+        .where(ApiToken.id == token_id)
         .where(or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < stale))
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)

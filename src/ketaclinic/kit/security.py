@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # No inline scripts or styles anywhere: htmx is configured from a <meta> tag.
 CSP = (
@@ -15,11 +13,27 @@ CSP = (
 )
 
 
-async def security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    headers = response.headers
+class SecurityHeaders:
+    """Pure ASGI (see ``kit.logging.RequestLogging`` for why): the headers are added
+    to the response's start message; a header the app set itself is kept."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                _add(scope, MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _add(scope: Scope, headers: MutableHeaders) -> None:
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
@@ -27,8 +41,7 @@ async def security_headers(
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     # HTTPS directly, or through a trusted proxy (serve --proxy-headers), or forced by
     # KETACLINIC_COOKIE_SECURE=true (which makes cookies Secure too).
-    if request.url.scheme == "https" or request.app.state.settings.cookie_secure:
+    if scope.get("scheme") == "https" or scope["app"].state.settings.cookie_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if not request.url.path.startswith("/static/"):
+    if not scope["path"].startswith("/static/"):
         headers.setdefault("Cache-Control", "no-store")
-    return response

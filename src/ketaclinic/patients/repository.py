@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.kit.scoping import in_clinics
@@ -28,20 +28,19 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _search_filter(
-    stmt: Select[Patient], terms: Sequence[str], birth_date: date | None
-) -> Select[Patient]:
+def _search_conditions(terms: Sequence[str], birth_date: date | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     for term in terms:
         pattern = f"%{_like_escape(term.lower())}%"
-        stmt = stmt.where(
+        conditions.append(
             or_(
                 Patient.search_name.like(pattern, escape="\\"),
                 func.lower(Patient.mrn).like(pattern, escape="\\"),
             )
         )
     if birth_date is not None:
-        stmt = stmt.where(Patient.birth_date == birth_date)
-    return stmt
+        conditions.append(Patient.birth_date == birth_date)
+    return conditions
 
 
 def search(
@@ -54,17 +53,23 @@ def search(
     offset: int = 0,
     limit: int = 25,
 ) -> tuple[list[Patient], int]:
-    stmt = in_clinics(select(Patient), Patient.clinic_id, clinic_ids)
-    stmt = _search_filter(stmt, terms, birth_date)
+    # The page and the number of matches in one scan: count(*) OVER () is taken over
+    # every match before the LIMIT (a separate count read all the rows a second time).
+    stmt = in_clinics(select(Patient, func.count().over()), Patient.clinic_id, clinic_ids)
+    stmt = stmt.where(*_search_conditions(terms, birth_date))
     if status is not None:
         stmt = stmt.where(Patient.status == status)
-    total = db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = db.scalars(
+    page = db.execute(
         stmt.order_by(Patient.family_name, Patient.given_name, Patient.id)
         .offset(offset)
         .limit(limit)
-    )
-    return list(rows), total
+    ).all()
+    if page:
+        return [row[0] for row in page], page[0][1]
+    if offset == 0:
+        return [], 0
+    # Past the last page: no row carries the count.
+    return [], db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
 def get(db: Session, clinic_ids: Sequence[int], patient_id: int) -> Patient | None:
@@ -120,3 +125,13 @@ def latest_body(
             row.height_cm if row.height_cm is not None else height,
         )
     return latest
+
+
+def latest_of(
+    newest_first: Sequence[BodyMeasurement],
+) -> tuple[Decimal | None, Decimal | None]:
+    """Latest weight and latest height in one patient's measurements (as ``children``
+    lists them, newest first), so a chart that lists them need not read them twice."""
+    weight = next((m.weight_kg for m in newest_first if m.weight_kg is not None), None)
+    height = next((m.height_cm for m in newest_first if m.height_cm is not None), None)
+    return weight, height

@@ -334,8 +334,9 @@ def search_patients(
 
 def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any]:
     clinics = list(principal.roles)
-    data = view(db, principal, patient).as_dict()
-    data["measurements"] = repo.children(db, clinics, BodyMeasurement, patient.id)
+    measurements = repo.children(db, clinics, BodyMeasurement, patient.id)
+    data = PatientView(patient, *repo.latest_of(measurements)).as_dict()
+    data["measurements"] = measurements
     for kind, model in CHILD_KINDS.items():
         data[kind] = repo.children(db, clinics, model, patient.id)
     return data
