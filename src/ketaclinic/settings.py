@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     vital_thresholds: dict[str, int] = Field(default_factory=dict)
     # Discharge needs a modified Aldrete score of at least this (CLINICAL.md Monitoring: 9).
     aldrete_min_score: int = Field(default=9, ge=7, le=10)
+    # An administration ended before this fraction of its planned duration is an early
+    # stop: the nurse says why and enters the amount given (practice; issue 18).
+    early_end_fraction: Decimal = Field(default=Decimal("0.8"), gt=0, le=1)
+    # A manual reading identical to one taken less than this many minutes before is
+    # refused unless confirmed: it is likely the last one sent again (practice).
+    repeat_reading_window_min: int = Field(default=5, ge=0, le=30)
     # Ask for a pregnancy test for patients female at birth up to this age (practice).
     pregnancy_test_max_age: int = Field(default=55, ge=40, le=65)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").

@@ -144,3 +144,21 @@ def released(api: Api, nurse: Persona, prescriber: Persona, c: Chairside) -> int
     )
     assert out.status_code == 200, out.text
     return sid
+
+
+def backdate_start(db: Session, session_id: int, minutes: int = 41) -> None:
+    """Let the drug run: the administration started ``minutes`` ago (the whole
+    40-minute infusion by default, so ending it now is no early stop)."""
+    db.execute(
+        update(ChairsideSession)
+        .where(ChairsideSession.id == session_id)
+        .values(administration_started_at=utcnow() - timedelta(minutes=minutes))
+    )
+    db.commit()
+
+
+def started(api: Api, db: Session, nurse: Persona, sid: int, minutes: int = 41) -> None:
+    """Started, and the drug has run ``minutes``."""
+    out = api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
+    assert out.status_code == 200, out.text
+    backdate_start(db, sid, minutes)

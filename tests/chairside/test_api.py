@@ -17,9 +17,11 @@ from tests.chairside.conftest import (
     Api,
     Chairside,
     backdate,
+    backdate_start,
     checker,
     reading,
     released,
+    started,
 )
 from tests.conftest import Persona
 
@@ -51,6 +53,7 @@ def test_it_runs_a_whole_session_through_the_api(
         api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"}).json()["state"]
         == "administering"
     )
+    backdate_start(db, sid)
     urgent = (
         api(nurse)
         .post(
@@ -92,7 +95,7 @@ def test_it_refuses_a_discharge_with_an_aldrete_score_of_8_and_keeps_the_score(
     api: Api, db: Session, nurse: Persona, prescriber: Persona, chairside: Chairside
 ) -> None:
     sid = released(api, nurse, prescriber, chairside)
-    api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
+    started(api, db, nurse, sid)
     api(nurse).post(f"/api/v1/sessions/{sid}/end", json={"given_mg": "34.2"})
     backdate(db, sid, 35)
     refused = api(nurse).post(
@@ -116,7 +119,7 @@ def test_it_refuses_a_discharge_before_the_observation_minimum_and_without_an_es
     api: Api, db: Session, nurse: Persona, prescriber: Persona, chairside: Chairside
 ) -> None:
     sid = released(api, nurse, prescriber, chairside)
-    api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
+    started(api, db, nurse, sid)
     api(nurse).post(f"/api/v1/sessions/{sid}/end", json={"given_mg": "34.2"})
     early = api(nurse).post(f"/api/v1/sessions/{sid}/discharge", json={**GOOD_ALDRETE})
     assert "observed 0 of 30 minutes" in early.json()["error"]["fields"]["discharge"]

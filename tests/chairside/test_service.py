@@ -30,6 +30,7 @@ from tests.chairside.conftest import (
     checker,
     reading,
     released,
+    started,
 )
 from tests.conftest import CLINIC_TZ, Persona
 from tests.ledger.conftest import receipt
@@ -166,6 +167,7 @@ def test_it_will_not_sign_an_esketamine_note_until_the_rems_form_is_complete(
     )
     assert out.status_code == 200, out.text
     api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
+    # The devices have no planned duration: ending at once is no early stop.
     ended = api(nurse).post(f"/api/v1/sessions/{sid}/end", json={"given_mg": "56"})
     assert ended.status_code == 200, ended.text
     backdate(db, sid, 121)
@@ -214,7 +216,7 @@ def test_it_keeps_the_signed_note_and_adds_addenda(
     sid = released(api, nurse, prescriber, chairside)
     before = api(nurse).post(f"/api/v1/sessions/{sid}/note/addenda", json={"text": "Too early."})
     assert before.status_code == 409
-    api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
+    started(api, db, nurse, sid)
     api(nurse).post(f"/api/v1/sessions/{sid}/end", json={"given_mg": "34.2"})
     backdate(db, sid, 31)
     api(nurse).post(f"/api/v1/sessions/{sid}/discharge", json=GOOD)
@@ -248,7 +250,7 @@ def test_it_refuses_to_change_or_delete_charted_rows(
     api: Api, db: Session, nurse: Persona, prescriber: Persona, chairside: Chairside, table: str
 ) -> None:
     sid = released(api, nurse, prescriber, chairside)
-    api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
+    started(api, db, nurse, sid)
     api(nurse).post(f"/api/v1/sessions/{sid}/vitals", json={"readings": [reading(1, systolic=210)]})
     api(nurse).post(f"/api/v1/sessions/{sid}/end", json={"given_mg": "34.2"})
     backdate(db, sid, 31)

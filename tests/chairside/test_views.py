@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tests.chairside.conftest import MANUAL_CHECKS, Api, Chairside, backdate
+from tests.chairside.conftest import MANUAL_CHECKS, Api, Chairside, backdate, backdate_start
 from tests.conftest import PASSWORD, Persona
 
 ALDRETE = {
@@ -73,6 +73,7 @@ def test_it_walks_a_session_through_the_pages(
     assert status == 303
     assert "Start administration" in api(nurse).get(page).text
     assert _post(api, nurse, f"{page}/start", {})[0] == 303
+    backdate_start(db, sid)
     status, text = _post(
         api, nurse, f"{page}/change_rate", {"rate_ml_per_h": "90", "reason": "faster"}
     )

@@ -122,7 +122,8 @@ def _text(protocol_id: str = "depression_iv_twice_weekly") -> str:
         (("  duration_min: 40\n", ""), 2, "infusion protocol needs dose.duration_min"),
         (("kind: infusion, label: \"1 mg/mL", "kind: devices, label: \"1 mg/mL"), 13,
          "does not take concentration_mg_per_ml"),
-        (("  every_min: 15", "  every_min: 15\n  every_min: 5"), 59, "duplicate key"),
+        (("    administration: 10", "    administration: 10\n    administration: 5"), 61,
+         "duplicate key"),
         (("indications: [trd,", "indications: [bunions,"), 10, "unknown indications"),
     ],
 )  # fmt: skip

@@ -3,16 +3,25 @@ hypertension alert, a REMS form due, and a ledger that still verifies."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from ketaclinic.appointments.models import Appointment
-from ketaclinic.chairside.models import AlertAction, ChairsideSession, SessionAlert
+from ketaclinic.chairside.models import (
+    AdverseEvent,
+    AlertAction,
+    ChairsideSession,
+    SessionAlert,
+    SessionEvent,
+)
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.demo.chairside import STORIES
+from ketaclinic.demo.chairside import STORIES, end_state
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.time import utcnow
+from ketaclinic.ledger.models import CsEntry
 from ketaclinic.ledger.verify import verify
 from tests.test_cli import _demo, cli_db  # noqa: F401 - the fixture
 
@@ -31,7 +40,9 @@ def test_it_has_today_s_sessions_in_every_state_and_an_open_hypertension_alert(
                     select(ChairsideSession.state).where(ChairsideSession.clinic_id == clinic.id)
                 )
             )
-            goals = {goal for slug, _p, _m, goal in STORIES if slug == clinic.slug}
+            # A story's goal is the state it ends in; an infusion stopped early for
+            # an adverse event is observed afterwards.
+            goals = {end_state(goal) for slug, _p, _m, goal in STORIES if slug == clinic.slug}
             assert goals - {"scheduled"} <= states, (clinic.slug, goals - states)
             later = db.scalars(
                 select(Appointment).where(
@@ -51,6 +62,31 @@ def test_it_has_today_s_sessions_in_every_state_and_an_open_hypertension_alert(
         assert alert.rule_id == "bp_high" and alert.value >= 180
         holder = db.get(ChairsideSession, alert.session_id)
         assert holder is not None and holder.state == "administering"
+        # An infusion stopped early for an adverse event: the reason, the side effect,
+        # the amount given and the rest wasted before a witness.
+        [early] = [
+            e
+            for e in db.scalars(
+                select(SessionEvent).where(SessionEvent.action == "end_administration")
+            )
+            if json.loads(e.detail).get("ended_early")
+        ]
+        detail = json.loads(early.detail)
+        assert early.reason.startswith("Adverse event: agitation")
+        assert detail["early_reason"] == "adverse_event" and Decimal(detail["wasted_mg"]) > 0
+        assert Decimal(detail["infused_min"]) == 12 and detail["planned_min"] == 40
+        effects = db.scalars(
+            select(AdverseEvent.effect).where(AdverseEvent.session_id == early.session_id)
+        ).all()
+        assert list(effects) == ["anxiety_agitation"]
+        stopped = db.get(ChairsideSession, early.session_id)
+        assert stopped is not None and stopped.state == "observing"
+        wastes = db.scalars(
+            select(CsEntry).where(
+                CsEntry.kind == "waste", CsEntry.draw_entry_id == stopped.draw_entry_id
+            )
+        ).all()
+        assert sum(w.amount_ug for w in wastes) >= Decimal(detail["wasted_mg"]) * 1000
         assert verify(db)[1] is None
     engine.dispose()
 

@@ -22,7 +22,7 @@ from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.chairside import board as boards
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.demo.chairside import STORIES, policy
+from ketaclinic.demo.chairside import STORIES, end_state, policy
 from ketaclinic.demo.clock import DEMO_TIME
 from ketaclinic.demo.loader import load_demo
 from ketaclinic.kit.clock_store import ClockShift
@@ -103,7 +103,7 @@ def _board_problems(db: Session) -> list[str]:
         nurse = principal_for(db, get_user_by_email(db, f"nurse@{slug}.example.org"))
         shown = boards.board(db, nurse, policy(), clinic.id)
         states = {v.state for v in shown.visits}
-        expected = {goal for c, _p, _m, goal in STORIES if c == slug}
+        expected = {end_state(goal) for c, _p, _m, goal in STORIES if c == slug}
         if not expected <= states:
             problems.append(f"{slug}: no session {sorted(expected - states)}")
         if not [r.next for r in shown.chairs if r.next is not None]:

@@ -171,12 +171,16 @@ def _discharged_esketamine(
     return sid
 
 
-def _backdate(engine: Engine, session_id: int, minutes: int) -> None:
-    """Let the observation time pass: the administration ended ``minutes`` ago."""
+def _backdate(engine: Engine, session_id: int, minutes: int, column: str = "ended") -> None:
+    """Let time pass: the administration ended (or started) ``minutes`` ago."""
     session = make_sessionmaker(engine)()
+    when = utcnow() - timedelta(minutes=minutes)
     try:
-        session.execute(update(ChairsideSession).where(ChairsideSession.id == session_id).values(
-            administration_ended_at=utcnow() - timedelta(minutes=minutes)))  # fmt: skip
+        session.execute(
+            update(ChairsideSession)
+            .where(ChairsideSession.id == session_id)
+            .values({f"administration_{column}_at": when})
+        )
         session.commit()
     finally:
         session.close()
@@ -275,8 +279,19 @@ def test_it_runs_a_whole_session_on_a_tablet(
     # Round three: back to calm, and no new alert.
     _vitals(chair, systolic="132", diastolic="84")
     expect(alerts).to_have_count(0)
+    # The form is empty, with the last values beside each field.
+    again = chair.locator("#vitals-form")
+    expect(again.locator("#f-systolic")).to_have_value("")
+    expect(again.locator('[data-last="systolic"]')).to_have_text("last 132")
+    # Ending now, 0 of 40 minutes in, would be an early stop: it asks why.
     end = chair.locator("#end-form")
-    expect(end.locator("#f-given_mg")).to_have_value("34.2")
+    expect(end.locator("#early-stop")).to_be_visible()
+    # The infusion runs its 40 minutes; the amount given is typed, never pre-filled.
+    _backdate(engine, session_id, 41, "started")
+    chair.reload()
+    expect(end.locator("#early-stop")).to_have_count(0)
+    expect(end.locator("#f-given_mg")).to_have_value("")
+    end.locator("#f-given_mg").fill("34.2")
     end.get_by_role("button", name="End administration").tap()
     expect(state).to_have_text("Observing")
 

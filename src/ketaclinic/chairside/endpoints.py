@@ -73,6 +73,8 @@ def policy_of(request: Request) -> service.ChairsidePolicy:
         threshold_overrides=settings.vital_thresholds,
         aldrete_min_score=settings.aldrete_min_score,
         pregnancy_test_max_age=settings.pregnancy_test_max_age,
+        early_end_fraction=settings.early_end_fraction,
+        repeat_reading_window_min=settings.repeat_reading_window_min,
     )
 
 
@@ -222,7 +224,8 @@ def action(
     request: Request, session_id: Id, data: ActionIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Start, pause, resume, change the rate (slower than released), or observe after an
-    early stop."""
+    early stop. ``at`` dates the step: never in the future nor before the step it
+    follows (a 422 naming ``at``)."""
     service.act(
         db,
         principal,
@@ -231,6 +234,7 @@ def action(
         policy_of(request),
         reason=data.reason,
         rate_ml_per_h=data.rate_ml_per_h,
+        at=data.at,
     )
     return _fresh(request, db, principal, session_id)
 
@@ -239,8 +243,10 @@ def action(
 def end(
     request: Request, session_id: Id, data: GivenIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
-    """End of administration: what was given is administered in the ledger; anything
-    left is wasted before a witness."""
+    """End of administration: what was given (at most the released dose) is
+    administered in the ledger; anything left is wasted before a witness, in the same
+    transaction. Ended before the clinic's share of the planned duration (the clock
+    stops while paused), it needs ``early_reason`` (and ``early_note`` for other)."""
     policy = policy_of(request)
     c = service.chart(db, principal, session_id, policy, audited=False)
     given = witnesses(request, db, principal, c.session.clinic_id, data.witnesses)
@@ -284,6 +290,7 @@ def post_vitals(
         policy_of(request),
         source="device" if principal.via_token else "manual",
         device=data.device,
+        confirm_repeat=data.confirm_repeat,
     )
     return VitalsOut(
         accepted=len(result.accepted),

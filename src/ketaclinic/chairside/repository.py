@@ -171,3 +171,17 @@ def active_medications(db: Session, clinic_ids: Sequence[int], patient_id: int) 
         clinic_ids,
     ).where(Medication.patient_id == patient_id, Medication.active.is_(True))
     return list(db.scalars(stmt))
+
+
+def last_step_at(db: Session, clinic_ids: Sequence[int], session_id: int) -> datetime | None:
+    """When the session's latest step happened (the one a new step follows)."""
+    stmt = in_clinics(
+        select(SessionEvent.at)
+        .join(ChairsideSession, ChairsideSession.id == SessionEvent.session_id)
+        .where(SessionEvent.session_id == session_id)
+        .order_by(SessionEvent.seq.desc())
+        .limit(1),
+        ChairsideSession.clinic_id,
+        clinic_ids,
+    )
+    return db.scalar(stmt)

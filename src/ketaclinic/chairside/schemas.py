@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ketaclinic.clinical.chairside.administration import StopReason
 from ketaclinic.clinical.chairside.alerts import ALERT_ACTIONS, PLAUSIBLE
 from ketaclinic.kit.fields import Id
 from ketaclinic.ledger.schemas import MgAmount, WitnessIn
@@ -58,6 +59,11 @@ class ReadingIn(_In):
 class VitalsIn(_In):
     readings: list[ReadingIn] = Field(min_length=1, max_length=500)
     device: str = Field(default="", max_length=80)
+    confirm_repeat: bool = Field(
+        default=False,
+        description="A manual reading identical to one a few minutes before is refused "
+        "unless this confirms it is a new reading",
+    )
 
 
 class VitalsOut(BaseModel):
@@ -79,6 +85,11 @@ class ActionIn(_In):
     action: Literal["start", "pause", "resume", "change_rate", "observe"]
     reason: str = Field(default="", max_length=2000)
     rate_ml_per_h: Decimal | None = Field(default=None, gt=0, le=10_000)
+    at: datetime | None = Field(
+        default=None,
+        description="When it happened (default now): not in the future, not before "
+        "the step it follows",
+    )
 
 
 class ReleaseIn(_In):
@@ -95,8 +106,21 @@ class ReleaseIn(_In):
 
 
 class GivenIn(_In):
-    given_mg: Decimal = Field(ge=0, le=10_000)
+    given_mg: Decimal = Field(
+        ge=0, le=10_000, description="What the patient received: at most the released dose"
+    )
     witnesses: list[WitnessIn] = Field(default_factory=list, max_length=3)
+    at: datetime | None = Field(
+        default=None,
+        description="When it ended (default now): not in the future, not before the "
+        "step it follows",
+    )
+    early_reason: StopReason | None = Field(
+        default=None,
+        description="Why it ends before the share of its planned duration the clinic "
+        "sets (needed then)",
+    )
+    early_note: str = Field(default="", max_length=2000, description="Needed for 'other'")
 
 
 class StopIn(GivenIn):

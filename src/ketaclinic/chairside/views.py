@@ -5,15 +5,13 @@ targets, the last values pre-filled, one form per step."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -22,7 +20,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import board as board_view
-from ketaclinic.chairside import pdf, service
+from ketaclinic.chairside import forms, pdf, service
 from ketaclinic.chairside.endpoints import committing, policy_of, witnesses
 from ketaclinic.chairside.schemas import (
     AdverseIn,
@@ -40,27 +38,20 @@ from ketaclinic.clinical.chairside import (
     ITEMS,
     MEASURE_LABELS,
     REMS_FIELDS,
+    STOP_REASON_LABELS,
     circulation_score,
+    ends_early,
     oxygen_score,
 )
 from ketaclinic.clinical.dosing import DoseError
-from ketaclinic.kit.errors import KetaClinicError, ValidationFailed, fields_from_pydantic
+from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
 from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.time import as_utc, to_local, utcnow
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, is_htmx, render
 from ketaclinic.ledger import service as ledger
-from ketaclinic.ledger.witnesses import Credentials
 
 router = APIRouter(include_in_schema=False)
-READING_FIELDS = (
-    "systolic",
-    "diastolic",
-    "heart_rate",
-    "spo2",
-    "respiratory_rate",
-    "sedation",
-    "cadss",
-)
+READING_FIELDS = forms.READING_FIELDS
 
 
 # ---- the clinic board ---------------------------------------------------------------------
@@ -145,6 +136,14 @@ def _aldrete_suggestion(c: service.Chart) -> dict[str, int]:
     return found
 
 
+def _early_now(c: service.Chart, policy: service.ChairsidePolicy) -> bool:
+    """Ending the administration now would be an early stop."""
+    if c.state not in service.ADMINISTRATION or c.dose_check is None:
+        return False
+    ran = service.infused_min(c, c.now)
+    return ends_early(ran, c.dose_check.duration_min, policy.early_end_fraction)
+
+
 def _session_page(
     request: Request,
     db: Session,
@@ -164,20 +163,10 @@ def _session_page(
         dose, dose_problem = _dose_preview(db, principal, c, policy)
         containers = _containers(db, c)
     auto = service.auto_checks(db, principal, c, policy) if c.state == "checked_in" else {}
+    # The last values are shown beside empty fields, never pre-filled: one tap
+    # must not chart the previous reading again.
     last = c.last_reading
-    defaults = (
-        {k: getattr(last, k) for k in READING_FIELDS}
-        if last
-        else {
-            "systolic": None,
-            "diastolic": None,
-            "heart_rate": None,
-            "spo2": None,
-            "respiratory_rate": None,
-            "sedation": 0,
-            "cadss": 0,
-        }
-    )
+    last_values = {k: getattr(last, k) for k in READING_FIELDS} if last else {}
     open_mg = service.open_mg(db, principal, c.session) if c.draw is not None else Decimal(0)
     rems_fields = service.rems_fields(db, c) if c.protocol.rems else {}
     rems_missing = service.rems_missing(c, db) if c.protocol.rems else {}
@@ -197,7 +186,11 @@ def _session_page(
             "dose_problem": dose_problem,
             "containers": containers,
             "auto": auto,
-            "defaults": defaults,
+            "last_values": last_values,
+            "last_at": last.taken_at if last else None,
+            "infused_min": service.infused_min(c, c.now) if c.drug_given else None,
+            "early_now": _early_now(c, policy),
+            "stop_reasons": STOP_REASON_LABELS,
             "reading_fields": READING_FIELDS,
             "measure_labels": MEASURE_LABELS,
             "alert_actions": ALERT_ACTION_LABELS,
@@ -236,54 +229,6 @@ def session_status(
     )
 
 
-def _model(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "Please correct the highlighted fields.", fields_from_pydantic(exc.errors())
-        ) from None
-
-
-def _witness(form: FormData, prefix: str = "witness") -> list[Credentials]:
-    email = form_text(form, f"{prefix}_email").strip()
-    if not email:
-        return []
-    return [
-        Credentials(
-            email, form_text(form, f"{prefix}_password"), form_text(form, f"{prefix}_code").strip()
-        )
-    ]
-
-
-def _int_or_none(form: FormData, name: str) -> int | str | None:
-    text = form_text(form, name).strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return text  # the schema names the field
-
-
-def _reading(form: FormData) -> dict[str, Any]:
-    data: dict[str, Any] = {k: _int_or_none(form, k) for k in READING_FIELDS}
-    data["on_oxygen"] = form_text(form, "on_oxygen") == "on"
-    data["id"] = form_text(form, "reading_id") or uuid.uuid4().hex
-    data["taken_at"] = utcnow().isoformat()
-    return data
-
-
-def _decimal(form: FormData, name: str) -> Decimal | str | None:
-    text = form_text(form, name).strip()
-    if not text:
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        return text
-
-
 def _do(
     request: Request,
     db: Session,
@@ -295,9 +240,12 @@ def _do(
     """Carry out one posted step; the fragment of the page to return to."""
     policy = policy_of(request)
     if action == "vitals":
-        reading = _model(ReadingIn, _reading(form))
+        reading = forms.model(ReadingIn, forms.reading(form))
+        confirmed_repeat = form_text(form, "confirm_repeat") == "on"
         try:
-            service.record_vitals(db, principal, session_id, [reading], policy)
+            service.record_vitals(
+                db, principal, session_id, [reading], policy, confirm_repeat=confirmed_repeat
+            )
         except ValidationFailed as exc:  # one reading: name the form's own fields
             fields = {k.removeprefix("readings.0."): v for k, v in exc.fields.items()}
             raise ValidationFailed(exc.message, fields) from None
@@ -321,10 +269,10 @@ def _do(
     if action == "release":
         c = service.chart(db, principal, session_id, policy, audited=False)
         service.check_allowed(c.session, "release_dose")
-        checker = _witness(form)
+        checker = forms.witness(form)
         if not checker:
             raise ValidationFailed.on("witness_email", "the second clinician signs in here")
-        data = _model(
+        data = forms.model(
             ReleaseIn,
             {
                 "checker": {
@@ -332,10 +280,10 @@ def _do(
                     "password": checker[0].password,
                     "code": checker[0].code,
                 },
-                "weight_kg": _decimal(form, "weight_kg") or "1",
-                "concentration_mg_per_ml": _decimal(form, "concentration_mg_per_ml"),
-                "container_id": _int_or_none(form, "container_id"),
-                "drawn_mg": _decimal(form, "drawn_mg"),
+                "weight_kg": forms.decimal(form, "weight_kg") or "1",
+                "concentration_mg_per_ml": forms.decimal(form, "concentration_mg_per_ml"),
+                "container_id": forms.int_or_none(form, "container_id"),
+                "drawn_mg": forms.decimal(form, "drawn_mg"),
             },
         )
         if c.protocol.dose.unit != "mg" and not form_text(form, "weight_kg").strip():
@@ -348,7 +296,7 @@ def _do(
         )
         return "step"
     if action in ("start", "pause", "resume", "observe", "change_rate"):
-        rate = _decimal(form, "rate_ml_per_h")
+        rate = forms.decimal(form, "rate_ml_per_h")
         if isinstance(rate, str):
             raise ValidationFailed.on("rate_ml_per_h", "give the rate as a number of mL/h")
         service.act(
@@ -363,11 +311,9 @@ def _do(
         return "step"
     if action in ("end", "stop"):
         c = service.chart(db, principal, session_id, policy, audited=False)
-        body: dict[str, Any] = {"given_mg": _decimal(form, "given_mg") or "0"}
-        if action == "stop":
-            body["reason"] = form_text(form, "reason")
-        data = _model(StopIn if action == "stop" else GivenIn, body)
-        confirmed = witnesses(request, db, principal, c.session.clinic_id, _witness(form))
+        body = forms.given(form, stop=action == "stop")
+        data = forms.model(StopIn if action == "stop" else GivenIn, body)
+        confirmed = witnesses(request, db, principal, c.session.clinic_id, forms.witness(form))
         work: Callable[[], Any] = (
             (lambda: service.stop(db, principal, session_id, data, confirmed, policy))
             if action == "stop"
@@ -394,11 +340,11 @@ def _do(
         )
         return "alerts"
     if action == "adverse":
-        data = _model(
+        data = forms.model(
             AdverseIn,
             {
                 "effect": form_text(form, "effect"),
-                "grade": _int_or_none(form, "grade"),
+                "grade": forms.int_or_none(form, "grade"),
                 "serious": form_text(form, "serious") == "on",
                 "note": form_text(form, "note"),
             },
@@ -406,11 +352,11 @@ def _do(
         service.record_adverse(db, principal, session_id, data, policy)
         return "events"
     if action == "rescue":
-        data = _model(
+        data = forms.model(
             RescueIn,
             {
                 "drug": form_text(form, "drug"),
-                "dose": _decimal(form, "dose"),
+                "dose": forms.decimal(form, "dose"),
                 "route": form_text(form, "route"),
                 "reason": form_text(form, "reason"),
             },
@@ -418,10 +364,10 @@ def _do(
         service.record_rescue(db, principal, session_id, data, policy)
         return "events"
     if action == "discharge":
-        data = _model(
+        data = forms.model(
             DischargeIn,
             {
-                **{k: _int_or_none(form, k) for k in ITEMS},
+                **{k: forms.int_or_none(form, k) for k in ITEMS},
                 "escort_present": form_text(form, "escort_present") == "on",
                 "instructions_given": form_text(form, "instructions_given") == "on",
             },

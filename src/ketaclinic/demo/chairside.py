@@ -3,8 +3,10 @@
 Lakeside's morning is done (a signed note, a start held for blood pressure and
 stopped, a no-show, a discharged infusion whose note waits for signatures, and an
 esketamine session whose REMS form is not yet sent); its chairs now hold a
-patient ready for discharge waiting for the escort, one observing, one with an
-open hypertension alert, one paused for nausea, and one with the dose released;
+patient ready for discharge waiting for the escort, one observing after an infusion
+stopped early for an adverse event (12 of 40 minutes; the reason, the amount given and
+the rest wasted before a witness on record), one with an open hypertension alert,
+one paused for nausea, and one with the dose released;
 two afternoon visits are still to check in.
 Mesa has a patient checked in, one with the pre-checks done and one still to come.
 Everything is written through the chairside service, stamped at the minute it
@@ -93,7 +95,8 @@ ALDRETE_10 = {
     "oxygen_saturation": 2,
 }
 
-# (clinic, protocol, starts minutes from now, the story up to what state)
+# (clinic, protocol, starts minutes from now, the story up to what state; "ended_early"
+# is an infusion stopped early for an adverse event, now observing)
 STORIES: list[tuple[str, str, int, str]] = [
     ("lakeside", IV, -250, "note_signed"),
     ("lakeside", IV, -215, "stopped_early"),
@@ -101,7 +104,7 @@ STORIES: list[tuple[str, str, int, str]] = [
     ("lakeside", NASAL, -235, "discharged"),
     ("lakeside", IV, -160, "discharged"),
     ("lakeside", IV, -110, "ready_for_discharge"),
-    ("lakeside", IV, -85, "observing"),
+    ("lakeside", IV, -85, "ended_early"),
     ("lakeside", IV, -45, "administering"),
     ("lakeside", IV, -60, "paused"),
     ("lakeside", IV, -25, "dose_released"),
@@ -112,6 +115,13 @@ STORIES: list[tuple[str, str, int, str]] = [
     ("mesa", IV, -4, "checked_in"),
     ("mesa", IV, 35, "scheduled"),
 ]
+
+# The state a story ends in, where its goal is not a state's name.
+ENDS_IN = {"ended_early": "observing"}
+
+
+def end_state(goal: str) -> str:
+    return ENDS_IN.get(goal, goal)
 
 
 @dataclass
@@ -395,6 +405,9 @@ def _tell(day: _Day, appointment: Appointment, start: datetime, goal: str) -> No
         day.vitals(sid, start, 35, systolic=186, diastolic=104, heart_rate=92)
         day.vitals(sid, start, 41, systolic=192, diastolic=108, heart_rate=94, cadss=14)
         return
+    if goal == "ended_early":
+        _ended_early(day, sid, start, dose.dose.value, witnesses)
+        return
     if goal == "paused":
         day.vitals(sid, start, 32, systolic=138, diastolic=86, cadss=18)
         day.at(
@@ -465,3 +478,36 @@ def _tell(day: _Day, appointment: Appointment, start: datetime, goal: str) -> No
     if goal == "note_signed":
         day.at(start, final + 10, lambda: service.sign_note(db, nurse, sid, p))
         day.at(start, final + 25, lambda: service.sign_note(db, prescriber, sid, p))
+
+
+def _ended_early(
+    day: _Day, sid: int, start: datetime, dose_mg: Decimal, witnesses: list[Witness]
+) -> None:
+    """Agitation 10 minutes into a 40-minute infusion: stopped at 12 minutes with the
+    reason, the amount given by the pump's count, and the rest wasted before a witness."""
+    db, nurse, p = day.db, day.nurse, day.policy
+    day.vitals(sid, start, 27, systolic=152, diastolic=94, heart_rate=104, cadss=34)
+    day.at(
+        start,
+        30,
+        lambda: service.record_adverse(
+            db,
+            nurse,
+            sid,
+            AdverseIn(
+                effect="anxiety_agitation",
+                grade=2,
+                note="Frightened by the dissociation, trying to remove the line",
+            ),
+            p,
+        ),
+    )
+    given = (dose_mg * 12 / 40).quantize(Decimal("0.1"))
+    ended = GivenIn(
+        given_mg=given,
+        early_reason="adverse_event",
+        early_note="agitation with distressing dissociation; prescriber agreed to stop",
+    )
+    day.at(start, 32, lambda: service.end_administration(db, nurse, sid, ended, witnesses, p))
+    for minute in (40, 55):
+        day.vitals(sid, start, minute, systolic=136 - minute // 10, diastolic=84, cadss=6)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -84,6 +85,8 @@ class ChairsidePolicy:
     threshold_overrides: Mapping[str, int] = field(default_factory=dict)
     aldrete_min_score: int = 9
     pregnancy_test_max_age: int = 55
+    early_end_fraction: Decimal = Decimal("0.8")
+    repeat_reading_window_min: int = 5
 
     def protocol(self, protocol_id: str) -> Protocol:
         return self.plan.protocol(protocol_id)
@@ -183,7 +186,9 @@ class Chart:
         last = self.readings[-1].taken_at if self.readings else None
         if last is None:
             return self.session.checked_in_at
-        return next_reading_due(last, self.protocol.monitoring.every_min, self.pending)
+        # The routine interval of the phase the visit is in now (per phase in the protocol).
+        every_min = self.protocol.monitoring.every_min.in_phase(self.phase)
+        return next_reading_due(last, every_min, self.pending)
 
     @property
     def blocking(self) -> list[ChecklistItem]:

@@ -4,6 +4,7 @@ the step: together or not at all), administration and an early stop."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +21,17 @@ from ketaclinic.chairside.service.steps import (
     complete_visit,
     for_charting,
     step,
+    step_time,
+)
+from ketaclinic.clinical.chairside import (
+    STOP_REASON_LABELS,
+    ends_early,
+    given_problem,
+    infused_minutes,
+    stop_reason_problems,
 )
 from ketaclinic.kit.errors import Conflict, ValidationFailed
-from ketaclinic.kit.time import recorded_now
+from ketaclinic.kit.time import as_utc, recorded_now
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.schemas import DrawIn
 from ketaclinic.ledger.witnesses import Witness
@@ -151,15 +160,19 @@ def open_mg(db: Session, principal: Principal, s: ChairsideSession) -> Decimal:
 def _account_for(
     db: Session,
     principal: Principal,
-    s: ChairsideSession,
+    c: Chart,
     given: Decimal,
     witnesses: Sequence[Witness],
     policy: ChairsidePolicy,
 ) -> dict[str, Any]:
-    """What was given is administered; what is left in the syringe is wasted."""
+    """What was given is administered; what is left in the syringe is wasted before
+    a witness: both ledger entries in the caller's transaction."""
+    s = c.session
+    released = c.dose_check.dose_mg if c.dose_check and s.draw_entry_id is not None else None
+    problem = given_problem(given, released)
+    if problem:
+        raise ValidationFailed.on("given_mg", problem)
     if s.draw_entry_id is None:
-        if given > 0:
-            raise ValidationFailed.on("given_mg", "no dose was released for this session")
         return {}
     remaining = open_mg(db, principal, s)
     if given > remaining:
@@ -178,6 +191,13 @@ def _account_for(
     return {"given_mg": given, "wasted_mg": left}
 
 
+def infused_min(c: Chart, until: datetime) -> Decimal:
+    """Minutes the drug ran up to ``until``; pauses stop the clock."""
+    started = c.session.administration_started_at
+    steps = [(e.action, as_utc(e.at)) for e in sorted(c.events, key=lambda e: e.seq)]
+    return infused_minutes(as_utc(started) if started else None, steps, as_utc(until))
+
+
 def act(
     db: Session,
     principal: Principal,
@@ -187,6 +207,7 @@ def act(
     *,
     reason: str = "",
     rate_ml_per_h: Decimal | None = None,
+    at: datetime | None = None,
 ) -> Chart:
     """Start, pause, resume, change the rate, or observe after an early stop."""
     c = for_charting(db, principal, session_id, policy, lock=True)
@@ -208,11 +229,12 @@ def act(
             raise ValidationFailed.on("reason", "say why the rate changes")
         detail = {"from_ml_per_h": s.rate_ml_per_h, "to_ml_per_h": rate_ml_per_h}
     check_allowed(s, action)
+    when = step_time(db, s, at)
     if action == "start":
-        s.administration_started_at = recorded_now()
+        s.administration_started_at = when
     if action == "change_rate":
         s.rate_ml_per_h = rate_ml_per_h
-    step(db, principal, s, c.patient, action, reason=reason, detail=detail or None)
+    step(db, principal, s, c.patient, action, reason=reason, detail=detail or None, at=when)
     return c
 
 
@@ -224,11 +246,29 @@ def end_administration(
     witnesses: Sequence[Witness],
     policy: ChairsidePolicy,
 ) -> Chart:
+    """The end of the administration, with the amount given. Ended well before its
+    planned duration it is an early stop: the reason is required and recorded."""
     c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "end_administration")
-    detail = _account_for(db, principal, c.session, data.given_mg, witnesses, policy)
-    c.session.administration_ended_at = recorded_now()
-    step(db, principal, c.session, c.patient, "end_administration", detail=detail)
+    when = step_time(db, c.session, data.at)
+    ran = infused_min(c, when)
+    planned = c.dose_check.duration_min if c.dose_check else None
+    detail: dict[str, Any] = {"infused_min": ran, "planned_min": planned}
+    reason = ""
+    if ends_early(ran, planned, policy.early_end_fraction):
+        problems = stop_reason_problems(data.early_reason, data.early_note)
+        if problems:
+            message = f"The drug ran {ran} of {planned} minutes: say why it ends early."
+            raise ValidationFailed(message, problems)
+        assert data.early_reason is not None
+        reason = STOP_REASON_LABELS[data.early_reason]
+        if data.early_note.strip():
+            reason += f": {data.early_note.strip()}"
+        detail |= {"ended_early": True, "early_reason": data.early_reason}
+    detail |= _account_for(db, principal, c, data.given_mg, witnesses, policy)
+    c.session.administration_ended_at = when
+    action = "end_administration"
+    step(db, principal, c.session, c.patient, action, reason=reason, detail=detail, at=when)
     return c
 
 
@@ -243,10 +283,19 @@ def stop(
     """Stopped early, with the reason; what was given and what is wasted go to the ledger."""
     c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "stop")
-    detail = _account_for(db, principal, c.session, data.given_mg, witnesses, policy)
+    when = step_time(db, c.session, data.at)
+    detail: dict[str, Any] = {}
+    if data.early_reason is not None:
+        problems = stop_reason_problems(data.early_reason, data.early_note or data.reason)
+        if problems:
+            raise ValidationFailed("Check the reason.", problems)
+        detail["early_reason"] = data.early_reason
+    if c.drug_given:
+        detail["infused_min"] = infused_min(c, when)
+    detail |= _account_for(db, principal, c, data.given_mg, witnesses, policy)
     if c.session.administration_started_at is not None:
-        c.session.administration_ended_at = recorded_now()
+        c.session.administration_ended_at = when
     else:
         complete_visit(db, principal, c.session)
-    step(db, principal, c.session, c.patient, "stop", reason=data.reason, detail=detail)
+    step(db, principal, c.session, c.patient, "stop", reason=data.reason, detail=detail, at=when)
     return c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -15,10 +16,15 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.models import ChairsideSession, SessionEvent
 from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart
-from ketaclinic.clinical.chairside import STATE_LABELS, TransitionRefused, next_state
+from ketaclinic.clinical.chairside import (
+    STATE_LABELS,
+    TransitionRefused,
+    next_state,
+    step_time_problem,
+)
 from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.kit.errors import Conflict, ValidationFailed
-from ketaclinic.kit.time import recorded_now, to_local
+from ketaclinic.kit.time import as_utc, recorded_now, to_local, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
 from ketaclinic.plans.models import TreatmentPlan
@@ -48,12 +54,14 @@ def step(
     *,
     reason: str = "",
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> SessionEvent:
+    """Move ``s`` by ``action``, dated ``at`` (default now; see ``step_time``)."""
     try:
         to = next_state(s.state, action, drug_given=s.administration_started_at is not None)  # type: ignore[arg-type]
     except TransitionRefused as exc:
         raise Conflict(exc.message, {"action": exc.message}) from None
-    now = recorded_now()
+    now = recorded_now() if at is None else at
     event = SessionEvent(
         session_id=s.id,
         patient_id=s.patient_id,
@@ -83,6 +91,21 @@ def step(
         detail={"from": event.from_state, "to": to, **(detail or {})},
     )
     return event
+
+
+def step_time(db: Session, s: ChairsideSession, at: datetime | None) -> datetime:
+    """When a step happened: now, or the time given, which may be neither in the
+    future nor before the step it follows (a 422 naming ``at``)."""
+    if at is None:
+        return recorded_now()
+    previous = repo.last_step_at(db, [s.clinic_id], s.id)
+    when = as_utc(at)
+    problem = step_time_problem(
+        when, as_utc(previous) if previous else None, max(recorded_now(), utcnow())
+    )
+    if problem:
+        raise ValidationFailed.on("at", problem)
+    return when
 
 
 def append_row(

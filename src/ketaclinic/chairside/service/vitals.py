@@ -28,6 +28,7 @@ from ketaclinic.clinical.chairside import (
     dose_problem,
     evaluate,
     reading_problems,
+    repeat_of,
 )
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import as_utc, recorded_now
@@ -61,6 +62,7 @@ def record_vitals(
     *,
     source: str = "manual",
     device: str = "",
+    confirm_repeat: bool = False,
 ) -> VitalsResult:
     """A batch of readings; one already recorded under its id is skipped (a retry),
     and each new one is judged against the alert rules on the history up to it."""
@@ -106,6 +108,8 @@ def record_vitals(
             continue
         seen[r.id] = r
         fresh.append(r)
+    if source == "manual" and not confirm_repeat:
+        _refuse_repeats(c.readings, fresh, readings, policy.repeat_reading_window_min)
     history = list(c.readings)
     open_rules = {a.alert.rule_id for a in c.open_alerts}
     accepted, raised = [], []
@@ -165,6 +169,31 @@ def record_vitals(
         },
     )
     return VitalsResult(accepted, duplicates, raised)
+
+
+def _refuse_repeats(
+    history: Sequence[VitalReading],
+    fresh: Sequence[ReadingIn],
+    posted: Sequence[ReadingIn],
+    window_min: int,
+) -> None:
+    """A manual reading identical to one a few minutes before is the last one sent
+    again, not a new look at the patient: refused unless confirmed."""
+    if window_min <= 0:
+        return
+    seen = [pure_reading(h) for h in history]
+    for r in fresh:
+        pure = Reading(at=as_utc(r.taken_at), **{k: getattr(r, k) for k in VALUES})
+        twin = repeat_of(pure, seen, window_min)
+        if twin is not None:
+            i = next(n for n, p in enumerate(posted) if p is r)
+            minutes = int(abs((pure.at - twin.at).total_seconds()) // 60)
+            raise ValidationFailed.on(
+                f"readings.{i}.confirm_repeat",
+                f"the same values as the reading {minutes} min before: take the vital "
+                "signs again, or confirm this is a new reading",
+            )
+        seen.append(pure)
 
 
 def acknowledge(

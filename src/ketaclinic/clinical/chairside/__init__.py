@@ -6,6 +6,16 @@ Both ``lifecycle`` and ``alerts`` define ``ACTION_LABELS``: here the name is the
 session's (``lifecycle``); the alerts' labels are ``ALERT_ACTION_LABELS``.
 """
 
+from ketaclinic.clinical.chairside.administration import (
+    STOP_REASON_LABELS,
+    STOP_REASONS,
+    StopReason,
+    ends_early,
+    given_problem,
+    infused_minutes,
+    step_time_problem,
+    stop_reason_problems,
+)
 from ketaclinic.clinical.chairside.aldrete import (
     DEFAULT_MIN_SCORE,
     ITEM_OPTIONS,
@@ -75,6 +85,7 @@ from ketaclinic.clinical.chairside.rems import (
     due_on,
     missing,
 )
+from ketaclinic.clinical.chairside.vitals import repeat_of, same_values
 from ketaclinic.clinical.chairside.vocabulary import (
     Grade,
     RescueMedication,
@@ -103,6 +114,8 @@ __all__ = [
     "REMS_FIELDS",
     "STATES",
     "STATE_LABELS",
+    "STOP_REASONS",
+    "STOP_REASON_LABELS",
     "TERMINAL",
     "TRANSITIONS",
     "Action",
@@ -125,6 +138,7 @@ __all__ = [
     "Result",
     "SideEffect",
     "State",
+    "StopReason",
     "ThresholdError",
     "TransitionRefused",
     "Vocabulary",
@@ -135,7 +149,10 @@ __all__ = [
     "circulation_score",
     "dose_problem",
     "due_on",
+    "ends_early",
     "evaluate",
+    "given_problem",
+    "infused_minutes",
     "items_for",
     "load_alert_rules",
     "load_checklist",
@@ -148,6 +165,10 @@ __all__ = [
     "oxygen_score",
     "pregnancy_possible",
     "reading_problems",
+    "repeat_of",
+    "same_values",
     "start_problems",
+    "step_time_problem",
+    "stop_reason_problems",
     "thresholds_with",
 ]

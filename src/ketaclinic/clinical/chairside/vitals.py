@@ -6,9 +6,9 @@ possible range of each: a value outside it is a typing error, not a patient.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Literal, get_args
 
@@ -104,3 +104,19 @@ def reading_problems(reading: Reading) -> dict[str, str]:
     if all(reading.value(measure) is None for measure in MEASURES):
         problems["reading"] = "enter at least one value"
     return problems
+
+
+def same_values(a: Reading, b: Reading) -> bool:
+    """Every measure (and oxygen) the same: the two readings say the same thing."""
+    return a.on_oxygen == b.on_oxygen and all(a.value(m) == b.value(m) for m in MEASURES)
+
+
+def repeat_of(new: Reading, history: Sequence[Reading], window_min: int) -> Reading | None:
+    """The recent reading ``new`` repeats value for value, if any: a manual reading
+    identical to one taken less than ``window_min`` minutes before (or after) it is
+    more likely the last one sent again than a new look at the patient."""
+    window = timedelta(minutes=window_min)
+    for old in reversed(history):
+        if abs(new.at - old.at) < window and same_values(new, old):
+            return old
+    return None

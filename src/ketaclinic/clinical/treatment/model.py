@@ -227,11 +227,39 @@ class Thresholds(_Frozen):
     start_hold_diastolic_above: int = Field(ge=40, le=160)
 
 
+Minutes = Annotated[int, Field(ge=1, le=120)]
+
+
+class ReadingIntervals(_Frozen):
+    """Minutes between routine readings in each phase of the visit: before the dose,
+    while it is given, and after (docs/clinical-references.md "Monitoring during and
+    after a session": BP every 10 min during the infusion and every 15 min after)."""
+
+    pre_dose: Minutes
+    administration: Minutes
+    observation: Minutes
+    source: Text | None = None
+
+    def in_phase(self, phase: str) -> int:
+        """The interval in ``phase`` (``pre_dose``, ``administration``, ``observation``)."""
+        if phase not in ("pre_dose", "administration", "observation"):
+            raise ValueError(f"unknown phase {phase!r}")
+        return int(getattr(self, phase))
+
+
 class Monitoring(_Frozen):
     vitals: tuple[Vital, ...] = Field(min_length=1)
-    every_min: Annotated[int, Field(ge=1, le=120)]
+    # One number is the same interval in every phase; a mapping gives one per phase.
+    every_min: ReadingIntervals
     thresholds: Thresholds
     source: Text
+
+    @field_validator("every_min", mode="before")
+    @classmethod
+    def _one_for_all(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"pre_dose": value, "administration": value, "observation": value}
+        return value
 
 
 class Protocol(_Frozen):
