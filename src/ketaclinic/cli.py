@@ -357,6 +357,7 @@ def schedule_plan(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from ketaclinic.appointments import batch
     from ketaclinic.appointments import service as calendar
     from ketaclinic.auth.service import get_user_by_email, principal_for
     from ketaclinic.clinical.treatment import load_protocols
@@ -366,7 +367,7 @@ def schedule_plan(
     with _unit_of_work() as db:
         found = get_by_slug(db, clinic)
         actor = principal_for(db, get_user_by_email(db, by), origin=_cli_origin()) if by else (
-            calendar.booking_actor(db, found, _cli_origin()))  # fmt: skip
+            batch.booking_actor(db, found, _cli_origin()))  # fmt: skip
         policy = calendar.SchedulePolicy.from_settings(settings)
         policy = calendar.SchedulePolicy(policy.nurse_capacity_k, policy.weights,
                                          batch_time_limit_s=seconds)  # fmt: skip
@@ -374,7 +375,7 @@ def schedule_plan(
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=err, transient=True) as bar:  # fmt: skip
             task = bar.add_task("Planning…", total=None)
-            result = calendar.plan_batch(
+            result = batch.plan_batch(
                 db, found, start.date(), weeks, protocols, policy, actor,
                 progress=lambda message: bar.update(task, description=message),
             )  # fmt: skip

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import batch, roster
 from ketaclinic.appointments import service as calendar
 from ketaclinic.appointments.models import Appointment, Chair, ClinicClosure, ClinicHours
 from ketaclinic.auth.principal import Principal
@@ -50,11 +51,11 @@ def load_calendar(
     db.flush()
     # The day after, the prescriber is on site only in the morning: no afternoon doses.
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
-    calendar.set_roster(db, staff[Role.ADMIN], clinic.id, staff_day + timedelta(days=1), [
-        calendar.RosterLine(nurse.user_id, 8 * 60, 17 * 60),
-        calendar.RosterLine(prescriber.user_id, 8 * 60, 12 * 60)])  # fmt: skip
+    roster.set_roster(db, staff[Role.ADMIN], clinic.id, staff_day + timedelta(days=1), [
+        roster.RosterLine(nurse.user_id, 8 * 60, 17 * 60),
+        roster.RosterLine(prescriber.user_id, 8 * 60, 12 * 60)])  # fmt: skip
     policy = calendar.SchedulePolicy(batch_time_limit_s=seconds)
-    result = calendar.plan_batch(db, clinic, today, 4, load_protocols(None), policy, desk)
+    result = batch.plan_batch(db, clinic, today, 4, load_protocols(None), policy, desk)
     for appointment in result.appointments[::3]:
         if appointment.session_number == 1:
             appointment.escort_confirmed = True
