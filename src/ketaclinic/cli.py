@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -393,6 +393,33 @@ def schedule_plan(
     ]:  # fmt: skip
         table.add_row(name, str(value))
     out.print(table)
+
+
+@schedule_app.command("holidays")
+def schedule_holidays(
+    clinic: Annotated[str, typer.Option(help="The clinic's slug")],
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="The calendar year")],
+    country: Annotated[str, typer.Option(help="ISO country code of the holiday calendar")] = "US",
+    state: Annotated[str, typer.Option(help="State or province code (e.g. TX)")] = "",
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Close only on these holidays (repeat); default: the US six in "
+                     "the US, every public holiday elsewhere"),
+    ] = None,
+) -> None:
+    """Fill the clinic's closures from the public-holiday calendar of its country and
+    state (a day already closed keeps its reason)."""
+    from ketaclinic.appointments.holidays import fill_closures
+    from ketaclinic.clinics.service import get_by_slug
+
+    with _unit_of_work() as db:
+        found = get_by_slug(db, clinic)
+        rows = fill_closures(db, None, found, date(year, 1, 1), date(year, 12, 31), country,
+                             state or None, only or None)
+        added = [(r.day, r.reason) for r in rows]
+    for day, reason in added:
+        out.print(f"{day.isoformat()}  {reason}")
+    out.print(f"{len(added)} closures added to {clinic} for {year}.")
 
 
 rems_app = typer.Typer(help="Spravato REMS patient monitoring forms.", no_args_is_help=True)
