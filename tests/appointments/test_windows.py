@@ -231,6 +231,8 @@ def test_it_shows_a_window_override_on_the_visit_and_the_day(
     assert 'id="window-override"' in visit and "agreed with the patient" in visit
     day = api(front_desk).get(f"/schedule?date={day_of(marked).isoformat()}").text
     assert "outside window: agreed with the patient" in day
+    chart = api(front_desk).get(f"/patients/{booking.patient_id}/plans/{booking.plan_id}").text
+    assert "outside window: agreed with the patient" in chart
 
 
 def test_every_proposed_series_keeps_the_plans_dated_windows(app: FastAPI) -> None:

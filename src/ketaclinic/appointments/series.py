@@ -340,6 +340,16 @@ def overrides_of(db: Session, rows: Sequence[Appointment]) -> dict[int, str]:
     return {e.appointment_id: e.reason for e in found}
 
 
+def visits_of_plan(
+    db: Session, clinic_id: int, plan_id: int
+) -> dict[int, tuple[Appointment, str | None]]:
+    """For the chart: each session's visit booked or given, with the prescriber's
+    reason when it is outside its window."""
+    rows = repo.of_plan(db, [clinic_id], plan_id)
+    reasons = overrides_of(db, rows)
+    return {r.session_number: (r, reasons.get(r.id)) for r in rows}
+
+
 def neighbour_window(
     db: Session, row: Appointment, protocol: Protocol | None, zone: ZoneInfo
 ) -> Window | None:
