@@ -403,8 +403,10 @@ def schedule_holidays(
     state: Annotated[str, typer.Option(help="State or province code (e.g. TX)")] = "",
     only: Annotated[
         list[str] | None,
-        typer.Option(help="Close only on these holidays (repeat); default: the US six in "
-                     "the US, every public holiday elsewhere"),
+        typer.Option(
+            help="Close only on these holidays (repeat); default: the US six in "
+            "the US, every public holiday elsewhere"
+        ),
     ] = None,
 ) -> None:
     """Fill the clinic's closures from the public-holiday calendar of its country and
@@ -414,8 +416,16 @@ def schedule_holidays(
 
     with _unit_of_work() as db:
         found = get_by_slug(db, clinic)
-        rows = fill_closures(db, None, found, date(year, 1, 1), date(year, 12, 31), country,
-                             state or None, only or None)
+        rows = fill_closures(
+            db,
+            None,
+            found,
+            date(year, 1, 1),
+            date(year, 12, 31),
+            country,
+            state or None,
+            only or None,
+        )
         added = [(r.day, r.reason) for r in rows]
     for day, reason in added:
         out.print(f"{day.isoformat()}  {reason}")

@@ -192,8 +192,14 @@ def _book_page(request: Request, db: Session, principal: Principal, patient: Pat
     outside_window = can_override and given.get("outside_window") == "1"
     try:
         proposals = service.propose(
-            db, principal, patient, plan_id, request.app.state.protocols, policy_of(request),
-            availability=when, outside_window=outside_window,
+            db,
+            principal,
+            patient,
+            plan_id,
+            request.app.state.protocols,
+            policy_of(request),
+            availability=when,
+            outside_window=outside_window,
         )
     except KetaClinicError as exc:
         if exc.status_code not in (409, 422):
@@ -235,8 +241,16 @@ def book(request: Request, form: Form, patient_id: Id, plan_id: Id,
             raise ValidationFailed("Check the patient's days and hours.", wrong)
         expect = form_text(form, "expect") or None
         rows = service.book(
-            db, principal, patient, plan_id, option, request.app.state.protocols,
-            policy_of(request), when, expect, rest=form_text(form, "rest") or None,
+            db,
+            principal,
+            patient,
+            plan_id,
+            option,
+            request.app.state.protocols,
+            policy_of(request),
+            when,
+            expect,
+            rest=form_text(form, "rest") or None,
             override_reason=form_text(form, "override_reason") or None,
         )
     except ValueError:
@@ -274,7 +288,11 @@ def _appointment_page(request: Request, db: Session, principal: Principal, appoi
     outside_window = can_override and request.query_params.get("outside_window") == "1"
     if row.status == "booked" and principal.can(Permission.PATIENT_WRITE, patient.clinic_id):
         _r, _p, suggestions = moves.reschedule_options(
-            db, principal, appointment_id, policy_of(request), request.app.state.protocols,
+            db,
+            principal,
+            appointment_id,
+            policy_of(request),
+            request.app.state.protocols,
             outside_window=outside_window,
         )
     clinic = db.get(Clinic, row.clinic_id)
@@ -316,7 +334,12 @@ def appointment_action(request: Request, form: Form, appointment_id: Id, appt_ac
             if chair_id is None or starts_at.tzinfo is None:
                 raise ValidationFailed.on("slot", "choose one of the suggested times")
             moves.reschedule(
-                db, principal, appointment_id, starts_at, chair_id, policy_of(request),
+                db,
+                principal,
+                appointment_id,
+                starts_at,
+                chair_id,
+                policy_of(request),
                 request.app.state.protocols,
                 override_reason=form_text(form, "override_reason") or None,
             )
