@@ -357,3 +357,16 @@ def test_it_plans_a_clinics_weeks_with_the_optimizer_and_prints_a_summary(cli_db
     unknown = runner.invoke(app, ["schedule", "plan", "--clinic", "nowhere", "--from",
                                   "2026-11-23"])  # fmt: skip
     assert unknown.exit_code == 2
+
+
+def test_it_fills_a_years_holiday_closures(cli_db: str) -> None:
+    runner.invoke(app, ["migrate"])
+    runner.invoke(
+        app,
+        ["clinic", "create", "--slug", "oak", "--name", "Oak", "--timezone", "America/New_York"],
+    )
+    done = runner.invoke(
+        app, ["schedule", "holidays", "--clinic", "oak", "--year", "2027", "--state", "NY"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "2027-11-25  Thanksgiving Day" in done.output and "9 closures added" in done.output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -357,6 +357,7 @@ def schedule_plan(
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from ketaclinic.appointments import batch
     from ketaclinic.appointments import service as calendar
     from ketaclinic.auth.service import get_user_by_email, principal_for
     from ketaclinic.clinical.treatment import load_protocols
@@ -366,7 +367,7 @@ def schedule_plan(
     with _unit_of_work() as db:
         found = get_by_slug(db, clinic)
         actor = principal_for(db, get_user_by_email(db, by), origin=_cli_origin()) if by else (
-            calendar.booking_actor(db, found, _cli_origin()))  # fmt: skip
+            batch.booking_actor(db, found, _cli_origin()))  # fmt: skip
         policy = calendar.SchedulePolicy.from_settings(settings)
         policy = calendar.SchedulePolicy(policy.nurse_capacity_k, policy.weights,
                                          batch_time_limit_s=seconds)  # fmt: skip
@@ -374,7 +375,7 @@ def schedule_plan(
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=err, transient=True) as bar:  # fmt: skip
             task = bar.add_task("Planning…", total=None)
-            result = calendar.plan_batch(
+            result = batch.plan_batch(
                 db, found, start.date(), weeks, protocols, policy, actor,
                 progress=lambda message: bar.update(task, description=message),
             )  # fmt: skip
@@ -392,6 +393,43 @@ def schedule_plan(
     ]:  # fmt: skip
         table.add_row(name, str(value))
     out.print(table)
+
+
+@schedule_app.command("holidays")
+def schedule_holidays(
+    clinic: Annotated[str, typer.Option(help="The clinic's slug")],
+    year: Annotated[int, typer.Option(min=2000, max=2100, help="The calendar year")],
+    country: Annotated[str, typer.Option(help="ISO country code of the holiday calendar")] = "US",
+    state: Annotated[str, typer.Option(help="State or province code (e.g. TX)")] = "",
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Close only on these holidays (repeat); default: the US six in "
+            "the US, every public holiday elsewhere"
+        ),
+    ] = None,
+) -> None:
+    """Fill the clinic's closures from the public-holiday calendar of its country and
+    state (a day already closed keeps its reason)."""
+    from ketaclinic.appointments.holidays import fill_closures
+    from ketaclinic.clinics.service import get_by_slug
+
+    with _unit_of_work() as db:
+        found = get_by_slug(db, clinic)
+        rows = fill_closures(
+            db,
+            None,
+            found,
+            date(year, 1, 1),
+            date(year, 12, 31),
+            country,
+            state or None,
+            only or None,
+        )
+        added = [(r.day, r.reason) for r in rows]
+    for day, reason in added:
+        out.print(f"{day.isoformat()}  {reason}")
+    out.print(f"{len(added)} closures added to {clinic} for {year}.")
 
 
 rems_app = typer.Typer(help="Spravato REMS patient monitoring forms.", no_args_is_help=True)

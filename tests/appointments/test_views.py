@@ -56,8 +56,12 @@ def test_it_proposes_again_for_the_patients_days_and_keeps_them_when_booking(
     assert "Mon " in page and "Tue " not in page.split('id="option-0"')[1].split("</form>")[0]
     wrong = desk.get(f"{url}?from_time=12:00&until_time=09:00")
     assert "until_time must be after from_time" in wrong.text
-    done = desk.post(url, data={"option": "0", "weekdays": ["0", "2"], "from_time": "09:00",
-                                "until_time": "12:00"}, follow_redirects=False)  # fmt: skip
+    # Mon/Wed leaves 5 days from a Wednesday to the Monday after: past the 4-day window.
+    form = {"option": "0", "weekdays": ["0", "2"], "from_time": "09:00", "until_time": "12:00"}
+    partial = desk.post(url, data=form, follow_redirects=False)
+    assert partial.status_code == 409 and "sessions fit" in partial.text
+    assert "put the rest on the waitlist" in partial.text
+    done = desk.post(url, data={**form, "rest": "waitlist"}, follow_redirects=False)
     assert done.status_code == 303
     rows = desk.get(f"/api/v1/patients/{booking.patient_id}/appointments").json()
     from datetime import datetime

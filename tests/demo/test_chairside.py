@@ -4,8 +4,9 @@ hypertension alert, a REMS form due, and a ledger that still verifies."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -17,7 +18,9 @@ from ketaclinic.chairside.models import (
     SessionAlert,
     SessionEvent,
 )
+from ketaclinic.clinical.treatment import breaches, gaps_of, get_protocol
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.demo.calendar import CONTINUED
 from ketaclinic.demo.chairside import STORIES, end_state
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.time import utcnow
@@ -128,3 +131,34 @@ def test_it_lists_the_unsent_rems_forms_on_the_command_line(cli_db: str) -> None
     # Another clinic's nurse may not read Lakeside's charts.
     outsider = runner.invoke(app, [*args[:-1], "nurse@mesa.example.org"])
     assert outsider.exit_code == 2 and "may not read" in outsider.output
+
+
+def test_it_continues_a_series_after_its_first_session_inside_its_windows(
+    cli_db: str,  # noqa: F811
+) -> None:
+    _demo(cli_db)
+    engine = make_engine(cli_db)
+    with make_sessionmaker(engine)() as db:
+        protocol = get_protocol(CONTINUED)
+        continued = []
+        for clinic in db.scalars(select(Clinic)):
+            zone = ZoneInfo(clinic.timezone)
+            rows = db.scalars(
+                select(Appointment).where(
+                    Appointment.clinic_id == clinic.id,
+                    Appointment.status.in_(["booked", "completed"]),
+                    Appointment.plan_id.is_not(None),
+                )
+            )
+            by_plan: dict[int, dict[int, date]] = {}
+            for row in rows:
+                assert row.plan_id is not None
+                day = row.starts_at.astimezone(zone).date()
+                by_plan.setdefault(row.plan_id, {})[row.session_number] = day
+            today = utcnow().astimezone(zone).date()
+            for plan_id, days in by_plan.items():
+                if days.get(1) == today and len(days) > 1:
+                    continued.append(plan_id)
+                    assert breaches(days, gaps_of(protocol)) == [], days
+        assert continued, "no series continued after today's first session"
+    engine.dispose()

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.demo.clock import DEMO_TIME, demo_moment, holiday_closures
+from ketaclinic.appointments.holidays import holiday_closures
+from ketaclinic.demo.clock import DEMO_TIME, demo_moment
 
 ZONE = "America/Chicago"
 CLOSED = set(holiday_closures("US", "TX", date(2025, 1, 1), date(2028, 12, 31)))

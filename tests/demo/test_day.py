@@ -16,7 +16,7 @@ import time_machine
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ketaclinic.appointments import service as calendar
+from ketaclinic.appointments import roster as roster_service
 from ketaclinic.appointments.models import Appointment, Chair, ClinicClosure, ClinicHours
 from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.chairside import board as boards
@@ -145,7 +145,7 @@ def _clinic_hours(db: Session, slug: str, clinic: Clinic) -> list[str]:
         for h in db.scalars(select(ClinicHours).where(ClinicHours.clinic_id == clinic.id))
     }
     closed = _closed_days(db, clinic)
-    rosters: dict[date, calendar.RosterView] = {}
+    rosters: dict[date, roster_service.RosterView] = {}
 
     def check(what: str, start: datetime, end: datetime, *, staffed: bool) -> None:
         local, local_end = to_local(start, clinic.timezone), to_local(end, clinic.timezone)
@@ -158,7 +158,7 @@ def _clinic_hours(db: Session, slug: str, clinic: Clinic) -> list[str]:
         if minutes[0] < opening.opens or minutes[1] > opening.closes or local_end.date() != day:
             problems.append(f"{slug}: {what} outside opening hours, {local:%a %d %b %H:%M}")
         if staffed:
-            roster = rosters.get(day) or calendar.roster_of(db, admin, clinic, day)
+            roster = rosters.get(day) or roster_service.roster_of(db, admin, clinic, day)
             rosters[day] = roster
             on = {role for _u, _n, role, s, e in roster.lines if s <= minutes[0] < e}
             if not {"nurse", "prescriber"} <= on:

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError as PydanticValidationError
 
 from ketaclinic.appointments import repository as repo
+from ketaclinic.appointments import reschedule as moves
+from ketaclinic.appointments import roster as rosters
 from ketaclinic.appointments import service
 from ketaclinic.appointments.models import Appointment
 from ketaclinic.appointments.schemas import (
@@ -23,6 +25,7 @@ from ketaclinic.appointments.schemas import (
     RosterIn,
     RosterOut,
     ShiftOut,
+    UnplacedOut,
     VisitOut,
     WaitlistIn,
 )
@@ -86,13 +89,22 @@ def availability(
 ) -> Any:  # fmt: skip
     """The best few ways to book the plan's unbooked sessions inside their windows
     and the patient's availability (weekdays, Monday = 0; a time range). Nothing
-    already booked moves."""
+    already booked moves. Sessions that find no place are listed under ``unplaced``
+    with their window and the reason; when nothing fits, the one proposal has no
+    visits."""
     patient = patients.get_patient(db, principal, patient_id)
     when = availability_of(weekdays, from_time, until_time)
     proposals = service.propose(db, principal, patient, plan_id, request.app.state.protocols,
                                 policy_of(request), availability=when)  # fmt: skip
-    return [ProposalOut(option=i, score=p.score, visits=[visit_out(v) for v in p.visits])
-            for i, p in enumerate(proposals)]  # fmt: skip
+    return [
+        ProposalOut(
+            option=i,
+            score=p.score,
+            visits=[visit_out(v) for v in p.visits],
+            unplaced=[UnplacedOut(**vars(u)) for u in p.unplaced],
+        )
+        for i, p in enumerate(proposals)
+    ]
 
 
 @router.post("/patients/{patient_id}/plans/{plan_id}/appointments",
@@ -102,9 +114,18 @@ def book(
     db: DbSession,
 ) -> Any:  # fmt: skip
     patient = patients.get_patient(db, principal, patient_id, write=True)
-    rows = service.book(db, principal, patient, plan_id, data.option,
-                        request.app.state.protocols, policy_of(request),
-                        data.availability)  # fmt: skip
+    rows = service.book(
+        db,
+        principal,
+        patient,
+        plan_id,
+        data.option,
+        request.app.state.protocols,
+        policy_of(request),
+        data.availability,
+        rest=data.rest,
+        override_reason=data.override_reason,
+    )
     return [appointment_out(r) for r in rows]
 
 
@@ -140,11 +161,22 @@ def day(principal: CurrentPrincipal, db: DbSession, on: date | None = None,
 @router.get("/appointments/{appointment_id}/suggestions", response_model=list[VisitOut],
             responses=ERRORS)  # fmt: skip
 def suggestions(
-    request: Request, appointment_id: Id, principal: CurrentPrincipal, db: DbSession
+    request: Request,
+    appointment_id: Id,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    outside_window: bool = False,
 ) -> Any:
-    """Other free times for this visit, nearest its day first."""
-    _row, _patient, found = service.reschedule_options(db, principal, appointment_id,
-                                                       policy_of(request))  # fmt: skip
+    """Other free times for this visit, nearest its day first, inside its window and
+    its neighbours' (``outside_window``: any time, for a prescriber's override)."""
+    _row, _patient, found = moves.reschedule_options(
+        db,
+        principal,
+        appointment_id,
+        policy_of(request),
+        request.app.state.protocols,
+        outside_window=outside_window,
+    )
     return [visit_out(v) for v in found]
 
 
@@ -154,8 +186,17 @@ def reschedule(
     request: Request, appointment_id: Id, data: RescheduleIn, principal: CurrentPrincipal,
     db: DbSession,
 ) -> Any:  # fmt: skip
-    return appointment_out(service.reschedule(db, principal, appointment_id, data.starts_at,
-                                              data.chair_id, policy_of(request)))  # fmt: skip
+    moved = moves.reschedule(
+        db,
+        principal,
+        appointment_id,
+        data.starts_at,
+        data.chair_id,
+        policy_of(request),
+        request.app.state.protocols,
+        override_reason=data.override_reason,
+    )
+    return appointment_out(moved)
 
 
 @router.post("/appointments/{appointment_id}/cancel", response_model=AppointmentOut,
@@ -187,7 +228,7 @@ def roster(
 ) -> Any:
     """Who is on site on ``on``: the day's roster, or the default."""
     clinic = _clinic_of(db, principal, clinic_id)
-    view = service.roster_of(db, principal, clinic, on)
+    view = rosters.roster_of(db, principal, clinic, on)
     return RosterOut(day=on, default=view.default, shifts=[
         ShiftOut(user_id=u, name=n, role=r, starts=_hhmm(a), ends=_hhmm(b))
         for u, n, r, a, b in view.lines])  # fmt: skip
@@ -198,9 +239,9 @@ def set_roster(data: RosterIn, principal: CurrentPrincipal, db: DbSession,
                clinic_id: Id | None = None) -> Any:  # fmt: skip
     """Replace the day's roster (an empty list returns the day to the default)."""
     clinic = _clinic_of(db, principal, clinic_id)
-    lines = [service.RosterLine(s.user_id, s.starts.hour * 60 + s.starts.minute,
+    lines = [rosters.RosterLine(s.user_id, s.starts.hour * 60 + s.starts.minute,
                                 s.ends.hour * 60 + s.ends.minute) for s in data.shifts]  # fmt: skip
-    service.set_roster(db, principal, clinic.id, data.day, lines)
+    rosters.set_roster(db, principal, clinic.id, data.day, lines)
     return roster(principal, db, data.day, clinic.id)
 
 

@@ -134,6 +134,17 @@ def events(db: Session, appointment_id: int) -> list[AppointmentEvent]:
     return list(db.scalars(stmt.order_by(AppointmentEvent.id)))
 
 
+def overrides(db: Session, appointment_ids: Sequence[int]) -> list[AppointmentEvent]:
+    """The window overrides recorded on these appointments, oldest first."""
+    if not appointment_ids:
+        return []
+    stmt = select(AppointmentEvent).where(
+        AppointmentEvent.appointment_id.in_(appointment_ids),
+        AppointmentEvent.kind == "window_override",
+    )
+    return list(db.scalars(stmt.order_by(AppointmentEvent.id)))
+
+
 def newest_plans(db: Session, clinic_id: int) -> list[tuple[TreatmentPlan, Patient]]:
     """The newest version of every plan in the clinic, with its patient."""
     newest = (

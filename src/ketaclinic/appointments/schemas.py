@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -35,14 +36,29 @@ class AvailabilityIn(_In):
         return self
 
 
+OverrideReason = Field(
+    default=None,
+    min_length=3,
+    max_length=500,
+    description="A prescriber's reason to book a session outside its window (recorded)",
+)
+
+
 class BookIn(_In):
     option: int = Field(default=0, ge=0, le=9, description="0 = the best proposal")
     availability: AvailabilityIn | None = None
+    rest: Literal["waitlist"] | None = Field(
+        default=None,
+        description="When the proposal leaves sessions out: book what fits and put the "
+        "rest on the waitlist (without it, such a proposal is refused with 409)",
+    )
+    override_reason: str | None = OverrideReason
 
 
 class RescheduleIn(_In):
     starts_at: datetime
     chair_id: Id
+    override_reason: str | None = OverrideReason
 
 
 class CancelIn(_In):
@@ -67,10 +83,24 @@ class VisitOut(BaseModel):
     ends_at: datetime
 
 
+class UnplacedOut(BaseModel):
+    session_number: int
+    earliest: date | None = Field(description="First day of the session's window")
+    latest: date | None = Field(description="Last day of the session's window")
+    reason: str = Field(
+        description="window_past, beyond_horizon, patient_days, clinic_closed, "
+        "patient_times, prescriber, nurses, chairs or after_unplaced"
+    )
+    message: str
+
+
 class ProposalOut(BaseModel):
     option: int
     score: int
     visits: list[VisitOut]
+    unplaced: list[UnplacedOut] = Field(
+        default_factory=list, description="Sessions this proposal cannot place, and why"
+    )
 
 
 class AppointmentOut(BaseModel):

@@ -8,8 +8,7 @@ commits; audits every read and write of patient data.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments import repository as repo
+from ketaclinic.appointments import series as windows
 from ketaclinic.appointments.models import (
     Appointment,
     AppointmentEvent,
@@ -28,22 +28,18 @@ from ketaclinic.appointments.models import (
 )
 from ketaclinic.appointments.schemas import AvailabilityIn
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Origin, Principal
+from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission, Role
-from ketaclinic.auth.service import get_user, principal_for
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
-from ketaclinic.kit.time import as_utc, today_in, utcnow
+from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
 from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.scheduling import model as m
-from ketaclinic.scheduling import online, optimizer
+from ketaclinic.scheduling import online
 from ketaclinic.scheduling.calendar import Calendar, Grid
-from ketaclinic.scheduling.checker import check
-from ketaclinic.scheduling.cpsat import Settings
-from ketaclinic.scheduling.instances import sessions_of
 
 # Practice defaults until a clinic sets its own hours: weekdays 08:00-17:00 with an
 # hour of overtime, Saturday mornings, Sunday closed (SCHEDULING.md; a setting).
@@ -197,6 +193,8 @@ class Visit:
 class Proposal:
     visits: list[Visit]
     score: int
+    # The sessions left out, with their windows and why: never booked silently.
+    unplaced: list[windows.Unplaced] = field(default_factory=list)
 
     @property
     def fingerprint(self) -> str:
@@ -210,41 +208,6 @@ def _bookable(db: Session, principal: Principal, patient: Patient, plan_id: int)
         raise Conflict(f"A {view.status} plan cannot be booked: sign it first.",
                        {"plan_id": f"the plan is {view.status}"})  # fmt: skip
     return view.plan
-
-
-def _request(
-    plan: TreatmentPlan,
-    protocol: Protocol,
-    h: Horizon,
-    booked: Sequence[Appointment],
-    availability: AvailabilityIn | None = None,
-) -> tuple[m.SeriesRequest, list[int]]:
-    """The plan's sessions not yet booked, as a series request from the last booked one."""
-    specs = list(sessions_of(protocol))
-    numbers = list(range(1, len(specs) + 1))
-    done = {a.session_number for a in booked}
-    last = max(booked, key=lambda a: a.session_number, default=None)
-    todo = [(n, s) for n, s in zip(numbers, specs, strict=True) if n not in done]
-    if not todo:
-        raise Conflict("Every session of this plan is booked.", {"plan_id": "fully booked"})
-    earliest = max(0, (plan.start_date - h.start).days)
-    if last is not None:
-        gap = todo[0][1]
-        earliest = max(earliest, h.day_of(last.starts_at) + max(1, gap.gap_min_days))
-    first = todo[0][1]
-    sessions = (m.SessionSpec(first.setup_min, first.administration_min, first.observation_min,
-                              first.long_chair, first.prescriber),
-                *(s for _n, s in todo[1:]))  # fmt: skip
-    if earliest >= h.days:
-        raise ValidationFailed.on("start", "the plan starts after the booking horizon")
-    when = availability or AvailabilityIn()
-    span = m.Span(m.clock(when.from_time.hour, when.from_time.minute),
-                  m.clock(when.until_time.hour, when.until_time.minute))  # fmt: skip
-    request = m.SeriesRequest(id=str(plan.id), patient_id=str(plan.patient_id),
-                              protocol=protocol.id, sessions=sessions, requested_day=0,
-                              earliest_day=earliest, weekdays=frozenset(when.weekdays),
-                              times=(span,))  # fmt: skip
-    return request, [n for n, _s in todo]
 
 
 def _visits(h: Horizon, request: m.SeriesRequest, numbers: list[int],
@@ -269,9 +232,13 @@ def propose(
     policy: SchedulePolicy,
     today: date | None = None,
     availability: AvailabilityIn | None = None,
+    outside_window: bool = False,
 ) -> list[Proposal]:
-    """The best few ways to book the plan's unbooked sessions (best first). Nothing
-    already booked moves."""
+    """The best few ways to book the plan's next unbooked sessions (best first), each
+    inside its window after the session before it as booked or given; what cannot be
+    placed is named with its window and the reason. When nothing fits, one proposal
+    without visits says why. Nothing already booked moves. ``outside_window`` (for a
+    prescriber's override) lifts the windows' upper bounds."""
     principal.require(Permission.PATIENT_READ, patient.clinic_id)
     plan = _bookable(db, principal, patient, plan_id)
     protocol = protocols.get(plan.protocol_id)
@@ -283,13 +250,29 @@ def propose(
     start = today or today_in(clinic.timezone) + timedelta(days=1)
     h = horizon(db, clinic, start, policy.horizon_days, policy)
     booked = repo.of_plan(db, [clinic.id], plan.id)
-    request, numbers = _request(plan, protocol, h, booked, availability)
+    wanted = windows.continuation(plan, protocol, h, booked, availability, outside_window)
+    request, numbers = wanted.request, wanted.numbers
     settings = online.OnlineSettings(time_limit_s=policy.online_time_limit_s)
-    options = online.book_options(calendar_of(db, h), request, policy.weights, settings)
-    audit.on_patient(db, principal, "patient.schedule_proposed", patient,
-                     resource_type="treatment_plan", resource_id=plan.id,
-                     detail={"options": len(options)})  # fmt: skip
-    return [Proposal(_visits(h, request, numbers, o.assignments), o.score) for o in options]
+    calendar = calendar_of(db, h)
+    options = online.book_options(calendar, request, policy.weights, settings)
+    out = [
+        Proposal(
+            _visits(h, request, numbers, o.assignments),
+            o.score,
+            windows.unplaced(h, calendar, wanted, o.assignments, availability),
+        )
+        for o in options
+    ] or [Proposal([], 0, windows.unplaced(h, calendar, wanted, [], availability))]
+    audit.on_patient(
+        db,
+        principal,
+        "patient.schedule_proposed",
+        patient,
+        resource_type="treatment_plan",
+        resource_id=plan.id,
+        detail={"options": len(options), "unplaced": [u.session_number for u in out[0].unplaced]},
+    )
+    return out
 
 
 def _insert(db: Session, principal: Principal, patient: Patient, plan_id: int | None,
@@ -334,24 +317,65 @@ def book_visits(
 
 
 def book(
-    db: Session, principal: Principal, patient: Patient, plan_id: int, option: int,
-    protocols: dict[str, Protocol], policy: SchedulePolicy,
+    db: Session,
+    principal: Principal,
+    patient: Patient,
+    plan_id: int,
+    option: int,
+    protocols: dict[str, Protocol],
+    policy: SchedulePolicy,
     availability: AvailabilityIn | None = None,
     expect: str | None = None,
-) -> list[Appointment]:  # fmt: skip
-    """Book proposal number ``option`` (0 = the best) of the plan's unbooked sessions;
-    with ``expect`` (a proposal's fingerprint), only if it is still that proposal."""
-    proposals = propose(db, principal, patient, plan_id, protocols, policy,
-                        availability=availability)  # fmt: skip
-    if not proposals:
-        raise Conflict("No free chair fits this plan's sessions in the next weeks.",
-                       {"option": "nothing fits; add the patient to the waitlist"})  # fmt: skip
+    rest: str | None = None,
+    override_reason: str | None = None,
+) -> list[Appointment]:
+    """Book proposal number ``option`` (0 = the best) of the plan's next unbooked
+    sessions; with ``expect`` (a proposal's fingerprint), only if it is still that
+    proposal. A proposal that leaves sessions out is booked only with ``rest`` =
+    "waitlist" (the rest goes on the waitlist, saying which); ``override_reason`` (a
+    prescriber's) lets sessions fall after their windows and records why."""
+    if rest not in (None, "waitlist"):
+        raise ValidationFailed.on("rest", "the only choice for the rest is 'waitlist'")
+    proposals = propose(
+        db,
+        principal,
+        patient,
+        plan_id,
+        protocols,
+        policy,
+        availability=availability,
+        outside_window=bool((override_reason or "").strip()),
+    )
     if not 0 <= option < len(proposals):
         raise ValidationFailed.on("option", f"choose 0 to {len(proposals) - 1}")
-    if expect is not None and proposals[option].fingerprint != expect:
-        raise Conflict("The calendar changed since these times were shown; here they are again.",
-                       {"option": "changed meanwhile"})  # fmt: skip
-    return book_visits(db, principal, patient, plan_id, proposals[option].visits)
+    chosen = proposals[option]
+    if expect is not None and chosen.fingerprint != expect:
+        raise Conflict(
+            "The calendar changed since these times were shown; here they are again.",
+            {"option": "changed meanwhile"},
+        )
+    if chosen.unplaced and rest != "waitlist":
+        left = " ".join(u.message for u in chosen.unplaced)
+        fits = f"Only {len(chosen.visits)} of {len(chosen.visits) + len(chosen.unplaced)}"
+        raise Conflict(
+            f"{fits} sessions fit. {left} Widen the times, or book what fits "
+            "and put the rest on the waitlist.",
+            {
+                "rest": "sessions left out: choose what to do with them",
+                **{f"session_{u.session_number}": u.message for u in chosen.unplaced},
+            },
+        )
+    rows = book_visits(db, principal, patient, plan_id, chosen.visits) if chosen.visits else []
+    protocol = protocols[_bookable(db, principal, patient, plan_id).protocol_id]
+    clinic = db.get(Clinic, patient.clinic_id)
+    assert clinic is not None
+    windows.guard(
+        db, principal, patient, plan_id, protocol, override_reason, ZoneInfo(clinic.timezone)
+    )
+    if chosen.unplaced:
+        note = " ".join(u.message for u in chosen.unplaced)
+        add_to_waitlist(db, principal, patient, plan_id, f"Not booked: {note}"[:500])
+    return rows
 
 
 # ---- changes to one appointment -----------------------------------------------------
@@ -437,130 +461,6 @@ def confirm_escort(
     return row
 
 
-def reschedule_options(
-    db: Session, principal: Principal, appointment_id: int, policy: SchedulePolicy
-) -> tuple[Appointment, Patient, list[Visit]]:
-    """Other times for one visit, nearest its present day first, within a week either
-    side (and not in the past); nothing else moves."""
-    row, patient = _writable(db, principal, appointment_id)
-    clinic = db.get(Clinic, row.clinic_id)
-    assert clinic is not None
-    today = today_in(clinic.timezone)
-    start = max(today, row.starts_at.astimezone(ZoneInfo(clinic.timezone)).date() - timedelta(7))
-    h = horizon(db, clinic, start, 15, policy)
-    spec = spec_of(row)
-    calendar = calendar_of(db, h, except_id=row.id)
-    current = h.day_of(row.starts_at)
-    request = m.SeriesRequest(id=f"r{row.id}", patient_id=str(row.patient_id), protocol="",
-                              sessions=(spec,), requested_day=0, earliest_day=0)  # fmt: skip
-    found: list[Visit] = []
-    for day in sorted(range(h.days), key=lambda d: (abs(d - current), d)):
-        free = calendar.feasible(request, spec, day)
-        for chair_index, slot in zip(*free.nonzero(), strict=True):
-            if (day, int(slot)) == (current, h.slot_of(row.starts_at)):
-                continue
-            chair_id = h.model.chairs[int(chair_index)].id
-            placed = m.Assignment(request.id, 0, day, int(slot), chair_id)
-            found += _visits(h, request, [row.session_number], [placed])
-            break  # the first free chair at the earliest time that day
-        if len(found) >= 5:
-            break
-    return row, patient, found
-
-
-def reschedule(db: Session, principal: Principal, appointment_id: int, starts_at: datetime,
-               chair_id: int, policy: SchedulePolicy) -> Appointment:  # fmt: skip
-    if starts_at.tzinfo is None:
-        raise ValidationFailed.on("starts_at", "must include a time zone offset")
-    row, patient, options = reschedule_options(db, principal, appointment_id, policy)
-    chosen = next((v for v in options if v.starts_at == starts_at and v.chair.id == chair_id), None)
-    if chosen is None:
-        # Lost a race (another visit now holds that chair then) or never offered.
-        length = as_utc(row.ends_at) - as_utc(row.starts_at)
-        held = repo.booked(db, [row.clinic_id], starts_at, starts_at + length)
-        if any(a.chair_id == chair_id and a.id != row.id for a in held):
-            raise Conflict("That chair was just taken at that time; choose another time.",
-                           {"starts_at": "taken meanwhile"})  # fmt: skip
-        raise ValidationFailed.on("starts_at", "choose one of the suggested times")
-    before = row.starts_at
-    row.starts_at, row.setup_ends_at = chosen.starts_at, chosen.setup_ends_at
-    row.administration_ends_at, row.ends_at = chosen.administration_ends_at, chosen.ends_at
-    row.chair_id = chosen.chair.id
-    _flush_or_taken(db)
-    _event(db, principal, row, "rescheduled", before=before.isoformat(),
-           after=chosen.starts_at.isoformat(), chair=chosen.chair.name)  # fmt: skip
-    db.flush()
-    audit.on_patient(db, principal, "patient.appointment_rescheduled", patient,
-                     resource_type="appointment", resource_id=row.id)  # fmt: skip
-    return row
-
-
-# ---- the roster ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RosterLine:
-    user_id: int
-    starts: int  # minutes from midnight
-    ends: int
-
-
-@dataclass(frozen=True)
-class RosterView:
-    day: date
-    default: bool
-    lines: list[tuple[int, str, str, int, int]]  # user id, name, role, starts, ends
-    staff: list[tuple[int, str, str]]  # everyone who could be on it
-
-
-def roster_of(db: Session, principal: Principal, clinic: Clinic, day: date) -> RosterView:
-    """Who is on site on ``day``: the roster, or the default (everyone, opening hours)."""
-    principal.require(Permission.PATIENT_READ, clinic.id)
-    staff = repo.on_site_staff(db, clinic.id)
-    rows = repo.roster(db, clinic.id, day, day + timedelta(days=1))
-    names = {u.id: u.name for u, _r in staff}
-    if rows:
-        lines = [(r.user_id, names.get(r.user_id, f"user {r.user_id}"), r.role, r.starts, r.ends)
-                 for r in rows]  # fmt: skip
-        return RosterView(day, False, lines, [(u.id, u.name, r) for u, r in staff])
-    opening = horizon(db, clinic, day, 1, SchedulePolicy()).model.hours_on(0)
-    lines = [] if opening is None else [
-        (u.id, u.name, r, opening.open * m.SLOT_MIN, opening.close * m.SLOT_MIN)
-        for u, r in staff
-    ]  # fmt: skip
-    return RosterView(day, True, lines, [(u.id, u.name, r) for u, r in staff])
-
-
-def set_roster(db: Session, principal: Principal, clinic_id: int, day: date,
-               lines: Sequence[RosterLine]) -> list[StaffShift]:  # fmt: skip
-    """Replace the day's roster. Only the clinic's nurses and prescribers can be on it;
-    an empty roster puts the day back on the default (everyone, opening hours)."""
-    principal.require(Permission.SCHEDULE_MANAGE, clinic_id)
-    staff = {u.id: role for u, role in repo.on_site_staff(db, clinic_id)}
-    errors = {}
-    for line in lines:
-        if line.user_id not in staff:
-            errors[f"user_{line.user_id}"] = "not a nurse or prescriber of this clinic"
-        elif not 0 <= line.starts < line.ends <= 24 * 60:
-            errors[f"user_{line.user_id}"] = "the shift must start before it ends"
-    if len({line.user_id for line in lines}) != len(lines):
-        errors["shifts"] = "one shift per person a day"
-    if errors:
-        raise ValidationFailed("Check the roster.", errors)
-    for row in repo.roster(db, clinic_id, day, day + timedelta(days=1)):
-        db.delete(row)
-    db.flush()
-    rows = [StaffShift(clinic_id=clinic_id, day=day, user_id=line.user_id,
-                       role=staff[line.user_id], starts=line.starts, ends=line.ends)
-            for line in lines]  # fmt: skip
-    db.add_all(rows)
-    db.flush()
-    audit.record(db, principal, "schedule.roster_set", clinic_id=clinic_id,
-                 resource_type="roster", resource_id=day.isoformat(),
-                 detail={"on_site": [line.user_id for line in lines]})  # fmt: skip
-    return rows
-
-
 # ---- the waitlist ------------------------------------------------------------------
 
 
@@ -592,85 +492,3 @@ def _offer_freed_slot(db: Session, principal: Principal, freed: Appointment) -> 
                               "freed_by": freed.id})  # fmt: skip
     db.flush()
     return entry.id
-
-
-# ---- the batch plan -------------------------------------------------------------------
-
-
-def booking_actor(db: Session, clinic: Clinic, origin: Origin) -> Principal:
-    """Who batch bookings are recorded as when no one is named: the clinic's first
-    front-desk member (booking is their work), else its first admin."""
-    for role in (Role.FRONT_DESK, Role.ADMIN):
-        user_id = repo.first_member(db, clinic.id, role)
-        if user_id is not None:
-            return principal_for(db, get_user(db, user_id), origin=origin)
-    raise ValidationFailed.on("by", "the clinic has no front desk or admin to book as")
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    requested: int
-    booked: int
-    series: int
-    series_full: int
-    objective: int
-    best_bound: int | None
-    wall_s: float
-    violations: int
-    appointments: list[Appointment]
-
-
-def plan_batch(
-    db: Session, clinic: Clinic, start: date, weeks: int, protocols: dict[str, Protocol],
-    policy: SchedulePolicy, actor: Principal, progress: Callable[[str], None] | None = None,
-) -> BatchResult:  # fmt: skip
-    """Plan every signed or active plan's unbooked sessions over the horizon with the
-    optimizer, around what is already booked (locked), and store the result. Like
-    booking one series, it starts tomorrow at the earliest: today's visits are under
-    way in the chairs (charted, not planned)."""
-    say = progress or (lambda _msg: None)
-    start = max(start, today_in(clinic.timezone) + timedelta(days=1))
-    h = horizon(db, clinic, start, weeks * 7, policy)
-    say("Reading the calendar…")
-    kept = locked(db, h)
-    requests, numbering, owners = [], {}, {}
-    for plan, patient in repo.newest_plans(db, clinic.id):
-        status = plans.get(db, actor, patient, plan.id, audited=False).status
-        protocol = protocols.get(plan.protocol_id)
-        if status not in BOOKABLE or protocol is None:
-            continue
-        try:
-            request, numbers = _request(plan, protocol, h, repo.of_plan(db, [clinic.id], plan.id))
-        except (Conflict, ValidationFailed):
-            continue
-        requests.append(request)
-        numbering[request.id], owners[request.id] = numbers, (plan, patient)
-    instance = m.Instance(f"{clinic.slug}-{start}", h.model,
-                          (*requests, *(series for series, _a in kept)),
-                          tuple(a for _s, a in kept))  # fmt: skip
-    say(f"Optimising {len(requests)} series over {weeks} weeks…")
-    started = time.perf_counter()
-    solution = optimizer.solve(
-        instance, policy.weights, Settings(time_limit_s=policy.batch_time_limit_s)
-    )
-    violations = check(instance, solution.schedule)
-    if violations:
-        raise Conflict("The optimizer's schedule failed the independent check; nothing stored.",
-                       {"schedule": str(violations[0])})  # fmt: skip
-    say("Storing the appointments…")
-    stored: list[Appointment] = []
-    by_series: dict[str, list[m.Assignment]] = {}
-    for a in solution.schedule.assignments:
-        if a.series_id in owners:
-            by_series.setdefault(a.series_id, []).append(a)
-    for series_id, assignments in by_series.items():
-        plan, patient = owners[series_id]
-        request = next(r for r in requests if r.id == series_id)
-        visits = _visits(h, request, numbering[series_id], assignments)
-        stored += book_visits(db, actor, patient, plan.id, visits)
-    full = sum(1 for r in requests if len(by_series.get(r.id, [])) == len(r.sessions))
-    return BatchResult(
-        requested=sum(len(r.sessions) for r in requests), booked=len(stored), series=len(requests),
-        series_full=full, objective=solution.objective, best_bound=solution.best_bound,
-        wall_s=time.perf_counter() - started, violations=len(violations), appointments=stored,
-    )  # fmt: skip

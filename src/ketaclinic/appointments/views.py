@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.appointments import repository as repo
+from ketaclinic.appointments import reschedule as moves
+from ketaclinic.appointments import roster as rosters
+from ketaclinic.appointments import series as windows
 from ketaclinic.appointments import service
 from ketaclinic.appointments.endpoints import policy_of
 from ketaclinic.appointments.models import Appointment, Chair
@@ -118,6 +122,7 @@ def day_view(db: Session, principal: Principal, clinic: Clinic, on: date,
             (f"{t // 60:02d}:00", LABEL + (t - opens) * scale)
             for t in range(opens - opens % 60 + 60, closes, 60)],
         "row_height": ROW, "label_width": LABEL, "tz": clinic.timezone,
+        "overrides": windows.overrides_of(db, [a for a, _p in rows]),
         "prev": on - timedelta(days=1), "next": on + timedelta(days=1),
     }  # fmt: skip
 
@@ -180,11 +185,22 @@ def _book_page(request: Request, db: Session, principal: Principal, patient: Pat
     view = plans.get(db, principal, patient, plan_id)
     proposals: list[service.Proposal] = []
     problem = ""
-    when, wrong = _availability(values if values is not None else request.query_params)
+    given = values if values is not None else request.query_params
+    when, wrong = _availability(given)
     errors = {**(errors or {}), **wrong}
+    can_override = principal.can(Permission.PLAN_SIGN, patient.clinic_id)
+    outside_window = can_override and given.get("outside_window") == "1"
     try:
-        proposals = service.propose(db, principal, patient, plan_id, request.app.state.protocols,
-                                    policy_of(request), availability=when)  # fmt: skip
+        proposals = service.propose(
+            db,
+            principal,
+            patient,
+            plan_id,
+            request.app.state.protocols,
+            policy_of(request),
+            availability=when,
+            outside_window=outside_window,
+        )
     except KetaClinicError as exc:
         if exc.status_code not in (409, 422):
             raise
@@ -195,7 +211,16 @@ def _book_page(request: Request, db: Session, principal: Principal, patient: Pat
     return render(request, "appointments/book.html", {
         "patient": patient, "view": view, "proposals": proposals, "problem": problem,
         "booked": booked, "chairs": chairs, "tz": clinic.timezone if clinic else "UTC",
-        "errors": errors, "when": when, "weekday_names": WEEKDAYS}, status_code)  # fmt: skip
+        "errors": errors, "when": when, "weekday_names": WEEKDAYS,
+        "can_override": can_override, "outside_window": outside_window,
+        "override_url": _override_url(patient.id, plan_id, given)}, status_code)  # fmt: skip
+
+
+def _override_url(patient_id: int, plan_id: int, given: Any) -> str:
+    """The same proposal with the windows' upper bounds lifted (a prescriber's override)."""
+    keep = [(k, v) for k, v in given.multi_items() if k in ("weekdays", "from_time", "until_time")]
+    query = urlencode([*keep, ("outside_window", "1")])
+    return f"/patients/{patient_id}/plans/{plan_id}/book?{query}"
 
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/book")
@@ -215,8 +240,19 @@ def book(request: Request, form: Form, patient_id: Id, plan_id: Id,
         if wrong:
             raise ValidationFailed("Check the patient's days and hours.", wrong)
         expect = form_text(form, "expect") or None
-        rows = service.book(db, principal, patient, plan_id, option, request.app.state.protocols,
-                            policy_of(request), when, expect)  # fmt: skip
+        rows = service.book(
+            db,
+            principal,
+            patient,
+            plan_id,
+            option,
+            request.app.state.protocols,
+            policy_of(request),
+            when,
+            expect,
+            rest=form_text(form, "rest") or None,
+            override_reason=form_text(form, "override_reason") or None,
+        )
     except ValueError:
         return _book_page(request, db, principal, patient, plan_id, {"option": "choose one"}, 422,
                           form)  # fmt: skip
@@ -225,6 +261,8 @@ def book(request: Request, form: Form, patient_id: Id, plan_id: Id,
             raise
         return _book_page(request, db, principal, patient, plan_id, form_errors(exc),
                           exc.status_code, form)  # fmt: skip
+    if not rows:
+        return RedirectResponse("/schedule/waitlist", status_code=303)
     clinic = db.get(Clinic, patient.clinic_id)
     first = rows[0].starts_at.astimezone(ZoneInfo(clinic.timezone if clinic else "UTC")).date()
     return RedirectResponse(f"/schedule?date={first.isoformat()}", status_code=303)
@@ -246,9 +284,17 @@ def _appointment_page(request: Request, db: Session, principal: Principal, appoi
                       status_code: int = 200) -> Response:  # fmt: skip
     row, patient = service.get(db, principal, appointment_id)
     suggestions: list[service.Visit] = []
+    can_override = principal.can(Permission.PLAN_SIGN, patient.clinic_id)
+    outside_window = can_override and request.query_params.get("outside_window") == "1"
     if row.status == "booked" and principal.can(Permission.PATIENT_WRITE, patient.clinic_id):
-        _r, _p, suggestions = service.reschedule_options(db, principal, appointment_id,
-                                                          policy_of(request))  # fmt: skip
+        _r, _p, suggestions = moves.reschedule_options(
+            db,
+            principal,
+            appointment_id,
+            policy_of(request),
+            request.app.state.protocols,
+            outside_window=outside_window,
+        )
     clinic = db.get(Clinic, row.clinic_id)
     chair = db.get(Chair, row.chair_id)
     audit.on_patient(db, principal, "patient.read", patient, resource_type="appointment",
@@ -257,6 +303,8 @@ def _appointment_page(request: Request, db: Session, principal: Principal, appoi
         "a": row, "patient": patient, "chair": chair, "events": repo.events(db, row.id),
         "suggestions": suggestions, "tz": clinic.timezone if clinic else "UTC",
         "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
+        "can_override": can_override, "outside_window": outside_window,
+        "override": windows.overrides_of(db, [row]).get(row.id),
         "errors": errors or {}}, status_code)  # fmt: skip
 
 
@@ -285,8 +333,16 @@ def appointment_action(request: Request, form: Form, appointment_id: Id, appt_ac
                 chair_id = None
             if chair_id is None or starts_at.tzinfo is None:
                 raise ValidationFailed.on("slot", "choose one of the suggested times")
-            service.reschedule(db, principal, appointment_id, starts_at, chair_id,
-                               policy_of(request))  # fmt: skip
+            moves.reschedule(
+                db,
+                principal,
+                appointment_id,
+                starts_at,
+                chair_id,
+                policy_of(request),
+                request.app.state.protocols,
+                override_reason=form_text(form, "override_reason") or None,
+            )
         else:
             raise ValidationFailed.on("action", f"no action {appt_action!r}")
     except KetaClinicError as exc:
@@ -327,7 +383,7 @@ def _roster_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    view = service.roster_of(db, principal, clinic, on)
+    view = rosters.roster_of(db, principal, clinic, on)
     lines = {u: (a, b) for u, _n, _r, a, b in view.lines}
     return render(request, "appointments/roster.html", {
         "clinic": clinic, "on": on, "view": view, "lines": lines, "errors": errors or {},
@@ -353,19 +409,19 @@ def roster_set(request: Request, form: Form, principal: CurrentPrincipal, db: Db
     clinic = _clinic(db, principal)
     on = _day(date, clinic)
     lines, errors = [], {}
-    for user_id, _name, _role in service.roster_of(db, principal, clinic, on).staff:
+    for user_id, _name, _role in rosters.roster_of(db, principal, clinic, on).staff:
         if form_text(form, f"on_{user_id}") != "on":
             continue
         try:
             starts = _minutes_of(form_text(form, f"starts_{user_id}"))
             ends = _minutes_of(form_text(form, f"ends_{user_id}"))
-            lines.append(service.RosterLine(user_id, starts, ends))
+            lines.append(rosters.RosterLine(user_id, starts, ends))
         except ValueError:
             errors[f"user_{user_id}"] = "give the times as HH:MM"
     try:
         if errors:
             raise ValidationFailed("Check the roster.", errors)
-        service.set_roster(db, principal, clinic.id, on, lines)
+        rosters.set_roster(db, principal, clinic.id, on, lines)
     except KetaClinicError as exc:
         if exc.status_code != 422:
             raise

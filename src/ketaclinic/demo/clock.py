@@ -11,43 +11,17 @@ on it and every page shows the demo's time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
+from ketaclinic.appointments.holidays import US_CLOSED_ON
 
 # The afternoon of the demo's day at Lakeside: late enough for Mesa's first visit
 # (08:10 in Denver) to be charted, early enough for the last to end before closing.
 DEMO_TIME = time(13, 30)
-# The holidays on which the demo clinics close (the big six of US outpatient
-# practice); the `holidays` package names them, "(observed)" included.
-CLOSED_ON = frozenset(
-    {
-        "New Year's Day",
-        "Memorial Day",
-        "Independence Day",
-        "Labor Day",
-        "Thanksgiving Day",
-        "Christmas Day",
-    }
-)
-
-
-def holiday_closures(
-    country: str, subdivision: str, start: date, end: date, closed_on: Iterable[str] = CLOSED_ON
-) -> dict[date, str]:
-    """The clinic's holiday closures between ``start`` and ``end`` (inclusive)."""
-    wanted = set(closed_on)
-    calendar = holidays.country_holidays(
-        country, subdiv=subdivision, years=range(start.year, end.year + 1)
-    )
-    found: dict[date, str] = {}
-    for day, names in sorted(calendar.items()):
-        for name in str(names).split("; "):
-            if start <= day <= end and name.removesuffix(" (observed)") in wanted:
-                found[day] = name
-    return found
+# The holidays on which the demo clinics close: the US six, through the same function
+# that fills any clinic's closures (``appointments.holidays``).
+CLOSED_ON = US_CLOSED_ON
 
 
 def demo_moment(now: datetime, timezone: str, closed: set[date]) -> datetime:

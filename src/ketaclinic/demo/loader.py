@@ -15,6 +15,7 @@ from rich.progress import track
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments.holidays import holiday_closures
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import Membership, User
 from ketaclinic.auth.principal import Origin, Principal
@@ -23,9 +24,9 @@ from ketaclinic.auth.service import create_user
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic, today_at
 from ketaclinic.demo import data
-from ketaclinic.demo.calendar import load_calendar
+from ketaclinic.demo.calendar import continue_series, load_calendar
 from ketaclinic.demo.chairside import STORIES, load_chairside
-from ketaclinic.demo.clock import demo_moment, holiday_closures
+from ketaclinic.demo.clock import demo_moment
 from ketaclinic.demo.courses import measurement_series
 from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.demo.ledger import load_ledger
@@ -190,7 +191,7 @@ def load_demo(
     moment = demo_moment(now, home, closed)
     shift = clock_shift() + (moment - now)
     with shifted_clock(shift):
-        logins = _load(db, progress, seed, solve_seconds, closures)
+        logins = _load(db, progress, seed, solve_seconds, closures, window)
         store_clock(db, shift, home, "The demo's clinic day")
     return logins
 
@@ -201,6 +202,7 @@ def _load(
     seed: int,
     solve_seconds: float,
     closures: dict[str, dict[date, str]],
+    window: tuple[date, date],
 ) -> list[tuple[str, str, str]]:
     closed = {day for days in closures.values() for day in days}
     rng = random.Random(seed)
@@ -216,7 +218,8 @@ def _load(
         active = [p for p in charts[spec.slug] if p.status == "active"]
         cleared = _screenings(db, staff_of[spec.slug], active)
         _plans(db, staff_of[spec.slug], active, cleared)
-        load_calendar(db, spec.slug, staff_of[spec.slug], solve_seconds, closures[spec.slug])
+        holidays = (*window, spec.subdivision)
+        load_calendar(db, spec.slug, staff_of[spec.slug], solve_seconds, holidays)
         measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone), closed)
         load_ledger(db, spec.slug, staff_of[spec.slug], spec.timezone)
         # Today's visits are new patients' first sessions (their own generator, so
@@ -226,6 +229,7 @@ def _load(
         newcomers = [patients.create_patient(db, desk, _patient(day_rng, 200 + i))
                      for i in range(2 * len(DAY_STORIES[spec.slug]) + 6)]  # fmt: skip
         load_chairside(db, spec.slug, staff_of[spec.slug], spec.timezone, newcomers)
+        continue_series(db, staff_of[spec.slug], spec.timezone)
     db.flush()
     return logins
 

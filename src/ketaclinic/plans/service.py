@@ -44,6 +44,7 @@ from ketaclinic.clinical.treatment import (
     expand,
     load_protocols,
     next_status,
+    window_after,
 )
 from ketaclinic.clinical.treatment.model import PreparationSpec
 from ketaclinic.clinics.service import timezone_of, today_at
@@ -89,25 +90,25 @@ def _dose_error(exc: DoseError) -> ValidationFailed:
 
 def schedule(protocol: Protocol, start: date) -> list[dict[str, Any]]:
     """The planned sessions at their target gaps from ``start``, each with the
-    window it may move in (relative to the previous session's target)."""
+    window it may move in (``window_after`` the previous session's target: the one
+    definition the booking service keeps to)."""
     rows = []
+    previous: date | None = None
     for session in expand(protocol, include_optional=True):
         target = start + timedelta(days=session.day)
         gap = session.gap
+        window = window_after(previous, gap) if gap and previous else None
         rows.append(
             {
                 "number": session.number,
                 "block": session.block,
                 "optional": session.optional,
                 "target": target.isoformat(),
-                "earliest": (target - timedelta(days=gap.target - gap.min)).isoformat()
-                if gap
-                else target.isoformat(),
-                "latest": (target + timedelta(days=gap.max - gap.target)).isoformat()
-                if gap
-                else target.isoformat(),
+                "earliest": (window.earliest if window else target).isoformat(),
+                "latest": (window.latest if window else target).isoformat(),
             }
         )
+        previous = target
     return rows
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from ketaclinic.appointments import series as windows
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
@@ -280,6 +281,7 @@ def _plan_page(
         "plan": view.plan,
         "protocol": protocol,
         "sessions": service.sessions_of(view.plan),
+        "visits": windows.visits_of_plan(db, patient.clinic_id, view.plan.id),
         "versions": versions,
         "dose": dose,
         "dose_problems": dose_problems,

@@ -97,6 +97,11 @@ def _series_rules(
     for series_id, sessions in per_series.items():
         request = requests[series_id]
         for index, a in sorted(sessions.items()):
+            low, high = request.bounds(index, a.day, a.day)
+            if low > high:
+                out.append(
+                    Violation("window", f"day {a.day} outside its bounds", series_id, index, a.day)
+                )
             if index == 0:
                 if a.day < request.earliest_day:
                     out.append(

@@ -143,8 +143,8 @@ class Builder:
         for request in self.instance.series:
             low, high = request.earliest_day, self.clinic.days - 1
             for index, spec in enumerate(request.sessions):
-                if index:
-                    low, high = low + spec.gap_min_days, high + spec.gap_max_days
+                step = (spec.gap_min_days, spec.gap_max_days) if index else (0, 0)
+                low, high = request.bounds(index, low + step[0], high + step[1])
                 visit = Visit(request, index, spec, locked.get((request.id, index)))
                 self.visits[request.id, index] = visit
                 if visit.locked is not None:

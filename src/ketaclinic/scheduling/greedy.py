@@ -40,6 +40,8 @@ def book_series(
         else:
             previous = (done + made)[-1].day
             candidates = range(previous + spec.gap_min_days, previous + spec.gap_max_days + 1)
+        low, high = request.bounds(index, candidates.start, candidates.stop - 1)
+        candidates = range(low, high + 1)
         placed = None
         for day in candidates:
             if not 0 <= day < days:

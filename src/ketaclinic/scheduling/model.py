@@ -152,16 +152,29 @@ class SeriesRequest:
     weekdays: frozenset[int] = frozenset(range(7))  # days the patient can come
     times: tuple[Span, ...] = (Span(0, SLOTS_PER_DAY),)  # the whole visit inside one of them
     preferred_start: int | None = None  # slot of day the patient would like
+    # Per session (by index), the days it must fall on besides its gap from the one
+    # before: a continued series keeps to its window after the session already
+    # booked or given, and a refilled hole keeps the next booked one inside its own.
+    day_bounds: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.sessions:
             raise ValueError("a series has at least one session")
+        if len(self.day_bounds) not in (0, len(self.sessions)):
+            raise ValueError("day_bounds has one (low, high) per session or none")
         if self.earliest_day < self.requested_day:
             raise ValueError("earliest_day is before requested_day")
         # One visit a day: sessions never share a day, so a series never competes
         # with itself for a chair or a nurse.
         if any(spec.gap_min_days < 1 for spec in self.sessions[1:]):
             raise ValueError("sessions after the first need gap_min_days >= 1")
+
+    def bounds(self, index: int, low: int, high: int) -> tuple[int, int]:
+        """``[low, high]`` narrowed to session ``index``'s ``day_bounds``, if any."""
+        if not self.day_bounds:
+            return low, high
+        lo, hi = self.day_bounds[index]
+        return max(low, lo), min(high, hi)
 
 
 @dataclass(frozen=True, order=True)

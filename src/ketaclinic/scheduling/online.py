@@ -65,6 +65,7 @@ def book_options(
         if index:
             low_day += spec.gap_min_days
             high_day += spec.gap_max_days
+        low_day, high_day = request.bounds(index, low_day, high_day)
         days: dict[int, list[list[int]]] = {}
         for day in range(max(0, low_day), min(high_day, clinic.days - 1) + 1):
             ranges = runs(np.asarray(calendar.feasible(request, spec, day).any(axis=0)))

@@ -27,9 +27,13 @@ from ketaclinic.clinical.treatment.model import (
 from ketaclinic.clinical.treatment.schedule import (
     PlannedSession,
     Window,
+    breaches,
     expand,
+    gaps_of,
     target_days,
     window_after,
+    window_before,
+    window_between,
 )
 
 __all__ = [
@@ -49,11 +53,15 @@ __all__ = [
     "UnknownProtocolError",
     "Window",
     "actions_from",
+    "breaches",
     "expand",
+    "gaps_of",
     "get_protocol",
     "load_protocols",
     "next_status",
     "parse_protocol",
     "target_days",
     "window_after",
+    "window_before",
+    "window_between",
 ]
