@@ -39,6 +39,9 @@ ALLOWED = {
     # `ketaclinic ledger verify` walks every clinic's chain and balances (system work).
     "ledger/repository.py:chain",
     "ledger/verify.py:_balances",
+    # The plan of a visit already read through a scoped query (same patient, same clinic).
+    "appointments/reschedule.py:_protocol_of",
+    "demo/calendar.py:continue_series",
 }
 
 
