@@ -78,9 +78,9 @@ def _wait_until_up(*servers: subprocess.Popen[bytes]) -> None:
     for server in servers:
         while True:
             try:
-                requests.get(f"{server.base}/healthz", timeout=1)  # type: ignore[attr-defined]
+                requests.get(f"{server.base}/healthz", timeout=5)  # type: ignore[attr-defined]
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # refused, or slow to answer while starting
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("a server did not start") from None
                 time.sleep(0.2)

@@ -8,9 +8,11 @@ import asyncio
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx2 as httpx
 import pytest
@@ -30,6 +32,7 @@ from tests.e2e.conftest import _free_port
 from tests.patients.test_api import valid_patient
 
 SLOTS = 6  # far fewer than the requests sent at once
+T = TypeVar("T")
 
 
 @dataclass
@@ -110,6 +113,13 @@ async def _all_at_once(
     return Counter(codes)
 
 
+def in_a_loop_of_its_own(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` on a new event loop in a thread of its own: the suite's main thread
+    may already run one (Playwright's sync API does)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
 def _written(served: Served, action: str) -> int:
     with served.sessions() as db:  # type: ignore[attr-defined]
         set_visible_clinics(db, "*")
@@ -126,7 +136,7 @@ def test_it_serves_forty_proposals_and_ten_writers_at_once(served: Served) -> No
         ("POST", "/api/v1/patients", valid_patient(given_name=f"Writer{n}", email=None))
         for n in range(10)
     ]
-    codes = asyncio.run(_all_at_once(served, reads + writes))
+    codes = in_a_loop_of_its_own(_all_at_once(served, reads + writes))
     assert codes == Counter({200: 40, 201: 10}), codes
     assert _written(served, "patient.schedule_proposed") == proposals_before + 40
     with served.sessions() as db:  # type: ignore[attr-defined]
@@ -141,5 +151,5 @@ def test_it_serves_two_hundred_requests_at_once_with_a_pool_of_a_few(served: Ser
         ("GET", "/healthz", None),
         ("GET", "/api/v1/board", None),
     ] * 50
-    codes = asyncio.run(_all_at_once(served, requests))
+    codes = in_a_loop_of_its_own(_all_at_once(served, requests))
     assert codes == Counter({200: 200}), codes

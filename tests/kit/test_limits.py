@@ -3,7 +3,6 @@ with NUL, bodies over the limit, and anything unexpected answers in our envelope
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Iterator
 
@@ -20,6 +19,7 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.kit.fields import MAX_ID, in_id_range
 from ketaclinic.kit.limits import control_character_field
 from tests.conftest import Persona
+from tests.kit.test_concurrency import in_a_loop_of_its_own
 from tests.patients.test_api import valid_patient
 
 Api = Callable[[Persona], TestClient]
@@ -121,7 +121,7 @@ def test_it_refuses_an_anonymous_api_write_without_reading_its_body(
         "app": app,
         "state": {},
     }
-    asyncio.run(app(scope, receive, send))
+    in_a_loop_of_its_own(app(scope, receive, send))
     assert sent[0]["status"] == 401 and reads == 0
     body = json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
     assert body["error"]["code"] == "not_authenticated"
