@@ -49,9 +49,9 @@ def _serve(tmp_path: Path, *flags: str) -> Iterator[tuple[str, Path]]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310 - localhost
+                urllib.request.urlopen(f"{base}/healthz", timeout=5)  # noqa: S310 - localhost
                 break
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, or slow to answer while starting (URLError is one)
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError("the server did not start") from None
                 time.sleep(0.2)
