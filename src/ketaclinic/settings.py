@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     # (CLINICAL.md Monitoring defaults are practice), e.g.
     # KETACLINIC_VITAL_THRESHOLDS='{"systolic_above": 170}'.
     vital_thresholds: dict[str, int] = Field(default_factory=dict)
+    # Overrides of the questionnaires' flag thresholds, per instrument, as JSON (the
+    # suicide-item thresholds are practice), e.g.
+    # KETACLINIC_SCALE_THRESHOLDS='{"madrs": {"suicide_risk": 3}, "pcl5": {"probable_ptsd": 31}}'.
+    scale_thresholds: dict[str, dict[str, int]] = Field(default_factory=dict)
     # Discharge needs a modified Aldrete score of at least this (CLINICAL.md Monitoring: 9).
     aldrete_min_score: int = Field(default=9, ge=7, le=10)
     # Ask for a pregnancy test for patients female at birth up to this age (practice).
@@ -110,6 +114,23 @@ class Settings(BaseSettings):
         if unknown:
             known = sorted(Thresholds.model_fields)
             raise ValueError(f"unknown thresholds {unknown}; known: {known}")
+        return value
+
+    @field_validator("scale_thresholds")
+    @classmethod
+    def _known_scale_thresholds(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        from ketaclinic.clinical.scales import UnknownInstrumentError, adjustable_flags
+
+        for instrument_id, thresholds in value.items():
+            try:
+                known = adjustable_flags(instrument_id)
+            except UnknownInstrumentError:
+                raise ValueError(f"unknown questionnaire {instrument_id!r}") from None
+            unknown = sorted(set(thresholds) - known)
+            if unknown:
+                raise ValueError(
+                    f"{instrument_id}: unknown flags {unknown}; known: {sorted(known)}"
+                )
         return value
 
     @field_validator("timezone")

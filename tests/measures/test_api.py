@@ -107,6 +107,40 @@ def test_it_raises_an_alert_for_moderate_cssrs_risk_only(
     assert second.json()["risk_level"] == "moderate" and len(second.json()["alerts"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("instrument_id", "item", "flag_at", "alert_at", "top"),
+    [("qids_sr16", "qids_sr16_12", 1, 2, 3), ("madrs", "madrs_10", 2, 4, 6)],
+)
+def test_it_raises_the_safety_alert_from_the_qids_and_madrs_suicide_items(
+    api: Api,
+    nurse: Persona,
+    patient_id: int,
+    instrument_id: str,
+    item: str,
+    flag_at: int,
+    alert_at: int,
+    top: int,
+) -> None:
+    client = api(nurse)
+    found = {i["id"]: i for i in client.get("/api/v1/instruments").json()}[instrument_id]
+    zeros = {entry["id"]: 0 for entry in found["items"] if entry.get("required", True)}
+
+    def post(value: int) -> Any:
+        body = {"instrument_id": instrument_id, "answers": zeros | {item: value}}
+        response = _post(client, patient_id, body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    flagged = post(flag_at)
+    assert flagged["flags"] == ["suicide_review"] and flagged["alerts"] == []
+    alerted = post(alert_at)
+    assert [a["kind"] for a in alerted["alerts"]] == ["suicide_risk"]
+    planned = post(top)  # "made plans" / "explicit plans": never silent
+    assert [a["kind"] for a in planned["alerts"]] == ["suicide_risk"]
+    open_alerts = client.get(f"/api/v1/patients/{patient_id}/alerts").json()
+    assert len(open_alerts) == 2
+
+
 def test_it_keeps_scored_responses_unchangeable_in_the_database(
     api: Api, nurse: Persona, patient_id: int, db: Session
 ) -> None:

@@ -90,11 +90,12 @@ def list_responses(
     responses=ERRORS,
 )
 def create_response(
-    patient_id: Id, data: ResponseIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, data: ResponseIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Score and store a response; a suicide-risk answer raises a safety alert."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
-    row, alerts = service.record_response(db, principal, patient, data)
+    thresholds = request.app.state.settings.scale_thresholds
+    row, alerts = service.record_response(db, principal, patient, data, thresholds)
     return service.as_dict(row, alerts)
 
 
