@@ -47,6 +47,7 @@ CLEAR: dict[str, Any] = {
     "pregnant": False,
     "breastfeeding": False,
     "medication_classes": [],
+    "chart_medication_classes": [],
     "ketamine_hypersensitivity": False,
 }
 

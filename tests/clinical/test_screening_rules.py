@@ -87,6 +87,10 @@ FIRING: dict[str, tuple[Facts, Facts]] = {
         {"medication_classes": ["psychostimulant"]},
         {"medication_classes": ["benzodiazepine", "lamotrigine"]},
     ),
+    "chart_medication_interacts": (
+        {"chart_medication_classes": ["lamotrigine"]},
+        {"chart_medication_classes": ["non_benzodiazepine_hypnotic"]},
+    ),
     "rems_hypnotic": (
         {"medication_classes": ["non_benzodiazepine_hypnotic"]},
         {"medication_classes": []},
@@ -185,7 +189,11 @@ RELATIVE: dict[str, tuple[str, ...]] = {
     "moderate hepatic impairment": ("hepatic_impairment_moderate",),
     "a baseline blood pressure above 140/90": ("baseline_bp_above_140_90",),
     "the extremes of age": ("age_extreme",),
-    "interacting medications": ("medication_blunts_response", "medication_raises_bp"),
+    "interacting medications": (
+        "medication_blunts_response",
+        "medication_raises_bp",
+        "chart_medication_interacts",
+    ),
 }
 # Esketamine is not an infusion; its substance-use rule is the review above.
 INFUSION_ONLY = {"repeated infusions while a substance use disorder is active"}

@@ -369,11 +369,14 @@ def _screenings(
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
     today = utcnow().date()
     earlier = today - timedelta(days=130)
+    # Stories whose chart lists no interacting medicine, so each screens as its story
+    # says; the chart-conflict story below adds one on purpose.
     adults = [
         p
         for p in active
         if 25 <= age_on(p.birth_date, today) <= 60
         and age_on(p.birth_date, earlier) == age_on(p.birth_date, today)
+        and not screenings.chart_interactions(db, nurse, p)
     ]
     policy = screenings.ScreeningPolicy()
     stories: dict[str, Patient] = {}
@@ -396,7 +399,25 @@ def _screenings(
             screenings.record_intake(
                 db, nurse, patient, later, f"{notes} Started methylphenidate.", now=utcnow()
             )
+    conflict = next((p for p in adults[len(DEMO_SCREENINGS) :] if p.sex_at_birth == "female"), None)
+    if conflict is not None:
+        stories["chart conflict"] = _chart_conflict(db, nurse, conflict, policy)
     return stories
+
+
+def _chart_conflict(
+    db: Session, nurse: Principal, patient: Patient, policy: screenings.ScreeningPolicy
+) -> Patient:
+    """Her intake answers "none" to interacting medicines while her chart lists
+    lamotrigine: the screening reads the chart too and asks for a prescriber's review."""
+    patients.add_item(
+        db, nurse, patient, "medications", MedicationIn(name="Lamotrigine", dose="200 mg daily")
+    )
+    when = utcnow() - timedelta(days=1)
+    notes = "Sertraline, venlafaxine and bupropion tried. Interacting medications: none."
+    screenings.record_intake(db, nurse, patient, CLEAR_INTAKE, notes, now=when)
+    screenings.run(db, nurse, patient, "iv_ketamine_mood", policy, now=when)
+    return patient
 
 
 # (protocol, who: a screening story or None for a newly cleared patient, rule set,
@@ -421,7 +442,13 @@ def _plans(
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
     today = utcnow().date()
     used = {p.id for p in cleared.values()}
-    spare = iter(p for p in active if p.id not in used and 18 <= age_on(p.birth_date, today) < 65)
+    spare = iter(
+        p
+        for p in active
+        if p.id not in used
+        and 18 <= age_on(p.birth_date, today) < 65
+        and not screenings.chart_interactions(db, nurse, p)
+    )
     policy = plans.PlanPolicy()
     for protocol_id, story, rule_set, indications, fate, amount in DEMO_PLANS:
         patient = cleared.get(story) if story else next(spare, None)

@@ -189,6 +189,13 @@ FACTS: Mapping[str, Fact] = MappingProxyType(
                 "Current medications in the classes that interact",
                 values=MEDICATION_CLASSES,
             ),
+            Fact(
+                "chart_medication_classes",
+                "codes",
+                "Medications on the chart's list in the classes that interact "
+                "(read from the chart, not asked)",
+                values=MEDICATION_CLASSES,
+            ),
             _yes_no(
                 "ketamine_hypersensitivity",
                 "Known hypersensitivity to ketamine or esketamine",
