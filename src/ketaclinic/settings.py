@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     response_fall_fraction: float = Field(default=0.5, gt=0, lt=1)
     futility_after_treatments: int = Field(default=4, ge=1, le=50)
     relapse_consecutive: int = Field(default=2, ge=1, le=20)
+    # PCL-5 response is a fall of this many points, not a percentage (CLINICAL.md Scales: 10).
+    pcl5_fall_points: int = Field(default=10, ge=1, le=80)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
     rules_dir: Path | None = None
@@ -61,6 +63,10 @@ class Settings(BaseSettings):
     weight_max_age_days: int = Field(default=30, ge=1, le=365)
     # Drug volumes are rounded to this many mL (practice; a clinic setting).
     volume_step_ml: Decimal = Field(default=Decimal("0.1"), gt=0, le=10)
+    # Rounding to that step may move the delivered dose at most this many percent from
+    # the ordered dose (CLINICAL.md Dosing: +-5%, practice); beyond it the preparation's
+    # finer step is used, or the dose is refused with a dilution that would work.
+    dose_rounding_tolerance_pct: Decimal = Field(default=Decimal(5), gt=0, le=10)
     # A signed screening clears treatment for this many days (CLINICAL.md gives no
     # interval; see clinical.screening.clearance).
     screening_valid_days: int = Field(default=90, ge=1, le=730)
