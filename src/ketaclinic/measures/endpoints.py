@@ -40,6 +40,7 @@ def rules_of(request: Request) -> service.OutcomeRules:
         response_fall_fraction=settings.response_fall_fraction,
         futility_after_treatments=settings.futility_after_treatments,
         relapse_consecutive=settings.relapse_consecutive,
+        pcl5_fall_points=settings.pcl5_fall_points,
     )
 
 

@@ -49,6 +49,8 @@ class OutcomeRules:
     relapse_consecutive: int = outcomes.RELAPSE_CONSECUTIVE
     # Pain NRS: a 30% fall is a meaningful response (CLINICAL.md Scales).
     pain_fall_fraction: float = 0.3
+    # PCL-5: a 10-point fall is the meaningful change (CLINICAL.md Scales).
+    pcl5_fall_points: int = outcomes.DEFAULT_MIN_FALL_POINTS["pcl5"]
 
 
 def instruments() -> list[Instrument]:
@@ -325,6 +327,7 @@ def outcome_summaries(
             points,
             given,
             min_fall_fraction=fall or rules.response_fall_fraction,
+            min_fall_points={"pcl5": rules.pcl5_fall_points},
             relapse_consecutive=rules.relapse_consecutive,
             futility_after_treatments=rules.futility_after_treatments,
         )
