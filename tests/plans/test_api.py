@@ -233,10 +233,17 @@ def test_it_previews_plasma_concentration_for_an_iv_plan(
     api: Api, nurse: Persona, patient_id: int
 ) -> None:
     plan_id = draft(api(nurse), patient_id).json()["id"]
-    body = api(nurse).get(f"/api/v1/patients/{patient_id}/plans/{plan_id}/pk").json()
+    url = f"/api/v1/patients/{patient_id}/plans/{plan_id}/pk"
+    body = api(nurse).get(url).json()
     assert len(body["summary"]) == 3 and len(body["minutes"]) == len(body["population_p05"])
     peaks = [model["peak_ng_per_ml"] for model in body["summary"]]
     assert all(150 < peak < 260 for peak in peaks)
+    # It names the model it draws: the one closest to the meta-analysis, 18.8 mL/kg/min.
+    assert body["model"] == "clements_nimmo" and body["summary"][0]["drawn"] is True
+    assert body["reference_clearance_ml_per_kg_per_min"] == 18.8
+    assert body["peak_spread_ng_per_ml"] == [min(peaks), max(peaks)]
+    assert api(nurse).get(url, params={"model": "hijazi"}).json()["model"] == "hijazi"
+    assert api(nurse).get(url, params={"model": "nope"}).status_code == 422
 
 
 @pytest.mark.parametrize(
