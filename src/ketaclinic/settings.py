@@ -48,11 +48,12 @@ class Settings(BaseSettings):
     require_mfa: bool = False
     # Shortest staff password accepted when an account is created.
     password_min_length: int = Field(default=12, ge=8, le=128)
-    # Outcome rules (defaults: CLINICAL.md Scales and Dosing, via clinical.outcomes).
+    # Outcome rules (defaults: docs/clinical-references.md#outcomes, via clinical.outcomes).
     response_fall_fraction: float = Field(default=0.5, gt=0, lt=1)
     futility_after_treatments: int = Field(default=4, ge=1, le=50)
     relapse_consecutive: int = Field(default=2, ge=1, le=20)
-    # PCL-5 response is a fall of this many points, not a percentage (CLINICAL.md Scales: 10).
+    # PCL-5 response is a fall of this many points, not a percentage
+    # (docs/clinical-references.md#outcomes: 10).
     pcl5_fall_points: int = Field(default=10, ge=1, le=80)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
@@ -64,14 +65,15 @@ class Settings(BaseSettings):
     # Drug volumes are rounded to this many mL (practice; a clinic setting).
     volume_step_ml: Decimal = Field(default=Decimal("0.1"), gt=0, le=10)
     # Rounding to that step may move the delivered dose at most this many percent from
-    # the ordered dose (CLINICAL.md Dosing: +-5%, practice); beyond it the preparation's
-    # finer step is used, or the dose is refused with a dilution that would work.
+    # the ordered dose (docs/clinical-references.md#dose-rounding: +-5%, practice); beyond
+    # it the preparation's finer step is used, or the dose is refused with a dilution that
+    # would work.
     dose_rounding_tolerance_pct: Decimal = Field(default=Decimal(5), gt=0, le=10)
-    # A signed screening clears treatment for this many days (CLINICAL.md gives no
+    # A signed screening clears treatment for this many days (docs/clinical-references.md gives no
     # interval; see clinical.screening.clearance).
     screening_valid_days: int = Field(default=90, ge=1, le=730)
     # Witnesses to the waste of a controlled substance: state or clinic policy
-    # (CLINICAL.md Controlled substances, practice); destruction always needs two.
+    # (docs/clinical-references.md#controlled-substances, practice); destruction always needs two.
     waste_witnesses: int = Field(default=1, ge=1, le=3)
     # A nurse monitors up to k infusing patients, and is fully busy setting one up
     # (SCHEDULING.md: Hesaraki et al.; a clinic setting).
@@ -80,14 +82,15 @@ class Settings(BaseSettings):
     # JSON, e.g. KETACLINIC_SCHEDULE_WEIGHTS='{"day_to_first": 20}'.
     schedule_weights: dict[str, int] = Field(default_factory=dict)
     # Overrides of the protocols' vital-sign alert thresholds for this clinic, as JSON
-    # (CLINICAL.md Monitoring defaults are practice), e.g.
+    # (docs/clinical-references.md#vital-sign-thresholds defaults are practice), e.g.
     # KETACLINIC_VITAL_THRESHOLDS='{"systolic_above": 170}'.
     vital_thresholds: dict[str, int] = Field(default_factory=dict)
     # Overrides of the questionnaires' flag thresholds, per instrument, as JSON (the
     # suicide-item thresholds are practice), e.g.
     # KETACLINIC_SCALE_THRESHOLDS='{"madrs": {"suicide_risk": 3}, "pcl5": {"probable_ptsd": 31}}'.
     scale_thresholds: dict[str, dict[str, int]] = Field(default_factory=dict)
-    # Discharge needs a modified Aldrete score of at least this (CLINICAL.md Monitoring: 9).
+    # Discharge needs a modified Aldrete score of at least this
+    # (docs/clinical-references.md#discharge: 9).
     aldrete_min_score: int = Field(default=9, ge=7, le=10)
     # Ask for a pregnancy test for patients female at birth up to this age (practice).
     pregnancy_test_max_age: int = Field(default=55, ge=40, le=65)

@@ -29,7 +29,7 @@ def day(n: float) -> datetime:
     return START + timedelta(days=n)
 
 
-# Six infusions over two weeks (CLINICAL.md), on days 0, 2, 4, 7, 9, 11.
+# Six infusions over two weeks (docs/clinical-references.md#schedules), on days 0, 2, 4, 7, 9, 11.
 INFUSIONS = [day(n) for n in (0, 2, 4, 7, 9, 11)]
 
 

@@ -48,8 +48,8 @@ def assert_same_curve(actual: Any, expected: Any, rel: float = 1e-9) -> None:
 
 
 @BY_KEY
-def test_it_cites_clinical_md_for_every_model(model: PkModel) -> None:
-    assert 'CLINICAL.md "Pharmacokinetics"' in model.source
+def test_it_cites_the_references_for_every_model(model: PkModel) -> None:
+    assert "docs/clinical-references.md#pharmacokinetics" in model.source
 
 
 def test_it_knows_how_many_compartments_each_model_has() -> None:

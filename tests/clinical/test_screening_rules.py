@@ -144,7 +144,7 @@ def test_it_gives_one_rule_id_one_meaning_across_rule_sets() -> None:
 def test_it_gives_every_default_rule_a_source_and_a_message(case: tuple[RuleSet, Rule]) -> None:
     _, rule = case
     assert rule.source.strip() and rule.message.strip()
-    assert "CLINICAL.md" in rule.source
+    assert "docs/clinical-references.md#" in rule.source
 
 
 def test_it_ships_the_three_route_families() -> None:
@@ -201,7 +201,7 @@ INFUSION_SETS = {"iv_ketamine_mood", "iv_ketamine_pain"}
 
 
 @pytest.mark.parametrize("rule_set_id", sorted(RULE_SETS))
-def test_it_covers_every_clinical_md_contraindication_with_the_right_severity(
+def test_it_covers_every_referenced_contraindication_with_the_right_severity(
     rule_set_id: str,
 ) -> None:
     rule_set = RULE_SETS[rule_set_id]
@@ -213,7 +213,7 @@ def test_it_covers_every_clinical_md_contraindication_with_the_right_severity(
                 assert rule_set.rule(rule_id).severity == severity, (phrase, rule_id)
 
 
-def test_it_asks_about_each_interacting_medication_clinical_md_names() -> None:
+def test_it_asks_about_each_interacting_medication_the_references_name() -> None:
     rule_set = get_rule_set("esketamine_nasal")
     named = {"benzodiazepine", "lamotrigine", "maoi", "psychostimulant"}
     for medication in named:

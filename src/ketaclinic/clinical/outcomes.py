@@ -2,7 +2,7 @@
 
 Pure functions over ``(taken_at, total)`` points and the datetimes of the
 treatments given. Every threshold is a keyword parameter because clinics set
-them; the defaults cite docs/CLINICAL.md. Datetimes should all be aware (UTC)
+them; the defaults cite docs/clinical-references.md. Datetimes should all be aware (UTC)
 or all naive; mixing them raises ``TypeError`` from the comparison.
 
 Conventions: lower totals are better for every scale this is used with;
@@ -22,17 +22,17 @@ from types import MappingProxyType
 
 Point = tuple[datetime, int]
 
-# source: CLINICAL.md "Scales" - response is a fall of >= 50% from baseline
+# source: docs/clinical-references.md#outcomes - response is a fall of >= 50% from baseline
 # (Sanacora et al., JAMA Psychiatry 2017). Pain NRS: >= 30% is meaningful
 # (common), so pass min_fall_fraction=0.3 for pain.
 RESPONSE_FALL_FRACTION = 0.5
-# source: CLINICAL.md "Dosing", futility - no response after 3-4 infusions makes
+# source: docs/clinical-references.md#dosing, futility - no response after 3-4 infusions makes
 # later response unlikely (Sanacora 2017); we flag after the 4th.
 FUTILITY_AFTER_TREATMENTS = 4
-# source: CLINICAL.md "Scales" - PCL-5's clinically meaningful change is a 10-point
+# source: docs/clinical-references.md#outcomes - PCL-5's clinically meaningful change is a 10-point
 # fall, an absolute threshold rather than a percentage. Instrument -> points.
 DEFAULT_MIN_FALL_POINTS: Mapping[str, int] = MappingProxyType({"pcl5": 10})
-# source: CLINICAL.md "Scales" - relapse is loss of response, defined per
+# source: docs/clinical-references.md#outcomes - relapse is loss of response, defined per
 # protocol; default: two consecutive scores that no longer meet response.
 RELAPSE_CONSECUTIVE = 2
 
@@ -43,7 +43,7 @@ class RemissionCriterion:
     min_baseline_total: int | None = None  # only assessable from this baseline
 
 
-# source: CLINICAL.md "Scales" - remission is PHQ-9 < 5 (baseline >= 10) or
+# source: docs/clinical-references.md#outcomes - remission is PHQ-9 < 5 (baseline >= 10) or
 # MADRS <= 10. Other instruments have no remission default.
 DEFAULT_REMISSION_CRITERIA: Mapping[str, RemissionCriterion] = MappingProxyType(
     {
@@ -92,7 +92,8 @@ def is_response(
     baseline_total: int,
     total: int,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
+    # source: docs/clinical-references.md#outcomes
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
     min_fall_points: int | None = None,  # absolute fall, when given
 ) -> bool:
     """True when ``total`` has fallen by at least the fraction of baseline, or by
@@ -112,7 +113,7 @@ def is_remission(
     baseline_total: int | None,
     total: int,
     *,
-    # source: CLINICAL.md Scales
+    # source: docs/clinical-references.md#outcomes
     criteria: Mapping[str, RemissionCriterion] = DEFAULT_REMISSION_CRITERIA,
 ) -> bool | None:
     """Remission per ``criteria``; None when it cannot be assessed."""
@@ -130,7 +131,8 @@ def first_response_at(
     points: Iterable[Point],
     baseline_total: int,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
+    # source: docs/clinical-references.md#outcomes
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
     min_fall_points: int | None = None,  # absolute fall, when given
 ) -> datetime | None:
     """When a score (after baseline) first met response."""
@@ -149,10 +151,11 @@ def response_lost_at(
     points: Iterable[Point],
     baseline_total: int,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
+    # Defaults: docs/clinical-references.md#outcomes (relapse is defined per protocol).
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
     min_fall_points: int | None = None,  # absolute fall, when given
-    relapse_above_fraction: float | None = None,  # source: CLINICAL.md Scales (per protocol)
-    consecutive: int = RELAPSE_CONSECUTIVE,  # source: CLINICAL.md Scales (per protocol)
+    relapse_above_fraction: float | None = None,
+    consecutive: int = RELAPSE_CONSECUTIVE,
 ) -> datetime | None:
     """When a response, once reached, was confirmed lost (relapse).
 
@@ -193,9 +196,11 @@ def is_futile(
     treatments: Iterable[datetime],
     baseline_total: int | None,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
+    # source: docs/clinical-references.md#outcomes
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
     min_fall_points: int | None = None,  # absolute fall, when given
-    after_treatments: int = FUTILITY_AFTER_TREATMENTS,  # source: CLINICAL.md Dosing, Sanacora 2017
+    # source: docs/clinical-references.md#dosing, Sanacora 2017
+    after_treatments: int = FUTILITY_AFTER_TREATMENTS,
 ) -> bool:
     """Flag for review: ``after_treatments`` given and no response so far.
 
@@ -227,14 +232,14 @@ def summarize(
     points: Sequence[Point],
     treatments: Sequence[datetime],
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
-    # source: CLINICAL.md Scales - instruments whose response is a fall in points
+    # Defaults: docs/clinical-references.md#outcomes (response, remission, relapse per
+    # protocol; PCL-5 responds by points) and #dosing (futility).
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
     min_fall_points: Mapping[str, int] = DEFAULT_MIN_FALL_POINTS,
-    # source: CLINICAL.md Scales
     remission_criteria: Mapping[str, RemissionCriterion] = DEFAULT_REMISSION_CRITERIA,
-    relapse_above_fraction: float | None = None,  # source: CLINICAL.md Scales (per protocol)
-    relapse_consecutive: int = RELAPSE_CONSECUTIVE,  # source: CLINICAL.md Scales (per protocol)
-    futility_after_treatments: int = FUTILITY_AFTER_TREATMENTS,  # source: CLINICAL.md Dosing
+    relapse_above_fraction: float | None = None,
+    relapse_consecutive: int = RELAPSE_CONSECUTIVE,
+    futility_after_treatments: int = FUTILITY_AFTER_TREATMENTS,
 ) -> OutcomeSummary:
     """All outcome measures for one instrument's scores over a course."""
     fall_points = min_fall_points.get(instrument_id)

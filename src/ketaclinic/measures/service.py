@@ -42,14 +42,15 @@ from ketaclinic.treatments.models import TreatmentSession
 
 @dataclass(frozen=True)
 class OutcomeRules:
-    """A clinic's outcome thresholds (defaults cite CLINICAL.md in clinical.outcomes)."""
+    """A clinic's outcome thresholds (defaults: clinical.outcomes, citing
+    docs/clinical-references.md#outcomes)."""
 
     response_fall_fraction: float = outcomes.RESPONSE_FALL_FRACTION
     futility_after_treatments: int = outcomes.FUTILITY_AFTER_TREATMENTS
     relapse_consecutive: int = outcomes.RELAPSE_CONSECUTIVE
-    # Pain NRS: a 30% fall is a meaningful response (CLINICAL.md Scales).
+    # Pain NRS: a 30% fall is a meaningful response (docs/clinical-references.md#outcomes).
     pain_fall_fraction: float = 0.3
-    # PCL-5: a 10-point fall is the meaningful change (CLINICAL.md Scales).
+    # PCL-5: a 10-point fall is the meaningful change (docs/clinical-references.md#outcomes).
     pcl5_fall_points: int = outcomes.DEFAULT_MIN_FALL_POINTS["pcl5"]
 
 

@@ -1,11 +1,11 @@
 """The pharmacokinetic preview of a plan's session: predicted plasma
 concentration for each published model, the spread of a virtual population, and
-the 100-250 ng/mL band where dissociation appears (CLINICAL.md Pharmacokinetics,
+the 100-250 ng/mL band where dissociation appears (docs/clinical-references.md#pharmacokinetics,
 Krystal 1994). An SVG from plain inputs, tested alone.
 
 The models disagree: their parameters imply clearances of 36 (Hijazi), 27.6
 (Domino) and 19.1 (Clements & Nimmo) mL/kg/min against 18.8 in the Kamp 2020
-meta-analysis (CLINICAL.md Pharmacokinetics). So the preview names the model it
+meta-analysis (docs/clinical-references.md#pharmacokinetics). So the preview names the model it
 draws, gives each model's clearance, draws the one closest to the meta-analysis by
 default (with the virtual population on that model), and shows the others and the
 spread of their peaks rather than hiding it.
@@ -37,7 +37,8 @@ matplotlib.use("Agg")
 matplotlib.rcParams["svg.fonttype"] = "none"
 matplotlib.rcParams["svg.hashsalt"] = "ketaclinic"
 
-# source: CLINICAL.md Pharmacokinetics - dissociation around 100-250 ng/mL (Krystal 1994).
+# source: docs/clinical-references.md#pharmacokinetics - dissociation around 100-250 ng/mL
+# (Krystal 1994).
 DISSOCIATIVE_BAND = (100.0, 250.0)
 POPULATION_SIZE = 500
 _COLOURS = ("#1f6feb", "#8250df", "#bf3989")

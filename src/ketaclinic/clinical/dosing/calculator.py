@@ -46,14 +46,15 @@ from ketaclinic.clinical.dosing.units import (
 )
 from ketaclinic.clinical.dosing.weight import WeightBasis, dosing_weight
 
-# source: CLINICAL.md "Dosing" - a weight must be current to dose by it; 30 days is
-# the default and a clinic setting (practice).
+# source: docs/clinical-references.md#weight-basis - a weight must be current to dose
+# by it; 30 days is the default and a clinic setting (practice).
 DEFAULT_MAX_WEIGHT_AGE_DAYS = 30
 REASON_MIN_LENGTH = 10
 # Volumes are rounded to this by default (a clinic setting; practice).
 DEFAULT_STEP = Ml("0.1")
-# source: CLINICAL.md "Dosing" - rounding must keep the delivered dose within +-5% of
-# the ordered one (practice; dose-rounding policies allow 5-10%): a clinic setting.
+# source: docs/clinical-references.md#dose-rounding - rounding must keep the delivered
+# dose within +-5% of the ordered one (practice; dose-rounding policies allow 5-10%):
+# a clinic setting.
 DEFAULT_ROUNDING_TOLERANCE = Decimal("0.05")
 # Weights outside this range are entry errors, not patients (practice).
 WEIGHT_RANGE_KG = (Decimal(2), Decimal(400))

@@ -6,7 +6,7 @@ from the central compartment; ``k1i`` carries drug out to peripheral compartment
 ``i`` and ``ki1`` back. Every model is mammillary (peripheral compartments talk
 only to the central one), which the solver relies on.
 
-The parameter values are copied from CLINICAL.md "Pharmacokinetics" (racemic
+The parameter values are copied from docs/clinical-references.md#pharmacokinetics (racemic
 ketamine, units L and 1/min); change them there first, then here.
 """
 
@@ -69,7 +69,7 @@ class PkModel:
         return tuple(pairs)
 
 
-_CITES = 'docs/CLINICAL.md "Pharmacokinetics"'
+_CITES = "docs/clinical-references.md#pharmacokinetics"
 
 DOMINO = PkModel(
     key="domino",
@@ -114,7 +114,7 @@ MODELS: Mapping[str, PkModel] = MappingProxyType(
     {model.key: model for model in (DOMINO, CLEMENTS_NIMMO, HIJAZI)}
 )
 
-# source: CLINICAL.md "Pharmacokinetics" - Kamp et al. 2020 meta-analysis: clearance
+# source: docs/clinical-references.md#pharmacokinetics - Kamp et al. 2020 meta-analysis: clearance
 # 79 L/h per 70 kg = 18.8 mL/kg/min, near hepatic blood flow. The models imply 36
 # (Hijazi), 27.6 (Domino) and 19.1 (Clements & Nimmo) mL/kg/min.
 META_ANALYSIS = "Kamp et al. 2020 meta-analysis"

@@ -49,7 +49,7 @@ def score(
 
     ``thresholds`` overrides threshold flags by flag id, for clinics that
     choose a different cut-point, e.g. ``{"probable_ptsd": 31}`` for PCL-5
-    (the YAML default is 33; CLINICAL.md gives 31-33).
+    (the YAML default is 33; docs/clinical-references.md gives 31-33).
     """
     if isinstance(instrument, str):
         instrument = get_instrument(instrument)

@@ -230,7 +230,8 @@ class FollowOn(_Frozen):
 
 
 class Thresholds(_Frozen):
-    """Vital-sign alert thresholds; the clinic may change them (CLINICAL.md Monitoring)."""
+    """Vital-sign alert thresholds; the clinic may change them
+    (docs/clinical-references.md#vital-sign-thresholds)."""
 
     systolic_above: int = Field(ge=80, le=260)
     diastolic_above: int = Field(ge=40, le=160)
