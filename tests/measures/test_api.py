@@ -176,6 +176,30 @@ def test_it_summarizes_response_and_remission_against_treatments(
     assert phq["percent_change"] == -100.0
 
 
+def test_it_counts_a_10_point_pcl5_fall_as_response(
+    api: Api, nurse: Persona, patient_id: int
+) -> None:
+    client = api(nurse)
+    start = utcnow() - timedelta(days=20)
+
+    def score(days: int, total: int) -> None:
+        # total // 3 items at 3 and the rest on the last item (totals below 57).
+        answers = {f"pcl5_{i}": 3 if i <= total // 3 else 0 for i in range(1, 21)}
+        answers["pcl5_20"] = total % 3
+        when = (start + timedelta(days=days)).isoformat()
+        body = {"instrument_id": "pcl5", "answers": answers, "completed_at": when}
+        response = _post(client, patient_id, body)
+        assert response.status_code == 201 and response.json()["total"] == total, response.text
+
+    score(0, 48)  # baseline
+    given = (start + timedelta(days=1)).isoformat()
+    client.post(f"/api/v1/patients/{patient_id}/treatments",
+                json={"given_at": given, "modality": "iv_ketamine"})  # fmt: skip
+    score(8, 38)  # a 10-point fall is 21%: meaningful for PCL-5, not a 50% response
+    [pcl5] = client.get(f"/api/v1/patients/{patient_id}/outcomes").json()
+    assert pcl5["is_response"] and pcl5["latest_total"] == 38
+
+
 def test_it_refuses_a_future_treatment_and_a_foreign_session(
     api: Api, nurse: Persona, patient_id: int
 ) -> None:
