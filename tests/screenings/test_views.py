@@ -91,7 +91,7 @@ def test_it_runs_a_screening_from_the_page_and_explains_it(
     assert ran.status_code == 303
     detail = client.get(ran.headers["location"])
     assert "Needs review" in detail.text
-    assert "medication_blunts_response" in detail.text and "CLINICAL.md" in detail.text
+    assert "medication_blunts_response" in detail.text and "clinical-references.md#" in detail.text
     assert "Baseline systolic BP" in detail.text  # a missing fact, named
     assert "Awaiting a prescriber" in detail.text and 'action="/patients' not in detail.text.split(
         'id="signature"')[1]  # fmt: skip
