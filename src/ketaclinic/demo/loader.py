@@ -20,6 +20,7 @@ from ketaclinic.auth.models import Membership, User
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.auth.service import create_user
+from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic, today_at
 from ketaclinic.demo import data
@@ -151,7 +152,11 @@ def _patient(rng: random.Random, index: int) -> PatientCreate:
         height_cm=height,
         diagnoses=diagnoses,
         medications=[
-            MedicationIn(name=n, dose=d) for n, d in rng.sample(data.MEDICATIONS, rng.randint(0, 3))
+            MedicationIn(name=n, dose=d)
+            for n, d in rng.sample(data.MEDICATIONS, rng.randint(0, 3))
+            # Screening reads the chart: random charts carry no interacting medicine, so
+            # each story screens as it says; the stories that need one add it.
+            if not classes_on_chart([n])
         ],
         allergies=[
             AllergyIn(substance=s, reaction=r)
@@ -369,14 +374,11 @@ def _screenings(
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
     today = utcnow().date()
     earlier = today - timedelta(days=130)
-    # Stories whose chart lists no interacting medicine, so each screens as its story
-    # says; the chart-conflict story below adds one on purpose.
     adults = [
         p
         for p in active
         if 25 <= age_on(p.birth_date, today) <= 60
         and age_on(p.birth_date, earlier) == age_on(p.birth_date, today)
-        and not screenings.chart_interactions(db, nurse, p)
     ]
     policy = screenings.ScreeningPolicy()
     stories: dict[str, Patient] = {}
@@ -386,6 +388,9 @@ def _screenings(
         stories[story] = patient
         facts = {**CLEAR_INTAKE, **changes}
         when = utcnow() - timedelta(days=days_ago, hours=2)
+        if story == "override":  # her chart lists what her intake declares
+            lorazepam = MedicationIn(name="Lorazepam", dose="0.5 mg at night")
+            patients.add_item(db, nurse, patient, "medications", lorazepam)
         screenings.record_intake(db, nurse, patient, facts, notes, now=when)
         row = screenings.run(db, nurse, patient, rule_set, policy, now=when)
         if decision is not None:
@@ -399,7 +404,17 @@ def _screenings(
             screenings.record_intake(
                 db, nurse, patient, later, f"{notes} Started methylphenidate.", now=utcnow()
             )
-    conflict = next((p for p in adults[len(DEMO_SCREENINGS) :] if p.sex_at_birth == "female"), None)
+    used = {p.id for p in stories.values()}
+    conflict = next(
+        (
+            p
+            for p in active
+            if p.id not in used
+            and p.sex_at_birth == "female"
+            and 25 <= age_on(p.birth_date, today) <= 60
+        ),
+        None,
+    )
     if conflict is not None:
         stories["chart conflict"] = _chart_conflict(db, nurse, conflict, policy)
     return stories
@@ -442,13 +457,7 @@ def _plans(
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
     today = utcnow().date()
     used = {p.id for p in cleared.values()}
-    spare = iter(
-        p
-        for p in active
-        if p.id not in used
-        and 18 <= age_on(p.birth_date, today) < 65
-        and not screenings.chart_interactions(db, nurse, p)
-    )
+    spare = iter(p for p in active if p.id not in used and 18 <= age_on(p.birth_date, today) < 65)
     policy = plans.PlanPolicy()
     for protocol_id, story, rule_set, indications, fate, amount in DEMO_PLANS:
         patient = cleared.get(story) if story else next(spare, None)
