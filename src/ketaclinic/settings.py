@@ -48,10 +48,13 @@ class Settings(BaseSettings):
     require_mfa: bool = False
     # Shortest staff password accepted when an account is created.
     password_min_length: int = Field(default=12, ge=8, le=128)
-    # Outcome rules (defaults: CLINICAL.md Scales and Dosing, via clinical.outcomes).
+    # Outcome rules (defaults: docs/clinical-references.md#outcomes, via clinical.outcomes).
     response_fall_fraction: float = Field(default=0.5, gt=0, lt=1)
     futility_after_treatments: int = Field(default=4, ge=1, le=50)
     relapse_consecutive: int = Field(default=2, ge=1, le=20)
+    # PCL-5 response is a fall of this many points, not a percentage
+    # (docs/clinical-references.md#outcomes: 10).
+    pcl5_fall_points: int = Field(default=10, ge=1, le=80)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
     rules_dir: Path | None = None
@@ -61,11 +64,16 @@ class Settings(BaseSettings):
     weight_max_age_days: int = Field(default=30, ge=1, le=365)
     # Drug volumes are rounded to this many mL (practice; a clinic setting).
     volume_step_ml: Decimal = Field(default=Decimal("0.1"), gt=0, le=10)
-    # A signed screening clears treatment for this many days (CLINICAL.md gives no
+    # Rounding to that step may move the delivered dose at most this many percent from
+    # the ordered dose (docs/clinical-references.md#dose-rounding: +-5%, practice); beyond
+    # it the preparation's finer step is used, or the dose is refused with a dilution that
+    # would work.
+    dose_rounding_tolerance_pct: Decimal = Field(default=Decimal(5), gt=0, le=10)
+    # A signed screening clears treatment for this many days (docs/clinical-references.md gives no
     # interval; see clinical.screening.clearance).
     screening_valid_days: int = Field(default=90, ge=1, le=730)
     # Witnesses to the waste of a controlled substance: state or clinic policy
-    # (CLINICAL.md Controlled substances, practice); destruction always needs two.
+    # (docs/clinical-references.md#controlled-substances, practice); destruction always needs two.
     waste_witnesses: int = Field(default=1, ge=1, le=3)
     # A nurse monitors up to k infusing patients, and is fully busy setting one up
     # (SCHEDULING.md: Hesaraki et al.; a clinic setting).
@@ -74,10 +82,15 @@ class Settings(BaseSettings):
     # JSON, e.g. KETACLINIC_SCHEDULE_WEIGHTS='{"day_to_first": 20}'.
     schedule_weights: dict[str, int] = Field(default_factory=dict)
     # Overrides of the protocols' vital-sign alert thresholds for this clinic, as JSON
-    # (CLINICAL.md Monitoring defaults are practice), e.g.
+    # (docs/clinical-references.md#vital-sign-thresholds defaults are practice), e.g.
     # KETACLINIC_VITAL_THRESHOLDS='{"systolic_above": 170}'.
     vital_thresholds: dict[str, int] = Field(default_factory=dict)
-    # Discharge needs a modified Aldrete score of at least this (CLINICAL.md Monitoring: 9).
+    # Overrides of the questionnaires' flag thresholds, per instrument, as JSON (the
+    # suicide-item thresholds are practice), e.g.
+    # KETACLINIC_SCALE_THRESHOLDS='{"madrs": {"suicide_risk": 3}, "pcl5": {"probable_ptsd": 31}}'.
+    scale_thresholds: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # Discharge needs a modified Aldrete score of at least this
+    # (docs/clinical-references.md#discharge: 9).
     aldrete_min_score: int = Field(default=9, ge=7, le=10)
     # An administration ended before this fraction of its planned duration is an early
     # stop: the nurse says why and enters the amount given (practice; issue 18).
@@ -116,6 +129,23 @@ class Settings(BaseSettings):
         if unknown:
             known = sorted(Thresholds.model_fields)
             raise ValueError(f"unknown thresholds {unknown}; known: {known}")
+        return value
+
+    @field_validator("scale_thresholds")
+    @classmethod
+    def _known_scale_thresholds(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        from ketaclinic.clinical.scales import UnknownInstrumentError, adjustable_flags
+
+        for instrument_id, thresholds in value.items():
+            try:
+                known = adjustable_flags(instrument_id)
+            except UnknownInstrumentError:
+                raise ValueError(f"unknown questionnaire {instrument_id!r}") from None
+            unknown = sorted(set(thresholds) - known)
+            if unknown:
+                raise ValueError(
+                    f"{instrument_id}: unknown flags {unknown}; known: {sorted(known)}"
+                )
         return value
 
     @field_validator("timezone")

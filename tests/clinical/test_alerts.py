@@ -18,7 +18,7 @@ def test_it_alerts_on_phq9_item_9_above_zero_and_not_at_zero() -> None:
 
 
 def test_it_cites_a_source_for_every_default_rule() -> None:
-    assert all("CLINICAL.md" in rule.source for rule in DEFAULT_ALERT_RULES.values())
+    assert all("clinical-references.md#" in rule.source for rule in DEFAULT_ALERT_RULES.values())
 
 
 def test_it_lets_a_clinic_add_its_own_rule() -> None:

@@ -36,7 +36,8 @@ from ketaclinic.clinical.dosing import (
 )
 
 TODAY = date(2026, 11, 23)
-# Depression IV: 0.5 mg/kg over 40 min, published range up to 0.75 mg/kg (CLINICAL.md Dosing).
+# Depression IV: 0.5 mg/kg over 40 min, published range up to 0.75 mg/kg
+# (docs/clinical-references.md#dosing).
 DEPRESSION = PerKg(MgPerKg("0.5"), soft_limit=MgPerKg("0.75"), hard_limit=MgPerKg("1.0"))
 BAG = Infusion(MgPerMl("1"), container=Ml(100))
 

@@ -29,7 +29,7 @@ def day(n: float) -> datetime:
     return START + timedelta(days=n)
 
 
-# Six infusions over two weeks (CLINICAL.md), on days 0, 2, 4, 7, 9, 11.
+# Six infusions over two weeks (docs/clinical-references.md#schedules), on days 0, 2, 4, 7, 9, 11.
 INFUSIONS = [day(n) for n in (0, 2, 4, 7, 9, 11)]
 
 
@@ -253,3 +253,31 @@ def test_it_never_calls_a_course_both_futile_and_responding(
     after = [point for point in points if point[0] > START]
     if is_futile(points, INFUSIONS, baseline_total):
         assert first_response_at(after, baseline_total) is None
+
+
+# ---- PCL-5: an absolute threshold (docs/clinical-references.md#outcomes) --------
+
+
+def test_it_counts_a_10_point_pcl5_fall_as_response_whatever_the_percentage() -> None:
+    from ketaclinic.clinical.outcomes import DEFAULT_MIN_FALL_POINTS, is_response, summarize
+
+    assert DEFAULT_MIN_FALL_POINTS["pcl5"] == 10
+    # 60 -> 50 is a 17% fall: meaningful for PCL-5, not a 50% response.
+    assert is_response(60, 50, min_fall_points=10)
+    assert not is_response(60, 51, min_fall_points=10)
+    assert not is_response(60, 50)
+    t0 = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    points = [(t0 - timedelta(days=1), 60), (t0 + timedelta(days=14), 50)]
+    assert summarize("pcl5", points, [t0]).is_response
+    assert not summarize("pcl5", points, [t0], min_fall_points={}).is_response
+
+
+@given(st.integers(0, 80), st.integers(0, 80), st.integers(1, 30))
+def test_it_meets_an_absolute_threshold_exactly_when_the_fall_reaches_it(
+    baseline: int, total: int, points: int
+) -> None:
+    from ketaclinic.clinical.outcomes import is_response
+
+    assert is_response(baseline, total, min_fall_points=points) is (
+        baseline > 0 and baseline - total >= points
+    )

@@ -48,8 +48,8 @@ def assert_same_curve(actual: Any, expected: Any, rel: float = 1e-9) -> None:
 
 
 @BY_KEY
-def test_it_cites_clinical_md_for_every_model(model: PkModel) -> None:
-    assert 'CLINICAL.md "Pharmacokinetics"' in model.source
+def test_it_cites_the_references_for_every_model(model: PkModel) -> None:
+    assert "docs/clinical-references.md#pharmacokinetics" in model.source
 
 
 def test_it_knows_how_many_compartments_each_model_has() -> None:
@@ -345,3 +345,23 @@ def test_it_names_a_negative_per_kg_dose() -> None:
     bad = [*COURSE[:1], InfusionPerKg(4320, 40, -0.5)]
     with pytest.raises(ValueError, match=r"infusions\[1\].dose_mg_per_kg must be >= 0"):
         population(DOMINO, [70.0], bad, COURSE_TIMES, seed=1)
+
+
+# ---- which model, and how far apart they are (docs/clinical-references.md#pharmacokinetics)
+
+
+def test_it_gives_each_model_the_clearance_its_parameters_imply() -> None:
+    from ketaclinic.clinical.pk import (
+        CLEMENTS_NIMMO,
+        DOMINO,
+        HIJAZI,
+        META_ANALYSIS_CLEARANCE_ML_PER_KG_PER_MIN,
+        closest_to_meta_analysis,
+    )
+
+    found = {
+        m.key: round(m.clearance_ml_per_kg_per_min, 1) for m in (HIJAZI, DOMINO, CLEMENTS_NIMMO)
+    }
+    assert found == {"hijazi": 36.0, "domino": 27.6, "clements_nimmo": 19.1}
+    assert round(META_ANALYSIS_CLEARANCE_ML_PER_KG_PER_MIN, 1) == 18.8
+    assert closest_to_meta_analysis() is CLEMENTS_NIMMO

@@ -22,9 +22,9 @@ PHQ9_ALL_ONES = {f"phq9_{n}": 1 for n in range(1, 10)}
 
 
 def complete_answers(instrument: Instrument) -> dict[str, int | bool]:
-    """A full set of answers; for the C-SSRS, "yes" to Q2 so Q3-5 are asked."""
+    """A full set of answers; for the C-SSRS, "yes" to Q2 and Q6 so every follow-up is asked."""
     if instrument.answer_type == "yes_no":
-        return {item.id: item.id == "cssrs_2" for item in instrument.scored_items}
+        return {item.id: item.id in {"cssrs_2", "cssrs_6"} for item in instrument.scored_items}
     return {item.id: 1 for item in instrument.scored_items if item.required}
 
 

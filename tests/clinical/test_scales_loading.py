@@ -37,7 +37,8 @@ def test_it_gives_every_instrument_a_version_a_source_and_who_completes_it(
     instrument_id: str,
 ) -> None:
     instrument = get_instrument(instrument_id)
-    assert instrument.version == "1.0"
+    # C-SSRS 1.1: question 6 asks lifetime, then past-3-months behaviour (issue 18).
+    assert instrument.version == ("1.1" if instrument.id == "cssrs_screener" else "1.0")
     assert instrument.completed_by in {"self", "clinician"}
     assert instrument.sources[0].authors and instrument.sources[0].year > 1900
     assert all(item.text.strip() for item in instrument.items)
@@ -50,7 +51,7 @@ def test_it_gives_every_instrument_a_version_a_source_and_who_completes_it(
         ("gad7", 7, 21, "self"),
         ("pcl5", 20, 80, "self"),
         ("qids_sr16", 16, 27, "self"),
-        ("cssrs_screener", 6, 6, "clinician"),
+        ("cssrs_screener", 7, 7, "clinician"),
         ("madrs", 10, 60, "clinician"),
         ("cadss", 23, 92, "clinician"),
         ("pain_nrs", 1, 10, "self"),
@@ -73,7 +74,10 @@ def test_it_records_the_loinc_codes_from_clinical_md() -> None:
 
 def test_it_names_items_after_their_instrument() -> None:
     assert get_instrument("phq9").item_ids[0] == "phq9_1"
-    assert get_instrument("cssrs_screener").item_ids == tuple(f"cssrs_{n}" for n in range(1, 7))
+    assert get_instrument("cssrs_screener").item_ids == (
+        *(f"cssrs_{n}" for n in range(1, 7)),
+        "cssrs_6_recent",
+    )
 
 
 def test_it_refuses_an_unknown_instrument_id_and_lists_the_known_ones() -> None:

@@ -47,6 +47,7 @@ CLEAR: dict[str, Any] = {
     "pregnant": False,
     "breastfeeding": False,
     "medication_classes": [],
+    "chart_medication_classes": [],
     "ketamine_hypersensitivity": False,
 }
 
@@ -118,7 +119,7 @@ def test_it_reports_fired_rules_in_file_order_with_message_and_source() -> None:
     facts = {**CLEAR, "breastfeeding": True, "pregnant": True, "indications": ["ocd"]}
     result = screen(MOOD, facts)
     assert result.fired_ids == ("indication_not_depression", "pregnancy", "breastfeeding")
-    assert all(rule.message and "CLINICAL.md" in rule.source for rule in result.fired)
+    assert all(rule.message and "clinical-references.md#" in rule.source for rule in result.fired)
 
 
 def test_it_does_not_ask_for_a_fact_the_known_facts_already_decide() -> None:

@@ -87,6 +87,10 @@ FIRING: dict[str, tuple[Facts, Facts]] = {
         {"medication_classes": ["psychostimulant"]},
         {"medication_classes": ["benzodiazepine", "lamotrigine"]},
     ),
+    "chart_medication_interacts": (
+        {"chart_medication_classes": ["lamotrigine"]},
+        {"chart_medication_classes": ["non_benzodiazepine_hypnotic"]},
+    ),
     "rems_hypnotic": (
         {"medication_classes": ["non_benzodiazepine_hypnotic"]},
         {"medication_classes": []},
@@ -140,7 +144,7 @@ def test_it_gives_one_rule_id_one_meaning_across_rule_sets() -> None:
 def test_it_gives_every_default_rule_a_source_and_a_message(case: tuple[RuleSet, Rule]) -> None:
     _, rule = case
     assert rule.source.strip() and rule.message.strip()
-    assert "CLINICAL.md" in rule.source
+    assert "docs/clinical-references.md#" in rule.source
 
 
 def test_it_ships_the_three_route_families() -> None:
@@ -156,15 +160,15 @@ def test_it_flags_both_age_extremes(age_years: int, fires: bool) -> None:
     assert evaluate(rule.when, {"age_years": age_years}) is fires
 
 
-# -- every contraindication in CLINICAL.md is a rule ---------------------------
+# -- every contraindication in the references is a rule ------------------------
 
-# CLINICAL.md "Contraindications" phrase (parentheticals dropped) -> the rules
+# docs/clinical-references.md#contraindications phrase (parentheticals dropped) -> the rules
 # that implement it. Absolute/strong ones must exclude, relative ones review.
 ABSOLUTE: dict[str, tuple[str, ...]] = {
-    "active psychosis / schizophrenia spectrum": ("psychosis_active",),
-    "uncontrolled hypertension": ("uncontrolled_hypertension",),
+    "active psychosis or a schizophrenia-spectrum disorder": ("psychosis_active",),
+    "hypertension that is not controlled": ("uncontrolled_hypertension",),
     "unstable or poorly controlled cardiovascular disease": ("unstable_cardiovascular_disease",),
-    "aneurysmal vascular disease, arteriovenous malformation, prior intracerebral hemorrhage": (
+    "aneurysmal vascular disease, arteriovenous malformation or a past intracerebral haemorrhage": (
         "aneurysmal_vascular_disease",
         "arteriovenous_malformation",
         "intracerebral_hemorrhage_history",
@@ -176,24 +180,28 @@ ABSOLUTE: dict[str, tuple[str, ...]] = {
     "severe hepatic impairment": ("hepatic_impairment_severe",),
     "pregnancy or breastfeeding": ("pregnancy", "breastfeeding"),
     "known hypersensitivity": ("ketamine_hypersensitivity",),
-    "serial infusions with active substance use disorder": ("substance_use_active",),
+    "repeated infusions while a substance use disorder is active": ("substance_use_active",),
 }
 RELATIVE: dict[str, tuple[str, ...]] = {
-    "history of substance use": ("substance_use_history", "ketamine_misuse_history"),
-    "history of psychosis": ("psychosis_history",),
+    "past substance use": ("substance_use_history", "ketamine_misuse_history"),
+    "past psychosis": ("psychosis_history",),
     "bipolar disorder with current mania": ("bipolar_current_mania",),
     "moderate hepatic impairment": ("hepatic_impairment_moderate",),
-    "baseline BP above 140/90": ("baseline_bp_above_140_90",),
-    "age extremes": ("age_extreme",),
-    "interacting medications": ("medication_blunts_response", "medication_raises_bp"),
+    "a baseline blood pressure above 140/90": ("baseline_bp_above_140_90",),
+    "the extremes of age": ("age_extreme",),
+    "interacting medications": (
+        "medication_blunts_response",
+        "medication_raises_bp",
+        "chart_medication_interacts",
+    ),
 }
 # Esketamine is not an infusion; its substance-use rule is the review above.
-INFUSION_ONLY = {"serial infusions with active substance use disorder"}
+INFUSION_ONLY = {"repeated infusions while a substance use disorder is active"}
 INFUSION_SETS = {"iv_ketamine_mood", "iv_ketamine_pain"}
 
 
 @pytest.mark.parametrize("rule_set_id", sorted(RULE_SETS))
-def test_it_covers_every_clinical_md_contraindication_with_the_right_severity(
+def test_it_covers_every_referenced_contraindication_with_the_right_severity(
     rule_set_id: str,
 ) -> None:
     rule_set = RULE_SETS[rule_set_id]
@@ -205,7 +213,7 @@ def test_it_covers_every_clinical_md_contraindication_with_the_right_severity(
                 assert rule_set.rule(rule_id).severity == severity, (phrase, rule_id)
 
 
-def test_it_asks_about_each_interacting_medication_clinical_md_names() -> None:
+def test_it_asks_about_each_interacting_medication_the_references_name() -> None:
     rule_set = get_rule_set("esketamine_nasal")
     named = {"benzodiazepine", "lamotrigine", "maoi", "psychostimulant"}
     for medication in named:
@@ -213,32 +221,33 @@ def test_it_asks_about_each_interacting_medication_clinical_md_names() -> None:
         assert any(rule.severity == "review" for rule in fired), medication
 
 
-CLINICAL_MD = Path(__file__).resolve().parents[3] / "shared" / "docs" / "CLINICAL.md"
+REFERENCES = Path(__file__).resolve().parents[2] / "docs" / "clinical-references.md"
+
+
+def _section(text: str, heading: str) -> str:
+    return " ".join(text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0].split())
 
 
 def _contraindication_phrases(text: str) -> tuple[set[str], set[str], str]:
-    section = text.split("## Contraindications", 1)[1].split("\n## ", 1)[0]
-    flat = re.sub(r"\s*\([^)]*\)", "", " ".join(section.split()))
-    absolute = flat.split("Absolute or strong:", 1)[1].split("Relative", 1)[0]
-    absolute, _, trd = absolute.partition(". Treatment-resistant depression:")
-    relative = flat.split("Relative:", 1)[1].split("Sources:", 1)[0]
+    flat = re.sub(r"\s*\([^)]*\)", "", _section(text, "Contraindications"))
+    absolute = flat.split("Reasons not to treat:", 1)[1].split("Reasons for", 1)[0]
+    relative = flat.split("review:", 1)[1].split("Sources:", 1)[0]
     return (
         {phrase.strip(" .") for phrase in absolute.split(";")},
-        {phrase.strip(" .") for phrase in relative.split(",")},
-        trd.strip(),
+        {phrase.strip(" .") for phrase in relative.split(";")},
+        _section(text, "Treatment resistance"),
     )
 
 
-# The document lives beside the repository, not in it. The ABSOLUTE/RELATIVE tables
-# above are checked against the rules on every run; this test only catches the
-# document drifting from those tables, wherever the shared docs are checked out.
-@pytest.mark.skipif(not CLINICAL_MD.exists(), reason="shared/docs/CLINICAL.md not checked out")
-def test_it_maps_exactly_the_contraindications_clinical_md_lists() -> None:
-    absolute, relative, trd = _contraindication_phrases(CLINICAL_MD.read_text(encoding="utf-8"))
+# The project's own reference (docs/clinical-references.md) lists the
+# contraindications; the ABSOLUTE/RELATIVE tables above are checked against the
+# rules, and this test keeps the document and those tables in step.
+def test_it_maps_exactly_the_contraindications_the_references_list() -> None:
+    absolute, relative, trd = _contraindication_phrases(REFERENCES.read_text(encoding="utf-8"))
     assert absolute == set(ABSOLUTE)
     assert relative == set(RELATIVE)
     # The definition of treatment resistance, and what falls short of it: review.
-    assert "at least two adequate antidepressant trials" in trd and "needs prescriber review" in trd
+    assert "at least two adequate antidepressant trials" in trd and "prescriber's review" in trd
 
 
 @pytest.mark.parametrize("rule_set_id", ["iv_ketamine_mood", "esketamine_nasal"])

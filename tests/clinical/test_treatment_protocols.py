@@ -24,8 +24,8 @@ from ketaclinic.clinical.treatment import (
 
 PACKAGED = Path(__file__).parents[2] / "src/ketaclinic/clinical/treatment/protocols"
 
-# The documented pattern of each protocol (CLINICAL.md "Induction and maintenance
-# schedules" and "Dosing"), as target days from the first session.
+# The documented pattern of each protocol (docs/clinical-references.md#schedules and
+# #dosing), as target days from the first session.
 PATTERNS = {
     # twice weekly x 3 weeks = 6 infusions (ELEKT-D)
     "depression_iv_twice_weekly": [0, 3, 6, 9, 12, 15],
@@ -52,7 +52,8 @@ def test_it_ships_every_protocol_the_issue_names() -> None:
 def test_it_expands_each_protocol_to_its_documented_pattern(protocol_id: str) -> None:
     protocol = get_protocol(protocol_id)
     assert target_days(protocol) == PATTERNS[protocol_id]
-    assert "CLINICAL.md" in protocol.source and "CLINICAL.md" in protocol.dose.source
+    cites = "docs/clinical-references.md#"
+    assert cites in protocol.source and cites in protocol.dose.source
     sessions = expand(protocol, include_optional=True)
     assert len(sessions) == protocol.max_sessions
     assert [s.number for s in sessions] == list(range(1, len(sessions) + 1))

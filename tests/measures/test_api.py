@@ -107,6 +107,40 @@ def test_it_raises_an_alert_for_moderate_cssrs_risk_only(
     assert second.json()["risk_level"] == "moderate" and len(second.json()["alerts"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("instrument_id", "item", "flag_at", "alert_at", "top"),
+    [("qids_sr16", "qids_sr16_12", 1, 2, 3), ("madrs", "madrs_10", 2, 4, 6)],
+)
+def test_it_raises_the_safety_alert_from_the_qids_and_madrs_suicide_items(
+    api: Api,
+    nurse: Persona,
+    patient_id: int,
+    instrument_id: str,
+    item: str,
+    flag_at: int,
+    alert_at: int,
+    top: int,
+) -> None:
+    client = api(nurse)
+    found = {i["id"]: i for i in client.get("/api/v1/instruments").json()}[instrument_id]
+    zeros = {entry["id"]: 0 for entry in found["items"] if entry.get("required", True)}
+
+    def post(value: int) -> Any:
+        body = {"instrument_id": instrument_id, "answers": zeros | {item: value}}
+        response = _post(client, patient_id, body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    flagged = post(flag_at)
+    assert flagged["flags"] == ["suicide_review"] and flagged["alerts"] == []
+    alerted = post(alert_at)
+    assert [a["kind"] for a in alerted["alerts"]] == ["suicide_risk"]
+    planned = post(top)  # "made plans" / "explicit plans": never silent
+    assert [a["kind"] for a in planned["alerts"]] == ["suicide_risk"]
+    open_alerts = client.get(f"/api/v1/patients/{patient_id}/alerts").json()
+    assert len(open_alerts) == 2
+
+
 def test_it_keeps_scored_responses_unchangeable_in_the_database(
     api: Api, nurse: Persona, patient_id: int, db: Session
 ) -> None:
@@ -140,6 +174,30 @@ def test_it_summarizes_response_and_remission_against_treatments(
     assert (phq["baseline_total"], phq["latest_total"], phq["treatments_given"]) == (16, 0, 4)
     assert phq["is_response"] and phq["is_remission"] and phq["status"] == "remission"
     assert phq["percent_change"] == -100.0
+
+
+def test_it_counts_a_10_point_pcl5_fall_as_response(
+    api: Api, nurse: Persona, patient_id: int
+) -> None:
+    client = api(nurse)
+    start = utcnow() - timedelta(days=20)
+
+    def score(days: int, total: int) -> None:
+        # total // 3 items at 3 and the rest on the last item (totals below 57).
+        answers = {f"pcl5_{i}": 3 if i <= total // 3 else 0 for i in range(1, 21)}
+        answers["pcl5_20"] = total % 3
+        when = (start + timedelta(days=days)).isoformat()
+        body = {"instrument_id": "pcl5", "answers": answers, "completed_at": when}
+        response = _post(client, patient_id, body)
+        assert response.status_code == 201 and response.json()["total"] == total, response.text
+
+    score(0, 48)  # baseline
+    given = (start + timedelta(days=1)).isoformat()
+    client.post(f"/api/v1/patients/{patient_id}/treatments",
+                json={"given_at": given, "modality": "iv_ketamine"})  # fmt: skip
+    score(8, 38)  # a 10-point fall is 21%: meaningful for PCL-5, not a 50% response
+    [pcl5] = client.get(f"/api/v1/patients/{patient_id}/outcomes").json()
+    assert pcl5["is_response"] and pcl5["latest_total"] == 38
 
 
 def test_it_refuses_a_future_treatment_and_a_foreign_session(

@@ -43,7 +43,7 @@ def test_it_gives_the_same_bytes_for_the_same_data() -> None:
 def test_it_draws_an_empty_plot_for_an_instrument_without_bands() -> None:
     svg = trajectory_svg(get_instrument("cssrs_screener"), [], [], "America/Chicago")
     assert "No scores yet" in _texts(svg)
-    assert "Total (0-6)" in _texts(svg)
+    assert "Total (0-7)" in _texts(svg)
 
 
 def test_it_draws_a_single_score() -> None:

@@ -195,6 +195,22 @@ def test_it_asks_for_a_reweigh_before_a_dose_on_an_old_weight(
     assert "re-weigh" in refused.json()["error"]["fields"]["weight_kg"]
 
 
+def test_it_draws_25_mg_im_as_0_25_ml_not_0_3_ml(
+    api: Api, nurse: Persona, prescriber: Persona
+) -> None:
+    # 50 kg x 0.5 mg/kg = 25 mg = 0.25 mL of 100 mg/mL: the clinic's 0.1 mL step would
+    # give 0.3 mL = 30 mg (+20%), so the vial's 1 mL syringe (0.01 mL) measures it.
+    patient_id = clear_patient(api, nurse, prescriber, weight_kg=50)
+    plan_id = signed_plan(
+        api, nurse, prescriber, patient_id, protocol_id="depression_im",
+        preparation="100 mg/mL vial",
+    )  # fmt: skip
+    checks = f"/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks"
+    check = api(nurse).post(checks, json={"session_number": 1})
+    assert check.status_code == 201, check.text
+    assert (check.json()["dose_mg"], check.json()["volume_ml"]) == ("25", "0.25")
+
+
 def test_it_doses_esketamine_in_devices_with_56_mg_first(
     api: Api, nurse: Persona, prescriber: Persona
 ) -> None:
@@ -217,10 +233,17 @@ def test_it_previews_plasma_concentration_for_an_iv_plan(
     api: Api, nurse: Persona, patient_id: int
 ) -> None:
     plan_id = draft(api(nurse), patient_id).json()["id"]
-    body = api(nurse).get(f"/api/v1/patients/{patient_id}/plans/{plan_id}/pk").json()
+    url = f"/api/v1/patients/{patient_id}/plans/{plan_id}/pk"
+    body = api(nurse).get(url).json()
     assert len(body["summary"]) == 3 and len(body["minutes"]) == len(body["population_p05"])
     peaks = [model["peak_ng_per_ml"] for model in body["summary"]]
     assert all(150 < peak < 260 for peak in peaks)
+    # It names the model it draws: the one closest to the meta-analysis, 18.8 mL/kg/min.
+    assert body["model"] == "clements_nimmo" and body["summary"][0]["drawn"] is True
+    assert body["reference_clearance_ml_per_kg_per_min"] == 18.8
+    assert body["peak_spread_ng_per_ml"] == [min(peaks), max(peaks)]
+    assert api(nurse).get(url, params={"model": "hijazi"}).json()["model"] == "hijazi"
+    assert api(nurse).get(url, params={"model": "nope"}).status_code == 422
 
 
 @pytest.mark.parametrize(

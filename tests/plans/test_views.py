@@ -74,6 +74,10 @@ def test_it_signs_from_the_plan_page_and_shows_the_pk_plot(
     page = api(prescriber).get(url).text
     assert 'id="plan-status">signed' in page and f'src="{url}/pk.svg"' in page
     assert b"dissociative range" in api(nurse).get(f"{url}/pk.svg").content
+    # The page names the model drawn and every model's clearance.
+    assert "Drawn with <strong>Clements &amp; Nimmo (1981), 2 compartments</strong>" in page
+    assert "clearance 27.6 mL/kg/min" in page and "clearance 36.0 mL/kg/min" in page
+    assert b"Model drawn: Domino" in api(nurse).get(f"{url}/pk.svg?model=domino").content
     refused = api(nurse).post(f"{url}/status", data={"action": "pause"})
     assert refused.status_code == 409 and "cannot pause a signed plan" in refused.text
 

@@ -133,7 +133,8 @@ def test_it_stores_the_rule_set_version_the_facts_and_the_explanation(
     # Derived from the birth date (1984-03-21), not entered.
     assert body["facts"]["age_years"] == age_on(date(1984, 3, 21), today_in(CLINIC_TZ))
     [fired] = body["fired"]
-    assert fired["rule_id"] == "medication_blunts_response" and "CLINICAL.md" in fired["source"]
+    assert fired["rule_id"] == "medication_blunts_response"
+    assert "clinical-references.md#" in fired["source"]
     assert body["missing"] == [] and body["signature"] is None
 
 
@@ -357,3 +358,41 @@ def test_it_screens_with_a_clinics_own_rule_set(
     app.state.rule_sets = {**app.state.rule_sets, own.id: own}
     body = run(api(nurse), patient_id, "clinic_mood").json()
     assert (body["rule_set_id"], body["rule_set_version"]) == ("clinic_mood", "2026.1")
+
+
+# ---- the whole chart (issue 18, point 5) ----------------------------------------
+
+
+@pytest.mark.parametrize("rule_set_id", ["iv_ketamine_mood", "esketamine_nasal"])
+@pytest.mark.parametrize("trials", [0, 1, None])
+def test_it_sends_depression_with_fewer_than_two_failed_trials_to_review(
+    api: Api, nurse: Persona, patient_id: int, rule_set_id: str, trials: int | None
+) -> None:
+    client = api(nurse)
+    assert record(client, patient_id, {**CLEAR_INTAKE, "prior_antidepressant_trials": trials})
+    body = run(client, patient_id, rule_set_id).json()
+    assert body["decision"] == "needs_review"
+    reasons = [r["rule_id"] for r in body["fired"] + body["undecided"]]
+    assert "trd_fewer_than_two_trials" in reasons
+
+
+def test_it_screens_the_chart_medications_even_when_the_intake_says_none(
+    api: Api, nurse: Persona, prescriber: Persona, patient_id: int
+) -> None:
+    client = api(nurse)
+    record(client, patient_id, CLEAR_INTAKE)  # medication_classes: [] ("none of these")
+    assert run(client, patient_id).json()["decision"] == "eligible"
+    added = client.post(
+        f"/api/v1/patients/{patient_id}/medications",
+        json={"name": "Lamotrigine", "dose": "200 mg daily"},
+    )
+    assert added.status_code == 201, added.text
+    # The chart changed under the eligible screening: it no longer clears treatment.
+    assert status(client, patient_id)["state"] == "facts_changed"
+    body = run(client, patient_id).json()
+    assert body["decision"] == "needs_review"
+    fired = {r["rule_id"]: r for r in body["fired"]}
+    assert "lamotrigine" in fired["chart_medication_interacts"]["message"]
+    assert body["facts"]["chart_medication_classes"] == ["lamotrigine"]
+    page = api(prescriber).get(f"/patients/{patient_id}/screenings/{body['id']}")
+    assert "Lamotrigine 200 mg daily" in page.text

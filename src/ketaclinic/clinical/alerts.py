@@ -17,14 +17,19 @@ class AlertRule:
     source: str
 
 
-# source: CLINICAL.md "Scales" - PHQ-9 item 9 > 0 needs review (Kroenke 2001); the
-# C-SSRS screener's moderate and high risk need review (Posner 2011). Both instruments
-# set the flag "suicide_risk" in their YAML definitions.
+# source: docs/clinical-references.md#suicide-risk - every instrument that asks about
+# suicide can raise the alert: PHQ-9 item 9 > 0 (Kroenke 2001), QIDS-SR16 item 12 >= 2
+# (Rush 2003), MADRS item 10 >= 4 (Montgomery 1979), the C-SSRS screener's moderate and
+# high risk (Posner 2011). Each instrument sets the flag "suicide_risk" in its YAML definition; the
+# lower "suicide_review" flag (QIDS >= 1, MADRS >= 2) is shown on the score, not alerted.
 DEFAULT_ALERT_RULES: Mapping[str, AlertRule] = MappingProxyType(
     {
         "suicide_risk": AlertRule(
             message="Suicide-risk answer: review with the patient before treatment.",
-            source="CLINICAL.md Scales: PHQ-9 item 9 > 0; C-SSRS moderate/high risk",
+            source=(
+                "docs/clinical-references.md#suicide-risk: PHQ-9 item 9 > 0; "
+                "QIDS-SR16 item 12 >= 2; MADRS item 10 >= 4; C-SSRS moderate/high risk"
+            ),
         ),
     }
 )

@@ -2,13 +2,14 @@
 
 Pure functions over ``(taken_at, total)`` points and the datetimes of the
 treatments given. Every threshold is a keyword parameter because clinics set
-them; the defaults cite docs/CLINICAL.md. Datetimes should all be aware (UTC)
+them; the defaults cite docs/clinical-references.md. Datetimes should all be aware (UTC)
 or all naive; mixing them raises ``TypeError`` from the comparison.
 
 Conventions: lower totals are better for every scale this is used with;
 "baseline" is the last score at or before the first treatment; a later score
 "meets response" when it has fallen by at least ``min_fall_fraction`` of
-baseline.
+baseline - or, for an instrument whose meaningful change is a number of points
+(PCL-5: 10), by at least ``min_fall_points``.
 """
 
 from __future__ import annotations
@@ -21,14 +22,17 @@ from types import MappingProxyType
 
 Point = tuple[datetime, int]
 
-# source: CLINICAL.md "Scales" - response is a fall of >= 50% from baseline
+# source: docs/clinical-references.md#outcomes - response is a fall of >= 50% from baseline
 # (Sanacora et al., JAMA Psychiatry 2017). Pain NRS: >= 30% is meaningful
 # (common), so pass min_fall_fraction=0.3 for pain.
 RESPONSE_FALL_FRACTION = 0.5
-# source: CLINICAL.md "Dosing", futility - no response after 3-4 infusions makes
+# source: docs/clinical-references.md#dosing, futility - no response after 3-4 infusions makes
 # later response unlikely (Sanacora 2017); we flag after the 4th.
 FUTILITY_AFTER_TREATMENTS = 4
-# source: CLINICAL.md "Scales" - relapse is loss of response, defined per
+# source: docs/clinical-references.md#outcomes - PCL-5's clinically meaningful change is a 10-point
+# fall, an absolute threshold rather than a percentage. Instrument -> points.
+DEFAULT_MIN_FALL_POINTS: Mapping[str, int] = MappingProxyType({"pcl5": 10})
+# source: docs/clinical-references.md#outcomes - relapse is loss of response, defined per
 # protocol; default: two consecutive scores that no longer meet response.
 RELAPSE_CONSECUTIVE = 2
 
@@ -39,7 +43,7 @@ class RemissionCriterion:
     min_baseline_total: int | None = None  # only assessable from this baseline
 
 
-# source: CLINICAL.md "Scales" - remission is PHQ-9 < 5 (baseline >= 10) or
+# source: docs/clinical-references.md#outcomes - remission is PHQ-9 < 5 (baseline >= 10) or
 # MADRS <= 10. Other instruments have no remission default.
 DEFAULT_REMISSION_CRITERIA: Mapping[str, RemissionCriterion] = MappingProxyType(
     {
@@ -88,12 +92,19 @@ def is_response(
     baseline_total: int,
     total: int,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
+    # source: docs/clinical-references.md#outcomes
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
+    min_fall_points: int | None = None,  # absolute fall, when given
 ) -> bool:
-    """True when ``total`` has fallen by at least the fraction of baseline."""
+    """True when ``total`` has fallen by at least the fraction of baseline, or by
+    ``min_fall_points`` when given (an absolute threshold replaces the fraction)."""
     fraction = _fraction(min_fall_fraction, "min_fall_fraction")
     if baseline_total <= 0:
         return False  # nothing to fall from
+    if min_fall_points is not None:
+        if min_fall_points < 1:
+            raise ValueError(f"min_fall_points must be at least 1, got {min_fall_points}")
+        return baseline_total - total >= min_fall_points
     return baseline_total - total >= fraction * baseline_total
 
 
@@ -102,7 +113,7 @@ def is_remission(
     baseline_total: int | None,
     total: int,
     *,
-    # source: CLINICAL.md Scales
+    # source: docs/clinical-references.md#outcomes
     criteria: Mapping[str, RemissionCriterion] = DEFAULT_REMISSION_CRITERIA,
 ) -> bool | None:
     """Remission per ``criteria``; None when it cannot be assessed."""
@@ -120,11 +131,18 @@ def first_response_at(
     points: Iterable[Point],
     baseline_total: int,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
+    # source: docs/clinical-references.md#outcomes
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
+    min_fall_points: int | None = None,  # absolute fall, when given
 ) -> datetime | None:
     """When a score (after baseline) first met response."""
     for taken_at, total in _chronological(points):
-        if is_response(baseline_total, total, min_fall_fraction=min_fall_fraction):
+        if is_response(
+            baseline_total,
+            total,
+            min_fall_fraction=min_fall_fraction,
+            min_fall_points=min_fall_points,
+        ):
             return taken_at
     return None
 
@@ -133,9 +151,11 @@ def response_lost_at(
     points: Iterable[Point],
     baseline_total: int,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
-    relapse_above_fraction: float | None = None,  # source: CLINICAL.md Scales (per protocol)
-    consecutive: int = RELAPSE_CONSECUTIVE,  # source: CLINICAL.md Scales (per protocol)
+    # Defaults: docs/clinical-references.md#outcomes (relapse is defined per protocol).
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
+    min_fall_points: int | None = None,  # absolute fall, when given
+    relapse_above_fraction: float | None = None,
+    consecutive: int = RELAPSE_CONSECUTIVE,
 ) -> datetime | None:
     """When a response, once reached, was confirmed lost (relapse).
 
@@ -155,7 +175,12 @@ def response_lost_at(
     responded = False
     run = 0
     for taken_at, total in _chronological(points):
-        meets = is_response(baseline_total, total, min_fall_fraction=min_fall_fraction)
+        meets = is_response(
+            baseline_total,
+            total,
+            min_fall_fraction=min_fall_fraction,
+            min_fall_points=min_fall_points,
+        )
         if not responded:
             responded = meets
             continue
@@ -171,8 +196,11 @@ def is_futile(
     treatments: Iterable[datetime],
     baseline_total: int | None,
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
-    after_treatments: int = FUTILITY_AFTER_TREATMENTS,  # source: CLINICAL.md Dosing, Sanacora 2017
+    # source: docs/clinical-references.md#outcomes
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
+    min_fall_points: int | None = None,  # absolute fall, when given
+    # source: docs/clinical-references.md#dosing, Sanacora 2017
+    after_treatments: int = FUTILITY_AFTER_TREATMENTS,
 ) -> bool:
     """Flag for review: ``after_treatments`` given and no response so far.
 
@@ -186,7 +214,12 @@ def is_futile(
         return False
     after_first = [point for point in points if point[0] > given[0]]
     if any(
-        is_response(baseline_total, total, min_fall_fraction=min_fall_fraction)
+        is_response(
+            baseline_total,
+            total,
+            min_fall_fraction=min_fall_fraction,
+            min_fall_points=min_fall_points,
+        )
         for _, total in after_first
     ):
         return False
@@ -199,14 +232,17 @@ def summarize(
     points: Sequence[Point],
     treatments: Sequence[datetime],
     *,
-    min_fall_fraction: float = RESPONSE_FALL_FRACTION,  # source: CLINICAL.md Scales
-    # source: CLINICAL.md Scales
+    # Defaults: docs/clinical-references.md#outcomes (response, remission, relapse per
+    # protocol; PCL-5 responds by points) and #dosing (futility).
+    min_fall_fraction: float = RESPONSE_FALL_FRACTION,
+    min_fall_points: Mapping[str, int] = DEFAULT_MIN_FALL_POINTS,
     remission_criteria: Mapping[str, RemissionCriterion] = DEFAULT_REMISSION_CRITERIA,
-    relapse_above_fraction: float | None = None,  # source: CLINICAL.md Scales (per protocol)
-    relapse_consecutive: int = RELAPSE_CONSECUTIVE,  # source: CLINICAL.md Scales (per protocol)
-    futility_after_treatments: int = FUTILITY_AFTER_TREATMENTS,  # source: CLINICAL.md Dosing
+    relapse_above_fraction: float | None = None,
+    relapse_consecutive: int = RELAPSE_CONSECUTIVE,
+    futility_after_treatments: int = FUTILITY_AFTER_TREATMENTS,
 ) -> OutcomeSummary:
     """All outcome measures for one instrument's scores over a course."""
+    fall_points = min_fall_points.get(instrument_id)
     start = min(treatments, default=None)
     base = baseline(points, start) if start is not None else None
     if start is None or base is None:
@@ -234,8 +270,12 @@ def summarize(
         absolute_change=absolute_change(base_total, latest[1]) if latest else None,
         percent_change=percent_change(base_total, latest[1]) if latest else None,
         is_response=latest is not None
-        and is_response(base_total, latest[1], min_fall_fraction=min_fall_fraction),
-        first_response_at=first_response_at(after, base_total, min_fall_fraction=min_fall_fraction),
+        and is_response(
+            base_total, latest[1], min_fall_fraction=min_fall_fraction, min_fall_points=fall_points
+        ),
+        first_response_at=first_response_at(
+            after, base_total, min_fall_fraction=min_fall_fraction, min_fall_points=fall_points
+        ),
         is_remission=is_remission(instrument_id, base_total, latest[1], criteria=remission_criteria)
         if latest
         else None,
@@ -243,6 +283,7 @@ def summarize(
             after,
             base_total,
             min_fall_fraction=min_fall_fraction,
+            min_fall_points=fall_points,
             relapse_above_fraction=relapse_above_fraction,
             consecutive=relapse_consecutive,
         ),
@@ -251,6 +292,7 @@ def summarize(
             treatments,
             base_total,
             min_fall_fraction=min_fall_fraction,
+            min_fall_points=fall_points,
             after_treatments=futility_after_treatments,
         ),
     )

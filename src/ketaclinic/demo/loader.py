@@ -21,6 +21,7 @@ from ketaclinic.auth.models import Membership, User
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.auth.service import create_user
+from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic, today_at
 from ketaclinic.demo import data
@@ -152,7 +153,11 @@ def _patient(rng: random.Random, index: int) -> PatientCreate:
         height_cm=height,
         diagnoses=diagnoses,
         medications=[
-            MedicationIn(name=n, dose=d) for n, d in rng.sample(data.MEDICATIONS, rng.randint(0, 3))
+            MedicationIn(name=n, dose=d)
+            for n, d in rng.sample(data.MEDICATIONS, rng.randint(0, 3))
+            # Screening reads the chart: random charts carry no interacting medicine, so
+            # each story screens as it says; the stories that need one add it.
+            if not classes_on_chart([n])
         ],
         allergies=[
             AllergyIn(substance=s, reaction=r)
@@ -387,6 +392,9 @@ def _screenings(
         stories[story] = patient
         facts = {**CLEAR_INTAKE, **changes}
         when = utcnow() - timedelta(days=days_ago, hours=2)
+        if story == "override":  # her chart lists what her intake declares
+            lorazepam = MedicationIn(name="Lorazepam", dose="0.5 mg at night")
+            patients.add_item(db, nurse, patient, "medications", lorazepam)
         screenings.record_intake(db, nurse, patient, facts, notes, now=when)
         row = screenings.run(db, nurse, patient, rule_set, policy, now=when)
         if decision is not None:
@@ -400,7 +408,35 @@ def _screenings(
             screenings.record_intake(
                 db, nurse, patient, later, f"{notes} Started methylphenidate.", now=utcnow()
             )
+    used = {p.id for p in stories.values()}
+    conflict = next(
+        (
+            p
+            for p in active
+            if p.id not in used
+            and p.sex_at_birth == "female"
+            and 25 <= age_on(p.birth_date, today) <= 60
+        ),
+        None,
+    )
+    if conflict is not None:
+        stories["chart conflict"] = _chart_conflict(db, nurse, conflict, policy)
     return stories
+
+
+def _chart_conflict(
+    db: Session, nurse: Principal, patient: Patient, policy: screenings.ScreeningPolicy
+) -> Patient:
+    """Her intake answers "none" to interacting medicines while her chart lists
+    lamotrigine: the screening reads the chart too and asks for a prescriber's review."""
+    patients.add_item(
+        db, nurse, patient, "medications", MedicationIn(name="Lamotrigine", dose="200 mg daily")
+    )
+    when = utcnow() - timedelta(days=1)
+    notes = "Sertraline, venlafaxine and bupropion tried. Interacting medications: none."
+    screenings.record_intake(db, nurse, patient, CLEAR_INTAKE, notes, now=when)
+    screenings.run(db, nurse, patient, "iv_ketamine_mood", policy, now=when)
+    return patient
 
 
 # (protocol, who: a screening story or None for a newly cleared patient, rule set,

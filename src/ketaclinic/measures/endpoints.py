@@ -40,6 +40,7 @@ def rules_of(request: Request) -> service.OutcomeRules:
         response_fall_fraction=settings.response_fall_fraction,
         futility_after_treatments=settings.futility_after_treatments,
         relapse_consecutive=settings.relapse_consecutive,
+        pcl5_fall_points=settings.pcl5_fall_points,
     )
 
 
@@ -90,11 +91,12 @@ def list_responses(
     responses=ERRORS,
 )
 def create_response(
-    patient_id: Id, data: ResponseIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, data: ResponseIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """Score and store a response; a suicide-risk answer raises a safety alert."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
-    row, alerts = service.record_response(db, principal, patient, data)
+    thresholds = request.app.state.settings.scale_thresholds
+    row, alerts = service.record_response(db, principal, patient, data, thresholds)
     return service.as_dict(row, alerts)
 
 

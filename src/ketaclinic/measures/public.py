@@ -141,7 +141,13 @@ def submit(request: Request, token: str, db: DbSession, form: Form) -> Response:
     inst = get_instrument(link.instrument_id)
     answers = _answers_from(inst, form)
     try:
-        _, alerts = service.complete_link(db, token, answers, origin_of(request, "web"))
+        _, alerts = service.complete_link(
+            db,
+            token,
+            answers,
+            origin_of(request, "web"),
+            request.app.state.settings.scale_thresholds,
+        )
     except ValidationFailed as exc:
         # Scoring failed before anything was written; the request still commits, harmlessly.
         errors = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,13 +42,16 @@ from ketaclinic.treatments.models import TreatmentSession
 
 @dataclass(frozen=True)
 class OutcomeRules:
-    """A clinic's outcome thresholds (defaults cite CLINICAL.md in clinical.outcomes)."""
+    """A clinic's outcome thresholds (defaults: clinical.outcomes, citing
+    docs/clinical-references.md#outcomes)."""
 
     response_fall_fraction: float = outcomes.RESPONSE_FALL_FRACTION
     futility_after_treatments: int = outcomes.FUTILITY_AFTER_TREATMENTS
     relapse_consecutive: int = outcomes.RELAPSE_CONSECUTIVE
-    # Pain NRS: a 30% fall is a meaningful response (CLINICAL.md Scales).
+    # Pain NRS: a 30% fall is a meaningful response (docs/clinical-references.md#outcomes).
     pain_fall_fraction: float = 0.3
+    # PCL-5: a 10-point fall is the meaningful change (docs/clinical-references.md#outcomes).
+    pcl5_fall_points: int = outcomes.DEFAULT_MIN_FALL_POINTS["pcl5"]
 
 
 def instruments() -> list[Instrument]:
@@ -63,9 +66,15 @@ def instrument(instrument_id: str, field: str = "instrument_id") -> Instrument:
         raise ValidationFailed.on(field, f"unknown questionnaire; known: {known}") from None
 
 
-def _score(inst: Instrument, answers: dict[str, int | bool]) -> ScoreResult:
+# The clinic's flag thresholds per instrument (settings.scale_thresholds).
+ScaleThresholds = Mapping[str, Mapping[str, int]]
+
+
+def _score(
+    inst: Instrument, answers: dict[str, int | bool], thresholds: ScaleThresholds | None = None
+) -> ScoreResult:
     try:
-        return score(inst, answers)
+        return score(inst, answers, thresholds=(thresholds or {}).get(inst.id))
     except ScoringError as exc:
         raise ValidationFailed(
             "Some answers are missing or out of range.",
@@ -144,7 +153,11 @@ def _store(
 
 
 def record_response(
-    db: Session, principal: Principal, patient: Patient, data: ResponseIn
+    db: Session,
+    principal: Principal,
+    patient: Patient,
+    data: ResponseIn,
+    thresholds: ScaleThresholds | None = None,
 ) -> tuple[QuestionnaireResponse, list[SafetyAlert]]:
     """Staff enter a response (clinician-rated, or read aloud for the patient)."""
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
@@ -156,7 +169,7 @@ def record_response(
     return _store(
         db,
         patient,
-        _score(inst, data.answers),
+        _score(inst, data.answers, thresholds),
         completed_at=data.completed_at or utcnow(),
         completed_by=data.completed_by,
         entered_by_id=principal.user_id,
@@ -315,6 +328,7 @@ def outcome_summaries(
             points,
             given,
             min_fall_fraction=fall or rules.response_fall_fraction,
+            min_fall_points={"pcl5": rules.pcl5_fall_points},
             relapse_consecutive=rules.relapse_consecutive,
             futility_after_treatments=rules.futility_after_treatments,
         )
@@ -422,10 +436,14 @@ def open_link(
 
 
 def complete_link(
-    db: Session, token: str, answers: dict[str, int | bool], origin: Origin
+    db: Session,
+    token: str,
+    answers: dict[str, int | bool],
+    origin: Origin,
+    thresholds: ScaleThresholds | None = None,
 ) -> tuple[QuestionnaireResponse, list[SafetyAlert]]:
     link, patient = open_link(db, token)
-    result = _score(get_instrument(link.instrument_id), answers)
+    result = _score(get_instrument(link.instrument_id), answers, thresholds)
     row, raised = _store(
         db,
         patient,

@@ -272,7 +272,8 @@ def enter_response(
         errors.update(fields_from_pydantic(exc.errors()))
     if not errors:
         try:
-            row, _ = service.record_response(db, principal, patient, data)
+            thresholds = request.app.state.settings.scale_thresholds
+            row, _ = service.record_response(db, principal, patient, data, thresholds)
         except KetaClinicError as exc:
             if not exc.fields:
                 raise

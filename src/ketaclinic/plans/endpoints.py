@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinical.dosing import DoseError
+from ketaclinic.clinical.pk import MODELS
 from ketaclinic.clinical.treatment import Protocol, UnknownProtocolError, target_days
 from ketaclinic.kit.errors import NotFound, ValidationFailed
 from ketaclinic.kit.fields import Id
@@ -16,7 +17,7 @@ from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.plans import service
 from ketaclinic.plans.models import DoseCheck, DoseVerification
-from ketaclinic.plans.pk_plot import preview
+from ketaclinic.plans.pk_plot import DEFAULT_MODEL, preview
 from ketaclinic.plans.schemas import (
     ActionIn,
     DoseCheckIn,
@@ -49,6 +50,7 @@ def policy_of(request: Request) -> service.PlanPolicy:
         screening=screening_policy_of(request),
         weight_max_age_days=settings.weight_max_age_days,
         volume_step=settings.volume_step_ml,
+        rounding_tolerance=settings.dose_rounding_tolerance_pct / 100,
     )
 
 
@@ -202,9 +204,20 @@ def change_status(
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/pk", responses=ERRORS)
 def plan_pk(
-    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
+    request: Request,
+    patient_id: Id,
+    plan_id: Id,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    model: str = Query(default=DEFAULT_MODEL, max_length=40),
 ) -> Any:
-    """Predicted plasma concentration (ng/mL) for session 1 on today's weight, per model."""
+    """Predicted plasma concentration (ng/mL) for session 1 on today's weight, per model.
+
+    ``model`` carries the population band (default: the model whose clearance is
+    closest to the Kamp 2020 meta-analysis); every model's curve and clearance is
+    returned, so the spread between them is visible."""
+    if model not in MODELS:
+        raise ValidationFailed.on("model", f"unknown model; known: {', '.join(MODELS)}")
     patient = patients.get_patient(db, principal, patient_id)
     view = service.get(db, principal, patient, plan_id)
     try:
@@ -214,8 +227,12 @@ def plan_pk(
     if dose.duration is None or dose.dosing_weight is None:
         raise ValidationFailed.on("plan", "the preview models intravenous infusions only")
     found = preview(float(dose.dosing_weight.value), float(dose.dose.value),
-                    float(dose.duration.value))  # fmt: skip
+                    float(dose.duration.value), model=model)  # fmt: skip
     return {
+        "model": found.model,
+        "reference": found.reference,
+        "reference_clearance_ml_per_kg_per_min": found.reference_clearance_ml_per_kg_per_min,
+        "peak_spread_ng_per_ml": list(found.peak_spread_ng_per_ml),
         "minutes": found.minutes,
         "curves": found.curves,
         "population_p05": found.p05,

@@ -25,6 +25,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.dosing import (
     DEFAULT_MAX_WEIGHT_AGE_DAYS,
+    DEFAULT_ROUNDING_TOLERANCE,
     Cm,
     Dose,
     DoseError,
@@ -65,6 +66,8 @@ class PlanPolicy:
     screening: screenings.ScreeningPolicy = field(default_factory=screenings.ScreeningPolicy)
     weight_max_age_days: int = DEFAULT_MAX_WEIGHT_AGE_DAYS
     volume_step: Decimal = Decimal("0.1")
+    # The delivered dose stays within this fraction of the ordered one (settings).
+    rounding_tolerance: Decimal = DEFAULT_ROUNDING_TOLERANCE
 
     def protocol(self, protocol_id: str, field_name: str = "protocol_id") -> Protocol:
         found = self.protocols.get(protocol_id)
@@ -428,6 +431,7 @@ def dose_for(
             today=today_at(db, patient.clinic_id),
             max_weight_age_days=policy.weight_max_age_days,
             over_soft_limit_reason=reason,
+            rounding_tolerance=policy.rounding_tolerance,
         )
     )
 

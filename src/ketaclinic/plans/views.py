@@ -22,6 +22,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.dosing import Dose, DoseError
+from ketaclinic.clinical.pk import MODELS
 from ketaclinic.clinical.treatment import Protocol, actions_from, expand
 from ketaclinic.clinical.treatment.model import UNIT_LABELS
 from ketaclinic.clinics.service import timezone_of, today_at
@@ -38,13 +39,13 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service
 from ketaclinic.plans.endpoints import policy_of
 from ketaclinic.plans.models import TreatmentPlan
-from ketaclinic.plans.pk_plot import preview, preview_svg
+from ketaclinic.plans.pk_plot import DEFAULT_MODEL, model_choices, preview, preview_svg
 from ketaclinic.plans.schemas import PlanIn
 from ketaclinic.screenings import service as screenings
 
 router = APIRouter(include_in_schema=False)
 # What every plan page may show: unit labels and Decimal for rounding on display.
-COMMON: dict[str, Any] = {"units": UNIT_LABELS, "Decimal": Decimal}
+COMMON: dict[str, Any] = {"units": UNIT_LABELS, "Decimal": Decimal, "pk_models": model_choices()}
 PLOT_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 ACTION_LABELS = {
     "sign": "Sign plan",
@@ -227,6 +228,7 @@ def builder_plot(
     protocol_id: str = Query(default="", max_length=40),
     dose_amount: str = Query(default="", max_length=12),
     preparation: str = Query(default="", max_length=100),
+    model: str = Query(default=DEFAULT_MODEL, max_length=40),
 ) -> Response:
     """The PK preview for the builder's current choices (session 1, today's weight)."""
     patient = patients.open_chart(db, principal, patient_id, purpose="pk preview")
@@ -235,16 +237,20 @@ def builder_plot(
         raise ValidationFailed.on("protocol_id", "choose a protocol")
     values = {"dose_amount": dose_amount, "preparation": preparation}
     dose, problems = _dose_preview(db, principal, patient, protocol, values, policy_of(request))
-    return _svg(dose, problems, protocol)
+    return _svg(dose, problems, protocol, model)
 
 
-def _svg(dose: Dose | None, problems: dict[str, str], protocol: Protocol) -> Response:
+def _svg(
+    dose: Dose | None, problems: dict[str, str], protocol: Protocol, model: str = DEFAULT_MODEL
+) -> Response:
+    if model not in MODELS:
+        raise ValidationFailed.on("model", f"unknown model; known: {', '.join(MODELS)}")
     if dose is None or dose.duration is None or dose.dosing_weight is None:
         # Not a 404: under a patient's URL that would read as a hidden chart.
         why = "; ".join(problems.values()) or "the models are for intravenous infusions"
         raise ValidationFailed(f"No PK preview: {why}.", {"plan": why})
     found = preview(float(dose.dosing_weight.value), float(dose.dose.value),
-                    float(dose.duration.value))  # fmt: skip
+                    float(dose.duration.value), model=model)  # fmt: skip
     title = f"{protocol.name}: {dose.dose} over {dose.duration} at {dose.dosing_weight}"
     return Response(
         preview_svg(found, title),
@@ -329,7 +335,12 @@ def plan_status(
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/pk.svg")
 def plan_plot(
-    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
+    request: Request,
+    patient_id: Id,
+    plan_id: Id,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    model: str = Query(default=DEFAULT_MODEL, max_length=40),
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
     view = service.get(db, principal, patient, plan_id)
@@ -339,7 +350,7 @@ def plan_plot(
         problems: dict[str, str] = {}
     except DoseError as exc:
         dose, problems = None, exc.fields
-    return _svg(dose, problems, protocol)
+    return _svg(dose, problems, protocol, model)
 
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/revise")

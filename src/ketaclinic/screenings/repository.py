@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.kit.scoping import in_clinics
-from ketaclinic.patients.models import Patient
+from ketaclinic.patients.models import Medication, Patient
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 
 Row = TypeVar("Row", PatientIntake, Screening, ScreeningSignature)
@@ -30,6 +30,17 @@ def intakes(db: Session, clinic_ids: Sequence[int], patient_id: int) -> list[Pat
 def latest_intake(db: Session, clinic_ids: Sequence[int], patient_id: int) -> PatientIntake | None:
     stmt = _scoped(PatientIntake, clinic_ids).where(PatientIntake.patient_id == patient_id)
     return db.scalar(stmt.order_by(PatientIntake.id.desc()).limit(1))
+
+
+def active_medications(db: Session, clinic_ids: Sequence[int], patient_id: int) -> list[str]:
+    """The chart's active medication list as written (name and dose), oldest first."""
+    stmt = in_clinics(
+        select(Medication.name, Medication.dose).join(Patient, Patient.id == Medication.patient_id),
+        Patient.clinic_id,
+        clinic_ids,
+    ).where(Medication.patient_id == patient_id, Medication.active.is_(True))
+    rows = db.execute(stmt.order_by(Medication.id)).all()
+    return [f"{name} {dose}".strip() for name, dose in rows]
 
 
 def screenings(

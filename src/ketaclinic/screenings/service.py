@@ -33,6 +33,7 @@ from ketaclinic.clinical.screening import (
     load_rule_sets,
     screen,
 )
+from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import age_on, utcnow
@@ -40,8 +41,9 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import repository as repo
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 
-# Facts the system derives rather than asks (age from the birth date, on the day).
-DERIVED_FACTS = ("age_years",)
+# Facts the system derives rather than asks: age from the birth date, on the day;
+# the interacting classes on the chart's medication list.
+DERIVED_FACTS = ("age_years", "chart_medication_classes")
 REASON_MIN_LENGTH = 10
 
 
@@ -92,11 +94,32 @@ def intake_facts(intake: PatientIntake | None) -> dict[str, Any]:
     return dict(json.loads(intake.facts)) if intake is not None else {}
 
 
-def facts_now(patient: Patient, intake: PatientIntake | None, today: date) -> dict[str, Any]:
-    """What a screening run today would read: the intake plus the derived facts."""
+def facts_now(
+    patient: Patient, intake: PatientIntake | None, today: date, medications: list[str]
+) -> dict[str, Any]:
+    """What a screening run today would read: the intake plus the derived facts
+    (age, and the interacting classes on the chart's active medication list)."""
     facts = intake_facts(intake)
     facts["age_years"] = age_on(patient.birth_date, today)
+    facts["chart_medication_classes"] = sorted(classes_on_chart(medications))
     return facts_to_json(facts)
+
+
+def chart_interactions(db: Session, principal: Principal, patient: Patient) -> dict[str, list[str]]:
+    """Interacting class -> the chart's active medicines in it (e.g. {"lamotrigine":
+    ["Lamotrigine 200 mg daily"]}): what a screening's chart rule names."""
+    return classes_on_chart(repo.active_medications(db, list(principal.roles), patient.id))
+
+
+def _facts_today(
+    db: Session, clinics: list[int], patient: Patient, now: datetime
+) -> dict[str, Any]:
+    return facts_now(
+        patient,
+        repo.latest_intake(db, clinics, patient.id),
+        today_at(db, patient.clinic_id, now),
+        repo.active_medications(db, clinics, patient.id),
+    )
 
 
 def _read(db: Session, principal: Principal, patient: Patient, purpose: str) -> None:
@@ -186,8 +209,14 @@ def run(
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
     rule_set = policy.rule_set(rule_set_id)
     now = now or utcnow()
-    current = repo.latest_intake(db, list(principal.roles), patient.id)
-    facts = facts_now(patient, current, today_at(db, patient.clinic_id, now))
+    clinics = list(principal.roles)
+    current = repo.latest_intake(db, clinics, patient.id)
+    facts = facts_now(
+        patient,
+        current,
+        today_at(db, patient.clinic_id, now),
+        repo.active_medications(db, clinics, patient.id),
+    )
     result: ScreeningResult = screen(rule_set, facts)
     row = Screening(
         patient_id=patient.id,
@@ -277,9 +306,7 @@ def sign(
     if newest.id != row.id:
         raise Conflict(f"A newer screening (#{newest.id}) replaces this one; sign that instead.")
     now = now or utcnow()
-    current = facts_now(
-        patient, repo.latest_intake(db, clinics, patient.id), today_at(db, patient.clinic_id, now)
-    )
+    current = _facts_today(db, clinics, patient, now)
     changed = changed_facts(facts_of(row), current)
     if changed:
         raise Conflict(
@@ -349,9 +376,7 @@ def status(
     if rule_set_id is not None:
         rows = [(s, sig) for s, sig in rows if s.rule_set_id == rule_set_id]
     newest, signature = rows[0] if rows else (None, None)
-    current = facts_now(
-        patient, repo.latest_intake(db, clinics, patient.id), today_at(db, patient.clinic_id, now)
-    )
+    current = _facts_today(db, clinics, patient, now)
     signed = (
         Signed(
             decision="eligible" if signature.decision == "eligible" else "not_eligible",

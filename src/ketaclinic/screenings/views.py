@@ -18,6 +18,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.screening import FACTS, INDICATIONS, Fact
+from ketaclinic.clinical.screening.medications import interacting_medications
 from ketaclinic.clinics.service import list_clinics, timezone_of
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
@@ -49,17 +50,13 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("Medications and reactions", ["medication_classes", "ketamine_hypersensitivity"]),
 ]  # fmt: skip
 NONE_OF_THESE = "none"
+MEDICATION_LABELS = {entry.code: entry.label for entry in interacting_medications().classes}
 CODE_LABELS: dict[str, dict[str, str]] = {
     "indications": {
         code: f"{i.label} ({i.icd10})" if i.icd10 else i.label for code, i in INDICATIONS.items()
     },
-    "medication_classes": {
-        "benzodiazepine": "Benzodiazepine",
-        "non_benzodiazepine_hypnotic": "Non-benzodiazepine hypnotic (Z-drug)",
-        "lamotrigine": "Lamotrigine",
-        "maoi": "MAO inhibitor",
-        "psychostimulant": "Psychostimulant",
-    },
+    "medication_classes": MEDICATION_LABELS,
+    "chart_medication_classes": MEDICATION_LABELS,
 }
 PAIN_INDICATIONS = {"chronic_pain", "crps", "migraine"}
 DECISION_LABELS = {
@@ -303,6 +300,7 @@ def _screening_page(
         "s": row,
         "result": service.result_of(row),
         "used": service.facts_of(row),
+        "chart_medicines": service.chart_interactions(db, principal, patient),
         "signature": signature,
         "rule_set": rule_set,
         "superseded": superseded,

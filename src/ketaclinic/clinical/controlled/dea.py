@@ -2,7 +2,7 @@
 
 source: the DEA's published format (two letters, then seven digits whose last is a
 check digit: the sum of digits 1, 3 and 5 plus twice the sum of digits 2, 4 and 6
-ends in the check digit). CLINICAL.md requires the supplier's DEA number on every
+ends in the check digit). docs/clinical-references.md requires the supplier's DEA number on every
 receipt (21 CFR 1304); a mistyped one is caught here, not at inspection.
 """
 

@@ -1,6 +1,6 @@
 """Deadlines after a theft or significant loss of a controlled substance. Pure.
 
-source: CLINICAL.md Controlled substances - written notice to the DEA within 1
+source: docs/clinical-references.md#controlled-substances - written notice to the DEA within 1
 business day of discovery, DEA Form 106 within 45 days (21 CFR 1301.76(b)).
 Business days skip Saturdays and Sundays; federal holidays are a clinic calendar
 matter and are passed in.

@@ -6,7 +6,7 @@ state is left as it was (operations return a new state). The database layer
 (issue 8) stores each accepted operation as an append-only, hash-chained entry
 and replays them with ``replay`` to verify balances.
 
-Invariants (CLINICAL.md "Controlled substances"; issue 8):
+Invariants (docs/clinical-references.md#controlled-substances; issue 8):
 
 - the amount on hand in a container never goes negative;
 - a draw for a session is accounted for: administered + wasted + returned never
@@ -28,7 +28,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Literal
 
-# source: CLINICAL.md Controlled substances - waste witnesses are state or clinic
+# source: docs/clinical-references.md#controlled-substances - waste witnesses are state or clinic
 # policy (practice): a setting; destruction needs two employee witnesses (Form 41).
 DEFAULT_WASTE_WITNESSES = 1
 DESTRUCTION_WITNESSES = 2

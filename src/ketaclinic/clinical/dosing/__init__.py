@@ -12,11 +12,14 @@ Typical use::
 
 from ketaclinic.clinical.dosing.calculator import (
     DEFAULT_MAX_WEIGHT_AGE_DAYS,
+    DEFAULT_ROUNDING_TOLERANCE,
+    WEIGHT_RANGE_KG,
     Devices,
     Dose,
     DoseRequest,
     DoseRule,
     Fixed,
+    FixedRate,
     Infusion,
     Injection,
     PerKg,
@@ -53,7 +56,9 @@ from ketaclinic.clinical.dosing.weight import (
 
 __all__ = [
     "DEFAULT_MAX_WEIGHT_AGE_DAYS",
+    "DEFAULT_ROUNDING_TOLERANCE",
     "WEIGHT_BASES",
+    "WEIGHT_RANGE_KG",
     "Cm",
     "Devices",
     "Dose",
@@ -61,6 +66,7 @@ __all__ = [
     "DoseRequest",
     "DoseRule",
     "Fixed",
+    "FixedRate",
     "Infusion",
     "Injection",
     "Kg",

@@ -1,6 +1,6 @@
 """Which weight a dose is calculated on. Pure.
 
-source: CLINICAL.md "Dosing": the weight basis (actual, ideal, adjusted) is a
+source: docs/clinical-references.md#weight-basis: the weight basis (actual, ideal, adjusted) is a
 protocol setting, not fixed by any guideline. Ideal body weight (Devine): men
 50 kg + 2.3 kg per inch over 5 ft, women 45.5 kg + 2.3 kg per inch over 5 ft;
 adjusted = IBW + 0.4 x (actual - IBW).

@@ -22,19 +22,31 @@ from ketaclinic.clinical.pk.infusions import (
     infusion_series,
 )
 from ketaclinic.clinical.pk.kinetics import Kinetics, decay_modes, typical_kinetics, vary
-from ketaclinic.clinical.pk.models import CLEMENTS_NIMMO, DOMINO, HIJAZI, MODELS, PkModel
+from ketaclinic.clinical.pk.models import (
+    CLEMENTS_NIMMO,
+    DOMINO,
+    HIJAZI,
+    META_ANALYSIS,
+    META_ANALYSIS_CLEARANCE_ML_PER_KG_PER_MIN,
+    MODELS,
+    PkModel,
+    closest_to_meta_analysis,
+)
 from ketaclinic.clinical.pk.solver import plasma_ng_per_ml
 
 __all__ = [
     "CLEMENTS_NIMMO",
     "DOMINO",
     "HIJAZI",
+    "META_ANALYSIS",
+    "META_ANALYSIS_CLEARANCE_ML_PER_KG_PER_MIN",
     "MIN_PER_DAY",
     "MODELS",
     "Infusion",
     "InfusionPerKg",
     "Kinetics",
     "PkModel",
+    "closest_to_meta_analysis",
     "decay_modes",
     "infusion_series",
     "plasma_ng_per_ml",

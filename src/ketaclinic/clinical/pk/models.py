@@ -6,7 +6,7 @@ from the central compartment; ``k1i`` carries drug out to peripheral compartment
 ``i`` and ``ki1`` back. Every model is mammillary (peripheral compartments talk
 only to the central one), which the solver relies on.
 
-The parameter values are copied from CLINICAL.md "Pharmacokinetics" (racemic
+The parameter values are copied from docs/clinical-references.md#pharmacokinetics (racemic
 ketamine, units L and 1/min); change them there first, then here.
 """
 
@@ -52,6 +52,11 @@ class PkModel:
         return parameters
 
     @property
+    def clearance_ml_per_kg_per_min(self) -> float:
+        """Elimination clearance implied by the parameters: V1 x k10."""
+        return self.v1_l_per_kg * self.k10_per_min * 1000
+
+    @property
     def compartments(self) -> int:
         return 2 if self.k13_per_min is None else 3
 
@@ -64,7 +69,7 @@ class PkModel:
         return tuple(pairs)
 
 
-_CITES = 'docs/CLINICAL.md "Pharmacokinetics"'
+_CITES = "docs/clinical-references.md#pharmacokinetics"
 
 DOMINO = PkModel(
     key="domino",
@@ -108,3 +113,19 @@ HIJAZI = PkModel(
 MODELS: Mapping[str, PkModel] = MappingProxyType(
     {model.key: model for model in (DOMINO, CLEMENTS_NIMMO, HIJAZI)}
 )
+
+# source: docs/clinical-references.md#pharmacokinetics - Kamp et al. 2020 meta-analysis: clearance
+# 79 L/h per 70 kg = 18.8 mL/kg/min, near hepatic blood flow. The models imply 36
+# (Hijazi), 27.6 (Domino) and 19.1 (Clements & Nimmo) mL/kg/min.
+META_ANALYSIS = "Kamp et al. 2020 meta-analysis"
+META_ANALYSIS_CLEARANCE_ML_PER_KG_PER_MIN = 79 * 1000 / 60 / 70
+
+
+def closest_to_meta_analysis(models: Mapping[str, PkModel] = MODELS) -> PkModel:
+    """The model whose clearance is nearest the meta-analysis: the default curve."""
+    return min(
+        models.values(),
+        key=lambda m: abs(
+            m.clearance_ml_per_kg_per_min - META_ANALYSIS_CLEARANCE_ML_PER_KG_PER_MIN
+        ),
+    )

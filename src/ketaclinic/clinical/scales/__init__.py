@@ -22,6 +22,7 @@ from ketaclinic.clinical.scales.loader import (
 from ketaclinic.clinical.scales.model import Band, Instrument, Item
 from ketaclinic.clinical.scales.scoring import (
     ScoreResult,
+    adjustable_flags,
     band_for_total,
     score,
     validate_answers,
@@ -35,6 +36,7 @@ __all__ = [
     "ScoreResult",
     "ScoringError",
     "UnknownInstrumentError",
+    "adjustable_flags",
     "band_for_total",
     "get_instrument",
     "load_instrument_file",

@@ -77,6 +77,16 @@ class ItemAboveFlag(_Frozen):
     source: str
 
 
+class ItemAtLeastFlag(_Frozen):
+    """An item answered ``threshold`` or higher (the form published thresholds take)."""
+
+    rule: Literal["item_at_least"]
+    id: Identifier
+    item: str
+    threshold: StrictInt
+    source: str
+
+
 class TotalAtLeastFlag(_Frozen):
     rule: Literal["total_at_least"]
     id: Identifier
@@ -91,7 +101,10 @@ class RiskAtLeastFlag(_Frozen):
     source: str
 
 
-Flag = Annotated[ItemAboveFlag | TotalAtLeastFlag | RiskAtLeastFlag, Field(discriminator="rule")]
+Flag = Annotated[
+    ItemAboveFlag | ItemAtLeastFlag | TotalAtLeastFlag | RiskAtLeastFlag,
+    Field(discriminator="rule"),
+]
 
 
 class SkipRule(_Frozen):
@@ -265,6 +278,13 @@ class Instrument(_Frozen):
                     raise ValueError(
                         f"flag {flag.id!r} threshold {flag.threshold} must be in "
                         f"0..{item.max_value - 1} for {item.id!r}"
+                    )
+            elif isinstance(flag, ItemAtLeastFlag):
+                item = self._known_item(flag.item, f"flag {flag.id!r}")
+                if not 0 < flag.threshold <= item.max_value:
+                    raise ValueError(
+                        f"flag {flag.id!r} threshold {flag.threshold} must be in "
+                        f"1..{item.max_value}"
                     )
             elif isinstance(flag, TotalAtLeastFlag):
                 if not 0 < flag.threshold <= self.max_total:

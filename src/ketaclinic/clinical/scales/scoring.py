@@ -15,6 +15,7 @@ from ketaclinic.clinical.scales.model import (
     Band,
     Instrument,
     ItemAboveFlag,
+    ItemAtLeastFlag,
     RiskAtLeastFlag,
     TotalAtLeastFlag,
 )
@@ -48,7 +49,7 @@ def score(
 
     ``thresholds`` overrides threshold flags by flag id, for clinics that
     choose a different cut-point, e.g. ``{"probable_ptsd": 31}`` for PCL-5
-    (the YAML default is 33; CLINICAL.md gives 31-33).
+    (the YAML default is 33; docs/clinical-references.md gives 31-33).
     """
     if isinstance(instrument, str):
         instrument = get_instrument(instrument)
@@ -194,6 +195,13 @@ def _risk_level(instrument: Instrument, values: Mapping[str, int]) -> str | None
     return max(matched, key=risk.levels.index, default=risk.default)
 
 
+def adjustable_flags(instrument: Instrument | str) -> set[str]:
+    """The flag ids whose threshold a clinic may set (``score(thresholds=...)``)."""
+    if isinstance(instrument, str):
+        instrument = get_instrument(instrument)
+    return {flag.id for flag in instrument.flags if not isinstance(flag, RiskAtLeastFlag)}
+
+
 def _flags(
     instrument: Instrument,
     values: Mapping[str, int],
@@ -201,7 +209,7 @@ def _flags(
     risk_level: str | None,
     thresholds: Mapping[str, int],
 ) -> tuple[str, ...]:
-    adjustable = {flag.id for flag in instrument.flags if not isinstance(flag, RiskAtLeastFlag)}
+    adjustable = adjustable_flags(instrument)
     unknown = set(thresholds) - adjustable
     if unknown:
         raise ValueError(
@@ -212,6 +220,8 @@ def _flags(
     for flag in instrument.flags:
         if isinstance(flag, ItemAboveFlag):
             hit = values.get(flag.item, 0) > thresholds.get(flag.id, flag.threshold)
+        elif isinstance(flag, ItemAtLeastFlag):
+            hit = values.get(flag.item, 0) >= thresholds.get(flag.id, flag.threshold)
         elif isinstance(flag, TotalAtLeastFlag):
             hit = total >= thresholds.get(flag.id, flag.threshold)
         else:

@@ -5,7 +5,7 @@ signature is younger than the clinic's validity period, and the intake facts
 are still the ones screened. Anything else names what is needed next, so staff
 see "re-screen: intake changed" rather than a bare "no".
 
-The validity period is a clinic setting (``screening_valid_days``). CLINICAL.md
+The validity period is a clinic setting (``screening_valid_days``). docs/clinical-references.md
 gives no interval; the default of 90 days is practice (quarterly re-check during
 maintenance), not a cited figure.
 """

@@ -14,6 +14,7 @@ The engine advises; a prescriber decides and signs (issue 5).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ketaclinic.clinical.screening.conditions import evaluate
 from ketaclinic.clinical.screening.facts import validate_facts
-from ketaclinic.clinical.screening.model import Rule, RuleSet, Severity
+from ketaclinic.clinical.screening.model import PLACEHOLDER, Rule, RuleSet, Severity
 
 Decision = Literal["eligible", "needs_review", "not_eligible"]
 DECISIONS: tuple[Decision, ...] = ("eligible", "needs_review", "not_eligible")
@@ -82,7 +83,7 @@ def screen(rule_set: RuleSet, facts: Mapping[str, Any]) -> ScreeningResult:
     for rule in rule_set.rules:
         outcome = evaluate(rule.when, known)
         if outcome is True:
-            fired.append(FiredRule(**_describe(rule)))
+            fired.append(FiredRule(**_describe(rule, known)))
         elif outcome is None:
             missing = tuple(fact for fact in rule.facts if fact not in known)
             undecided.append(UndecidedRule(**_describe(rule), missing=missing))
@@ -96,13 +97,26 @@ def screen(rule_set: RuleSet, facts: Mapping[str, Any]) -> ScreeningResult:
     )
 
 
-def _describe(rule: Rule) -> dict[str, Any]:
+def _describe(rule: Rule, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {
         "rule_id": rule.id,
         "severity": rule.severity,
-        "message": rule.message,
+        "message": _fill(rule.message, known or {}),
         "source": rule.source,
     }
+
+
+def _fill(message: str, known: Mapping[str, Any]) -> str:
+    """A fired rule names what it found: ``{fact}`` becomes the fact's value in words
+    (the rule model allows only facts the rule reads)."""
+
+    def value(match: re.Match[str]) -> str:
+        found = known.get(match.group(1))
+        if isinstance(found, frozenset | list | tuple):
+            return ", ".join(sorted(str(v).replace("_", " ") for v in found))
+        return match.group(0) if found is None else str(found).replace("_", " ")
+
+    return PLACEHOLDER.sub(value, message)
 
 
 def _decide(fired: list[FiredRule], undecided: list[UndecidedRule]) -> Decision:

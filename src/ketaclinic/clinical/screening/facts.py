@@ -4,7 +4,7 @@ Rule files name facts from this list only, and the loader checks every
 condition against the fact's kind (a yes/no fact cannot be compared with a
 number). Intake data comes in as a mapping of fact name to value; a fact that is
 absent or ``None`` is *missing*, which the engine treats as unknown - never as
-"no". Every fact exists because a row of CLINICAL.md "Contraindications"
+"no". Every fact exists because a row of docs/clinical-references.md#contraindications
 (or the Codes table, for indications) needs it.
 """
 
@@ -34,11 +34,11 @@ ALL_OPERATORS: tuple[str, ...] = tuple(
 class Indication:
     code: str
     label: str
-    # ICD-10-CM as CLINICAL.md "Codes" gives it; None where it gives none.
+    # ICD-10-CM as docs/clinical-references.md#codes gives it; None where it gives none.
     icd10: str | None
 
 
-# source: CLINICAL.md "Codes" (ICD-10-CM) and the indications named in issue 5.
+# source: docs/clinical-references.md#codes (ICD-10-CM) and the indications named in issue 5.
 INDICATIONS: Mapping[str, Indication] = MappingProxyType(
     {
         i.code: i
@@ -57,7 +57,7 @@ INDICATIONS: Mapping[str, Indication] = MappingProxyType(
     }
 )
 
-# source: CLINICAL.md "Contraindications" (interacting medications) and the
+# source: docs/clinical-references.md#interacting-medications (interacting medications) and the
 # Spravato REMS form, which also asks about non-benzodiazepine hypnotics.
 MEDICATION_CLASSES: tuple[str, ...] = (
     "benzodiazepine",
@@ -187,6 +187,13 @@ FACTS: Mapping[str, Fact] = MappingProxyType(
                 "medication_classes",
                 "codes",
                 "Current medications in the classes that interact",
+                values=MEDICATION_CLASSES,
+            ),
+            Fact(
+                "chart_medication_classes",
+                "codes",
+                "Medications on the chart's list in the classes that interact "
+                "(read from the chart, not asked)",
                 values=MEDICATION_CLASSES,
             ),
             _yes_no(

@@ -8,6 +8,7 @@ refused, because a prescriber must be able to check why it exists.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,6 +26,8 @@ from ketaclinic.clinical.screening.errors import LocatedProblem
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Severity = Literal["exclude", "review", "inform"]
+# A message may name a fact's value: "{chart_medication_classes}" (facts the rule reads).
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 SEVERITIES: tuple[Severity, ...] = ("exclude", "review", "inform")
 
 
@@ -48,6 +51,15 @@ class Rule(_Frozen):
         if isinstance(data, dict) and line is not None and "line" not in data:
             return {**data, "line": line}
         return data
+
+    @model_validator(mode="after")
+    def _placeholders_name_read_facts(self) -> Rule:
+        unknown = sorted(set(PLACEHOLDER.findall(self.message)) - set(self.facts))
+        if unknown:
+            raise LocatedProblem(
+                f"message names facts the rule does not read: {unknown}", self.line
+            )
+        return self
 
     @property
     def facts(self) -> tuple[str, ...]:

@@ -25,9 +25,11 @@ from ketaclinic.clinical.dosing import (
     Devices,
     DoseRule,
     Fixed,
+    FixedRate,
     Infusion,
     Injection,
     Mg,
+    MgPerHour,
     MgPerKg,
     MgPerKgPerHour,
     MgPerMl,
@@ -44,8 +46,13 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Positive = Annotated[Decimal, Field(gt=0)]
 Route = Literal["iv", "im", "sublingual", "intranasal"]
 ROUTES: tuple[Route, ...] = ("iv", "im", "sublingual", "intranasal")
-DoseUnit = Literal["mg_per_kg", "mg_per_kg_per_hour", "mg"]
-UNIT_LABELS = {"mg_per_kg": "mg/kg", "mg_per_kg_per_hour": "mg/kg/h", "mg": "mg"}
+DoseUnit = Literal["mg_per_kg", "mg_per_kg_per_hour", "mg_per_hour", "mg"]
+UNIT_LABELS = {
+    "mg_per_kg": "mg/kg",
+    "mg_per_kg_per_hour": "mg/kg/h",
+    "mg_per_hour": "mg/h",
+    "mg": "mg",
+}
 Vital = Literal["bp", "hr", "spo2", "rr", "sedation", "cadss"]
 # Which preparation each route is given from.
 ROUTE_PREPARATIONS = {
@@ -69,6 +76,9 @@ class PreparationSpec(_Frozen):
     concentration_mg_per_ml: Positive | None = None
     container_ml: Positive | None = None
     per_device_mg: Positive | None = None
+    # A finer measuring step for this preparation (e.g. a 1 mL syringe marked in
+    # 0.01 mL), used when the clinic's step would move the dose past the tolerance.
+    fine_step_ml: Positive | None = None
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> PreparationSpec:
@@ -84,6 +94,8 @@ class PreparationSpec(_Frozen):
                 raise ValueError(f"a {self.kind} preparation needs {name}")
             if name not in allowed and given:
                 raise ValueError(f"a {self.kind} preparation does not take {name}")
+        if self.kind == "devices" and self.fine_step_ml is not None:
+            raise ValueError("a devices preparation does not take fine_step_ml")
         return self
 
     def to_preparation(self, step: Ml) -> Preparation:
@@ -92,10 +104,13 @@ class PreparationSpec(_Frozen):
             return Devices(Mg(self.per_device_mg))
         assert self.concentration_mg_per_ml is not None
         concentration = MgPerMl(self.concentration_mg_per_ml)
+        fine = Ml(self.fine_step_ml) if self.fine_step_ml is not None else None
+        if fine is not None and fine.value >= step.value:
+            fine = None  # the clinic already measures this finely
         if self.kind == "injection":
-            return Injection(concentration, step)
+            return Injection(concentration, step, fine)
         assert self.container_ml is not None
-        return Infusion(concentration, Ml(self.container_ml), step)
+        return Infusion(concentration, Ml(self.container_ml), step, fine)
 
 
 class DoseSpec(_Frozen):
@@ -123,8 +138,8 @@ class DoseSpec(_Frozen):
                 raise ValueError(f"{extra} is above the hard limit {self.hard_limit}")
         if self.options and self.amount not in self.options:
             raise ValueError("amount must be one of the options")
-        if self.unit == "mg_per_kg_per_hour" and self.duration_min is None:
-            raise ValueError("a rate in mg/kg/h needs duration_min")
+        if self.unit in {"mg_per_kg_per_hour", "mg_per_hour"} and self.duration_min is None:
+            raise ValueError(f"a rate in {UNIT_LABELS[self.unit]} needs duration_min")
         return self
 
     @property
@@ -141,6 +156,10 @@ class DoseSpec(_Frozen):
                 MgPerKgPerHour(value),
                 MgPerKgPerHour(self.soft_limit),
                 MgPerKgPerHour(self.hard_limit),
+            )
+        if self.unit == "mg_per_hour":
+            return FixedRate(
+                MgPerHour(value), MgPerHour(self.soft_limit), MgPerHour(self.hard_limit)
             )
         return Fixed(Mg(value), Mg(self.soft_limit), Mg(self.hard_limit))
 
@@ -211,7 +230,8 @@ class FollowOn(_Frozen):
 
 
 class Thresholds(_Frozen):
-    """Vital-sign alert thresholds; the clinic may change them (CLINICAL.md Monitoring)."""
+    """Vital-sign alert thresholds; the clinic may change them
+    (docs/clinical-references.md#vital-sign-thresholds)."""
 
     systolic_above: int = Field(ge=80, le=260)
     diastolic_above: int = Field(ge=40, le=160)
