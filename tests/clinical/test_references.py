@@ -17,20 +17,6 @@ SRC = ROOT / "src" / "ketaclinic"
 CITATION = re.compile(r"clinical-references\.md#([A-Za-z0-9_-]*)")
 OLD = "CLINICAL.md"
 
-# Folders other branches are editing while issue 18 lands; their citations are
-# rewritten when those branches merge. The merger empties this list.
-ALLOWED_OLD_CITATIONS: tuple[str, ...] = (
-    "appointments/",
-    "scheduling/",
-    "chairside/",
-    "clinical/chairside/",
-    "auth/roles.py",
-    "ledger/reports.py",
-    "demo/",
-)
-# The `monitoring:` blocks of protocol YAMLs are being reworked (issue 18, point 3).
-PROTOCOLS = "clinical/treatment/protocols/"
-
 
 def _anchor(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to '-'."""
@@ -46,23 +32,6 @@ def anchors() -> set[str]:
 def _source_files() -> list[Path]:
     kinds = {".py", ".yaml", ".html", ".md", ".txt"}
     return sorted(p for p in SRC.rglob("*") if p.suffix in kinds and "__pycache__" not in p.parts)
-
-
-def _monitoring_lines(text: str) -> set[int]:
-    """Line numbers (1-based) inside a top-level ``monitoring:`` block."""
-    inside, found = False, set()
-    for number, line in enumerate(text.splitlines(), 1):
-        if line and not line[0].isspace() and not line.startswith("#"):
-            inside = line.startswith("monitoring:")
-        if inside:
-            found.add(number)
-    return found
-
-
-def _old_citation_allowed(relative: str, number: int, text: str) -> bool:
-    if relative.startswith(ALLOWED_OLD_CITATIONS):
-        return True
-    return relative.startswith(PROTOCOLS) and number in _monitoring_lines(text)
 
 
 def test_it_gives_every_section_of_the_references_a_distinct_anchor() -> None:
@@ -82,13 +51,13 @@ def test_it_points_every_citation_in_src_at_an_existing_anchor() -> None:
     assert broken == []
 
 
-def test_it_cites_no_out_of_tree_clinical_md_outside_the_allow_list() -> None:
+def test_it_cites_no_out_of_tree_clinical_md() -> None:
     stale = []
     for path in _source_files():
         relative = path.relative_to(SRC).as_posix()
         text = path.read_text(encoding="utf-8")
         for number, line in enumerate(text.splitlines(), 1):
-            if OLD in line and not _old_citation_allowed(relative, number, text):
+            if OLD in line:
                 stale.append(f"{relative}:{number}")
     assert stale == []
 

@@ -75,22 +75,24 @@ _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT
 ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.PATIENT_READ: _CLINICAL_STAFF,
     Permission.PATIENT_WRITE: _CLINICAL_STAFF,
-    # Safety alerts are clinical: reviewed by whoever treats (CLINICAL.md Scales).
+    # Safety alerts are clinical: reviewed by whoever treats (docs/clinical-references.md#scales).
     Permission.ALERT_ACKNOWLEDGE: frozenset({Role.PRESCRIBER, Role.NURSE}),
-    # Eligibility is a prescribing decision (CLINICAL.md Contraindications; issue 5).
+    # Eligibility is a prescribing decision (issue 5;
+    # docs/clinical-references.md#contraindications).
     Permission.SCREENING_SIGN: frozenset({Role.PRESCRIBER}),
-    # Plans and doses are clinical work; only a prescriber signs (CLINICAL.md Dosing).
+    # Plans and doses are clinical work; only a prescriber signs
+    # (docs/clinical-references.md#dosing).
     Permission.PLAN_WRITE: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.PLAN_SIGN: frozenset({Role.PRESCRIBER}),
-    # The Schedule III ledger (CLINICAL.md Controlled substances): the custodian keeps
-    # the stock, those who give the drug draw it, any of them may witness.
+    # The Schedule III ledger (docs/clinical-references.md#controlled-substances): the
+    # custodian keeps the stock, those who give the drug draw it, any of them may witness.
     Permission.LEDGER_READ: frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.CUSTODIAN}),
     Permission.LEDGER_STOCK: frozenset({Role.PRESCRIBER, Role.CUSTODIAN}),
     Permission.LEDGER_ADMINISTER: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.LEDGER_WITNESS: frozenset({Role.PRESCRIBER, Role.NURSE, Role.CUSTODIAN}),
     # The roster is the front desk's and the administrator's to keep.
     Permission.SCHEDULE_MANAGE: frozenset({Role.ADMIN, Role.FRONT_DESK}),
-    # Chairside charting is the treating clinicians' work (CLINICAL.md Monitoring).
+    # Chairside charting is the treating clinicians' work (docs/clinical-references.md#monitoring).
     Permission.SESSION_CHART: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),

@@ -211,7 +211,8 @@ def note_pdf(c: Chart) -> bytes:
 
 
 def rems_pdf(c: Chart, fields: dict[str, Any], missing: dict[str, str]) -> bytes:
-    """Every field of the REMS patient monitoring form (CLINICAL.md), as filled."""
+    """Every field of the REMS patient monitoring form, as filled
+    (docs/clinical-references.md#rems)."""
     pdf = _doc(
         "Spravato REMS patient monitoring form",
         f"{c.clinic.name} - session {c.session.id}"

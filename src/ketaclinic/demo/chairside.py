@@ -400,7 +400,8 @@ def _tell(day: _Day, appointment: Appointment, start: datetime, goal: str) -> No
         return
     day.at(start, 20, lambda: service.act(db, nurse, sid, "start", p))
     given_for = 5 if rems else 40  # minutes of administration
-    if goal == "administering":  # BP climbs at 40 min (CLINICAL.md Monitoring): confirmed twice
+    # BP climbs at 40 min, confirmed twice (docs/clinical-references.md#vital-sign-thresholds).
+    if goal == "administering":
         day.vitals(sid, start, 27, systolic=148, diastolic=92, heart_rate=88)
         day.vitals(sid, start, 35, systolic=186, diastolic=104, heart_rate=92)
         day.vitals(sid, start, 41, systolic=192, diastolic=108, heart_rate=94, cadss=14)

@@ -17,7 +17,7 @@ from ketaclinic.measures import service as measures
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
 from ketaclinic.patients.models import Patient
 
-# How a course of six infusions (twice weekly x 3 weeks, CLINICAL.md Dosing) goes:
+# How a course of six infusions (twice weekly x 3 weeks, docs/clinical-references.md#dosing) goes:
 # the PHQ-9 total at each visit as a fraction of baseline.
 COURSES = {
     "remitter": [1.0, 0.8, 0.55, 0.35, 0.25, 0.15, 0.12],

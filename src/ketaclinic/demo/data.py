@@ -1,5 +1,5 @@
 """Made-up people and the clinical facts they carry. Any resemblance to real
-persons is accidental. Diagnoses use CLINICAL.md's ICD-10-CM list."""
+persons is accidental. Diagnoses use docs/clinical-references.md#codes ICD-10-CM list."""
 
 from typing import Any
 
@@ -131,8 +131,8 @@ ALLERGIES = [
 ]
 
 
-# An intake with every question answered and nothing of concern (CLINICAL.md
-# Contraindications): the baseline each demo screening varies.
+# An intake with every question answered and nothing of concern: the baseline each demo
+# screening varies (docs/clinical-references.md#contraindications).
 CLEAR_INTAKE: dict[str, Any] = {
     "indications": ["trd"],
     "prior_antidepressant_trials": 3,

@@ -4,7 +4,7 @@ draft data for DEA Form 41 (destruction) and Form 106 (theft or loss).
 
 Every report is read-only and audited. Nothing in the ledger is ever purged: the
 entries are append-only (database triggers refuse DELETE), which more than meets
-the two-year retention of 21 CFR 1304.04 (CLINICAL.md Controlled substances).
+the two-year retention of 21 CFR 1304.04 (docs/clinical-references.md#controlled-substances).
 """
 
 from __future__ import annotations

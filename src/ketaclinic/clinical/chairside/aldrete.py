@@ -1,7 +1,7 @@
 """The modified Aldrete score: five items, each 0-2, total 0-10. Pure.
 
 Source: Aldrete 1995 (the modified score, with SpO2 in place of colour);
-CLINICAL.md Monitoring: discharge at a score of 9 or more; circulation within
+docs/clinical-references.md#discharge: discharge at a score of 9 or more; circulation within
 +/-20% of baseline BP and SpO2 > 92% on room air score 2.
 """
 
@@ -44,7 +44,7 @@ ITEM_OPTIONS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
         ),
     }
 )
-DEFAULT_MIN_SCORE = 9  # CLINICAL.md Monitoring: discharge at modified Aldrete >= 9
+DEFAULT_MIN_SCORE = 9  # docs/clinical-references.md#discharge: discharge at modified Aldrete >= 9
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Vital-sign alerts during a session: rules as data, confirmation as a rule.
 
-``alert_rules.yaml`` holds the default rules (CLINICAL.md Monitoring, "Default
+``alert_rules.yaml`` holds the default rules (docs/clinical-references.md#monitoring, "Default
 alert thresholds (practice)"). A rule names its limits by ``Thresholds`` field, so
 a clinic changes the numbers in its protocol or settings, not the rules. Only the
 newest reading can raise an alert; a rule with ``confirm`` needs the breach to
@@ -335,7 +335,7 @@ def start_problems(
 ) -> list[str]:
     """Why the dose may not start on this pre-dose reading; empty when it may.
 
-    A BP is needed before the dose (CLINICAL.md Monitoring: BP before start above
+    A BP is needed before the dose (docs/clinical-references.md#monitoring: BP before start above
     160/100 holds the start; esketamine: BP before the dose). Every other alert the
     reading raises, confirmed or not, holds the start too: settle it first.
     """

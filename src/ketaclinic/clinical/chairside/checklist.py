@@ -20,7 +20,7 @@ from ketaclinic.clinical.chairside._models import Frozen, Key, NonEmpty, Text
 
 Result = Literal["pass", "fail", "na"]
 Applies = Literal["always", "rems", "pregnancy_possible", "weight_based"]
-# Ask for a pregnancy test up to this age (practice; not in CLINICAL.md, which
+# Ask for a pregnancy test up to this age (practice; not in the clinical references, which
 # lists pregnancy as a contraindication - a clinic setting).
 PREGNANCY_MAX_AGE = 55
 PREGNANCY_MIN_AGE = 12  # (practice)

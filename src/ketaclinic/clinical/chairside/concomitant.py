@@ -1,5 +1,6 @@
 """Which of a patient's medicines fall in the classes the Spravato REMS monitoring
-form asks about (CLINICAL.md "Spravato REMS patient monitoring form": concomitant
+form asks about (docs/clinical-references.md#rems, "Spravato REMS patient monitoring
+form": concomitant
 benzodiazepines, non-benzodiazepine hypnotics, psychostimulants, MAOIs). Pure.
 
 The lists name common US generics and brands (practice); they pre-fill the form,

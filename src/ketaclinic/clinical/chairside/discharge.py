@@ -1,6 +1,6 @@
 """What still stands between an observed patient and going home. Pure.
 
-CLINICAL.md Monitoring: modified Aldrete score >= 9; escort present; no driving
+docs/clinical-references.md#discharge: modified Aldrete score >= 9; escort present; no driving
 until the next day after sleep; observation minimum 30-60 min IV (practice),
 120 min esketamine - the minimum comes from the protocol.
 """

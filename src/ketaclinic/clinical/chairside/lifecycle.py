@@ -108,7 +108,7 @@ TRANSITIONS: Mapping[tuple[State, Action], State] = MappingProxyType(
 )
 # (state, action) -> (the drug_given it needs, why it is refused otherwise). A
 # patient who received any drug is observed and discharged like any other
-# (CLINICAL.md Monitoring: discharge by Aldrete score, with an escort).
+# (docs/clinical-references.md#discharge: discharge by Aldrete score, with an escort).
 _GUARDS: Mapping[tuple[State, Action], tuple[bool, str]] = MappingProxyType(
     {
         ("stopped_early", "observe"): (

@@ -1,6 +1,6 @@
 """The Spravato REMS patient monitoring form: its fields and what is missing. Pure.
 
-Source: CLINICAL.md "Spravato REMS patient monitoring form (fields)" - every
+Source: docs/clinical-references.md#rems, "Spravato REMS patient monitoring form (fields)" - every
 field listed there, in that order; monitoring lasts at least 120 minutes from the
 first device; the form is due within 7 days of each session.
 """
@@ -16,8 +16,9 @@ from typing import Any, Literal
 from ketaclinic.clinical.chairside.vitals import Reading
 
 Kind = Literal["text", "date", "bool", "int", "choice", "time"]
-MIN_MONITORING_MIN = 120  # CLINICAL.md REMS form and Monitoring: observe >= 2 h
-DUE_DAYS = 7  # CLINICAL.md REMS form: due within 7 days of each session
+# docs/clinical-references.md#rems: observe >= 2 h; each form due within 7 days.
+MIN_MONITORING_MIN = 120
+DUE_DAYS = 7
 BP_TEXT = re.compile(r"\d{2,3}/\d{2,3}")
 
 

@@ -19,8 +19,8 @@ MEASURES: tuple[Measure, ...] = get_args(Measure)
 
 # Inclusive, physically possible values: anything outside is a typing error, not
 # a patient. Sources: physiology (practice); sedation is the Richmond
-# Agitation-Sedation Scale, -5..+4 (Sessler 2002; not in CLINICAL.md, practice);
-# CADSS is 23 items x 0-4 = 0-92 (CLINICAL.md Scales).
+# Agitation-Sedation Scale, -5..+4 (Sessler 2002; not in the clinical references, practice);
+# CADSS is 23 items x 0-4 = 0-92 (docs/clinical-references.md#scales).
 PLAUSIBLE: Mapping[Measure, tuple[int, int]] = MappingProxyType(
     {
         "systolic": (40, 300),

@@ -1,8 +1,8 @@
 """The words of a session note, as data (``vocabulary.yaml``). Pure.
 
 Side effects staff record, the rescue medications they may give with their usual
-doses (CLINICAL.md Monitoring, "Rescue medications (practice)"), and adverse-event
-grades (CTCAE v5.0; practice, not in CLINICAL.md).
+doses (docs/clinical-references.md#rescue-medications, practice), and adverse-event
+grades (CTCAE v5.0; practice, not in the clinical references).
 """
 
 from __future__ import annotations
