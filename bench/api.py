@@ -37,7 +37,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +148,7 @@ def _seed(owner: URL, patients: int) -> tuple[str, int]:
     from ketaclinic.auth.service import create_api_token, create_user
     from ketaclinic.clinics.service import create_clinic
     from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
+    from ketaclinic.kit.time import utcnow
 
     url = owner.render_as_string(hide_password=False)
     engine = make_engine(url)
@@ -168,7 +169,7 @@ def _seed(owner: URL, patients: int) -> tuple[str, int]:
     engine.dispose()
     rng = random.Random(64)  # noqa: S311 - synthetic data
     families = _family_names()
-    now = datetime.now(UTC)
+    now = utcnow()
     people, body, dx, meds = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
     for n in range(1, patients + 1):
         given, family = rng.choice(GIVEN), rng.choice(families)

@@ -17,7 +17,6 @@ import os
 import queue
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -28,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ketaclinic.audit.chain import event_hash
+from ketaclinic.kit.time import utcnow
 
 DSN = os.environ.get("KETACLINIC_BARE_DSN", "")
 POOL: queue.LifoQueue[psycopg.Connection[dict[str, Any]]] = queue.LifoQueue()
@@ -113,7 +113,7 @@ def _audit(
     fields = {
         "chain_key": clinic_id,
         "seq": head["last_seq"] + 1,
-        "occurred_at": datetime.now(UTC),
+        "occurred_at": utcnow(),
         "clinic_id": clinic_id,
         "user_id": caller["user_id"],
         "actor": caller["email"],
@@ -208,7 +208,7 @@ def board(request: Request) -> Response:
         except Refused:
             return JSONResponse({"error": "unauthenticated"}, status_code=401)
         clinic_id = caller["clinics"][0]
-        today = datetime.now(UTC).date()
+        today = utcnow().date()
         chairs = conn.execute(
             "SELECT * FROM chairs WHERE clinic_id = %s ORDER BY id", (clinic_id,)
         ).fetchall()
