@@ -361,12 +361,28 @@ def test_it_plans_a_clinics_weeks_with_the_optimizer_and_prints_a_summary(cli_db
 
 def test_it_fills_a_years_holiday_closures(cli_db: str) -> None:
     runner.invoke(app, ["migrate"])
-    runner.invoke(
-        app,
-        ["clinic", "create", "--slug", "oak", "--name", "Oak", "--timezone", "America/New_York"],
-    )
-    done = runner.invoke(
-        app, ["schedule", "holidays", "--clinic", "oak", "--year", "2027", "--state", "NY"]
-    )
+    oak = ["clinic", "create", "--slug", "oak", "--name", "Oak", "--timezone", "America/New_York"]
+    wrong = runner.invoke(app, [*oak, "--state", "ZZ"])
+    assert wrong.exit_code == 2 and "--state: 'ZZ' is not a state or province of US" in wrong.output
+    runner.invoke(app, [*oak, "--state", "NY"])
+    done = runner.invoke(app, ["schedule", "holidays", "--clinic", "oak", "--year", "2027"])
     assert done.exit_code == 0, done.output
+    assert "Public holidays of US-NY" in done.output
     assert "2027-11-25  Thanksgiving Day" in done.output and "9 closures added" in done.output
+    # The flags still override the clinic's own country and state.
+    german = runner.invoke(
+        app,
+        [
+            "schedule",
+            "holidays",
+            "--clinic",
+            "oak",
+            "--year",
+            "2028",
+            "--country",
+            "DE",
+            "--state",
+            "BY",
+        ],
+    )
+    assert german.exit_code == 0 and "Public holidays of DE-BY" in german.output

@@ -35,6 +35,10 @@ out = Console()
 err = Console(stderr=True)
 
 
+# A service field whose command-line flag has another name.
+FLAG_OF = {"subdivision": "state"}
+
+
 @contextmanager
 def _unit_of_work() -> Iterator[Session]:
     """The command is the transaction: commit at the end, or write nothing."""
@@ -54,7 +58,8 @@ def _unit_of_work() -> Iterator[Session]:
         session.rollback()
         err.print(f"[red]error:[/red] {exc.message}")
         for field, message in exc.fields.items():
-            err.print(f"  --{field.replace('_', '-')}: {message}")
+            flag = FLAG_OF.get(field, field).replace("_", "-")
+            err.print(f"  --{flag}: {message}")
         raise typer.Exit(code=2) from None
     finally:
         session.close()
@@ -169,12 +174,24 @@ def clinic_create(
     name: Annotated[str, typer.Option(help="Display name")],
     timezone: Annotated[str, typer.Option(help="IANA time zone, e.g. America/Chicago")],
     address: Annotated[str, typer.Option()] = "",
+    country: Annotated[
+        str, typer.Option(help="ISO 3166-1 country code; its public holidays close the clinic")
+    ] = "US",
+    state: Annotated[str, typer.Option(help="State or province code, e.g. TX")] = "",
 ) -> None:
     """Create a clinic."""
     from ketaclinic.clinics.service import create_clinic
 
     with _unit_of_work() as db:
-        clinic = create_clinic(db, slug=slug, name=name, timezone=timezone, address=address)
+        clinic = create_clinic(
+            db,
+            slug=slug,
+            name=name,
+            timezone=timezone,
+            address=address,
+            country=country,
+            subdivision=state or None,
+        )
         out.print(f"Created clinic [bold]{clinic.slug}[/bold] ({clinic.name}, {clinic.timezone})")
 
 
@@ -399,8 +416,12 @@ def schedule_plan(
 def schedule_holidays(
     clinic: Annotated[str, typer.Option(help="The clinic's slug")],
     year: Annotated[int, typer.Option(min=2000, max=2100, help="The calendar year")],
-    country: Annotated[str, typer.Option(help="ISO country code of the holiday calendar")] = "US",
-    state: Annotated[str, typer.Option(help="State or province code (e.g. TX)")] = "",
+    country: Annotated[
+        str, typer.Option(help="ISO country code of the holiday calendar (default: the clinic's)")
+    ] = "",
+    state: Annotated[
+        str, typer.Option(help="State or province code, e.g. TX (default: the clinic's)")
+    ] = "",
     only: Annotated[
         list[str] | None,
         typer.Option(
@@ -410,23 +431,26 @@ def schedule_holidays(
     ] = None,
 ) -> None:
     """Fill the clinic's closures from the public-holiday calendar of its country and
-    state (a day already closed keeps its reason)."""
-    from ketaclinic.appointments.holidays import fill_closures
+    state, as stored with the clinic unless --country/--state say otherwise (a day
+    already closed keeps its reason)."""
+    from ketaclinic.appointments.holidays import fill_closures, region_of
     from ketaclinic.clinics.service import get_by_slug
 
     with _unit_of_work() as db:
         found = get_by_slug(db, clinic)
+        where, subdivision = region_of(found, country or None, state or None)
         rows = fill_closures(
             db,
             None,
             found,
             date(year, 1, 1),
             date(year, 12, 31),
-            country,
-            state or None,
+            where,
+            subdivision,
             only or None,
         )
         added = [(r.day, r.reason) for r in rows]
+    out.print(f"Public holidays of {where}{'-' + subdivision if subdivision else ''}:")
     for day, reason in added:
         out.print(f"{day.isoformat()}  {reason}")
     out.print(f"{len(added)} closures added to {clinic} for {year}.")

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments import repository as repo
-from ketaclinic.appointments.holidays import fill_closures, holiday_closures
+from ketaclinic.appointments.holidays import fill_closures, holiday_closures, region_of
 from ketaclinic.appointments.models import ClinicClosure
 from ketaclinic.auth.service import principal_for
 from ketaclinic.kit.errors import Forbidden, ValidationFailed
@@ -56,3 +56,18 @@ def test_it_fills_the_clinics_closures_once_keeping_a_days_own_reason(
     )
     with pytest.raises(Forbidden):
         fill_closures(db, principal_for(db, nurse.user), clinic, *YEAR, "US", "IL")
+
+
+def test_it_fills_from_the_clinics_own_country_and_state_unless_told_otherwise(
+    db: Session, front_desk: Persona
+) -> None:
+    clinic = front_desk.clinic
+    clinic.subdivision = "IL"
+    assert region_of(clinic) == ("US", "IL")
+    assert region_of(clinic, "us") == ("US", "IL")  # same country: the clinic's state
+    assert region_of(clinic, "DE") == ("DE", None)  # IL is no German state
+    assert region_of(clinic, "DE", "by") == ("DE", "BY")
+    added = fill_closures(db, principal_for(db, front_desk.user), clinic, *YEAR)
+    assert {r.day for r in added} == set(holiday_closures("US", "IL", *YEAR))
+    with pytest.raises(ValidationFailed, match="subdivision"):
+        holiday_closures("US", "ZZ", *YEAR)

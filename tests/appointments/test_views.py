@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import date
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import repository as repo
+from ketaclinic.audit.models import AuditEvent
 from tests.appointments.conftest import Booking
 from tests.conftest import Persona
 
@@ -100,3 +106,25 @@ def test_it_refuses_to_book_times_that_changed_since_they_were_shown(
     shown = desk.get(url).text.split('name="expect" value="')[1].split('"')[0]
     assert desk.post(url, data={"option": "0", "expect": shown},
                      follow_redirects=False).status_code == 303  # fmt: skip
+
+
+def test_it_fills_a_years_closures_from_the_clinics_public_holidays_on_the_roster_page(
+    api: Api, db: Session, front_desk: Persona, nurse: Persona
+) -> None:
+    front_desk.clinic.subdivision = "TX"
+    db.flush()
+    desk = api(front_desk)
+    page = desk.get("/schedule/roster?date=2026-12-01").text
+    assert 'id="holidays"' in page and "public holidays of US-TX" in page
+    filled = desk.post("/schedule/roster/holidays?date=2026-12-01", data={"year": "2027"})
+    assert filled.status_code == 200 and "9 closures added for 2027." in filled.text
+    closed = repo.closures(db, front_desk.clinic.id, date(2027, 1, 1), date(2028, 1, 1))
+    days = {c.day for c in closed}
+    assert date(2027, 11, 25) in days and len(days) == 9
+    filled_events = select(AuditEvent.detail).where(AuditEvent.action == "schedule.holidays_filled")
+    audited = db.scalars(filled_events).all()
+    assert len(audited) == 1 and json.loads(audited[0])["subdivision"] == "TX"
+    bad = desk.post("/schedule/roster/holidays?date=2026-12-01", data={"year": "27"})
+    assert bad.status_code == 422 and "give a year between 2000 and 2100" in bad.text
+    refused = api(nurse).post("/schedule/roster/holidays", data={"year": "2027"})
+    assert refused.status_code == 403

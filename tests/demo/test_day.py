@@ -66,6 +66,7 @@ def test_it_is_a_believable_clinic_day_whenever_it_is_loaded(moment: str, db: Se
         with shifted_clock(timedelta(seconds=row.shift_seconds)):
             found = {
                 "the demo's clock": _clock_problems(db, loaded_at),
+                "regions": _region_problems(db),
                 "the board": _board_problems(db),
                 "chairs": _overlaps(db),
                 "hours and roster": _closed_or_unstaffed(db),
@@ -94,6 +95,21 @@ def _clock_problems(db: Session, loaded_at: datetime) -> list[str]:
         problems.append(f"the demo's clock reads {now:%H:%M}")
     if not loaded - timedelta(days=5) < now <= loaded + timedelta(hours=2):
         problems.append(f"the demo's day {now} is far from when it was loaded, {loaded}")
+    return problems
+
+
+def _region_problems(db: Session) -> list[str]:
+    """Each clinic keeps its state's holiday calendar, stored with the clinic and
+    filled through it (Thanksgiving is within the loader's four months either way)."""
+    problems = []
+    for slug, clinic in _clinics(db).items():
+        region = (clinic.country, clinic.subdivision)
+        if region != {"lakeside": ("US", "TX"), "mesa": ("US", "NM")}[slug]:
+            problems.append(f"{slug} stores {region}")
+        of_clinic = select(ClinicClosure.reason).where(ClinicClosure.clinic_id == clinic.id)
+        reasons = set(db.scalars(of_clinic))
+        if not reasons & {"Thanksgiving Day", "Christmas Day", "Memorial Day", "Labor Day"}:
+            problems.append(f"{slug} has no holiday closures: {sorted(reasons)}")
     return problems
 
 

@@ -51,7 +51,8 @@ def holiday_closures(
             country, subdiv=subdivision or None, years=range(start.year, end.year + 1)
         )
     except NotImplementedError as exc:  # the package's word for an unknown code
-        raise ValidationFailed.on("country", f"no holiday calendar for {exc}") from exc
+        field = "subdivision" if "subdivision" in str(exc).lower() else "country"
+        raise ValidationFailed.on(field, f"no holiday calendar for {exc}") from exc
     wanted = (
         set(closed_on) if closed_on is not None else (US_CLOSED_ON if country == "US" else None)
     )
@@ -65,20 +66,37 @@ def holiday_closures(
     return found
 
 
+def region_of(
+    clinic: Clinic, country: str | None = None, subdivision: str | None = None
+) -> tuple[str, str | None]:
+    """The country and state whose calendar closes the clinic: the clinic's own
+    unless given. Another country than the clinic's does not keep the clinic's state
+    (TX is no state of Germany)."""
+    if not country:
+        return clinic.country, subdivision or clinic.subdivision
+    country = country.upper()
+    if subdivision:
+        return country, subdivision.upper()
+    return country, clinic.subdivision if country == clinic.country else None
+
+
 def fill_closures(
     db: Session,
     principal: Principal | None,
     clinic: Clinic,
     start: date,
     end: date,
-    country: str,
+    country: str | None = None,
     subdivision: str | None = None,
     closed_on: Iterable[str] | None = None,
 ) -> list[ClinicClosure]:
     """Add the clinic's holiday closures between ``start`` and ``end`` (a day already
-    closed keeps its reason). ``principal`` None is the system (the demo loader)."""
+    closed keeps its reason), from the clinic's stored country and state unless
+    ``country``/``subdivision`` say otherwise. ``principal`` None is the system (the
+    demo loader)."""
     if principal is not None:
         principal.require(Permission.SCHEDULE_MANAGE, clinic.id)
+    country, subdivision = region_of(clinic, country, subdivision)
     found = holiday_closures(country, subdivision, start, end, closed_on)
     have = {
         c.day for c in repo.closures(db, clinic.id, start, date.fromordinal(end.toordinal() + 1))

@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from ketaclinic.appointments import holidays, service
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import reschedule as moves
 from ketaclinic.appointments import roster as rosters
 from ketaclinic.appointments import series as windows
-from ketaclinic.appointments import service
 from ketaclinic.appointments.endpoints import policy_of
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.schemas import AvailabilityIn
@@ -385,9 +385,13 @@ def _roster_page(
 ) -> Response:
     view = rosters.roster_of(db, principal, clinic, on)
     lines = {u: (a, b) for u, _n, _r, a, b in view.lines}
+    added = request.query_params.get("added", "")
     return render(request, "appointments/roster.html", {
         "clinic": clinic, "on": on, "view": view, "lines": lines, "errors": errors or {},
         "hhmm": lambda minutes: f"{minutes // 60:02d}:{minutes % 60:02d}",
+        "region": "-".join(filter(None, holidays.region_of(clinic))),
+        "year": request.query_params.get("year", "") or on.year,
+        "added": int(added) if added.isdigit() else None,
     }, status_code)  # fmt: skip
 
 
@@ -427,3 +431,28 @@ def roster_set(request: Request, form: Form, principal: CurrentPrincipal, db: Db
             raise
         return _roster_page(request, db, principal, clinic, on, exc.fields, 422)
     return RedirectResponse(f"/schedule?date={on.isoformat()}", status_code=303)
+
+
+@router.post("/schedule/roster/holidays")
+def roster_holidays(
+    request: Request,
+    form: Form,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    date: str | None = None,
+) -> Response:
+    """Close the clinic on a year's public holidays of its own country and state."""
+    clinic = _clinic(db, principal)
+    on = _day(date, clinic)
+    year = form_text(form, "year")
+    try:
+        if not (year.isdigit() and 2000 <= int(year) <= 2100):
+            raise ValidationFailed.on("year", "give a year between 2000 and 2100")
+        first = on.replace(year=int(year), month=1, day=1)
+        rows = holidays.fill_closures(db, principal, clinic, first, first.replace(month=12, day=31))
+    except KetaClinicError as exc:
+        if exc.status_code != 422:
+            raise
+        return _roster_page(request, db, principal, clinic, on, exc.fields, 422)
+    query = urlencode({"date": on.isoformat(), "year": year, "added": len(rows)})
+    return RedirectResponse(f"/schedule/roster?{query}", status_code=303)

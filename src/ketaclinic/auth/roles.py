@@ -61,7 +61,8 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.LEDGER_STOCK: "Receive, move, count, destroy controlled stock; resolve cases",
     Permission.LEDGER_ADMINISTER: "Draw controlled stock for a session; record dose and waste",
     Permission.LEDGER_WITNESS: "Witness waste, destruction and count resolutions",
-    Permission.SCHEDULE_MANAGE: "Set who is on site each day (the staff roster)",
+    Permission.SCHEDULE_MANAGE: "Set who is on site each day (the staff roster) and the "
+    "public-holiday closures",
     Permission.SESSION_CHART: "Chart a session: checklist, dose release, vitals, alerts, "
     "discharge, the signed note",
     Permission.AUDIT_READ: "Read and export the audit trail",
@@ -279,6 +280,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /schedule/waitlist": P.PATIENT_READ,
     "GET /schedule/roster": P.SCHEDULE_MANAGE,
     "POST /schedule/roster": P.SCHEDULE_MANAGE,
+    "POST /schedule/roster/holidays": P.SCHEDULE_MANAGE,
     "GET /api/v1/schedule/roster": P.PATIENT_READ,
     "PUT /api/v1/schedule/roster": P.SCHEDULE_MANAGE,
     "GET /schedule/appointments/{appointment_id}": P.PATIENT_READ,

@@ -17,4 +17,8 @@ class Clinic(Base):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(400), default="")
     timezone: Mapped[str] = mapped_column(String(64))
+    # Where the public-holiday closures come from (appointments.holidays): an
+    # ISO 3166-1 alpha-2 country and, optionally, its state or province code.
+    country: Mapped[str] = mapped_column(String(2), default="US", server_default="US")
+    subdivision: Mapped[str | None] = mapped_column(String(10), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

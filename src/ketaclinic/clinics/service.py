@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,8 +17,33 @@ from ketaclinic.kit.time import to_local, utcnow
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 
-def create_clinic(db: Session, *, slug: str, name: str, timezone: str, address: str = "") -> Clinic:
-    fields: dict[str, str] = {}
+def region_errors(country: str, subdivision: str | None) -> dict[str, str]:
+    """What is wrong with a country and subdivision, by field: both must be ones
+    the ``holidays`` package has a calendar for, or closures cannot be filled."""
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        return {"country": f"unknown country {country!r} (use an ISO 3166-1 code like US)"}
+    if subdivision and subdivision not in supported[country]:
+        return {
+            "subdivision": f"{subdivision!r} is not a state or province of {country} "
+            f"(e.g. {', '.join(supported[country][:3])})"
+        }
+    return {}
+
+
+def create_clinic(
+    db: Session,
+    *,
+    slug: str,
+    name: str,
+    timezone: str,
+    address: str = "",
+    country: str = "US",
+    subdivision: str | None = None,
+) -> Clinic:
+    country = country.strip().upper()
+    subdivision = (subdivision or "").strip().upper() or None
+    fields: dict[str, str] = region_errors(country, subdivision)
     if not SLUG_RE.match(slug):
         fields["slug"] = "use 1 to 40 lowercase letters, digits and inner hyphens"
     if not name.strip() or len(name) > 200:
@@ -32,7 +58,14 @@ def create_clinic(db: Session, *, slug: str, name: str, timezone: str, address: 
         raise ValidationFailed("Please correct the clinic details.", fields)
     if db.scalar(select(Clinic.id).where(Clinic.slug == slug)) is not None:
         raise Conflict(f"A clinic with slug {slug!r} already exists.", {"slug": "already exists"})
-    clinic = Clinic(slug=slug, name=name.strip(), timezone=timezone, address=address.strip())
+    clinic = Clinic(
+        slug=slug,
+        name=name.strip(),
+        timezone=timezone,
+        address=address.strip(),
+        country=country,
+        subdivision=subdivision,
+    )
     db.add(clinic)
     db.flush()
     return clinic

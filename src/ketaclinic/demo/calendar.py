@@ -31,10 +31,11 @@ def load_calendar(
     slug: str,
     staff: dict[Role, Principal],
     seconds: float = 5,
-    holidays: tuple[date, date, str] | None = None,
+    holidays: tuple[date, date] | None = None,
 ) -> list[Appointment]:
-    """``holidays``: the days (first, last) and the US state whose public holidays
-    close the clinic, filled as any clinic's are (``appointments.holidays``)."""
+    """``holidays``: the days (first, last) whose public holidays of the clinic's
+    stored country and state close it, filled as any clinic's are
+    (``appointments.holidays``)."""
     desk = staff[Role.FRONT_DESK]
     clinic = db.get(Clinic, next(iter(desk.roles)))
     assert clinic is not None
@@ -50,8 +51,7 @@ def load_calendar(
                        closes=14 * 60))  # fmt: skip
     today = today_in(clinic.timezone)
     if holidays is not None:
-        first, last, state = holidays
-        fill_closures(db, None, clinic, first, last, "US", state)
+        fill_closures(db, None, clinic, *holidays)
     closed = {c.day: c.reason for c in repo.closures(db, clinic.id, today, today + timedelta(120))}
     staff_day = today + timedelta(days=(2 - today.weekday()) % 7 + 14)  # a Wednesday
     while staff_day in closed or staff_day + timedelta(days=1) in closed:

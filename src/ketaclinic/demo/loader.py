@@ -61,7 +61,8 @@ class DemoClinic:
     address: str
     staff: list[tuple[Role, str, str]]
     patients: int
-    subdivision: str  # the US state whose holiday calendar the clinic keeps
+    subdivision: str  # the state whose holiday calendar the clinic keeps (stored)
+    country: str = "US"
 
 
 DEMO_CLINICS = [
@@ -190,7 +191,7 @@ def load_demo(
     home = DEMO_CLINICS[0].timezone
     today = today_in(home)
     window = (today - timedelta(days=120), today + timedelta(days=120))
-    closures = {s.slug: holiday_closures("US", s.subdivision, *window) for s in DEMO_CLINICS}
+    closures = {s.slug: holiday_closures(s.country, s.subdivision, *window) for s in DEMO_CLINICS}
     closed = {day for days in closures.values() for day in days}
     now = utcnow()
     moment = demo_moment(now, home, closed)
@@ -223,8 +224,7 @@ def _load(
         active = [p for p in charts[spec.slug] if p.status == "active"]
         cleared = _screenings(db, staff_of[spec.slug], active)
         _plans(db, staff_of[spec.slug], active, cleared)
-        holidays = (*window, spec.subdivision)
-        load_calendar(db, spec.slug, staff_of[spec.slug], solve_seconds, holidays)
+        load_calendar(db, spec.slug, staff_of[spec.slug], solve_seconds, window)
         measurement_series(db, rng, staff_of[spec.slug], active, ZoneInfo(spec.timezone), closed)
         load_ledger(db, spec.slug, staff_of[spec.slug], spec.timezone)
         # Today's visits are new patients' first sessions (their own generator, so
@@ -243,7 +243,13 @@ def _load_clinic(
     db: Session, rng: random.Random, spec: DemoClinic, progress: Console | None
 ) -> tuple[dict[Role, Principal], list[Patient]]:
     clinic = create_clinic(
-        db, slug=spec.slug, name=spec.name, timezone=spec.timezone, address=spec.address
+        db,
+        slug=spec.slug,
+        name=spec.name,
+        timezone=spec.timezone,
+        address=spec.address,
+        country=spec.country,
+        subdivision=spec.subdivision,
     )
     staff: dict[Role, Principal] = {}  # the first of each role acts in the demo's stories
     for index, (role, full_name, email) in enumerate(spec.staff):
