@@ -234,3 +234,29 @@ def test_it_asks_on_the_page_before_charting_the_same_reading_twice(
     assert confirmed.status_code == 303
     readings = api(nurse).get(f"/api/v1/sessions/{sid}/vitals").json()
     assert len(readings) == 3  # the baseline, the first and the confirmed repeat
+
+
+def test_it_asks_on_the_page_why_a_session_stops_early(
+    api: Api, db: Session, nurse: Persona, prescriber: Persona, chairside: Chairside
+) -> None:
+    sid = released(api, nurse, prescriber, chairside)
+    page = f"/sessions/{sid}"
+    shown = api(nurse).get(page).text
+    stop_form = shown.split('id="stop-form"')[1].split("</form>")[0]
+    assert "Why does it stop?" in stop_form and "What happened" in stop_form
+    assert 'value="pump_or_line"' in stop_form and "Patient&#39;s request" in stop_form
+    what = {"reason": "Line tissued twice; patient declined a third attempt.", "given_mg": "0"}
+    post = api(nurse).post(f"{page}/stop", data=what, follow_redirects=False)
+    assert post.status_code == 422 and 'id="e-early_reason"' in post.text
+    assert "say why it ends early" in post.text and "Line tissued twice" in post.text
+    witness = {
+        "witness_email": prescriber.email,
+        "witness_password": checker(prescriber)["password"],
+    }
+    done = api(nurse).post(
+        f"{page}/stop",
+        data={**what, **witness, "early_reason": "pump_or_line"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    assert api(nurse).get(f"/api/v1/sessions/{sid}").json()["state"] == "stopped_early"

@@ -4,6 +4,7 @@ records that cannot be changed, and two steps at once."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside import service
+from ketaclinic.chairside.models import SessionEvent
 from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
 from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import service as ledger
@@ -46,6 +48,11 @@ def test_it_stops_early_administers_what_was_given_and_wastes_the_rest(
     sid = released(api, nurse, prescriber, chairside)
     api(nurse).post(f"/api/v1/sessions/{sid}/actions", json={"action": "start"})
     body = {"reason": "Distressing dissociation; patient asked to stop.", "given_mg": "20"}
+    # Why it stops is asked as for an early end: the structured reason is needed.
+    no_reason = api(nurse).post(f"/api/v1/sessions/{sid}/stop", json=body)
+    assert no_reason.status_code == 422
+    assert "patient's request" in no_reason.json()["error"]["fields"]["early_reason"]
+    body["early_reason"] = "patient_request"
     unwitnessed = api(nurse).post(f"/api/v1/sessions/{sid}/stop", json=body)
     assert (
         unwitnessed.status_code == 422 and "witness_email" in unwitnessed.json()["error"]["fields"]
@@ -55,6 +62,12 @@ def test_it_stops_early_administers_what_was_given_and_wastes_the_rest(
     )
     assert stopped.json()["state"] == "stopped_early", stopped.text
     assert stopped.json()["actions"] == ["observe"]
+    stop_events = select(SessionEvent).where(
+        SessionEvent.session_id == sid, SessionEvent.action == "stop"
+    )
+    event = db.scalars(stop_events).one()
+    assert event.reason == "Patient's request: Distressing dissociation; patient asked to stop."
+    assert json.loads(event.detail)["early_reason"] == "patient_request"
     amounts = {
         e.kind: e.amount_ug
         for e in db.scalars(
@@ -279,8 +292,6 @@ def test_it_lets_only_one_of_two_simultaneous_steps_land(
     service.act(db, who, sid, "start", policy)
     db.flush()
     # A second writer that read the session before the start claims the same seq.
-    from ketaclinic.chairside.models import SessionEvent
-
     db.add(
         SessionEvent(
             session_id=sid,
@@ -307,7 +318,7 @@ def test_it_stops_the_clock_when_a_patient_leaves_before_any_drug(
     )
     stopped = api(nurse).post(
         f"/api/v1/sessions/{sid}/stop",
-        json={"reason": "BP held the start; rebooked.", "given_mg": 0},
+        json={"reason": "BP held the start; rebooked.", "given_mg": 0, "early_reason": "other"},
     )
     assert stopped.json()["state"] == "stopped_early", stopped.text
     policy = service.ChairsidePolicy(

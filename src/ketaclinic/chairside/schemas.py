@@ -124,7 +124,15 @@ class GivenIn(_In):
 
 
 class StopIn(GivenIn):
-    reason: str = Field(min_length=3, max_length=2000)
+    """A session stopped early asks why as an early end does: the reason (needed;
+    a 422 naming ``early_reason`` without it) and what happened in words."""
+
+    early_reason: StopReason | None = Field(
+        default=None,
+        description="Why it stopped: adverse_event, patient_request, pump_or_line or "
+        "other (needed)",
+    )
+    reason: str = Field(min_length=3, max_length=2000, description="What happened")
 
 
 class AcknowledgeIn(_In):

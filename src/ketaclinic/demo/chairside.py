@@ -356,6 +356,7 @@ def _tell(day: _Day, appointment: Appointment, start: datetime, goal: str) -> No
                 nurse,
                 sid,
                 StopIn(
+                    early_reason="other",
                     reason="BP 172/104 before the start, above the 160/100 hold; rebooked for "
                     "Thursday with the prescriber's agreement.",
                     given_mg=Decimal(0),

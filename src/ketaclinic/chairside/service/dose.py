@@ -284,12 +284,14 @@ def stop(
     c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "stop")
     when = step_time(db, c.session, data.at)
-    detail: dict[str, Any] = {}
-    if data.early_reason is not None:
-        problems = stop_reason_problems(data.early_reason, data.early_note or data.reason)
-        if problems:
-            raise ValidationFailed("Check the reason.", problems)
-        detail["early_reason"] = data.early_reason
+    # The same structured reason as an early end; the free text says what happened
+    # (and is the 'other' reason's words).
+    problems = stop_reason_problems(data.early_reason, data.early_note or data.reason)
+    if problems:
+        raise ValidationFailed("Say why the session stops early.", problems)
+    assert data.early_reason is not None
+    detail: dict[str, Any] = {"early_reason": data.early_reason}
+    reason = f"{STOP_REASON_LABELS[data.early_reason]}: {data.reason.strip()}"
     if c.drug_given:
         detail["infused_min"] = infused_min(c, when)
     detail |= _account_for(db, principal, c, data.given_mg, witnesses, policy)
@@ -297,5 +299,5 @@ def stop(
         c.session.administration_ended_at = when
     else:
         complete_visit(db, principal, c.session)
-    step(db, principal, c.session, c.patient, "stop", reason=data.reason, detail=detail, at=when)
+    step(db, principal, c.session, c.patient, "stop", reason=reason, detail=detail, at=when)
     return c
