@@ -69,7 +69,7 @@ def test_it_ships_the_rules_of_the_brief_each_with_a_source() -> None:
         "spo2_low": "urgent", "rr_low": "urgent", "rr_high": "warning", "start_hold": "hold",
     }  # fmt: skip
     for rule in RULES.rules:
-        assert "CLINICAL.md" in rule.source and set(rule.actions) <= set(ALERT_ACTIONS)
+        assert "clinical-references.md#" in rule.source and set(rule.actions) <= set(ALERT_ACTIONS)
     assert "Yip" in RULES.rule("bp_severe").source and "Yip" in RULES.rule("bp_severe").message
     assert RULES.rule("bp_severe").actions == (
         "pause",

@@ -55,7 +55,7 @@ def test_it_cites_a_source_for_every_item_and_explains_fasting() -> None:
     assert "6 hours" in fasting.help and "2 hours" in fasting.help
     assert "practice" in fasting.source
     escort = next(item for item in ITEMS if item.key == "escort_present")
-    assert "CLINICAL.md Monitoring" in escort.source
+    assert "clinical-references.md#discharge" in escort.source
 
 
 @pytest.mark.parametrize(("rems", "pregnant", "weight"), list(product((False, True), repeat=3)))

@@ -37,7 +37,7 @@ def test_it_lists_the_rescue_medications_of_clinical_md() -> None:
     assert meds["ondansetron"].for_effects == ("nausea", "vomiting")
     assert meds["midazolam"].for_effects == ("anxiety_agitation",)
     for med in meds.values():
-        assert med.unit == "mg" and "CLINICAL.md Monitoring" in med.source
+        assert med.unit == "mg" and "clinical-references.md#rescue-medications" in med.source
         assert "(practice)" in med.source
         if med.key in ("labetalol", "clonidine"):
             assert med.for_effects == ("hypertension",)
