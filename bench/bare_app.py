@@ -60,7 +60,7 @@ CHILDREN = (
     ("allergies", "allergies", "recorded_at", "substance", "reaction", "", "", "", "active"),
 )
 _SLOTS = (
-    ("at", ""),
+    ("stamp", ""),
     ("s1", "varchar"),
     ("s2", "varchar"),
     ("s3", "varchar"),
@@ -87,7 +87,7 @@ def _children_sql() -> str:
         )
     return (
         f"SELECT * FROM ({' UNION ALL '.join(branches)}) u "  # noqa: S608 - constants
-        "ORDER BY u.kind, u.at DESC, u.id DESC"
+        "ORDER BY u.kind, u.stamp DESC, u.id DESC"
     )
 
 

@@ -6,16 +6,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    CompoundSelect,
     Integer,
     Numeric,
     Row,
     Select,
     String,
+    bindparam,
     cast,
     func,
     literal_column,
@@ -92,10 +95,16 @@ def search(
     return [], db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
 
 
+@lru_cache(maxsize=256)
+def _get_statement(clinic_ids: tuple[int, ...]) -> Select[Patient]:
+    """Built once per set of visible clinics (the patient is a bound parameter)."""
+    stmt = in_clinics(select(Patient), Patient.clinic_id, clinic_ids)
+    return stmt.where(Patient.id == bindparam("patient_id"))
+
+
 def get(db: Session, clinic_ids: Sequence[int], patient_id: int) -> Patient | None:
     """A patient in one of these clinics; another clinic's patient is not found."""
-    stmt = in_clinics(select(Patient), Patient.clinic_id, clinic_ids)
-    return db.scalar(stmt.where(Patient.id == patient_id))
+    return db.scalar(_get_statement(tuple(clinic_ids)), {"patient_id": patient_id})
 
 
 def mrn_exists(db: Session, clinic_id: int, mrn: str) -> bool:
@@ -109,7 +118,7 @@ def _of_patient(model: type[Child], clinic_ids: Sequence[int], patient_id: int) 
 
 
 # What a chart lists of each child table, in one round trip (``chart_children``):
-# each table's columns in its place in one wide row (kind, id, at, three texts, two
+# each table's columns in its place in one wide row (kind, id, stamp, three texts, two
 # numbers, three flags); the first branch names the columns and types of the union.
 CHART_KINDS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("measurements", BodyMeasurement, ("measured_at", "", "", "", "weight_kg", "height_cm")),
@@ -133,7 +142,7 @@ CHART_KINDS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
     ("allergies", Allergy, ("recorded_at", "substance", "reaction", "", "", "", "active")),
 )
 _SLOTS: tuple[tuple[str, TypeEngine[Any]], ...] = (
-    ("at", UTCDateTime()),
+    ("stamp", UTCDateTime()),
     ("s1", String()),
     ("s2", String()),
     ("s3", String()),
@@ -145,12 +154,11 @@ _SLOTS: tuple[tuple[str, TypeEngine[Any]], ...] = (
 )
 
 
-def chart_children(
-    db: Session, clinic_ids: Sequence[int], patient_id: int
-) -> dict[str, list[dict[str, Any]]]:
-    """Every child list of one chart, newest first, in one statement (a UNION ALL of
-    one scoped select per table) instead of one round trip per table: kind ->
-    rows as dicts of the table's listed columns (``id`` and the ``CHART_KINDS``)."""
+@lru_cache(maxsize=256)
+def _chart_children_statement(clinic_ids: tuple[int, ...]) -> CompoundSelect[*tuple[Any, ...]]:
+    """The statement for one set of visible clinics, built once: SQLAlchemy then
+    reuses its cache key and compiled form (building five selects and their union
+    cost more than PostgreSQL's time to run it). The patient is a bound parameter."""
     branches = []
     for index, (_, model, names) in enumerate(CHART_KINDS):
         columns: list[Any] = [
@@ -162,13 +170,21 @@ def chart_children(
             column = getattr(model, name) if name else cast(null(), type_)
             columns.append(column.label(slot))
         stmt = select(*columns).join(Patient, Patient.id == model.patient_id)
-        branches.append(
-            in_clinics(stmt, Patient.clinic_id, clinic_ids).where(model.patient_id == patient_id)
-        )
-    union = union_all(*branches).subquery()
-    rows = db.execute(
-        select(union).order_by(union.c.kind, union.c.at.desc(), union.c.id.desc())
-    ).all()
+        stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
+        branches.append(stmt.where(model.patient_id == bindparam("patient_id")))
+    return union_all(*branches).order_by(
+        literal_column("kind"), literal_column("stamp").desc(), literal_column("id").desc()
+    )
+
+
+def chart_children(
+    db: Session, clinic_ids: Sequence[int], patient_id: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Every child list of one chart, newest first, in one statement (a UNION ALL of
+    one scoped select per table) instead of one round trip per table: kind ->
+    rows as dicts of the table's listed columns (``id`` and the ``CHART_KINDS``)."""
+    stmt = _chart_children_statement(tuple(clinic_ids))
+    rows = db.execute(stmt, {"patient_id": patient_id}).all()
     found: dict[str, list[dict[str, Any]]] = {kind: [] for kind, _, _ in CHART_KINDS}
     for row in rows:
         kind, _, names = CHART_KINDS[row[0]]
