@@ -38,13 +38,60 @@ FROM api_tokens t JOIN users u ON u.id = t.user_id
 LEFT OUTER JOIN memberships m ON m.user_id = u.id
 WHERE t.token_hash = %s AND t.revoked_at IS NULL AND u.is_active
 """
-CHILDREN = {
-    "body_measurements": "measured_at",
-    "diagnoses": "recorded_at",
-    "medications": "recorded_at",
-    "allergies": "recorded_at",
-    "patient_contacts": "recorded_at",
-}
+# The chart's child lists in one statement, as ``patients.repository.chart_children``:
+# (key, table, the table's columns in the slots at, s1, s2, s3, n1, n2, b1, b2, b3).
+CHILDREN = (
+    ("measurements", "body_measurements", "measured_at", "", "", "", "weight_kg", "height_cm"),
+    (
+        "contacts",
+        "patient_contacts",
+        "recorded_at",
+        "name",
+        "relationship",
+        "phone",
+        "",
+        "",
+        "is_escort",
+        "is_emergency",
+        "active",
+    ),
+    ("diagnoses", "diagnoses", "recorded_at", "code", "label", "", "", "", "active"),
+    ("medications", "medications", "recorded_at", "name", "dose", "", "", "", "active"),
+    ("allergies", "allergies", "recorded_at", "substance", "reaction", "", "", "", "active"),
+)
+_SLOTS = (
+    ("stamp", ""),
+    ("s1", "varchar"),
+    ("s2", "varchar"),
+    ("s3", "varchar"),
+    ("n1", "numeric"),
+    ("n2", "numeric"),
+    ("b1", "boolean"),
+    ("b2", "boolean"),
+    ("b3", "boolean"),
+)
+
+
+def _children_sql() -> str:
+    branches = []
+    for kind, (_, table, *names) in enumerate(CHILDREN):
+        names += [""] * (len(_SLOTS) - len(names))
+        columns = ", ".join(
+            f"c.{name} AS {slot}" if name else f"CAST(NULL AS {type_}) AS {slot}"
+            for (slot, type_), name in zip(_SLOTS, names, strict=True)
+        )
+        branches.append(
+            f"SELECT {kind} AS kind, c.id, {columns} FROM {table} c "  # noqa: S608 - constants
+            "JOIN patients p ON p.id = c.patient_id "
+            "WHERE p.clinic_id = ANY(%(clinics)s) AND c.patient_id = %(patient)s"
+        )
+    return (
+        f"SELECT * FROM ({' UNION ALL '.join(branches)}) u "  # noqa: S608 - constants
+        "ORDER BY u.kind, u.stamp DESC, u.id DESC"
+    )
+
+
+CHILDREN_SQL = _children_sql()
 SEARCH = """
 SELECT p.*, count(*) OVER () AS total FROM patients p
 WHERE p.clinic_id = ANY(%(clinics)s)
@@ -163,13 +210,16 @@ def chart(request: Request) -> Response:
             patient_id,
             {"purpose": "view"},
         )
-        for table, order in CHILDREN.items():
-            patient[table] = conn.execute(
-                f"SELECT c.* FROM {table} c JOIN patients p ON p.id = c.patient_id "  # noqa: S608
-                f"WHERE p.clinic_id = ANY(%s) AND c.patient_id = %s "
-                f"ORDER BY c.{order} DESC, c.id DESC",
-                (clinics, patient_id),
-            ).fetchall()
+        for key, *_ in CHILDREN:
+            patient[key] = []
+        rows = conn.execute(CHILDREN_SQL, {"clinics": clinics, "patient": patient_id})
+        for row in rows.fetchall():
+            key, _, *names = CHILDREN[row["kind"]]
+            item = {"id": row["id"]}
+            for (slot, _), name in zip(_SLOTS, names, strict=False):
+                if name:
+                    item[name] = row[slot]
+            patient[key].append(item)
     return _json(patient)
 
 

@@ -12,9 +12,9 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, func, insert, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -33,21 +33,32 @@ DENIED = "denied"
 _PENDING = "ketaclinic.audit_pending"
 
 
-def _head(db: Session, chain_key: int) -> AuditChainHead:
-    """The chain's head row, locked for this transaction (FOR UPDATE: a row lock on
-    PostgreSQL, the write lock on SQLite)."""
-    stmt = select(AuditChainHead).where(AuditChainHead.chain_key == chain_key).with_for_update()
-    head = db.scalar(stmt.execution_options(populate_existing=True))
-    if head is not None:
-        return head
-    try:
-        with db.begin_nested():
-            db.add(AuditChainHead(chain_key=chain_key, last_seq=0, last_hash=GENESIS_HASH))
-    except IntegrityError:
-        pass  # another transaction created it first
-    head = db.scalar(stmt.execution_options(populate_existing=True))
+_HEADS = cast(Table, AuditChainHead.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+
+
+def _head(db: Session, chain_key: int) -> tuple[int, str]:
+    """The chain's newest seq and hash, its head row locked for this transaction (FOR
+    UPDATE: a row lock on PostgreSQL, the write lock on SQLite). Read and written
+    as rows, not entities: the head is locked for the last moment of a transaction,
+    and the unit of work's bookkeeping would only lengthen it."""
+    stmt = (
+        select(_HEADS.c.last_seq, _HEADS.c.last_hash)
+        .where(_HEADS.c.chain_key == chain_key)
+        .with_for_update()
+    )
+    head = db.execute(stmt).first()
+    if head is None:
+        try:
+            with db.begin_nested():
+                db.execute(
+                    insert(_HEADS).values(chain_key=chain_key, last_seq=0, last_hash=GENESIS_HASH)
+                )
+        except IntegrityError:
+            pass  # another transaction created it first
+        head = db.execute(stmt).first()
     assert head is not None
-    return head
+    return head[0], head[1]
 
 
 def record(
@@ -95,16 +106,24 @@ def write_pending(db: Session) -> int:
     pending = [fields for _, fields in db.info.pop(_PENDING, None) or []]
     if not pending:
         return 0
-    heads = {key: _head(db, key) for key in sorted({f["chain_key"] for f in pending})}
-    for item in pending:
-        head = heads[item["chain_key"]]
-        # Stamped now, in chain order; truncated to whole microseconds as stored.
-        fields = {**item, "seq": head.last_seq + 1, "occurred_at": utcnow()}
-        digest = event_hash(_hashable(fields), head.last_hash)
-        db.add(AuditEvent(prev_hash=head.last_hash, hash=digest, **fields))
-        head.last_seq = fields["seq"]
-        head.last_hash = digest
+    # The transaction's own changes first: the heads are locked after them.
     db.flush()
+    heads = {key: _head(db, key) for key in sorted({f["chain_key"] for f in pending})}
+    rows = []
+    for item in pending:
+        last_seq, last_hash = heads[item["chain_key"]]
+        # Stamped now, in chain order; truncated to whole microseconds as stored.
+        fields = {**item, "seq": last_seq + 1, "occurred_at": utcnow()}
+        digest = event_hash(_hashable(fields), last_hash)
+        rows.append({**fields, "prev_hash": last_hash, "hash": digest})
+        heads[item["chain_key"]] = (fields["seq"], digest)
+    db.execute(insert(_EVENTS), rows)
+    for key, (last_seq, last_hash) in heads.items():
+        db.execute(
+            update(_HEADS)
+            .where(_HEADS.c.chain_key == key)
+            .values(last_seq=last_seq, last_hash=last_hash)
+        )
     return len(pending)
 
 
@@ -197,7 +216,12 @@ def verify(
     """Recompute every chain. Returns (events checked, first problem or None).
     ``progress`` is called with the number of events checked since its last call."""
     checked = 0
-    heads = {h.chain_key: (h.last_seq, h.last_hash) for h in db.scalars(select(AuditChainHead))}
+    heads = {
+        key: (seq, digest)
+        for key, seq, digest in db.execute(
+            select(_HEADS.c.chain_key, _HEADS.c.last_seq, _HEADS.c.last_hash)
+        )
+    }
     keys = set(heads) | set(db.scalars(select(AuditEvent.chain_key).distinct()))
     for chain_key in sorted(keys):
         counter = [0]

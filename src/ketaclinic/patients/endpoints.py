@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Response
 from pydantic import TypeAdapter, ValidationError
 
 from ketaclinic.auth.deps import CurrentPrincipal
@@ -44,6 +44,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such patient"},
     422: {"description": "A field is invalid; `error.fields` names it"},
 }
+_DETAIL = TypeAdapter(PatientDetail)
+_PAGE = TypeAdapter(PatientPage)
+
+
+def _json(adapter: TypeAdapter[Any], data: Any) -> Response:
+    """What FastAPI makes of ``response_model`` (validate, then pydantic's JSON), done
+    here on the threadpool the handler already runs on: FastAPI validates a sync
+    handler's result on a second trip to the threadpool."""
+    value = adapter.validate_python(data, from_attributes=True)
+    return Response(adapter.dump_json(value, by_alias=True), media_type="application/json")
 
 
 @router.post("", status_code=201, response_model=PatientDetail, responses=ERRORS)
@@ -73,17 +83,22 @@ def list_patients(
         offset=(page - 1) * page_size,
         limit=page_size,
     )
-    return {
-        "items": [v.as_dict() for v in views],
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-    }
+    return _json(
+        _PAGE,
+        {
+            "items": [v.as_dict() for v in views],
+            "total": total,
+            "page": page,
+            "page_size": page_size,
+        },
+    )
 
 
 @router.get("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
 def get_patient(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
-    return service.detail(db, principal, service.open_chart(db, principal, patient_id))
+    return _json(
+        _DETAIL, service.detail(db, principal, service.open_chart(db, principal, patient_id))
+    )
 
 
 @router.get("/{patient_id}/access-log", response_model=AccessLogPage, responses=ERRORS)

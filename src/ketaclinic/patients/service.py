@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
@@ -71,9 +72,10 @@ DEMOGRAPHICS = (
 
 @dataclass
 class PatientView:
-    """A patient with the figures derived from its history."""
+    """A patient (the entity, or a search's row of its columns) with the figures
+    derived from its history."""
 
-    patient: Patient
+    patient: Patient | Row[Any]
     weight_kg: Decimal | None
     height_cm: Decimal | None
 
@@ -333,12 +335,11 @@ def search_patients(
 
 
 def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any]:
-    clinics = list(principal.roles)
-    measurements = repo.children(db, clinics, BodyMeasurement, patient.id)
-    data = PatientView(patient, *repo.latest_of(measurements)).as_dict()
-    data["measurements"] = measurements
-    for kind, model in CHILD_KINDS.items():
-        data[kind] = repo.children(db, clinics, model, patient.id)
+    """The chart: the patient's columns, latest weight and height, and every child
+    list newest first (as dicts of the listed columns), read in one statement."""
+    lists = repo.chart_children(db, list(principal.roles), patient.id)
+    data = PatientView(patient, *repo.latest_of(lists["measurements"])).as_dict()
+    data.update(lists)
     return data
 
 
