@@ -10,20 +10,14 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from ketaclinic.chairside.service.vitals import VALUES
 from ketaclinic.kit.errors import ValidationFailed, fields_from_pydantic
 from ketaclinic.kit.time import utcnow
 from ketaclinic.kit.web import form_text
 from ketaclinic.ledger.witnesses import Credentials
 
-READING_FIELDS = (
-    "systolic",
-    "diastolic",
-    "heart_rate",
-    "spo2",
-    "respiratory_rate",
-    "sedation",
-    "cadss",
-)
+# The reading's numbers as the form sends them (on oxygen is a checkbox of its own).
+READING_FIELDS = tuple(name for name in VALUES if name != "on_oxygen")
 
 
 def model(schema: type[BaseModel], data: dict[str, Any]) -> Any:

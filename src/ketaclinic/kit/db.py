@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from ketaclinic.kit.slots import pool_arguments
 from ketaclinic.kit.time import as_utc
 
 NAMING_CONVENTION = {
@@ -107,8 +108,6 @@ def make_engine(database_url: str, *, slots: int | None = None, **kwargs: Any) -
     url = make_url(database_url)
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     if slots is not None and not in_memory:
-        from ketaclinic.kit.slots import pool_arguments
-
         kwargs = {**pool_arguments(slots), **kwargs}
     if url.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False}
