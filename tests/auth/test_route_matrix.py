@@ -140,8 +140,6 @@ def world(
         "appointment_id": appointment,
         "appt_action": "escort",
         "session_id": session,
-        "open_action": "check-in",
-        "session_action": "vitals",
     }
     return {"people": people, "params": params}
 
@@ -351,7 +349,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/sessions/{session_id}/note/addenda": {"text": "Called the patient next day."},
     "/api/v1/sessions/{session_id}/rems": {"fields": {}},
     "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
-    "/sessions/{session_id}/{session_action}": {"systolic": "124", "diastolic": "78"},
+    "/sessions/{session_id}/vitals": {"systolic": "124", "diastolic": "78"},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

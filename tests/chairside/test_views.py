@@ -54,7 +54,7 @@ def test_it_walks_a_session_through_the_pages(
         == 303
     )
     status, text = _post(api, nurse, f"{page}/checklist", {})
-    assert status == 422 and "record pass, fail or not applicable" in text
+    assert status == 422 and "record yes, no or not applicable" in text
     checks = {f"item_{k}": v for k, v in MANUAL_CHECKS.items()}
     assert _post(api, nurse, f"{page}/checklist", checks)[0] == 303
     release = api(nurse).get(page).text

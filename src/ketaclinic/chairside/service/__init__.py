@@ -25,16 +25,25 @@ from ketaclinic.chairside.service.chart import (
 from ketaclinic.chairside.service.checklist import auto_checks, record_checks
 from ketaclinic.chairside.service.discharge import DischargeRefused, discharge
 from ketaclinic.chairside.service.dose import (
+    ContainerChoice,
     DoseMismatch,
     act,
     checker_principal,
+    concentration_label,
+    containers_for,
     end_administration,
     infused_min,
     open_mg,
     release_dose,
     stop,
 )
-from ketaclinic.chairside.service.note import add_addendum, compose_note, sign_note
+from ketaclinic.chairside.service.note import (
+    Signing,
+    add_addendum,
+    compose_note,
+    sign_note,
+    signing,
+)
 from ketaclinic.chairside.service.rems import (
     YES_NO,
     RemsDue,
@@ -66,9 +75,11 @@ __all__ = [
     "AlertView",
     "ChairsidePolicy",
     "Chart",
+    "ContainerChoice",
     "DischargeRefused",
     "DoseMismatch",
     "RemsDue",
+    "Signing",
     "VitalsResult",
     "acknowledge",
     "act",
@@ -79,6 +90,8 @@ __all__ = [
     "check_allowed",
     "checker_principal",
     "compose_note",
+    "concentration_label",
+    "containers_for",
     "discharge",
     "end_administration",
     "infused_min",
@@ -100,5 +113,6 @@ __all__ = [
     "save_rems",
     "session_dose",
     "sign_note",
+    "signing",
     "stop",
 ]

@@ -15,6 +15,7 @@ from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, session_d
 from ketaclinic.chairside.service.steps import check_allowed, for_charting, step
 from ketaclinic.clinical.chairside import start_problems
 from ketaclinic.clinical.dosing import DoseError
+from ketaclinic.clinical.scales.loader import load_instruments
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import recorded_now, to_local
@@ -56,11 +57,17 @@ def auto_checks(
         since = start.replace(tzinfo=to_local(recorded_now(), zone).tzinfo)
         done = repo.questionnaires_since(db, [c.session.clinic_id], c.patient.id, since)
         found["questionnaires_today"] = (
-            ("pass", ", ".join(sorted({q.instrument_id for q in done})))
+            ("pass", ", ".join(sorted({_instrument_name(q.instrument_id) for q in done})))
             if done
             else ("fail", "no questionnaire completed today")
         )
     return found
+
+
+def _instrument_name(instrument_id: str) -> str:
+    """The questionnaire's name as staff know it (PHQ-9), not its id."""
+    instrument = load_instruments().get(instrument_id)
+    return instrument.name if instrument else instrument_id
 
 
 def _vitals_text(r: VitalReading) -> str:

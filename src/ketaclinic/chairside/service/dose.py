@@ -4,7 +4,8 @@ the step: together or not at all), administration and an early stop."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,8 +32,9 @@ from ketaclinic.clinical.chairside import (
     stop_reason_problems,
 )
 from ketaclinic.kit.errors import Conflict, ValidationFailed
-from ketaclinic.kit.time import as_utc, recorded_now
+from ketaclinic.kit.time import as_utc, recorded_now, to_local
 from ketaclinic.ledger import service as ledger
+from ketaclinic.ledger.models import CsContainer, CsLocation, CsLot, CsProduct
 from ketaclinic.ledger.schemas import DrawIn
 from ketaclinic.ledger.witnesses import Witness
 from ketaclinic.plans import service as plans
@@ -51,6 +53,79 @@ def checker_principal(db: Session, witness: Witness, clinic_id: int, origin: Any
     user = db.get(User, witness.user_id)
     assert user is not None
     return Principal(user.id, user.email, user.name, {clinic_id: Role(role)}, origin=origin)
+
+
+@dataclass(frozen=True)
+class ContainerChoice:
+    """A container a dose may be drawn from, in the words on its label."""
+
+    id: int
+    lot: str
+    on_hand_mg: Decimal
+    label: str  # "Lot K2301, 500 mg/10 mL vial, 320 mg left"
+
+
+def _mg(ug: int) -> Decimal:
+    return (Decimal(ug) / 1000).normalize()
+
+
+def _kind(form: str, name: str) -> str:
+    words = f"{form} {name}".lower()
+    for kind in ("vial", "dose kit", "bag", "syringe", "ampoule"):
+        if kind in words:
+            return kind
+    return "container"
+
+
+def _choice(row: tuple[CsContainer, CsLot, CsProduct, CsLocation]) -> ContainerChoice:
+    container, lot, product, _location = row
+    size = f"{_mg(product.container_ug):f} mg"
+    if product.container_ul:
+        size += f"/{_mg(product.container_ul):f} mL"
+    left = _mg(container.on_hand_ug)
+    label = f"Lot {lot.lot_number}, {size} {_kind(product.form, product.name)}, {left:f} mg left"
+    return ContainerChoice(container.id, lot.lot_number, left, label)
+
+
+def _today(c: Chart) -> date:
+    return to_local(c.now, c.clinic.timezone).date()
+
+
+def containers_for(db: Session, c: Chart, dose_mg: Decimal) -> list[ContainerChoice]:
+    """The containers that hold the whole dose (unexpired, of the protocol's drug),
+    fullest-used first: an opened container is finished before a sealed one."""
+    rows = ledger.drawable(db, [c.session.clinic_id], _today(c), drug=c.protocol.drug)
+    choices = [_choice(row) for row in rows]
+    return sorted(
+        (x for x in choices if x.on_hand_mg >= dose_mg), key=lambda x: (x.on_hand_mg, x.lot)
+    )
+
+
+def _check_container(db: Session, c: Chart, container_id: int, drawn_mg: Decimal) -> None:
+    """Refuse, naming the lot, a container the dose cannot be drawn from."""
+    rows = ledger.drawable(db, [c.session.clinic_id], _today(c), drug=c.protocol.drug)
+    found = next((_choice(r) for r in rows if r[0].id == container_id), None)
+    if found is None:
+        raise ValidationFailed.on(
+            "container_id",
+            f"choose a container of {c.protocol.drug} from this clinic's stock, in date",
+        )
+    if found.on_hand_mg < drawn_mg:
+        raise ValidationFailed.on(
+            "container_id",
+            f"lot {found.lot} has {found.on_hand_mg:f} mg left, less than the {drawn_mg:f} mg "
+            "drawn up: choose another container",
+        )
+
+
+def concentration_label(db: Session, principal: Principal, c: Chart) -> str:
+    """What the checker reads the concentration from: the bag or syringe prepared for
+    the pump (never the vial's strength), in mg/mL."""
+    plan = plans.get(db, principal, c.patient, c.session.plan_id, audited=False).plan
+    spec = next((p for p in c.protocol.preparations if p.label == plan.preparation), None)
+    text = (spec.label if spec else plan.preparation).lower()
+    vessel = "syringe" if "syringe" in text or (spec and spec.kind == "injection") else "bag"
+    return f"Concentration in the {vessel} (mg/mL)"
 
 
 class DoseMismatch(ValidationFailed):
@@ -76,6 +151,7 @@ def release_dose(
         raise Conflict(
             "Blocking checklist items are open: " + ", ".join(i.label for i in c.blocking)
         )
+    _check_container(db, c, data.container_id, data.drawn_mg)
     view = plans.get(db, principal, c.patient, c.session.plan_id, audited=False)
     if view.status == "signed":
         # The first dose given starts the plan.

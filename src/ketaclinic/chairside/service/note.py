@@ -4,6 +4,7 @@ locked; addenda after."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -107,6 +108,35 @@ def compose_note(c: Chart) -> dict[str, Any]:
         "instructions": "No driving or operating machinery until the next day after sleep; "
         "an escort takes the patient home.",
     }
+
+
+SIGNERS = ("nurse", "prescriber")
+
+
+@dataclass(frozen=True)
+class Signing:
+    """Where the note's signatures stand for the one looking at it."""
+
+    awaited: tuple[str, ...]  # the roles whose signature is still awaited
+    may_sign: bool  # this clinician's signature is one of them
+
+    @property
+    def awaiting(self) -> str:
+        """ "Awaiting the prescriber's signature." ("" when both have signed)."""
+        if not self.awaited:
+            return ""
+        whose = " and ".join(f"the {role}'s" for role in self.awaited)
+        return f"Awaiting {whose} signature{'s' if len(self.awaited) > 1 else ''}."
+
+
+def signing(c: Chart, principal: Principal) -> Signing:
+    signed = {sig.role for sig in c.signatures}
+    awaited = tuple(role for role in SIGNERS if role not in signed)
+    mine = {Role.NURSE: "nurse", Role.PRESCRIBER: "prescriber"}.get(
+        principal.roles.get(c.session.clinic_id)  # type: ignore[arg-type]
+    )
+    signed_by_me = any(sig.by_id == principal.user_id for sig in c.signatures)
+    return Signing(awaited, mine in awaited and not signed_by_me)
 
 
 def _signer_role(db: Session, principal: Principal, clinic_id: int) -> str:

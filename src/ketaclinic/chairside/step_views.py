@@ -1,0 +1,385 @@
+"""One handler per step posted from the session page, each on its own route. A step
+that is refused (409/422) shows the page again with the message beside its field and
+what was typed (never a password); a step done returns to the page at its section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.principal import Principal
+from ketaclinic.chairside import forms, service
+from ketaclinic.chairside.endpoints import committing, policy_of, witnesses
+from ketaclinic.chairside.page import on_session_url, session_page
+from ketaclinic.chairside.schemas import (
+    AdverseIn,
+    DischargeIn,
+    GivenIn,
+    ReadingIn,
+    ReleaseIn,
+    RescueIn,
+    StopIn,
+)
+from ketaclinic.clinical.chairside import ITEMS, REMS_FIELDS
+from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
+from ketaclinic.kit.fields import Id, in_id_range
+from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, is_htmx
+
+router = APIRouter(include_in_schema=False)
+
+
+def _answer(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    session_id: Id,
+    form: FormData,
+    step: str,
+    section: str,
+    work: Callable[[], Any],
+) -> Response:
+    """Run one step; the page again (with the refusal, or at ``section``)."""
+    try:
+        work()
+    except KetaClinicError as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        db.rollback()
+        values = {k: v for k, v in form.items() if "password" not in k and isinstance(v, str)}
+        page = session_page(
+            request, db, principal, session_id, form_errors(exc), values, exc.status_code, step
+        )
+        return on_session_url(request, session_id, page)
+    if is_htmx(request):
+        page = session_page(request, db, principal, session_id, focus=section)
+        return on_session_url(request, session_id, page)
+    return RedirectResponse(f"/sessions/{session_id}#{section}", status_code=303)
+
+
+def _typed_reading(form: FormData) -> bool:
+    return any(form_text(form, k).strip() for k in forms.READING_FIELDS)
+
+
+def _record_reading(
+    request: Request, db: Session, principal: Principal, session_id: Id, form: FormData
+) -> None:
+    """One manual reading from the form; refusals name the form's own fields."""
+    reading = forms.model(ReadingIn, forms.reading(form))
+    confirmed_repeat = form_text(form, "confirm_repeat") == "on"
+    try:
+        service.record_vitals(
+            db,
+            principal,
+            session_id,
+            [reading],
+            policy_of(request),
+            confirm_repeat=confirmed_repeat,
+        )
+    except ValidationFailed as exc:
+        fields = {k.removeprefix("readings.0."): v for k, v in exc.fields.items()}
+        raise ValidationFailed(exc.message, fields) from None
+
+
+@router.post("/sessions/{session_id}/vitals")
+def vitals(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        _record_reading(request, db, principal, session_id, form)
+
+    return _answer(request, db, principal, session_id, form, "vitals", "vitals", work)
+
+
+@router.post("/sessions/{session_id}/checklist")
+def checklist(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    """The pre-infusion checklist and the vital signs taken for it, in one submit: the
+    reading is charted first, so the start-limits item is checked on it."""
+
+    def work() -> None:
+        policy = policy_of(request)
+        c = service.chart(db, principal, session_id, policy, audited=False)
+        manual = {
+            i.key: (form_text(form, f"item_{i.key}"), form_text(form, f"value_{i.key}"))
+            for i in c.checklist
+            if i.kind == "manual"
+        }
+        missing = {
+            f"item_{k}": "record yes, no or not applicable"
+            for k, (r, _v) in manual.items()
+            if r not in ("pass", "fail", "na")
+        }
+        needs_vitals = any(i.key == "vitals_in_start_limits" for i in c.checklist)
+        if needs_vitals and not c.readings and not _typed_reading(form):
+            missing["systolic"] = "enter the vital signs taken before the infusion"
+        if missing:
+            raise ValidationFailed("Record every item.", missing)
+        if _typed_reading(form):
+            _record_reading(request, db, principal, session_id, form)
+        service.record_checks(db, principal, session_id, manual, policy)
+
+    return _answer(request, db, principal, session_id, form, "checklist", "step", work)
+
+
+@router.post("/sessions/{session_id}/release")
+def release(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        policy = policy_of(request)
+        c = service.chart(db, principal, session_id, policy, audited=False)
+        service.check_allowed(c.session, "release_dose")
+        checker = forms.witness(form)
+        if not checker:
+            raise ValidationFailed.on("witness_email", "the second clinician signs in here")
+        data = forms.model(
+            ReleaseIn,
+            {
+                "checker": {
+                    "email": checker[0].email,
+                    "password": checker[0].password,
+                    "code": checker[0].code,
+                },
+                "weight_kg": forms.decimal(form, "weight_kg") or "1",
+                "concentration_mg_per_ml": forms.decimal(form, "concentration_mg_per_ml"),
+                "container_id": forms.int_or_none(form, "container_id"),
+                "drawn_mg": forms.decimal(form, "drawn_mg"),
+            },
+        )
+        if c.protocol.dose.unit != "mg" and not form_text(form, "weight_kg").strip():
+            raise ValidationFailed.on("weight_kg", "the checker re-enters the weight")
+        confirmed = witnesses(request, db, principal, c.session.clinic_id, checker)
+        who = service.checker_principal(db, confirmed[0], c.session.clinic_id, principal.origin)
+        committing(
+            db,
+            lambda: service.release_dose(db, principal, session_id, data, who, confirmed, policy),
+        )
+
+    return _answer(request, db, principal, session_id, form, "release", "step", work)
+
+
+def _act(
+    request: Request, db: Session, principal: Principal, session_id: Id, form: FormData, act: str
+) -> Response:
+    """Start, pause, resume, observe or change the rate: a step with no more to it."""
+
+    def work() -> None:
+        rate = forms.decimal(form, "rate_ml_per_h")
+        if isinstance(rate, str):
+            raise ValidationFailed.on("rate_ml_per_h", "give the rate as a number of mL/h")
+        service.act(
+            db,
+            principal,
+            session_id,
+            act,
+            policy_of(request),
+            reason=form_text(form, "reason"),
+            rate_ml_per_h=rate,
+        )
+
+    return _answer(request, db, principal, session_id, form, act, "step", work)
+
+
+@router.post("/sessions/{session_id}/start")
+def start(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _act(request, db, principal, session_id, form, "start")
+
+
+@router.post("/sessions/{session_id}/pause")
+def pause(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _act(request, db, principal, session_id, form, "pause")
+
+
+@router.post("/sessions/{session_id}/resume")
+def resume(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _act(request, db, principal, session_id, form, "resume")
+
+
+@router.post("/sessions/{session_id}/observe")
+def observe(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _act(request, db, principal, session_id, form, "observe")
+
+
+@router.post("/sessions/{session_id}/change_rate")
+def change_rate(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _act(request, db, principal, session_id, form, "change_rate")
+
+
+@router.post("/sessions/{session_id}/end")
+def end(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        policy = policy_of(request)
+        c = service.chart(db, principal, session_id, policy, audited=False)
+        data = forms.model(GivenIn, forms.given(form, stop=False))
+        confirmed = witnesses(request, db, principal, c.session.clinic_id, forms.witness(form))
+        service.end_administration(db, principal, session_id, data, confirmed, policy)
+
+    return _answer(request, db, principal, session_id, form, "end", "step", work)
+
+
+@router.post("/sessions/{session_id}/stop")
+def stop(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        policy = policy_of(request)
+        c = service.chart(db, principal, session_id, policy, audited=False)
+        data = forms.model(StopIn, forms.given(form, stop=True))
+        confirmed = witnesses(request, db, principal, c.session.clinic_id, forms.witness(form))
+        service.stop(db, principal, session_id, data, confirmed, policy)
+
+    return _answer(request, db, principal, session_id, form, "stop", "step", work)
+
+
+@router.post("/sessions/{session_id}/acknowledge")
+def acknowledge(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        alert_id = in_id_range(form_text(form, "alert_id").strip())
+        if alert_id is None:
+            raise ValidationFailed.on("alert_id", "choose the alert")
+        service.acknowledge(
+            db,
+            principal,
+            session_id,
+            alert_id,
+            form_text(form, "ack_action"),
+            form_text(form, "note"),
+            policy_of(request),
+        )
+
+    return _answer(request, db, principal, session_id, form, "acknowledge", "alerts", work)
+
+
+@router.post("/sessions/{session_id}/adverse")
+def adverse(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        data = forms.model(
+            AdverseIn,
+            {
+                "effect": form_text(form, "effect"),
+                "grade": forms.int_or_none(form, "grade"),
+                "serious": form_text(form, "serious") == "on",
+                "note": form_text(form, "note"),
+            },
+        )
+        service.record_adverse(db, principal, session_id, data, policy_of(request))
+
+    return _answer(request, db, principal, session_id, form, "adverse", "events", work)
+
+
+@router.post("/sessions/{session_id}/rescue")
+def rescue(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        data = forms.model(
+            RescueIn,
+            {
+                "drug": form_text(form, "drug"),
+                "dose": forms.decimal(form, "dose"),
+                "route": form_text(form, "route"),
+                "reason": form_text(form, "reason"),
+            },
+        )
+        service.record_rescue(db, principal, session_id, data, policy_of(request))
+
+    return _answer(request, db, principal, session_id, form, "rescue", "events", work)
+
+
+@router.post("/sessions/{session_id}/discharge")
+def discharge(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        data = forms.model(
+            DischargeIn,
+            {
+                **{k: forms.int_or_none(form, k) for k in ITEMS},
+                "escort_present": form_text(form, "escort_present") == "on",
+                "instructions_given": form_text(form, "instructions_given") == "on",
+            },
+        )
+        policy = policy_of(request)
+        committing(db, lambda: service.discharge(db, principal, session_id, data, policy))
+
+    return _answer(request, db, principal, session_id, form, "discharge", "step", work)
+
+
+@router.post("/sessions/{session_id}/sign")
+def sign(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        service.sign_note(db, principal, session_id, policy_of(request))
+
+    return _answer(request, db, principal, session_id, form, "sign", "note", work)
+
+
+@router.post("/sessions/{session_id}/addendum")
+def addendum(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        text = form_text(form, "text").strip()
+        if len(text) < 3:
+            raise ValidationFailed.on("text", "write the addendum")
+        service.add_addendum(db, principal, session_id, text, policy_of(request))
+
+    return _answer(request, db, principal, session_id, form, "addendum", "note", work)
+
+
+@router.post("/sessions/{session_id}/rems")
+def rems(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        typed = {
+            f.key: form_text(form, f"rems_{f.key}").strip()
+            for f in REMS_FIELDS
+            if f"rems_{f.key}" in form
+        }
+        fields = {k: v for k, v in typed.items() if v != ""}
+        service.save_rems(db, principal, session_id, fields, policy_of(request))
+
+    return _answer(request, db, principal, session_id, form, "rems", "rems", work)
+
+
+@router.post("/sessions/{session_id}/rems-sent")
+def rems_sent(
+    request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def work() -> None:
+        try:
+            sent_on = date.fromisoformat(form_text(form, "sent_on"))
+        except ValueError:
+            raise ValidationFailed.on("sent_on", "enter the date it was sent") from None
+        service.mark_rems_sent(
+            db, principal, session_id, sent_on, form_text(form, "reference"), policy_of(request)
+        )
+
+    return _answer(request, db, principal, session_id, form, "rems-sent", "rems", work)
