@@ -80,7 +80,7 @@ def test_it_creates_a_patient_with_a_generated_mrn(api: Api, front_desk: Persona
         ({"given_name": "   "}, "given_name", "is required"),
         ({"family_name": "x" * 101}, "family_name", "must be at most 100 characters"),
         ({"sex_at_birth": "f"}, "sex_at_birth", "female"),
-        ({"country": "usa"}, "country", "pattern"),
+        ({"country": "usa"}, "country", "expected form"),
         (
             {"diagnoses": [{"code": "depression", "label": "x"}]},
             "diagnoses.0.code",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ketaclinic.kit.messages import error_summary, location_to_field, plain_message
+
 
 class KetaClinicError(Exception):
     status_code = 400
@@ -88,33 +90,19 @@ class Busy(KetaClinicError):
         super().__init__("The clinic's database is busy; nothing was saved. Try again.")
 
 
-def _location_to_field(loc: Sequence[Any]) -> str:
-    # Drop the transport part ("body", "query", ...) and join the rest: address.city
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
-    return ".".join(parts) or "request"
-
-
-def _clean_message(error: Mapping[str, Any]) -> str:
-    message = str(error.get("msg", "is invalid"))
-    # Pydantic prefixes custom errors with "Value error, "; a clinician needn't see that.
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix) :]
-    if error.get("type") == "missing":
-        return "is required"
-    if error.get("type") == "extra_forbidden":
-        return "is not a known field"
-    return message
-
-
-def fields_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+def fields_from_pydantic(
+    errors: Sequence[Mapping[str, Any]], labels: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Field name -> message in plain words (``kit.messages``): the one place pydantic's
+    errors become what a form shows beside its fields and the API's ``fields``."""
     fields: dict[str, str] = {}
     for error in errors:
-        fields.setdefault(_location_to_field(error.get("loc", ())), _clean_message(error))
+        name = location_to_field(error.get("loc", ()))
+        fields.setdefault(name, plain_message(error, labels))
     return fields
 
 
 def validation_from_pydantic(errors: Sequence[Mapping[str, Any]]) -> ValidationFailed:
     fields = fields_from_pydantic(errors)
-    summary = "; ".join(f"{name}: {msg}" for name, msg in fields.items())
+    summary = "; ".join(sentence for _name, sentence in error_summary(fields))
     return ValidationFailed(f"Please correct: {summary}", fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,12 +10,13 @@ from typing import Annotated, Any
 import phonenumbers
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.kit.errors import KetaClinicError
+from ketaclinic.kit.messages import error_summary
 from ketaclinic.kit.time import clock_shift, to_local, utcnow
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +74,41 @@ def format_phone(e164: str | None) -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
 
 
+_REFERENCE = re.compile(r"(?:docs/)?clinical-references\.md#([\w-]+)")
+_SEED = re.compile(r";?\s*\bseed documents?\b;?", re.IGNORECASE)
+_DATA_FILE = re.compile(r"\b(?:[\w-]+/)*([\w-]+)\.(?:md|ya?ml)\b")
+
+
+def cite(source: str | None) -> str:
+    """A rule's or protocol's source as staff read it: "docs/clinical-references.md#dosing"
+    becomes "Clinical references, dosing"; the project's own file names and working
+    notes are not shown."""
+    text = _REFERENCE.sub(
+        lambda m: "Clinical references, " + m.group(1).replace("-", " "), source or ""
+    )
+    text = _SEED.sub("", text).replace("(; ", "(").replace("; )", ")").replace("()", "")
+    return _DATA_FILE.sub(lambda m: f"the {m.group(1).replace('_', ' ')} list", text).strip()
+
+
+def _title(context: Any, kind: str, key: str | None) -> str:
+    """The title of a protocol or rule set (``kind``: the app's ``protocols`` or
+    ``rule_sets``) by its id, for pages that hold only the id."""
+    request = context.get("request")
+    found = getattr(request.app.state, kind, {}).get(key) if request is not None else None
+    name = getattr(found, "name", None)
+    return str(name) if name else (key or "").replace("_", " ")
+
+
+@pass_context
+def protocol_title(context: Any, protocol_id: str | None) -> str:
+    return _title(context, "protocols", protocol_id)
+
+
+@pass_context
+def rule_set_title(context: Any, rule_set_id: str | None) -> str:
+    return _title(context, "rule_sets", rule_set_id)
+
+
 def _make_templates() -> Jinja2Templates:
     env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in _template_dirs()]),
@@ -81,6 +118,12 @@ def _make_templates() -> Jinja2Templates:
     )
     env.filters["local"] = lambda value, tz: to_local(value, tz) if value else value
     env.filters["phone"] = format_phone
+    # Error summaries name each field (kit.messages), on every page alike.
+    env.globals["error_summary"] = error_summary
+    # Staff read titles and sources in words, never ids or file names.
+    env.globals["protocol_title"] = protocol_title
+    env.globals["rule_set_title"] = rule_set_title
+    env.filters["cite"] = cite
     return Jinja2Templates(env=env)
 
 
