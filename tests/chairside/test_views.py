@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tests.chairside.conftest import MANUAL_CHECKS, Api, Chairside, backdate, backdate_start
+from tests.chairside.conftest import (
+    CALM,
+    MANUAL_CHECKS,
+    Api,
+    Chairside,
+    backdate,
+    backdate_start,
+)
 from tests.conftest import PASSWORD, Persona
 
 ALDRETE = {
@@ -31,34 +38,23 @@ def test_it_walks_a_session_through_the_pages(
     assert status == 303
     sid = api(nurse).get("/api/v1/board").json()["chairs"][0]["now"]["session_id"]
     page = f"/sessions/{sid}"
-    assert "Pre-infusion checklist" in api(nurse).get(page).text
+    checklist = api(nurse).get(page).text
+    assert "Pre-infusion checklist" in checklist and 'id="checklist-vitals"' in checklist
+    assert 'id="vitals-form"' not in checklist  # one submit: the vitals are in the checklist
     status, text = _post(api, nurse, f"{page}/vitals", {"systolic": "400", "diastolic": "80"})
     assert status == 422 and "not possible" in text
     status, text = _post(api, nurse, f"{page}/vitals", {"systolic": "80", "diastolic": "90"})
     assert status == 422 and 'id="e-diastolic"' in text
-    assert (
-        _post(
-            api,
-            nurse,
-            f"{page}/vitals",
-            {
-                "systolic": "126",
-                "diastolic": "82",
-                "heart_rate": "70",
-                "spo2": "98",
-                "respiratory_rate": "14",
-                "sedation": "0",
-                "cadss": "0",
-            },
-        )[0]
-        == 303
-    )
     status, text = _post(api, nurse, f"{page}/checklist", {})
     assert status == 422 and "record yes, no or not applicable" in text
+    assert "enter the vital signs taken before the infusion" in text
     checks = {f"item_{k}": v for k, v in MANUAL_CHECKS.items()}
-    assert _post(api, nurse, f"{page}/checklist", checks)[0] == 303
+    vitals = {k: str(v) for k, v in CALM.items()}
+    assert _post(api, nurse, f"{page}/checklist", {**checks, **vitals})[0] == 303
     release = api(nurse).get(page).text
     assert "Release the dose" in release and "51.3 mL/h" in release and "34.2 mg" in release
+    assert "Lot KX2611, 500 mg/10 mL vial, 500 mg left" in release
+    assert "Concentration in the bag (mg/mL)" in release
     wrong = {
         "container_id": str(chairside.vial.id),
         "drawn_mg": "35",
@@ -111,6 +107,10 @@ def test_it_walks_a_session_through_the_pages(
     )
     assert status == 303
     assert _post(api, nurse, f"{page}/sign", {})[0] == 303
+    awaiting = api(nurse).get(page).text
+    assert "Awaiting the prescriber&#39;s signature." in awaiting
+    assert 'id="sign-form"' not in awaiting  # the nurse has signed
+    assert 'id="sign-form"' in api(prescriber).get(page).text
     assert _post(api, prescriber, f"{page}/sign", {})[0] == 303
     signed = api(nurse).get(page).text
     assert "Note signed" in signed and "Signed by the nurse" in signed
@@ -119,3 +119,63 @@ def test_it_walks_a_session_through_the_pages(
     pdf = api(nurse).get(f"{page}/note.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert "Signed" not in api(nurse).get("/rems").text  # nothing due for IV ketamine
+
+
+def test_it_offers_only_containers_that_hold_the_dose_and_names_the_lot(
+    api: Api, db: Session, nurse: Persona, prescriber: Persona, chairside: Chairside
+) -> None:
+    """Of two vials, one holding 14.5 mg (less than the 34.2 mg dose) is not offered; a
+    release from it anyway is refused naming its lot, never its id."""
+    low = chairside.vial.id + 1
+    taken = api(nurse).post(
+        "/api/v1/ledger/draws",
+        json={"container_id": low, "patient_id": chairside.patient_id, "amount_mg": "485.5"},
+    )
+    assert taken.status_code in (200, 201), taken.text
+    sid = _prechecked(api, nurse, chairside)
+    page = api(nurse).get(f"/sessions/{sid}").text
+    assert f'<option value="{chairside.vial.id}"' in page
+    assert f'<option value="{low}"' not in page and "14.5 mg left" not in page
+    status, text = _post(
+        api,
+        nurse,
+        f"/sessions/{sid}/release",
+        {
+            "container_id": str(low),
+            "drawn_mg": "35",
+            "witness_email": prescriber.email,
+            "witness_password": PASSWORD,
+            "weight_kg": "68.4",
+            "concentration_mg_per_ml": "1",
+        },
+    )
+    assert status == 422
+    assert "lot KX2611 has 14.5 mg left, less than the 35 mg drawn up" in text
+    assert f"container {low}" not in text
+    assert api(nurse).get(f"/api/v1/sessions/{sid}").json()["state"] == "prechecked"
+
+
+def test_it_says_there_is_no_container_that_holds_the_dose(
+    api: Api, db: Session, nurse: Persona, chairside: Chairside
+) -> None:
+    for vial in (chairside.vial.id, chairside.vial.id + 1):
+        taken = api(nurse).post(
+            "/api/v1/ledger/draws",
+            json={"container_id": vial, "patient_id": chairside.patient_id, "amount_mg": "480"},
+        )
+        assert taken.status_code in (200, 201), taken.text
+    sid = _prechecked(api, nurse, chairside)
+    page = api(nurse).get(f"/sessions/{sid}").text
+    assert 'id="no-container"' in page and "holds 34.2 mg" in page
+    assert 'name="container_id"' not in page
+
+
+def _prechecked(api: Api, nurse: Persona, c: Chairside) -> int:
+    """Checked in, the checklist and its vitals in one submit: the session's id."""
+    s = api(nurse).post(f"/api/v1/appointments/{c.appointment_id}/session", json={}).json()
+    sid = int(s["id"])
+    checks = {f"item_{k}": v for k, v in MANUAL_CHECKS.items()}
+    calm = {k: str(v) for k, v in CALM.items()}
+    status, text = _post(api, nurse, f"/sessions/{sid}/checklist", {**checks, **calm})
+    assert status == 303, text
+    return sid

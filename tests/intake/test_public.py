@@ -84,6 +84,15 @@ def test_it_names_what_is_wrong_and_keeps_nothing(
     assert _inquiries(db, clinic) == []
 
 
+def test_it_names_each_field_in_the_summary(client: TestClient, clinic: Clinic) -> None:
+    """Two required names left empty: the summary says which, not "is required" twice."""
+    form = request_form(given_name="", family_name="")
+    response = client.post(f"/consult/{clinic.slug}", data=form)
+    assert response.status_code == 422
+    summary = response.text.split('class="error-summary"')[1].split("</ul>")[0]
+    assert ">First name is required<" in summary and ">Last name is required<" in summary
+
+
 def test_it_thanks_a_bot_and_stores_nothing(
     client: TestClient, clinic: Clinic, db: Session
 ) -> None:
