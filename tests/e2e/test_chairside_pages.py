@@ -238,13 +238,16 @@ def test_it_runs_a_whole_session_on_a_tablet(
     session_url = chair.url
     session_id = int(session_url.rsplit("/", 1)[1].split("#")[0])
 
-    # Vitals, round one: the baseline. Then the checklist.
-    _vitals(chair, **CALM)
+    # The checklist, with the baseline vitals inside it: one submit.
+    expect(chair.locator("#vitals-form")).to_have_count(0)
     checklist = chair.locator("#checklist-form")
+    for key, value in CALM.items():
+        checklist.locator(f"#f-{key}").fill(value)
     for item in ("consent_on_file", "fasting", "escort_present", "pregnancy_test"):
         checklist.locator(f'input[name="item_{item}"][value="pass"]').tap()
     checklist.get_by_role("button", name="Record checks").tap()
     expect(state).to_have_text("Pre-checks done")
+    expect(chair.locator("#vitals tbody tr").first).to_contain_text("128/80")
 
     # The dose, released with the prescriber's second check; 0.8 mg drawn over the
     # dose is wasted before them.
@@ -252,7 +255,12 @@ def test_it_runs_a_whole_session_on_a_tablet(
     expect(programme).to_contain_text("34.2 mg")
     expect(programme).to_contain_text("51.3 mL/h")
     release = chair.locator("#release-form")
-    release.locator("#f-container_id").select_option(str(world.container_id))
+    container = release.locator("#f-container_id")
+    expect(container.locator("option").first).to_have_text(
+        "Lot KX2611, 500 mg/10 mL vial, 500 mg left"
+    )
+    container.select_option(str(world.container_id))
+    expect(release.get_by_label("Concentration in the bag (mg/mL)")).to_be_visible()
     expect(release.locator("#f-drawn_mg")).to_have_value("34.2")
     release.locator("#f-drawn_mg").fill("35")
     release.locator("#f-witness_email").fill(prescriber)
@@ -319,6 +327,8 @@ def test_it_runs_a_whole_session_on_a_tablet(
     # The note: the nurse signs, then the prescriber on the same tablet.
     chair.locator("#sign-form").get_by_role("button", name="Sign the note").tap()
     expect(chair.locator("#note")).to_contain_text("Signed by the nurse Nia Nurse")
+    expect(chair.locator("#awaiting")).to_have_text("Awaiting the prescriber's signature.")
+    expect(chair.locator("#sign-form")).to_have_count(0)
     expect(state).to_have_text("Discharged")
     chair.get_by_role("button", name="Sign out").tap()
     expect(chair.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -367,7 +377,10 @@ def test_it_completes_and_sends_a_rems_form_on_a_tablet(
     form = chair.locator("#rems-form")
     missing = chair.locator("#rems-missing")
     expect(missing).to_be_visible()
-    expect(missing).to_have_text("Missing: minutes_monitored, bp_40_min")
+    expect(missing).to_have_text(
+        "Missing: Minutes from the first device to end of monitoring, "
+        "BP about 40 minutes after the dose"
+    )
     expect(form.locator("#f-rems-dose")).to_have_value("56")
     expect(form.locator("#f-rems-lot_number")).to_have_value("SPV2611")
     expect(form.locator("#f-rems-ready_to_leave_at")).to_have_attribute("type", "time")

@@ -132,9 +132,8 @@ class Signing:
 def signing(c: Chart, principal: Principal) -> Signing:
     signed = {sig.role for sig in c.signatures}
     awaited = tuple(role for role in SIGNERS if role not in signed)
-    mine = {Role.NURSE: "nurse", Role.PRESCRIBER: "prescriber"}.get(
-        principal.roles.get(c.session.clinic_id)  # type: ignore[arg-type]
-    )
+    role = principal.roles.get(c.session.clinic_id)
+    mine = {Role.NURSE: "nurse", Role.PRESCRIBER: "prescriber"}.get(role) if role else None
     signed_by_me = any(sig.by_id == principal.user_id for sig in c.signatures)
     return Signing(awaited, mine in awaited and not signed_by_me)
 
