@@ -56,9 +56,7 @@ def test_it_takes_an_intake_screens_it_and_signs_an_override(
     chair.get_by_role("button", name="Run screening").click()
     expect(chair.locator("#decision")).to_have_text("Needs review")
     expect(chair.locator("#fired")).to_contain_text("may blunt the response")
-    expect(chair.locator("#fired")).to_contain_text(
-        "Clinical references, interacting medications"
-    )
+    expect(chair.locator("#fired")).to_contain_text("Clinical references, interacting medications")
     expect(chair.locator("#signature")).to_contain_text("Awaiting a prescriber")
     tablet.close()
 
