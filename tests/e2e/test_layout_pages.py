@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import Engine, select
 
 from ketaclinic.auth.service import get_user_by_email, principal_for
@@ -72,7 +72,8 @@ AXE_JS = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations
     .filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(v => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+    .map(v => `${v.id} (${v.impact}): `
+      + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
 }"""
 
 
@@ -182,6 +183,15 @@ def test_it_keeps_the_navigation_to_one_bar_for_each_role(
     page.goto(f"{live_clinic.base_url}/account/mfa")
     header = page.locator("header").bounding_box()
     assert header is not None and header["height"] <= 80, header
+    assert _problems(page, width=820) == []
+    # The links fold into a menu that opens without a script, every one a 44 px target.
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav).to_be_hidden()
+    page.locator("header summary").click()
+    expect(nav).to_be_visible()
+    links = nav.get_by_role("link").all()
+    assert links and all((link.bounding_box() or {"height": 0})["height"] >= 44 for link in links)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert _problems(page, width=820) == []
     _shoot(page, f"nav {role}")
 
