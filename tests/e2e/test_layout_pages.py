@@ -17,7 +17,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import Engine, select
 
 from ketaclinic.auth.service import get_user_by_email, principal_for
+from ketaclinic.chairside import service as chairside
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.demo.chairside import policy
 from ketaclinic.kit.db import make_sessionmaker
 from ketaclinic.measures.service import create_link
 from ketaclinic.patients.schemas import PatientCreate
@@ -97,6 +99,43 @@ def _shoot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(SHOTS) / f"{slug}.png"), full_page=True)
 
 
+def _crawl(
+    page: Page, base_url: str, starts: list[str], max_depth: int
+) -> tuple[dict[str, list[str]], set[str]]:
+    """Visit the start pages and what they link to, one page of each kind, up to
+    max_depth links away: each page's problems, and the kinds seen."""
+    queue = [(path, 0) for path in starts]
+    seen: set[str] = set()
+    report: dict[str, list[str]] = {}
+    while queue and len(report) < MAX_PAGES:
+        path, depth = queue.pop(0)
+        kind = NUMBER.sub("/{id}", path.split("?")[0])
+        if kind in seen:
+            continue
+        seen.add(kind)
+        response = page.goto(base_url + path)
+        assert response is not None
+        if response.status >= 400:  # refusals are issue 19 point 1's crawl; not a layout
+            continue
+        report[path] = _problems(page, width=820)
+        _shoot(page, f"tablet {path}")
+        if depth < max_depth:
+            queue += [(p, depth + 1) for p in _same_site_links(page, base_url)]
+    return report, seen
+
+
+def _checked_in(engine: Engine, live: LiveClinic, nurse: str, appointment_id: int) -> int:
+    """The nurse checks the booked patient in (committed for real): the session's id."""
+    session = make_sessionmaker(engine)()
+    try:
+        who = principal_for(session, get_user_by_email(session, nurse))
+        opened = chairside.open_session(session, who, appointment_id, "check_in", policy())
+        session.commit()
+        return opened.id
+    finally:
+        session.close()
+
+
 def _same_site_links(page: Page, base_url: str) -> list[str]:
     hrefs: list[str] = page.eval_on_selector_all(
         "a[href]", "els => els.map(e => new URL(e.getAttribute('href'), document.baseURI).href)"
@@ -143,24 +182,7 @@ def test_it_fits_every_admin_page_on_a_tablet_without_an_axe_violation(
         f"/ledger/containers/{world.container_id}",
         "/ledger/reports",
     ]
-    queue = [(path, 0) for path in [*nav, *seeds]]
-    seen: set[str] = set()
-    report: dict[str, list[str]] = {}
-    while queue and len(report) < MAX_PAGES:
-        path, depth = queue.pop(0)
-        kind = NUMBER.sub("/{id}", path.split("?")[0])
-        if kind in seen:
-            continue
-        seen.add(kind)
-        response = page.goto(live_clinic.base_url + path)
-        assert response is not None
-        if response.status >= 400:  # refusals are issue 19 point 1's crawl; not a layout
-            continue
-        report[path] = _problems(page, width=820)
-        _shoot(page, f"tablet {path}")
-        if depth < 2:
-            queue += [(p, depth + 1) for p in _same_site_links(page, live_clinic.base_url)]
-
+    report, seen = _crawl(page, live_clinic.base_url, [*nav, *seeds], max_depth=2)
     assert len(report) >= 25, sorted(report)
     missing = [kind for kind in KINDS if kind not in seen]
     assert missing == [], sorted(seen)
@@ -194,6 +216,19 @@ def test_it_keeps_the_navigation_to_one_bar_for_each_role(
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert _problems(page, width=820) == []
     _shoot(page, f"nav {role}")
+
+    # Each page of the role's navigation and what those pages link to; for the nurse,
+    # a session being charted (its checklist, vitals and dose forms).
+    starts = nav.evaluate("n => [...n.querySelectorAll('a')].map(a => a.pathname)")
+    if role == "nurse":
+        prescriber = add_staff(engine, live_clinic, "prescriber", "Pat Prescriber")
+        custodian = add_staff(engine, live_clinic, "custodian", "Cy Custodian")
+        world = _world(engine, live_clinic, email, prescriber, custodian)
+        starts.append(f"/sessions/{_checked_in(engine, live_clinic, email, world.appointment_id)}")
+    report, _seen = _crawl(page, live_clinic.base_url, starts, max_depth=1)
+    assert len(report) >= len(starts) - 1, sorted(report)
+    bad = "\n".join(f"{path}: {'; '.join(found)}" for path, found in report.items() if found)
+    assert not bad, "\n" + bad
 
 
 def _public_pages(live: LiveClinic, engine: Engine) -> list[str]:
