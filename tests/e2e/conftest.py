@@ -143,6 +143,13 @@ def sign_in_as(page: Any, clinic: LiveClinic, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def open_menu(page: Any) -> None:
+    """Below 1200 px wide the navigation folds into the top bar's menu: open it, as a
+    person on a tablet would, before following one of its links."""
+    if not page.get_by_role("navigation", name="Main").is_visible():
+        page.locator("header details.menu > summary").click()
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.db import make_sessionmaker
 from ketaclinic.patients.models import Patient
-from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.conftest import LiveClinic, add_staff, open_menu, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +35,7 @@ def test_it_filters_the_trail_and_shows_who_looked_at_a_chart(
     page: Page, live_clinic: LiveClinic, admin_email: str, engine: Engine
 ) -> None:
     sign_in_as(page, live_clinic, admin_email)
+    open_menu(page)
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     results = page.locator("#audit-results")
@@ -56,6 +57,7 @@ def test_it_filters_the_trail_and_shows_who_looked_at_a_chart(
     expect(log).to_contain_text(admin_email)
     expect(log).to_contain_text("patient.read")
 
+    open_menu(page)
     page.get_by_role("link", name="Roles").click()
     matrix = page.locator("table.matrix")
     expect(matrix).to_contain_text("audit.read")

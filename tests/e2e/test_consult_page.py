@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LiveClinic, sign_in_as
+from tests.e2e.conftest import LiveClinic, open_menu, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +36,7 @@ def test_it_walks_a_request_from_the_public_page_to_a_patient(
     phone.close()
 
     sign_in_as(page, live_clinic, live_clinic.front_desk_email)
+    open_menu(page)
     page.get_by_role("link", name="Inquiries").click()
     page.get_by_role("link", name="Okonkwo-Reyes, Imani").click()
     expect(page.get_by_text("Two or more")).to_be_visible()

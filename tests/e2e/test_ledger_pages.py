@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
-from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.conftest import LiveClinic, add_staff, open_menu, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -25,6 +25,7 @@ def test_it_draws_gives_and_wastes_with_a_witness(
     # The custodian: a safe, a product, a receipt.
     sign_in_as(page, live_clinic, custodian)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    open_menu(page)
     page.get_by_role("link", name="Controlled substances").click()
     page.get_by_role("link", name="Products & safes").click()
     page.get_by_label("New safe").fill("Safe A")
@@ -62,6 +63,7 @@ def test_it_draws_gives_and_wastes_with_a_witness(
     chair = tablet.new_page()
     sign_in_as(chair, live_clinic, nurse)
     expect(chair.get_by_role("button", name="Sign out")).to_be_visible()
+    open_menu(chair)
     chair.get_by_role("link", name="Controlled substances").click()
     chair.get_by_role("link", name="Draw for a session").click()
     _choose(chair, "#f-patient_id", "Okafor, Marcus")

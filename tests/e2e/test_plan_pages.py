@@ -15,7 +15,7 @@ from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.kit.db import make_sessionmaker
 from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import service as screenings
-from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.conftest import LiveClinic, add_staff, open_menu, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +61,7 @@ def test_it_builds_signs_and_double_checks_a_plan(
     _signed_in(chair, live_clinic, nurse)
 
     # The protocol browser.
+    open_menu(chair)
     chair.get_by_role("navigation", name="Main").get_by_role("link", name="Protocols").click()
     chair.get_by_role("link", name=re.compile("CRPS")).click()
     expect(chair.get_by_role("heading", name=re.compile("CRPS"))).to_be_visible()
@@ -68,6 +69,7 @@ def test_it_builds_signs_and_double_checks_a_plan(
     expect(chair.locator("#sessions")).to_contain_text("(optional)")
 
     # Weigh the patient on the chart, then build a plan.
+    open_menu(chair)
     chair.get_by_role("link", name="Patients").click()
     chair.get_by_role("link", name="Okafor, Marcus").click()
     expect(chair.get_by_role("heading", name=re.compile("Okafor, Marcus"))).to_be_visible()

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
 from ketaclinic.demo.data import CLEAR_INTAKE
-from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.conftest import LiveClinic, add_staff, open_menu, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +62,7 @@ def test_it_takes_an_intake_screens_it_and_signs_an_override(
 
     # The prescriber's signing queue, then the screening: override needs a reason.
     sign_in_as(page, live_clinic, prescriber)
+    open_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Screenings").click()
     queue = page.locator("#queue")
     expect(queue).to_contain_text("Needs review")
@@ -77,5 +78,6 @@ def test_it_takes_an_intake_screens_it_and_signs_an_override(
     expect(page.locator("#signature")).to_contain_text("Pat Prescriber")
     page.get_by_role("link", name="All screenings").click()
     expect(page.locator("#clearance")).to_contain_text("Signed eligible by override.")
+    open_menu(page)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Screenings").click()
     expect(page.locator("#queue")).not_to_contain_text("Okafor")

@@ -18,6 +18,7 @@ from ketaclinic.ledger import counts, reports, service
 from ketaclinic.ledger.schemas import CountIn, CountLineIn, DestroyIn, DrawIn, LossIn, WitnessIn
 from tests.conftest import CLINIC_TZ, PASSWORD, Persona
 from tests.ledger.conftest import Stock, me, witness
+from tests.pdf_layout import read_layout
 
 Api = Callable[[Persona], TestClient]
 TODAY = today_in(CLINIC_TZ)
@@ -66,6 +67,25 @@ def test_it_builds_each_report_as_rows_csv_and_pdf(
     parsed = list(csv.reader(io.StringIO(reports.to_csv(built))))
     assert parsed[0] == list(built.columns) and parsed[1:] == [list(r) for r in built.rows]
     assert reports.to_pdf(built).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("kind", list(reports.KINDS))
+def test_it_sets_each_pdf_flush_left_inside_the_margins(
+    db: Session, busy: Stock, nurse: Persona, kind: str
+) -> None:
+    clinic = db.get(Clinic, nurse.clinic.id)
+    assert clinic is not None
+    patient = busy.patient_id if kind == "patient" else None
+    built = reports.build(db, me(db, nurse), clinic, kind, TODAY, TODAY, patient)
+    pdf = read_layout(reports.to_pdf(built))
+    # fpdf2's 10 mm side and top margins; the page breaks 12 mm above the bottom edge.
+    assert pdf.outside(10, 10, 10) == []
+    assert [w for w in pdf.word_spacing if w] == []  # no justified cell
+    words = pdf.text.split()
+    for value in {v for row in built.rows for v in row}:
+        assert " ".join(value.split()) in " ".join(words), value
+    if kind in ("dispensing", "patient"):
+        assert "Lindqvist, Maya" in pdf.text
 
 
 def test_it_gives_one_patients_history_only_to_those_who_read_charts(

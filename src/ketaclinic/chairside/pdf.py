@@ -23,9 +23,9 @@ def _doc(title: str, subtitle: str) -> FPDF:
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
-    pdf.cell(0, 8, _latin(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 8, _latin(title), new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font("Helvetica", "", 9)
-    pdf.multi_cell(0, 5, _latin(subtitle), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _latin(subtitle), new_x="LMARGIN", new_y="NEXT", align="L")
     return pdf
 
 
@@ -40,25 +40,31 @@ def _table(pdf: FPDF, rows: list[list[Any]]) -> None:
     if len(rows) < 2:
         pdf.cell(0, 5, "None recorded.", new_x="LMARGIN", new_y="NEXT")
         return
-    with pdf.table(first_row_as_headings=True, line_height=4.2) as table:
+    # Flush left: fpdf2's tables justify by default, which spreads a short name wide.
+    with pdf.table(first_row_as_headings=True, line_height=4.2, text_align="LEFT") as table:
         for row in rows:
             cells = table.row()
             for value in row:
                 cells.cell(_latin(value))
 
 
-CHART_W, CHART_H, LOW, HIGH = 170.0, 45.0, 30, 230
+AXIS_W, CHART_H, LOW, HIGH = 8.0, 45.0, 30, 230
 SERIES = (("sys", (192, 57, 43)), ("dia", (230, 126, 34)), ("hr", (31, 111, 235)))
 
 
 def _vitals_chart(pdf: FPDF, vitals: list[dict[str, Any]]) -> None:
-    """Systolic, diastolic and heart rate over the session's readings (in order)."""
+    """Systolic, diastolic and heart rate over the session's readings (in order),
+    drawn inside the margins: the axis labels in the first 8 mm of
+    the text width, the plot across the rest, on a new page if it would not fit."""
     points: dict[str, list[tuple[float, float]]] = {key: [] for key, _c in SERIES}
     if len(vitals) < 2:
         return
+    if pdf.will_page_break(CHART_H + 12):
+        pdf.add_page()
     pdf.ln(2)
-    left, top = pdf.l_margin, pdf.get_y()
-    step = CHART_W / (len(vitals) - 1)
+    left, top = pdf.l_margin + AXIS_W, pdf.get_y()
+    width = pdf.epw - AXIS_W
+    step = width / (len(vitals) - 1)
 
     def y(value: float) -> float:
         return top + CHART_H - (min(HIGH, max(LOW, value)) - LOW) / (HIGH - LOW) * CHART_H
@@ -73,29 +79,44 @@ def _vitals_chart(pdf: FPDF, vitals: list[dict[str, Any]]) -> None:
             points["hr"].append((x, y(v["hr"])))
     pdf.set_draw_color(220, 225, 232)
     for tick in range(40, HIGH + 1, 40):
-        pdf.line(left, y(tick), left + CHART_W, y(tick))
-        pdf.text(left - 7, y(tick) + 1, str(tick))
+        pdf.line(left, y(tick), left + width, y(tick))
+        pdf.text(pdf.l_margin, y(tick) + 1, str(tick))
     for key, colour in SERIES:
         if len(points[key]) > 1:
             pdf.set_draw_color(*colour)
             pdf.polyline(points[key])
     pdf.set_draw_color(0, 0, 0)
     pdf.set_y(top + CHART_H + 2)
-    pdf.cell(
+    pdf.multi_cell(
         0,
         4,
         "Systolic (red), diastolic (orange), heart rate (blue); "
         f"{vitals[0]['at']} to {vitals[-1]['at']}",
         new_x="LMARGIN",
         new_y="NEXT",
+        align="L",
     )
+
+
+def signature_status(c: Chart) -> str:
+    """Where the note stands: a draft, signed by one and awaiting the other, or signed by
+    both (the nurse and the prescriber each sign; the first signature freezes it)."""
+    if c.note is None:
+        return "Draft, not signed"
+    signed = {sig.role for sig in c.signatures}
+    awaited = [role for role in ("nurse", "prescriber") if role not in signed]
+    if not awaited:
+        return "Signed by the nurse and the prescriber"
+    if not signed:
+        return "Awaiting the nurse and the prescriber"
+    return f"Signed by the {' and the '.join(sorted(signed))}, awaiting the {awaited[0]}"
 
 
 def note_pdf(c: Chart) -> bytes:
     """The signed note as frozen (or the draft, marked so), its signatures and addenda."""
     body = json.loads(c.note.body) if c.note else compose_note(c)
     zone = c.clinic.timezone
-    status = "SIGNED" if c.note else "DRAFT - not signed"
+    status = signature_status(c)
     pdf = _doc(
         f"Session note: {body['patient']} (MRN {body['mrn']})",
         f"{c.clinic.name} - {body['date']} - {body['protocol']}, session "
@@ -133,6 +154,7 @@ def note_pdf(c: Chart) -> bytes:
         ),
         new_x="LMARGIN",
         new_y="NEXT",
+        align="L",
     )
     _heading(pdf, "Vital signs")
     _table(
@@ -181,19 +203,22 @@ def note_pdf(c: Chart) -> bytes:
         ),
         new_x="LMARGIN",
         new_y="NEXT",
+        align="L",
     )
     _heading(pdf, "Signatures")
     for sig in c.signatures:
-        pdf.cell(
+        pdf.multi_cell(
             0,
             5,
             _latin(
-                f"{sig.role}: {c.people.get(sig.by_id or 0, '')} at "
+                f"{sig.role.capitalize()}: {c.people.get(sig.by_id or 0, '')}, "
                 f"{to_local(sig.at, zone):%Y-%m-%d %H:%M}"
             ),
             new_x="LMARGIN",
             new_y="NEXT",
+            align="L",
         )
+    pdf.multi_cell(0, 5, _latin(f"{status}."), new_x="LMARGIN", new_y="NEXT", align="L")
     if c.addenda:
         _heading(pdf, "Addenda")
         for a in c.addenda:
@@ -206,6 +231,7 @@ def note_pdf(c: Chart) -> bytes:
                 ),
                 new_x="LMARGIN",
                 new_y="NEXT",
+                align="L",
             )
     return bytes(pdf.output())
 

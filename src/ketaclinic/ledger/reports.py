@@ -242,21 +242,52 @@ def to_csv(report: Report) -> str:
 
 
 def to_pdf(report: Report) -> bytes:
+    """The report on landscape Letter pages, inside fpdf2's 10 mm margins, its cells
+    set flush left (fpdf2's tables justify by default, spreading "Okafor, Bianca")
+    in columns as wide as their content needs."""
     pdf = FPDF(orientation="L", unit="mm", format="Letter")
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(0, 8, _latin(f"{report.clinic}: {report.title}"), new_x="LMARGIN", new_y="NEXT")
+    title = _latin(f"{report.clinic}: {report.title}")
+    pdf.multi_cell(0, 8, title, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 6, f"{report.since.isoformat()} to {report.until.isoformat()}  -  "
-             f"{len(report.rows)} rows", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    period = f"{report.since.isoformat()} to {report.until.isoformat()}  -  {len(report.rows)} rows"
+    pdf.multi_cell(0, 6, period, new_x="LMARGIN", new_y="NEXT", align="L")
     pdf.set_font("Helvetica", "", 6.5)
-    with pdf.table(first_row_as_headings=True, line_height=3.6) as table:
-        for row in [report.columns, *report.rows]:
+    rows = [tuple(_latin(value) for value in row) for row in [report.columns, *report.rows]]
+    with pdf.table(
+        first_row_as_headings=True,
+        line_height=3.6,
+        text_align="LEFT",
+        col_widths=_column_widths(pdf, rows),
+    ) as table:
+        for row in rows:
             cells = table.row()
             for value in row:
-                cells.cell(_latin(value))
+                cells.cell(value)
     return bytes(pdf.output())
+
+
+def _column_widths(pdf: FPDF, rows: list[tuple[str, ...]]) -> tuple[float, ...]:
+    """Each column's width (mm): at least its longest word, so no lot number or name
+    is cut mid-word, and as much of its longest entry (a long one counts as 45 mm and
+    wraps) as the page leaves once every column has its longest word."""
+    pad = 2.5  # fpdf2 pads a cell by 1 mm each side
+    least, wanted = [], []
+    for column in zip(*rows, strict=True):
+        heading, values = column[0], column[1:]
+        pdf.set_font(style="B")
+        word = max((pdf.get_string_width(w) for w in heading.split()), default=0.0)
+        pdf.set_font(style="")
+        word = max([word, *(pdf.get_string_width(w) for v in values for w in v.split())])
+        longest = max(min(pdf.get_string_width(v), 45.0) for v in column)
+        least.append(word + pad)
+        wanted.append(max(word, longest) + pad)
+    spare, extra = pdf.epw - sum(least), sum(wanted) - sum(least)
+    if spare <= 0 or extra <= spare:
+        return tuple(wanted) if spare > 0 else tuple(least)
+    return tuple(lo + (hi - lo) * spare / extra for lo, hi in zip(least, wanted, strict=True))
 
 
 def _latin(text: str) -> str:
