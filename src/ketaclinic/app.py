@@ -26,7 +26,14 @@ from ketaclinic.audit import endpoints as audit_api
 from ketaclinic.audit import views as audit_views
 from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
-from ketaclinic.auth.deps import ENROL_PATH, SESSION_COOKIE, MfaEnrolmentRequired, authorize
+from ketaclinic.auth.access import home_for, template_globals
+from ketaclinic.auth.deps import (
+    ENROL_PATH,
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    MfaEnrolmentRequired,
+    authorize,
+)
 from ketaclinic.auth.roles import Access, rule_for
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
@@ -50,7 +57,7 @@ from ketaclinic.kit.openapi import add_docs_page, describe
 from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
-from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
+from ketaclinic.kit.web import PACKAGE_DIR, TEMPLATES, DbSession, render
 from ketaclinic.ledger import endpoints as ledger_api
 from ketaclinic.ledger import views as ledger_views
 from ketaclinic.measures import endpoints as measures_api
@@ -208,6 +215,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.rule_sets = clinic_data.data.rule_sets
     app.state.protocols = clinic_data.data.protocols
     load_chairside_data(app)
+    TEMPLATES.env.globals.update(template_globals())  # can(request, "GET /path") in pages
 
     app.add_exception_handler(KetaClinicError, _on_business_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
@@ -246,8 +254,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"status": "ok", "database": engine.dialect.name, "version": __version__}
 
     @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/patients", status_code=303)
+    def home(request: Request, principal: CurrentPrincipal) -> RedirectResponse:
+        return RedirectResponse(home_for(request.app, principal), status_code=303)
 
     _check_every_route_has_a_rule(app)
     describe(app, who_may_call)

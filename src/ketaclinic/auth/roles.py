@@ -103,7 +103,7 @@ P = Permission
 ROUTE_RULES: dict[str, Permission | Access] = {
     # ops and sign-in
     "GET /healthz": Access.PUBLIC,
-    "GET /": Access.PUBLIC,
+    "GET /": Access.SIGNED_IN,  # to the first page the role may open (auth.access)
     "GET /login": Access.PUBLIC,
     "POST /login": Access.PUBLIC,
     "GET /login/mfa": Access.PUBLIC,
@@ -278,7 +278,9 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /schedule": P.PATIENT_READ,
     "GET /schedule/week": P.PATIENT_READ,
     "GET /schedule/waitlist": P.PATIENT_READ,
-    "GET /schedule/roster": P.SCHEDULE_MANAGE,
+    # Who is on site is read by all who read the schedule (the day view draws from it,
+    # as GET /api/v1/schedule/roster); only who keeps the roster changes it.
+    "GET /schedule/roster": P.PATIENT_READ,
     "POST /schedule/roster": P.SCHEDULE_MANAGE,
     "POST /schedule/roster/holidays": P.SCHEDULE_MANAGE,
     "GET /api/v1/schedule/roster": P.PATIENT_READ,

@@ -167,7 +167,9 @@ def _session_page(
     # must not chart the previous reading again.
     last = c.last_reading
     last_values = {k: getattr(last, k) for k in READING_FIELDS} if last else {}
-    open_mg = service.open_mg(db, principal, c.session) if c.draw is not None else Decimal(0)
+    # What is left of the draw is the ledger's (LEDGER_READ): shown to who charts.
+    drawn = c.draw is not None and can_chart
+    open_mg = service.open_mg(db, principal, c.session) if drawn else Decimal(0)
     rems_fields = service.rems_fields(db, c) if c.protocol.rems else {}
     rems_missing = service.rems_missing(c, db) if c.protocol.rems else {}
     return render(
