@@ -111,7 +111,7 @@ def crawl(app: FastAPI, client: TestClient, role: Role) -> tuple[list[str], int]
     while queue:
         link, depth = queue.popleft()
         key = pattern(link.method, link.url)
-        if key in seen and key not in EVERY_ONE or link.url in seen:
+        if (key in seen and key not in EVERY_ONE) or link.url in seen:
             continue
         seen |= {key, link.url}
         where = f"{link.method} {link.url} (on {link.found_on})"

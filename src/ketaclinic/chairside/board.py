@@ -63,6 +63,16 @@ class Board:
     visits: list[Visit]
 
     @property
+    def patient_ids(self) -> list[int]:
+        return sorted({v.patient.id for v in self.visits})
+
+    @property
+    def shown(self) -> str:
+        """What the board shows, for a poll's view id (auth.polls): a poll is covered
+        by the recorded view only while the same patients are on it."""
+        return f"board:{self.clinic.id}:" + ",".join(map(str, self.patient_ids))
+
+    @property
     def open_alerts(self) -> int:
         return sum(len(v.chart.open_alerts) for v in self.visits if v.chart)
 
@@ -77,9 +87,23 @@ def _clinic(db: Session, principal: Principal, wanted: int | None) -> Clinic:
 
 
 def board(
-    db: Session, principal: Principal, policy: service.ChairsidePolicy, clinic_id: int | None = None
+    db: Session,
+    principal: Principal,
+    policy: service.ChairsidePolicy,
+    clinic_id: int | None = None,
+    *,
+    audited: bool = True,
 ) -> Board:
-    clinic = _clinic(db, principal, clinic_id)
+    """The board as ``principal`` sees it; the read is audited unless the caller
+    records it itself (``record_view``: a page's poll covered by its opening)."""
+    b = board_of(db, _clinic(db, principal, clinic_id), policy)
+    if audited:
+        record_view(db, principal, b)
+    return b
+
+
+def board_of(db: Session, clinic: Clinic, policy: service.ChairsidePolicy) -> Board:
+    """The board of ``clinic`` now (no check, no audit: the callers do both)."""
     zone = ZoneInfo(clinic.timezone)
     now = utcnow()
     start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), zone)
@@ -103,15 +127,18 @@ def board(
             None,
         )
         rows.append(ChairRow(chair, current, upcoming))
+    return Board(clinic, now, rows, visits)
+
+
+def record_view(db: Session, principal: Principal, b: Board) -> None:
     audit.record(
         db,
         principal,
         "board.viewed",
-        clinic_id=clinic.id,
+        clinic_id=b.clinic.id,
         resource_type="board",
-        detail={"patients": sorted({v.patient.id for v in visits})},
+        detail={"patients": b.patient_ids},
     )
-    return Board(clinic, now, rows, visits)
 
 
 def _vitals(v: Visit) -> dict[str, Any] | None:

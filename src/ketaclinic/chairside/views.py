@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from ketaclinic.auth import polls
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
@@ -58,7 +59,10 @@ READING_FIELDS = forms.READING_FIELDS
 
 
 def _board(request: Request, db: Session, principal: Principal, name: str) -> Response:
-    view = board_view.board(db, principal, policy_of(request))
+    view = board_view.board(db, principal, policy_of(request), audited=False)
+    # The page's opening is recorded; its polls are covered while the patients are the same.
+    if not polls.covered(request, view.shown):
+        board_view.record_view(db, principal, view)
     return render(
         request,
         name,
@@ -66,7 +70,7 @@ def _board(request: Request, db: Session, principal: Principal, name: str) -> Re
             "board": view,
             "tz": view.clinic.timezone,
             "now": utcnow(),
-            "can_write": principal.can(Permission.PATIENT_WRITE, view.clinic.id),
+            "view_id": polls.view_id(request, view.shown),
         },
     )
 
@@ -208,6 +212,7 @@ def _session_page(
             "rems_missing": rems_missing,
             "now": utcnow(),
             "signed_roles": {s.role for s in c.signatures},
+            "view_id": polls.view_id(request, f"session:{c.session.id}"),
         },
         status_code,
     )
@@ -224,10 +229,15 @@ def session_page(
 def session_status(
     request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    """The session's header (state, minutes, next reading due, open alerts), polled."""
-    c = service.chart(db, principal, session_id, policy_of(request))
+    """The session's header (state, minutes, next reading due, open alerts), polled:
+    a poll within the page's opening is covered by the opening's audit event."""
+    shown = f"session:{session_id}"
+    c = service.chart(
+        db, principal, session_id, policy_of(request), audited=not polls.covered(request, shown)
+    )
+    context = {"c": c, "tz": c.clinic.timezone, "now": utcnow()}
     return render(
-        request, "chairside/_status.html", {"c": c, "tz": c.clinic.timezone, "now": utcnow()}
+        request, "chairside/_status.html", context | {"view_id": polls.view_id(request, shown)}
     )
 
 
