@@ -35,6 +35,7 @@ from ketaclinic.auth.deps import (
     authorize,
 )
 from ketaclinic.auth.roles import Access, rule_for
+from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.endpoints import load_chairside_data
@@ -148,6 +149,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     appointment_api.router,
     chairside_api.router,
     chairside_views.router,
+    chairside_displays.router,
     appointment_views.router,
     ledger_api.router,
     ledger_views.router,

@@ -142,6 +142,7 @@ def world(
         "session_id": session,
         "open_action": "check-in",
         "session_action": "vitals",
+        "display_id": 1,
     }
     return {"people": people, "params": params}
 
@@ -352,6 +353,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/sessions/{session_id}/rems": {"fields": {}},
     "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
     "/sessions/{session_id}/{session_action}": {"systolic": "124", "diastolic": "78"},
+    "/admin/displays": {"label": "Waiting room"},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

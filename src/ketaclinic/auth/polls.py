@@ -33,15 +33,23 @@ def view_id(request: Request, shown: str) -> str:
     caller has no browser session, e.g. an API token: then every poll is recorded)."""
     principal = getattr(request.state, "principal", None)
     csrf = getattr(principal, "csrf_token", None)
-    if not csrf:
-        return "1"
+    return view_id_for(request, csrf, shown) if csrf else "1"
+
+
+def view_id_for(request: Request, holder: str, shown: str) -> str:
+    """The view id for a viewer identified by ``holder`` (a browser session's CSRF
+    token, or a wall screen's stored token hash)."""
     key = str(request.app.state.secret_key).encode()
-    message = f"view\n{csrf}\n{shown}".encode()
+    message = f"view\n{holder}\n{shown}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def covered(request: Request, shown: str) -> bool:
     """Is this a poll within an opening of ``shown`` already on record?"""
-    sent = request.headers.get(POLL_HEADER, "")
     expected = view_id(request, shown)
-    return expected != "1" and hmac.compare_digest(sent, expected)
+    return expected != "1" and hmac.compare_digest(request.headers.get(POLL_HEADER, ""), expected)
+
+
+def covered_for(request: Request, holder: str, shown: str) -> bool:
+    expected = view_id_for(request, holder, shown)
+    return hmac.compare_digest(request.headers.get(POLL_HEADER, ""), expected)

@@ -33,6 +33,7 @@ class Permission(StrEnum):
     SESSION_CHART = "session.chart"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
+    DISPLAY_MANAGE = "display.manage"
 
 
 class Access(StrEnum):
@@ -67,6 +68,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     "discharge, the signed note",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
+    Permission.DISPLAY_MANAGE: "Make and switch off wall-screen board links (initials only)",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -97,6 +99,8 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.SESSION_CHART: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
+    # A wall screen shows the board to whoever passes by: the administrator decides.
+    Permission.DISPLAY_MANAGE: frozenset({Role.ADMIN}),
 }
 
 P = Permission
@@ -322,6 +326,12 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /sessions/{session_id}/note.pdf": P.PATIENT_READ,
     "GET /sessions/{session_id}/rems.pdf": P.PATIENT_READ,
     "GET /rems": P.PATIENT_READ,
+    # wall screens: the board for a screen left on (the link's token is the key)
+    "GET /admin/displays": P.DISPLAY_MANAGE,
+    "POST /admin/displays": P.DISPLAY_MANAGE,
+    "POST /admin/displays/{display_id}/revoke": P.DISPLAY_MANAGE,
+    "GET /display/{token}": Access.PUBLIC,
+    "GET /display/{token}/rows": Access.PUBLIC,
 }
 
 

@@ -198,3 +198,53 @@ def as_json(b: Board) -> dict[str, Any]:
         ],
         "visits": [visit(v) for v in b.visits],
     }
+
+
+# ---- the wall screen: initials only ----------------------------------------------------
+
+
+def initials(patient: Patient) -> str:
+    """ "Maya Lindqvist" -> "M. L.": all a wall screen shows of who is in the chair."""
+    return " ".join(
+        f"{name.strip()[:1].upper()}."
+        for name in (patient.given_name, patient.family_name)
+        if name.strip()
+    )
+
+
+@dataclass(frozen=True)
+class WallRow:
+    """One chair as a wall screen shows it: no name, no id, no vital sign values."""
+
+    chair: str
+    initials: str
+    state: str
+    state_label: str
+    minutes_elapsed: int | None
+    open_alerts: int
+    next_due: datetime | None
+    overdue: bool
+    next_at: datetime | None
+    next_initials: str
+
+
+def wall(b: Board) -> list[WallRow]:
+    rows = []
+    for r in b.chairs:
+        v, n = r.now, r.next
+        c = v.chart if v else None
+        rows.append(
+            WallRow(
+                chair=r.chair.name,
+                initials=initials(v.patient) if v else "",
+                state=v.state if v else "",
+                state_label=v.state_label if v else "",
+                minutes_elapsed=c.minutes_elapsed if c else None,
+                open_alerts=len(c.open_alerts) if c else 0,
+                next_due=c.next_due if c else None,
+                overdue=v.overdue if v else False,
+                next_at=n.appointment.starts_at if n else None,
+                next_initials=initials(n.patient) if n else "",
+            )
+        )
+    return rows
