@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -82,7 +82,9 @@ async def _on_business_error(request: Request, exc: Exception) -> Response:
     if _wants_html(request):
         target = None
         if isinstance(exc, NotAuthenticated):
-            target = "/login?next=" + quote(request.url.path, safe="/")
+            # A poll (htmx) signed out comes back to its page, not to the fragment.
+            page = urlsplit(request.headers.get("HX-Current-URL", "")).path
+            target = "/login?next=" + quote(page or request.url.path, safe="/")
         elif isinstance(exc, MfaEnrolmentRequired):
             target = ENROL_PATH
         if target is not None:

@@ -53,8 +53,9 @@ def test_it_signs_out_a_tablet_left_polling_the_board(
     _idle_for(db, nurse, timedelta(minutes=10))
     assert client.get("/board/rows", headers=headers).status_code == 200
     _idle_for(db, nurse, timedelta(minutes=6))  # 16 minutes since anyone touched it
-    signed_out = client.get("/board/rows", headers=headers, follow_redirects=False)
-    assert signed_out.headers.get("HX-Redirect", "").startswith("/login")
+    from_page = headers | {"HX-Current-URL": "http://testserver/board"}
+    signed_out = client.get("/board/rows", headers=from_page, follow_redirects=False)
+    assert signed_out.headers.get("HX-Redirect") == "/login?next=/board"  # back to the page
 
 
 def test_it_keeps_a_session_alive_for_a_click_but_not_for_a_poll(
