@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -26,8 +26,16 @@ from ketaclinic.audit import endpoints as audit_api
 from ketaclinic.audit import views as audit_views
 from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
-from ketaclinic.auth.deps import ENROL_PATH, SESSION_COOKIE, MfaEnrolmentRequired, authorize
+from ketaclinic.auth.access import home_for, template_globals
+from ketaclinic.auth.deps import (
+    ENROL_PATH,
+    SESSION_COOKIE,
+    CurrentPrincipal,
+    MfaEnrolmentRequired,
+    authorize,
+)
 from ketaclinic.auth.roles import Access, rule_for
+from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.endpoints import load_chairside_data
@@ -50,7 +58,7 @@ from ketaclinic.kit.openapi import add_docs_page, describe
 from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
-from ketaclinic.kit.web import PACKAGE_DIR, DbSession, render
+from ketaclinic.kit.web import PACKAGE_DIR, TEMPLATES, DbSession, render
 from ketaclinic.ledger import endpoints as ledger_api
 from ketaclinic.ledger import views as ledger_views
 from ketaclinic.measures import endpoints as measures_api
@@ -74,7 +82,9 @@ async def _on_business_error(request: Request, exc: Exception) -> Response:
     if _wants_html(request):
         target = None
         if isinstance(exc, NotAuthenticated):
-            target = "/login?next=" + quote(request.url.path, safe="/")
+            # A poll (htmx) signed out comes back to its page, not to the fragment.
+            page = urlsplit(request.headers.get("HX-Current-URL", "")).path
+            target = "/login?next=" + quote(page or request.url.path, safe="/")
         elif isinstance(exc, MfaEnrolmentRequired):
             target = ENROL_PATH
         if target is not None:
@@ -141,6 +151,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     appointment_api.router,
     chairside_api.router,
     chairside_views.router,
+    chairside_displays.router,
     appointment_views.router,
     ledger_api.router,
     ledger_views.router,
@@ -208,6 +219,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.rule_sets = clinic_data.data.rule_sets
     app.state.protocols = clinic_data.data.protocols
     load_chairside_data(app)
+    TEMPLATES.env.globals.update(template_globals())  # can(request, "GET /path") in pages
 
     app.add_exception_handler(KetaClinicError, _on_business_error)
     app.add_exception_handler(RequestValidationError, _on_request_validation)
@@ -246,8 +258,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"status": "ok", "database": engine.dialect.name, "version": __version__}
 
     @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/patients", status_code=303)
+    def home(request: Request, principal: CurrentPrincipal) -> RedirectResponse:
+        return RedirectResponse(home_for(request.app, principal), status_code=303)
 
     _check_every_route_has_a_rule(app)
     describe(app, who_may_call)

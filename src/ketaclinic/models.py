@@ -18,6 +18,7 @@ from ketaclinic.auth.models import (
     StaffSession,
     User,
 )
+from ketaclinic.chairside.displays import DisplayToken
 from ketaclinic.chairside.models import (
     AdverseEvent,
     AldreteScore,
@@ -94,6 +95,7 @@ __all__ = [
     "CsProduct",
     "CsResolution",
     "Diagnosis",
+    "DisplayToken",
     "DoseCheck",
     "DoseVerification",
     "Inquiry",

@@ -140,6 +140,7 @@ def world(
         "appointment_id": appointment,
         "appt_action": "escort",
         "session_id": session,
+        "display_id": 1,
     }
     return {"people": people, "params": params}
 
@@ -350,6 +351,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/sessions/{session_id}/rems": {"fields": {}},
     "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
     "/sessions/{session_id}/vitals": {"systolic": "124", "diastolic": "78"},
+    "/admin/displays": {"label": "Waiting room"},
 }  # fmt: skip
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

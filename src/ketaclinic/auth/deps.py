@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth import service
+from ketaclinic.auth.polls import is_poll
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Access, rule_for
 from ketaclinic.kit.db import set_visible_clinics
@@ -79,7 +80,11 @@ def _resolve(request: Request, db: Session, sent: str) -> Principal:
     cookie = request.cookies.get(SESSION_COOKIE)
     settings = request.app.state.settings
     idle = timedelta(minutes=settings.idle_timeout_minutes)
-    found = service.session_for_cookie(db, cookie, idle_timeout=idle) if cookie else None
+    # A background poll is no sign of someone at the screen: it keeps nothing alive.
+    touch = not is_poll(request)
+    found = (
+        service.session_for_cookie(db, cookie, idle_timeout=idle, touch=touch) if cookie else None
+    )
     if found is None:
         raise NotAuthenticated()
     user, session_row = found

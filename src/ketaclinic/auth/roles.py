@@ -33,6 +33,7 @@ class Permission(StrEnum):
     SESSION_CHART = "session.chart"
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
+    DISPLAY_MANAGE = "display.manage"
 
 
 class Access(StrEnum):
@@ -67,6 +68,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     "discharge, the signed note",
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
+    Permission.DISPLAY_MANAGE: "Make and switch off wall-screen board links (initials only)",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -97,13 +99,15 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.SESSION_CHART: frozenset({Role.PRESCRIBER, Role.NURSE}),
     Permission.AUDIT_READ: frozenset({Role.ADMIN}),
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
+    # A wall screen shows the board to whoever passes by: the administrator decides.
+    Permission.DISPLAY_MANAGE: frozenset({Role.ADMIN}),
 }
 
 P = Permission
 ROUTE_RULES: dict[str, Permission | Access] = {
     # ops and sign-in
     "GET /healthz": Access.PUBLIC,
-    "GET /": Access.PUBLIC,
+    "GET /": Access.SIGNED_IN,  # to the first page the role may open (auth.access)
     "GET /login": Access.PUBLIC,
     "POST /login": Access.PUBLIC,
     "GET /login/mfa": Access.PUBLIC,
@@ -278,7 +282,9 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /schedule": P.PATIENT_READ,
     "GET /schedule/week": P.PATIENT_READ,
     "GET /schedule/waitlist": P.PATIENT_READ,
-    "GET /schedule/roster": P.SCHEDULE_MANAGE,
+    # Who is on site is read by all who read the schedule (the day view draws from it,
+    # as GET /api/v1/schedule/roster); only who keeps the roster changes it.
+    "GET /schedule/roster": P.PATIENT_READ,
     "POST /schedule/roster": P.SCHEDULE_MANAGE,
     "POST /schedule/roster/holidays": P.SCHEDULE_MANAGE,
     "GET /api/v1/schedule/roster": P.PATIENT_READ,
@@ -338,6 +344,12 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /sessions/{session_id}/note.pdf": P.PATIENT_READ,
     "GET /sessions/{session_id}/rems.pdf": P.PATIENT_READ,
     "GET /rems": P.PATIENT_READ,
+    # wall screens: the board for a screen left on (the link's token is the key)
+    "GET /admin/displays": P.DISPLAY_MANAGE,
+    "POST /admin/displays": P.DISPLAY_MANAGE,
+    "POST /admin/displays/{display_id}/revoke": P.DISPLAY_MANAGE,
+    "GET /display/{token}": Access.PUBLIC,
+    "GET /display/{token}/rows": Access.PUBLIC,
 }
 
 

@@ -273,8 +273,10 @@ def start_session(
 
 
 def session_for_cookie(
-    db: Session, token: str, *, idle_timeout: timedelta | None = None
+    db: Session, token: str, *, idle_timeout: timedelta | None = None, touch: bool = True
 ) -> tuple[User, StaffSession] | None:
+    """The live session behind a cookie; ``touch`` (not for background polls) counts
+    the request as activity for the idle timeout."""
     row = db.scalar(select(StaffSession).where(StaffSession.token_hash == _sha256(token)))
     now = utcnow()
     if row is None or row.ended_at is not None or row.expires_at <= now:
@@ -285,7 +287,7 @@ def session_for_cookie(
     user = db.get(User, row.user_id)
     if user is None or not user.is_active or user.locked_at is not None:
         return None
-    if now - row.last_seen_at >= SESSION_TOUCH_EVERY:  # to the minute, like tokens
+    if touch and now - row.last_seen_at >= SESSION_TOUCH_EVERY:  # to the minute, like tokens
         row.last_seen_at = now
     return user, row
 

@@ -63,6 +63,16 @@ class Board:
     visits: list[Visit]
 
     @property
+    def patient_ids(self) -> list[int]:
+        return sorted({v.patient.id for v in self.visits})
+
+    @property
+    def shown(self) -> str:
+        """What the board shows, for a poll's view id (auth.polls): a poll is covered
+        by the recorded view only while the same patients are on it."""
+        return f"board:{self.clinic.id}:" + ",".join(map(str, self.patient_ids))
+
+    @property
     def open_alerts(self) -> int:
         return sum(len(v.chart.open_alerts) for v in self.visits if v.chart)
 
@@ -77,9 +87,23 @@ def _clinic(db: Session, principal: Principal, wanted: int | None) -> Clinic:
 
 
 def board(
-    db: Session, principal: Principal, policy: service.ChairsidePolicy, clinic_id: int | None = None
+    db: Session,
+    principal: Principal,
+    policy: service.ChairsidePolicy,
+    clinic_id: int | None = None,
+    *,
+    audited: bool = True,
 ) -> Board:
-    clinic = _clinic(db, principal, clinic_id)
+    """The board as ``principal`` sees it; the read is audited unless the caller
+    records it itself (``record_view``: a page's poll covered by its opening)."""
+    b = board_of(db, _clinic(db, principal, clinic_id), policy)
+    if audited:
+        record_view(db, principal, b)
+    return b
+
+
+def board_of(db: Session, clinic: Clinic, policy: service.ChairsidePolicy) -> Board:
+    """The board of ``clinic`` now (no check, no audit: the callers do both)."""
     zone = ZoneInfo(clinic.timezone)
     now = utcnow()
     start = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), zone)
@@ -103,15 +127,18 @@ def board(
             None,
         )
         rows.append(ChairRow(chair, current, upcoming))
+    return Board(clinic, now, rows, visits)
+
+
+def record_view(db: Session, principal: Principal, b: Board) -> None:
     audit.record(
         db,
         principal,
         "board.viewed",
-        clinic_id=clinic.id,
+        clinic_id=b.clinic.id,
         resource_type="board",
-        detail={"patients": sorted({v.patient.id for v in visits})},
+        detail={"patients": b.patient_ids},
     )
-    return Board(clinic, now, rows, visits)
 
 
 def _vitals(v: Visit) -> dict[str, Any] | None:
@@ -171,3 +198,53 @@ def as_json(b: Board) -> dict[str, Any]:
         ],
         "visits": [visit(v) for v in b.visits],
     }
+
+
+# ---- the wall screen: initials only ----------------------------------------------------
+
+
+def initials(patient: Patient) -> str:
+    """ "Maya Lindqvist" -> "M. L.": all a wall screen shows of who is in the chair."""
+    return " ".join(
+        f"{name.strip()[:1].upper()}."
+        for name in (patient.given_name, patient.family_name)
+        if name.strip()
+    )
+
+
+@dataclass(frozen=True)
+class WallRow:
+    """One chair as a wall screen shows it: no name, no id, no vital sign values."""
+
+    chair: str
+    initials: str
+    state: str
+    state_label: str
+    minutes_elapsed: int | None
+    open_alerts: int
+    next_due: datetime | None
+    overdue: bool
+    next_at: datetime | None
+    next_initials: str
+
+
+def wall(b: Board) -> list[WallRow]:
+    rows = []
+    for r in b.chairs:
+        v, n = r.now, r.next
+        c = v.chart if v else None
+        rows.append(
+            WallRow(
+                chair=r.chair.name,
+                initials=initials(v.patient) if v else "",
+                state=v.state if v else "",
+                state_label=v.state_label if v else "",
+                minutes_elapsed=c.minutes_elapsed if c else None,
+                open_alerts=len(c.open_alerts) if c else 0,
+                next_due=c.next_due if c else None,
+                overdue=v.overdue if v else False,
+                next_at=n.appointment.starts_at if n else None,
+                next_initials=initials(n.patient) if n else "",
+            )
+        )
+    return rows

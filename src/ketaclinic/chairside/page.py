@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from ketaclinic.auth import polls
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import forms, service
@@ -95,7 +96,9 @@ def session_page(
     # must not chart the previous reading again.
     last = c.last_reading
     last_values = {k: getattr(last, k) for k in READING_FIELDS} if last else {}
-    open_mg = service.open_mg(db, principal, c.session) if c.draw is not None else Decimal(0)
+    # What is left of the draw is the ledger's (LEDGER_READ): shown to who charts.
+    drawn = c.draw is not None and can_chart
+    open_mg = service.open_mg(db, principal, c.session) if drawn else Decimal(0)
     rems_fields = service.rems_fields(db, c) if c.protocol.rems else {}
     rems_missing = service.rems_missing(c, db) if c.protocol.rems else {}
     return render(
@@ -134,6 +137,7 @@ def session_page(
             "rems_missing": rems_missing,
             "now": utcnow(),
             "signing": service.signing(c, principal),
+            "view_id": polls.view_id(request, f"session:{c.session.id}"),
         },
         status_code,
     )

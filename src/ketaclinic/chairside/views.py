@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from ketaclinic.auth import polls
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
@@ -29,7 +30,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def _board(request: Request, db: Session, principal: Principal, name: str) -> Response:
-    view = board_view.board(db, principal, policy_of(request))
+    view = board_view.board(db, principal, policy_of(request), audited=False)
+    # The page's opening is recorded; its polls are covered while the patients are the same.
+    if not polls.covered(request, view.shown):
+        board_view.record_view(db, principal, view)
     return render(
         request,
         name,
@@ -37,7 +41,7 @@ def _board(request: Request, db: Session, principal: Principal, name: str) -> Re
             "board": view,
             "tz": view.clinic.timezone,
             "now": utcnow(),
-            "can_write": principal.can(Permission.PATIENT_WRITE, view.clinic.id),
+            "view_id": polls.view_id(request, view.shown),
         },
     )
 
@@ -89,10 +93,15 @@ def session_page(
 def session_status(
     request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    """The session's header (state, minutes, next reading due, open alerts), polled."""
-    c = service.chart(db, principal, session_id, policy_of(request))
+    """The session's header (state, minutes, next reading due, open alerts), polled:
+    a poll within the page's opening is covered by the opening's audit event."""
+    shown = f"session:{session_id}"
+    c = service.chart(
+        db, principal, session_id, policy_of(request), audited=not polls.covered(request, shown)
+    )
+    context = {"c": c, "tz": c.clinic.timezone, "now": utcnow()}
     return render(
-        request, "chairside/_status.html", {"c": c, "tz": c.clinic.timezone, "now": utcnow()}
+        request, "chairside/_status.html", context | {"view_id": polls.view_id(request, shown)}
     )
 
 
