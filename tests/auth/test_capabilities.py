@@ -53,13 +53,17 @@ SAME_CAPABILITY = [
     ("GET /board", "GET /api/v1/board"),
     ("GET /rems", "GET /api/v1/rems/due"),
     (
-        "POST /board/appointments/{appointment_id}/{open_action}",
+        "POST /board/appointments/{appointment_id}/check-in",
+        "POST /api/v1/appointments/{appointment_id}/session",
+    ),
+    (
+        "POST /board/appointments/{appointment_id}/no-show",
         "POST /api/v1/appointments/{appointment_id}/session",
     ),
     ("GET /sessions/{session_id}", "GET /api/v1/sessions/{session_id}"),
     ("GET /sessions/{session_id}/note.pdf", "GET /api/v1/sessions/{session_id}/note"),
     ("GET /sessions/{session_id}/rems.pdf", "GET /api/v1/sessions/{session_id}/rems"),
-    ("POST /sessions/{session_id}/{session_action}", "POST /api/v1/sessions/{session_id}/vitals"),
+    ("POST /sessions/{session_id}/vitals", "POST /api/v1/sessions/{session_id}/vitals"),
 ]
 
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine
 
-from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.conftest import LiveClinic, add_staff, open_menu, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -17,6 +17,7 @@ def test_it_puts_the_board_on_a_wall_screen_and_takes_it_off(
 ) -> None:
     admin = add_staff(engine, live_clinic, "admin", "Ada Admin")
     sign_in_as(page, live_clinic, admin)
+    open_menu(page)
     page.get_by_role("link", name="Wall screens").click()
     page.get_by_label("Where the screen is").fill("Infusion room")
     page.get_by_role("button", name="Make the link").click()
