@@ -78,7 +78,9 @@ def settings_change(
     request: Request, principal: CurrentPrincipal, db: DbSession, form: Form
 ) -> Response:
     raw = form_text(form, "clinic_id")
-    clinic_id = _clinic(principal, int(raw) if raw.isdigit() and len(raw) < 10 else -1)
+    if raw and not (raw.isdigit() and len(raw) < 10):
+        raise ValidationFailed.on("clinic_id", "choose one of your clinics")
+    clinic_id = _clinic(principal, int(raw) if raw else None)
     key = form_text(form, "key")
     value = "" if form_text(form, "use_default") else form_text(form, "value")
     try:
