@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from ketaclinic.auth import staff
 from ketaclinic.auth.principal import Principal
@@ -23,11 +24,10 @@ Email = Annotated[str, typer.Option(help="The staff member's email")]
 Clinic = Annotated[str, typer.Option(help="The clinic's slug")]
 
 
-def _as(db: object, by: str) -> Principal:
+def _as(db: Session, by: str) -> Principal:
     from ketaclinic.cli import _cli_origin
 
-    user = get_user_by_email(db, by)  # type: ignore[arg-type]
-    return principal_for(db, user, origin=_cli_origin())  # type: ignore[arg-type]
+    return principal_for(db, get_user_by_email(db, by), origin=_cli_origin())
 
 
 def _link(token: str) -> str:
