@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
@@ -23,6 +23,13 @@ from ketaclinic.kit.time import utcnow
 from ketaclinic.settings import Settings, get_settings
 
 _CACHE = "ketaclinic.clinic_settings"
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, *_: object) -> None:
+    """Read once per transaction: a later one sees a change made meanwhile."""
+    session.info.pop(_CACHE, None)
 
 
 @dataclass(frozen=True)
