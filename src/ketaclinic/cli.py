@@ -636,6 +636,11 @@ from ketaclinic.cli_backup import backup_command, restore_command  # noqa: E402
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 
+# Clinic administration (staff, tokens, clinical thresholds) lives in its own module.
+from ketaclinic.cli_admin import register as register_admin  # noqa: E402
+
+register_admin(user_app, token_app, clinic_app)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

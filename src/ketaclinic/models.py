@@ -15,6 +15,7 @@ from ketaclinic.auth.models import (
     LoginFailure,
     Membership,
     RecoveryCode,
+    StaffLink,
     StaffSession,
     User,
 )
@@ -35,7 +36,7 @@ from ketaclinic.chairside.models import (
     SessionNote,
     VitalReading,
 )
-from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.models import Clinic, ClinicSetting
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import Base
@@ -82,6 +83,7 @@ __all__ = [
     "Clinic",
     "ClinicClosure",
     "ClinicHours",
+    "ClinicSetting",
     "ClockShift",
     "Contact",
     "CsContainer",
@@ -121,6 +123,7 @@ __all__ = [
     "SessionCheck",
     "SessionEvent",
     "SessionNote",
+    "StaffLink",
     "StaffSession",
     "StaffShift",
     "TreatmentPlan",

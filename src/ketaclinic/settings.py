@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     # Requests served at once by one process; the database pool is sized to match
     # (kit.slots). More wait their turn rather than stall the server.
     request_slots: int = Field(default=16, ge=1, le=128)
+    # Where staff reach the app: the start of the one-time password links the CLI
+    # prints (the pages and the API use the address the request came to).
+    public_url: str = "http://127.0.0.1:8000"
     # Where the generated secret key and other local state live.
     data_dir: Path = Path("./var")
     secret_key: SecretStr | None = None
@@ -48,6 +51,8 @@ class Settings(BaseSettings):
     require_mfa: bool = False
     # Shortest staff password accepted when an account is created.
     password_min_length: int = Field(default=12, ge=8, le=128)
+    # The clinical thresholds below are every clinic's defaults: an administrator may
+    # set a clinic's own (clinics.settings.for_clinic; /admin/settings).
     # Outcome rules (defaults: docs/clinical-references.md#outcomes, via clinical.outcomes).
     response_fall_fraction: float = Field(default=0.5, gt=0, lt=1)
     futility_after_treatments: int = Field(default=4, ge=1, le=50)

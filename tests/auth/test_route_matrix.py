@@ -22,6 +22,7 @@ from ketaclinic.app import api_routes, create_app, declared_routes
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.auth.models import ApiToken
 from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside.models import ChairsideSession
@@ -93,6 +94,10 @@ def world(
         ("nurse", "nurse", "Nia Nurse"), ("front_desk", "front_desk", "Fran Desk"),
         ("custodian", "custodian", "Cy Custodian"))}  # fmt: skip
     people["outsider"] = _persona(db, "nurse", other, "Oona Outsider")
+    # The staff member the administration routes act on (deactivated, reset, their
+    # token revoked) is none of the personas calling them.
+    spare = _persona(db, "front_desk", clinic, "Sam Spare")
+    spare_token = db.scalars(select(ApiToken.id).where(ApiToken.user_id == spare.user.id)).one()
     front_desk, nurse = people["front_desk"], people["nurse"]
     client = api(front_desk)
     patient = client.post("/api/v1/patients", json=valid_patient()).json()
@@ -126,7 +131,10 @@ def world(
         "patient_id": patient["id"],
         "kind": "contacts",
         "item_id": contact["id"],
-        "user_id": nurse.user.id,
+        "user_id": spare.user.id,
+        "token_id": spare_token,
+        "clinic_id": clinic.id,
+        "key": "aldrete_min_score",
         "alert_id": alert["id"],
         "instrument_id": "phq9",
         "token": "not-a-token",

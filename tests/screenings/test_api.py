@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.service import principal_for
 from ketaclinic.clinical.screening import FACTS, load_rule_sets
+from ketaclinic.clinics import settings as clinic_settings
 from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.kit.errors import Conflict
 from ketaclinic.kit.time import age_on, today_in, utcnow
@@ -306,7 +307,7 @@ def test_it_walks_clearance_from_not_screened_to_cleared_and_back_to_rescreen(
 
 
 def test_it_gates_treatment_on_a_current_signed_screening(
-    api: Api, nurse: Persona, prescriber: Persona, patient_id: int, db: Session
+    api: Api, nurse: Persona, prescriber: Persona, admin: Persona, patient_id: int, db: Session
 ) -> None:
     # No birthday in the next 31 days: the screening expires before her age changes.
     patient = db.get(Patient, patient_id)
@@ -317,7 +318,11 @@ def test_it_gates_treatment_on_a_current_signed_screening(
     screening_id = run(api(nurse), patient_id).json()["id"]
     sign(api(prescriber), patient_id, screening_id, decision="eligible")
     who = principal_for(db, prescriber.user)
-    policy = service.ScreeningPolicy(valid_days=30)
+    # The clinic's own validity period (its administrator's setting).
+    clinic_settings.change(
+        db, principal_for(db, admin.user), patient.clinic_id, "screening_valid_days", "30"
+    )
+    policy = service.ScreeningPolicy()
     assert service.has_current_screening(db, who, patient, policy)
     assert service.has_current_screening(db, who, patient, policy, rule_set_id=MOOD)
     assert not service.has_current_screening(

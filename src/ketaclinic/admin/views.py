@@ -1,10 +1,12 @@
-"""Administration pages that are not about one record: /admin/roles."""
+"""Administration pages that are not about one record: /admin/roles, /admin/tokens,
+/admin/settings (and their API under /api/v1/admin)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ketaclinic.admin import api, settings_views, tokens_views
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import (
     PERMISSION_DESCRIPTIONS,
@@ -16,10 +18,11 @@ from ketaclinic.auth.roles import (
 )
 from ketaclinic.kit.web import render
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter()
+pages = APIRouter(prefix="/admin", include_in_schema=False)
 
 
-@router.get("/roles")
+@pages.get("/roles")
 def roles_page(request: Request, principal: CurrentPrincipal) -> Response:
     """The role matrix as the code enforces it: read from the same table."""
     routes: dict[str, list[str]] = {}
@@ -37,3 +40,9 @@ def roles_page(request: Request, principal: CurrentPrincipal) -> Response:
             "routes": routes,
         },
     )
+
+
+router.include_router(pages)
+router.include_router(tokens_views.router)
+router.include_router(settings_views.router)
+router.include_router(api.router)

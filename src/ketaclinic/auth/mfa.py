@@ -171,14 +171,16 @@ def disable(db: Session, user: User, proof: str, principal: Principal) -> bool:
     return True
 
 
-def reset(db: Session, user: User, *, origin: Origin, actor: str) -> None:
+def reset(
+    db: Session, user: User, *, origin: Origin, actor: str, principal: Principal | None = None
+) -> None:
     """Turn two-factor off for a user who lost their phone and recovery codes
-    (an administrator's decision, made outside the app: the CLI)."""
+    (an administrator's decision: the staff page, or the CLI)."""
     was_on = is_enabled(user)
     _turn_off(db, user)
     audit.record(
         db,
-        None,
+        principal,
         "auth.mfa_disabled",
         resource_type="user",
         resource_id=user.id,

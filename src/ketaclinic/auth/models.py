@@ -100,3 +100,20 @@ class LoginFailure(Base):
     ip: Mapped[str] = mapped_column(String(64), index=True)
     email: Mapped[str] = mapped_column(String(254), default="")
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class StaffLink(Base):
+    """A one-time link where a person sets their password: an invitation to a new
+    account or a reset an administrator made. Only the token's SHA-256 is kept; it
+    expires, and it works once."""
+
+    __tablename__ = "staff_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # invitation or reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

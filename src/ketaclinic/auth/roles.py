@@ -34,6 +34,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     STAFF_ADMIN = "staff.admin"
     DISPLAY_MANAGE = "display.manage"
+    SETTINGS_MANAGE = "settings.manage"
 
 
 class Access(StrEnum):
@@ -69,6 +70,10 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.AUDIT_READ: "Read and export the audit trail",
     Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
     Permission.DISPLAY_MANAGE: "Make and switch off wall-screen board links (initials only)",
+    Permission.STAFF_ADMIN: "Manage staff accounts: invite, deactivate, change roles, reset "
+    "passwords and two-factor, unlock, revoke API tokens",
+    Permission.SETTINGS_MANAGE: "Set the clinic's clinical thresholds (alerts, discharge, "
+    "outcomes, screening, dosing)",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -101,6 +106,7 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.STAFF_ADMIN: frozenset({Role.ADMIN}),
     # A wall screen shows the board to whoever passes by: the administrator decides.
     Permission.DISPLAY_MANAGE: frozenset({Role.ADMIN}),
+    Permission.SETTINGS_MANAGE: frozenset({Role.ADMIN}),
 }
 
 P = Permission
@@ -224,6 +230,32 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /admin/roles": P.STAFF_ADMIN,
     "GET /admin/staff": P.STAFF_ADMIN,
     "POST /admin/staff/{user_id}/unlock": P.STAFF_ADMIN,
+    # clinic administration (issue 19 point 5): staff, API tokens, clinic settings
+    "GET /admin/staff/new": P.STAFF_ADMIN,
+    "POST /admin/staff/new": P.STAFF_ADMIN,
+    "GET /admin/staff/{user_id}": P.STAFF_ADMIN,
+    "POST /admin/staff/{user_id}/deactivate": P.STAFF_ADMIN,
+    "POST /admin/staff/{user_id}/reactivate": P.STAFF_ADMIN,
+    "POST /admin/staff/{user_id}/role": P.STAFF_ADMIN,
+    "POST /admin/staff/{user_id}/password-reset": P.STAFF_ADMIN,
+    "POST /admin/staff/{user_id}/mfa-reset": P.STAFF_ADMIN,
+    "GET /admin/tokens": P.STAFF_ADMIN,
+    "POST /admin/tokens/{token_id}/revoke": P.STAFF_ADMIN,
+    "GET /admin/settings": P.SETTINGS_MANAGE,
+    "POST /admin/settings": P.SETTINGS_MANAGE,
+    "GET /api/v1/admin/staff": P.STAFF_ADMIN,
+    "POST /api/v1/admin/staff": P.STAFF_ADMIN,
+    "POST /api/v1/admin/staff/{user_id}/deactivate": P.STAFF_ADMIN,
+    "POST /api/v1/admin/staff/{user_id}/reactivate": P.STAFF_ADMIN,
+    "PUT /api/v1/admin/staff/{user_id}/roles/{clinic_id}": P.STAFF_ADMIN,
+    "POST /api/v1/admin/staff/{user_id}/password-reset": P.STAFF_ADMIN,
+    "GET /api/v1/admin/tokens": P.STAFF_ADMIN,
+    "POST /api/v1/admin/tokens/{token_id}/revoke": P.STAFF_ADMIN,
+    "GET /api/v1/admin/settings": P.SETTINGS_MANAGE,
+    "PUT /api/v1/admin/settings/{key}": P.SETTINGS_MANAGE,
+    # a new or reset staff member setting their password from a one-time link
+    "GET /account/password/{token}": Access.PUBLIC,
+    "POST /account/password/{token}": Access.PUBLIC,
     # controlled-substance ledger: API
     "GET /api/v1/ledger/products": P.LEDGER_READ,
     "POST /api/v1/ledger/products": P.LEDGER_STOCK,

@@ -314,3 +314,36 @@ def user_names(db: Session, *groups: Iterable[int | None]) -> dict[int, str]:
         except KetaClinicError:
             names[user_id] = f"user {user_id}"
     return names
+
+
+def end_sessions(db: Session, user_id: int) -> int:
+    """End every open browser session of the user at once; returns how many."""
+    result = db.execute(
+        update(StaffSession)
+        .where(StaffSession.user_id == user_id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def revoke_tokens(db: Session, user_id: int) -> int:
+    """Revoke every live API token of the user at once; returns how many."""
+    result = db.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_password(db: Session, user: User, password: str, min_length: int | None = None) -> None:
+    """Replace the password (argon2id, the password rules); a lock-out ends with it."""
+    if min_length is None:
+        min_length = get_settings().password_min_length
+    if problem := password_problem(password, min_length):
+        raise ValidationFailed.on("password", problem)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_at = None

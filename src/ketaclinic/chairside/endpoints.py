@@ -70,11 +70,6 @@ def policy_of(request: Request) -> service.ChairsidePolicy:
         rules=request.app.state.alert_rules,
         checklist=request.app.state.checklist,
         vocabulary=request.app.state.vocabulary,
-        threshold_overrides=settings.vital_thresholds,
-        aldrete_min_score=settings.aldrete_min_score,
-        pregnancy_test_max_age=settings.pregnancy_test_max_age,
-        early_end_fraction=settings.early_end_fraction,
-        repeat_reading_window_min=settings.repeat_reading_window_min,
     )
 
 

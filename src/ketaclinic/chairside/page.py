@@ -67,12 +67,12 @@ def _aldrete_suggestion(c: service.Chart) -> dict[str, int]:
     return found
 
 
-def _early_now(c: service.Chart, policy: service.ChairsidePolicy) -> bool:
+def _early_now(c: service.Chart) -> bool:
     """Ending the administration now would be an early stop."""
     if c.state not in service.ADMINISTRATION or c.dose_check is None:
         return False
     ran = service.infused_min(c, c.now)
-    return ends_early(ran, c.dose_check.duration_min, policy.early_end_fraction)
+    return ends_early(ran, c.dose_check.duration_min, c.settings.early_end_fraction)
 
 
 def session_page(
@@ -118,7 +118,7 @@ def session_page(
             "last_values": last_values,
             "last_at": last.taken_at if last else None,
             "infused_min": service.infused_min(c, c.now) if c.drug_given else None,
-            "early_now": _early_now(c, policy),
+            "early_now": _early_now(c),
             "stop_reasons": STOP_REASON_LABELS,
             "reading_fields": READING_FIELDS,
             "measure_labels": MEASURE_LABELS,
@@ -129,7 +129,7 @@ def session_page(
             "aldrete_options": ITEM_OPTIONS,
             "aldrete_suggested": _aldrete_suggestion(c),
             "open_mg": open_mg,
-            "min_score": policy.aldrete_min_score,
+            "min_score": c.settings.aldrete_min_score,
             "chart_svg": vitals_svg(c),
             "rems_fields": REMS_FIELDS,
             "rems_labels": REMS_LABELS,

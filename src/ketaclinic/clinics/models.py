@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.kit.db import Base, UTCDateTime
@@ -22,3 +22,18 @@ class Clinic(Base):
     country: Mapped[str] = mapped_column(String(2), default="US", server_default="US")
     subdivision: Mapped[str | None] = mapped_column(String(10), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ClinicSetting(Base):
+    """A clinic's own value for one clinical threshold (``clinics.thresholds`` says
+    which keys exist and what each accepts); no row: the environment's default."""
+
+    __tablename__ = "clinic_settings"
+    __table_args__ = (UniqueConstraint("clinic_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
+    value: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -35,13 +35,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def rules_of(request: Request) -> service.OutcomeRules:
-    settings = request.app.state.settings
-    return service.OutcomeRules(
-        response_fall_fraction=settings.response_fall_fraction,
-        futility_after_treatments=settings.futility_after_treatments,
-        relapse_consecutive=settings.relapse_consecutive,
-        pcl5_fall_points=settings.pcl5_fall_points,
-    )
+    """The fixed outcome rules; the clinic's own are read by the service."""
+    return service.OutcomeRules()
 
 
 def instrument_out(inst: Any) -> dict[str, Any]:
@@ -95,8 +90,7 @@ def create_response(
 ) -> Any:
     """Score and store a response; a suicide-risk answer raises a safety alert."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
-    thresholds = request.app.state.settings.scale_thresholds
-    row, alerts = service.record_response(db, principal, patient, data, thresholds)
+    row, alerts = service.record_response(db, principal, patient, data)
     return service.as_dict(row, alerts)
 
 

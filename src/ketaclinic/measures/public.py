@@ -146,7 +146,6 @@ def submit(request: Request, token: str, db: DbSession, form: Form) -> Response:
             token,
             answers,
             origin_of(request, "web"),
-            request.app.state.settings.scale_thresholds,
         )
     except ValidationFailed as exc:
         # Scoring failed before anything was written; the request still commits, harmlessly.

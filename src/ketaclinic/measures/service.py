@@ -31,6 +31,7 @@ from ketaclinic.clinical.scales import (
     load_instruments,
     score,
 )
+from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
 from ketaclinic.measures import repository as repo
@@ -42,16 +43,12 @@ from ketaclinic.treatments.models import TreatmentSession
 
 @dataclass(frozen=True)
 class OutcomeRules:
-    """A clinic's outcome thresholds (defaults: clinical.outcomes, citing
-    docs/clinical-references.md#outcomes)."""
+    """Outcome rules that are not the clinic's to set. The response fall, PCL-5
+    points, relapse and futility counts are the clinic's (clinics.settings.for_clinic;
+    defaults: clinical.outcomes, citing docs/clinical-references.md#outcomes)."""
 
-    response_fall_fraction: float = outcomes.RESPONSE_FALL_FRACTION
-    futility_after_treatments: int = outcomes.FUTILITY_AFTER_TREATMENTS
-    relapse_consecutive: int = outcomes.RELAPSE_CONSECUTIVE
     # Pain NRS: a 30% fall is a meaningful response (docs/clinical-references.md#outcomes).
     pain_fall_fraction: float = 0.3
-    # PCL-5: a 10-point fall is the meaningful change (docs/clinical-references.md#outcomes).
-    pcl5_fall_points: int = outcomes.DEFAULT_MIN_FALL_POINTS["pcl5"]
 
 
 def instruments() -> list[Instrument]:
@@ -66,7 +63,7 @@ def instrument(instrument_id: str, field: str = "instrument_id") -> Instrument:
         raise ValidationFailed.on(field, f"unknown questionnaire; known: {known}") from None
 
 
-# The clinic's flag thresholds per instrument (settings.scale_thresholds).
+# Flag thresholds per instrument; None: the clinic's (clinics.settings.for_clinic).
 ScaleThresholds = Mapping[str, Mapping[str, int]]
 
 
@@ -152,6 +149,10 @@ def _store(
     return row, raised
 
 
+def _clinic_scales(db: Session, patient: Patient, given: ScaleThresholds | None) -> ScaleThresholds:
+    return given if given is not None else for_clinic(db, patient.clinic_id).scale_thresholds
+
+
 def record_response(
     db: Session,
     principal: Principal,
@@ -169,7 +170,7 @@ def record_response(
     return _store(
         db,
         patient,
-        _score(inst, data.answers, thresholds),
+        _score(inst, data.answers, _clinic_scales(db, patient, thresholds)),
         completed_at=data.completed_at or utcnow(),
         completed_by=data.completed_by,
         entered_by_id=principal.user_id,
@@ -321,16 +322,17 @@ def outcome_summaries(
     for row in responses(db, principal, patient):
         by_instrument.setdefault(row.instrument_id, []).append((row.completed_at, row.total))
     found = []
+    clinic = for_clinic(db, patient.clinic_id)
     for instrument_id, points in sorted(by_instrument.items()):
         fall = rules.pain_fall_fraction if instrument_id == "pain_nrs" else None
         summary = outcomes.summarize(
             instrument_id,
             points,
             given,
-            min_fall_fraction=fall or rules.response_fall_fraction,
-            min_fall_points={"pcl5": rules.pcl5_fall_points},
-            relapse_consecutive=rules.relapse_consecutive,
-            futility_after_treatments=rules.futility_after_treatments,
+            min_fall_fraction=fall or clinic.response_fall_fraction,
+            min_fall_points={"pcl5": clinic.pcl5_fall_points},
+            relapse_consecutive=clinic.relapse_consecutive,
+            futility_after_treatments=clinic.futility_after_treatments,
         )
         found.append(
             {
@@ -443,7 +445,8 @@ def complete_link(
     thresholds: ScaleThresholds | None = None,
 ) -> tuple[QuestionnaireResponse, list[SafetyAlert]]:
     link, patient = open_link(db, token)
-    result = _score(get_instrument(link.instrument_id), answers, thresholds)
+    inst = get_instrument(link.instrument_id)
+    result = _score(inst, answers, _clinic_scales(db, patient, thresholds))
     row, raised = _store(
         db,
         patient,

@@ -272,8 +272,7 @@ def enter_response(
         errors.update(fields_from_pydantic(exc.errors()))
     if not errors:
         try:
-            thresholds = request.app.state.settings.scale_thresholds
-            row, _ = service.record_response(db, principal, patient, data, thresholds)
+            row, _ = service.record_response(db, principal, patient, data)
         except KetaClinicError as exc:
             if not exc.fields:
                 raise

@@ -48,9 +48,7 @@ def policy_of(request: Request) -> service.PlanPolicy:
     return service.PlanPolicy(
         protocols=request.app.state.protocols,
         screening=screening_policy_of(request),
-        weight_max_age_days=settings.weight_max_age_days,
         volume_step=settings.volume_step_ml,
-        rounding_tolerance=settings.dose_rounding_tolerance_pct / 100,
     )
 
 

@@ -24,8 +24,6 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.dosing import (
-    DEFAULT_MAX_WEIGHT_AGE_DAYS,
-    DEFAULT_ROUNDING_TOLERANCE,
     Cm,
     Dose,
     DoseError,
@@ -49,6 +47,7 @@ from ketaclinic.clinical.treatment import (
 )
 from ketaclinic.clinical.treatment.model import PreparationSpec
 from ketaclinic.clinics.service import timezone_of, today_at
+from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import recorded_now, to_local, utcnow
 from ketaclinic.patients.models import Patient
@@ -64,10 +63,9 @@ REASON_MIN_LENGTH = 10
 class PlanPolicy:
     protocols: Mapping[str, Protocol] = field(default_factory=load_protocols)
     screening: screenings.ScreeningPolicy = field(default_factory=screenings.ScreeningPolicy)
-    weight_max_age_days: int = DEFAULT_MAX_WEIGHT_AGE_DAYS
     volume_step: Decimal = Decimal("0.1")
-    # The delivered dose stays within this fraction of the ordered one (settings).
-    rounding_tolerance: Decimal = DEFAULT_ROUNDING_TOLERANCE
+    # How recent a weight must be and how far rounding may move the dose are the
+    # clinic's (clinics.settings.for_clinic).
 
     def protocol(self, protocol_id: str, field_name: str = "protocol_id") -> Protocol:
         found = self.protocols.get(protocol_id)
@@ -420,6 +418,7 @@ def dose_for(
     if session_number == 1 and protocol.dose.first_session_amount is not None:
         amount = protocol.dose.first_session_amount
     reason = over_soft_limit_reason or plan.over_soft_limit_reason
+    clinic = for_clinic(db, patient.clinic_id)
     return calculate(
         DoseRequest(
             rule=protocol.dose.rule(amount),
@@ -429,9 +428,9 @@ def dose_for(
             weighing=_weighing(db, principal, patient),
             sex_at_birth=patient.sex_at_birth,
             today=today_at(db, patient.clinic_id),
-            max_weight_age_days=policy.weight_max_age_days,
+            max_weight_age_days=clinic.weight_max_age_days,
             over_soft_limit_reason=reason,
-            rounding_tolerance=policy.rounding_tolerance,
+            rounding_tolerance=clinic.rounding_tolerance,
         )
     )
 

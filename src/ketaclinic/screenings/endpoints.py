@@ -39,7 +39,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def policy_of(request: Request) -> service.ScreeningPolicy:
     return service.ScreeningPolicy(
         rule_sets=request.app.state.rule_sets,
-        valid_days=request.app.state.settings.screening_valid_days,
     )
 
 

@@ -21,7 +21,6 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.screening import (
-    DEFAULT_VALID_DAYS,
     Clearance,
     FactError,
     RuleSet,
@@ -35,6 +34,7 @@ from ketaclinic.clinical.screening import (
 )
 from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.service import today_at
+from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import age_on, utcnow
 from ketaclinic.patients.models import Patient
@@ -49,10 +49,10 @@ REASON_MIN_LENGTH = 10
 
 @dataclass(frozen=True)
 class ScreeningPolicy:
-    """The rule sets in force (packaged plus the clinic's own) and the validity period."""
+    """The rule sets in force (packaged plus the clinic's own). How long a signed
+    screening clears treatment is the clinic's (clinics.settings.for_clinic)."""
 
     rule_sets: Mapping[str, RuleSet] = field(default_factory=load_rule_sets)
-    valid_days: int = DEFAULT_VALID_DAYS
 
     def rule_set(self, rule_set_id: str, field_name: str = "rule_set_id") -> RuleSet:
         found = self.rule_sets.get(rule_set_id)
@@ -392,7 +392,7 @@ def status(
         signed=signed,
         current_facts=current,
         now=now,
-        valid_days=policy.valid_days,
+        valid_days=for_clinic(db, patient.clinic_id).screening_valid_days,
     )
     changed = changed_facts(screened, current) if screened is not None else []
     return Status(found, newest, signature, changed)

@@ -20,6 +20,7 @@ from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.screening import FACTS, INDICATIONS, Fact
 from ketaclinic.clinical.screening.medications import interacting_medications
 from ketaclinic.clinics.service import list_clinics, timezone_of
+from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
@@ -242,7 +243,7 @@ def _screenings_page(
         "intake_facts": facts,
         "rule_sets": sorted(policy.rule_sets.values(), key=lambda rs: rs.id),
         "suggested": _suggested_rule_set(facts),
-        "valid_days": policy.valid_days,
+        "valid_days": for_clinic(db, patient.clinic_id).screening_valid_days,
         "names": user_names(
             db,
             [s.run_by_id for s, _ in rows],

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -55,6 +54,7 @@ from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinical.treatment.model import Thresholds
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
+from ketaclinic.clinics.settings import ClinicSettings, for_clinic
 from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import age_on, as_utc, recorded_now
 from ketaclinic.ledger import service as ledger
@@ -82,17 +82,11 @@ class ChairsidePolicy:
     rules: AlertRules
     checklist: tuple[ChecklistItem, ...]
     vocabulary: Vocabulary
-    threshold_overrides: Mapping[str, int] = field(default_factory=dict)
-    aldrete_min_score: int = 9
-    pregnancy_test_max_age: int = 55
-    early_end_fraction: Decimal = Decimal("0.8")
-    repeat_reading_window_min: int = 5
+    # The clinical thresholds (Aldrete minimum, vital-sign overrides, ...) are the
+    # clinic's: clinics.settings.for_clinic, on the chart as ``Chart.settings``.
 
     def protocol(self, protocol_id: str) -> Protocol:
         return self.plan.protocol(protocol_id)
-
-    def thresholds(self, protocol: Protocol) -> Thresholds:
-        return thresholds_with(protocol.monitoring.thresholds, self.threshold_overrides)
 
 
 # ---- reading a session ----------------------------------------------------------------
@@ -135,6 +129,8 @@ class Chart:
     people: dict[int, str]
     now: datetime
     rules: AlertRules
+    # The clinic's clinical thresholds (its own values over the environment's).
+    settings: ClinicSettings
 
     @property
     def state(self) -> str:
@@ -295,6 +291,7 @@ def charts(
     people = _names(db, {r.by_id for r in charted if r.by_id})
     clinic_of = {c: db.get(Clinic, c) for c in clinics}
     today = {c: today_at(db, c) for c in clinics}
+    settings_of = {c: for_clinic(db, c) for c in clinics}
     now = recorded_now()
     result = []
     for s, patient in found:
@@ -303,7 +300,8 @@ def charts(
         mine = {model: rows[model].get(s.id, []) for model in CHARTED}
         result.append(
             _assemble(s, patient, clinic, mine, policy, today[s.clinic_id], people, now,
-                      checks.get(s.dose_check_id or 0), draws.get(s.draw_entry_id or 0))
+                      checks.get(s.dose_check_id or 0), draws.get(s.draw_entry_id or 0),
+                      settings_of[s.clinic_id])
         )  # fmt: skip
     return result
 
@@ -311,7 +309,7 @@ def charts(
 def _assemble(
     s: ChairsideSession, patient: Patient, clinic: Clinic, rows: Mapping[type, list[Any]],
     policy: ChairsidePolicy, today: date, people: dict[int, str], now: datetime,
-    dose_check: DoseCheck | None, draw: CsEntry | None,
+    dose_check: DoseCheck | None, draw: CsEntry | None, settings: ClinicSettings,
 ) -> Chart:  # fmt: skip
     protocol = policy.protocol(s.protocol_id)
     actions: dict[int, list[AlertAction]] = {}
@@ -324,7 +322,7 @@ def _assemble(
         pregnancy_possible=pregnancy_possible(
             patient.sex_at_birth,
             age_on(patient.birth_date, today),
-            max_age=policy.pregnancy_test_max_age,
+            max_age=settings.pregnancy_test_max_age,
         ),
         weight_based=protocol.dose.unit != "mg",
     )
@@ -333,7 +331,7 @@ def _assemble(
         patient=patient,
         clinic=clinic,
         protocol=protocol,
-        thresholds=policy.thresholds(protocol),
+        thresholds=thresholds_with(protocol.monitoring.thresholds, settings.vital_thresholds),
         events=rows[SessionEvent],
         checks={c.item: c for c in rows[SessionCheck]},  # the newest per item wins
         checklist=items,
@@ -352,6 +350,7 @@ def _assemble(
         people=people,
         now=now,
         rules=policy.rules,
+        settings=settings,
     )
 
 

@@ -62,7 +62,7 @@ def discharge(
         minimum_observation_min=c.protocol.phases.observation_min,
         escort_present=data.escort_present,
         instructions_given=data.instructions_given,
-        min_score=policy.aldrete_min_score,
+        min_score=c.settings.aldrete_min_score,
     )
     detail = {"aldrete": score.total, "observed_min": c.observed_min}
     if s.state == "observing":

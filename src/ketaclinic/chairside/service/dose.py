@@ -331,7 +331,7 @@ def end_administration(
     planned = c.dose_check.duration_min if c.dose_check else None
     detail: dict[str, Any] = {"infused_min": ran, "planned_min": planned}
     reason = ""
-    if ends_early(ran, planned, policy.early_end_fraction):
+    if ends_early(ran, planned, c.settings.early_end_fraction):
         problems = stop_reason_problems(data.early_reason, data.early_note)
         if problems:
             message = f"The drug ran {ran} of {planned} minutes: say why it ends early."

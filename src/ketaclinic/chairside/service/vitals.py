@@ -109,7 +109,7 @@ def record_vitals(
         seen[r.id] = r
         fresh.append(r)
     if source == "manual" and not confirm_repeat:
-        _refuse_repeats(c.readings, fresh, readings, policy.repeat_reading_window_min)
+        _refuse_repeats(c.readings, fresh, readings, c.settings.repeat_reading_window_min)
     history = list(c.readings)
     open_rules = {a.alert.rule_id for a in c.open_alerts}
     accepted, raised = [], []

@@ -1,0 +1,100 @@
+"""/admin/settings: the clinic's clinical thresholds, each with its default, where
+that default comes from and the values accepted; one setting changed per post."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.clinics import settings as clinic_settings
+from ketaclinic.clinics import thresholds
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.web import DbSession, Form, form_text, render
+
+router = APIRouter(prefix="/admin/settings", include_in_schema=False)
+
+
+def _clinic(principal: Principal, clinic: int | None) -> int:
+    clinics = principal.require_any(Permission.SETTINGS_MANAGE)
+    if clinic is None:
+        return clinics[0]
+    principal.require(Permission.SETTINGS_MANAGE, clinic)
+    return clinic
+
+
+def _page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    clinic_id: int,
+    *,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    saved: str = "",
+    status_code: int = 200,
+) -> Response:
+    views = clinic_settings.overview(db, principal, clinic_id)
+    groups: dict[str, list[clinic_settings.SettingView]] = {}
+    for view in views:
+        groups.setdefault(view.spec.group, []).append(view)
+    clinics = [db.get(Clinic, c) for c in principal.clinics_with(Permission.SETTINGS_MANAGE)]
+    return render(
+        request,
+        "admin/settings.html",
+        {
+            "clinic": db.get(Clinic, clinic_id),
+            "clinics": [c for c in clinics if c is not None],
+            "groups": groups,
+            "errors": errors or {},
+            "typed": typed or {},
+            "saved": thresholds.all_specs().get(saved),
+            "shown": thresholds.stored,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("")
+def settings_page(
+    request: Request,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    clinic: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    saved: Annotated[str, Query(max_length=80)] = "",
+) -> Response:
+    return _page(request, db, principal, _clinic(principal, clinic), saved=saved)
+
+
+@router.post("")
+def settings_change(
+    request: Request, principal: CurrentPrincipal, db: DbSession, form: Form
+) -> Response:
+    raw = form_text(form, "clinic_id")
+    if raw and not (raw.isdigit() and len(raw) < 10):
+        raise ValidationFailed.on("clinic_id", "choose one of your clinics")
+    clinic_id = _clinic(principal, int(raw) if raw else None)
+    key = form_text(form, "key")
+    value = "" if form_text(form, "use_default") else form_text(form, "value")
+    try:
+        clinic_settings.change(db, principal, clinic_id, key, value)
+    except ValidationFailed as exc:
+        return _page(
+            request,
+            db,
+            principal,
+            clinic_id,
+            errors=dict(exc.fields),
+            typed={key: value},
+            status_code=422,
+        )
+    return RedirectResponse(
+        f"/admin/settings?clinic={clinic_id}&saved={key}#s-{key}", status_code=303
+    )
