@@ -73,6 +73,11 @@ def from_base(value: Decimal, unit: str) -> Decimal:
     return (value / _TO_BASE[unit]).quantize(TENTH, rounding=ROUND_HALF_EVEN)
 
 
+def _plain(number: Decimal) -> str:
+    """400.0 as "400", 4.5 as "4.5"."""
+    return f"{number.normalize():f}"
+
+
 def enter(field: str, raw: object, unit: str) -> Entered:
     """Read one entered value in ``unit``: a number inside the range in that unit,
     kept to 0.1 of it, and its stored kg or cm (rounded half-even to 0.1)."""
@@ -80,13 +85,23 @@ def enter(field: str, raw: object, unit: str) -> Entered:
         raise UnitError(f"{field}_unit", f"must be one of {', '.join(_TO_BASE)}")
     low, high = range_in(unit)
     if isinstance(raw, bool):
-        raise UnitError(field, f"must be a number between {low} and {high} {unit}")
+        raise UnitError(field, f"must be a number between {_plain(low)} and {_plain(high)} {unit}")
     try:
         number = Decimal(str(raw).strip())
     except (InvalidOperation, ValueError):
-        raise UnitError(field, f"must be a number between {low} and {high} {unit}") from None
+        raise UnitError(
+            field, f"must be a number between {_plain(low)} and {_plain(high)} {unit}"
+        ) from None
     if not number.is_finite() or not low <= number <= high:
-        raise UnitError(field, f"must be between {low} and {high} {unit}")
+        raise UnitError(field, f"must be between {_plain(low)} and {_plain(high)} {unit}")
     value = number.quantize(TENTH, rounding=ROUND_HALF_EVEN)
     stored = to_base(value, unit).quantize(TENTH, rounding=ROUND_HALF_EVEN)
     return Entered(value=value, unit=unit, stored=stored)
+
+
+def hint(field: str) -> str:
+    """The accepted range in each unit, for a form: "2-400 kg or 4.5-881.8 lb"."""
+    names = WEIGHT_UNITS if field == "weight" else HEIGHT_UNITS
+    return " or ".join(
+        "\N{EN DASH}".join(_plain(bound) for bound in range_in(unit)) + f" {unit}" for unit in names
+    )
