@@ -217,7 +217,7 @@ def test_it_warns_of_a_likely_duplicate_and_registers_anyway_with_a_reason(
         "sex_at_birth": "female",
     }
     warned = desk.post("/patients/new", data=form(desk, **fields), follow_redirects=False)
-    assert warned.status_code == 409
+    assert warned.status_code == 422
     assert "This patient may already be registered" in warned.text
     assert f'href="/patients/{patient_id}">Open the existing chart' in warned.text
     assert "Register anyway" in warned.text and 'value="Lindquist"' in warned.text

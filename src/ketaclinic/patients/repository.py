@@ -282,7 +282,7 @@ def duplicate_candidates(
     phone: str | None,
     email: str | None,
     limit: int = 50,
-) -> list[Row[Any]]:
+) -> list[Any]:
     """The clinic's patients born that day or sharing the phone or email (the
     name's closeness is judged by the caller): id, MRN, names, birth date, phone,
     email, status."""

@@ -171,7 +171,8 @@ def create_patient(
                 "candidates": candidates,
                 "measure_hints": MEASURE_HINTS,
             },
-            status_code=409 if candidates and not errors else 422,
+            # A form answers with what to fill in (the reason) as 422, as every form does.
+            status_code=422,
         )
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
