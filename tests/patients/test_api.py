@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.audit.models import AuditEvent
 from ketaclinic.kit.time import today_in
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.mrn import is_valid_mrn
@@ -275,6 +276,9 @@ def test_it_answers_409_with_the_candidates_and_registers_once_confirmed(
     assert error["code"] == "likely_duplicate"
     assert [c["id"] for c in error["candidates"]] == [maya["id"]]
     assert "same birth date and a similar name" in error["candidates"][0]["reasons"]
+    # Showing Maya's chart in the warning is a read of it, kept in the trail.
+    shown = select(AuditEvent.patient_id).where(AuditEvent.action == "patient.duplicate_warning")
+    assert db.scalars(shown).all() == [maya["id"]]
     before = db.scalar(select(func.count()).select_from(Patient))
     confirmed = client.post(
         "/api/v1/patients",

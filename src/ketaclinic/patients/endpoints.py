@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from ketaclinic.auth.deps import CurrentPrincipal
@@ -14,6 +15,7 @@ from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import MAX_PAGE_SIZE
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service
+from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import (
     AccessLogPage,
     AllergyOut,
@@ -73,12 +75,17 @@ Sort = Literal[
 def create_patient(
     request: Request, data: PatientCreate, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
-    patient = service.create_patient(
-        db,
-        principal,
-        data,
-        duplicate_min_score=request.app.state.settings.duplicate_name_min_score,
-    )
+    try:
+        patient = service.create_patient(
+            db,
+            principal,
+            data,
+            duplicate_min_score=request.app.state.settings.duplicate_name_min_score,
+        )
+    except LikelyDuplicate as exc:
+        # Answered here, not raised: the request then commits the audit of the
+        # charts the warning shows (nothing else was written).
+        return JSONResponse(exc.to_body(), status_code=exc.status_code)
     return service.detail(db, principal, patient)
 
 

@@ -191,6 +191,18 @@ def create_patient(
     )
     reason = " ".join((data.confirm_duplicate_reason or "").split())
     if similar and not reason:
+        # The warning shows other charts' names and birth dates: a read of each.
+        for candidate in similar:
+            audit.record(
+                db,
+                principal,
+                "patient.duplicate_warning",
+                clinic_id=clinic_id,
+                patient_id=candidate.id,
+                resource_type="patient",
+                resource_id=candidate.id,
+                detail={"reasons": list(candidate.reasons)},
+            )
         raise duplicates.LikelyDuplicate(similar)
     now = utcnow()
     patient = Patient(

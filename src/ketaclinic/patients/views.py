@@ -54,9 +54,6 @@ def _parse(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, dict[str,
         return None, fields_from_pydantic(exc.errors())
 
 
-SORTS = ("name", "mrn", "birth_date", "next_visit")
-
-
 def _pages(page: int, pages: int) -> list[int | None]:
     """Page links to show: the first, the last and two either side of this one
     (None marks a gap)."""
