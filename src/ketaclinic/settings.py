@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     repeat_reading_window_min: int = Field(default=5, ge=0, le=30)
     # Ask for a pregnancy test for patients female at birth up to this age (practice).
     pregnancy_test_max_age: int = Field(default=55, ge=40, le=65)
+    # Registration warns of a likely duplicate when a chart born the same day has a name
+    # at least this close (0-100, rapidfuzz token-sort ratio; practice, not a reference).
+    duplicate_name_min_score: int = Field(default=85, ge=50, le=100)
+    # Rows per page of the patient list (the page size a staff member starts with).
+    patient_page_size: int = Field(default=25, ge=5, le=200)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").
     inquiry_rate_limit: str = "5/hour"
     log_json: bool = True

@@ -23,8 +23,11 @@ class Booking:
     chairs: list[Chair]
 
 
-def signed_plan(api: Api, nurse: Persona, prescriber: Persona, **plan: str) -> tuple[int, int]:
-    pid = clear_patient(api, nurse, prescriber)
+def signed_plan(
+    api: Api, nurse: Persona, prescriber: Persona, given_name: str = "Maya", **plan: str
+) -> tuple[int, int]:
+    """A cleared patient (another given name: another person) and a signed plan."""
+    pid = clear_patient(api, nurse, prescriber, given_name=given_name)
     made = api(nurse).post(f"/api/v1/patients/{pid}/plans", json=plan_body(**plan)).json()
     signed = api(prescriber).post(f"/api/v1/patients/{pid}/plans/{made['id']}/status",
                                   json={"action": "sign"})  # fmt: skip

@@ -34,7 +34,7 @@ def test_it_offers_options_books_the_chosen_one_and_lists_the_day(
 def test_it_refuses_to_book_an_unsigned_plan(
     api: Api, nurse: Persona, prescriber: Persona, booking: Booking
 ) -> None:
-    pid, plan = signed_plan(api, nurse, prescriber)
+    pid, plan = signed_plan(api, nurse, prescriber, given_name="Ines")
     stop = {"action": "stop", "reason": "Patient declined."}
     stopped = api(prescriber).post(f"/api/v1/patients/{pid}/plans/{plan}/status", json=stop)
     assert stopped.status_code in (200, 201)
@@ -60,7 +60,7 @@ def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_w
     assert wrong.status_code == 422 and "starts_at" in wrong.json()["error"]["fields"]
     assert desk.post(f"{url}/escort", json={"escort": "Erik Lindqvist"}).json()["escort_confirmed"]
     assert desk.post(f"{url}/no-show").status_code == 409  # it has not started yet
-    other, other_plan = signed_plan(api, nurse, prescriber)
+    other, other_plan = signed_plan(api, nurse, prescriber, given_name="Lena")
     waiting = desk.post(f"/api/v1/patients/{other}/plans/{other_plan}/waitlist",
                         json={"note": "Any weekday morning."})  # fmt: skip
     assert waiting.status_code == 201

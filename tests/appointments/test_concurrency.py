@@ -39,7 +39,8 @@ def test_it_lets_exactly_one_of_many_concurrent_bookings_have_the_chair(fresh_ur
         db.flush()
         who = principal_for(db, desk)
         people = [patients.create_patient(db, who, PatientCreate(**valid_patient(
-            given_name=f"P{n}", email=None, phone=None))).id for n in range(10)]  # fmt: skip
+            given_name=f"P{n}", email=None, phone=None, birth_date=f"198{n}-03-21"))).id
+            for n in range(10)]  # fmt: skip
         chair = Chair(clinic_id=clinic.id, name="Chair 1")
         db.add(chair)
         db.commit()

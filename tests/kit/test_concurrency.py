@@ -133,7 +133,11 @@ def test_it_serves_forty_proposals_and_ten_writers_at_once(served: Served) -> No
     availability = f"/api/v1/patients/{served.patient_id}/plans/{served.plan_id}/availability"
     reads = [("GET", availability, None)] * 40
     writes = [
-        ("POST", "/api/v1/patients", valid_patient(given_name=f"Writer{n}", email=None))
+        (
+            "POST",
+            "/api/v1/patients",
+            valid_patient(given_name=f"Writer{n}", birth_date=f"198{n}-01-01"),
+        )
         for n in range(10)
     ]
     codes = in_a_loop_of_its_own(_all_at_once(served, reads + writes))

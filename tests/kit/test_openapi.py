@@ -86,7 +86,7 @@ def test_it_documents_validation_and_internal_errors_on_every_operation(
             assert codes(error_schema(spec, op, 413)) == ["body_too_large"]
             assert codes(error_schema(spec, op, 400)) == ["http_error"]  # not JSON
         if method in ("POST", "PUT", "PATCH"):
-            assert codes(error_schema(spec, op, 409)) == ["conflict"]
+            assert codes(error_schema(spec, op, 409)) == ["conflict", "likely_duplicate"]
     # FastAPI's own 422 shape is never answered, so it is not described either.
     assert "HTTPValidationError" not in spec["components"]["schemas"]
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ketaclinic.audit.models import AuditEvent
 from ketaclinic.kit.time import today_in
 from ketaclinic.patients.models import BodyMeasurement, Patient
 from ketaclinic.patients.mrn import is_valid_mrn
@@ -19,7 +23,13 @@ from tests.conftest import CLINIC_TZ, Persona
 Api = Callable[[Persona], TestClient]
 
 
+# Each other person's own phone number (Maya's is 555 0147).
+_PHONE_NUMBERS = itertools.count(1000)
+
+
 def valid_patient(**overrides: Any) -> dict[str, Any]:
+    """Maya Lindqvist; another name gets its own phone and email (a shared one would
+    be a likely duplicate at registration)."""
     body: dict[str, Any] = {
         "given_name": "Maya",
         "family_name": "Lindqvist",
@@ -30,6 +40,10 @@ def valid_patient(**overrides: Any) -> dict[str, Any]:
         "weight_kg": 68.4,
         "height_cm": 167,
     }
+    if {"given_name", "family_name"} & set(overrides):
+        name = f"{overrides.get('given_name', 'Maya')} {overrides.get('family_name', 'Lindqvist')}"
+        body["phone"] = f"+1 512 555 {next(_PHONE_NUMBERS) % 10000:04d}"
+        body["email"] = re.sub(r"[^a-z0-9.]", "", name.lower().replace(" ", ".")) + "@example.org"
     body.update(overrides)
     return body
 
@@ -214,7 +228,10 @@ def test_it_searches_by_name_mrn_and_birth_date(api: Api, front_desk: Persona) -
 def test_it_paginates(api: Api, front_desk: Persona) -> None:
     client = api(front_desk)
     for i in range(5):
-        client.post("/api/v1/patients", json=valid_patient(family_name=f"Page{i}", email=None))
+        client.post(
+            "/api/v1/patients",
+            json=valid_patient(family_name=f"Page{i}", birth_date=f"198{i}-03-21"),
+        )
     first = client.get("/api/v1/patients", params={"page_size": 2}).json()
     third = client.get("/api/v1/patients", params={"page_size": 2, "page": 3}).json()
     assert first["total"] == 5
@@ -230,7 +247,10 @@ def test_it_counts_the_matches_in_the_page_s_query_and_past_the_last_page(
 ) -> None:
     client = api(front_desk)
     for i in range(3):
-        client.post("/api/v1/patients", json=valid_patient(family_name=f"Count{i}", email=None))
+        client.post(
+            "/api/v1/patients",
+            json=valid_patient(family_name=f"Count{i}", birth_date=f"198{i}-03-21"),
+        )
     found = client.get("/api/v1/patients", params={"q": "count", "page_size": 2}).json()
     past = client.get("/api/v1/patients", params={"q": "count", "page_size": 2, "page": 9})
     none = client.get("/api/v1/patients", params={"q": "nobody-by-this-name"}).json()
@@ -243,3 +263,84 @@ def test_it_returns_404_for_an_unknown_patient(api: Api, nurse: Persona) -> None
     response = api(nurse).get("/api/v1/patients/999999")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_it_answers_409_with_the_candidates_and_registers_once_confirmed(
+    api: Api, front_desk: Persona, db: Session
+) -> None:
+    client = api(front_desk)
+    maya = client.post("/api/v1/patients", json=valid_patient()).json()
+    again = client.post("/api/v1/patients", json=valid_patient(family_name="Lindquist"))
+    assert again.status_code == 409
+    error = again.json()["error"]
+    assert error["code"] == "likely_duplicate"
+    assert [c["id"] for c in error["candidates"]] == [maya["id"]]
+    assert "same birth date and a similar name" in error["candidates"][0]["reasons"]
+    # Showing Maya's chart in the warning is a read of it, kept in the trail.
+    shown = select(AuditEvent.patient_id).where(AuditEvent.action == "patient.duplicate_warning")
+    assert db.scalars(shown).all() == [maya["id"]]
+    before = db.scalar(select(func.count()).select_from(Patient))
+    confirmed = client.post(
+        "/api/v1/patients",
+        json=valid_patient(family_name="Lindquist", confirm_duplicate_reason="Cousin, not Maya"),
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    assert confirmed.json()["duplicate_reason"] == "Cousin, not Maya"
+    assert db.scalar(select(func.count()).select_from(Patient)) == before + 1
+
+
+def test_it_takes_weight_and_height_in_pounds_and_inches(
+    api: Api, front_desk: Persona, db: Session
+) -> None:
+    client = api(front_desk)
+    body = valid_patient(weight=150, weight_unit="lb", height=65.5, height_unit="in")
+    del body["weight_kg"], body["height_cm"]
+    created = client.post("/api/v1/patients", json=body)
+    assert created.status_code == 201, created.text
+    made = created.json()
+    assert (made["weight_kg"], made["height_cm"]) == ("68.0", "166.4")
+    [m] = made["measurements"]
+    assert (m["weight_entered"], m["weight_unit"]) == ("150.0", "lb")
+    assert (m["height_entered"], m["height_unit"]) == ("65.5", "in")
+    stored = db.scalars(select(BodyMeasurement).where(BodyMeasurement.id == m["id"])).one()
+    assert stored.weight_kg == Decimal("68.0") and stored.weight_unit == "lb"
+    pid = made["id"]
+    too_heavy = client.post(
+        f"/api/v1/patients/{pid}/measurements", json={"weight": 900, "weight_unit": "lb"}
+    )
+    assert too_heavy.status_code == 422
+    assert too_heavy.json()["error"]["fields"] == {"weight": "must be between 4.5 and 881.8 lb"}
+    stone = client.post(
+        f"/api/v1/patients/{pid}/measurements", json={"weight": 11, "weight_unit": "st"}
+    )
+    assert stone.status_code == 422 and "weight_unit" in stone.json()["error"]["fields"]
+    both = client.post(f"/api/v1/patients/{pid}/measurements", json={"weight": 70, "weight_kg": 70})
+    assert both.status_code == 422
+    in_kg = client.post(f"/api/v1/patients/{pid}/measurements", json={"weight_kg": 70})
+    assert (in_kg.json()["weight_entered"], in_kg.json()["weight_unit"]) == ("70.0", "kg")
+
+
+def test_it_searches_by_a_us_date_and_a_phone_number_in_any_punctuation(
+    api: Api, front_desk: Persona
+) -> None:
+    client = api(front_desk)
+    maya = client.post("/api/v1/patients", json=valid_patient()).json()
+    client.post("/api/v1/patients", json=valid_patient(given_name="Theo", birth_date="1990-05-06"))
+    for q in ("03/21/1984", "3/21/1984", "lind 21 March 1984", "(512) 555-0147", "512.555.0147"):
+        found = client.get("/api/v1/patients", params={"q": q}).json()
+        assert [p["id"] for p in found["items"]] == [maya["id"]], q
+
+
+def test_it_sorts_by_a_column_either_way(api: Api, front_desk: Persona) -> None:
+    client = api(front_desk)
+    for i, born in enumerate(("1990-01-01", "1970-01-01", "1980-01-01")):
+        client.post("/api/v1/patients", json=valid_patient(family_name=f"Sort{i}", birth_date=born))
+    by_birth = client.get("/api/v1/patients", params={"sort": "birth_date"}).json()
+    assert [p["family_name"] for p in by_birth["items"]] == ["Sort1", "Sort2", "Sort0"]
+    newest = client.get("/api/v1/patients", params={"sort": "-birth_date", "page_size": 1}).json()
+    assert ([p["family_name"] for p in newest["items"]], newest["total"]) == (["Sort0"], 3)
+    by_name = client.get("/api/v1/patients", params={"sort": "-name"}).json()
+    assert [p["family_name"] for p in by_name["items"]] == ["Sort2", "Sort1", "Sort0"]
+    assert all(p["next_visit"] is None for p in by_name["items"])
+    bad = client.get("/api/v1/patients", params={"sort": "weight"})
+    assert bad.status_code == 422 and "sort" in bad.json()["error"]["fields"]

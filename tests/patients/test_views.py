@@ -56,7 +56,8 @@ def test_it_creates_a_patient_from_the_form(
             family_name="Halvorsen",
             birth_date="1988-07-14",
             sex_at_birth="female",
-            weight_kg="61.5",
+            weight="61.5",
+            weight_unit="kg",
             phone="",
         ),
         follow_redirects=False,
@@ -83,13 +84,14 @@ def test_it_shows_form_errors_beside_the_fields_and_keeps_the_input(
             family_name="",
             birth_date="2999-01-01",
             sex_at_birth="female",
-            height_cm="20",
+            height="20",
+            height_unit="cm",
         ),
     )
     assert response.status_code == 422
     assert re.search(r'id="e-family_name"[^>]*>is required<', response.text)
     assert re.search(r'id="e-birth_date"[^>]*>must not be in the future<', response.text)
-    assert re.search(r'id="e-height_cm"[^>]*>must be between 40 and 250<', response.text)
+    assert re.search(r'id="e-height"[^>]*>must be between 40 and 250 cm<', response.text)
     assert 'value="Wren"' in response.text
     assert db.scalar(select(func.count()).select_from(Patient)) == before
 
@@ -116,7 +118,7 @@ def test_it_edits_a_patient_and_records_a_new_weight(
             birth_date="1984-03-21",
             sex_at_birth="female",
             status="active",
-            weight_kg="69.9",
+            weight="69.9",
             email="",
         ),
         follow_redirects=False,
@@ -168,9 +170,9 @@ def test_it_adds_list_entries_from_the_chart(
     )
     assert bad.status_code == 422
     assert "must be an ICD-10-CM code like F33.2" in bad.text
-    weight = desk.post(f"/patients/{patient_id}/measurements", data=form(desk, weight_kg="1"))
+    weight = desk.post(f"/patients/{patient_id}/measurements", data=form(desk, weight="1"))
     assert weight.status_code == 422
-    assert "must be between 2 and 400" in weight.text
+    assert "must be between 2 and 400 kg" in weight.text
     retired = desk.post(
         f"/patients/{patient_id}/contacts/{contact.id}/active",
         data=form(desk, active="false"),
@@ -203,3 +205,63 @@ def test_it_keeps_another_clinic_out_of_the_chart(
         data={"csrf_token": page_csrf(client), "weight_kg": "80"},
     )
     assert response.status_code == 404
+
+
+def test_it_warns_of_a_likely_duplicate_and_registers_anyway_with_a_reason(
+    desk: TestClient, patient_id: int, db: Session
+) -> None:
+    fields = {
+        "given_name": "Maya",
+        "family_name": "Lindquist",
+        "birth_date": "1984-03-21",
+        "sex_at_birth": "female",
+    }
+    warned = desk.post("/patients/new", data=form(desk, **fields), follow_redirects=False)
+    assert warned.status_code == 422
+    assert "This patient may already be registered" in warned.text
+    assert f'href="/patients/{patient_id}">Open the existing chart' in warned.text
+    assert "Register anyway" in warned.text and 'value="Lindquist"' in warned.text
+    created = desk.post(
+        "/patients/new",
+        data=form(desk, **fields, confirm_duplicate_reason="Different person: cousin"),
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    chart = desk.get(created.headers["location"]).text
+    assert "Registered despite a likely duplicate: Different person: cousin" in chart
+
+
+def test_it_records_and_shows_the_unit_entered(desk: TestClient, patient_id: int) -> None:
+    done = desk.post(
+        f"/patients/{patient_id}/measurements",
+        data=form(desk, weight="150", weight_unit="lb", height="65.5", height_unit="in"),
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    chart = desk.get(f"/patients/{patient_id}").text
+    summary = chart.split('id="summary"')[1].split("</section>")[0]
+    assert "150.0 lb" in summary and "(68.0 kg)" in summary and "65.5 in" in summary
+    bad = desk.post(
+        f"/patients/{patient_id}/measurements", data=form(desk, weight="2", weight_unit="lb")
+    )
+    assert bad.status_code == 422
+    assert re.search(r'id="e-weight"[^>]*>must be between 4.5 and 881.8 lb<', bad.text)
+
+
+def test_it_sorts_and_pages_the_list_with_page_links(
+    desk: TestClient, api: Api, front_desk: Persona
+) -> None:
+    client = api(front_desk)
+    for i in range(7):
+        client.post(
+            "/api/v1/patients",
+            json=valid_patient(family_name=f"Row{i}", birth_date=f"198{i}-01-01"),
+        )
+    first = desk.get("/patients", params={"size": 5, "sort": "-birth_date"}).text
+    names = re.findall(r">Row(\d), Maya<", first)
+    assert names == ["6", "5", "4", "3", "2"]
+    assert 'aria-sort="descending"' in first and "Next visit" in first
+    assert 'aria-current="page" class="current">1<' in first
+    assert "sort=-birth_date&amp;page=2" in first  # a link to page 2 keeps the order
+    second = desk.get("/patients", params={"size": 5, "sort": "-birth_date", "page": 2}).text
+    assert re.findall(r">Row(\d), Maya<", second) == ["1", "0"]

@@ -23,6 +23,7 @@ from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import reschedule as moves
 from ketaclinic.appointments import roster as rosters
 from ketaclinic.appointments import series as windows
+from ketaclinic.appointments import week as weeks
 from ketaclinic.appointments.endpoints import policy_of
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.schemas import AvailabilityIn
@@ -137,25 +138,34 @@ def schedule_day(request: Request, principal: CurrentPrincipal, db: DbSession,
 
 
 @router.get("/schedule/week")
-def schedule_week(request: Request, principal: CurrentPrincipal, db: DbSession,
-                  start: str | None = None) -> Response:  # fmt: skip
+def schedule_week(
+    request: Request, principal: CurrentPrincipal, db: DbSession, start: str | None = None
+) -> Response:
+    """The week as a grid of days by chairs, with each day's load."""
     clinic = _clinic(db, principal)
     first = _day(start, clinic)
     first -= timedelta(days=first.weekday())
-    zone = ZoneInfo(clinic.timezone)
-    since = datetime.combine(first, datetime.min.time(), zone)
-    rows = repo.between(db, [clinic.id], since, since + timedelta(days=7))
-    days = [first + timedelta(days=d) for d in range(7)]
-    by_day: dict[date, list[tuple[Appointment, Patient]]] = {d: [] for d in days}
-    for a, p in rows:
-        by_day.setdefault(a.starts_at.astimezone(zone).date(), []).append((a, p))
-    chairs = repo.chairs(db, clinic.id)
-    audit.record(db, principal, "schedule.week_viewed", clinic_id=clinic.id,
-                 resource_type="schedule", resource_id=first.isoformat())  # fmt: skip
-    return render(request, "appointments/week.html", {
-        "clinic": clinic, "days": days, "by_day": by_day, "chairs": chairs,
-        "prev": first - timedelta(days=7), "next": first + timedelta(days=7), "tz": clinic.timezone,
-    })  # fmt: skip
+    grid = weeks.of(db, clinic, first, policy_of(request))
+    audit.record(
+        db,
+        principal,
+        "schedule.week_viewed",
+        clinic_id=clinic.id,
+        resource_type="schedule",
+        resource_id=first.isoformat(),
+    )
+    return render(
+        request,
+        "appointments/week.html",
+        {
+            "week": grid,
+            "clinic": clinic,
+            "prev": first - timedelta(days=7),
+            "next": first + timedelta(days=7),
+            "today": today_in(clinic.timezone),
+            "tz": clinic.timezone,
+        },
+    )
 
 
 # ---- book a series from a plan --------------------------------------------------------

@@ -115,6 +115,11 @@ def demo_logins(db: Session) -> list[tuple[str, str, str]]:
     return [(r, e, c) for r, e, c in rows]
 
 
+# The synthetic names repeat by design (a short list each), so two demo patients born
+# the same day may share one: names are not compared (no score exceeds 100).
+SYNTHETIC_NAMES = 101
+
+
 def _phone(rng: random.Random) -> str:
     # 555-01xx numbers are reserved for fiction.
     return f"+1 512 555 01{rng.randint(0, 99):02d}"
@@ -138,13 +143,16 @@ def _patient(rng: random.Random, index: int) -> PatientCreate:
         if second != first:
             diagnoses.append(DiagnosisIn(code=codes[second], label=labels[second]))
     escort_given = rng.choice(data.GIVEN_MALE if female else data.GIVEN_FEMALE)
+    # Drawn as before so the rest of the demo stays as it was; each patient's own
+    # phone and email are unique (a shared one is a likely duplicate at registration).
+    _phone(rng)
     return PatientCreate(
         given_name=given,
         family_name=family,
         birth_date=birth,
         sex_at_birth="female" if female else "male",
-        phone=_phone(rng),
-        email=f"{given.lower()}.{family.lower()}@mail.example.org",
+        phone=f"+1 512 555 {index:04d}",
+        email=f"{given.lower()}.{family.lower()}.{index}@mail.example.org",
         address_line=f"{rng.randint(100, 9899)} {rng.choice(data.STREETS)}",
         city=city,
         region=region,
@@ -231,7 +239,8 @@ def _load(
         # the rest of the demo stays as it was).
         day_rng = random.Random(seed + len(spec.slug))
         desk = staff_of[spec.slug][Role.FRONT_DESK]
-        newcomers = [patients.create_patient(db, desk, _patient(day_rng, 200 + i))
+        newcomers = [patients.create_patient(db, desk, _patient(day_rng, 200 + i),
+                                             duplicate_min_score=SYNTHETIC_NAMES)
                      for i in range(2 * len(DAY_STORIES[spec.slug]) + 6)]  # fmt: skip
         load_chairside(db, spec.slug, staff_of[spec.slug], spec.timezone, newcomers)
         continue_series(db, staff_of[spec.slug], spec.timezone)
@@ -266,7 +275,9 @@ def _load_clinic(
         steps = track(steps, description=f"Registering {spec.name} patients…", console=progress)
     registered = []
     for index in steps:
-        patient = patients.create_patient(db, actor, _patient(rng, index))
+        patient = patients.create_patient(
+            db, actor, _patient(rng, index), duplicate_min_score=SYNTHETIC_NAMES
+        )
         # A weight history: most patients were weighed at earlier visits too.
         latest = patients.view(db, actor, patient).weight_kg or Decimal(70)
         for weeks_ago in sorted(rng.sample(range(2, 26), rng.randint(0, 3)), reverse=True):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 
 from ketaclinic.auth.deps import CurrentPrincipal
@@ -14,6 +15,7 @@ from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import MAX_PAGE_SIZE
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service
+from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import (
     AccessLogPage,
     AllergyOut,
@@ -56,9 +58,34 @@ def _json(adapter: TypeAdapter[Any], data: Any) -> Response:
     return Response(adapter.dump_json(value, by_alias=True), media_type="application/json")
 
 
-@router.post("", status_code=201, response_model=PatientDetail, responses=ERRORS)
-def create_patient(data: PatientCreate, principal: CurrentPrincipal, db: DbSession) -> Any:
-    patient = service.create_patient(db, principal, data)
+CREATE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {
+        "description": "`likely_duplicate`: the patient may already be registered; "
+        "`error.candidates` lists the charts (id, MRN, names, birth date, reasons). Send "
+        "again with `confirm_duplicate_reason` to register anyway."
+    },
+}
+Sort = Literal[
+    "name", "-name", "mrn", "-mrn", "birth_date", "-birth_date", "next_visit", "-next_visit"
+]
+
+
+@router.post("", status_code=201, response_model=PatientDetail, responses=CREATE_ERRORS)
+def create_patient(
+    request: Request, data: PatientCreate, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    try:
+        patient = service.create_patient(
+            db,
+            principal,
+            data,
+            duplicate_min_score=request.app.state.settings.duplicate_name_min_score,
+        )
+    except LikelyDuplicate as exc:
+        # Answered here, not raised: the request then commits the audit of the
+        # charts the warning shows (nothing else was written).
+        return JSONResponse(exc.to_body(), status_code=exc.status_code)
     return service.detail(db, principal, patient)
 
 
@@ -67,10 +94,18 @@ def list_patients(
     principal: CurrentPrincipal,
     db: DbSession,
     q: Annotated[
-        str | None, Query(max_length=200, description="Name words, MRN or a birth date")
+        str | None,
+        Query(
+            max_length=200,
+            description="Name words, MRN, a birth date (1984-03-21, 03/21/1984, "
+            "21 March 1984) or a phone number in any punctuation",
+        ),
     ] = None,
     birth_date: date | None = None,
     status: Literal["active", "inactive"] | None = None,
+    sort: Annotated[
+        Sort, Query(description="Column to sort by; a leading `-` sorts descending")
+    ] = "name",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
 ) -> Any:
@@ -80,6 +115,8 @@ def list_patients(
         q=q,
         birth_date=birth_date,
         status=status,
+        sort=sort.lstrip("-"),
+        descending=sort.startswith("-"),
         offset=(page - 1) * page_size,
         limit=page_size,
     )

@@ -46,6 +46,9 @@ class Patient(Base):
     postal_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
+    # Registered although it looked like a chart already on file: the front desk's
+    # reason (also in the audit trail, with the charts it resembled).
+    duplicate_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
@@ -71,12 +74,20 @@ class BodyMeasurement(_PatientChild, Base):
             "height_cm IS NULL OR (height_cm >= 40 AND height_cm <= 250)", name="height_cm"
         ),
         CheckConstraint("weight_kg IS NOT NULL OR height_cm IS NOT NULL", name="something"),
+        CheckConstraint("weight_unit IS NULL OR weight_unit IN ('kg', 'lb')", name="weight_unit"),
+        CheckConstraint("height_unit IS NULL OR height_unit IN ('cm', 'in')", name="height_unit"),
     )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     measured_at: Mapped[datetime] = mapped_column(UTCDateTime)
     weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(5, 1), nullable=True)
     height_cm: Mapped[Decimal | None] = mapped_column(Numeric(4, 1), nullable=True)
+    # What was typed and in which unit (kg or lb, cm or in): the stored kg and cm are
+    # converted from it (patients.units), and the chart shows both.
+    weight_entered: Mapped[Decimal | None] = mapped_column(Numeric(5, 1), nullable=True)
+    weight_unit: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    height_entered: Mapped[Decimal | None] = mapped_column(Numeric(4, 1), nullable=True)
+    height_unit: Mapped[str | None] = mapped_column(String(2), nullable=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from ketaclinic.appointments.models import Appointment
 from ketaclinic.kit.db import UTCDateTime
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import (
@@ -128,9 +129,26 @@ def _of_patient(model: type[Child], clinic_ids: Sequence[int], patient_id: int) 
 
 # What a chart lists of each child table, in one round trip (``chart_children``):
 # each table's columns in its place in one wide row (kind, id, stamp, three texts, two
-# numbers, three flags); the first branch names the columns and types of the union.
+# numbers, three flags, two more numbers); the first branch names the columns and types
+# of the union.
 CHART_KINDS: tuple[tuple[str, Any, tuple[str, ...]], ...] = (
-    ("measurements", BodyMeasurement, ("measured_at", "", "", "", "weight_kg", "height_cm")),
+    (
+        "measurements",
+        BodyMeasurement,
+        (
+            "measured_at",
+            "weight_unit",
+            "height_unit",
+            "",
+            "weight_kg",
+            "height_cm",
+            "",
+            "",
+            "",
+            "weight_entered",
+            "height_entered",
+        ),
+    ),
     (
         "contacts",
         Contact,
@@ -160,6 +178,9 @@ _SLOTS: tuple[tuple[str, TypeEngine[Any]], ...] = (
     ("b1", Boolean()),
     ("b2", Boolean()),
     ("b3", Boolean()),
+    # The value as entered, beside its unit in s1/s2 (measurements only).
+    ("n3", Numeric()),
+    ("n4", Numeric()),
 )
 
 
@@ -247,3 +268,123 @@ def latest_of(
     weight = next((m["weight_kg"] for m in newest_first if m["weight_kg"] is not None), None)
     height = next((m["height_cm"] for m in newest_first if m["height_cm"] is not None), None)
     return weight, height
+
+
+# --- The front desk's queries (issue 19): kept apart from the tuned chart and
+# search statements above.
+
+
+def duplicate_candidates(
+    db: Session,
+    clinic_id: int,
+    *,
+    birth_date: date,
+    phone: str | None,
+    email: str | None,
+    limit: int = 50,
+) -> list[Any]:
+    """The clinic's patients born that day or sharing the phone or email (the
+    name's closeness is judged by the caller): id, MRN, names, birth date, phone,
+    email, status."""
+    matches: list[ColumnElement[bool]] = [Patient.birth_date == birth_date]
+    if phone:
+        matches.append(Patient.phone == phone)
+    if email:
+        matches.append(func.lower(Patient.email) == email.lower())
+    stmt = in_clinics(
+        select(
+            Patient.id,
+            Patient.mrn,
+            Patient.given_name,
+            Patient.family_name,
+            Patient.birth_date,
+            Patient.phone,
+            Patient.email,
+            Patient.status,
+        ),
+        Patient.clinic_id,
+        [clinic_id],
+    )
+    return list(db.execute(stmt.where(or_(*matches)).order_by(Patient.id).limit(limit)).all())
+
+
+def phone_condition(digits: str) -> ColumnElement[bool]:
+    """A phone search: the digits typed (any punctuation dropped) inside the stored
+    E.164 number, or inside the MRN (an MRN's digits look like a number too)."""
+    pattern = f"%{_like_escape(digits)}%"
+    return or_(Patient.phone.like(pattern, escape="\\"), Patient.mrn.like(pattern, escape="\\"))
+
+
+def _next_visit_column(clinic_ids: Sequence[int], now: datetime) -> Any:
+    """The patient's next booked visit from ``now`` (a correlated subquery)."""
+    stmt = in_clinics(select(func.min(Appointment.starts_at)), Appointment.clinic_id, clinic_ids)
+    return (
+        stmt.where(
+            Appointment.patient_id == Patient.id,
+            Appointment.status == "booked",
+            Appointment.starts_at >= now,
+        )
+        .correlate(Patient)
+        .scalar_subquery()
+    )
+
+
+SORT_COLUMNS = ("name", "mrn", "birth_date", "next_visit")
+
+
+def search_sorted(
+    db: Session,
+    clinic_ids: Sequence[int],
+    *,
+    now: datetime,
+    terms: Sequence[str] = (),
+    birth_date: date | None = None,
+    phone_digits: Sequence[str] = (),
+    status: str | None = None,
+    sort: str = "name",
+    descending: bool = False,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[Row[Any]], int]:
+    """The patient list's search in any column order, with each row's next visit
+    (its last column before the count); patients without one sort last."""
+    next_visit = _next_visit_column(clinic_ids, now).label("next_visit")
+    table = Patient.__table__
+    stmt = in_clinics(select(table, next_visit, func.count().over()), Patient.clinic_id, clinic_ids)
+    stmt = stmt.where(*_search_conditions(terms, birth_date))
+    stmt = stmt.where(*(phone_condition(d) for d in phone_digits))
+    if status is not None:
+        stmt = stmt.where(Patient.status == status)
+    keys: dict[str, list[Any]] = {
+        "name": [Patient.family_name, Patient.given_name],
+        "mrn": [Patient.mrn],
+        "birth_date": [Patient.birth_date],
+        "next_visit": [next_visit],
+    }
+    order = [k.desc() if descending else k.asc() for k in keys[sort]]
+    if sort == "next_visit":
+        order = [next_visit.is_(None), *order]
+    page = db.execute(stmt.order_by(*order, Patient.id).offset(offset).limit(limit)).all()
+    if page:
+        return list(page), page[0][-1]
+    if offset == 0:
+        return [], 0
+    return [], db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+
+
+def next_visits(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Sequence[int], now: datetime
+) -> dict[int, datetime]:
+    """Each listed patient's next booked visit from ``now`` (patients without one are
+    left out)."""
+    if not patient_ids:
+        return {}
+    stmt = select(Appointment.patient_id, func.min(Appointment.starts_at)).join(
+        Patient, Patient.id == Appointment.patient_id
+    )
+    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids).where(
+        Appointment.patient_id.in_(list(patient_ids)),
+        Appointment.status == "booked",
+        Appointment.starts_at >= now,
+    )
+    return {pid: at for pid, at in db.execute(stmt.group_by(Appointment.patient_id))}

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from ketaclinic.kit.fields import (
     Email,
@@ -19,6 +27,8 @@ from ketaclinic.kit.fields import (
     ShortText,
     WeightKg,
 )
+from ketaclinic.patients import units
+from ketaclinic.patients.units import HeightUnit, WeightUnit
 
 SexAtBirth = Literal["female", "male", "intersex", "unknown"]
 PatientStatus = Literal["active", "inactive"]
@@ -52,15 +62,77 @@ class AllergyIn(_In):
     reaction: OptionalText = ""
 
 
-class MeasurementIn(_In):
+_Entered = Annotated[
+    Decimal | None,
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "null"}]}, mode="validation"),
+]
+
+
+class _BodyIn(_In):
+    """Weight and height in the unit entered (``weight`` + ``weight_unit``, ``height`` +
+    ``height_unit``; the range is checked in that unit) or directly as ``weight_kg``
+    and ``height_cm``. After validation ``weight_kg``/``height_cm`` hold what is
+    stored and ``weight``/``height`` with their units what was entered."""
+
+    # The units come before the values: a value's check reads its unit.
+    weight_unit: WeightUnit = Field(default="kg", description="The unit `weight` is in")
+    height_unit: HeightUnit = Field(default="cm", description="The unit `height` is in")
+    weight: _Entered = Field(default=None, description="Weight in `weight_unit`")
+    height: _Entered = Field(default=None, description="Height in `height_unit`")
     weight_kg: WeightKg | None = None
     height_cm: HeightCm | None = None
+
+    @field_validator("weight", "height", mode="before")
+    @classmethod
+    def _in_its_unit(cls, value: Any, info: ValidationInfo) -> Decimal | None:
+        if value is None:
+            return None
+        field = str(info.field_name)
+        unit = info.data.get(f"{field}_unit")
+        if unit is None:  # the unit itself was refused; its own error says why
+            return None
+        try:
+            return units.enter(field, value, unit).value
+        except units.UnitError as exc:
+            raise ValueError(exc.message) from None
+
+    @model_validator(mode="after")
+    def _stored_values(self) -> Any:
+        for field, stored in (("weight", "weight_kg"), ("height", "height_cm")):
+            entered, direct = getattr(self, field), getattr(self, stored)
+            if entered is not None and direct is not None:
+                raise ValueError(f"give {field} (with {field}_unit) or {stored}, not both")
+            unit = getattr(self, f"{field}_unit")
+            if entered is not None:
+                setattr(self, stored, units.enter(field, entered, unit).stored)
+            elif direct is not None:
+                setattr(self, field, direct)
+                setattr(
+                    self,
+                    f"{field}_unit",
+                    units.WEIGHT_UNITS[0] if field == "weight" else units.HEIGHT_UNITS[0],
+                )
+        return self
+
+    def body_entered(self) -> dict[str, Any]:
+        """The stored values and what was entered, as ``BodyMeasurement`` columns."""
+        return {
+            "weight_kg": self.weight_kg,
+            "height_cm": self.height_cm,
+            "weight_entered": self.weight,
+            "weight_unit": self.weight_unit if self.weight is not None else None,
+            "height_entered": self.height,
+            "height_unit": self.height_unit if self.height is not None else None,
+        }
+
+
+class MeasurementIn(_BodyIn):
     measured_at: datetime | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> MeasurementIn:
         if self.weight_kg is None and self.height_cm is None:
-            raise ValueError("give weight_kg, height_cm or both")
+            raise ValueError("give a weight, a height or both")
         return self
 
 
@@ -75,13 +147,16 @@ class _Demographics(_In):
     country: CountryCode | None = None
 
 
-class PatientCreate(_Demographics):
+class PatientCreate(_Demographics, _BodyIn):
     given_name: Name
     family_name: Name
     birth_date: PastDate
     sex_at_birth: SexAtBirth
-    weight_kg: WeightKg | None = None
-    height_cm: HeightCm | None = None
+    confirm_duplicate_reason: Annotated[str, Field(max_length=500)] | None = Field(
+        default=None,
+        description="Register although the answer was 409 `likely_duplicate`: why this "
+        "is a different person (recorded on the chart and in the audit trail).",
+    )
     clinic_id: int | None = Field(
         default=None, description="Needed only when you work in more than one clinic."
     )
@@ -91,7 +166,7 @@ class PatientCreate(_Demographics):
     allergies: list[AllergyIn] = Field(default_factory=list, max_length=30)
 
 
-class PatientUpdate(_Demographics):
+class PatientUpdate(_Demographics, _BodyIn):
     """Only the fields sent are changed; a new weight or height adds a measurement."""
 
     given_name: Name | None = None
@@ -99,8 +174,6 @@ class PatientUpdate(_Demographics):
     birth_date: PastDate | None = None
     sex_at_birth: SexAtBirth | None = None
     status: PatientStatus | None = None
-    weight_kg: WeightKg | None = None
-    height_cm: HeightCm | None = None
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> PatientUpdate:
@@ -123,6 +196,10 @@ class MeasurementOut(_Out):
     measured_at: datetime
     weight_kg: Decimal | None
     height_cm: Decimal | None
+    weight_entered: Decimal | None = None
+    weight_unit: str | None = None
+    height_entered: Decimal | None = None
+    height_unit: str | None = None
 
 
 class ContactOut(_Out):
@@ -175,6 +252,12 @@ class PatientOut(_Out):
     status: str
     weight_kg: Decimal | None = None
     height_cm: Decimal | None = None
+    next_visit: datetime | None = Field(
+        default=None, description="The next booked visit (in the list; null on the chart)"
+    )
+    duplicate_reason: str | None = Field(
+        default=None, description="Why it was registered despite a likely duplicate"
+    )
     created_at: datetime
     updated_at: datetime
 

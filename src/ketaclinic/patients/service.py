@@ -7,7 +7,7 @@ transaction as the change, so API, pages and CLI are all covered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
+from ketaclinic.patients import duplicates, search_query
 from ketaclinic.patients import repository as repo
 from ketaclinic.patients.models import (
     Allergy,
@@ -78,10 +79,12 @@ class PatientView:
     patient: Patient | Row[Any]
     weight_kg: Decimal | None
     height_cm: Decimal | None
+    next_visit: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = {c.key: getattr(self.patient, c.key) for c in Patient.__table__.columns}
         data.update(weight_kg=self.weight_kg, height_cm=self.height_cm)
+        data.update(next_visit=self.next_visit)
         return data
 
 
@@ -163,9 +166,44 @@ def _born_by_today(db: Session, clinic_id: int, birth_date: date | None) -> None
         raise ValidationFailed.on("birth_date", "must not be in the future")
 
 
-def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Patient:
+def create_patient(
+    db: Session,
+    principal: Principal,
+    data: PatientCreate,
+    *,
+    duplicate_min_score: int = duplicates.DEFAULT_MIN_SCORE,
+) -> Patient:
+    """Register a patient. One that looks like a chart already on file (same birth
+    date and a close name, or the same phone or email) is refused with 409
+    ``likely_duplicate`` and the charts it resembles, unless ``confirm_duplicate_reason``
+    says why it is someone else: the chart and the audit trail keep the reason."""
     clinic_id = _choose_clinic(principal, data.clinic_id)
     _born_by_today(db, clinic_id, data.birth_date)
+    similar = duplicates.find(
+        db,
+        clinic_id,
+        given_name=data.given_name,
+        family_name=data.family_name,
+        birth_date=data.birth_date,
+        phone=data.phone,
+        email=data.email,
+        min_score=duplicate_min_score,
+    )
+    reason = " ".join((data.confirm_duplicate_reason or "").split())
+    if similar and not reason:
+        # The warning shows other charts' names and birth dates: a read of each.
+        for candidate in similar:
+            audit.record(
+                db,
+                principal,
+                "patient.duplicate_warning",
+                clinic_id=clinic_id,
+                patient_id=candidate.id,
+                resource_type="patient",
+                resource_id=candidate.id,
+                detail={"reasons": list(candidate.reasons)},
+            )
+        raise duplicates.LikelyDuplicate(similar)
     now = utcnow()
     patient = Patient(
         clinic_id=clinic_id,
@@ -174,21 +212,20 @@ def create_patient(db: Session, principal: Principal, data: PatientCreate) -> Pa
         created_at=now,
         updated_at=now,
         created_by_id=principal.user_id,
+        duplicate_reason=reason if similar else None,
         **{name: getattr(data, name) for name in DEMOGRAPHICS if name != "status"},
     )
     db.add(patient)
     db.flush()
     if data.weight_kg is not None or data.height_cm is not None:
-        record_measurement(
-            db,
-            principal,
-            patient,
-            MeasurementIn(weight_kg=data.weight_kg, height_cm=data.height_cm, measured_at=now),
-        )
+        _add_measurement(db, principal, patient, data.body_entered(), now)
     for kind in CHILD_KINDS:
         for item in getattr(data, kind):
             add_item(db, principal, patient, kind, item)
-    _audit(db, principal, "patient.create", patient, detail={"mrn": patient.mrn})
+    detail: dict[str, Any] = {"mrn": patient.mrn}
+    if similar:
+        detail.update(duplicate_of=[c.id for c in similar], duplicate_reason=reason)
+    _audit(db, principal, "patient.create", patient, detail=detail)
     db.flush()
     return patient
 
@@ -205,12 +242,7 @@ def update_patient(
             changed.append(name)
     patient.search_name = _search_name(patient.given_name, patient.family_name)
     if data.weight_kg is not None or data.height_cm is not None:
-        record_measurement(
-            db,
-            principal,
-            patient,
-            MeasurementIn(weight_kg=data.weight_kg, height_cm=data.height_cm),
-        )
+        _add_measurement(db, principal, patient, data.body_entered(), utcnow())
     patient.updated_at = utcnow()
     # Names only: the trail says what changed, the chart holds the values.
     _audit(db, principal, "patient.update", patient, detail={"fields": changed})
@@ -226,12 +258,22 @@ def record_measurement(
         raise ValidationFailed.on("measured_at", "must include a time zone offset")
     if measured_at > utcnow():
         raise ValidationFailed.on("measured_at", "must not be in the future")
+    return _add_measurement(db, principal, patient, data.body_entered(), measured_at)
+
+
+def _add_measurement(
+    db: Session,
+    principal: Principal,
+    patient: Patient,
+    columns: dict[str, Any],
+    measured_at: datetime,
+) -> BodyMeasurement:
+    """A measurement row: stored kg/cm and the value and unit entered."""
     row = BodyMeasurement(
         patient_id=patient.id,
         measured_at=measured_at,
-        weight_kg=data.weight_kg,
-        height_cm=data.height_cm,
         recorded_by_id=principal.user_id,
+        **columns,
     )
     db.add(row)
     db.flush()
@@ -277,18 +319,6 @@ def set_item_active(
     return row
 
 
-def search_terms(q: str | None) -> tuple[list[str], date | None]:
-    """Split a search box: a date (1984-03-21) filters birth date, words match name or MRN."""
-    terms: list[str] = []
-    birth: date | None = None
-    for word in (q or "").split()[:6]:
-        try:
-            birth = date.fromisoformat(word)
-        except ValueError:
-            terms.append(word[:60])
-    return terms, birth
-
-
 def search_patients(
     db: Session,
     principal: Principal,
@@ -296,20 +326,45 @@ def search_patients(
     q: str | None = None,
     birth_date: date | None = None,
     status: str | None = None,
+    sort: str = "name",
+    descending: bool = False,
     offset: int = 0,
     limit: int = 25,
 ) -> tuple[list[PatientView], int]:
+    """A page of the caller's patients matching the search box (``search_query``:
+    name or MRN words, a birth date as the pages show it, phone digits), in the
+    order asked for, each with its latest weight and height and next visit."""
     clinics = principal.require_any(Permission.PATIENT_READ)
-    terms, typed_birth = search_terms(q)
-    rows, total = repo.search(
-        db,
-        clinics,
-        terms=terms,
-        birth_date=birth_date or typed_birth,
-        status=status,
-        offset=offset,
-        limit=limit,
-    )
+    query = search_query.parse(q)
+    birth = birth_date or query.birth_date
+    now = utcnow()
+    if sort == "name" and not descending and not query.phone_digits:
+        # The common case keeps the search statement tuned for it.
+        rows, total = repo.search(
+            db,
+            clinics,
+            terms=query.terms,
+            birth_date=birth,
+            status=status,
+            offset=offset,
+            limit=limit,
+        )
+        upcoming = repo.next_visits(db, clinics, [p.id for p in rows], now)
+    else:
+        rows, total = repo.search_sorted(
+            db,
+            clinics,
+            now=now,
+            terms=query.terms,
+            birth_date=birth,
+            phone_digits=query.phone_digits,
+            status=status,
+            sort=sort,
+            descending=descending,
+            offset=offset,
+            limit=limit,
+        )
+        upcoming = {p.id: p.next_visit for p in rows if p.next_visit is not None}
     body = repo.latest_body(db, clinics, [p.id for p in rows])
     # A search shows names and birth dates: each clinic's trail records who searched
     # for what and which of its patients were listed.
@@ -327,11 +382,12 @@ def search_patients(
                 "q": q or "",
                 "birth_date": str(birth_date or ""),
                 "status": status or "",
+                "sort": f"-{sort}" if descending else sort,
                 "offset": offset,
                 "patient_ids": ids,
             },
         )
-    return [PatientView(p, *body[p.id]) for p in rows], total
+    return [PatientView(p, *body[p.id], upcoming.get(p.id)) for p in rows], total
 
 
 def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from ketaclinic.appointments import visits
 from ketaclinic.auth.deps import CSRF_FIELD, CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
@@ -22,13 +23,15 @@ from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import age_on, today_in
 from ketaclinic.kit.web import DbSession, Form, is_htmx, render
 from ketaclinic.measures import service as measures
-from ketaclinic.patients import service
+from ketaclinic.patients import service, units
+from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
 from ketaclinic.screenings import service as screenings
 from ketaclinic.screenings.endpoints import policy_of
 
 router = APIRouter(prefix="/patients", include_in_schema=False)
-PAGE_SIZE = 20
+# Every page with a weight or height field shows the range in each unit.
+MEASURE_HINTS = {"weight": units.hint("weight"), "height": units.hint("height")}
 _BOOLEAN_FIELDS = {"is_escort", "is_emergency"}
 
 
@@ -51,6 +54,18 @@ def _parse(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, dict[str,
         return None, fields_from_pydantic(exc.errors())
 
 
+def _pages(page: int, pages: int) -> list[int | None]:
+    """Page links to show: the first, the last and two either side of this one
+    (None marks a gap)."""
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    links: list[int | None] = []
+    for number in shown:
+        if links and number - (links[-1] or 0) > 1:
+            links.append(None)
+        links.append(number)
+    return links
+
+
 @router.get("")
 def patient_list(
     request: Request,
@@ -58,27 +73,44 @@ def patient_list(
     db: DbSession,
     q: Annotated[str, Query(max_length=200)] = "",
     status: Annotated[str, Query(pattern="^(active|inactive|all)$")] = "active",
+    sort: Annotated[str, Query(pattern="^-?(name|mrn|birth_date|next_visit)$")] = "name",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int | None, Query(ge=5, le=200)] = None,
 ) -> Response:
+    page_size = size or request.app.state.settings.patient_page_size
     views, total = service.search_patients(
         db,
         principal,
         q=q or None,
         status=None if status == "all" else status,
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        sort=sort.lstrip("-"),
+        descending=sort.startswith("-"),
+        offset=(page - 1) * page_size,
+        limit=page_size,
     )
+    pages = max(1, -(-total // page_size))
     context = {
         "views": views,
         "total": total,
         "q": q,
         "status": status,
+        "sort": sort,
+        "size": size,
         "page": page,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "pages": pages,
+        "page_links": _pages(page, pages),
+        "tz": _zone(db, principal),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "patient-results":
         return render(request, "patients/_results.html", context)
     return render(request, "patients/list.html", context)
+
+
+def _zone(db: DbSession, principal: CurrentPrincipal) -> str:
+    """The time zone the list's visit times are shown in: the caller's first clinic's."""
+    clinics = principal.clinics_with(Permission.PATIENT_READ)
+    clinic = db.get(Clinic, clinics[0]) if clinics else None
+    return clinic.timezone if clinic else "UTC"
 
 
 def _clinic_choices(db: DbSession, principal: CurrentPrincipal) -> list[tuple[int, str]]:
@@ -92,7 +124,13 @@ def new_patient_form(request: Request, principal: CurrentPrincipal, db: DbSessio
     return render(
         request,
         "patients/form.html",
-        {"values": {}, "errors": {}, "patient": None, "clinics": _clinic_choices(db, principal)},
+        {
+            "values": {},
+            "errors": {},
+            "patient": None,
+            "clinics": _clinic_choices(db, principal),
+            "measure_hints": MEASURE_HINTS,
+        },
     )
 
 
@@ -103,14 +141,22 @@ def create_patient(
     principal.require_any(Permission.PATIENT_WRITE)
     values = _form_dict(form, drop_empty=True)
     data, errors = _parse(PatientCreate, values)
+    candidates: list[Any] = []
     if data is not None:
         try:
-            patient = service.create_patient(db, principal, data)
+            patient = service.create_patient(
+                db,
+                principal,
+                data,
+                duplicate_min_score=request.app.state.settings.duplicate_name_min_score,
+            )
+        except LikelyDuplicate as exc:
+            candidates = exc.candidates
         except KetaClinicError as exc:
             if not exc.fields:
                 raise
             errors = exc.fields
-    if errors:
+    if errors or candidates:
         return render(
             request,
             "patients/form.html",
@@ -119,7 +165,10 @@ def create_patient(
                 "errors": errors,
                 "patient": None,
                 "clinics": _clinic_choices(db, principal),
+                "candidates": candidates,
+                "measure_hints": MEASURE_HINTS,
             },
+            # A form answers with what to fill in (the reason) as 422, as every form does.
             status_code=422,
         )
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
@@ -145,7 +194,13 @@ def edit_patient_form(
     return render(
         request,
         "patients/form.html",
-        {"values": _edit_values(patient), "errors": {}, "patient": patient, "clinics": []},
+        {
+            "values": _edit_values(patient),
+            "errors": {},
+            "patient": patient,
+            "clinics": [],
+            "measure_hints": MEASURE_HINTS,
+        },
     )
 
 
@@ -157,15 +212,22 @@ def edit_patient(
     values = _form_dict(form, drop_empty=False)
     values.pop("clinic_id", None)
     # Blank optional fields clear them; blank weight/height mean "no new measurement".
-    for name in ("weight_kg", "height_cm"):
+    for name in ("weight", "height"):
         if values.get(name) is None:
             values.pop(name, None)
+            values.pop(f"{name}_unit", None)
     data, errors = _parse(PatientUpdate, values)
     if errors:
         return render(
             request,
             "patients/form.html",
-            {"values": values, "errors": errors, "patient": patient, "clinics": []},
+            {
+                "values": values,
+                "errors": errors,
+                "patient": patient,
+                "clinics": [],
+                "measure_hints": MEASURE_HINTS,
+            },
             status_code=422,
         )
     service.update_patient(db, principal, patient, data)
@@ -188,8 +250,10 @@ def _detail_context(
         "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "screening": screenings.status(db, principal, patient, policy_of(request)),
+        "visits": visits.of_patient(db, principal, patient.id, patient.clinic_id),
         "errors": {},
         "values": {},
+        "measure_hints": MEASURE_HINTS,
     }
 
 

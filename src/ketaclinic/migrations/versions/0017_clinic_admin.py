@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0017_clinic_admin"
-down_revision: str | Sequence[str] | None = "0014_clinic_region"
+down_revision: str | Sequence[str] | None = "0016_front_desk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
