@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import errors
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import series as windows
 from ketaclinic.appointments.models import (
@@ -32,7 +33,6 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
@@ -87,8 +87,9 @@ class Horizon:
         return (local.hour * 60 + local.minute) // m.SLOT_MIN
 
     def at(self, day: int, slot: int) -> datetime:
-        local = datetime.combine(self.start + timedelta(days=day), datetime.min.time(),
-                                 self.zone) + timedelta(minutes=slot * m.SLOT_MIN)  # fmt: skip
+        local = datetime.combine(
+            self.start + timedelta(days=day), datetime.min.time(), self.zone
+        ) + timedelta(minutes=slot * m.SLOT_MIN)
         return local.astimezone(UTC)
 
 
@@ -130,10 +131,14 @@ def horizon(db: Session, clinic: Clinic, start: date, days: int, policy: Schedul
             prescriber.append(m.Shift(day, span))
     model = m.Clinic(
         chairs=tuple(m.Chair(cid, chair.long_infusion) for cid, chair in chairs.items()),
-        days=days, first_weekday=first_weekday, hours=tuple(hours),
-        nurse_shifts=tuple(shifts), prescriber_hours=tuple(prescriber),
-        closures=frozenset(closed), nurse_capacity_k=policy.nurse_capacity_k,
-    )  # fmt: skip
+        days=days,
+        first_weekday=first_weekday,
+        hours=tuple(hours),
+        nurse_shifts=tuple(shifts),
+        prescriber_hours=tuple(prescriber),
+        closures=frozenset(closed),
+        nurse_capacity_k=policy.nurse_capacity_k,
+    )
     return Horizon(clinic, start, days, model, chairs)
 
 
@@ -205,13 +210,16 @@ class Proposal:
 def _bookable(db: Session, principal: Principal, patient: Patient, plan_id: int) -> TreatmentPlan:
     view = plans.get(db, principal, patient, plan_id, audited=False)
     if view.status not in BOOKABLE:
-        raise Conflict(f"A {view.status} plan cannot be booked: sign it first.",
-                       {"plan_id": f"the plan is {view.status}"})  # fmt: skip
+        raise errors.PlanNotBookable(
+            f"A {view.status} plan cannot be booked: sign it first.",
+            {"plan_id": f"the plan is {view.status}"},
+        )
     return view.plan
 
 
-def _visits(h: Horizon, request: m.SeriesRequest, numbers: list[int],
-            assignments: Sequence[m.Assignment]) -> list[Visit]:  # fmt: skip
+def _visits(
+    h: Horizon, request: m.SeriesRequest, numbers: list[int], assignments: Sequence[m.Assignment]
+) -> list[Visit]:
     out = []
     for a in sorted(assignments):
         spec = request.sessions[a.session]
@@ -243,7 +251,7 @@ def propose(
     plan = _bookable(db, principal, patient, plan_id)
     protocol = protocols.get(plan.protocol_id)
     if protocol is None:
-        raise ValidationFailed.on("plan_id", f"protocol {plan.protocol_id!r} is not loaded")
+        raise errors.ProtocolNotLoaded(f"protocol {plan.protocol_id!r} is not loaded")
     clinic = db.get(Clinic, patient.clinic_id)
     assert clinic is not None
     # From tomorrow: a series is not started in the next few hours.
@@ -275,16 +283,24 @@ def propose(
     return out
 
 
-def _insert(db: Session, principal: Principal, patient: Patient, plan_id: int | None,
-            visit: Visit) -> Appointment:  # fmt: skip
+def _insert(
+    db: Session, principal: Principal, patient: Patient, plan_id: int | None, visit: Visit
+) -> Appointment:
     row = Appointment(
-        clinic_id=patient.clinic_id, patient_id=patient.id, plan_id=plan_id,
-        session_number=visit.session_number, chair_id=visit.chair.id, starts_at=visit.starts_at,
-        setup_ends_at=visit.setup_ends_at, administration_ends_at=visit.administration_ends_at,
-        ends_at=visit.ends_at, needs_long_chair=visit.spec.long_chair,
-        needs_prescriber=visit.spec.prescriber, status="booked",
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        plan_id=plan_id,
+        session_number=visit.session_number,
+        chair_id=visit.chair.id,
+        starts_at=visit.starts_at,
+        setup_ends_at=visit.setup_ends_at,
+        administration_ends_at=visit.administration_ends_at,
+        ends_at=visit.ends_at,
+        needs_long_chair=visit.spec.long_chair,
+        needs_prescriber=visit.spec.prescriber,
+        status="booked",
         created_by_id=principal.user_id,
-    )  # fmt: skip
+    )
     db.add(row)
     return row
 
@@ -295,14 +311,19 @@ def _flush_or_taken(db: Session) -> None:
         with db.begin_nested():
             db.flush()
     except IntegrityError as exc:
-        raise Conflict("That chair was just booked by someone else; choose again.",
-                       {"option": "taken meanwhile"}) from exc  # fmt: skip
+        raise errors.ChairTakenMeanwhile(
+            "That chair was just booked by someone else; choose again.",
+            {"option": "taken meanwhile"},
+        ) from exc
 
 
 def book_visits(
-    db: Session, principal: Principal, patient: Patient, plan_id: int | None,
+    db: Session,
+    principal: Principal,
+    patient: Patient,
+    plan_id: int | None,
     visits: Sequence[Visit],
-) -> list[Appointment]:  # fmt: skip
+) -> list[Appointment]:
     """Store the visits, all or none; 409 when any chair was taken meanwhile."""
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
     rows = [_insert(db, principal, patient, plan_id, v) for v in visits]
@@ -310,9 +331,15 @@ def book_visits(
     for row in rows:
         db.add(AppointmentEvent(appointment_id=row.id, kind="booked", by_id=principal.user_id))
     db.flush()
-    audit.on_patient(db, principal, "patient.appointments_booked", patient,
-                     resource_type="appointment", resource_id=rows[0].id if rows else "",
-                     detail={"appointments": [r.id for r in rows], "plan": plan_id})  # fmt: skip
+    audit.on_patient(
+        db,
+        principal,
+        "patient.appointments_booked",
+        patient,
+        resource_type="appointment",
+        resource_id=rows[0].id if rows else "",
+        detail={"appointments": [r.id for r in rows], "plan": plan_id},
+    )
     return rows
 
 
@@ -335,7 +362,7 @@ def book(
     "waitlist" (the rest goes on the waitlist, saying which); ``override_reason`` (a
     prescriber's) lets sessions fall after their windows and records why."""
     if rest not in (None, "waitlist"):
-        raise ValidationFailed.on("rest", "the only choice for the rest is 'waitlist'")
+        raise errors.RestChoiceInvalid()
     proposals = propose(
         db,
         principal,
@@ -347,17 +374,14 @@ def book(
         outside_window=bool((override_reason or "").strip()),
     )
     if not 0 <= option < len(proposals):
-        raise ValidationFailed.on("option", f"choose 0 to {len(proposals) - 1}")
+        raise errors.OptionOutOfRange(f"choose 0 to {len(proposals) - 1}")
     chosen = proposals[option]
     if expect is not None and chosen.fingerprint != expect:
-        raise Conflict(
-            "The calendar changed since these times were shown; here they are again.",
-            {"option": "changed meanwhile"},
-        )
+        raise errors.CalendarChanged(fields={"option": "changed meanwhile"})
     if chosen.unplaced and rest != "waitlist":
         left = " ".join(u.message for u in chosen.unplaced)
         fits = f"Only {len(chosen.visits)} of {len(chosen.visits) + len(chosen.unplaced)}"
-        raise Conflict(
+        raise errors.SessionsDoNotFit(
             f"{fits} sessions fit. {left} Widen the times, or book what fits "
             "and put the rest on the waitlist.",
             {
@@ -389,15 +413,22 @@ def chairs(db: Session, clinic_id: int) -> list[Chair]:
 def get(db: Session, principal: Principal, appointment_id: int) -> tuple[Appointment, Patient]:
     found = repo.appointment(db, principal.clinics_with(Permission.PATIENT_READ), appointment_id)
     if found is None:
-        raise NotFound(f"No appointment {appointment_id} in your clinics.")
+        raise errors.AppointmentNotFound(f"No appointment {appointment_id} in your clinics.")
     return found
 
 
-def _event(db: Session, principal: Principal, row: Appointment, kind: str, reason: str = "",
-           **detail: Any) -> None:  # fmt: skip
-    db.add(AppointmentEvent(appointment_id=row.id, kind=kind, reason=reason,
-                            detail=json.dumps(detail, default=str) if detail else "",
-                            by_id=principal.user_id))  # fmt: skip
+def _event(
+    db: Session, principal: Principal, row: Appointment, kind: str, reason: str = "", **detail: Any
+) -> None:
+    db.add(
+        AppointmentEvent(
+            appointment_id=row.id,
+            kind=kind,
+            reason=reason,
+            detail=json.dumps(detail, default=str) if detail else "",
+            by_id=principal.user_id,
+        )
+    )
 
 
 def _writable(
@@ -406,35 +437,47 @@ def _writable(
     row, patient = get(db, principal, appointment_id)
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
     if row.status != "booked":
-        raise Conflict(f"This appointment is {row.status.replace('_', ' ')}.",
-                       {"status": row.status})  # fmt: skip
+        raise errors.AppointmentNotOpen(
+            f"This appointment is {row.status.replace('_', ' ')}.", {"status": row.status}
+        )
     return row, patient
 
 
 def cancel(db: Session, principal: Principal, appointment_id: int, reason: str) -> Appointment:
     if len(reason.strip()) < 3:
-        raise ValidationFailed.on("reason", "say why (at least 3 characters)")
+        raise errors.CancelReasonTooShort()
     row, patient = _writable(db, principal, appointment_id)
     row.status = "cancelled"
     _event(db, principal, row, "cancelled", reason.strip())
     db.flush()
     offered = _offer_freed_slot(db, principal, row)
-    audit.on_patient(db, principal, "patient.appointment_cancelled", patient,
-                     resource_type="appointment", resource_id=row.id,
-                     detail={"offered_to_waitlist": offered})  # fmt: skip
+    audit.on_patient(
+        db,
+        principal,
+        "patient.appointment_cancelled",
+        patient,
+        resource_type="appointment",
+        resource_id=row.id,
+        detail={"offered_to_waitlist": offered},
+    )
     return row
 
 
 def no_show(db: Session, principal: Principal, appointment_id: int) -> Appointment:
     row, patient = _writable(db, principal, appointment_id)
     if row.starts_at > utcnow():
-        raise Conflict("A visit that has not started cannot be a no-show.",
-                       {"status": "not started yet"})  # fmt: skip
+        raise errors.NoShowBeforeStart(fields={"status": "not started yet"})
     row.status = "no_show"
     _event(db, principal, row, "no_show")
     db.flush()
-    audit.on_patient(db, principal, "patient.appointment_no_show", patient,
-                     resource_type="appointment", resource_id=row.id)  # fmt: skip
+    audit.on_patient(
+        db,
+        principal,
+        "patient.appointment_no_show",
+        patient,
+        resource_type="appointment",
+        resource_id=row.id,
+    )
     return row
 
 
@@ -451,29 +494,43 @@ def confirm_escort(
     db: Session, principal: Principal, appointment_id: int, name: str
 ) -> Appointment:
     if len(name.strip()) < 2:
-        raise ValidationFailed.on("escort", "name who is taking the patient home")
+        raise errors.EscortRequired()
     row, patient = _writable(db, principal, appointment_id)
     row.escort_confirmed = True
     _event(db, principal, row, "escort_confirmed", escort=name.strip())
     db.flush()
-    audit.on_patient(db, principal, "patient.escort_confirmed", patient,
-                     resource_type="appointment", resource_id=row.id)  # fmt: skip
+    audit.on_patient(
+        db,
+        principal,
+        "patient.escort_confirmed",
+        patient,
+        resource_type="appointment",
+        resource_id=row.id,
+    )
     return row
 
 
 # ---- the waitlist ------------------------------------------------------------------
 
 
-def add_to_waitlist(db: Session, principal: Principal, patient: Patient, plan_id: int,
-                    note: str = "") -> WaitlistEntry:  # fmt: skip
+def add_to_waitlist(
+    db: Session, principal: Principal, patient: Patient, plan_id: int, note: str = ""
+) -> WaitlistEntry:
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
     plans.get(db, principal, patient, plan_id, audited=False)
-    entry = WaitlistEntry(clinic_id=patient.clinic_id, patient_id=patient.id, plan_id=plan_id,
-                          note=note.strip())  # fmt: skip
+    entry = WaitlistEntry(
+        clinic_id=patient.clinic_id, patient_id=patient.id, plan_id=plan_id, note=note.strip()
+    )
     db.add(entry)
     db.flush()
-    audit.on_patient(db, principal, "patient.waitlisted", patient,
-                     resource_type="waitlist_entry", resource_id=entry.id)  # fmt: skip
+    audit.on_patient(
+        db,
+        principal,
+        "patient.waitlisted",
+        patient,
+        resource_type="waitlist_entry",
+        resource_id=entry.id,
+    )
     return entry
 
 
@@ -487,8 +544,13 @@ def _offer_freed_slot(db: Session, principal: Principal, freed: Appointment) -> 
     entry, _patient = waiting[0]
     entry.status = "offered"
     entry.changed_at = utcnow()
-    entry.offer = json.dumps({"chair_id": freed.chair_id, "starts_at": freed.starts_at.isoformat(),
-                              "ends_at": freed.ends_at.isoformat(),
-                              "freed_by": freed.id})  # fmt: skip
+    entry.offer = json.dumps(
+        {
+            "chair_id": freed.chair_id,
+            "starts_at": freed.starts_at.isoformat(),
+            "ends_at": freed.ends_at.isoformat(),
+            "freed_by": freed.id,
+        }
+    )
     db.flush()
     return entry.id

@@ -14,24 +14,26 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from ketaclinic.appointments import errors as app_errors
 from ketaclinic.appointments import holidays, service
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import reschedule as moves
 from ketaclinic.appointments import roster as rosters
 from ketaclinic.appointments import series as windows
-from ketaclinic.appointments.endpoints import policy_of
+from ketaclinic.appointments.deps import policy_of
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.schemas import AvailabilityIn
 from ketaclinic.audit import service as audit
+from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import KetaClinicError, ValidationFailed, fields_from_pydantic
+from ketaclinic.kit import forms
+from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
@@ -45,11 +47,9 @@ WIDTH, ROW, LABEL = 960, 54, 110  # the day view's drawing, in px
 BAND_MIN = 30
 
 
-def _clinic(db: Session, principal: Principal, wanted: int | None = None) -> Clinic:
-    allowed = principal.require_any(Permission.PATIENT_READ)
-    clinic = db.get(Clinic, wanted if wanted in allowed else allowed[0])
-    assert clinic is not None
-    return clinic
+def _clinic(request: Request, db: Session, principal: Principal) -> Clinic:
+    wanted = requested_clinic_id(request)
+    return resolve_clinic(db, principal, Permission.PATIENT_READ, wanted)
 
 
 def _day(value: str | None, clinic: Clinic) -> date:
@@ -59,7 +59,7 @@ def _day(value: str | None, clinic: Clinic) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationFailed.on("date", "use YYYY-MM-DD") from exc
+        raise app_errors.DateInvalid() from exc
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,9 @@ def _minute(at: datetime, zone: ZoneInfo) -> int:
     return local.hour * 60 + local.minute
 
 
-def day_view(db: Session, principal: Principal, clinic: Clinic, on: date,
-             policy: service.SchedulePolicy) -> dict[str, Any]:  # fmt: skip
+def day_view(
+    db: Session, principal: Principal, clinic: Clinic, on: date, policy: service.SchedulePolicy
+) -> dict[str, Any]:
     zone = ZoneInfo(clinic.timezone)
     h = service.horizon(db, clinic, on, 1, policy)
     hours = h.model.hours_on(0)
@@ -91,10 +92,15 @@ def day_view(db: Session, principal: Principal, clinic: Clinic, on: date,
         return LABEL + (_minute(at, zone) - opens) * scale
 
     blocks = [
-        Block(a, p, 30 + index.get(a.chair_id, 0) * ROW,
-              (x(a.starts_at), x(a.setup_ends_at), x(a.administration_ends_at), x(a.ends_at)))
-        for a, p in rows if a.status == "booked" and a.chair_id in index
-    ]  # fmt: skip
+        Block(
+            a,
+            p,
+            30 + index.get(a.chair_id, 0) * ROW,
+            (x(a.starts_at), x(a.setup_ends_at), x(a.administration_ends_at), x(a.ends_at)),
+        )
+        for a, p in rows
+        if a.status == "booked" and a.chair_id in index
+    ]
     nurses = sum(1 for s in h.model.nurse_shifts if s.day == 0)
     k = h.model.nurse_capacity_k
     bands = []
@@ -109,37 +115,67 @@ def day_view(db: Session, principal: Principal, clinic: Clinic, on: date,
                 elif _minute(a.setup_ends_at, zone) <= minute < _minute(a.ends_at, zone):
                     used += 1
             peak = max(peak, used)
-        bands.append((f"{band // 60:02d}:{band % 60:02d}", peak, nurses * k,
-                      LABEL + (band - opens) * scale, BAND_MIN * scale))  # fmt: skip
-    audit.record(db, principal, "schedule.day_viewed", clinic_id=clinic.id,
-                 resource_type="schedule", resource_id=on.isoformat(),
-                 detail={"appointments": len(rows)})  # fmt: skip
+        bands.append(
+            (
+                f"{band // 60:02d}:{band % 60:02d}",
+                peak,
+                nurses * k,
+                LABEL + (band - opens) * scale,
+                BAND_MIN * scale,
+            )
+        )
+    audit.record(
+        db,
+        principal,
+        "schedule.day_viewed",
+        clinic_id=clinic.id,
+        resource_type="schedule",
+        resource_id=on.isoformat(),
+        detail={"appointments": len(rows)},
+    )
     return {
-        "clinic": clinic, "on": on, "chairs": chairs, "blocks": blocks, "rows": rows,
-        "bands": bands, "nurses": nurses, "k": k, "opens": opens, "closes": closes,
-        "prescriber": bool(h.model.prescriber_hours), "width": LABEL + WIDTH + 10,
-        "height": 30 + ROW * max(1, len(chairs)) + 50, "hour_ticks": [
+        "clinic": clinic,
+        "on": on,
+        "chairs": chairs,
+        "blocks": blocks,
+        "rows": rows,
+        "bands": bands,
+        "nurses": nurses,
+        "k": k,
+        "opens": opens,
+        "closes": closes,
+        "prescriber": bool(h.model.prescriber_hours),
+        "width": LABEL + WIDTH + 10,
+        "height": 30 + ROW * max(1, len(chairs)) + 50,
+        "hour_ticks": [
             (f"{t // 60:02d}:00", LABEL + (t - opens) * scale)
-            for t in range(opens - opens % 60 + 60, closes, 60)],
-        "row_height": ROW, "label_width": LABEL, "tz": clinic.timezone,
+            for t in range(opens - opens % 60 + 60, closes, 60)
+        ],
+        "row_height": ROW,
+        "label_width": LABEL,
+        "tz": clinic.timezone,
         "overrides": windows.overrides_of(db, [a for a, _p in rows]),
-        "prev": on - timedelta(days=1), "next": on + timedelta(days=1),
-    }  # fmt: skip
+        "prev": on - timedelta(days=1),
+        "next": on + timedelta(days=1),
+    }
 
 
 @router.get("/schedule")
-def schedule_day(request: Request, principal: CurrentPrincipal, db: DbSession,
-                 date: str | None = None) -> Response:  # fmt: skip
-    clinic = _clinic(db, principal)
+def schedule_day(
+    request: Request, principal: CurrentPrincipal, db: DbSession, date: str | None = None
+) -> Response:
+    clinic = _clinic(request, db, principal)
     on = _day(date, clinic)
-    return render(request, "appointments/day.html",
-                  day_view(db, principal, clinic, on, policy_of(request)))  # fmt: skip
+    return render(
+        request, "appointments/day.html", day_view(db, principal, clinic, on, policy_of(request))
+    )
 
 
 @router.get("/schedule/week")
-def schedule_week(request: Request, principal: CurrentPrincipal, db: DbSession,
-                  start: str | None = None) -> Response:  # fmt: skip
-    clinic = _clinic(db, principal)
+def schedule_week(
+    request: Request, principal: CurrentPrincipal, db: DbSession, start: str | None = None
+) -> Response:
+    clinic = _clinic(request, db, principal)
     first = _day(start, clinic)
     first -= timedelta(days=first.weekday())
     zone = ZoneInfo(clinic.timezone)
@@ -150,12 +186,27 @@ def schedule_week(request: Request, principal: CurrentPrincipal, db: DbSession,
     for a, p in rows:
         by_day.setdefault(a.starts_at.astimezone(zone).date(), []).append((a, p))
     chairs = repo.chairs(db, clinic.id)
-    audit.record(db, principal, "schedule.week_viewed", clinic_id=clinic.id,
-                 resource_type="schedule", resource_id=first.isoformat())  # fmt: skip
-    return render(request, "appointments/week.html", {
-        "clinic": clinic, "days": days, "by_day": by_day, "chairs": chairs,
-        "prev": first - timedelta(days=7), "next": first + timedelta(days=7), "tz": clinic.timezone,
-    })  # fmt: skip
+    audit.record(
+        db,
+        principal,
+        "schedule.week_viewed",
+        clinic_id=clinic.id,
+        resource_type="schedule",
+        resource_id=first.isoformat(),
+    )
+    return render(
+        request,
+        "appointments/week.html",
+        {
+            "clinic": clinic,
+            "days": days,
+            "by_day": by_day,
+            "chairs": chairs,
+            "prev": first - timedelta(days=7),
+            "next": first + timedelta(days=7),
+            "tz": clinic.timezone,
+        },
+    )
 
 
 # ---- book a series from a plan --------------------------------------------------------
@@ -173,15 +224,19 @@ def _availability(values: Any) -> tuple[AvailabilityIn | None, dict[str, str]]:
             fields[name] = values.get(name)
     if not fields:
         return None, {}
-    try:
-        return AvailabilityIn.model_validate(fields), {}
-    except ValidationError as exc:
-        return None, fields_from_pydantic(exc.errors())
+    return forms.parse(AvailabilityIn, fields)
 
 
-def _book_page(request: Request, db: Session, principal: Principal, patient: Patient,
-               plan_id: Id, errors: dict[str, str] | None = None,
-               status_code: int = 200, values: Any = None) -> Response:  # fmt: skip
+def _book_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    patient: Patient,
+    plan_id: Id,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    values: Any = None,
+) -> Response:
     view = plans.get(db, principal, patient, plan_id)
     proposals: list[service.Proposal] = []
     problem = ""
@@ -208,12 +263,26 @@ def _book_page(request: Request, db: Session, principal: Principal, patient: Pat
     booked = repo.of_plan(db, [patient.clinic_id], plan_id)
     chairs = {c.id: c.name for c in repo.chairs(db, patient.clinic_id)}
     clinic = db.get(Clinic, patient.clinic_id)
-    return render(request, "appointments/book.html", {
-        "patient": patient, "view": view, "proposals": proposals, "problem": problem,
-        "booked": booked, "chairs": chairs, "tz": clinic.timezone if clinic else "UTC",
-        "errors": errors, "when": when, "weekday_names": WEEKDAYS,
-        "can_override": can_override, "outside_window": outside_window,
-        "override_url": _override_url(patient.id, plan_id, given)}, status_code)  # fmt: skip
+    return render(
+        request,
+        "appointments/book.html",
+        {
+            "patient": patient,
+            "view": view,
+            "proposals": proposals,
+            "problem": problem,
+            "booked": booked,
+            "chairs": chairs,
+            "tz": clinic.timezone if clinic else "UTC",
+            "errors": errors,
+            "when": when,
+            "weekday_names": WEEKDAYS,
+            "can_override": can_override,
+            "outside_window": outside_window,
+            "override_url": _override_url(patient.id, plan_id, given),
+        },
+        status_code,
+    )
 
 
 def _override_url(patient_id: int, plan_id: int, given: Any) -> str:
@@ -224,21 +293,28 @@ def _override_url(patient_id: int, plan_id: int, given: Any) -> str:
 
 
 @router.get("/patients/{patient_id}/plans/{plan_id}/book")
-def book_dialog(request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal,
-                db: DbSession) -> Response:  # fmt: skip
+def book_dialog(
+    request: Request, patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     return _book_page(request, db, principal, patient, plan_id)
 
 
 @router.post("/patients/{patient_id}/plans/{plan_id}/book")
-def book(request: Request, form: Form, patient_id: Id, plan_id: Id,
-         principal: CurrentPrincipal, db: DbSession) -> Response:  # fmt: skip
+def book(
+    request: Request,
+    form: Form,
+    patient_id: Id,
+    plan_id: Id,
+    principal: CurrentPrincipal,
+    db: DbSession,
+) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     when, wrong = _availability(form)
     try:
         option = int(form_text(form, "option") or "0")
         if wrong:
-            raise ValidationFailed("Check the patient's days and hours.", wrong)
+            raise app_errors.AvailabilityInvalid(fields=wrong)
         expect = form_text(form, "expect") or None
         rows = service.book(
             db,
@@ -254,13 +330,15 @@ def book(request: Request, form: Form, patient_id: Id, plan_id: Id,
             override_reason=form_text(form, "override_reason") or None,
         )
     except ValueError:
-        return _book_page(request, db, principal, patient, plan_id, {"option": "choose one"}, 422,
-                          form)  # fmt: skip
+        return _book_page(
+            request, db, principal, patient, plan_id, {"option": "choose one"}, 422, form
+        )
     except KetaClinicError as exc:
         if exc.status_code not in (409, 422):
             raise
-        return _book_page(request, db, principal, patient, plan_id, form_errors(exc),
-                          exc.status_code, form)  # fmt: skip
+        return _book_page(
+            request, db, principal, patient, plan_id, form_errors(exc), exc.status_code, form
+        )
     if not rows:
         return RedirectResponse("/schedule/waitlist", status_code=303)
     clinic = db.get(Clinic, patient.clinic_id)
@@ -269,8 +347,14 @@ def book(request: Request, form: Form, patient_id: Id, plan_id: Id,
 
 
 @router.post("/patients/{patient_id}/plans/{plan_id}/waitlist")
-def waitlist_add(request: Request, form: Form, patient_id: Id, plan_id: Id,
-                 principal: CurrentPrincipal, db: DbSession) -> Response:  # fmt: skip
+def waitlist_add(
+    request: Request,
+    form: Form,
+    patient_id: Id,
+    plan_id: Id,
+    principal: CurrentPrincipal,
+    db: DbSession,
+) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     service.add_to_waitlist(db, principal, patient, plan_id, form_text(form, "note"))
     return RedirectResponse("/schedule/waitlist", status_code=303)
@@ -279,9 +363,14 @@ def waitlist_add(request: Request, form: Form, patient_id: Id, plan_id: Id,
 # ---- one appointment ------------------------------------------------------------------
 
 
-def _appointment_page(request: Request, db: Session, principal: Principal, appointment_id: Id,
-                      errors: dict[str, str] | None = None,
-                      status_code: int = 200) -> Response:  # fmt: skip
+def _appointment_page(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    appointment_id: Id,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     row, patient = service.get(db, principal, appointment_id)
     suggestions: list[service.Visit] = []
     can_override = principal.can(Permission.PLAN_SIGN, patient.clinic_id)
@@ -297,26 +386,45 @@ def _appointment_page(request: Request, db: Session, principal: Principal, appoi
         )
     clinic = db.get(Clinic, row.clinic_id)
     chair = db.get(Chair, row.chair_id)
-    audit.on_patient(db, principal, "patient.read", patient, resource_type="appointment",
-                     resource_id=row.id)  # fmt: skip
-    return render(request, "appointments/appointment.html", {
-        "a": row, "patient": patient, "chair": chair, "events": repo.events(db, row.id),
-        "suggestions": suggestions, "tz": clinic.timezone if clinic else "UTC",
-        "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
-        "can_override": can_override, "outside_window": outside_window,
-        "override": windows.overrides_of(db, [row]).get(row.id),
-        "errors": errors or {}}, status_code)  # fmt: skip
+    audit.on_patient(
+        db, principal, "patient.read", patient, resource_type="appointment", resource_id=row.id
+    )
+    return render(
+        request,
+        "appointments/appointment.html",
+        {
+            "a": row,
+            "patient": patient,
+            "chair": chair,
+            "events": repo.events(db, row.id),
+            "suggestions": suggestions,
+            "tz": clinic.timezone if clinic else "UTC",
+            "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
+            "can_override": can_override,
+            "outside_window": outside_window,
+            "override": windows.overrides_of(db, [row]).get(row.id),
+            "errors": errors or {},
+        },
+        status_code,
+    )
 
 
 @router.get("/schedule/appointments/{appointment_id}")
-def appointment(request: Request, appointment_id: Id, principal: CurrentPrincipal,
-                db: DbSession) -> Response:  # fmt: skip
+def appointment(
+    request: Request, appointment_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
     return _appointment_page(request, db, principal, appointment_id)
 
 
 @router.post("/schedule/appointments/{appointment_id}/{appt_action}")
-def appointment_action(request: Request, form: Form, appointment_id: Id, appt_action: str,
-                       principal: CurrentPrincipal, db: DbSession) -> Response:  # fmt: skip
+def appointment_action(
+    request: Request,
+    form: Form,
+    appointment_id: Id,
+    appt_action: str,
+    principal: CurrentPrincipal,
+    db: DbSession,
+) -> Response:
     try:
         if appt_action == "cancel":
             service.cancel(db, principal, appointment_id, form_text(form, "reason"))
@@ -332,7 +440,7 @@ def appointment_action(request: Request, form: Form, appointment_id: Id, appt_ac
             except ValueError:
                 chair_id = None
             if chair_id is None or starts_at.tzinfo is None:
-                raise ValidationFailed.on("slot", "choose one of the suggested times")
+                raise app_errors.TimeNotOffered(field="slot")
             moves.reschedule(
                 db,
                 principal,
@@ -344,22 +452,29 @@ def appointment_action(request: Request, form: Form, appointment_id: Id, appt_ac
                 override_reason=form_text(form, "override_reason") or None,
             )
         else:
-            raise ValidationFailed.on("action", f"no action {appt_action!r}")
+            raise app_errors.UnknownAction(f"no action {appt_action!r}")
     except KetaClinicError as exc:
         if exc.status_code not in (409, 422):
             raise
         db.rollback()
-        return _appointment_page(request, db, principal, appointment_id, form_errors(exc),
-                                 exc.status_code)  # fmt: skip
+        return _appointment_page(
+            request, db, principal, appointment_id, form_errors(exc), exc.status_code
+        )
     return RedirectResponse(f"/schedule/appointments/{appointment_id}", status_code=303)
 
 
 @router.get("/schedule/waitlist")
 def waitlist(request: Request, principal: CurrentPrincipal, db: DbSession) -> Response:
-    clinic = _clinic(db, principal)
+    clinic = _clinic(request, db, principal)
     rows = repo.waitlist(db, [clinic.id])
-    audit.record(db, principal, "schedule.waitlist_viewed", clinic_id=clinic.id,
-                 resource_type="waitlist", detail={"entries": len(rows)})  # fmt: skip
+    audit.record(
+        db,
+        principal,
+        "schedule.waitlist_viewed",
+        clinic_id=clinic.id,
+        resource_type="waitlist",
+        detail={"entries": len(rows)},
+    )
     offers = {}
     for entry, _patient in rows:
         if entry.offer:
@@ -367,8 +482,11 @@ def waitlist(request: Request, principal: CurrentPrincipal, db: DbSession) -> Re
             at = datetime.fromisoformat(offer["starts_at"]).astimezone(ZoneInfo(clinic.timezone))
             chair = db.get(Chair, offer["chair_id"])
             offers[entry.id] = f"{at:%a %d %b %H:%M} · {chair.name if chair else ''}"
-    return render(request, "appointments/waitlist.html", {
-        "clinic": clinic, "rows": rows, "offers": offers, "tz": clinic.timezone})  # fmt: skip
+    return render(
+        request,
+        "appointments/waitlist.html",
+        {"clinic": clinic, "rows": rows, "offers": offers, "tz": clinic.timezone},
+    )
 
 
 # ---- the roster ------------------------------------------------------------------------
@@ -386,19 +504,29 @@ def _roster_page(
     view = rosters.roster_of(db, principal, clinic, on)
     lines = {u: (a, b) for u, _n, _r, a, b in view.lines}
     added = request.query_params.get("added", "")
-    return render(request, "appointments/roster.html", {
-        "clinic": clinic, "on": on, "view": view, "lines": lines, "errors": errors or {},
-        "hhmm": lambda minutes: f"{minutes // 60:02d}:{minutes % 60:02d}",
-        "region": "-".join(filter(None, holidays.region_of(clinic))),
-        "year": request.query_params.get("year", "") or on.year,
-        "added": int(added) if added.isdigit() else None,
-    }, status_code)  # fmt: skip
+    return render(
+        request,
+        "appointments/roster.html",
+        {
+            "clinic": clinic,
+            "on": on,
+            "view": view,
+            "lines": lines,
+            "errors": errors or {},
+            "hhmm": lambda minutes: f"{minutes // 60:02d}:{minutes % 60:02d}",
+            "region": "-".join(filter(None, holidays.region_of(clinic))),
+            "year": request.query_params.get("year", "") or on.year,
+            "added": int(added) if added.isdigit() else None,
+        },
+        status_code,
+    )
 
 
 @router.get("/schedule/roster")
-def roster(request: Request, principal: CurrentPrincipal, db: DbSession,
-           date: str | None = None) -> Response:  # fmt: skip
-    clinic = _clinic(db, principal)
+def roster(
+    request: Request, principal: CurrentPrincipal, db: DbSession, date: str | None = None
+) -> Response:
+    clinic = _clinic(request, db, principal)
     return _roster_page(request, db, principal, clinic, _day(date, clinic))
 
 
@@ -408,9 +536,14 @@ def _minutes_of(value: str) -> int:
 
 
 @router.post("/schedule/roster")
-def roster_set(request: Request, form: Form, principal: CurrentPrincipal, db: DbSession,
-               date: str | None = None) -> Response:  # fmt: skip
-    clinic = _clinic(db, principal)
+def roster_set(
+    request: Request,
+    form: Form,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    date: str | None = None,
+) -> Response:
+    clinic = _clinic(request, db, principal)
     on = _day(date, clinic)
     lines, errors = [], {}
     for user_id, _name, _role in rosters.roster_of(db, principal, clinic, on).staff:
@@ -424,7 +557,7 @@ def roster_set(request: Request, form: Form, principal: CurrentPrincipal, db: Db
             errors[f"user_{user_id}"] = "give the times as HH:MM"
     try:
         if errors:
-            raise ValidationFailed("Check the roster.", errors)
+            raise app_errors.RosterInvalid(fields=errors)
         rosters.set_roster(db, principal, clinic.id, on, lines)
     except KetaClinicError as exc:
         if exc.status_code != 422:
@@ -442,12 +575,12 @@ def roster_holidays(
     date: str | None = None,
 ) -> Response:
     """Close the clinic on a year's public holidays of its own country and state."""
-    clinic = _clinic(db, principal)
+    clinic = _clinic(request, db, principal)
     on = _day(date, clinic)
     year = form_text(form, "year")
     try:
         if not (year.isdigit() and 2000 <= int(year) <= 2100):
-            raise ValidationFailed.on("year", "give a year between 2000 and 2100")
+            raise app_errors.HolidayYearOutOfRange()
         first = on.replace(year=int(year), month=1, day=1)
         rows = holidays.fill_closures(db, principal, clinic, first, first.replace(month=12, day=31))
     except KetaClinicError as exc:

@@ -47,10 +47,11 @@ from ketaclinic.clinical.controlled import (
     to_ug,
 )
 from ketaclinic.clinics.service import today_at
-from ketaclinic.kit.errors import Conflict, KetaClinicError, ValidationFailed
+from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.hashchain import GENESIS_HASH, link_hash
 from ketaclinic.kit.time import recorded_at as recorded_at  # historical stamping, re-exported
 from ketaclinic.kit.time import recorded_now
+from ketaclinic.ledger import errors
 from ketaclinic.ledger import repository as repo
 from ketaclinic.ledger.models import (
     CsContainer,
@@ -136,8 +137,8 @@ def people_of(db: Session, entries: Sequence[CsEntry]) -> dict[int, str]:
     )
 
 
-def _refused(exc: LedgerError) -> ValidationFailed:
-    return ValidationFailed(str(exc), exc.fields)
+def _refused(exc: LedgerError) -> errors.LedgerRuleRefused:
+    return errors.LedgerRuleRefused(str(exc), exc.fields)
 
 
 def _status(container: CsContainer, full_ug: int) -> str:
@@ -240,7 +241,7 @@ def _clinic_ids(principal: Principal, permission: Permission) -> list[int]:
 def _lock_location(db: Session, clinic_ids: Sequence[int], location_id: int) -> CsLocation:
     location = repo.location(db, clinic_ids, location_id, lock=True)
     if location is None:
-        raise ValidationFailed.on("location_id", "no such storage location in your clinic")
+        raise errors.LocationUnknown()
     return location
 
 
@@ -256,7 +257,7 @@ def _write(
     clinic_ids = _clinic_ids(principal, permission)
     found = repo.stock_row(db, clinic_ids, container_id)
     if found is None:
-        raise ValidationFailed.on("container_id", "no such container in your clinic")
+        raise errors.ContainerUnknown()
     container, lot, product, _location = found
     wanted = {container.location_id}
     if also_location_id is not None:
@@ -266,17 +267,15 @@ def _write(
         name = "location_id" if location_id == container.location_id else "to_location_id"
         try:
             locked[location_id] = _lock_location(db, [container.clinic_id], location_id)
-        except ValidationFailed as exc:
-            raise ValidationFailed.on(name, "no such storage location in your clinic") from exc
+        except errors.LocationUnknown as exc:
+            raise errors.LocationUnknown(field=name) from exc
     fresh = repo.container(db, [container.clinic_id], container_id, lock=True)
     assert fresh is not None  # containers are never deleted
     if fresh.location_id != container.location_id:
-        raise Conflict(
-            "The container was moved while you were recording; open it again.",
-            {"container_id": "moved to another location just now"},
-        )
-    write = _Write(db, principal, container.clinic_id, locked[fresh.location_id], fresh, lot,
-                   product)  # fmt: skip
+        raise errors.ContainerMoved(fields={"container_id": "moved to another location just now"})
+    write = _Write(
+        db, principal, container.clinic_id, locked[fresh.location_id], fresh, lot, product
+    )
     return write, locked
 
 
@@ -352,14 +351,32 @@ def _audit(
     patient: Patient | None = None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    info = {"kind": entry.kind, "container": write.container.label,
-            "amount_mg": str(to_mg(entry.amount_ug)), **(detail or {})}  # fmt: skip
+    info = {
+        "kind": entry.kind,
+        "container": write.container.label,
+        "amount_mg": str(to_mg(entry.amount_ug)),
+        **(detail or {}),
+    }
     if patient is not None:
-        audit.on_patient(db, write.principal, f"ledger.{entry.kind}", patient,
-                         resource_type="cs_entry", resource_id=entry.id, detail=info)  # fmt: skip
+        audit.on_patient(
+            db,
+            write.principal,
+            f"ledger.{entry.kind}",
+            patient,
+            resource_type="cs_entry",
+            resource_id=entry.id,
+            detail=info,
+        )
         return
-    audit.record(db, write.principal, f"ledger.{entry.kind}", clinic_id=write.clinic_id,
-                 resource_type="cs_entry", resource_id=entry.id, detail=info)  # fmt: skip
+    audit.record(
+        db,
+        write.principal,
+        f"ledger.{entry.kind}",
+        clinic_id=write.clinic_id,
+        resource_type="cs_entry",
+        resource_id=entry.id,
+        detail=info,
+    )
 
 
 # ---- set-up: products and locations -----------------------------------------------
@@ -368,30 +385,51 @@ def _audit(
 def add_product(db: Session, principal: Principal, data: ProductIn) -> CsProduct:
     clinic_ids = _clinic_ids(principal, Permission.LEDGER_STOCK)
     if any(p.ndc == data.ndc for p in repo.products(db)):
-        raise ValidationFailed.on("ndc", "a product with this NDC is already on file")
+        raise errors.ProductNdcOnFile()
     product = CsProduct(
-        ndc=data.ndc, drug=data.drug, name=data.name, strength=data.strength, form=data.form,
+        ndc=data.ndc,
+        drug=data.drug,
+        name=data.name,
+        strength=data.strength,
+        form=data.form,
         container_ug=as_ug(data.container_mg, "container_mg"),
         container_ul=None if data.container_ml is None else int(data.container_ml * 1000),
-    )  # fmt: skip
+    )
     db.add(product)
     db.flush()
-    audit.record(db, principal, "ledger.product_added", clinic_id=clinic_ids[0],
-                 resource_type="cs_product", resource_id=product.id,
-                 detail={"ndc": product.ndc})  # fmt: skip
+    audit.record(
+        db,
+        principal,
+        "ledger.product_added",
+        clinic_id=clinic_ids[0],
+        resource_type="cs_product",
+        resource_id=product.id,
+        detail={"ndc": product.ndc},
+    )
     return product
 
 
 def add_location(db: Session, principal: Principal, clinic_id: int, data: LocationIn) -> CsLocation:
     principal.require(Permission.LEDGER_STOCK, clinic_id)
     if any(loc.name == data.name for loc in repo.locations(db, [clinic_id])):
-        raise ValidationFailed.on("name", "a location with this name already exists")
-    location = CsLocation(clinic_id=clinic_id, name=data.name, description=data.description,
-                          last_seq=0, last_hash=GENESIS_HASH)  # fmt: skip
+        raise errors.LocationNameTaken()
+    location = CsLocation(
+        clinic_id=clinic_id,
+        name=data.name,
+        description=data.description,
+        last_seq=0,
+        last_hash=GENESIS_HASH,
+    )
     db.add(location)
     db.flush()
-    audit.record(db, principal, "ledger.location_added", clinic_id=clinic_id,
-                 resource_type="cs_location", resource_id=location.id)  # fmt: skip
+    audit.record(
+        db,
+        principal,
+        "ledger.location_added",
+        clinic_id=clinic_id,
+        resource_type="cs_location",
+        resource_id=location.id,
+    )
     return location
 
 
@@ -410,46 +448,72 @@ def receive(db: Session, principal: Principal, data: ReceiptIn) -> list[CsEntry]
     supplier, address, DEA number and invoice (21 CFR 1304.22)."""
     found = repo.location(db, _clinic_ids(principal, Permission.LEDGER_STOCK), data.location_id)
     if found is None:
-        raise ValidationFailed.on("location_id", "no such storage location in your clinic")
+        raise errors.LocationUnknown()
     clinic_id = found.clinic_id
     product = db.get(CsProduct, data.product_id)
     if product is None:
-        raise ValidationFailed.on("product_id", "no such product on file")
+        raise errors.ProductUnknown()
     if data.expires <= today_at(db, clinic_id, now()):
-        raise ValidationFailed.on("expires", "this lot has already expired: do not receive it")
+        raise errors.LotExpired()
     location = _lock_location(db, [clinic_id], data.location_id)
     lot = repo.lot(db, clinic_id, product.id, data.lot_number)
     if lot is None:
-        lot = CsLot(clinic_id=clinic_id, product_id=product.id, lot_number=data.lot_number,
-                    expires=data.expires)  # fmt: skip
+        lot = CsLot(
+            clinic_id=clinic_id,
+            product_id=product.id,
+            lot_number=data.lot_number,
+            expires=data.expires,
+        )
         db.add(lot)
         db.flush()
     elif lot.expires != data.expires:
-        raise ValidationFailed.on(
-            "expires", f"lot {lot.lot_number} is on file expiring {lot.expires.isoformat()}"
+        raise errors.LotExpiryMismatch(
+            f"lot {lot.lot_number} is on file expiring {lot.expires.isoformat()}"
         )
     already = repo.containers_in_lot(db, lot.id)
-    receipt = {"received_on": data.received_on.isoformat(), "supplier_name": data.supplier_name,
-               "supplier_address": data.supplier_address, "supplier_dea": data.supplier_dea,
-               "invoice_number": data.invoice_number, "containers": data.containers}  # fmt: skip
+    receipt = {
+        "received_on": data.received_on.isoformat(),
+        "supplier_name": data.supplier_name,
+        "supplier_address": data.supplier_address,
+        "supplier_dea": data.supplier_dea,
+        "invoice_number": data.invoice_number,
+        "containers": data.containers,
+    }
     entries = []
     for number in range(already + 1, already + data.containers + 1):
         container = CsContainer(
-            clinic_id=clinic_id, lot_id=lot.id, label=f"{lot.lot_number}-{number:03d}",
-            location_id=location.id, status="sealed", on_hand_ug=0, received_at=now(),
-        )  # fmt: skip
+            clinic_id=clinic_id,
+            lot_id=lot.id,
+            label=f"{lot.lot_number}-{number:03d}",
+            location_id=location.id,
+            status="sealed",
+            on_hand_ug=0,
+            received_at=now(),
+        )
         db.add(container)
         db.flush()
         write = _Write(db, principal, clinic_id, location, container, lot, product)
-        op = Receive(str(container.id), lot.lot_number, lot.expires, str(location.id),
-                     to_mg(product.container_ug), principal.user_id)  # fmt: skip
+        op = Receive(
+            str(container.id),
+            lot.lot_number,
+            lot.expires,
+            str(location.id),
+            to_mg(product.container_ug),
+            principal.user_id,
+        )
         after = write.apply(Ledger(), op)
         container.status = "sealed"
         entry = write.append("receive", after, amount_ug=product.container_ug, detail=receipt)
         entries.append(entry)
-    audit.record(db, principal, "ledger.receive", clinic_id=clinic_id, resource_type="cs_lot",
-                 resource_id=lot.id, detail={**receipt, "lot": lot.lot_number,
-                                             "entries": [e.id for e in entries]})  # fmt: skip
+    audit.record(
+        db,
+        principal,
+        "ledger.receive",
+        clinic_id=clinic_id,
+        resource_type="cs_lot",
+        resource_id=lot.id,
+        detail={**receipt, "lot": lot.lot_number, "entries": [e.id for e in entries]},
+    )
     return entries
 
 
@@ -457,7 +521,7 @@ def transfer(db: Session, principal: Principal, container_id: int, to_location_i
     """Out of one safe's chain and into another's, in one transaction."""
     write, locked = _write(db, principal, Permission.LEDGER_STOCK, container_id, to_location_id)
     if to_location_id == write.location.id:
-        raise ValidationFailed.on("to_location_id", "the container is already there")
+        raise errors.ContainerAlreadyThere()
     target = locked[to_location_id]
     op = Transfer(str(write.container.id), str(target.id), principal.user_id)
     after = write.apply(write.state(), op)
@@ -473,9 +537,9 @@ def _patient(db: Session, principal: Principal, patient_id: int, clinic_id: int)
     try:
         patient = patients.get_patient(db, principal, patient_id)
     except KetaClinicError as exc:
-        raise ValidationFailed.on("patient_id", "no such patient in your clinic") from exc
+        raise errors.LedgerPatientUnknown() from exc
     if patient.clinic_id != clinic_id:
-        raise ValidationFailed.on("patient_id", "the patient belongs to another clinic")
+        raise errors.PatientOfOtherClinic()
     return patient
 
 
@@ -487,13 +551,19 @@ def draw(db: Session, principal: Principal, data: DrawIn) -> CsEntry:
     if data.session_id is not None:
         session = repo.treatment_session(db, [write.clinic_id], data.session_id)
         if session is None or session.patient_id != patient.id:
-            raise ValidationFailed.on("session_id", "no such session for this patient")
+            raise errors.SessionNotOfPatient()
     on = today_at(db, write.clinic_id, now())
     amount = as_ug(data.amount_mg, "amount_mg")
     op = DrawForSession("new", str(write.container.id), to_mg(amount), on, principal.user_id)
     after = write.apply(write.state(), op)
-    entry = write.append("draw", after, amount_ug=amount, patient_id=patient.id,
-                         session_id=data.session_id, detail={"on": on.isoformat()})  # fmt: skip
+    entry = write.append(
+        "draw",
+        after,
+        amount_ug=amount,
+        patient_id=patient.id,
+        session_id=data.session_id,
+        detail={"on": on.isoformat()},
+    )
     _audit(db, write, entry, patient=patient)
     return entry
 
@@ -502,7 +572,7 @@ def get_draw(db: Session, principal: Principal, draw_id: int) -> CsEntry:
     clinic_ids = _clinic_ids(principal, Permission.LEDGER_READ)
     found = repo.entry(db, clinic_ids, draw_id)
     if found is None or found.kind != "draw":
-        raise ValidationFailed.on("draw_id", "no such draw in your clinic")
+        raise errors.DrawUnknown()
     return found
 
 
@@ -537,9 +607,16 @@ def _account(
         op = Return(current.draw_id, to_mg(amount), by)
     after = write.apply(state, op)
     detail = {"witnesses_required": needed} if kind == "waste" else None
-    entry = write.append(kind, after, amount_ug=amount, draw_entry_id=source.id,
-                         patient_id=source.patient_id, session_id=source.session_id,
-                         witnesses=witnesses, detail=detail)  # fmt: skip
+    entry = write.append(
+        kind,
+        after,
+        amount_ug=amount,
+        draw_entry_id=source.id,
+        patient_id=source.patient_id,
+        session_id=source.session_id,
+        witnesses=witnesses,
+        detail=detail,
+    )
     _audit(db, write, entry, patient=patient, detail={"witnesses": [w.name for w in witnesses]})
     return entry
 
@@ -569,21 +646,26 @@ def reverse(db: Session, principal: Principal, draw_id: int, data: ReverseIn) ->
     source = get_draw(db, principal, draw_id)
     wrong = repo.entry(db, [source.clinic_id], data.entry_id)
     if wrong is None or wrong.draw_entry_id != source.id or wrong.kind not in PARTS:
-        raise ValidationFailed.on("entry_id", "choose an administer, waste or return entry of "
-                                  "this draw")  # fmt: skip
+        raise errors.CorrectionEntryInvalid()
     if data.amount_mg > to_mg(wrong.amount_ug):
-        raise ValidationFailed.on("amount_mg", "more than the entry being corrected recorded")
+        raise errors.CorrectionTooLarge()
     write = locked_container(db, principal, Permission.LEDGER_ADMINISTER, source.container_id)
     current = _draw_of(db, [write.clinic_id], source)
     amount = as_ug(data.amount_mg, "amount_mg")
     part = PARTS[wrong.kind]
-    op = Reverse(current.draw_id, part, to_mg(amount), data.reason,  # type: ignore[arg-type]
-                 principal.user_id)  # fmt: skip
+    op = Reverse(current.draw_id, part, to_mg(amount), data.reason, principal.user_id)  # type: ignore[arg-type]
     after = write.apply(write.state([current]), op)
-    entry = write.append("reverse", after, amount_ug=amount, draw_entry_id=source.id,
-                         patient_id=source.patient_id, session_id=source.session_id,
-                         corrects_id=wrong.id, reason=data.reason,
-                         detail={"part": part})  # fmt: skip
+    entry = write.append(
+        "reverse",
+        after,
+        amount_ug=amount,
+        draw_entry_id=source.id,
+        patient_id=source.patient_id,
+        session_id=source.session_id,
+        corrects_id=wrong.id,
+        reason=data.reason,
+        detail={"part": part},
+    )
     patient = repo.patient(db, [source.clinic_id], source.patient_id)
     _audit(db, write, entry, patient=patient, detail={"corrects": wrong.id})
     return entry
@@ -602,11 +684,19 @@ def destroy(
     """Destruction of stock, witnessed by two employees (DEA Form 41 fields)."""
     write = locked_container(db, principal, Permission.LEDGER_STOCK, container_id)
     amount = as_ug(data.amount_mg, "amount_mg")
-    op = Destroy(str(write.container.id), to_mg(amount), principal.user_id,
-                 tuple(w.user_id for w in witnesses))  # fmt: skip
+    op = Destroy(
+        str(write.container.id),
+        to_mg(amount),
+        principal.user_id,
+        tuple(w.user_id for w in witnesses),
+    )
     after = write.apply(write.state(witnesses=witnesses), op)
-    form41 = {"destroyed_on": data.destroyed_on.isoformat(), "method": data.method,
-              "reason": data.reason, "witness_names": [w.name for w in witnesses]}  # fmt: skip
+    form41 = {
+        "destroyed_on": data.destroyed_on.isoformat(),
+        "method": data.method,
+        "reason": data.reason,
+        "witness_names": [w.name for w in witnesses],
+    }
     entry = write.append("destroy", after, amount_ug=amount, witnesses=witnesses, detail=form41)
     _audit(db, write, entry, detail=form41)
     return entry
@@ -617,14 +707,18 @@ def record_loss(db: Session, principal: Principal, container_id: int, data: Loss
     (notice within 1 business day, Form 106 within 45 days: 21 CFR 1301.76(b))."""
     write = locked_container(db, principal, Permission.LEDGER_STOCK, container_id)
     if data.discovered > today_at(db, write.clinic_id, now()):
-        raise ValidationFailed.on("discovered", "cannot be in the future")
+        raise errors.LossDiscoveredInFuture()
     amount = as_ug(data.amount_mg, "amount_mg")
     op = Loss(str(write.container.id), to_mg(amount), data.discovered, principal.user_id)
     after = write.apply(write.state(), op)
     due = loss_deadlines(data.discovered)
-    detail = {"loss_kind": data.loss_kind, "discovered": data.discovered.isoformat(),
-              "circumstances": data.circumstances, "notice_due": due.notice_due.isoformat(),
-              "form_106_due": due.form_106_due.isoformat()}  # fmt: skip
+    detail = {
+        "loss_kind": data.loss_kind,
+        "discovered": data.discovered.isoformat(),
+        "circumstances": data.circumstances,
+        "notice_due": due.notice_due.isoformat(),
+        "form_106_due": due.form_106_due.isoformat(),
+    }
     entry = write.append("loss", after, amount_ug=amount, detail=detail)
     _audit(db, write, entry, detail={"loss_kind": data.loss_kind})
     return entry
@@ -634,19 +728,30 @@ def record_filing(db: Session, principal: Principal, loss_id: int, data: FilingI
     clinic_ids = _clinic_ids(principal, Permission.LEDGER_STOCK)
     loss = repo.entry(db, clinic_ids, loss_id)
     if loss is None or loss.kind != "loss":
-        raise ValidationFailed.on("loss_id", "no such loss in your clinic")
+        raise errors.LossUnknown()
     if any(f.kind == data.kind for f in repo.filings(db, [loss.id])):
-        raise ValidationFailed.on("kind", "already recorded as filed")
+        raise errors.FilingAlreadyRecorded()
     if data.filed_on > today_at(db, loss.clinic_id, now()):
-        raise ValidationFailed.on("filed_on", "cannot be in the future")
-    filing = CsLossFiling(entry_id=loss.id, kind=data.kind, filed_on=data.filed_on,
-                          reference=data.reference, by_id=principal.user_id,
-                          recorded_at=now())  # fmt: skip
+        raise errors.FilingInFuture()
+    filing = CsLossFiling(
+        entry_id=loss.id,
+        kind=data.kind,
+        filed_on=data.filed_on,
+        reference=data.reference,
+        by_id=principal.user_id,
+        recorded_at=now(),
+    )
     db.add(filing)
     db.flush()
-    audit.record(db, principal, f"ledger.loss_{data.kind}_filed", clinic_id=loss.clinic_id,
-                 resource_type="cs_entry", resource_id=loss.id,
-                 detail={"filed_on": data.filed_on.isoformat()})  # fmt: skip
+    audit.record(
+        db,
+        principal,
+        f"ledger.loss_{data.kind}_filed",
+        clinic_id=loss.clinic_id,
+        resource_type="cs_entry",
+        resource_id=loss.id,
+        detail={"filed_on": data.filed_on.isoformat()},
+    )
     return filing
 
 
@@ -675,7 +780,13 @@ def losses(db: Session, principal: Principal) -> list[LossView]:
     for row in rows:
         detail = detail_of(row)
         mine = {f.kind: f for f in filed if f.entry_id == row.id}
-        views.append(LossView(row, date.fromisoformat(detail["notice_due"]),
-                              date.fromisoformat(detail["form_106_due"]),
-                              mine.get("notice"), mine.get("form_106")))  # fmt: skip
+        views.append(
+            LossView(
+                row,
+                date.fromisoformat(detail["notice_due"]),
+                date.fromisoformat(detail["form_106_due"]),
+                mine.get("notice"),
+                mine.get("form_106"),
+            )
+        )
     return views

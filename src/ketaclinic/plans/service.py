@@ -49,9 +49,10 @@ from ketaclinic.clinical.treatment import (
 )
 from ketaclinic.clinical.treatment.model import PreparationSpec
 from ketaclinic.clinics.service import timezone_of, today_at
-from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ketaclinic.kit.errors import Conflict
 from ketaclinic.kit.time import recorded_now, to_local, utcnow
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans import errors
 from ketaclinic.plans import repository as repo
 from ketaclinic.plans.models import DoseCheck, DoseVerification, PlanEvent, TreatmentPlan
 from ketaclinic.plans.schemas import PlanIn
@@ -73,7 +74,7 @@ class PlanPolicy:
         found = self.protocols.get(protocol_id)
         if found is None:
             known = ", ".join(sorted(self.protocols))
-            raise ValidationFailed.on(field_name, f"unknown protocol; known: {known}")
+            raise errors.UnknownProtocol(f"unknown protocol; known: {known}", field=field_name)
         return found
 
 
@@ -84,8 +85,8 @@ class PlanView:
     events: list[PlanEvent]
 
 
-def _dose_error(exc: DoseError) -> ValidationFailed:
-    return ValidationFailed("The dose cannot be given as asked.", exc.fields)
+def _dose_error(exc: DoseError) -> errors.DoseRefused:
+    return errors.DoseRefused(fields=exc.fields)
 
 
 # ---- building a plan ----------------------------------------------------------
@@ -121,10 +122,9 @@ def _check_dose(protocol: Protocol, amount: Decimal, reason: str | None) -> str 
     unit = dose.unit_label
     if dose.options and amount not in dose.options:
         choices = " or ".join(f"{o.normalize():f}" for o in dose.options)
-        raise ValidationFailed.on("dose_amount", f"choose {choices} {unit}")
+        raise errors.DoseNotOffered(f"choose {choices} {unit}")
     if amount > dose.hard_limit:
-        raise ValidationFailed.on(
-            "dose_amount",
+        raise errors.DoseAboveHardLimit(
             f"{amount.normalize():f} {unit} is above the protocol's hard limit of "
             f"{dose.hard_limit.normalize():f} {unit}: refused",
         )
@@ -132,8 +132,7 @@ def _check_dose(protocol: Protocol, amount: Decimal, reason: str | None) -> str 
         return None
     kept = (reason or "").strip()
     if len(kept) < REASON_MIN_LENGTH:
-        raise ValidationFailed.on(
-            "over_soft_limit_reason",
+        raise errors.SoftLimitReasonRequired(
             f"above the protocol's soft limit of {dose.soft_limit.normalize():f} {unit}: "
             f"give a reason (at least {REASON_MIN_LENGTH} characters)",
         )
@@ -147,7 +146,7 @@ def _preparation(protocol: Protocol, label: str | None) -> PreparationSpec:
         if spec.label == label:
             return spec
     known = "; ".join(p.label for p in protocol.preparations)
-    raise ValidationFailed.on("preparation", f"not one of this protocol's: {known}")
+    raise errors.UnknownPreparation(f"not one of this protocol's: {known}")
 
 
 def _validated(
@@ -159,9 +158,9 @@ def _validated(
     spec = _preparation(protocol, data.preparation)
     today = today_at(db, patient.clinic_id)
     if data.start_date < today:
-        raise ValidationFailed.on("start_date", "must not be in the past")
+        raise errors.PlanStartInPast()
     if data.start_date > today + timedelta(days=366):
-        raise ValidationFailed.on("start_date", "must be within a year")
+        raise errors.PlanStartTooFar()
     return protocol, amount, spec, reason
 
 
@@ -173,7 +172,7 @@ def _require_cleared(
             db, principal, patient, policy.screening, rule_set_id=protocol.rule_set
         )
     except Conflict as exc:
-        raise Conflict(
+        raise errors.ScreeningNotCleared(
             f"A plan needs a signed, current screening ({protocol.rule_set}): {exc.message}",
             {"screening": exc.fields.get("screening", "")},
         ) from None
@@ -214,10 +213,15 @@ def draft(
     db.flush()
     db.add(
         PlanEvent(
-            plan_id=row.id, patient_id=patient.id, seq=1, action="draft", status="draft",
-            by_id=principal.user_id, at=utcnow(),
+            plan_id=row.id,
+            patient_id=patient.id,
+            seq=1,
+            action="draft",
+            status="draft",
+            by_id=principal.user_id,
+            at=utcnow(),
         )
-    )  # fmt: skip
+    )
     db.flush()
     changed = _changed(supersedes, row) if supersedes else []
     audit.on_patient(
@@ -249,10 +253,12 @@ def revise(
     stays as it was and is superseded when the new one is signed."""
     current = get(db, principal, patient, plan_id, audited=False)
     if current.status in {"completed", "stopped", "superseded"}:
-        raise Conflict(f"A {current.status} plan cannot be revised; start a new plan.")
+        raise errors.PlanNotRevisable(
+            f"A {current.status} plan cannot be revised; start a new plan."
+        )
     newest = repo.lineage(db, list(principal.roles), current.plan.lineage_id)[-1]
     if newest.id != current.plan.id:
-        raise Conflict(f"Version {newest.version} is newer; revise that one.")
+        raise errors.NewerPlanVersion(f"Version {newest.version} is newer; revise that one.")
     return draft(db, principal, patient, data, policy, supersedes=current.plan)
 
 
@@ -270,12 +276,17 @@ def get(
     clinics = list(principal.roles)
     row = repo.plan(db, clinics, patient.id, plan_id)
     if row is None:
-        raise NotFound(f"No treatment plan {plan_id} for this patient.")
+        raise errors.PlanNotFound(f"No treatment plan {plan_id} for this patient.")
     if audited:
         audit.on_patient(
-            db, principal, "patient.read", patient, resource_type="treatment_plan",
-            resource_id=row.id, detail={"purpose": "plan"},
-        )  # fmt: skip
+            db,
+            principal,
+            "patient.read",
+            patient,
+            resource_type="treatment_plan",
+            resource_id=row.id,
+            detail={"purpose": "plan"},
+        )
     events = repo.events(db, clinics, [row.id])
     return PlanView(row, _status(events), events)
 
@@ -320,15 +331,16 @@ def transition(
     """Sign, start, pause, resume, complete or stop one plan version."""
     needed = Permission.PLAN_SIGN if action == "sign" else Permission.PLAN_WRITE
     if not principal.can(needed, patient.clinic_id):
-        raise Forbidden("Only a prescriber can sign a plan." if action == "sign" else
-                        "Your role does not allow this here.")  # fmt: skip
+        raise errors.PlanActionForbidden(
+            "Only a prescriber can sign a plan." if action == "sign" else None
+        )
     view = get(db, principal, patient, plan_id, audited=False)
     if action == "supersede":
-        raise ValidationFailed.on("action", "a plan is superseded by signing a newer version")
+        raise errors.SupersedeBySigning()
     try:
         status = next_status(view.status, action, reason)  # type: ignore[arg-type]
     except TransitionError as exc:
-        raise Conflict(str(exc), {"action": str(exc)}) from None
+        raise errors.PlanTransitionRefused(str(exc), {"action": str(exc)}) from None
     screening_id = None
     if action == "sign":
         protocol = policy.protocol(view.plan.protocol_id)
@@ -372,11 +384,16 @@ def _supersede_older(
             continue
         db.add(
             PlanEvent(
-                plan_id=version.id, patient_id=patient.id, seq=len(own) + 1, action="supersede",
-                status="superseded", reason=f"replaced by version {plan.version}",
-                by_id=principal.user_id, at=utcnow(),
+                plan_id=version.id,
+                patient_id=patient.id,
+                seq=len(own) + 1,
+                action="supersede",
+                status="superseded",
+                reason=f"replaced by version {plan.version}",
+                by_id=principal.user_id,
+                at=utcnow(),
             )
-        )  # fmt: skip
+        )
 
 
 def _flush_or_conflict(db: Session) -> None:
@@ -384,7 +401,7 @@ def _flush_or_conflict(db: Session) -> None:
         db.flush()
     except IntegrityError:
         # Someone else changed this plan's status between our read and our write.
-        raise Conflict("This plan changed a moment ago; reload it and try again.") from None
+        raise errors.PlanChangedMeanwhile() from None
 
 
 # ---- doses --------------------------------------------------------------------
@@ -449,15 +466,21 @@ def calculate_dose(
     principal.require(Permission.PLAN_WRITE, patient.clinic_id)
     view = get(db, principal, patient, plan_id, audited=False)
     if view.status not in {"signed", "active"}:
-        raise Conflict(f"Doses are calculated for a signed or active plan; this one is "
-                       f"{view.status}.")  # fmt: skip
+        raise errors.DosePlanNotActive(
+            f"Doses are calculated for a signed or active plan; this one is {view.status}."
+        )
     if session_number > len(sessions_of(view.plan)):
-        raise ValidationFailed.on("session_number", "beyond the plan's sessions")
+        raise errors.SessionBeyondPlan()
     try:
         dose = dose_for(
-            db, principal, patient, view.plan, policy,
-            session_number=session_number, over_soft_limit_reason=over_soft_limit_reason,
-        )  # fmt: skip
+            db,
+            principal,
+            patient,
+            view.plan,
+            policy,
+            session_number=session_number,
+            over_soft_limit_reason=over_soft_limit_reason,
+        )
     except DoseError as exc:
         raise _dose_error(exc) from None
     weighing = _weighing(db, principal, patient) if dose.dosing_weight is not None else None
@@ -482,9 +505,14 @@ def calculate_dose(
     db.add(row)
     db.flush()
     audit.on_patient(
-        db, principal, "patient.dose.calculate", patient, resource_type="dose_check",
-        resource_id=row.id, detail={"plan_id": view.plan.id, "session": session_number},
-    )  # fmt: skip
+        db,
+        principal,
+        "patient.dose.calculate",
+        patient,
+        resource_type="dose_check",
+        resource_id=row.id,
+        detail={"plan_id": view.plan.id, "session": session_number},
+    )
     return row
 
 
@@ -502,12 +530,12 @@ def verify_dose(
     principal.require(Permission.PLAN_WRITE, patient.clinic_id)
     check = repo.dose_check(db, list(principal.roles), plan_id, check_id)
     if check is None or check.patient_id != patient.id:
-        raise NotFound(f"No dose check {check_id} on this plan.")
+        raise errors.DoseCheckNotFound(f"No dose check {check_id} on this plan.")
     if check.calculated_by_id == principal.user_id:
-        raise Forbidden("The second check must be done by a different clinician.")
+        raise errors.SecondCheckSameClinician()
     checks = repo.dose_checks(db, list(principal.roles), plan_id)
     if any(v.matched for c, vs in checks if c.id == check.id for v in vs):
-        raise Conflict("This dose is already released.")
+        raise errors.DoseAlreadyReleased()
     # Only what the dose rests on is re-entered: no weight for a fixed dose, no
     # concentration for nasal devices.
     recorded_weight = check.weight_kg if check.weight_kg is not None else weight_kg
@@ -537,9 +565,14 @@ def verify_dose(
     db.add(row)
     db.flush()
     audit.on_patient(
-        db, principal, "patient.dose.verify", patient, resource_type="dose_check",
-        resource_id=check.id, detail={"matched": not problems, "mismatched": sorted(problems)},
-    )  # fmt: skip
+        db,
+        principal,
+        "patient.dose.verify",
+        patient,
+        resource_type="dose_check",
+        resource_id=check.id,
+        detail={"matched": not problems, "mismatched": sorted(problems)},
+    )
     return row
 
 

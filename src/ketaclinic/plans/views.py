@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -26,18 +25,17 @@ from ketaclinic.clinical.pk import MODELS
 from ketaclinic.clinical.treatment import Protocol, actions_from, expand
 from ketaclinic.clinical.treatment.model import UNIT_LABELS
 from ketaclinic.clinics.service import timezone_of, today_at
+from ketaclinic.kit import forms
 from ketaclinic.kit.errors import (
     KetaClinicError,
-    NotFound,
-    ValidationFailed,
-    fields_from_pydantic,
 )
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans import errors as plan_errors
 from ketaclinic.plans import service
-from ketaclinic.plans.endpoints import policy_of
+from ketaclinic.plans.deps import policy_of
 from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.plans.pk_plot import DEFAULT_MODEL, model_choices, preview, preview_svg
 from ketaclinic.plans.schemas import PlanIn
@@ -60,7 +58,7 @@ ACTION_LABELS = {
 def _protocol(request: Request, protocol_id: str) -> Protocol:
     found = policy_of(request).protocols.get(protocol_id)
     if found is None:
-        raise NotFound(f"No protocol {protocol_id!r}.")
+        raise plan_errors.ProtocolNotFound(f"No protocol {protocol_id!r}.")
     return found
 
 
@@ -102,17 +100,19 @@ def patient_plans(
 
 
 def _form_values(form: FormData) -> dict[str, str]:
-    names = ("protocol_id", "dose_amount", "preparation", "start_date", "note",
-             "over_soft_limit_reason")  # fmt: skip
-    return {n: form_text(form, n).strip() for n in names}
+    names = (
+        "protocol_id",
+        "dose_amount",
+        "preparation",
+        "start_date",
+        "note",
+        "over_soft_limit_reason",
+    )
+    return forms.values(form, names)
 
 
 def _plan_in(values: dict[str, str]) -> tuple[PlanIn | None, dict[str, str]]:
-    data = {k: v for k, v in values.items() if v}
-    try:
-        return PlanIn.model_validate(data), {}
-    except ValidationError as exc:
-        return None, fields_from_pydantic(exc.errors())
+    return forms.parse(PlanIn, forms.given(values))
 
 
 def _dose_preview(
@@ -213,8 +213,9 @@ def create_plan(
             row = service.draft(db, principal, patient, data, policy_of(request))
         except KetaClinicError as exc:
             errors = form_errors(exc)
-            return _builder(request, db, principal, patient, values, errors,
-                            status_code=exc.status_code)  # fmt: skip
+            return _builder(
+                request, db, principal, patient, values, errors, status_code=exc.status_code
+            )
         return RedirectResponse(f"/patients/{patient.id}/plans/{row.id}", status_code=303)
     return _builder(request, db, principal, patient, values, errors, status_code=422)
 
@@ -234,7 +235,7 @@ def builder_plot(
     patient = patients.open_chart(db, principal, patient_id, purpose="pk preview")
     protocol = policy_of(request).protocols.get(protocol_id)
     if protocol is None:
-        raise ValidationFailed.on("protocol_id", "choose a protocol")
+        raise plan_errors.ProtocolRequired()
     values = {"dose_amount": dose_amount, "preparation": preparation}
     dose, problems = _dose_preview(db, principal, patient, protocol, values, policy_of(request))
     return _svg(dose, problems, protocol, model)
@@ -244,13 +245,17 @@ def _svg(
     dose: Dose | None, problems: dict[str, str], protocol: Protocol, model: str = DEFAULT_MODEL
 ) -> Response:
     if model not in MODELS:
-        raise ValidationFailed.on("model", f"unknown model; known: {', '.join(MODELS)}")
+        raise plan_errors.UnknownPkModel(f"unknown model; known: {', '.join(MODELS)}")
     if dose is None or dose.duration is None or dose.dosing_weight is None:
         # Not a 404: under a patient's URL that would read as a hidden chart.
         why = "; ".join(problems.values()) or "the models are for intravenous infusions"
-        raise ValidationFailed(f"No PK preview: {why}.", {"plan": why})
-    found = preview(float(dose.dosing_weight.value), float(dose.dose.value),
-                    float(dose.duration.value), model=model)  # fmt: skip
+        raise plan_errors.NoPkPreview(f"No PK preview: {why}.", {"plan": why})
+    found = preview(
+        float(dose.dosing_weight.value),
+        float(dose.dose.value),
+        float(dose.duration.value),
+        model=model,
+    )
     title = f"{protocol.name}: {dose.dose} over {dose.duration} at {dose.dosing_weight}"
     return Response(
         preview_svg(found, title),
@@ -322,14 +327,20 @@ def plan_status(
     patient = patients.get_patient(db, principal, patient_id)
     try:
         service.transition(
-            db, principal, patient, plan_id, form_text(form, "action"),
-            form_text(form, "reason") or None, policy_of(request),
-        )  # fmt: skip
+            db,
+            principal,
+            patient,
+            plan_id,
+            form_text(form, "action"),
+            form_text(form, "reason") or None,
+            policy_of(request),
+        )
     except KetaClinicError as exc:
         form_errors(exc)  # re-raises what the page cannot explain
         # The lifecycle's refusals are shown at the top of the page.
-        return _plan_page(request, db, principal, patient, plan_id,
-                          {"request": exc.message}, exc.status_code)  # fmt: skip
+        return _plan_page(
+            request, db, principal, patient, plan_id, {"request": exc.message}, exc.status_code
+        )
     return RedirectResponse(f"/patients/{patient.id}/plans/{plan_id}", status_code=303)
 
 
@@ -390,11 +401,18 @@ def revise_plan(
             row = service.revise(db, principal, patient, plan_id, data, policy_of(request))
         except KetaClinicError as exc:
             errors = form_errors(exc)
-            return _builder(request, db, principal, patient, values, errors, plan=current,
-                            status_code=exc.status_code)  # fmt: skip
+            return _builder(
+                request,
+                db,
+                principal,
+                patient,
+                values,
+                errors,
+                plan=current,
+                status_code=exc.status_code,
+            )
         return RedirectResponse(f"/patients/{patient.id}/plans/{row.id}", status_code=303)
-    return _builder(request, db, principal, patient, values, errors, plan=current,
-                    status_code=422)  # fmt: skip
+    return _builder(request, db, principal, patient, values, errors, plan=current, status_code=422)
 
 
 # ---- the dose double-check --------------------------------------------------------
@@ -456,15 +474,29 @@ def dose_calculate(
     try:
         number = int(values["session_number"])
     except ValueError:
-        return _dose_page(request, db, principal, patient, plan_id,
-                          {"session_number": "choose a session"}, values, 422)  # fmt: skip
+        return _dose_page(
+            request,
+            db,
+            principal,
+            patient,
+            plan_id,
+            {"session_number": "choose a session"},
+            values,
+            422,
+        )
     try:
-        service.calculate_dose(db, principal, patient, plan_id, number, policy_of(request),
-                               values["over_soft_limit_reason"] or None)  # fmt: skip
+        service.calculate_dose(
+            db,
+            principal,
+            patient,
+            plan_id,
+            number,
+            policy_of(request),
+            values["over_soft_limit_reason"] or None,
+        )
     except KetaClinicError as exc:
         errors = form_errors(exc)
-        return _dose_page(request, db, principal, patient, plan_id, errors, values,
-                          exc.status_code)  # fmt: skip
+        return _dose_page(request, db, principal, patient, plan_id, errors, values, exc.status_code)
     return RedirectResponse(f"/patients/{patient.id}/plans/{plan_id}/dose", status_code=303)
 
 
@@ -479,7 +511,7 @@ def dose_verify(
     db: DbSession,
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
-    values = {n: form_text(form, n).strip() for n in ("weight_kg", "concentration_mg_per_ml")}
+    values = forms.values(form, ("weight_kg", "concentration_mg_per_ml"))
     errors: dict[str, str] = {}
     parsed: dict[str, Decimal | None] = {}
     for name, value in values.items():
@@ -493,17 +525,22 @@ def dose_verify(
     if errors or weight is None:
         return _dose_page(request, db, principal, patient, plan_id, errors, values, 422)
     try:
-        found = service.verify_dose(db, principal, patient, plan_id, check_id, weight,
-                                    parsed.get("concentration_mg_per_ml"))  # fmt: skip
+        found = service.verify_dose(
+            db, principal, patient, plan_id, check_id, weight, parsed.get("concentration_mg_per_ml")
+        )
     except KetaClinicError as exc:
         if exc.status_code not in {403, 409}:
             raise
         # Refused for this check (same clinician, already released): said on the page.
-        return _dose_page(request, db, principal, patient, plan_id, {"request": exc.message},
-                          values, 409)  # fmt: skip
+        return _dose_page(
+            request, db, principal, patient, plan_id, {"request": exc.message}, values, 409
+        )
     if not found.matched:
         # The mismatch is recorded (committed) and said on the page.
-        errors = {f: "does not match the first clinician's entry"
-                  for f in found.mismatched_fields.split(",") if f}  # fmt: skip
+        errors = {
+            f: "does not match the first clinician's entry"
+            for f in found.mismatched_fields.split(",")
+            if f
+        }
         return _dose_page(request, db, principal, patient, plan_id, errors, values, 200)
     return RedirectResponse(f"/patients/{patient.id}/plans/{plan_id}/dose", status_code=303)

@@ -1,0 +1,15 @@
+"""Request helpers for screenings, shared by its pages, its API and other domains."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from ketaclinic.screenings import service
+
+
+def policy_of(request: Request) -> service.ScreeningPolicy:
+    """The rule sets served and the clinic's screening validity."""
+    return service.ScreeningPolicy(
+        rule_sets=request.app.state.rule_sets,
+        valid_days=request.app.state.settings.screening_valid_days,
+    )
