@@ -38,7 +38,7 @@ from ketaclinic.auth.roles import Access, rule_for
 from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
-from ketaclinic.chairside.endpoints import load_chairside_data
+from ketaclinic.chairside.deps import load_chairside_data
 from ketaclinic.clinic_data import Watcher
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views

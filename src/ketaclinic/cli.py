@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from sqlalchemy.orm import Session
 
-from ketaclinic.auth.principal import Origin
-from ketaclinic.kit.clock_store import ClockShift, read_clock
-from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
+from ketaclinic.cli_common import cli_origin, err, out, unit_of_work
+from ketaclinic.cli_schedule import schedule_app
+from ketaclinic.kit.clock_store import ClockShift
+from ketaclinic.kit.db import make_engine
 from ketaclinic.kit.errors import KetaClinicError
-from ketaclinic.kit.time import shifted_clock, to_local, utcnow
+from ketaclinic.kit.time import to_local, utcnow
 from ketaclinic.settings import get_settings
 
 app = typer.Typer(help="KetaClinic: run a ketamine therapy clinic.", no_args_is_help=True)
@@ -30,40 +27,6 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(clinic_app, name="clinic")
 app.add_typer(audit_app, name="audit")
-
-out = Console()
-err = Console(stderr=True)
-
-
-# A service field whose command-line flag has another name.
-FLAG_OF = {"subdivision": "state"}
-
-
-@contextmanager
-def _unit_of_work() -> Iterator[Session]:
-    """The command is the transaction: commit at the end, or write nothing."""
-    engine = make_engine(get_settings().database_url)
-    sessions = make_sessionmaker(engine)
-    # The command runs on the deployment's clock (the demo's, on a demo database).
-    clock = read_clock(sessions())
-    session = sessions()
-    try:
-        with shifted_clock(clock.shift):
-            # An admin at the terminal is system work: every clinic is visible to
-            # PostgreSQL's row-level security (the repository still scopes by user).
-            set_visible_clinics(session, "*")
-            yield session
-            session.commit()
-    except KetaClinicError as exc:
-        session.rollback()
-        err.print(f"[red]error:[/red] {exc.message}")
-        for field, message in exc.fields.items():
-            flag = FLAG_OF.get(field, field).replace("_", "-")
-            err.print(f"  --{flag}: {message}")
-        raise typer.Exit(code=2) from None
-    finally:
-        session.close()
-        engine.dispose()
 
 
 @app.command()
@@ -141,13 +104,13 @@ def demo(
         with out.status("Erasing the database…"):
             downgrade(url, "base")
     upgrade(url)
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         logins = load_demo(db, progress=out)
     if not logins:
         out.print("The demo clinic is already loaded (use --reset to start over).")
         from ketaclinic.demo.loader import demo_logins
 
-        with _unit_of_work() as db:
+        with unit_of_work() as db:
             logins = demo_logins(db)
     from rich.table import Table
 
@@ -158,7 +121,7 @@ def demo(
     for role, email, clinic in logins:
         table.add_row(role, email, clinic)
     out.print(table)
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         stored = db.get(ClockShift, 1)
         at = to_local(utcnow(), stored.timezone if stored else "UTC")
     out.print(
@@ -182,7 +145,7 @@ def clinic_create(
     """Create a clinic."""
     from ketaclinic.clinics.service import create_clinic
 
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         clinic = create_clinic(
             db,
             slug=slug,
@@ -215,7 +178,7 @@ def user_create(
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         if clinic is None:
             clinics = list_clinics(db)
             if len(clinics) != 1:
@@ -235,8 +198,8 @@ def user_unlock(email: Annotated[str, typer.Option()]) -> None:
     from ketaclinic.auth import throttle
     from ketaclinic.auth.service import get_user_by_email
 
-    origin = _cli_origin()
-    with _unit_of_work() as db:
+    origin = cli_origin()
+    with unit_of_work() as db:
         user = get_user_by_email(db, email)
         was_locked = user.locked_at is not None
         throttle.unlock(db, user, principal=None, origin=origin, actor=f"cli:{origin.user_agent}")
@@ -251,8 +214,8 @@ def user_reset_mfa(email: Annotated[str, typer.Option()]) -> None:
     from ketaclinic.auth import mfa
     from ketaclinic.auth.service import get_user_by_email
 
-    origin = _cli_origin()
-    with _unit_of_work() as db:
+    origin = cli_origin()
+    with unit_of_work() as db:
         user = get_user_by_email(db, email)
         mfa.reset(db, user, origin=origin, actor=f"cli:{origin.user_agent}")
     out.print(
@@ -269,18 +232,11 @@ def token_create(
     """Create an API token; it is printed once and only its hash is kept."""
     from ketaclinic.auth.service import create_api_token, get_user_by_email
 
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         token = create_api_token(db, get_user_by_email(db, email), label=label)
     # Plain print: the token alone on stdout, so scripts can capture it.
     print(token)
     err.print("Store this token now: it cannot be shown again.")
-
-
-def _cli_origin() -> Origin:
-    import getpass
-    import socket
-
-    return Origin(channel="cli", ip=socket.gethostname()[:64], user_agent=getpass.getuser())
 
 
 @audit_app.command("verify")
@@ -290,7 +246,7 @@ def audit_verify() -> None:
 
     from ketaclinic.audit import service as audit
 
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         total = audit.total_events(db)
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("Verifying the audit trail…", total=total)
@@ -300,8 +256,8 @@ def audit_verify() -> None:
             None,
             "audit.verify",
             outcome=audit.ALLOWED if problem is None else audit.DENIED,
-            actor=f"cli:{_cli_origin().user_agent}",
-            origin=_cli_origin(),
+            actor=f"cli:{cli_origin().user_agent}",
+            origin=cli_origin(),
             detail={"checked": checked, "broken": problem is not None},
         )
     if problem is None:
@@ -331,7 +287,7 @@ def ledger_verify(
     from ketaclinic.clinics.service import get_by_slug
     from ketaclinic.ledger import verify
 
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         clinic_ids = [get_by_slug(db, clinic).id] if clinic else None
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task("Verifying the ledger…", total=verify.total_entries(db))
@@ -341,8 +297,8 @@ def ledger_verify(
             None,
             "ledger.verify",
             outcome=audit.ALLOWED if problem is None else audit.DENIED,
-            actor=f"cli:{_cli_origin().user_agent}",
-            origin=_cli_origin(),
+            actor=f"cli:{cli_origin().user_agent}",
+            origin=cli_origin(),
             detail={"checked": checked, "problem": str(problem) if problem else None},
         )
     if problem is None:
@@ -355,105 +311,7 @@ def ledger_verify(
     raise typer.Exit(code=1)
 
 
-schedule_app = typer.Typer(help="The clinic calendar.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
-
-
-@schedule_app.command("plan")
-def schedule_plan(
-    clinic: Annotated[str, typer.Option(help="The clinic (slug)")],
-    start: Annotated[
-        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD)")
-    ],
-    weeks: Annotated[int, typer.Option(min=1, max=12, help="How many weeks to plan")] = 4,
-    by: Annotated[str | None, typer.Option(help="Staff email the bookings are made as")] = None,
-    seconds: Annotated[float, typer.Option(min=1, max=600, help="Optimizer time limit")] = 20,
-) -> None:
-    """Book every signed or active plan's unbooked sessions over the horizon with the
-    optimizer, around what is already booked (nothing booked moves)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-    from rich.table import Table
-
-    from ketaclinic.appointments import batch
-    from ketaclinic.appointments import service as calendar
-    from ketaclinic.auth.service import get_user_by_email, principal_for
-    from ketaclinic.clinical.treatment import load_protocols
-    from ketaclinic.clinics.service import get_by_slug
-
-    settings = get_settings()
-    with _unit_of_work() as db:
-        found = get_by_slug(db, clinic)
-        actor = principal_for(db, get_user_by_email(db, by), origin=_cli_origin()) if by else (
-            batch.booking_actor(db, found, _cli_origin()))  # fmt: skip
-        policy = calendar.SchedulePolicy.from_settings(settings)
-        policy = calendar.SchedulePolicy(policy.nurse_capacity_k, policy.weights,
-                                         batch_time_limit_s=seconds)  # fmt: skip
-        protocols = load_protocols(settings.protocols_dir)
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:  # fmt: skip
-            task = bar.add_task("Planning…", total=None)
-            result = batch.plan_batch(
-                db, found, start.date(), weeks, protocols, policy, actor,
-                progress=lambda message: bar.update(task, description=message),
-            )  # fmt: skip
-    table = Table(title=f"{found.name}: {weeks} weeks from {start.date()}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    gap = (f"{(result.best_bound - result.objective) / max(1, abs(result.best_bound)):.1%}"
-           if result.best_bound is not None else "—")  # fmt: skip
-    for name, value in [
-        ("series to book", result.series), ("sessions requested", result.requested),
-        ("sessions booked", result.booked), ("series fully booked", result.series_full),
-        ("objective", result.objective), ("best bound", result.best_bound or "—"),
-        ("gap", gap), ("violations (independent check)", result.violations),
-        ("wall time (s)", f"{result.wall_s:.1f}"),
-    ]:  # fmt: skip
-        table.add_row(name, str(value))
-    out.print(table)
-
-
-@schedule_app.command("holidays")
-def schedule_holidays(
-    clinic: Annotated[str, typer.Option(help="The clinic's slug")],
-    year: Annotated[int, typer.Option(min=2000, max=2100, help="The calendar year")],
-    country: Annotated[
-        str, typer.Option(help="ISO country code of the holiday calendar (default: the clinic's)")
-    ] = "",
-    state: Annotated[
-        str, typer.Option(help="State or province code, e.g. TX (default: the clinic's)")
-    ] = "",
-    only: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Close only on these holidays (repeat); default: the US six in "
-            "the US, every public holiday elsewhere"
-        ),
-    ] = None,
-) -> None:
-    """Fill the clinic's closures from the public-holiday calendar of its country and
-    state, as stored with the clinic unless --country/--state say otherwise (a day
-    already closed keeps its reason)."""
-    from ketaclinic.appointments.holidays import fill_closures, region_of
-    from ketaclinic.clinics.service import get_by_slug
-
-    with _unit_of_work() as db:
-        found = get_by_slug(db, clinic)
-        where, subdivision = region_of(found, country or None, state or None)
-        rows = fill_closures(
-            db,
-            None,
-            found,
-            date(year, 1, 1),
-            date(year, 12, 31),
-            where,
-            subdivision,
-            only or None,
-        )
-        added = [(r.day, r.reason) for r in rows]
-    out.print(f"Public holidays of {where}{'-' + subdivision if subdivision else ''}:")
-    for day, reason in added:
-        out.print(f"{day.isoformat()}  {reason}")
-    out.print(f"{len(added)} closures added to {clinic} for {year}.")
 
 
 rems_app = typer.Typer(help="Spravato REMS patient monitoring forms.", no_args_is_help=True)
@@ -480,9 +338,9 @@ def rems_due(
     from ketaclinic.plans.service import PlanPolicy
 
     settings = get_settings()
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         found = get_by_slug(db, clinic)
-        reader = principal_for(db, get_user_by_email(db, by), origin=_cli_origin())
+        reader = principal_for(db, get_user_by_email(db, by), origin=cli_origin())
         if found.id not in reader.clinics_with(Permission.PATIENT_READ):
             raise ValidationFailed.on("by", f"{by} may not read {found.name}'s charts")
         policy = chairside.ChairsidePolicy(
@@ -497,9 +355,13 @@ def rems_due(
         for column in ("patient", "MRN", "treated", "due", ""):
             table.add_column(column)
         for d in due:
-            table.add_row(f"{d.patient.family_name}, {d.patient.given_name}", d.patient.mrn,
-                          d.treated_on.isoformat(), d.due_on.isoformat(),
-                          "[red]overdue[/red]" if d.overdue else "")  # fmt: skip
+            table.add_row(
+                f"{d.patient.family_name}, {d.patient.given_name}",
+                d.patient.mrn,
+                d.treated_on.isoformat(),
+                d.due_on.isoformat(),
+                "[red]overdue[/red]" if d.overdue else "",
+            )
     if not due:
         out.print(f"[green]Nothing due:[/green] every REMS form of {found.name} is sent.")
         return
@@ -541,7 +403,7 @@ def audit_export(
     if until is not None and until <= since:
         err.print("[red]error:[/red] --until must be after --since")
         raise typer.Exit(code=2)
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         clinic_ids = [get_by_slug(db, clinic).id] if clinic else [c.id for c in list_clinics(db)]
         # Events outside any clinic (sign-ins, verifications) come with a full export.
         f = audit.AuditFilter(
@@ -573,8 +435,8 @@ def audit_export(
             db,
             None,
             "audit.export",
-            actor=f"cli:{_cli_origin().user_agent}",
-            origin=_cli_origin(),
+            actor=f"cli:{cli_origin().user_agent}",
+            origin=cli_origin(),
             detail={
                 "since": since,
                 "until": until,

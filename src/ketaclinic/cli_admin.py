@@ -11,10 +11,11 @@ import typer
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from ketaclinic.admin import clinic_settings
 from ketaclinic.auth import staff
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import get_user_by_email, principal_for
-from ketaclinic.clinics import settings as clinic_settings
+from ketaclinic.cli_common import cli_origin, out, unit_of_work
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.service import get_by_slug
 from ketaclinic.settings import get_settings
@@ -25,9 +26,7 @@ Clinic = Annotated[str, typer.Option(help="The clinic's slug")]
 
 
 def _as(db: Session, by: str) -> Principal:
-    from ketaclinic.cli import _cli_origin
-
-    return principal_for(db, get_user_by_email(db, by), origin=_cli_origin())
+    return principal_for(db, get_user_by_email(db, by), origin=cli_origin())
 
 
 def _link(token: str) -> str:
@@ -42,9 +41,7 @@ def staff_invite(
     by: By,
 ) -> None:
     """Invite someone: prints the one-time link (7 days) where they set a password."""
-    from ketaclinic.cli import _unit_of_work, out
-
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         who = _as(db, by)
         user, token = staff.invite(
             db, who, email=email, name=name, clinic_id=get_by_slug(db, clinic).id, role=role
@@ -55,27 +52,21 @@ def staff_invite(
 
 def staff_password_link(email: Email, by: By) -> None:
     """A one-time link (24 hours) where the staff member sets a new password."""
-    from ketaclinic.cli import _unit_of_work
-
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         _, token = staff.reset_password(db, _as(db, by), get_user_by_email(db, email).id)
     print(_link(token))
 
 
 def staff_deactivate(email: Email, by: By) -> None:
     """No more sign-ins: their browser sessions end and their API tokens are revoked."""
-    from ketaclinic.cli import _unit_of_work, out
-
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         user = staff.deactivate(db, _as(db, by), get_user_by_email(db, email).id)
     out.print(f"Deactivated [bold]{user.email}[/bold]")
 
 
 def staff_reactivate(email: Email, by: By) -> None:
     """Let a deactivated staff member sign in again."""
-    from ketaclinic.cli import _unit_of_work, out
-
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         user = staff.reactivate(db, _as(db, by), get_user_by_email(db, email).id)
     out.print(f"Reactivated [bold]{user.email}[/bold]")
 
@@ -87,9 +78,7 @@ def staff_set_role(
     role: Annotated[str, typer.Option(help="The role there; empty: no role there")] = "",
 ) -> None:
     """The staff member's role in one clinic; a clinic keeps an administrator."""
-    from ketaclinic.cli import _unit_of_work, out
-
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         user = staff.set_role(
             db,
             _as(db, by),
@@ -102,12 +91,10 @@ def staff_set_role(
 
 def tokens_list(by: By) -> None:
     """Every API token of the staff of the clinics ``--by`` administers."""
-    from ketaclinic.cli import _unit_of_work, out
-
     table = Table(title="API tokens")
     for column in ("id", "owner", "label", "starts with", "created", "last used", "revoked"):
         table.add_column(column)
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         for row in staff.list_tokens(db, _as(db, by)):
             t = row.token
             table.add_row(
@@ -124,21 +111,17 @@ def tokens_list(by: By) -> None:
 
 def tokens_revoke(token_id: Annotated[int, typer.Argument(min=1)], by: By) -> None:
     """Revoke one API token at once."""
-    from ketaclinic.cli import _unit_of_work, out
-
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         token = staff.revoke_token(db, _as(db, by), token_id)
     out.print(f"Revoked token {token.prefix}…")
 
 
 def settings_show(clinic: Clinic, by: By) -> None:
     """The clinic's clinical thresholds, defaults and accepted values."""
-    from ketaclinic.cli import _unit_of_work, out
-
     table = Table(title=f"{clinic}: clinical thresholds")
     for column in ("setting", "default", "this clinic", "accepted", "source"):
         table.add_column(column)
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         for v in clinic_settings.overview(db, _as(db, by), get_by_slug(db, clinic).id):
             table.add_row(
                 v.spec.key,
@@ -157,9 +140,7 @@ def settings_set(
     by: By,
 ) -> None:
     """Set one clinical threshold for the clinic (audited with the old value)."""
-    from ketaclinic.cli import _unit_of_work, out
-
-    with _unit_of_work() as db:
+    with unit_of_work() as db:
         now = clinic_settings.change(
             db, _as(db, by), get_by_slug(db, clinic).id, key, None if value == "default" else value
         )

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ketaclinic.cli_common import err
 from ketaclinic.kit.backup import backup, restore, scratch_database
 from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
@@ -15,8 +16,6 @@ from ketaclinic.settings import get_settings
 
 
 def _fail(exc: KetaClinicError) -> typer.Exit:
-    from ketaclinic.cli import err
-
     err.print(f"[red]error:[/red] {exc.message}")
     for field, message in exc.fields.items():
         err.print(f"  {field.replace('_', '-')}: {message}")
@@ -41,7 +40,7 @@ def verify_restored(database_url: str) -> list[str]:
         found.append(f"audit trail broken in chain {broken.chain_key} at seq {broken.seq}")
     if problem is not None:
         found.append(f"ledger problem at {problem}")
-    from ketaclinic.cli import out
+    from ketaclinic.cli_common import out
 
     out.print(f"Checked {audited} audit events and {counted} ledger entries in the restored copy.")
     return found
@@ -55,7 +54,7 @@ def backup_command(
     ] = None,
 ) -> None:
     """Back up the database to one file (SQLite: online backup; PostgreSQL: pg_dump)."""
-    from ketaclinic.cli import err, out
+    from ketaclinic.cli_common import err, out
 
     url = get_settings().database_url
     if (output is None) == (verify is None):
@@ -86,7 +85,7 @@ def restore_command(
     file: Annotated[Path, typer.Argument(help="A backup written by `ketaclinic backup`")],
 ) -> None:
     """Restore a backup into the configured database, which must be empty."""
-    from ketaclinic.cli import out
+    from ketaclinic.cli_common import out
 
     try:
         restore(file, get_settings().database_url)

@@ -95,5 +95,8 @@ class Watcher:
         except DataFileError as exc:
             log.error("clinic_data_refused", error=str(exc))
             return
-        log.info("clinic_data_reloaded", rule_sets=len(self.data.rule_sets),
-                 protocols=len(self.data.protocols))  # fmt: skip
+        log.info(
+            "clinic_data_reloaded",
+            rule_sets=len(self.data.rule_sets),
+            protocols=len(self.data.protocols),
+        )

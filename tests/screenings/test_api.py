@@ -15,10 +15,10 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from ketaclinic.admin import clinic_settings as settings_admin
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.service import principal_for
 from ketaclinic.clinical.screening import FACTS, load_rule_sets
-from ketaclinic.clinics import settings as clinic_settings
 from ketaclinic.demo.data import CLEAR_INTAKE
 from ketaclinic.kit.errors import Conflict
 from ketaclinic.kit.time import age_on, today_in, utcnow
@@ -319,7 +319,7 @@ def test_it_gates_treatment_on_a_current_signed_screening(
     sign(api(prescriber), patient_id, screening_id, decision="eligible")
     who = principal_for(db, prescriber.user)
     # The clinic's own validity period (its administrator's setting).
-    clinic_settings.change(
+    settings_admin.change(
         db, principal_for(db, admin.user), patient.clinic_id, "screening_valid_days", "30"
     )
     policy = service.ScreeningPolicy()

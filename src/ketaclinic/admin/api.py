@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from ketaclinic.admin import clinic_settings
 from ketaclinic.auth import staff
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.models import User
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
-from ketaclinic.clinics import settings as clinic_settings
 from ketaclinic.clinics import thresholds
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import Page, PageParams

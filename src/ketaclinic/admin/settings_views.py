@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from ketaclinic.admin import clinic_settings
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
-from ketaclinic.clinics import settings as clinic_settings
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import ValidationFailed

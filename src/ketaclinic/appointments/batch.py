@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import errors
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import series as windows
 from ketaclinic.appointments.models import Appointment
@@ -43,7 +44,7 @@ def booking_actor(db: Session, clinic: Clinic, origin: Origin) -> Principal:
         user_id = repo.first_member(db, clinic.id, role)
         if user_id is not None:
             return principal_for(db, get_user(db, user_id), origin=origin)
-    raise ValidationFailed.on("by", "the clinic has no front desk or admin to book as")
+    raise errors.NoBookingStaff()
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,15 @@ class BatchResult:
 
 
 def plan_batch(
-    db: Session, clinic: Clinic, start: date, weeks: int, protocols: dict[str, Protocol],
-    policy: SchedulePolicy, actor: Principal, progress: Callable[[str], None] | None = None,
-) -> BatchResult:  # fmt: skip
+    db: Session,
+    clinic: Clinic,
+    start: date,
+    weeks: int,
+    protocols: dict[str, Protocol],
+    policy: SchedulePolicy,
+    actor: Principal,
+    progress: Callable[[str], None] | None = None,
+) -> BatchResult:
     """Plan every signed or active plan's unbooked sessions over the horizon with the
     optimizer, around what is already booked (locked), and store the result. Like
     booking one series, it starts tomorrow at the earliest: today's visits are under
@@ -85,9 +92,12 @@ def plan_batch(
         requests.append(wanted.request)
         numbering[wanted.request.id] = wanted.numbers
         owners[wanted.request.id] = (plan, patient)
-    instance = m.Instance(f"{clinic.slug}-{start}", h.model,
-                          (*requests, *(series for series, _a in kept)),
-                          tuple(a for _s, a in kept))  # fmt: skip
+    instance = m.Instance(
+        f"{clinic.slug}-{start}",
+        h.model,
+        (*requests, *(series for series, _a in kept)),
+        tuple(a for _s, a in kept),
+    )
     say(f"Optimising {len(requests)} series over {weeks} weeks…")
     started = time.perf_counter()
     solution = optimizer.solve(
@@ -95,8 +105,7 @@ def plan_batch(
     )
     violations = check(instance, solution.schedule)
     if violations:
-        raise Conflict("The optimizer's schedule failed the independent check; nothing stored.",
-                       {"schedule": str(violations[0])})  # fmt: skip
+        raise errors.ScheduleFailedCheck(fields={"schedule": str(violations[0])})
     say("Storing the appointments…")
     stored: list[Appointment] = []
     by_series: dict[str, list[m.Assignment]] = {}
@@ -110,7 +119,13 @@ def plan_batch(
         stored += book_visits(db, actor, patient, plan.id, visits)
     full = sum(1 for r in requests if len(by_series.get(r.id, [])) == len(r.sessions))
     return BatchResult(
-        requested=sum(len(r.sessions) for r in requests), booked=len(stored), series=len(requests),
-        series_full=full, objective=solution.objective, best_bound=solution.best_bound,
-        wall_s=time.perf_counter() - started, violations=len(violations), appointments=stored,
-    )  # fmt: skip
+        requested=sum(len(r.sessions) for r in requests),
+        booked=len(stored),
+        series=len(requests),
+        series_full=full,
+        objective=solution.objective,
+        best_bound=solution.best_bound,
+        wall_s=time.perf_counter() - started,
+        violations=len(violations),
+        appointments=stored,
+    )

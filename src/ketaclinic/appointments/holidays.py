@@ -16,13 +16,13 @@ from datetime import date
 import holidays
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import errors
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments.models import ClinicClosure
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import ValidationFailed
 
 US_CLOSED_ON = frozenset(
     {
@@ -52,7 +52,7 @@ def holiday_closures(
         )
     except NotImplementedError as exc:  # the package's word for an unknown code
         field = "subdivision" if "subdivision" in str(exc).lower() else "country"
-        raise ValidationFailed.on(field, f"no holiday calendar for {exc}") from exc
+        raise errors.NoHolidayCalendar(f"no holiday calendar for {exc}", field=field) from exc
     wanted = (
         set(closed_on) if closed_on is not None else (US_CLOSED_ON if country == "US" else None)
     )

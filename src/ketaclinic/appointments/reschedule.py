@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import errors
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import series as windows
 from ketaclinic.appointments.models import Appointment
@@ -27,7 +28,6 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import Conflict, ValidationFailed
 from ketaclinic.kit.time import as_utc, today_in
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
@@ -106,7 +106,7 @@ def reschedule(
     """Move one visit to a suggested time; outside the windows of the visit or its
     neighbours only with a prescriber's ``override_reason``, recorded."""
     if starts_at.tzinfo is None:
-        raise ValidationFailed.on("starts_at", "must include a time zone offset")
+        raise errors.StartsAtWithoutOffset()
     # Any free time is a candidate; the guard below keeps the windows (or records a
     # prescriber's reason), so a time outside them is refused with that message.
     row, patient, options = reschedule_options(
@@ -118,11 +118,11 @@ def reschedule(
         length = as_utc(row.ends_at) - as_utc(row.starts_at)
         held = repo.booked(db, [row.clinic_id], starts_at, starts_at + length)
         if any(a.chair_id == chair_id and a.id != row.id for a in held):
-            raise Conflict(
+            raise errors.ChairTakenMeanwhile(
                 "That chair was just taken at that time; choose another time.",
                 {"starts_at": "taken meanwhile"},
             )
-        raise ValidationFailed.on("starts_at", "choose one of the suggested times")
+        raise errors.TimeNotOffered()
     before = row.starts_at
     row.starts_at, row.setup_ends_at = chosen.starts_at, chosen.setup_ends_at
     row.administration_ends_at, row.ends_at = chosen.administration_ends_at, chosen.ends_at

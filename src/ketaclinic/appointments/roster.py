@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import errors as app_errors
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments.models import StaffShift
 from ketaclinic.appointments.service import SchedulePolicy, horizon
@@ -16,7 +17,6 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.scheduling import model as m
 
 
@@ -42,19 +42,26 @@ def roster_of(db: Session, principal: Principal, clinic: Clinic, day: date) -> R
     rows = repo.roster(db, clinic.id, day, day + timedelta(days=1))
     names = {u.id: u.name for u, _r in staff}
     if rows:
-        lines = [(r.user_id, names.get(r.user_id, f"user {r.user_id}"), r.role, r.starts, r.ends)
-                 for r in rows]  # fmt: skip
+        lines = [
+            (r.user_id, names.get(r.user_id, f"user {r.user_id}"), r.role, r.starts, r.ends)
+            for r in rows
+        ]
         return RosterView(day, False, lines, [(u.id, u.name, r) for u, r in staff])
     opening = horizon(db, clinic, day, 1, SchedulePolicy()).model.hours_on(0)
-    lines = [] if opening is None else [
-        (u.id, u.name, r, opening.open * m.SLOT_MIN, opening.close * m.SLOT_MIN)
-        for u, r in staff
-    ]  # fmt: skip
+    lines = (
+        []
+        if opening is None
+        else [
+            (u.id, u.name, r, opening.open * m.SLOT_MIN, opening.close * m.SLOT_MIN)
+            for u, r in staff
+        ]
+    )
     return RosterView(day, True, lines, [(u.id, u.name, r) for u, r in staff])
 
 
-def set_roster(db: Session, principal: Principal, clinic_id: int, day: date,
-               lines: Sequence[RosterLine]) -> list[StaffShift]:  # fmt: skip
+def set_roster(
+    db: Session, principal: Principal, clinic_id: int, day: date, lines: Sequence[RosterLine]
+) -> list[StaffShift]:
     """Replace the day's roster. Only the clinic's nurses and prescribers can be on it;
     an empty roster puts the day back on the default (everyone, opening hours)."""
     principal.require(Permission.SCHEDULE_MANAGE, clinic_id)
@@ -68,16 +75,30 @@ def set_roster(db: Session, principal: Principal, clinic_id: int, day: date,
     if len({line.user_id for line in lines}) != len(lines):
         errors["shifts"] = "one shift per person a day"
     if errors:
-        raise ValidationFailed("Check the roster.", errors)
+        raise app_errors.RosterInvalid(fields=errors)
     for row in repo.roster(db, clinic_id, day, day + timedelta(days=1)):
         db.delete(row)
     db.flush()
-    rows = [StaffShift(clinic_id=clinic_id, day=day, user_id=line.user_id,
-                       role=staff[line.user_id], starts=line.starts, ends=line.ends)
-            for line in lines]  # fmt: skip
+    rows = [
+        StaffShift(
+            clinic_id=clinic_id,
+            day=day,
+            user_id=line.user_id,
+            role=staff[line.user_id],
+            starts=line.starts,
+            ends=line.ends,
+        )
+        for line in lines
+    ]
     db.add_all(rows)
     db.flush()
-    audit.record(db, principal, "schedule.roster_set", clinic_id=clinic_id,
-                 resource_type="roster", resource_id=day.isoformat(),
-                 detail={"on_site": [line.user_id for line in lines]})  # fmt: skip
+    audit.record(
+        db,
+        principal,
+        "schedule.roster_set",
+        clinic_id=clinic_id,
+        resource_type="roster",
+        resource_id=day.isoformat(),
+        detail={"on_site": [line.user_id for line in lines]},
+    )
     return rows

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments import errors
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments.models import Appointment, AppointmentEvent
 from ketaclinic.appointments.schemas import AvailabilityIn
@@ -24,7 +25,6 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.treatment import Gap, Protocol, Window, breaches, gaps_of, window_between
-from ketaclinic.kit.errors import Conflict, ValidationFailed
 from ketaclinic.kit.time import as_utc
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
@@ -81,7 +81,7 @@ def continuation(
     done = {a.session_number: a for a in live}
     todo = [n for n in range(1, len(specs) + 1) if n not in done]
     if not todo:
-        raise Conflict("Every session of this plan is booked.", {"plan_id": "fully booked"})
+        raise errors.SeriesFullyBooked(fields={"plan_id": "fully booked"})
     run = [todo[0]]
     while run[-1] + 1 in todo:
         run.append(run[-1] + 1)
@@ -98,7 +98,7 @@ def continuation(
         late = -FAR if outside_window else _day(h, following) - gap.max
         bounds[-1] = (max(lo, late), min(hi, _day(h, following) - gap.min))
     if low >= h.days:
-        raise ValidationFailed.on("start", "the plan starts after the booking horizon")
+        raise errors.PlanStartsAfterHorizon()
     first = specs[run[0] - 1]
     sessions = (
         m.SessionSpec(
@@ -294,18 +294,18 @@ def guard(
     reason = (override_reason or "").strip()
     numbers = ", ".join(str(r.session_number) for r, _p in uncovered)
     if not reason:
-        raise Conflict(
+        raise errors.OutsideWindowNeedsReason(
             f"Session {numbers} would fall outside its window after the session before it; "
             "only a prescriber may book it there, with a reason.",
             {"override_reason": "outside the window: a prescriber's reason is needed"},
         )
     if not principal.can(Permission.PLAN_SIGN, patient.clinic_id):
-        raise Conflict(
+        raise errors.OutsideWindowPrescriberOnly(
             f"Session {numbers} would fall outside its window: only a prescriber may allow it.",
             {"override_reason": "only a prescriber may book outside the window"},
         )
     if len(reason) < REASON_MIN:
-        raise ValidationFailed.on("override_reason", "say why (at least 3 characters)")
+        raise errors.WindowOverrideReasonTooShort()
     for row, previous in uncovered:
         detail = {
             "starts_at": _stamp(row.starts_at),

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.audit import errors
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import Membership, User
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
-from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import Patient
 
@@ -42,14 +42,14 @@ def patient_by_reference(db: Session, clinic_ids: Sequence[int], reference: str)
     else:
         found = db.scalar(stmt.where(Patient.mrn == reference.upper()))
     if found is None:
-        raise ValidationFailed.on("patient", f"no patient {reference!r} in your clinics")
+        raise errors.AuditPatientUnknown(f"no patient {reference!r} in your clinics")
     return found
 
 
 def user_by_email(db: Session, email: str) -> int:
     found = db.scalar(select(User.id).where(User.email == email.strip().lower()))
     if found is None:
-        raise ValidationFailed.on("user", f"no staff member with email {email.strip()!r}")
+        raise errors.AuditStaffUnknown(f"no staff member with email {email.strip()!r}")
     return found
 
 
@@ -59,7 +59,7 @@ def day_bounds(
     """Clinic-local dates to an instant range: ``until`` is inclusive of its whole day."""
     tz = ZoneInfo(timezone)
     if since and until and until < since:
-        raise ValidationFailed.on("until", "must be on or after the 'from' date")
+        raise errors.AuditRangeReversed()
     start = datetime.combine(since, time.min, tz) if since else None
     end = datetime.combine(until + timedelta(days=1), time.min, tz) if until else None
     return start, end

@@ -315,10 +315,26 @@ def count(db: Session, f: AuditFilter) -> int:
 
 
 EXPORT_FIELDS = [
-    "id", "occurred_at", "clinic_id", "chain_key", "seq", "user_id", "actor", "action",
-    "resource_type", "resource_id", "patient_id", "outcome", "channel", "ip", "user_agent",
-    "request_id", "detail", "prev_hash", "hash",
-]  # fmt: skip
+    "id",
+    "occurred_at",
+    "clinic_id",
+    "chain_key",
+    "seq",
+    "user_id",
+    "actor",
+    "action",
+    "resource_type",
+    "resource_id",
+    "patient_id",
+    "outcome",
+    "channel",
+    "ip",
+    "user_agent",
+    "request_id",
+    "detail",
+    "prev_hash",
+    "hash",
+]
 
 
 def as_row(event: AuditEvent) -> dict[str, Any]:

@@ -107,9 +107,15 @@ def audit_page(
         for p in db.scalars(listed.where(Patient.id.in_(patient_ids)))
     }
     values = {
-        "clinic": clinic, "patient": patient, "user": user, "action": action,
-        "outcome": outcome, "from": since, "to": until, "system": system,
-    }  # fmt: skip
+        "clinic": clinic,
+        "patient": patient,
+        "user": user,
+        "action": action,
+        "outcome": outcome,
+        "from": since,
+        "to": until,
+        "system": system,
+    }
     query = urlencode({k: v for k, v in values.items() if v})
     context = {
         "events": events,

@@ -17,7 +17,7 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import displays
-from ketaclinic.chairside.endpoints import policy_of
+from ketaclinic.chairside.deps import policy_of
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError, NotFound

@@ -5,7 +5,6 @@ idempotent on each reading's id)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -15,6 +14,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import service
+from ketaclinic.chairside.deps import committing, policy_of, witnesses
 from ketaclinic.chairside.models import SessionAlert, VitalReading
 from ketaclinic.chairside.schemas import (
     AcknowledgeIn,
@@ -34,15 +34,9 @@ from ketaclinic.chairside.schemas import (
     VitalsIn,
     VitalsOut,
 )
-from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession
-from ketaclinic.ledger import service as ledger
-from ketaclinic.ledger.endpoints import witnesses_for
-from ketaclinic.ledger.schemas import WitnessIn
-from ketaclinic.ledger.witnesses import Credentials, Witness
-from ketaclinic.plans.endpoints import policy_of as plan_policy_of
 
 router = APIRouter(prefix="/api/v1", tags=["chairside"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -53,44 +47,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "A field is invalid; `error.fields` names it"},
 }
 T = TypeVar("T")
-
-
-def load_chairside_data(app: Any) -> None:
-    """At start-up: a malformed rules, checklist or vocabulary file stops the app."""
-    app.state.alert_rules = load_alert_rules()
-    app.state.checklist = load_checklist()
-    app.state.vocabulary = load_vocabulary()
-
-
-def policy_of(request: Request) -> service.ChairsidePolicy:
-    settings = request.app.state.settings
-    return service.ChairsidePolicy(
-        plan=plan_policy_of(request),
-        ledger=ledger.LedgerPolicy.from_settings(settings),
-        rules=request.app.state.alert_rules,
-        checklist=request.app.state.checklist,
-        vocabulary=request.app.state.vocabulary,
-    )
-
-
-def committing(db: Session, work: Callable[[], T]) -> T:
-    """Run a step whose refusal must stay on record (a failed credential, a dose
-    mismatch, a discharge assessment): commit what it wrote, then refuse."""
-    try:
-        return work()
-    except (service.DoseMismatch, service.DischargeRefused):
-        db.commit()
-        raise
-
-
-def witnesses(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    clinic_id: Id,
-    given: Sequence[WitnessIn | Credentials],
-) -> list[Witness]:
-    return witnesses_for(request, db, principal, clinic_id, given) if given else []
 
 
 def session_out(c: service.Chart) -> SessionOut:

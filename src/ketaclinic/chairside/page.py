@@ -15,7 +15,7 @@ from ketaclinic.auth import polls
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import forms, service
-from ketaclinic.chairside.endpoints import policy_of
+from ketaclinic.chairside.deps import policy_of
 from ketaclinic.chairside.vitals_chart import vitals_svg
 from ketaclinic.clinical.chairside import (
     ALERT_ACTION_LABELS,

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import forms, service
-from ketaclinic.chairside.endpoints import committing, policy_of, witnesses
+from ketaclinic.chairside.deps import committing, policy_of, witnesses
 from ketaclinic.chairside.page import on_session_url, session_page
 from ketaclinic.chairside.schemas import (
     AdverseIn,

@@ -14,10 +14,9 @@ from starlette.responses import Response
 from ketaclinic.auth import polls
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import page, pdf, service, step_views
-from ketaclinic.chairside.endpoints import policy_of
+from ketaclinic.chairside.deps import policy_of
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import as_utc, utcnow

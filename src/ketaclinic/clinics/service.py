@@ -10,8 +10,8 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.clinics import errors
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import to_local, utcnow
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -55,9 +55,11 @@ def create_clinic(
             f"unknown time zone {timezone!r} (use an IANA name like America/Chicago)"
         )
     if fields:
-        raise ValidationFailed("Please correct the clinic details.", fields)
+        raise errors.ClinicDetailsInvalid(fields=fields)
     if db.scalar(select(Clinic.id).where(Clinic.slug == slug)) is not None:
-        raise Conflict(f"A clinic with slug {slug!r} already exists.", {"slug": "already exists"})
+        raise errors.ClinicSlugTaken(
+            f"A clinic with slug {slug!r} already exists.", {"slug": "already exists"}
+        )
     clinic = Clinic(
         slug=slug,
         name=name.strip(),
@@ -74,7 +76,7 @@ def create_clinic(
 def get_by_slug(db: Session, slug: str) -> Clinic:
     clinic = db.scalar(select(Clinic).where(Clinic.slug == slug))
     if clinic is None:
-        raise NotFound(f"No clinic with slug {slug!r}.", {"clinic": "not found"})
+        raise errors.ClinicNotFound(f"No clinic with slug {slug!r}.", {"clinic": "not found"})
     return clinic
 
 

@@ -1,6 +1,7 @@
 """A clinic's clinical thresholds: its own values where an administrator set them,
 the environment's defaults (``settings.Settings``) elsewhere. Services read them
-through ``for_clinic``; every change is audited with the old and the new value."""
+through ``for_clinic``. An administrator changes them through
+``admin.clinic_settings`` (audited there, with the old and the new value)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,9 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.models import ClinicSetting
-from ketaclinic.clinics.thresholds import SCALE_PREFIX, VITAL_PREFIX, SettingError, Value
-from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.time import utcnow
+from ketaclinic.clinics.thresholds import SCALE_PREFIX, VITAL_PREFIX, Value
 from ketaclinic.settings import Settings, get_settings
 
 _CACHE = "ketaclinic.clinic_settings"
@@ -113,73 +109,6 @@ def for_clinic(db: Session, clinic_id: int, base: Settings | None = None) -> Cli
     return found
 
 
-@dataclass(frozen=True)
-class SettingView:
-    spec: thresholds.Spec
-    default: Value | None  # None: the protocol's own value
-    own: Value | None  # the clinic's value, None when unset
-
-
-def overview(db: Session, principal: Principal, clinic_id: int) -> list[SettingView]:
-    principal.require(Permission.SETTINGS_MANAGE, clinic_id)
-    base = defaults()
-    own = {k: thresholds.parse(k, r.value) for k, r in stored(db, clinic_id).items()}
-    return [
-        SettingView(s, base.get(s.key), own.get(s.key)) for s in thresholds.all_specs().values()
-    ]
-
-
-def change(
-    db: Session, principal: Principal, clinic_id: int, key: str, text: str | None
-) -> Value | None:
-    """Set the clinic's value for ``key`` (``text`` None or empty: back to the
-    default). Returns the value now in force for the clinic (None: the protocol's)."""
-    principal.require(Permission.SETTINGS_MANAGE, clinic_id)
-    try:
-        thresholds.spec(key)
-        new = thresholds.parse(key, text) if text and text.strip() else None
-    except SettingError as exc:
-        raise ValidationFailed.on(exc.key, exc.message) from None
-    row = db.scalar(
-        select(ClinicSetting)
-        .where(ClinicSetting.clinic_id == clinic_id, ClinicSetting.key == key)
-        .with_for_update()
-    )
-    old = thresholds.parse(key, row.value) if row is not None else None
-    if old == new:
-        return new if new is not None else defaults().get(key)
-    if new is None:
-        assert row is not None
-        db.delete(row)
-    elif row is None:
-        db.add(
-            ClinicSetting(
-                clinic_id=clinic_id,
-                key=key,
-                value=thresholds.stored(new),
-                updated_at=utcnow(),
-                updated_by_id=principal.user_id,
-            )
-        )
-    else:
-        row.value = thresholds.stored(new)
-        row.updated_at = utcnow()
-        row.updated_by_id = principal.user_id
-    db.flush()
+def forget(db: Session, clinic_id: int) -> None:
+    """Drop the transaction's copy of a clinic's values after a change."""
     db.info.get(_CACHE, {}).pop(clinic_id, None)
-    default = defaults().get(key)
-    audit.record(
-        db,
-        principal,
-        "clinic.setting_changed",
-        clinic_id=clinic_id,
-        resource_type="clinic_setting",
-        resource_id=key,
-        detail={
-            "key": key,
-            "old": None if old is None else thresholds.stored(old),
-            "new": None if new is None else thresholds.stored(new),
-            "default": None if default is None else thresholds.stored(default),
-        },
-    )
-    return new if new is not None else default

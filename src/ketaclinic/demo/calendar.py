@@ -45,10 +45,20 @@ def load_calendar(
         for n in range(1, total + 1)
     )
     for weekday in range(5):
-        db.add(ClinicHours(clinic_id=clinic.id, weekday=weekday, opens=8 * 60,
-                           regular_close=17 * 60, closes=18 * 60))  # fmt: skip
-    db.add(ClinicHours(clinic_id=clinic.id, weekday=5, opens=9 * 60, regular_close=13 * 60,
-                       closes=14 * 60))  # fmt: skip
+        db.add(
+            ClinicHours(
+                clinic_id=clinic.id,
+                weekday=weekday,
+                opens=8 * 60,
+                regular_close=17 * 60,
+                closes=18 * 60,
+            )
+        )
+    db.add(
+        ClinicHours(
+            clinic_id=clinic.id, weekday=5, opens=9 * 60, regular_close=13 * 60, closes=14 * 60
+        )
+    )
     today = today_in(clinic.timezone)
     if holidays is not None:
         fill_closures(db, None, clinic, *holidays)
@@ -60,9 +70,16 @@ def load_calendar(
     db.flush()
     # The day after, the prescriber is on site only in the morning: no afternoon doses.
     nurse, prescriber = staff[Role.NURSE], staff[Role.PRESCRIBER]
-    roster.set_roster(db, staff[Role.ADMIN], clinic.id, staff_day + timedelta(days=1), [
-        roster.RosterLine(nurse.user_id, 8 * 60, 17 * 60),
-        roster.RosterLine(prescriber.user_id, 8 * 60, 12 * 60)])  # fmt: skip
+    roster.set_roster(
+        db,
+        staff[Role.ADMIN],
+        clinic.id,
+        staff_day + timedelta(days=1),
+        [
+            roster.RosterLine(nurse.user_id, 8 * 60, 17 * 60),
+            roster.RosterLine(prescriber.user_id, 8 * 60, 12 * 60),
+        ],
+    )
     policy = calendar.SchedulePolicy(batch_time_limit_s=seconds)
     result = batch.plan_batch(db, clinic, today, 4, load_protocols(None), policy, desk)
     for appointment in result.appointments[::3]:

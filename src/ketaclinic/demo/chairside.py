@@ -221,10 +221,12 @@ def _spare_patients(db: Session, clinic_id: int, patients: list[Patient]) -> lis
         taken |= set(db.scalars(stmt))
     today = utcnow().date()
     return [
-        p for p in patients
-        if p.id not in taken and p.status == "active"
+        p
+        for p in patients
+        if p.id not in taken
+        and p.status == "active"
         and 21 <= (today - p.birth_date).days // 365 < 65
-    ]  # fmt: skip
+    ]
 
 
 def _place(

@@ -37,9 +37,15 @@ from ketaclinic.patients.models import Patient
 from ketaclinic.treatments.models import TreatmentSession
 
 # Demo NDCs (labeler 99999 is not assigned): clearly not real products.
-KETAMINE = ProductIn(ndc="99999-0500-10", drug="ketamine", name="Ketamine HCl injection (demo)",
-                     strength="50 mg/mL", form="injection, 10 mL multi-dose vial",
-                     container_mg=Decimal(500), container_ml=Decimal(10))  # fmt: skip
+KETAMINE = ProductIn(
+    ndc="99999-0500-10",
+    drug="ketamine",
+    name="Ketamine HCl injection (demo)",
+    strength="50 mg/mL",
+    form="injection, 10 mL multi-dose vial",
+    container_mg=Decimal(500),
+    container_ml=Decimal(10),
+)
 SUPPLIERS = {
     "lakeside": ("Gulf Coast Medical Supply", "400 Commerce St, Houston, TX 77002", "RG1234563"),
     "mesa": ("High Desert Pharmacy Wholesale", "18 Cerrillos Rd, Santa Fe, NM 87505", "RH2345672"),
@@ -77,16 +83,32 @@ def load_ledger(db: Session, slug: str, staff: dict[Role, Principal], timezone: 
         (prescriber if keeper is not prescriber else nurse).name,
     )
     with service.recorded_at(start):
-        safe = service.add_location(db, keeper, clinic_id, LocationIn(
-            name="Main safe", description="Locked room behind the nurses' station"))  # fmt: skip
-        cart = service.add_location(db, keeper, clinic_id, LocationIn(
-            name="Infusion cart safe", description="Double-locked, infusion suite"))  # fmt: skip
+        safe = service.add_location(
+            db,
+            keeper,
+            clinic_id,
+            LocationIn(name="Main safe", description="Locked room behind the nurses' station"),
+        )
+        cart = service.add_location(
+            db,
+            keeper,
+            clinic_id,
+            LocationIn(name="Infusion cart safe", description="Double-locked, infusion suite"),
+        )
 
         def receipt(lot: str, expires: date, n: int, invoice: str) -> list[int]:
-            data = ReceiptIn(location_id=safe.id, product_id=product.id, lot_number=lot,
-                             expires=expires, containers=n, received_on=service.now().date(),
-                             supplier_name=supplier, supplier_address=address,
-                             supplier_dea=dea, invoice_number=invoice)  # fmt: skip
+            data = ReceiptIn(
+                location_id=safe.id,
+                product_id=product.id,
+                lot_number=lot,
+                expires=expires,
+                containers=n,
+                received_on=service.now().date(),
+                supplier_name=supplier,
+                supplier_address=address,
+                supplier_dea=dea,
+                invoice_number=invoice,
+            )
             return [e.container_id for e in service.receive(db, keeper, data)]
 
         old = receipt("DK2508X", today - timedelta(days=5), 1, "INV-20441")
@@ -108,8 +130,16 @@ def load_ledger(db: Session, slug: str, staff: dict[Role, Principal], timezone: 
     for index, session in enumerate(infusions):
         day = session.given_at.astimezone(zone).date()
         if last_day is not None and day != last_day:
-            _close_count(db, keeper, second_for_keeper, clinic_id, cart.id, last_day, zone,
-                         short=last_day <= short_day and not _had_short(db, clinic_id))  # fmt: skip
+            _close_count(
+                db,
+                keeper,
+                second_for_keeper,
+                clinic_id,
+                cart.id,
+                last_day,
+                zone,
+                short=last_day <= short_day and not _had_short(db, clinic_id),
+            )
         last_day = day
         patient = repo.patient(db, [clinic_id], session.patient_id)
         assert patient is not None
@@ -122,35 +152,63 @@ def load_ledger(db: Session, slug: str, staff: dict[Role, Principal], timezone: 
             stock_cart(at - timedelta(minutes=5))
             container = on_cart[-1]
         with service.recorded_at(at):
-            data = DrawIn(container_id=container, patient_id=patient.id, amount_mg=drawn,
-                          session_id=session.id)  # fmt: skip
+            data = DrawIn(
+                container_id=container,
+                patient_id=patient.id,
+                amount_mg=drawn,
+                session_id=session.id,
+            )
             draw = service.draw(db, nurse, data)
         with service.recorded_at(session.given_at + timedelta(minutes=40)):
             if not corrected and index >= 3 and drawn > dose:
                 wrong = service.administer(db, nurse, draw.id, drawn)
-                service.reverse(db, nurse, draw.id, ReverseIn(
-                    entry_id=wrong.id, amount_mg=drawn - dose,
-                    reason="Recorded the whole syringe; the pump history shows "
-                           f"{dose} mg infused."))  # fmt: skip
+                service.reverse(
+                    db,
+                    nurse,
+                    draw.id,
+                    ReverseIn(
+                        entry_id=wrong.id,
+                        amount_mg=drawn - dose,
+                        reason="Recorded the whole syringe; the pump history shows "
+                        f"{dose} mg infused.",
+                    ),
+                )
                 corrected = True
             else:
                 service.administer(db, nurse, draw.id, dose)
             if drawn > dose:
-                service.waste(db, nurse, draw.id, drawn - dose, [witness_for_nurse],
-                              service.LedgerPolicy())  # fmt: skip
+                service.waste(
+                    db, nurse, draw.id, drawn - dose, [witness_for_nurse], service.LedgerPolicy()
+                )
     if last_day is not None:
-        _close_count(db, keeper, second_for_keeper, clinic_id, cart.id, last_day, zone,
-                     short=not _had_short(db, clinic_id))  # fmt: skip
+        _close_count(
+            db,
+            keeper,
+            second_for_keeper,
+            clinic_id,
+            cart.id,
+            last_day,
+            zone,
+            short=not _had_short(db, clinic_id),
+        )
     if Role.CUSTODIAN not in staff:
         return  # the expired vial waits in the safe for a custodian and two witnesses
     # The expired vial, destroyed before two witnesses (DEA Form 41).
     destroyed = _weekday(today - timedelta(days=2))
     with service.recorded_at(datetime.combine(destroyed, time(16, 30), zone)):
-        service.destroy(db, keeper, old[0], DestroyIn(
-            amount_mg=Decimal(500), method="Chemical digestion (Rx Destroyer), witnessed",
-            reason="expired", destroyed_on=destroyed,
-            witnesses=[WITNESS_NOTE, WITNESS_NOTE]),
-            [Witness(nurse.user_id, nurse.name), witness_for_nurse])  # fmt: skip
+        service.destroy(
+            db,
+            keeper,
+            old[0],
+            DestroyIn(
+                amount_mg=Decimal(500),
+                method="Chemical digestion (Rx Destroyer), witnessed",
+                reason="expired",
+                destroyed_on=destroyed,
+                witnesses=[WITNESS_NOTE, WITNESS_NOTE],
+            ),
+            [Witness(nurse.user_id, nurse.name), witness_for_nurse],
+        )
 
 
 def _weekday(day: date) -> date:
@@ -166,13 +224,19 @@ def _with_stock(db: Session, clinic_id: int, on_cart: list[int], need: Decimal) 
     return None
 
 
-def _count(db: Session, clinic_id: int, location_id: int, kind: str, business: str,
-           short_ug: int = 0) -> CountIn:  # fmt: skip
+def _count(
+    db: Session, clinic_id: int, location_id: int, kind: str, business: str, short_ug: int = 0
+) -> CountIn:
     lines = []
     for index, (c, *_rest) in enumerate(repo.stock(db, [clinic_id], location_id=location_id)):
         counted = c.on_hand_ug - (short_ug if index == 0 and c.status == "opened" else 0)
-        lines.append(CountLineIn(container_id=c.id, counted_mg=Decimal(counted) / 1000,
-                                 estimated=c.status == "opened"))  # fmt: skip
+        lines.append(
+            CountLineIn(
+                container_id=c.id,
+                counted_mg=Decimal(counted) / 1000,
+                estimated=c.status == "opened",
+            )
+        )
     return CountIn(location_id=location_id, kind=kind, business=business, lines=lines)
 
 
@@ -180,16 +244,32 @@ def _had_short(db: Session, clinic_id: int) -> bool:
     return bool(repo.discrepancies(db, [clinic_id]))
 
 
-def _close_count(db: Session, keeper: Principal, second: Witness, clinic_id: int,
-                 location_id: int, day: date, zone: ZoneInfo, *, short: bool) -> None:  # fmt: skip
+def _close_count(
+    db: Session,
+    keeper: Principal,
+    second: Witness,
+    clinic_id: int,
+    location_id: int,
+    day: date,
+    zone: ZoneInfo,
+    *,
+    short: bool,
+) -> None:
     at = datetime.combine(day, time(17, 30), zone)
     with service.recorded_at(at):
         data = _count(db, clinic_id, location_id, "daily", "close", 500 if short else 0)
         result = counts.record_count(db, keeper, data)
     for case in result.discrepancies:
         with service.recorded_at(at + timedelta(minutes=25)):
-            counts.resolve(db, keeper, case.id, ResolutionIn(
-                outcome="ledger_follows_count",
-                explanation="Recounted together: 0.01 mL (0.5 mg) short in the opened vial, "
-                            "consistent with hub loss at draw-up; no other cause found.",
-                second_signer=WITNESS_NOTE), second)  # fmt: skip
+            counts.resolve(
+                db,
+                keeper,
+                case.id,
+                ResolutionIn(
+                    outcome="ledger_follows_count",
+                    explanation="Recounted together: 0.01 mL (0.5 mg) short in the opened vial, "
+                    "consistent with hub loss at draw-up; no other cause found.",
+                    second_signer=WITNESS_NOTE,
+                ),
+                second,
+            )

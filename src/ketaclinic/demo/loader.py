@@ -239,9 +239,12 @@ def _load(
         # the rest of the demo stays as it was).
         day_rng = random.Random(seed + len(spec.slug))
         desk = staff_of[spec.slug][Role.FRONT_DESK]
-        newcomers = [patients.create_patient(db, desk, _patient(day_rng, 200 + i),
-                                             duplicate_min_score=SYNTHETIC_NAMES)
-                     for i in range(2 * len(DAY_STORIES[spec.slug]) + 6)]  # fmt: skip
+        newcomers = [
+            patients.create_patient(
+                db, desk, _patient(day_rng, 200 + i), duplicate_min_score=SYNTHETIC_NAMES
+            )
+            for i in range(2 * len(DAY_STORIES[spec.slug]) + 6)
+        ]
         load_chairside(db, spec.slug, staff_of[spec.slug], spec.timezone, newcomers)
         continue_series(db, staff_of[spec.slug], spec.timezone)
     db.flush()
@@ -329,13 +332,28 @@ def _chart_activity(
 
 
 DEMO_INQUIRIES = [
-    ("Imani", "Okafor-Reyes", "+1 512 555 0161", "weekday mornings",
-     {"concern": "depression", "prior_treatments": "two_plus", "pregnant": "no"}),
-    ("Tomas", "Lindgren", "+1 512 555 0162", "after 5 pm",
-     {"concern": "ptsd", "prior_treatments": "one", "blood_pressure": "unsure"}),
-    ("Grace", "Whitfield", "+1 512 555 0163", "",
-     {"concern": "chronic_pain", "prior_treatments": "unsure"}),
-]  # fmt: skip
+    (
+        "Imani",
+        "Okafor-Reyes",
+        "+1 512 555 0161",
+        "weekday mornings",
+        {"concern": "depression", "prior_treatments": "two_plus", "pregnant": "no"},
+    ),
+    (
+        "Tomas",
+        "Lindgren",
+        "+1 512 555 0162",
+        "after 5 pm",
+        {"concern": "ptsd", "prior_treatments": "one", "blood_pressure": "unsure"},
+    ),
+    (
+        "Grace",
+        "Whitfield",
+        "+1 512 555 0163",
+        "",
+        {"concern": "chronic_pain", "prior_treatments": "unsure"},
+    ),
+]
 
 
 def _inquiries(db: Session, front_desk: Principal) -> None:
@@ -362,27 +380,67 @@ def _inquiries(db: Session, front_desk: Principal) -> None:
 
 # (story, intake changes, notes, rule set, prescriber decision and reason, days ago)
 DEMO_SCREENINGS: list[tuple[str, dict[str, Any], str, str, tuple[str, str] | None, int]] = [
-    ("cleared", {}, "Sertraline, escitalopram and bupropion at full dose for 8+ weeks each.",
-     "iv_ketamine_mood", ("eligible", ""), 12),
-    ("override", {"medication_classes": ["benzodiazepine"]},
-     "Sertraline, venlafaxine, mirtazapine tried. Lorazepam 0.5 mg at night.", "iv_ketamine_mood",
-     ("eligible", "Lorazepam 0.5 mg at night only; she will hold it the evening before each "
-                  "infusion, agreed with her psychiatrist. Review response after infusion 3."), 9),
-    ("not eligible", {"active_psychosis": True, "psychosis_history": True},
-     "Hearing voices for three weeks; family concerned.", "iv_ketamine_mood",
-     ("not_eligible", "Current psychotic symptoms; referred back to the community team."), 20),
-    ("awaiting review", {"systolic_bp_mmhg": None, "diastolic_bp_mmhg": None,
-                         "substance_use_disorder": "remote"},
-     "BP not taken at intake (cuff unavailable). Alcohol use disorder, sober since 2019.",
-     "iv_ketamine_mood", None, 0),
-    ("pain, cleared", {"indications": ["crps"], "prior_antidepressant_trials": None},
-     "CRPS right foot after a 2024 fracture; gabapentin and duloxetine without relief.",
-     "iv_ketamine_pain", ("eligible", ""), 5),
-    ("expired", {}, "Fluoxetine, paroxetine, vortioxetine. Series completed in the summer.",
-     "iv_ketamine_mood", ("eligible", ""), 120),
-    ("intake changed", {}, "Fluoxetine, sertraline and bupropion tried.", "iv_ketamine_mood",
-     ("eligible", ""), 30),
-]  # fmt: skip
+    (
+        "cleared",
+        {},
+        "Sertraline, escitalopram and bupropion at full dose for 8+ weeks each.",
+        "iv_ketamine_mood",
+        ("eligible", ""),
+        12,
+    ),
+    (
+        "override",
+        {"medication_classes": ["benzodiazepine"]},
+        "Sertraline, venlafaxine, mirtazapine tried. Lorazepam 0.5 mg at night.",
+        "iv_ketamine_mood",
+        (
+            "eligible",
+            "Lorazepam 0.5 mg at night only; she will hold it the evening before each "
+            "infusion, agreed with her psychiatrist. Review response after infusion 3.",
+        ),
+        9,
+    ),
+    (
+        "not eligible",
+        {"active_psychosis": True, "psychosis_history": True},
+        "Hearing voices for three weeks; family concerned.",
+        "iv_ketamine_mood",
+        ("not_eligible", "Current psychotic symptoms; referred back to the community team."),
+        20,
+    ),
+    (
+        "awaiting review",
+        {"systolic_bp_mmhg": None, "diastolic_bp_mmhg": None, "substance_use_disorder": "remote"},
+        "BP not taken at intake (cuff unavailable). Alcohol use disorder, sober since 2019.",
+        "iv_ketamine_mood",
+        None,
+        0,
+    ),
+    (
+        "pain, cleared",
+        {"indications": ["crps"], "prior_antidepressant_trials": None},
+        "CRPS right foot after a 2024 fracture; gabapentin and duloxetine without relief.",
+        "iv_ketamine_pain",
+        ("eligible", ""),
+        5,
+    ),
+    (
+        "expired",
+        {},
+        "Fluoxetine, paroxetine, vortioxetine. Series completed in the summer.",
+        "iv_ketamine_mood",
+        ("eligible", ""),
+        120,
+    ),
+    (
+        "intake changed",
+        {},
+        "Fluoxetine, sertraline and bupropion tried.",
+        "iv_ketamine_mood",
+        ("eligible", ""),
+        30,
+    ),
+]
 
 
 def _screenings(
@@ -416,9 +474,14 @@ def _screenings(
         row = screenings.run(db, nurse, patient, rule_set, policy, now=when)
         if decision is not None:
             screenings.sign(
-                db, prescriber, patient, row.id, decision=decision[0], reason=decision[1],
+                db,
+                prescriber,
+                patient,
+                row.id,
+                decision=decision[0],
+                reason=decision[1],
                 now=when + timedelta(hours=1),
-            )  # fmt: skip
+            )
         if story == "intake changed":
             # Started an interacting medication after she was cleared: re-screen offered.
             later = {**facts, "medication_classes": ["psychostimulant"]}
@@ -490,8 +553,9 @@ def _plans(
             row = screenings.run(db, nurse, patient, rule_set, policy.screening)
             screenings.sign(db, prescriber, patient, row.id, decision="eligible", reason=None)
         start = today_at(db, patient.clinic_id)
-        data = PlanIn(protocol_id=protocol_id, start_date=start, dose_amount=amount,
-                      note="Demo plan.")  # fmt: skip
+        data = PlanIn(
+            protocol_id=protocol_id, start_date=start, dose_amount=amount, note="Demo plan."
+        )
         plan = plans.draft(db, nurse, patient, data, policy)
         if fate == "draft":
             continue
@@ -506,8 +570,9 @@ def _plans(
         if fate in {"active", "active+dose", "paused"}:
             plans.transition(db, nurse, patient, plan.id, "start", None, policy)
         if fate == "paused":
-            plans.transition(db, nurse, patient, plan.id, "pause", "Travelling for two weeks.",
-                             policy)  # fmt: skip
+            plans.transition(
+                db, nurse, patient, plan.id, "pause", "Travelling for two weeks.", policy
+            )
         if fate == "active+dose":
             check = plans.calculate_dose(db, nurse, patient, plan.id, 1, policy)
             # The prescriber reads the scale and the label: the same figures, released.

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.responses import Response
 
@@ -15,9 +14,9 @@ from ketaclinic.auth.deps import origin_of
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake import service
 from ketaclinic.intake.schemas import QUESTIONS, InquiryIn
-from ketaclinic.kit import ratelimit
+from ketaclinic.kit import forms, ratelimit
 from ketaclinic.kit.db import set_visible_clinics
-from ketaclinic.kit.errors import ValidationFailed, fields_from_pydantic
+from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.web import DbSession, Form, render
 
 router = APIRouter(include_in_schema=False)
@@ -44,8 +43,13 @@ def _clinic(db: DbSession, slug: str) -> Clinic | None:
 def _page(
     request: Request, clinic: Clinic, values: dict[str, Any], errors: dict[str, str], status: int
 ) -> Response:
-    context = {"clinic": clinic, "questions": QUESTIONS, "values": values, "errors": errors,
-               "honeypot": HONEYPOT}  # fmt: skip
+    context = {
+        "clinic": clinic,
+        "questions": QUESTIONS,
+        "values": values,
+        "errors": errors,
+        "honeypot": HONEYPOT,
+    }
     return render(request, "intake/consult.html", context, status_code=status)
 
 
@@ -67,23 +71,22 @@ def consult_submit(request: Request, clinic_slug: str, db: DbSession, form: Form
     if clinic is None:
         return _missing(request)
     if not _allowed(request, db):
-        return render(request, "intake/consult_slow_down.html", {"clinic": clinic},
-                      status_code=429)  # fmt: skip
-    if str(form.get(HONEYPOT) or "").strip():
+        return render(request, "intake/consult_slow_down.html", {"clinic": clinic}, status_code=429)
+    if forms.text(form, HONEYPOT):
         # A bot: thank it and keep nothing.
         return render(request, "intake/consult_thanks.html", {"clinic": clinic})
-    values: dict[str, Any] = {name: str(form.get(name) or "").strip() for name in _FIELDS}
+    values: dict[str, Any] = forms.values(form, _FIELDS)
     values["answers"] = {
         qid: str(form.get(f"q_{qid}")) for qid, _, _ in QUESTIONS if form.get(f"q_{qid}")
     }
     values["consent_to_contact"] = form.get("consent_to_contact") == "yes"
+    # Blank optional fields are absent, not empty strings to validate.
+    given = {k: v for k, v in values.items() if v != "" or k == "preferred_times"}
+    data, errors = forms.parse(InquiryIn, given)
+    if data is None:
+        return _page(request, clinic, values, errors, 422)
     try:
-        # Blank optional fields are absent, not empty strings to validate.
-        given = {k: v for k, v in values.items() if v != "" or k == "preferred_times"}
-        data = InquiryIn.model_validate(given)
         service.submit(db, clinic, data, origin_of(request, "web"))
-    except ValidationError as exc:
-        return _page(request, clinic, values, fields_from_pydantic(exc.errors()), 422)
     except ValidationFailed as exc:
         return _page(request, clinic, values, dict(exc.fields), 422)
     return render(request, "intake/consult_thanks.html", {"clinic": clinic})

@@ -16,9 +16,9 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.intake import errors
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.intake.schemas import ConvertIn, InquiryIn
-from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients import service as patients
@@ -28,7 +28,7 @@ from ketaclinic.patients.schemas import PatientCreate
 
 def submit(db: Session, clinic: Clinic, data: InquiryIn, origin: Origin) -> Inquiry:
     if problems := data.problems():
-        raise ValidationFailed("Please check the highlighted answers.", problems)
+        raise errors.InquiryAnswersInvalid(fields=problems)
     inquiry = Inquiry(
         clinic_id=clinic.id,
         given_name=data.given_name,
@@ -85,7 +85,7 @@ def get(db: Session, principal: Principal, inquiry_id: int, *, write: bool = Fal
     stmt = in_clinics(select(Inquiry), Inquiry.clinic_id, list(principal.roles))
     inquiry = db.scalar(stmt.where(Inquiry.id == inquiry_id))
     if inquiry is None:
-        raise NotFound(f"No inquiry {inquiry_id}.")
+        raise errors.InquiryNotFound(f"No inquiry {inquiry_id}.")
     permission = Permission.PATIENT_WRITE if write else Permission.PATIENT_READ
     principal.require(permission, inquiry.clinic_id)
     return inquiry
@@ -94,7 +94,7 @@ def get(db: Session, principal: Principal, inquiry_id: int, *, write: bool = Fal
 def set_status(db: Session, principal: Principal, inquiry_id: int, status: str) -> Inquiry:
     inquiry = get(db, principal, inquiry_id, write=True)
     if inquiry.status == "converted":
-        raise Conflict("This inquiry is already a patient.")
+        raise errors.InquiryAlreadyConverted()
     inquiry.status = status
     inquiry.handled_by_id = principal.user_id
     inquiry.handled_at = utcnow()
@@ -107,7 +107,7 @@ def convert(db: Session, principal: Principal, inquiry_id: int, data: ConvertIn)
     """Register the inquirer as a patient of the clinic they asked."""
     inquiry = get(db, principal, inquiry_id, write=True)
     if inquiry.patient_id is not None:
-        raise Conflict("This inquiry is already a patient.")
+        raise errors.InquiryAlreadyConverted()
     patient = patients.create_patient(
         db,
         principal,

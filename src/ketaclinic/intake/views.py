@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
@@ -14,14 +13,19 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.intake import service
 from ketaclinic.intake.schemas import QUESTIONS, ConvertIn, InquiryOut, StatusIn
-from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
+from ketaclinic.kit import forms
+from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, render
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/inquiries", tags=["intake"])
-STATUS_TABS = [("new", "New"), ("contacted", "Contacted"), ("converted", "Converted"),
-               ("closed", "Closed")]  # fmt: skip
+STATUS_TABS = [
+    ("new", "New"),
+    ("contacted", "Contacted"),
+    ("converted", "Converted"),
+    ("closed", "Closed"),
+]
 QUESTION_TEXT = {qid: (text, dict(options)) for qid, text, options in QUESTIONS}
 
 
@@ -76,10 +80,9 @@ def inquiry_detail(
 def inquiry_status(
     request: Request, form: Form, inquiry_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    try:
-        data = StatusIn.model_validate({"status": str(form.get("status") or "")})
-    except ValidationError as exc:
-        return _detail(request, db, principal, inquiry_id, fields_from_pydantic(exc.errors()))
+    data, errors = forms.parse(StatusIn, forms.values(form, ("status",)))
+    if data is None:
+        return _detail(request, db, principal, inquiry_id, errors)
     service.set_status(db, principal, inquiry_id, data.status)
     return RedirectResponse(f"/inquiries/{inquiry_id}", status_code=303)
 
@@ -88,17 +91,15 @@ def inquiry_status(
 def inquiry_convert(
     request: Request, form: Form, inquiry_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    values = {name: str(form.get(name) or "") for name in ("birth_date", "sex_at_birth")}
-    try:
-        data = ConvertIn.model_validate({k: v for k, v in values.items() if v})
-        patient = service.convert(db, principal, inquiry_id, data)
-    except ValidationError as exc:
-        errors = fields_from_pydantic(exc.errors())
+    values = forms.values(form, ("birth_date", "sex_at_birth"))
+    data, errors = forms.parse(ConvertIn, forms.given(values))
+    if data is None:
         return _detail(request, db, principal, inquiry_id, errors, values)
+    try:
+        patient = service.convert(db, principal, inquiry_id, data)
     except KetaClinicError as exc:
-        if not exc.fields:
-            raise
-        return _detail(request, db, principal, inquiry_id, dict(exc.fields), values)
+        errors = forms.field_errors(exc)
+        return _detail(request, db, principal, inquiry_id, errors, values)
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 

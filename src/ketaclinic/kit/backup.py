@@ -27,6 +27,8 @@ from ketaclinic.kit.errors import Conflict, ValidationFailed
 class BackupFailed(ValidationFailed):
     """A backup or restore tool refused; the message is what it said."""
 
+    code = "backup_failed"
+
 
 def _sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":

@@ -1,7 +1,10 @@
 """One family of business errors, each with an HTTP status and a stable code.
 
 API clients get ``{"error": {"code", "message", "fields"}}``; forms show the same
-field messages beside the fields.
+field messages beside the fields. Each domain names its refusals in its own
+``errors.py``: one class per error, subclassing the family member whose status it
+answers with, with its own ``code`` (unique across the app: ``tests/kit/test_errors.py``)
+and, where the words never change, its ``default_message``.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from ketaclinic.kit.messages import error_summary, location_to_field, plain_mess
 class KetaClinicError(Exception):
     status_code = 400
     code = "bad_request"
+    default_message = "The request was refused."
 
-    def __init__(self, message: str, fields: Mapping[str, str] | None = None) -> None:
+    def __init__(self, message: str | None = None, fields: Mapping[str, str] | None = None) -> None:
+        message = self.default_message if message is None else message
         super().__init__(message)
         self.message = message
         self.fields = dict(fields or {})
@@ -34,19 +39,35 @@ class ValidationFailed(KetaClinicError):
         return cls(f"{field}: {message}", {field: message})
 
 
+class FieldInvalid(ValidationFailed):
+    """A 422 about one field: the subclass names the field (``field``) and what is wrong
+    with it (``default_message``); a raise site may name another field or add detail."""
+
+    code = "field_invalid"
+    field = "request"
+    default_message = "is invalid"
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        name = self.field if field is None else field
+        text = self.default_message if message is None else message
+        super().__init__(f"{name}: {text}", {name: text})
+
+
 class NotAuthenticated(KetaClinicError):
     status_code = 401
     code = "not_authenticated"
+    default_message = "Sign in or send a valid API token."
 
-    def __init__(self, message: str = "Sign in or send a valid API token.") -> None:
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(message)
 
 
 class Forbidden(KetaClinicError):
     status_code = 403
     code = "forbidden"
+    default_message = "Your role does not allow this here."
 
-    def __init__(self, message: str = "Your role does not allow this here.") -> None:
+    def __init__(self, message: str | None = None) -> None:
         super().__init__(message)
 
 

@@ -25,8 +25,8 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import to_local
+from ketaclinic.ledger import errors
 from ketaclinic.ledger import repository as repo
 from ketaclinic.ledger.models import CsEntry
 from ketaclinic.ledger.service import detail_of, losses, people_of, witness_ids_of
@@ -73,17 +73,24 @@ class _Context:
 
     def entries(self, kinds: Sequence[str], patient_id: int | None = None) -> list[CsEntry]:
         start, end = self.bounds()
-        return repo.entries(self.db, [self.clinic.id], since=start, until=end, kinds=kinds,
-                            patient_id=patient_id)  # fmt: skip
+        return repo.entries(
+            self.db, [self.clinic.id], since=start, until=end, kinds=kinds, patient_id=patient_id
+        )
 
 
 def _stock_labels(ctx: _Context) -> dict[int, tuple[str, str, str, str, str, str]]:
     """container id -> (label, lot, expiry, product name, NDC, strength/form)."""
     return {
-        c.id: (c.label, lot.lot_number, lot.expires.isoformat(), p.name, p.ndc,
-               f"{p.strength}, {p.form}")
+        c.id: (
+            c.label,
+            lot.lot_number,
+            lot.expires.isoformat(),
+            p.name,
+            p.ndc,
+            f"{p.strength}, {p.form}",
+        )
         for c, lot, p, _loc in repo.stock(ctx.db, [ctx.clinic.id], include_empty=True)
-    }  # fmt: skip
+    }
 
 
 def _patients(ctx: _Context, entries: Sequence[CsEntry]) -> dict[int, str]:
@@ -104,15 +111,39 @@ def _dispensing(ctx: _Context, patient_id: int | None = None) -> Table:
     stock = _stock_labels(ctx)
     names = people_of(ctx.db, entries)
     people = _patients(ctx, entries)
-    columns = ("When", "Entry", "Kind", "Draw", "Patient", "Container", "Lot", "Product",
-               "Amount (mg)", "By", "Witnesses", "Corrects", "Reason")  # fmt: skip
+    columns = (
+        "When",
+        "Entry",
+        "Kind",
+        "Draw",
+        "Patient",
+        "Container",
+        "Lot",
+        "Product",
+        "Amount (mg)",
+        "By",
+        "Witnesses",
+        "Corrects",
+        "Reason",
+    )
     rows: list[tuple[str, ...]] = [
-        (ctx.when(e.occurred_at), str(e.id), e.kind, str(e.draw_entry_id or e.id),
-         people.get(e.patient_id or 0, ""), stock[e.container_id][0], stock[e.container_id][1],
-         stock[e.container_id][3], _mg(e.amount_ug), names[e.by_id],
-         "; ".join(names[w] for w in witness_ids_of(e)), str(e.corrects_id or ""), e.reason)
+        (
+            ctx.when(e.occurred_at),
+            str(e.id),
+            e.kind,
+            str(e.draw_entry_id or e.id),
+            people.get(e.patient_id or 0, ""),
+            stock[e.container_id][0],
+            stock[e.container_id][1],
+            stock[e.container_id][3],
+            _mg(e.amount_ug),
+            names[e.by_id],
+            "; ".join(names[w] for w in witness_ids_of(e)),
+            str(e.corrects_id or ""),
+            e.reason,
+        )
         for e in entries
-    ]  # fmt: skip
+    ]
     return columns, rows
 
 
@@ -120,38 +151,91 @@ def _receipts(ctx: _Context) -> Table:
     entries = ctx.entries(["receive"])
     stock = _stock_labels(ctx)
     names = user_names(ctx.db, [e.by_id for e in entries])
-    columns = ("Received", "Product", "NDC", "Strength, form", "Lot", "Expires", "Container",
-               "Amount (mg)", "Supplier", "Supplier address", "Supplier DEA", "Invoice",
-               "Received by")  # fmt: skip
+    columns = (
+        "Received",
+        "Product",
+        "NDC",
+        "Strength, form",
+        "Lot",
+        "Expires",
+        "Container",
+        "Amount (mg)",
+        "Supplier",
+        "Supplier address",
+        "Supplier DEA",
+        "Invoice",
+        "Received by",
+    )
     rows: list[tuple[str, ...]] = []
     for e in entries:
         d = detail_of(e)
         label, lot, expires, product, ndc, strength = stock[e.container_id]
-        rows.append((d["received_on"], product, ndc, strength, lot, expires, label,
-                     _mg(e.amount_ug), d["supplier_name"], d["supplier_address"],
-                     d["supplier_dea"], d["invoice_number"], names[e.by_id]))  # fmt: skip
+        rows.append(
+            (
+                d["received_on"],
+                product,
+                ndc,
+                strength,
+                lot,
+                expires,
+                label,
+                _mg(e.amount_ug),
+                d["supplier_name"],
+                d["supplier_address"],
+                d["supplier_dea"],
+                d["invoice_number"],
+                names[e.by_id],
+            )
+        )
     return columns, rows
 
 
 def _inventory(ctx: _Context) -> Table:
     start, end = ctx.bounds()
     kinds = ("initial_inventory", "biennial_inventory")
-    taken = [c for c in repo.counts(ctx.db, [ctx.clinic.id], limit=1000)
-             if c.kind in kinds and start <= c.counted_at < end]  # fmt: skip
+    taken = [
+        c
+        for c in repo.counts(ctx.db, [ctx.clinic.id], limit=1000)
+        if c.kind in kinds and start <= c.counted_at < end
+    ]
     stock = _stock_labels(ctx)
     names = user_names(ctx.db, [c.counted_by_id for c in taken])
     by_count = {c.id: c for c in taken}
-    columns = ("Inventory", "Date", "Time", "Business", "Product", "Strength, form", "NDC",
-               "Container", "Lot", "Quantity (mg)", "Estimated", "Counted by")  # fmt: skip
+    columns = (
+        "Inventory",
+        "Date",
+        "Time",
+        "Business",
+        "Product",
+        "Strength, form",
+        "NDC",
+        "Container",
+        "Lot",
+        "Quantity (mg)",
+        "Estimated",
+        "Counted by",
+    )
     rows: list[tuple[str, ...]] = []
     for line in repo.count_lines(ctx.db, list(by_count)):
         count = by_count[line.count_id]
         label, lot, _exp, product, ndc, strength = stock[line.container_id]
         local = to_local(count.counted_at, ctx.clinic.timezone)
-        rows.append((count.kind.replace("_", " "), local.date().isoformat(),
-                     local.strftime("%H:%M"), f"{count.business} of business", product, strength,
-                     ndc, label, lot, _mg(line.counted_ug), "yes" if line.estimated else "no",
-                     names[count.counted_by_id]))  # fmt: skip
+        rows.append(
+            (
+                count.kind.replace("_", " "),
+                local.date().isoformat(),
+                local.strftime("%H:%M"),
+                f"{count.business} of business",
+                product,
+                strength,
+                ndc,
+                label,
+                lot,
+                _mg(line.counted_ug),
+                "yes" if line.estimated else "no",
+                names[count.counted_by_id],
+            )
+        )
     return columns, rows
 
 
@@ -159,16 +243,41 @@ def _form41(ctx: _Context) -> Table:
     entries = ctx.entries(["destroy"])
     stock = _stock_labels(ctx)
     names = user_names(ctx.db, [e.by_id for e in entries])
-    columns = ("Destroyed on", "Product", "NDC", "Strength, form", "Container", "Lot",
-               "Quantity (mg)", "Method", "Reason", "Destroyed by", "Witness 1",
-               "Witness 2")  # fmt: skip
+    columns = (
+        "Destroyed on",
+        "Product",
+        "NDC",
+        "Strength, form",
+        "Container",
+        "Lot",
+        "Quantity (mg)",
+        "Method",
+        "Reason",
+        "Destroyed by",
+        "Witness 1",
+        "Witness 2",
+    )
     rows: list[tuple[str, ...]] = []
     for e in entries:
         d = detail_of(e)
         label, lot, _exp, product, ndc, strength = stock[e.container_id]
         w = [*d.get("witness_names", []), "", ""]
-        rows.append((d["destroyed_on"], product, ndc, strength, label, lot, _mg(e.amount_ug),
-                     d["method"], d["reason"], names[e.by_id], w[0], w[1]))  # fmt: skip
+        rows.append(
+            (
+                d["destroyed_on"],
+                product,
+                ndc,
+                strength,
+                label,
+                lot,
+                _mg(e.amount_ug),
+                d["method"],
+                d["reason"],
+                names[e.by_id],
+                w[0],
+                w[1],
+            )
+        )
     return columns, rows
 
 
@@ -180,19 +289,42 @@ def _form106(ctx: _Context) -> Table:
         if v.entry.clinic_id == ctx.clinic.id and start <= v.entry.occurred_at < end
     ]
     stock = _stock_labels(ctx)
-    columns = ("Discovered", "Type", "Product", "NDC", "Strength, form", "Container", "Lot",
-               "Quantity (mg)", "Circumstances", "Notice due", "Notice sent", "Form 106 due",
-               "Form 106 filed")  # fmt: skip
+    columns = (
+        "Discovered",
+        "Type",
+        "Product",
+        "NDC",
+        "Strength, form",
+        "Container",
+        "Lot",
+        "Quantity (mg)",
+        "Circumstances",
+        "Notice due",
+        "Notice sent",
+        "Form 106 due",
+        "Form 106 filed",
+    )
     rows: list[tuple[str, ...]] = []
     for v in reversed(views):
         d = detail_of(v.entry)
         label, lot, _exp, product, ndc, strength = stock[v.entry.container_id]
-        rows.append((d["discovered"], d["loss_kind"], product, ndc, strength, label, lot,
-                     _mg(v.entry.amount_ug), d["circumstances"], v.notice_due.isoformat(),
-                     v.notice_filed.filed_on.isoformat() if v.notice_filed else "",
-                     v.form_106_due.isoformat(),
-                     v.form_106_filed.filed_on.isoformat()
-                     if v.form_106_filed else ""))  # fmt: skip
+        rows.append(
+            (
+                d["discovered"],
+                d["loss_kind"],
+                product,
+                ndc,
+                strength,
+                label,
+                lot,
+                _mg(v.entry.amount_ug),
+                d["circumstances"],
+                v.notice_due.isoformat(),
+                v.notice_filed.filed_on.isoformat() if v.notice_filed else "",
+                v.form_106_due.isoformat(),
+                v.form_106_filed.filed_on.isoformat() if v.form_106_filed else "",
+            )
+        )
     return columns, rows
 
 
@@ -207,29 +339,47 @@ def build(
 ) -> Report:
     principal.require(Permission.LEDGER_READ, clinic.id)
     if kind not in KINDS:
-        raise ValidationFailed.on("kind", f"choose one of: {', '.join(KINDS)}")
+        raise errors.ReportKindUnknown(f"choose one of: {', '.join(KINDS)}")
     if until < since:
-        raise ValidationFailed.on("until", "must not be before the start date")
+        raise errors.ReportRangeReversed()
     if until - since > timedelta(days=3 * 366):
-        raise ValidationFailed.on("until", "choose at most three years at a time")
+        raise errors.ReportRangeTooLong()
     ctx = _Context(db, principal, clinic, since, until)
     detail = {"kind": kind, "since": since.isoformat(), "until": until.isoformat()}
     if kind == "patient":
         if patient_id is None:
-            raise ValidationFailed.on("patient_id", "choose the patient")
+            raise errors.ReportPatientRequired()
         found = repo.patients_by_id(db, [clinic.id], [patient_id])
         if not found:
-            raise ValidationFailed.on("patient_id", "no such patient in this clinic")
+            raise errors.ReportPatientUnknown()
         principal.require(Permission.PATIENT_READ, clinic.id)
         columns, rows = _dispensing(ctx, patient_id)
-        audit.on_patient(db, principal, "ledger.report", found[0], resource_type="cs_report",
-                         resource_id=kind, detail=detail)  # fmt: skip
+        audit.on_patient(
+            db,
+            principal,
+            "ledger.report",
+            found[0],
+            resource_type="cs_report",
+            resource_id=kind,
+            detail=detail,
+        )
     else:
-        columns, rows = {"dispensing": _dispensing, "receipts": _receipts,
-                         "inventory": _inventory, "form41": _form41,
-                         "form106": _form106}[kind](ctx)  # fmt: skip
-        audit.record(db, principal, "ledger.report", clinic_id=clinic.id,
-                     resource_type="cs_report", resource_id=kind, detail=detail)  # fmt: skip
+        columns, rows = {
+            "dispensing": _dispensing,
+            "receipts": _receipts,
+            "inventory": _inventory,
+            "form41": _form41,
+            "form106": _form106,
+        }[kind](ctx)
+        audit.record(
+            db,
+            principal,
+            "ledger.report",
+            clinic_id=clinic.id,
+            resource_type="cs_report",
+            resource_id=kind,
+            detail=detail,
+        )
     return Report(kind, KINDS[kind], clinic.name, since, until, columns, rows)
 
 

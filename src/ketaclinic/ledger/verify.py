@@ -99,19 +99,26 @@ def _chains(
             if progress is not None:
                 progress(1)
             if entry.seq != expected_seq:
-                return checked, Problem(location.id, None, f"entry {expected_seq} of the chain "
-                                        "is missing (deleted?)")  # fmt: skip
+                return checked, Problem(
+                    location.id, None, f"entry {expected_seq} of the chain is missing (deleted?)"
+                )
             if entry.prev_hash != prev:
-                return checked, Problem(location.id, entry.id, "link to the previous entry is "
-                                        "broken")  # fmt: skip
+                return checked, Problem(
+                    location.id, entry.id, "link to the previous entry is broken"
+                )
             if link_hash(entry_fields(entry), HASHED_FIELDS, prev) != entry.hash:
-                return checked, Problem(location.id, entry.id, "content does not match its "
-                                        "hash (modified?)")  # fmt: skip
+                return checked, Problem(
+                    location.id, entry.id, "content does not match its hash (modified?)"
+                )
             prev, expected_seq = entry.hash, expected_seq + 1
         if (location.last_seq, location.last_hash) != (expected_seq - 1, prev):
-            return checked, Problem(location.id, None, f"the location's head says "
-                                    f"{location.last_seq} entries but {expected_seq - 1} "
-                                    "remain (newest deleted?)")  # fmt: skip
+            return checked, Problem(
+                location.id,
+                None,
+                f"the location's head says "
+                f"{location.last_seq} entries but {expected_seq - 1} "
+                "remain (newest deleted?)",
+            )
     return checked, None
 
 
@@ -146,22 +153,33 @@ def _balances(db: Session, clinic_ids: Sequence[int] | None) -> Problem | None:
             return Problem(entry.location_id, entry.id, "destruction without two witnesses")
         recomputed = to_ug(state.containers[str(entry.container_id)].on_hand_mg)
         if recomputed != entry.balance_ug:
-            return Problem(entry.location_id, entry.id, f"balance says {entry.balance_ug} µg, "
-                           f"the entries add up to {recomputed} µg")  # fmt: skip
+            return Problem(
+                entry.location_id,
+                entry.id,
+                f"balance says {entry.balance_ug} µg, the entries add up to {recomputed} µg",
+            )
         states[entry.clinic_id] = state
     for container in db.scalars(containers.order_by(CsContainer.id)):
         final = states.get(container.clinic_id)
         pure = final.containers.get(str(container.id)) if final else None
         if pure is None:
-            return Problem(container.location_id, None, f"container {container.label} has no "
-                           "receipt entry")  # fmt: skip
+            return Problem(
+                container.location_id, None, f"container {container.label} has no receipt entry"
+            )
         if to_ug(pure.on_hand_mg) != container.on_hand_ug:
-            return Problem(container.location_id, None, f"container {container.label} shows "
-                           f"{to_mg(container.on_hand_ug)} mg on hand, the entries "
-                           f"{pure.on_hand_mg} mg")  # fmt: skip
+            return Problem(
+                container.location_id,
+                None,
+                f"container {container.label} shows "
+                f"{to_mg(container.on_hand_ug)} mg on hand, the entries "
+                f"{pure.on_hand_mg} mg",
+            )
         if pure.location != str(container.location_id):
-            return Problem(container.location_id, None, f"container {container.label} is "
-                           "filed in a location its entries do not put it in")  # fmt: skip
+            return Problem(
+                container.location_id,
+                None,
+                f"container {container.label} is filed in a location its entries do not put it in",
+            )
     return None
 
 

@@ -21,6 +21,7 @@ from ketaclinic.auth.models import Membership
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission, Role, roles_with
 from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.ledger import errors
 
 WITNESS_REFUSED = "witness email, password or code is not right"
 
@@ -44,6 +45,8 @@ class WitnessRefused(ValidationFailed):
     """Refused credentials. The handler commits before answering, so the failure
     counts against the account even though nothing else is written."""
 
+    code = "witness_refused"
+
 
 def _field(index: int, name: str) -> str:
     return f"witness_{name}" if index == 0 else f"witness{index + 1}_{name}"
@@ -64,44 +67,54 @@ def confirm(
         user = check.user
         if not check.ok or user is None:
             throttle.record_failure(
-                db, user=user, email=check.email, reason=check.refusal or "bad_password",
-                limits=limits, origin=principal.origin, action="ledger.witness_failed",
+                db,
+                user=user,
+                email=check.email,
+                reason=check.refusal or "bad_password",
+                limits=limits,
+                origin=principal.origin,
+                action="ledger.witness_failed",
                 count_address=False,  # the nurse's tablet is not a guesser's address
-            )  # fmt: skip
+            )
             raise WitnessRefused.on(_field(index, "password"), WITNESS_REFUSED)
         step = None
         if mfa.is_enabled(user):
             factor = mfa.check_second_factor(db, user, given.code)
             if not factor.ok:
                 throttle.record_failure(
-                    db, user=user, email=check.email, reason="bad_code", limits=limits,
-                    origin=principal.origin, action="ledger.witness_failed",
+                    db,
+                    user=user,
+                    email=check.email,
+                    reason="bad_code",
+                    limits=limits,
+                    origin=principal.origin,
+                    action="ledger.witness_failed",
                     count_address=False,
-                )  # fmt: skip
+                )
                 raise WitnessRefused.on(_field(index, "code"), WITNESS_REFUSED)
             step = factor.step
         if user.id == principal.user_id:
-            raise ValidationFailed.on(
-                _field(index, "email"), "a witness must be someone other than who acts"
-            )
+            raise errors.WitnessIsActor(field=_field(index, "email"))
         if any(w.user_id == user.id for w in confirmed):
-            raise ValidationFailed.on(_field(index, "email"), "each witness must be someone else")
+            raise errors.WitnessRepeated(field=_field(index, "email"))
         role = db.scalar(
             select(Membership.role).where(
                 Membership.user_id == user.id, Membership.clinic_id == clinic_id
             )
         )
         if role is None or Role(role) not in roles_with(Permission.LEDGER_WITNESS):
-            raise ValidationFailed.on(
-                _field(index, "email"), "this person may not witness controlled substances here"
-            )
+            raise errors.WitnessNotAuthorised(field=_field(index, "email"))
         throttle.record_success(user)
         # On the witness's own record: their code is then never accepted twice.
         as_witness = Principal(user.id, user.email, user.name, origin=principal.origin)
         audit.record(
-            db, as_witness, "ledger.witness_confirmed", clinic_id=clinic_id,
-            resource_type="user", resource_id=user.id,
+            db,
+            as_witness,
+            "ledger.witness_confirmed",
+            clinic_id=clinic_id,
+            resource_type="user",
+            resource_id=user.id,
             detail={"for": principal.email, **({"totp_step": step} if step is not None else {})},
-        )  # fmt: skip
+        )
         confirmed.append(Witness(user.id, user.name))
     return confirmed

@@ -17,10 +17,14 @@ class QuestionnaireResponse(Base):
 
     __tablename__ = "questionnaire_responses"
     __table_args__ = (
-        Index("ix_questionnaire_responses_patient_instrument", "patient_id", "instrument_id",
-              "completed_at"),
+        Index(
+            "ix_questionnaire_responses_patient_instrument",
+            "patient_id",
+            "instrument_id",
+            "completed_at",
+        ),
         CheckConstraint("completed_by IN ('patient', 'staff')", name="completed_by"),
-    )  # fmt: skip
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)

@@ -32,8 +32,8 @@ from ketaclinic.clinical.scales import (
     score,
 )
 from ketaclinic.clinics.settings import for_clinic
-from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
+from ketaclinic.measures import errors
 from ketaclinic.measures import repository as repo
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
@@ -60,7 +60,9 @@ def instrument(instrument_id: str, field: str = "instrument_id") -> Instrument:
         return get_instrument(instrument_id)
     except UnknownInstrumentError:
         known = ", ".join(sorted(load_instruments()))
-        raise ValidationFailed.on(field, f"unknown questionnaire; known: {known}") from None
+        raise errors.UnknownQuestionnaire(
+            f"unknown questionnaire; known: {known}", field=field
+        ) from None
 
 
 # Flag thresholds per instrument; None: the clinic's (clinics.settings.for_clinic).
@@ -73,9 +75,8 @@ def _score(
     try:
         return score(inst, answers, thresholds=(thresholds or {}).get(inst.id))
     except ScoringError as exc:
-        raise ValidationFailed(
-            "Some answers are missing or out of range.",
-            {f"answers.{item}": problem for item, problem in exc.fields.items()},
+        raise errors.AnswersInvalid(
+            fields={f"answers.{item}": problem for item, problem in exc.fields.items()},
         ) from None
 
 
@@ -93,7 +94,7 @@ def _store(
     actor: str | None = None,
 ) -> tuple[QuestionnaireResponse, list[SafetyAlert]]:
     if completed_at > utcnow() + timedelta(minutes=5):
-        raise ValidationFailed.on("completed_at", "must not be in the future")
+        raise errors.CompletedInFuture()
     row = QuestionnaireResponse(
         patient_id=patient.id,
         instrument_id=result.instrument_id,
@@ -166,7 +167,7 @@ def record_response(
     if data.session_id is not None and (
         repo.treatment(db, list(principal.roles), patient.id, data.session_id) is None
     ):
-        raise ValidationFailed.on("session_id", "is not a treatment of this patient")
+        raise errors.TreatmentNotOfPatient()
     return _store(
         db,
         patient,
@@ -237,14 +238,14 @@ def acknowledge(
 ) -> SafetyAlert:
     alert = repo.alert(db, list(principal.roles), alert_id)
     if alert is None or alert.patient_id != patient.id:
-        raise NotFound(f"No alert {alert_id} on this patient.")
+        raise errors.AlertNotFound(f"No alert {alert_id} on this patient.")
     if not principal.can(Permission.ALERT_ACKNOWLEDGE, patient.clinic_id):
-        raise Forbidden("Only a prescriber or nurse can acknowledge a safety alert.")
+        raise errors.AcknowledgeForbidden()
     if alert.acknowledged_at is not None:
-        raise Conflict("This alert was already acknowledged.")
+        raise errors.AlertAlreadyAcknowledged()
     note = note.strip()
     if len(note) < 3:
-        raise ValidationFailed.on("note", "say what was done (at least 3 characters)")
+        raise errors.AcknowledgeNoteTooShort()
     alert.acknowledged_at = utcnow()
     alert.acknowledged_by_id = principal.user_id
     alert.note = note
@@ -269,7 +270,7 @@ def record_treatment(
 ) -> TreatmentSession:
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
     if data.given_at > utcnow() + timedelta(minutes=5):
-        raise ValidationFailed.on("given_at", "must not be in the future")
+        raise errors.TreatmentInFuture()
     row = TreatmentSession(
         patient_id=patient.id,
         given_at=data.given_at,
@@ -372,7 +373,7 @@ def create_link(
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
     inst = instrument(instrument_id)
     if inst.completed_by != "self":
-        raise ValidationFailed.on("instrument_id", "is clinician-rated: enter it yourself")
+        raise errors.ClinicianRated()
     token = secrets.token_urlsafe(24)
     link = QuestionnaireLink(
         patient_id=patient.id,

@@ -26,12 +26,13 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.scales import Instrument, UnknownInstrumentError, get_instrument
 from ketaclinic.clinics.service import list_clinics, timezone_of
-from ketaclinic.kit.errors import KetaClinicError, NotFound, fields_from_pydantic
+from ketaclinic.kit import forms
+from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import to_local
 from ketaclinic.kit.web import DbSession, Form, render
-from ketaclinic.measures import service
-from ketaclinic.measures.endpoints import instrument_out, rules_of
+from ketaclinic.measures import errors, service
+from ketaclinic.measures.deps import instrument_out, rules_of
 from ketaclinic.measures.models import QuestionnaireResponse
 from ketaclinic.measures.plot import trajectory_svg
 from ketaclinic.measures.schemas import LinkIn, ResponseIn, TreatmentIn
@@ -60,7 +61,7 @@ def _instrument(instrument_id: str) -> Instrument:
     try:
         return get_instrument(instrument_id)
     except UnknownInstrumentError:
-        raise NotFound(f"No questionnaire {instrument_id!r}.") from None
+        raise errors.QuestionnaireNotFound(f"No questionnaire {instrument_id!r}.") from None
 
 
 def _local_input(value: str, tz: str, field: str) -> datetime:
@@ -82,11 +83,6 @@ class _FieldError(Exception):
 
 def _field_error(field: str, message: str) -> _FieldError:
     return _FieldError({field: message})
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
 
 
 # ---- the clinic dashboard -----------------------------------------------------
@@ -233,7 +229,7 @@ def _answers(inst: Instrument, form: FormData) -> tuple[dict[str, int | bool], d
     answers: dict[str, int | bool] = {}
     errors: dict[str, str] = {}
     for item in inst.items:
-        raw = _text(form, f"answers.{item.id}")
+        raw = forms.text(form, f"answers.{item.id}")
         if not raw:
             continue  # left blank: scoring says whether that is allowed
         if not raw.isdigit():
@@ -255,7 +251,7 @@ def enter_response(
     patient = patients.get_patient(db, principal, patient_id, write=True)
     inst = _instrument(instrument_id)
     tz = _tz(db, patient)
-    values = {key: _text(form, key) for key in form if key != "csrf_token"}
+    values = {key: forms.text(form, key) for key in form if key != "csrf_token"}
     answers, errors = _answers(inst, form)
     try:
         completed_raw = values.get("completed_at", "")
@@ -274,9 +270,7 @@ def enter_response(
         try:
             row, _ = service.record_response(db, principal, patient, data)
         except KetaClinicError as exc:
-            if not exc.fields:
-                raise
-            errors = exc.fields
+            errors = forms.field_errors(exc)
     if errors:
         context = _entry_context(db, patient, inst, values, errors)
         return render(request, "measures/entry.html", context, status_code=422)
@@ -296,14 +290,13 @@ def acknowledge_alert(
     db: DbSession,
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
-    note = _text(form, "note")
+    note = forms.text(form, "note")
     try:
         service.acknowledge(db, principal, patient, alert_id, note)
     except KetaClinicError as exc:
-        if not exc.fields:
-            raise
+        errors = forms.field_errors(exc)
         return _rerender(
-            request, db, principal, patient, f"alert-{alert_id}", exc.fields, {"note": note}
+            request, db, principal, patient, f"alert-{alert_id}", errors, {"note": note}
         )
     return RedirectResponse(f"/patients/{patient.id}/measures#alerts", status_code=303)
 
@@ -313,7 +306,7 @@ def record_treatment(
     request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
-    values = {"given_at": _text(form, "given_at"), "modality": _text(form, "modality")}
+    values = {"given_at": forms.text(form, "given_at"), "modality": forms.text(form, "modality")}
     errors: dict[str, str] = {}
     try:
         if not values["given_at"]:
@@ -328,9 +321,7 @@ def record_treatment(
     except ValidationError as exc:
         errors = fields_from_pydantic(exc.errors())
     except KetaClinicError as exc:
-        if not exc.fields:
-            raise
-        errors = exc.fields
+        errors = forms.field_errors(exc)
     if errors:
         return _rerender(request, db, principal, patient, "treatment", errors, values)
     return RedirectResponse(f"/patients/{patient.id}/measures#treatments", status_code=303)
@@ -342,19 +333,16 @@ def create_link(
 ) -> Response:
     """The URL holds the only copy of the token: it is shown on this response, once."""
     patient = patients.get_patient(db, principal, patient_id, write=True)
-    values = {"instrument_id": _text(form, "instrument_id")}
+    values = {"instrument_id": forms.text(form, "instrument_id")}
     hours = request.app.state.settings.questionnaire_link_hours
+    data, errors = forms.parse(LinkIn, {**values, "valid_hours": hours})
+    if data is None:
+        return _rerender(request, db, principal, patient, "link", errors, values)
     try:
-        data = LinkIn(instrument_id=values["instrument_id"], valid_hours=hours)
         link, token = service.create_link(db, principal, patient, data.instrument_id, hours)
-    except ValidationError as exc:
-        return _rerender(
-            request, db, principal, patient, "link", fields_from_pydantic(exc.errors()), values
-        )
     except KetaClinicError as exc:
-        if not exc.fields:
-            raise
-        return _rerender(request, db, principal, patient, "link", exc.fields, values)
+        errors = forms.field_errors(exc)
+        return _rerender(request, db, principal, patient, "link", errors, values)
     tz = _tz(db, patient)
     context = {
         "patient": patient,

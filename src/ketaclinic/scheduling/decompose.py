@@ -58,8 +58,13 @@ def solve(
     step = settings.window_step_days or max(1, round(length * 4 / 7))
     settings = replace(settings, window_days=length, window_step_days=step)
     notes.append(f"windows of {length} days, every {step} days")
-    starts = list(range(0, max(1, days - settings.window_days + settings.window_step_days),
-                        settings.window_step_days))  # fmt: skip
+    starts = list(
+        range(
+            0,
+            max(1, days - settings.window_days + settings.window_step_days),
+            settings.window_step_days,
+        )
+    )
     windows_solved = improved = unplaced = 0
     unchanged_run = 0
     position = 0

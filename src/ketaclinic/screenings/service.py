@@ -35,9 +35,9 @@ from ketaclinic.clinical.screening import (
 from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.service import today_at
 from ketaclinic.clinics.settings import for_clinic
-from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import age_on, utcnow
 from ketaclinic.patients.models import Patient
+from ketaclinic.screenings import errors
 from ketaclinic.screenings import repository as repo
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 
@@ -58,7 +58,7 @@ class ScreeningPolicy:
         found = self.rule_sets.get(rule_set_id)
         if found is None:
             known = ", ".join(sorted(self.rule_sets))
-            raise ValidationFailed.on(field_name, f"unknown rule set; known: {known}")
+            raise errors.UnknownRuleSet(f"unknown rule set; known: {known}", field=field_name)
         return found
 
 
@@ -86,7 +86,7 @@ def parse_facts(raw: Mapping[str, Any]) -> dict[str, Any]:
         problems.update({f"facts.{name}": why for name, why in exc.fields.items()})
         clean = {}
     if problems:
-        raise ValidationFailed("Some intake answers are invalid.", problems)
+        raise errors.IntakeAnswersInvalid(fields=problems)
     return clean
 
 
@@ -260,7 +260,7 @@ def get(
 ) -> tuple[Screening, ScreeningSignature | None]:
     row = repo.screening(db, list(principal.roles), patient.id, screening_id)
     if row is None:
-        raise NotFound(f"No screening {screening_id} for this patient.")
+        raise errors.ScreeningNotFound(f"No screening {screening_id} for this patient.")
     audit.on_patient(
         db,
         principal,
@@ -288,13 +288,13 @@ def sign(
     is an override and needs a written reason."""
     principal.require(Permission.SCREENING_SIGN, patient.clinic_id)
     if decision not in {"eligible", "not_eligible"}:
-        raise ValidationFailed.on("decision", "choose eligible or not_eligible")
+        raise errors.DecisionInvalid()
     clinics = list(principal.roles)
     row = repo.screening(db, clinics, patient.id, screening_id)
     if row is None:
-        raise NotFound(f"No screening {screening_id} for this patient.")
+        raise errors.ScreeningNotFound(f"No screening {screening_id} for this patient.")
     if repo.signature(db, clinics, row.id) is not None:
-        raise Conflict("This screening is already signed; a new decision needs a new screening.")
+        raise errors.ScreeningAlreadySigned()
     newest = next(
         (
             s
@@ -304,12 +304,14 @@ def sign(
         row,
     )
     if newest.id != row.id:
-        raise Conflict(f"A newer screening (#{newest.id}) replaces this one; sign that instead.")
+        raise errors.ScreeningSuperseded(
+            f"A newer screening (#{newest.id}) replaces this one; sign that instead."
+        )
     now = now or utcnow()
     current = _facts_today(db, clinics, patient, now)
     changed = changed_facts(facts_of(row), current)
     if changed:
-        raise Conflict(
+        raise errors.IntakeChanged(
             f"The intake changed since this screening ran ({', '.join(changed)}); "
             "run the screening again, then sign.",
             {"screening": "re-screen before signing"},
@@ -317,8 +319,7 @@ def sign(
     override = decision != row.decision
     reason = (reason or "").strip() or None
     if override and (reason is None or len(reason) < REASON_MIN_LENGTH):
-        raise ValidationFailed.on(
-            "reason",
+        raise errors.OverrideReasonRequired(
             f"deciding {decision.replace('_', ' ')} on a screening that says "
             f"{row.decision.replace('_', ' ')} needs a written reason "
             f"(at least {REASON_MIN_LENGTH} characters)",
@@ -337,7 +338,7 @@ def sign(
         db.flush()
     except IntegrityError:
         # Another prescriber signed between our check and our insert.
-        raise Conflict("This screening was signed by someone else a moment ago.") from None
+        raise errors.SignedMeanwhile() from None
     audit.on_patient(
         db,
         principal,
@@ -425,7 +426,7 @@ def require_clearance(
     """The status if cleared; otherwise Conflict saying what is needed."""
     found = status(db, principal, patient, policy, rule_set_id=rule_set_id, now=now)
     if not found.clearance.cleared:
-        raise Conflict(found.clearance.message, {"screening": found.clearance.state})
+        raise errors.NotCleared(found.clearance.message, {"screening": found.clearance.state})
     return found
 
 

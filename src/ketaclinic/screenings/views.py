@@ -21,35 +21,54 @@ from ketaclinic.clinical.screening import FACTS, INDICATIONS, Fact
 from ketaclinic.clinical.screening.medications import interacting_medications
 from ketaclinic.clinics.service import list_clinics, timezone_of
 from ketaclinic.clinics.settings import for_clinic
+from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import service
-from ketaclinic.screenings.endpoints import policy_of
+from ketaclinic.screenings.deps import policy_of
 
 router = APIRouter(include_in_schema=False)
 
 # How the intake form groups the facts (every enterable fact appears once; a test checks).
 SECTIONS: list[tuple[str, list[str]]] = [
     ("Indication", ["indications", "prior_antidepressant_trials"]),
-    ("Psychiatric history", [
-        "active_psychosis", "schizophrenia_spectrum_disorder", "psychosis_history",
-        "current_mania", "substance_use_disorder", "ketamine_misuse_history",
-    ]),
-    ("Cardiovascular", [
-        "uncontrolled_hypertension", "systolic_bp_mmhg", "diastolic_bp_mmhg",
-        "unstable_cardiovascular_disease", "aneurysmal_vascular_disease",
-        "arteriovenous_malformation", "intracerebral_hemorrhage_history",
-    ]),
-    ("Intracranial and intraocular pressure", [
-        "raised_intracranial_pressure", "raised_intraocular_pressure",
-    ]),
+    (
+        "Psychiatric history",
+        [
+            "active_psychosis",
+            "schizophrenia_spectrum_disorder",
+            "psychosis_history",
+            "current_mania",
+            "substance_use_disorder",
+            "ketamine_misuse_history",
+        ],
+    ),
+    (
+        "Cardiovascular",
+        [
+            "uncontrolled_hypertension",
+            "systolic_bp_mmhg",
+            "diastolic_bp_mmhg",
+            "unstable_cardiovascular_disease",
+            "aneurysmal_vascular_disease",
+            "arteriovenous_malformation",
+            "intracerebral_hemorrhage_history",
+        ],
+    ),
+    (
+        "Intracranial and intraocular pressure",
+        [
+            "raised_intracranial_pressure",
+            "raised_intraocular_pressure",
+        ],
+    ),
     ("Liver", ["hepatic_impairment"]),
     ("Pregnancy", ["pregnant", "breastfeeding"]),
     ("Medications and reactions", ["medication_classes", "ketamine_hypersensitivity"]),
-]  # fmt: skip
+]
 NONE_OF_THESE = "none"
 MEDICATION_LABELS = {entry.code: entry.label for entry in interacting_medications().classes}
 CODE_LABELS: dict[str, dict[str, str]] = {
@@ -204,9 +223,7 @@ def save_intake(
         try:
             service.record_intake(db, principal, patient, facts, notes)
         except KetaClinicError as exc:
-            if not exc.fields:
-                raise
-            errors = {k.removeprefix("facts."): v for k, v in exc.fields.items()}
+            errors = {k.removeprefix("facts."): v for k, v in forms.field_errors(exc).items()}
     if errors:
         return _intake_page(request, db, principal, patient, values, notes, errors)
     return RedirectResponse(f"/patients/{patient.id}/screenings", status_code=303)
@@ -269,12 +286,11 @@ def run_screening(
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id, write=True)
     try:
-        row = service.run(db, principal, patient, form_text(form, "rule_set_id"),
-                          policy_of(request))  # fmt: skip
+        row = service.run(
+            db, principal, patient, form_text(form, "rule_set_id"), policy_of(request)
+        )
     except KetaClinicError as exc:
-        if not exc.fields:
-            raise
-        return _screenings_page(request, db, principal, patient, dict(exc.fields))
+        return _screenings_page(request, db, principal, patient, forms.field_errors(exc))
     return RedirectResponse(f"/patients/{patient.id}/screenings/{row.id}", status_code=303)
 
 
@@ -338,15 +354,19 @@ def sign_screening(
     db: DbSession,
 ) -> Response:
     patient = patients.get_patient(db, principal, patient_id)
-    values = {name: form_text(form, name) for name in ("decision", "reason")}
+    values = forms.values(form, ("decision", "reason"))
     if len(values["reason"]) > 4000:
         errors = {"reason": "at most 4000 characters"}
         return _screening_page(request, db, principal, patient, screening_id, errors, values)
     try:
         service.sign(
-            db, principal, patient, screening_id,
-            decision=values["decision"], reason=values["reason"],
-        )  # fmt: skip
+            db,
+            principal,
+            patient,
+            screening_id,
+            decision=values["decision"],
+            reason=values["reason"],
+        )
     except KetaClinicError as exc:
         # 409: signed meanwhile, superseded, or the intake changed - say so on the page.
         errors = form_errors(exc)

@@ -29,6 +29,8 @@ class DischargeRefused(ValidationFailed):
     """The assessment is recorded; the discharge is refused with what is missing.
     The handler commits before answering, so the score stays on the chart."""
 
+    code = "discharge_refused"
+
 
 def discharge(
     db: Session, principal: Principal, session_id: int, data: DischargeIn, policy: ChairsidePolicy

@@ -132,6 +132,8 @@ class DoseMismatch(ValidationFailed):
     """The second check did not match: recorded, and the release refused. The
     handler commits before answering so the mismatch stays on record."""
 
+    code = "dose_mismatch"
+
 
 def release_dose(
     db: Session,

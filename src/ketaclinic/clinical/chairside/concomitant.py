@@ -12,26 +12,81 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-CLASSES: Mapping[str, frozenset[str]] = MappingProxyType({
-    "benzodiazepines": frozenset({
-        "alprazolam", "xanax", "lorazepam", "ativan", "clonazepam", "klonopin", "diazepam",
-        "valium", "chlordiazepoxide", "librium", "temazepam", "restoril", "oxazepam",
-        "triazolam", "halcion", "midazolam", "clobazam", "estazolam", "flurazepam",
-    }),
-    "non_benzodiazepine_hypnotics": frozenset({
-        "zolpidem", "ambien", "eszopiclone", "lunesta", "zaleplon", "sonata", "suvorexant",
-        "belsomra", "lemborexant", "daridorexant", "ramelteon",
-    }),
-    "psychostimulants": frozenset({
-        "methylphenidate", "ritalin", "concerta", "dexmethylphenidate", "focalin",
-        "amphetamine", "adderall", "dextroamphetamine", "lisdexamfetamine", "vyvanse",
-        "methamphetamine", "modafinil", "provigil", "armodafinil", "nuvigil",
-    }),
-    "maois": frozenset({
-        "phenelzine", "nardil", "tranylcypromine", "parnate", "isocarboxazid", "marplan",
-        "selegiline", "emsam", "rasagiline", "moclobemide",
-    }),
-})  # fmt: skip
+CLASSES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "benzodiazepines": frozenset(
+            {
+                "alprazolam",
+                "xanax",
+                "lorazepam",
+                "ativan",
+                "clonazepam",
+                "klonopin",
+                "diazepam",
+                "valium",
+                "chlordiazepoxide",
+                "librium",
+                "temazepam",
+                "restoril",
+                "oxazepam",
+                "triazolam",
+                "halcion",
+                "midazolam",
+                "clobazam",
+                "estazolam",
+                "flurazepam",
+            }
+        ),
+        "non_benzodiazepine_hypnotics": frozenset(
+            {
+                "zolpidem",
+                "ambien",
+                "eszopiclone",
+                "lunesta",
+                "zaleplon",
+                "sonata",
+                "suvorexant",
+                "belsomra",
+                "lemborexant",
+                "daridorexant",
+                "ramelteon",
+            }
+        ),
+        "psychostimulants": frozenset(
+            {
+                "methylphenidate",
+                "ritalin",
+                "concerta",
+                "dexmethylphenidate",
+                "focalin",
+                "amphetamine",
+                "adderall",
+                "dextroamphetamine",
+                "lisdexamfetamine",
+                "vyvanse",
+                "methamphetamine",
+                "modafinil",
+                "provigil",
+                "armodafinil",
+                "nuvigil",
+            }
+        ),
+        "maois": frozenset(
+            {
+                "phenelzine",
+                "nardil",
+                "tranylcypromine",
+                "parnate",
+                "isocarboxazid",
+                "marplan",
+                "selegiline",
+                "emsam",
+                "rasagiline",
+                "moclobemide",
+            }
+        ),
+    }
+)
 
 
 def classes_of(medicines: Iterable[str]) -> dict[str, list[str]]:

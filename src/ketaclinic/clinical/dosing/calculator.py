@@ -189,9 +189,11 @@ def calculate(request: DoseRequest) -> Dose:
     reason = (request.over_soft_limit_reason or "").strip() or None
     if above_soft and (reason is None or len(reason) < REASON_MIN_LENGTH):
         raise DoseError(
-            {"reason": f"above the protocol's soft limit: give a reason "
-             f"(at least {REASON_MIN_LENGTH} characters)"}
-        )  # fmt: skip
+            {
+                "reason": f"above the protocol's soft limit: give a reason "
+                f"(at least {REASON_MIN_LENGTH} characters)"
+            }
+        )
     return Dose(
         dose=dose,
         prescribed=prescribed,
@@ -246,9 +248,11 @@ def _weight_for(request: DoseRequest) -> Kg | None:
         raise DoseError({"weight_kg": "measured in the future"})
     if age > request.max_weight_age_days:
         raise DoseError(
-            {"weight_kg": f"measured {age} days ago; re-weigh (the limit is "
-             f"{request.max_weight_age_days} days)"}
-        )  # fmt: skip
+            {
+                "weight_kg": f"measured {age} days ago; re-weigh (the limit is "
+                f"{request.max_weight_age_days} days)"
+            }
+        )
     return dosing_weight(request.basis, weighing.weight, weighing.height, request.sex_at_birth)
 
 
@@ -299,9 +303,11 @@ def _prepare(
         raise DoseError({"dose_mg": _too_coarse(prescribed, preparation, volume, step, tolerance)})
     if isinstance(preparation, Infusion) and volume > preparation.container:
         raise DoseError(
-            {"container_ml": f"{volume} does not fit in the {preparation.container} container; "
-             "use a higher concentration or a larger container"}
-        )  # fmt: skip
+            {
+                "container_ml": f"{volume} does not fit in the {preparation.container} container; "
+                "use a higher concentration or a larger container"
+            }
+        )
     return volume, amount_in(volume, preparation.concentration), None, step
 
 
@@ -349,7 +355,9 @@ def _check_limits(rule: DoseRule, dose: Mg, weight: Kg | None, duration: Minutes
         soft, hard, unit = rule.soft_limit.value, rule.hard_limit.value, "mg/kg/h"
     if given > hard:
         raise DoseError(
-            {"dose_mg": f"{given.normalize():f} {unit} is above the protocol's hard limit of "
-             f"{hard.normalize():f} {unit}: refused"}
-        )  # fmt: skip
+            {
+                "dose_mg": f"{given.normalize():f} {unit} is above the protocol's hard limit of "
+                f"{hard.normalize():f} {unit}: refused"
+            }
+        )
     return given > soft

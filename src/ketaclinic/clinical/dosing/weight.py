@@ -33,9 +33,11 @@ def ideal_body_weight(height: Cm, sex_at_birth: str) -> Kg:
     inches = height.value / CM_PER_INCH
     if inches < FIVE_FEET_IN_INCHES:
         raise DoseError(
-            {"height_cm": "Devine ideal body weight is defined from 5 ft (152.4 cm); "
-             "use actual weight"}
-        )  # fmt: skip
+            {
+                "height_cm": "Devine ideal body weight is defined from 5 ft (152.4 cm); "
+                "use actual weight"
+            }
+        )
     return Kg(base + DEVINE_PER_INCH * (inches - FIVE_FEET_IN_INCHES))
 
 

@@ -22,10 +22,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APPEND_ONLY = (
-    "session_events", "session_checks", "vital_readings", "session_alerts", "alert_actions",
-    "session_adverse_events", "rescue_medications", "aldrete_scores", "session_notes",
-    "note_signatures", "note_addenda", "rems_forms", "rems_submissions",
-)  # fmt: skip
+    "session_events",
+    "session_checks",
+    "vital_readings",
+    "session_alerts",
+    "alert_actions",
+    "session_adverse_events",
+    "rescue_medications",
+    "aldrete_scores",
+    "session_notes",
+    "note_signatures",
+    "note_addenda",
+    "rems_forms",
+    "rems_submissions",
+)
 PATIENT_ROWS = ("chairside_sessions", *APPEND_ONLY)
 
 

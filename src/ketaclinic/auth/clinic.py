@@ -1,0 +1,57 @@
+"""The one clinic resolver: which clinic a request is about.
+
+The clinic comes from the request itself (the route, the query or the form: ``wanted``)
+or, for someone who holds the permission in one clinic only, is that clinic. It is never
+guessed: a caller who works in several clinics and names none is asked which, and a
+clinic the caller may not act in is refused, never replaced by another.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.roles import Permission
+from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.fields import MAX_ID
+
+CLINIC_FIELD = "clinic_id"
+
+
+def resolve_clinic_id(principal: Principal, permission: Permission, wanted: int | None) -> int:
+    """The clinic's id (Forbidden without the permission anywhere; 422 when ambiguous or
+    not one of the caller's clinics for this permission)."""
+    allowed = principal.require_any(permission)
+    if wanted is None:
+        if len(allowed) > 1:
+            raise ValidationFailed.on(CLINIC_FIELD, "is required: you work in more than one clinic")
+        return allowed[0]
+    if wanted not in allowed:
+        raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
+    return wanted
+
+
+def resolve_clinic(
+    db: Session, principal: Principal, permission: Permission, wanted: int | None
+) -> Clinic:
+    """The clinic row for :func:`resolve_clinic_id`."""
+    clinic = db.get(Clinic, resolve_clinic_id(principal, permission, wanted))
+    if clinic is None:  # a membership always names an existing clinic
+        raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
+    return clinic
+
+
+def requested_clinic_id(request: Request) -> int | None:
+    """The clinic the request names in its path or query (``clinic_id``), if any."""
+    raw = request.path_params.get(CLINIC_FIELD) or request.query_params.get(CLINIC_FIELD)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed.on(CLINIC_FIELD, "must be a whole number") from exc
+    if not 1 <= value <= MAX_ID:
+        raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
+    return value

@@ -1,0 +1,58 @@
+"""What every command module shares: the consoles, the command's transaction, the
+origin it is audited under."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from ketaclinic.auth.principal import Origin
+from ketaclinic.kit.clock_store import read_clock
+from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
+from ketaclinic.kit.errors import KetaClinicError
+from ketaclinic.kit.time import shifted_clock
+from ketaclinic.settings import get_settings
+
+out = Console()
+err = Console(stderr=True)
+
+
+# A service field whose command-line flag has another name.
+FLAG_OF = {"subdivision": "state"}
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """The command is the transaction: commit at the end, or write nothing."""
+    engine = make_engine(get_settings().database_url)
+    sessions = make_sessionmaker(engine)
+    # The command runs on the deployment's clock (the demo's, on a demo database).
+    clock = read_clock(sessions())
+    session = sessions()
+    try:
+        with shifted_clock(clock.shift):
+            # An admin at the terminal is system work: every clinic is visible to
+            # PostgreSQL's row-level security (the repository still scopes by user).
+            set_visible_clinics(session, "*")
+            yield session
+            session.commit()
+    except KetaClinicError as exc:
+        session.rollback()
+        err.print(f"[red]error:[/red] {exc.message}")
+        for field, message in exc.fields.items():
+            flag = FLAG_OF.get(field, field).replace("_", "-")
+            err.print(f"  --{flag}: {message}")
+        raise typer.Exit(code=2) from None
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def cli_origin() -> Origin:
+    return Origin(channel="cli", ip=socket.gethostname()[:64], user_agent=getpass.getuser())
