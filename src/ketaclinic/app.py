@@ -46,8 +46,8 @@ from ketaclinic.kit.errors import (
 )
 from ketaclinic.kit.limits import RequestLimits
 from ketaclinic.kit.logging import RequestLogging, configure_logging, log
-from ketaclinic.kit.routing import skip_unmatchable_routers
 from ketaclinic.kit.openapi import add_docs_page, describe
+from ketaclinic.kit.routing import skip_unmatchable_routers
 from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
