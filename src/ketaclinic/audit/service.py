@@ -34,6 +34,8 @@ _PENDING = "ketaclinic.audit_pending"
 
 
 _HEADS = cast(Table, AuditChainHead.__table__)
+# Events written in the statement that updates their chain's head (PostgreSQL).
+_EVENTS_WITH_HEAD = 50
 _EVENTS = cast(Table, AuditEvent.__table__)
 
 
@@ -117,13 +119,21 @@ def write_pending(db: Session) -> int:
         digest = event_hash(_hashable(fields), last_hash)
         rows.append({**fields, "prev_hash": last_hash, "hash": digest})
         heads[item["chain_key"]] = (fields["seq"], digest)
-    db.execute(insert(_EVENTS), rows)
-    for key, (last_seq, last_hash) in heads.items():
-        db.execute(
-            update(_HEADS)
-            .where(_HEADS.c.chain_key == key)
-            .values(last_seq=last_seq, last_hash=last_hash)
-        )
+    updates = [
+        update(_HEADS).where(_HEADS.c.chain_key == key).values(last_seq=seq, last_hash=digest)
+        for key, (seq, digest) in heads.items()
+    ]
+    if len(rows) <= _EVENTS_WITH_HEAD and db.get_bind().dialect.name == "postgresql":
+        # A request's few events and the first head in one statement (one round trip
+        # while the heads are locked): PostgreSQL runs a data-modifying WITH exactly
+        # once, whether or not the statement reads it. Many events (a batch job) are
+        # inserted as before, within the statement's limit of bound values.
+        events = insert(_EVENTS).values(rows).cte("written_events")
+        updates[0] = updates[0].add_cte(events)
+    else:
+        db.execute(insert(_EVENTS), rows)
+    for stmt in updates:
+        db.execute(stmt)
     return len(pending)
 
 
