@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
@@ -34,8 +46,6 @@ _PENDING = "ketaclinic.audit_pending"
 
 
 _HEADS = cast(Table, AuditChainHead.__table__)
-# Events written in the statement that updates their chain's head (PostgreSQL).
-_EVENTS_WITH_HEAD = 50
 _EVENTS = cast(Table, AuditEvent.__table__)
 
 
@@ -102,6 +112,27 @@ def record(
     db.info.setdefault(_PENDING, []).append((innermost, fields))
 
 
+def _event_with_head() -> Update:
+    """UPDATE of a chain's head WITH the INSERT of its one new event, both bound
+    parameters: built once, so SQLAlchemy caches its compiled form (a statement
+    holding its values is compiled again on every execution)."""
+    columns = [c for c in _EVENTS.c if c.name != "id"]
+    event = (
+        insert(_EVENTS)
+        .values({c.name: bindparam(f"event_{c.name}", type_=c.type) for c in columns})
+        .cte("written_event")
+    )
+    return (
+        update(_HEADS)
+        .where(_HEADS.c.chain_key == bindparam("head_key"))
+        .values(last_seq=bindparam("head_seq"), last_hash=bindparam("head_hash"))
+        .add_cte(event)
+    )
+
+
+_EVENT_WITH_HEAD = _event_with_head()
+
+
 def write_pending(db: Session) -> int:
     """Chain and write the transaction's events; returns how many. Heads are locked
     in chain order, so two transactions never wait for each other in a circle."""
@@ -119,21 +150,24 @@ def write_pending(db: Session) -> int:
         digest = event_hash(_hashable(fields), last_hash)
         rows.append({**fields, "prev_hash": last_hash, "hash": digest})
         heads[item["chain_key"]] = (fields["seq"], digest)
-    updates = [
-        update(_HEADS).where(_HEADS.c.chain_key == key).values(last_seq=seq, last_hash=digest)
-        for key, (seq, digest) in heads.items()
-    ]
-    if len(rows) <= _EVENTS_WITH_HEAD and db.get_bind().dialect.name == "postgresql":
-        # A request's few events and the first head in one statement (one round trip
-        # while the heads are locked): PostgreSQL runs a data-modifying WITH exactly
-        # once, whether or not the statement reads it. Many events (a batch job) are
-        # inserted as before, within the statement's limit of bound values.
-        events = insert(_EVENTS).values(rows).cte("written_events")
-        updates[0] = updates[0].add_cte(events)
-    else:
-        db.execute(insert(_EVENTS), rows)
-    for stmt in updates:
-        db.execute(stmt)
+    if len(rows) == 1 and db.get_bind().dialect.name == "postgresql":
+        # A request's one event and its chain's head in one statement (one round trip
+        # less while the head is locked): PostgreSQL runs a data-modifying WITH
+        # exactly once, whether or not the statement reads it. (Several events keep
+        # one INSERT, so their ids follow their order.)
+        ((key, (seq, digest)),) = heads.items()
+        params = {f"event_{name}": value for name, value in rows[0].items()}
+        db.execute(
+            _EVENT_WITH_HEAD, {**params, "head_key": key, "head_seq": seq, "head_hash": digest}
+        )
+        return 1
+    db.execute(insert(_EVENTS), rows)
+    for key, (last_seq, last_hash) in heads.items():
+        db.execute(
+            update(_HEADS)
+            .where(_HEADS.c.chain_key == key)
+            .values(last_seq=last_seq, last_hash=last_hash)
+        )
     return len(pending)
 
 
