@@ -108,7 +108,8 @@ def _principal(request: Request, db: Session, sent: str) -> Principal:
         return cached
     principal = _resolve(request, db, sent)
     request.state.principal = principal
-    set_visible_clinics(db, list(principal.roles))
+    if not principal.via_token:  # a token's lookup set them (auth.service)
+        set_visible_clinics(db, list(principal.roles))
     return principal
 
 
