@@ -55,6 +55,7 @@ from ketaclinic.kit.errors import (
 from ketaclinic.kit.limits import RequestLimits
 from ketaclinic.kit.logging import RequestLogging, configure_logging, log
 from ketaclinic.kit.openapi import add_docs_page, describe
+from ketaclinic.kit.routing import skip_unmatchable_routers
 from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
@@ -262,6 +263,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return RedirectResponse(home_for(request.app, principal), status_code=303)
 
     _check_every_route_has_a_rule(app)
+    skip_unmatchable_routers(app)
     describe(app, who_may_call)
     return app
 

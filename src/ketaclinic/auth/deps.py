@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ketaclinic.auth import service
 from ketaclinic.auth.polls import is_poll
 from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Access, rule_for
+from ketaclinic.auth.roles import Access, Permission, rule_for
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import Forbidden, NotAuthenticated
 from ketaclinic.kit.web import DbSession
@@ -112,28 +113,39 @@ def _principal(request: Request, db: Session, sent: str) -> Principal:
         return cached
     principal = _resolve(request, db, sent)
     request.state.principal = principal
-    set_visible_clinics(db, list(principal.roles))
+    if not principal.via_token:  # a token's lookup set them (auth.service)
+        set_visible_clinics(db, list(principal.roles))
     return principal
 
 
-def current_principal(request: Request, db: DbSession, sent: CsrfSent) -> Principal:
-    return _principal(request, db, sent)
+async def current_principal(request: Request, db: DbSession, sent: CsrfSent) -> Principal:
+    """The caller, as ``authorize`` found them before (no threadpool step then);
+    looked up on the threadpool when the route's rule did not need to."""
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    return await run_in_threadpool(_principal, request, db, sent)
 
 
-def authorize(request: Request, db: DbSession, sent: CsrfSent) -> None:
+def _authorize(request: Request, db: Session, sent: str, rule: Permission | Access) -> None:
+    principal = _principal(request, db, sent)
+    if isinstance(rule, Permission) and not principal.clinics_with(rule):
+        raise Forbidden()
+
+
+async def authorize(request: Request, db: DbSession, sent: CsrfSent) -> None:
     """App-wide dependency: enforce the route's rule before anything else runs,
-    so a refused caller never reaches validation or the handler."""
+    so a refused caller never reaches validation or the handler.
+
+    Async: a public route costs no threadpool step, and the caller's lookup is one
+    step (the queries never run on the event loop)."""
     route = request.scope.get("route")
     rule = rule_for(request.method, getattr(route, "path", ""))
     if rule is None:  # create_app refuses to start with an unlisted route
         raise Forbidden("This route has no access rule.")
     if rule is Access.PUBLIC:
         return
-    principal = _principal(request, db, sent)
-    if rule is Access.SIGNED_IN:
-        return
-    if not principal.clinics_with(rule):
-        raise Forbidden()
+    await run_in_threadpool(_authorize, request, db, sent, rule)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -22,26 +23,57 @@ from ketaclinic.kit.time import clock_shift, to_local, utcnow
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """The request is the unit of work: commit when the handler returns, roll back
-    when it raises. Runs before the response is sent (scope="function")."""
-    session: Session = request.app.state.sessionmaker()
+def _has_work(session: Session) -> bool:
+    """Whether ending the session may talk to the database (a transaction begun,
+    events or objects waiting for the commit); a session never used ends in place."""
+    return bool(session.in_transaction() or session.info or session.new or session.dirty)
+
+
+def _commit(session: Session, request: Request) -> None:
     try:
-        yield session
         session.commit()
-    except KetaClinicError as exc:
+    except BaseException as exc:
+        _roll_back(session, request, exc)
+        raise
+    finally:
+        session.close()
+
+
+def _roll_back(session: Session, request: Request, exc: BaseException) -> None:
+    try:
         session.rollback()
         # A refused attempt must stay on record even though its transaction is gone
         # (404 included: asking for another clinic's patient looks like "not found").
         on_refused = getattr(request.app.state, "on_refused", None)
-        if on_refused is not None and exc.status_code in (401, 403, 404):
+        if (
+            isinstance(exc, KetaClinicError)
+            and on_refused is not None
+            and exc.status_code in (401, 403, 404)
+        ):
             on_refused(session, request, exc)
             session.commit()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
     finally:
+        session.close()
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request is the unit of work: commit when the handler returns, roll back
+    when it raises. Runs before the response is sent (scope="function").
+
+    Async, so that opening it costs no threadpool step: making a session does not
+    touch the database (its connection is taken at the first query, on the thread
+    that runs it). Ending it does, so that runs on the threadpool, one step for the
+    commit (or rollback) and the connection's return; never on the event loop."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+    except BaseException as exc:
+        # Shielded: the thread finishes even when the request is cancelled meanwhile.
+        await run_in_threadpool(_roll_back, session, request, exc)
+        raise
+    if _has_work(session):
+        await run_in_threadpool(_commit, session, request)
+    else:
         session.close()
 
 
