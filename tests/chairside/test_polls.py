@@ -100,7 +100,7 @@ def test_it_records_a_new_board_read_when_new_patients_appear_on_it(
     chair = Chair(clinic_id=nurse.clinic.id, name="Chair 2")
     db.add(chair)
     db.commit()
-    pid, plan = signed_plan(api, nurse, prescriber)
+    pid, plan = signed_plan(api, nurse, prescriber, given_name="Ines")  # another person
     book_now(db, front_desk, pid, plan, chair)
     polled = client.get("/board/rows", headers=headers)
     assert _events(db, "board.viewed") == before + 1  # someone new is on the screen

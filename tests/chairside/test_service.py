@@ -352,7 +352,7 @@ def test_it_reads_a_day_of_charts_at_once_exactly_as_one_by_one(
     chair = Chair(clinic_id=nurse.clinic.id, name="Chair 2")
     db.add(chair)
     db.commit()
-    pid, plan = signed_plan(api, nurse, prescriber)
+    pid, plan = signed_plan(api, nurse, prescriber, given_name="Ines")  # another person
     visit = book_now(db, front_desk, pid, plan, chair)
     second = api(nurse).post(f"/api/v1/appointments/{visit}/session", json={}).json()["id"]
     api(nurse).post(f"/api/v1/sessions/{second}/vitals", json={"readings": [reading(6)]})

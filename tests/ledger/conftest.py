@@ -75,5 +75,8 @@ def stock(db: Session, custodian: Persona, front_desk: Persona, api: Any) -> Sto
                               ReceiptIn(**receipt(safe.id, product.id)))  # fmt: skip
     db.commit()
     vials = [db.get(CsContainer, e.container_id) for e in entries]
-    patient = api(front_desk).post("/api/v1/patients", json=valid_patient()).json()
+    # The draws' patient is someone of her own: the chairside and plan fixtures register
+    # Maya Lindqvist, and the same person twice would be a likely duplicate.
+    bianca = valid_patient(given_name="Bianca", family_name="Okafor", birth_date="1979-08-02")
+    patient = api(front_desk).post("/api/v1/patients", json=bianca).json()
     return Stock(safe, other, product, [v for v in vials if v], int(patient["id"]))
