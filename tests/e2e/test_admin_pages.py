@@ -12,7 +12,7 @@ from ketaclinic.auth.models import User
 from ketaclinic.auth.service import create_api_token
 from ketaclinic.kit.db import make_sessionmaker
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.conftest import LiveClinic, add_staff, open_menu, sign_in_as
 
 pytestmark = pytest.mark.e2e
 
@@ -36,6 +36,7 @@ def test_it_invites_a_nurse_who_sets_a_password_from_the_link(
     page: Page, live_clinic: LiveClinic, admin_email: str
 ) -> None:
     sign_in_as(page, live_clinic, admin_email)
+    open_menu(page)
     page.get_by_role("link", name="Staff").first.click()
     page.get_by_role("link", name="Add staff").click()
     page.get_by_label("Full name").fill("Noor New")
@@ -52,6 +53,7 @@ def test_it_invites_a_nurse_who_sets_a_password_from_the_link(
     page.get_by_role("button", name="Set the password").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     sign_in_as(page, live_clinic, f"noor@{live_clinic.slug}.example.org")
+    open_menu(page)
     expect(page.get_by_role("link", name="Board", exact=True)).to_be_visible()
 
 

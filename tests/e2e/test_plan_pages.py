@@ -73,7 +73,7 @@ def test_it_builds_signs_and_double_checks_a_plan(
     chair.get_by_role("link", name="Patients").click()
     chair.get_by_role("link", name="Okafor, Marcus").click()
     expect(chair.get_by_role("heading", name=re.compile("Okafor, Marcus"))).to_be_visible()
-    chair.get_by_label("Weight (kg)").fill("81.6")
+    chair.get_by_label("Weight", exact=True).fill("81.6")  # in kg, the unit shown first
     chair.get_by_role("button", name="Record").click()
     expect(chair.locator("#measurements")).to_contain_text("81.6 kg")
     chair.get_by_role("link", name="Plans").click()
