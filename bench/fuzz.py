@@ -106,7 +106,9 @@ def _server(url: str, folder: Path) -> Iterator[str]:
         server.wait(timeout=20)
 
 
-def _campaign(base: str, token: str, examples: int, seed: int, folder: Path) -> dict[str, Any]:
+def _campaign(
+    base: str, token: str, examples: int, seed: int, folder: Path, log: Path | None
+) -> dict[str, Any]:
     cli = Path(sys.executable).parent / "schemathesis"
     done = subprocess.run(  # noqa: S603 - the schemathesis CLI of this environment
         [
@@ -133,6 +135,8 @@ def _campaign(base: str, token: str, examples: int, seed: int, folder: Path) -> 
         cwd=folder,  # its cache stays there
     )
     out = done.stdout + done.stderr
+    if log is not None:
+        log.write_text(out)
     generated = re.search(r"([\d,]+) generated", out)
     failures = {
         name.strip(): int(count) for name, count in re.findall(r"❌ ST\d+ ([^:\n]+): (\d+)", out)
@@ -156,8 +160,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--examples", type=int, default=50, help="cases per operation and phase")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--log", type=Path, help="keep schemathesis's report per role as LOG.ROLE.txt"
+    )
     args = parser.parse_args(argv)
     rows = []
+
+    def log(role: str) -> Path | None:
+        return None if args.log is None else args.log.with_name(f"{args.log.name}.{role}.txt")
+
     with tempfile.TemporaryDirectory(prefix="ketaclinic-fuzz-") as tmp:
         folder = Path(tmp)
         with _database(args.database, folder) as url:
@@ -169,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                         "bench": "fuzz",
                         "database": kind,
                         "role": role,
-                        **_campaign(base, token, args.examples, args.seed, folder),
+                        **_campaign(base, token, args.examples, args.seed, folder, log(role)),
                     }
                     print(json.dumps(row), flush=True)
                     rows.append(row)

@@ -47,6 +47,7 @@ from ketaclinic.kit.errors import (
 from ketaclinic.kit.limits import RequestLimits
 from ketaclinic.kit.logging import RequestLogging, configure_logging, log
 from ketaclinic.kit.openapi import add_docs_page, describe
+from ketaclinic.kit.pagination import refuse_unknown_query
 from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.slots import RequestSlots
 from ketaclinic.kit.time import shifted_clock
@@ -190,7 +191,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app = FastAPI(
         lifespan=lifespan,
-        dependencies=[Depends(authorize), Depends(fresh_clinic_data)],
+        dependencies=[
+            Depends(authorize),
+            Depends(refuse_unknown_query),
+            Depends(fresh_clinic_data),
+        ],
         title="KetaClinic",
         version=__version__,
         openapi_url="/api/openapi.json",

@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ketaclinic.clinical.chairside.administration import StopReason
 from ketaclinic.clinical.chairside.alerts import ALERT_ACTIONS, PLAUSIBLE
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, Number
 from ketaclinic.ledger.schemas import MgAmount, WitnessIn
 
 
@@ -194,7 +194,7 @@ class SessionOut(BaseModel):
     administration_started_at: datetime | None
     administration_ended_at: datetime | None
     discharged_at: datetime | None
-    rate_ml_per_h: Decimal | None
+    rate_ml_per_h: Number | None
     next_reading_due: datetime | None
     open_alerts: list[dict[str, Any]]
     pending: list[dict[str, Any]]

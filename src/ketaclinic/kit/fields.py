@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from ketaclinic.kit.time import latest_date_on_earth
 
@@ -156,3 +156,7 @@ Icd10Code = Annotated[str, BeforeValidator(_icd10), Field(description="ICD-10-CM
 Name = Annotated[str, _text(100), Field(min_length=1, max_length=100)]
 ShortText = Annotated[str, _text(200), Field(min_length=1, max_length=200)]
 OptionalText = Annotated[str, _text(200, required=False), Field(max_length=200)]
+
+# Every decimal the API answers is a JSON number (never a string): exact to the
+# places each field keeps (at most 15 significant digits), the Decimal inside Python.
+Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]

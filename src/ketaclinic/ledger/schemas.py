@@ -9,10 +9,23 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ketaclinic.clinical.controlled.dea import dea_number_problem
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, Number
 
-Mg = Decimal
+Mg = Number
 MgAmount = Annotated[Decimal, Field(gt=0, le=100000, max_digits=9, decimal_places=3)]
+EntryKind = Literal[
+    "receive",
+    "transfer_out",
+    "transfer_in",
+    "draw",
+    "administer",
+    "waste",
+    "return",
+    "reverse",
+    "destroy",
+    "loss",
+    "adjust",
+]
 CountKind = Literal["shift", "daily", "initial_inventory", "biennial_inventory"]
 Part = Literal["administered_mg", "wasted_mg", "returned_mg"]
 

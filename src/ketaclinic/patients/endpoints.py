@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import validation_from_pydantic
 from ketaclinic.kit.fields import Id
-from ketaclinic.kit.pagination import MAX_PAGE_SIZE
+from ketaclinic.kit.pagination import Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service
 from ketaclinic.patients.schemas import (
@@ -66,13 +66,12 @@ def create_patient(data: PatientCreate, principal: CurrentPrincipal, db: DbSessi
 def list_patients(
     principal: CurrentPrincipal,
     db: DbSession,
+    paging: Paging,
     q: Annotated[
         str | None, Query(max_length=200, description="Name words, MRN or a birth date")
     ] = None,
     birth_date: date | None = None,
     status: Literal["active", "inactive"] | None = None,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
 ) -> Any:
     views, total = service.search_patients(
         db,
@@ -80,18 +79,10 @@ def list_patients(
         q=q,
         birth_date=birth_date,
         status=status,
-        offset=(page - 1) * page_size,
-        limit=page_size,
+        offset=paging.offset,
+        limit=paging.page_size,
     )
-    return _json(
-        _PAGE,
-        {
-            "items": [v.as_dict() for v in views],
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-        },
-    )
+    return _json(_PAGE, paging.envelope([v.as_dict() for v in views], total))
 
 
 @router.get("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
@@ -106,12 +97,12 @@ def access_log(
     patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    paging: Paging,
 ) -> Any:
     """Who opened or changed this patient's chart, newest first."""
     patient = service.open_chart(db, principal, patient_id, purpose="access_log")
-    events, total = service.access_log(db, patient, limit=limit)
-    return {"items": events, "total": total}
+    events, total = service.access_log(db, patient, limit=paging.page_size, offset=paging.offset)
+    return paging.envelope(events, total)
 
 
 @router.patch("/{patient_id}", response_model=PatientDetail, responses=ERRORS)

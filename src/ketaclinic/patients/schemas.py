@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,12 +12,14 @@ from ketaclinic.kit.fields import (
     HeightCm,
     Icd10Code,
     Name,
+    Number,
     OptionalText,
     PastDate,
     Phone,
     ShortText,
     WeightKg,
 )
+from ketaclinic.kit.pagination import Page
 
 SexAtBirth = Literal["female", "male", "intersex", "unknown"]
 PatientStatus = Literal["active", "inactive"]
@@ -121,8 +122,8 @@ class _Out(BaseModel):
 class MeasurementOut(_Out):
     id: int
     measured_at: datetime
-    weight_kg: Decimal | None
-    height_cm: Decimal | None
+    weight_kg: Number | None
+    height_cm: Number | None
 
 
 class ContactOut(_Out):
@@ -173,8 +174,8 @@ class PatientOut(_Out):
     postal_code: str | None
     country: str | None
     status: str
-    weight_kg: Decimal | None = None
-    height_cm: Decimal | None = None
+    weight_kg: Number | None = None
+    height_cm: Number | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -187,11 +188,7 @@ class PatientDetail(PatientOut):
     allergies: list[AllergyOut]
 
 
-class PatientPage(BaseModel):
-    items: list[PatientOut]
-    total: int
-    page: int
-    page_size: int
+PatientPage = Page[PatientOut]
 
 
 class AccessEventOut(_Out):
@@ -207,6 +204,4 @@ class AccessEventOut(_Out):
     resource_id: str
 
 
-class AccessLogPage(BaseModel):
-    items: list[AccessEventOut]
-    total: int
+AccessLogPage = Page[AccessEventOut]

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketaclinic.kit.fields import Number
+
 PlanAction = Literal["sign", "start", "pause", "resume", "complete", "stop"]
 
 
@@ -69,7 +71,7 @@ class PlanOut(BaseModel):
     status: str
     protocol_id: str
     protocol_version: str
-    dose_amount: Decimal
+    dose_amount: Number
     dose_unit: str
     preparation: str
     weight_basis: str
@@ -86,9 +88,9 @@ class DoseCheckOut(BaseModel):
     id: int
     plan_id: int
     session_number: int
-    dose_mg: Decimal | None = Field(description="Hidden from others until released")
-    volume_ml: Decimal | None
-    rate_ml_per_h: Decimal | None
+    dose_mg: Number | None = Field(description="Hidden from others until released")
+    volume_ml: Number | None
+    rate_ml_per_h: Number | None
     duration_min: int | None
     devices: int | None
     calculated_by_id: int

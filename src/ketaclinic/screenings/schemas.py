@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ketaclinic.kit.pagination import Page
+
 
 class FactOut(BaseModel):
     name: str
@@ -127,9 +129,10 @@ class StatusOut(BaseModel):
     screening_id: int | None
 
 
-class ScreeningsOut(BaseModel):
+class ScreeningsOut(Page[ScreeningOut]):
+    """The list envelope of a patient's screenings, with the clearance beside it."""
+
     status: StatusOut
-    screenings: list[ScreeningOut]
 
 
 class QueueRowOut(BaseModel):
