@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from ketaclinic import __version__
 from ketaclinic.admin import views as admin_views
@@ -128,7 +129,17 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     response = await _on_business_error(request, error)
     for name, value in (exc.headers or {}).items():  # 405 names the methods in Allow
         response.headers[name] = value
+    if exc.status_code == 405:  # every route on the path, not just the first that matched
+        response.headers["Allow"] = ", ".join(_methods_on(request))
     return response
+
+
+def _methods_on(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 # In this order: the routers under /patients/{patient_id}/... come before the patient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import NotFound, validation_from_pydantic
-from ketaclinic.kit.fields import ClinicTime, Id, Weekday
+from ketaclinic.kit.fields import ClinicTime, Id, IsoDate, Weekday
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
@@ -194,7 +194,7 @@ def day(
     principal: CurrentPrincipal,
     db: DbSession,
     paging: Paging,
-    on: date | None = None,
+    on: IsoDate | None = None,
     clinic_id: Id | None = None,
 ) -> Any:
     """Every appointment starting on ``on`` (the clinic's date; default today)."""
@@ -281,7 +281,7 @@ def _hhmm(minutes: int) -> time:
 
 @router.get("/schedule/roster", response_model=RosterOut, responses=ERRORS)
 def roster(
-    principal: CurrentPrincipal, db: DbSession, on: date, clinic_id: Id | None = None
+    principal: CurrentPrincipal, db: DbSession, on: IsoDate, clinic_id: Id | None = None
 ) -> Any:
     """Who is on site on ``on``: the day's roster, or the default."""
     clinic = _clinic_of(db, principal, clinic_id)

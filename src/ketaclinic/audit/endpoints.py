@@ -12,7 +12,7 @@ from ketaclinic.audit import access
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, IsoDateTime
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
 
 class AuditEventOut(BaseModel):
     id: Id
-    occurred_at: datetime
+    occurred_at: IsoDateTime
     clinic_id: Id | None
     chain_key: int
     seq: int
@@ -44,7 +44,7 @@ class AuditEventOut(BaseModel):
 AuditEventPage = Page[AuditEventOut]
 
 
-def _aware(name: str, value: datetime | None) -> datetime | None:
+def _aware(name: str, value: IsoDateTime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValidationFailed.on(name, "must include a time zone offset, e.g. 2026-11-01T00:00Z")
     return value
@@ -70,8 +70,8 @@ def list_audit_events(
         str | None, Query(max_length=80, description="Action or prefix, e.g. patient.")
     ] = None,
     outcome: Literal["allowed", "denied"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     include_system: Annotated[
         bool, Query(description="Also sign-ins and other events outside any clinic")
     ] = False,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ketaclinic.kit.fields import Email, Name, PastDate, Phone
+from ketaclinic.kit.fields import Bool, Email, IsoDateTime, Name, PastDate, Phone
 from ketaclinic.patients.schemas import SexAtBirth
 
 # A short self-screen. The answers help the clinician prepare the consultation; the
@@ -42,7 +41,7 @@ class InquiryIn(BaseModel):
     email: Email | None = None
     preferred_times: str = Field(default="", max_length=300)
     answers: dict[str, str] = Field(default_factory=dict)
-    consent_to_contact: bool = False
+    consent_to_contact: Bool = False
 
     def problems(self) -> dict[str, str]:
         """Checks across fields, by field name (the service raises them)."""
@@ -68,9 +67,9 @@ class InquiryOut(BaseModel):
     email: str | None
     preferred_times: str
     answers: dict[str, str]
-    consent_to_contact: bool
+    consent_to_contact: Bool
     status: str
-    created_at: datetime
+    created_at: IsoDateTime
     patient_id: int | None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -116,6 +116,12 @@ def _clinic_time(value: time) -> time:
     return value
 
 
+def _no_number_time(value: Any) -> Any:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        raise ValueError("must be a time of day like 08:30")
+    return value
+
+
 def _number_between(low: int, high: int) -> WithJsonSchema:
     """What a client should send for a ``_decimal_between`` field (the server also
     reads a numeric string): the JSON schema of requests only, answers keep theirs."""
@@ -129,11 +135,9 @@ CLINIC_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})
 # A time of day on the clinic's wall: an offset means nothing without a date (DST).
 ClinicTime = Annotated[
     time,
+    BeforeValidator(_no_number_time),
     AfterValidator(_clinic_time),
-    WithJsonSchema(
-        {"type": "string", "pattern": CLINIC_TIME_PATTERN, "examples": ["08:30"]},
-        mode="validation",
-    ),
+    WithJsonSchema({"type": "string", "pattern": CLINIC_TIME_PATTERN, "examples": ["08:30"]}),
 ]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")]
 
@@ -160,3 +164,31 @@ OptionalText = Annotated[str, _text(200, required=False), Field(max_length=200)]
 # Every decimal the API answers is a JSON number (never a string): exact to the
 # places each field keeps (at most 15 significant digits), the Decimal inside Python.
 Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+# A JSON number is never a date, a time or a yes/no: pydantic's lax mode would read
+# 0 as 1970-01-01 and 0 as false. Refused on both channels (forms send text: "on",
+# "true", "2026-03-21"), so what the API accepts is what its description says.
+NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def _not_a_number(kind: str, example: str) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float | Decimal) or (
+            isinstance(value, str) and NUMBER_TEXT.match(value)
+        ):
+            raise ValueError(f"must be {kind} like {example}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _not_a_number_flag(value: Any) -> Any:
+    if not isinstance(value, bool) and isinstance(value, int | float | Decimal):
+        raise ValueError("must be true or false")
+    return value
+
+
+IsoDate = Annotated[date, _not_a_number("a date", "2026-03-21")]
+IsoDateTime = Annotated[datetime, _not_a_number("a date and time", "2026-03-21T09:30:00Z")]
+Bool = Annotated[bool, BeforeValidator(_not_a_number_flag)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -17,7 +17,7 @@ from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import NotFound, ValidationFailed
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, IsoDate
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
@@ -464,8 +464,8 @@ def report(
     report_kind: Annotated[str, Path(json_schema_extra={"enum": list(reports.KINDS)})],
     principal: CurrentPrincipal,
     db: DbSession,
-    since: date | None = None,
-    until: date | None = None,
+    since: IsoDate | None = None,
+    until: IsoDate | None = None,
     format: str = Query(default="json", pattern="^(json|csv|pdf)$"),
     patient_id: Id | None = None,
     clinic_id: Id | None = None,

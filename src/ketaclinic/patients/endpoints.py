@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Response
@@ -10,7 +9,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import validation_from_pydantic
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, IsoDate
 from ketaclinic.kit.pagination import Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service
@@ -70,7 +69,7 @@ def list_patients(
     q: Annotated[
         str | None, Query(max_length=200, description="Name words, MRN or a birth date")
     ] = None,
-    birth_date: date | None = None,
+    birth_date: IsoDate | None = None,
     status: Literal["active", "inactive"] | None = None,
 ) -> Any:
     views, total = service.search_patients(

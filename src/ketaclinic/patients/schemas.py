@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ketaclinic.kit.fields import (
+    Bool,
     Email,
     HeightCm,
     Icd10Code,
+    IsoDate,
+    IsoDateTime,
     Name,
     Number,
     OptionalText,
@@ -34,8 +36,8 @@ class ContactIn(_In):
     name: ShortText
     relationship: OptionalText = ""
     phone: Phone
-    is_escort: bool = False
-    is_emergency: bool = True
+    is_escort: Bool = False
+    is_emergency: Bool = True
 
 
 class DiagnosisIn(_In):
@@ -56,7 +58,7 @@ class AllergyIn(_In):
 class MeasurementIn(_In):
     weight_kg: WeightKg | None = None
     height_cm: HeightCm | None = None
-    measured_at: datetime | None = None
+    measured_at: IsoDateTime | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> MeasurementIn:
@@ -112,7 +114,7 @@ class PatientUpdate(_Demographics):
 
 
 class ItemActive(_In):
-    active: bool
+    active: Bool
 
 
 class _Out(BaseModel):
@@ -121,7 +123,7 @@ class _Out(BaseModel):
 
 class MeasurementOut(_Out):
     id: int
-    measured_at: datetime
+    measured_at: IsoDateTime
     weight_kg: Number | None
     height_cm: Number | None
 
@@ -131,30 +133,30 @@ class ContactOut(_Out):
     name: str
     relationship: str
     phone: str
-    is_escort: bool
-    is_emergency: bool
-    active: bool
+    is_escort: Bool
+    is_emergency: Bool
+    active: Bool
 
 
 class DiagnosisOut(_Out):
     id: int
     code: str
     label: str
-    active: bool
+    active: Bool
 
 
 class MedicationOut(_Out):
     id: int
     name: str
     dose: str
-    active: bool
+    active: Bool
 
 
 class AllergyOut(_Out):
     id: int
     substance: str
     reaction: str
-    active: bool
+    active: Bool
 
 
 class PatientOut(_Out):
@@ -163,7 +165,7 @@ class PatientOut(_Out):
     mrn: str
     given_name: str
     family_name: str
-    birth_date: date
+    birth_date: IsoDate
     sex_at_birth: str
     gender_identity: str | None
     phone: str | None
@@ -176,8 +178,8 @@ class PatientOut(_Out):
     status: str
     weight_kg: Number | None = None
     height_cm: Number | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class PatientDetail(PatientOut):
@@ -194,7 +196,7 @@ PatientPage = Page[PatientOut]
 class AccessEventOut(_Out):
     """One entry of a chart's access log."""
 
-    occurred_at: datetime
+    occurred_at: IsoDateTime
     actor: str
     action: str
     outcome: str

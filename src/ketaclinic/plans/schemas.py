@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ketaclinic.kit.fields import Number
+from ketaclinic.kit.fields import Bool, IsoDate, IsoDateTime, Number
 
 PlanAction = Literal["sign", "start", "pause", "resume", "complete", "stop"]
 
@@ -25,7 +24,7 @@ class PlanIn(BaseModel):
         description="In the protocol's dose unit (mg/kg, mg/kg/h or mg); default: the protocol's",
     )
     preparation: str | None = Field(default=None, max_length=100)
-    start_date: date
+    start_date: IsoDate
     note: str = Field(default="", max_length=2000)
     over_soft_limit_reason: str | None = Field(default=None, max_length=2000)
 
@@ -56,10 +55,10 @@ class VerifyIn(BaseModel):
 class SessionOut(BaseModel):
     number: int
     block: str
-    optional: bool
-    target: date
-    earliest: date
-    latest: date
+    optional: Bool
+    target: IsoDate
+    earliest: IsoDate
+    latest: IsoDate
 
 
 class PlanOut(BaseModel):
@@ -75,12 +74,12 @@ class PlanOut(BaseModel):
     dose_unit: str
     preparation: str
     weight_basis: str
-    start_date: date
+    start_date: IsoDate
     sessions: list[SessionOut]
     note: str
     over_soft_limit_reason: str | None
     created_by_id: int | None
-    created_at: datetime
+    created_at: IsoDateTime
     events: list[dict[str, Any]]
 
 
@@ -94,6 +93,6 @@ class DoseCheckOut(BaseModel):
     duration_min: int | None
     devices: int | None
     calculated_by_id: int
-    calculated_at: datetime
-    released: bool
+    calculated_at: IsoDateTime
+    released: Bool
     verifications: list[dict[str, Any]]
