@@ -157,8 +157,11 @@ Phone = Annotated[str, BeforeValidator(_phone)]
 Icd10Code = Annotated[str, BeforeValidator(_icd10), Field(description="ICD-10-CM, e.g. F33.2")]
 # The schema's lengths are the ones _text enforces (on the text with its runs of
 # white space made one space); control characters are refused before (kit.limits).
-Name = Annotated[str, _text(100), Field(min_length=1, max_length=100)]
-ShortText = Annotated[str, _text(200), Field(min_length=1, max_length=200)]
+# Some text besides white space, and no control characters (kit.limits).
+_TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+NOT_BLANK = rf"^{_TEXT}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{_TEXT}*$"
+Name = Annotated[str, _text(100), Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
+ShortText = Annotated[str, _text(200), Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 OptionalText = Annotated[str, _text(200, required=False), Field(max_length=200)]
 
 # Every decimal the API answers is a JSON number (never a string): exact to the

@@ -141,6 +141,8 @@ def _refused_text(node: Any) -> None:
         node["pattern"] = NO_CONTROL
     if node.get("type") == "object" and "additionalProperties" in node:
         node.setdefault("propertyNames", {"pattern": NO_CONTROL})
+        if node["additionalProperties"] is True:
+            node["additionalProperties"] = {"$ref": f"#/components/schemas/{FREE_JSON}"}
     for key in ("properties", "items", "anyOf", "oneOf", "allOf", "additionalProperties"):
         value = node.get(key)
         _refused_text(
@@ -181,6 +183,8 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
     codes = error_codes()
     for name in _request_schemas(schema):
         _refused_text(schemas[name])
+        _number_only(schemas[name])
+    schemas[FREE_JSON] = _free_json()
     used: set[int] = set()
     for path, item in schema.get("paths", {}).items():
         for method, op in item.items():
@@ -193,7 +197,9 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
                 if param.get("in") == "query":
                     _refused_text(param.get("schema"))
             _refused_text(op.get("requestBody", {}).get("content"))
+            _number_only(op.get("requestBody", {}).get("content"))
             responses = op.setdefault("responses", {})
+            rules = BUSINESS_RULES.get(f"{method.upper()} {path}", ())
             for status in sorted(_statuses(path, method, op, schemas)):
                 declared = responses.get(str(status), {})
                 if "content" in declared and status != 422:
@@ -201,6 +207,8 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
                 said = declared.get("description", "")
                 if not said or said == "Validation Error":  # FastAPI's default for 422
                     said = WHY.get(status, "Refused.")
+                if status == 422 and rules:
+                    said += " Also refused, though well formed: " + "; ".join(rules) + "."
                 responses[str(status)] = {
                     "description": said,
                     "content": {
@@ -209,6 +217,8 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
                         }
                     },
                 }
+                if status == 422 and rules:
+                    responses[str(status)][RULES_KEY] = list(rules)
                 used.add(status)
     for status in sorted(used):
         schemas[f"Error{status}"] = envelope_schema(status, codes.get(status, ["http_error"]))
@@ -218,6 +228,116 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
     return schema
+
+
+# Rules a well-formed request can still break, which JSON Schema cannot say (a date
+# against today, one field against another, a value against the clinic's data):
+# these operations answer 422 naming the field, and say so under ``x-rules`` of
+# their 422 response, where the fuzzing campaign and the suite's fuzz test read
+# them. Everything JSON Schema can say is in the schema instead.
+BUSINESS_RULES: dict[str, tuple[str, ...]] = {
+    "GET /api/v1/patients/{patient_id}/plans/{plan_id}/availability": (
+        "until_time is after from_time",
+    ),
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/appointments": (
+        "availability: until_time is after from_time",
+        "option is one of the proposals",
+    ),
+    "POST /api/v1/patients": ("phone is a real number", "email is an address", "dates"),
+    "PATCH /api/v1/patients/{patient_id}": ("phone is a real number", "email is an address"),
+    "POST /api/v1/inquiries/{inquiry_id}/convert": (
+        "birth_date is not in the future",
+        "phone is a real number",
+        "email is an address",
+    ),
+    "POST /api/v1/patients/{patient_id}/measurements": (
+        "weight_kg, height_cm or both",
+        "measured_at is not in the future",
+    ),
+    "POST /api/v1/patients/{patient_id}/{kind}": ("the fields of that kind of item",),
+    "POST /api/v1/patients/{patient_id}/questionnaire-links": (
+        "instrument_id names a questionnaire the patient completes",
+    ),
+    "POST /api/v1/patients/{patient_id}/responses": (
+        "every required answer given, each one of the instrument's options",
+    ),
+    "POST /api/v1/patients/{patient_id}/treatments": ("given_at is not in the future",),
+    "POST /api/v1/patients/{patient_id}/intake": ("facts: the screening vocabulary's facts",),
+    "POST /api/v1/patients/{patient_id}/screenings": ("rule_set_id names a rule set in force",),
+    "POST /api/v1/patients/{patient_id}/plans": (
+        "protocol_id names a protocol in force",
+        "start_date is not in the past",
+        "the dose inside the protocol's limits",
+    ),
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/revise": (
+        "protocol_id names a protocol in force",
+        "start_date is not in the past",
+        "the dose inside the protocol's limits",
+    ),
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks": (
+        "session_number is one of the plan's sessions",
+    ),
+    "POST /api/v1/appointments/{appointment_id}/reschedule": (
+        "starts_at is one of the suggested times",
+    ),
+    "POST /api/v1/appointments/{appointment_id}/session": ("checked in on the visit's day",),
+    "PUT /api/v1/schedule/roster": (
+        "each user is a nurse or prescriber of the clinic",
+        "ends after starts",
+    ),
+    "POST /api/v1/sessions/{session_id}/adverse-events": ("effect from the vocabulary",),
+    "POST /api/v1/sessions/{session_id}/rescue-medications": ("drug from the vocabulary",),
+    "POST /api/v1/sessions/{session_id}/alerts/{alert_id}/acknowledge": (
+        "action from the alert's actions",
+    ),
+    "POST /api/v1/sessions/{session_id}/vitals": ("each value physically possible",),
+    "PUT /api/v1/sessions/{session_id}/rems": ("fields: the REMS form's fields",),
+}
+RULES_KEY = "x-rules"
+
+
+def _number_only(node: Any) -> None:
+    """A request's decimal is a JSON number (the API's one form for amounts): the
+    string pydantic would also read is not offered to clients."""
+    if isinstance(node, list):
+        for item in node:
+            _number_only(item)
+        return
+    if not isinstance(node, dict):
+        return
+    branches = node.get("anyOf")
+    if isinstance(branches, list):
+        types = [b.get("type") for b in branches if isinstance(b, dict)]
+        if "number" in types and "string" in types:
+            node["anyOf"] = [b for b in branches if b.get("type") != "string"]
+            if len(node["anyOf"]) == 1:
+                node.update(node.pop("anyOf")[0])
+    for value in node.values():
+        if isinstance(value, dict | list):
+            _number_only(value)
+
+
+# Any JSON value whose text holds no control character (kit.limits refuses them).
+FREE_JSON = "FreeJson"
+
+
+def _free_json() -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{FREE_JSON}"}
+    return {
+        "description": "Any JSON value; no text in it holds a control character.",
+        "anyOf": [
+            {"type": "string", "pattern": NO_CONTROL},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"},
+            {"type": "array", "items": ref},
+            {
+                "type": "object",
+                "propertyNames": {"pattern": NO_CONTROL},
+                "additionalProperties": ref,
+            },
+        ],
+    }
 
 
 def describe(app: FastAPI, access: Access) -> None:

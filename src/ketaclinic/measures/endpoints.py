@@ -31,7 +31,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credentials"},
     403: {"description": "Wrong role"},
     404: {"description": "No such patient in your clinics"},
-    422: {"description": "A field is invalid; `error.fields` names it (answers.<item id>)"},
+    422: {"description": "A field is invalid; `error.fields` names it (answers.<item id>)."},
 }
 
 
