@@ -292,6 +292,18 @@ BUSINESS_RULES: dict[str, tuple[str, ...]] = {
     ),
     "POST /api/v1/sessions/{session_id}/vitals": ("each value physically possible",),
     "PUT /api/v1/sessions/{session_id}/rems": ("fields: the REMS form's fields",),
+    "GET /api/v1/ledger/reports/{report_kind}": ("patient_id for the patient report",),
+    # The ledger names a record of another clinic (or none) in the body as a field
+    # error, as its pages do.
+    "POST /api/v1/ledger/draws": (
+        "container_id, patient_id and session_id name records of your clinic",
+        "the container holds the amount",
+    ),
+    "POST /api/v1/ledger/receipts": ("location_id and product_id name records of your clinic",),
+    "POST /api/v1/ledger/counts": ("location_id names a location of your clinic",),
+    "POST /api/v1/ledger/containers/{container_id}/transfer": (
+        "to_location_id names another location of the container's clinic",
+    ),
 }
 RULES_KEY = "x-rules"
 

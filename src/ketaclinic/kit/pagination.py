@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Annotated, Any, Generic, TypeVar
-from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Query, Request
 from fastapi.dependencies.models import Dependant
@@ -72,12 +71,13 @@ class Page(BaseModel, Generic[T]):
         return max(1, -(-self.total // self.page_size))
 
 
-_NAMES: WeakKeyDictionary[Any, frozenset[str]] = WeakKeyDictionary()
+_NAMES = "_ketaclinic_query_names"
 
 
 def _query_names(route: Any) -> frozenset[str]:
-    """The query parameters a route takes, its dependencies' included (once per route)."""
-    names = _NAMES.get(route)
+    """The query parameters a route takes, its dependencies' included (kept on the
+    route: worked out once)."""
+    names: frozenset[str] | None = getattr(route, _NAMES, None)
     if names is None:
         found: set[str] = set()
         pending: list[Dependant] = [route.dependant]
@@ -85,7 +85,8 @@ def _query_names(route: Any) -> frozenset[str]:
             current = pending.pop()
             found |= {field.alias for field in current.query_params}
             pending += current.dependencies
-        names = _NAMES[route] = frozenset(found)
+        names = frozenset(found)
+        setattr(route, _NAMES, names)
     return names
 
 

@@ -11,7 +11,11 @@ from ketaclinic.clinical.controlled.dea import dea_number_problem
 from ketaclinic.kit.fields import Bool, Id, IsoDate, IsoDateTime, Number
 
 Mg = Number
-MgAmount = Annotated[Decimal, Field(gt=0, le=100000, max_digits=9, decimal_places=3)]
+# Whole micrograms: JSON Schema says it with multipleOf (pydantic counts places).
+MILLI = {"multipleOf": 0.001}
+MgAmount = Annotated[
+    Decimal, Field(gt=0, le=100000, max_digits=9, decimal_places=3, json_schema_extra=MILLI)
+]
 EntryKind = Literal[
     "receive",
     "transfer_out",
@@ -46,7 +50,9 @@ class ProductIn(_In):
     strength: str = Field(min_length=2, max_length=40, description="As labelled: 50 mg/mL")
     form: str = Field(min_length=2, max_length=40, description="e.g. injection, vial")
     container_mg: MgAmount = Field(description="Drug in one full container, mg")
-    container_ml: Decimal | None = Field(default=None, gt=0, le=1000, decimal_places=3)
+    container_ml: Decimal | None = Field(
+        default=None, gt=0, le=1000, decimal_places=3, json_schema_extra=MILLI
+    )
 
 
 class LocationIn(_In):
@@ -124,7 +130,9 @@ class FilingIn(_In):
 
 class CountLineIn(_In):
     container_id: Id
-    counted_mg: Decimal = Field(ge=0, le=100000, max_digits=9, decimal_places=3)
+    counted_mg: Decimal = Field(
+        ge=0, le=100000, max_digits=9, decimal_places=3, json_schema_extra=MILLI
+    )
     estimated: Bool = False
 
 

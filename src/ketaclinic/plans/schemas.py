@@ -21,6 +21,7 @@ class PlanIn(BaseModel):
         gt=0,
         max_digits=8,
         decimal_places=3,
+        json_schema_extra={"multipleOf": 0.001, "exclusiveMaximum": 100000},
         description="In the protocol's dose unit (mg/kg, mg/kg/h or mg); default: the protocol's",
     )
     preparation: str | None = Field(default=None, max_length=100)
@@ -46,9 +47,16 @@ class DoseCheckIn(BaseModel):
 class VerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weight_kg: Decimal = Field(gt=0, le=400, max_digits=5, decimal_places=1)
+    weight_kg: Decimal = Field(
+        gt=0, le=400, max_digits=5, decimal_places=1, json_schema_extra={"multipleOf": 0.1}
+    )
     concentration_mg_per_ml: Decimal | None = Field(
-        default=None, gt=0, le=1000, max_digits=8, decimal_places=3
+        default=None,
+        gt=0,
+        le=1000,
+        max_digits=8,
+        decimal_places=3,
+        json_schema_extra={"multipleOf": 0.001},
     )
 
 
