@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import compile_path
 
 from ketaclinic import __version__
 from ketaclinic.admin import views as admin_views
@@ -135,11 +135,10 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 
 def _methods_on(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
-            methods |= route.methods or set()
-    return sorted(methods)
+    path = request.url.path
+    return sorted(
+        {m for m, template in declared_routes(request.app) if compile_path(template)[0].match(path)}
+    )
 
 
 # In this order: the routers under /patients/{patient_id}/... come before the patient
