@@ -41,7 +41,7 @@ def signed_plan(api: Api, nurse: Persona, prescriber: Persona, patient_id: int, 
 def test_it_lists_the_protocols_with_their_patterns(api: Api, nurse: Persona) -> None:
     protocols = api(nurse).get("/api/v1/protocols").json()
     mood = next(p for p in protocols if p["id"] == MOOD)
-    assert mood["target_days"] == [0, 3, 6, 9, 12, 15] and mood["dose"]["amount"] == "0.5"
+    assert mood["target_days"] == [0, 3, 6, 9, 12, 15] and mood["dose"]["amount"] == 0.5
     assert api(nurse).get("/api/v1/protocols/nope").status_code == 404
 
 
@@ -144,7 +144,7 @@ def test_it_revises_as_a_new_version_that_supersedes_on_signing(
     assert stale.status_code == 409 and "newer" in stale.text
     act(api(prescriber), patient_id, second["id"], "sign")
     old = api(nurse).get(f"/api/v1/patients/{patient_id}/plans/{first}").json()
-    assert old["status"] == "superseded" and old["dose_amount"] == "0.5"
+    assert old["status"] == "superseded" and old["dose_amount"] == 0.5
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "patient.plan.revise",
                                                   AuditEvent.patient_id == patient_id))  # fmt: skip
     assert '"dose_amount"' in str(event.detail)
@@ -171,7 +171,7 @@ def test_it_releases_a_dose_only_on_a_matching_second_check(
     assert wrong.status_code == 201 and wrong.json()["released"] is False
     assert wrong.json()["verifications"][0]["mismatched"] == ["weight_kg"]
     right = api(prescriber).post(verify, json={"weight_kg": 68.4, "concentration_mg_per_ml": 1})
-    assert right.json()["released"] is True and right.json()["dose_mg"] == "34.2"
+    assert right.json()["released"] is True and right.json()["dose_mg"] == 34.2
     again = api(prescriber).post(verify, json={"weight_kg": 68.4, "concentration_mg_per_ml": 1})
     assert again.status_code == 409
     verified = select(AuditEvent.detail).where(

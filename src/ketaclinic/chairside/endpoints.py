@@ -36,7 +36,7 @@ from ketaclinic.chairside.schemas import (
 )
 from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
 from ketaclinic.kit.errors import NotFound
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, Record
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.ledger import service as ledger
@@ -266,7 +266,7 @@ def stop(
     return _fresh(request, db, principal, session_id)
 
 
-@router.get("/sessions/{session_id}/vitals", response_model=Page[dict[str, Any]], responses=ERRORS)
+@router.get("/sessions/{session_id}/vitals", response_model=Page[Record], responses=ERRORS)
 def vitals(
     request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession, paging: Paging
 ) -> Any:
@@ -428,7 +428,7 @@ def rems_sent(
     return {"id": row.id, "sent_on": row.sent_on, "reference": row.reference}
 
 
-@router.get("/rems/due", response_model=Page[dict[str, Any]], responses=ERRORS)
+@router.get("/rems/due", response_model=Page[Record], responses=ERRORS)
 def rems_due(request: Request, principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     """REMS monitoring forms not yet sent: due within 7 days of each session."""
     return paging.of(

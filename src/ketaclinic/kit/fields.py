@@ -169,6 +169,20 @@ OptionalText = Annotated[str, _text(200, required=False), Field(max_length=200)]
 Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
+def _numbers(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_numbers(v) for v in value]
+    return value
+
+
+# An answer without a schema of its own (a protocol, a reading): its decimals too.
+Record = Annotated[dict[str, Any], PlainSerializer(_numbers, when_used="json")]
+
+
 # A JSON number is never a date, a time or a yes/no: pydantic's lax mode would read
 # 0 as 1970-01-01 and 0 as false. Refused on both channels (forms send text: "on",
 # "true", "2026-03-21"), so what the API accepts is what its description says.

@@ -17,7 +17,7 @@ from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import NotFound, ValidationFailed
-from ketaclinic.kit.fields import Id, IsoDate
+from ketaclinic.kit.fields import Id, IsoDate, Record
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
@@ -167,7 +167,7 @@ def draw_out(db: Session, principal: Principal, draw: CsEntry) -> DrawOut:
 # ---- set-up -----------------------------------------------------------------------
 
 
-@router.get("/products", response_model=Page[dict[str, Any]], responses=ERRORS)
+@router.get("/products", response_model=Page[Record], responses=ERRORS)
 def list_products(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     return paging.of(
         {
@@ -189,7 +189,7 @@ def add_product(data: ProductIn, principal: CurrentPrincipal, db: DbSession) -> 
     return {"id": product.id, "ndc": product.ndc}
 
 
-@router.get("/locations", response_model=Page[dict[str, Any]], responses=ERRORS)
+@router.get("/locations", response_model=Page[Record], responses=ERRORS)
 def list_locations(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     clinic_ids = principal.require_any(Permission.LEDGER_READ)
     return paging.of(
@@ -431,7 +431,7 @@ def resolve(
     return {"id": row.id, "outcome": row.outcome, "adjust_entry_id": row.adjust_entry_id}
 
 
-@router.get("/losses", response_model=Page[dict[str, Any]], responses=ERRORS)
+@router.get("/losses", response_model=Page[Record], responses=ERRORS)
 def list_losses(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     """Each theft or loss with its DEA deadlines and what has been filed."""
     return paging.of(

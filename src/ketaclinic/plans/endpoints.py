@@ -12,7 +12,7 @@ from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinical.pk import MODELS
 from ketaclinic.clinical.treatment import Protocol, UnknownProtocolError, target_days
 from ketaclinic.kit.errors import NotFound, ValidationFailed
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, Record
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
@@ -56,7 +56,7 @@ def policy_of(request: Request) -> service.PlanPolicy:
 
 
 def protocol_out(protocol: Protocol) -> dict[str, Any]:
-    return {**protocol.model_dump(mode="json"), "target_days": target_days(protocol)}
+    return {**protocol.model_dump(mode="python"), "target_days": target_days(protocol)}
 
 
 def plan_out(view: service.PlanView) -> dict[str, Any]:
@@ -125,14 +125,14 @@ def check_out(
     }
 
 
-@router.get("/protocols", response_model=Page[dict[str, Any]], responses=ERRORS)
+@router.get("/protocols", response_model=Page[Record], responses=ERRORS)
 def list_protocols(request: Request, principal: CurrentPrincipal, paging: Paging) -> Any:
     """Every protocol in force with its dose rule, limits, sessions and sources."""
     protocols = sorted(policy_of(request).protocols.values(), key=lambda p: p.id)
     return paging.of([protocol_out(p) for p in protocols])
 
 
-@router.get("/protocols/{protocol_id}", responses=ERRORS)
+@router.get("/protocols/{protocol_id}", response_model=Record, responses=ERRORS)
 def get_protocol(request: Request, protocol_id: str, principal: CurrentPrincipal) -> Any:
     found = policy_of(request).protocols.get(protocol_id)
     if found is None:
