@@ -39,7 +39,7 @@ def signed_plan(api: Api, nurse: Persona, prescriber: Persona, patient_id: int, 
 
 
 def test_it_lists_the_protocols_with_their_patterns(api: Api, nurse: Persona) -> None:
-    protocols = api(nurse).get("/api/v1/protocols").json()
+    protocols = api(nurse).get("/api/v1/protocols").json()["items"]
     mood = next(p for p in protocols if p["id"] == MOOD)
     assert mood["target_days"] == [0, 3, 6, 9, 12, 15] and mood["dose"]["amount"] == 0.5
     assert api(nurse).get("/api/v1/protocols/nope").status_code == 404
@@ -162,7 +162,7 @@ def test_it_releases_a_dose_only_on_a_matching_second_check(
     assert (check["dose_mg"], check["volume_ml"], check["rate_ml_per_h"]) == (
         "34.2", "34.2", "51.3"
     )  # fmt: skip
-    hidden = api(prescriber).get(checks).json()[0]
+    hidden = api(prescriber).get(checks).json()["items"][0]
     assert hidden["dose_mg"] is None and hidden["volume_ml"] is None
     verify = f"{checks}/{check['id']}/verify"
     own = api(nurse).post(verify, json={"weight_kg": 68.4, "concentration_mg_per_ml": 1})
