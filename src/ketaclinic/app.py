@@ -135,10 +135,16 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 
 def _methods_on(request: Request) -> list[str]:
+    """The methods of the most literal path templates matching the path (so
+    /patients/1/plans/2 is not taken for /patients/{patient_id}/{kind}/{item_id})."""
     path = request.url.path
-    return sorted(
-        {m for m, template in declared_routes(request.app) if compile_path(template)[0].match(path)}
-    )
+    matching = [(m, t) for m, t in declared_routes(request.app) if compile_path(t)[0].match(path)]
+    literal = max((_literal_segments(t) for _, t in matching), default=0)
+    return sorted({m for m, t in matching if _literal_segments(t) == literal})
+
+
+def _literal_segments(template: str) -> int:
+    return sum(1 for part in template.split("/") if part and "{" not in part)
 
 
 # In this order: the routers under /patients/{patient_id}/... come before the patient

@@ -131,7 +131,9 @@ def test_it_queues_requests_and_converts_one_into_a_patient(
                       json={"birth_date": "1990-05-04", "sex_at_birth": "female"})  # fmt: skip
     assert again.status_code == 409
     assert (
-        desk.get("/api/v1/inquiries", params={"status": "converted"}).json()["items"][0]["patient_id"]
+        desk.get("/api/v1/inquiries", params={"status": "converted"}).json()["items"][0][
+            "patient_id"
+        ]
         == patient.id
     )
 

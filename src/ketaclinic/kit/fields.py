@@ -9,7 +9,14 @@ from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from ketaclinic.kit.time import latest_date_on_earth
 
@@ -208,4 +215,7 @@ def _not_a_number_flag(value: Any) -> Any:
 
 IsoDate = Annotated[date, _not_a_number("a date", "2026-03-21")]
 IsoDateTime = Annotated[datetime, _not_a_number("a date and time", "2026-03-21T09:30:00Z")]
+IsoAwareDateTime = Annotated[
+    AwareDatetime, _not_a_number("a date and time with its offset", "2026-03-21T09:30:00Z")
+]
 Bool = Annotated[bool, BeforeValidator(_not_a_number_flag)]

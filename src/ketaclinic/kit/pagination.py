@@ -95,6 +95,10 @@ def refuse_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
     if not hasattr(route, "dependant") or not request.url.path.startswith("/api/"):
         return
+    for field in route.dependant.path_params:  # a path that names nothing answers first
+        _, errors = field.validate(request.path_params.get(field.alias), {}, loc=("path",))
+        if errors:
+            return
     names = _query_names(route)
     unknown = sorted(set(request.query_params) - names)
     if unknown:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ketaclinic.kit.fields import Bool, Id, IsoDateTime
+from ketaclinic.kit.fields import Bool, Id, IsoAwareDateTime, IsoDateTime
 
 
 class OptionOut(BaseModel):
@@ -38,7 +38,7 @@ class ResponseIn(BaseModel):
 
     instrument_id: str = Field(max_length=30)
     answers: dict[str, int | bool]
-    completed_at: AwareDatetime | None = None
+    completed_at: IsoAwareDateTime | None = None
     completed_by: Literal["patient", "staff"] = "staff"
     session_id: Id | None = None
 
@@ -85,7 +85,7 @@ class AcknowledgeIn(BaseModel):
 class TreatmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    given_at: AwareDatetime
+    given_at: IsoAwareDateTime
     modality: Literal["iv_ketamine", "im_ketamine", "sl_ketamine", "esketamine_nasal"]
 
 
