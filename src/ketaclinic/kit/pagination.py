@@ -92,7 +92,7 @@ def _query_names(route: Any) -> frozenset[str]:
 
 def refuse_unknown_query(request: Request) -> None:
     """422 naming each query parameter the API operation does not take."""
-    route = request.scope.get("route")
+    route: Any = request.scope.get("route")
     if not hasattr(route, "dependant") or not request.url.path.startswith("/api/"):
         return
     for field in route.dependant.path_params:  # a path that names nothing answers first

@@ -6,13 +6,14 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from ketaclinic.clinical.controlled.dea import dea_number_problem
 from ketaclinic.kit.fields import Bool, Id, IsoDate, IsoDateTime, Number
 
 Mg = Number
 # Whole micrograms: JSON Schema says it with multipleOf (pydantic counts places).
-MILLI = {"multipleOf": 0.001}
+MILLI: JsonDict = {"multipleOf": 0.001}
 MgAmount = Annotated[
     Decimal, Field(gt=0, le=100000, max_digits=9, decimal_places=3, json_schema_extra=MILLI)
 ]
