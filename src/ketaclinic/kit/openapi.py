@@ -168,8 +168,30 @@ def _bodies(schema: dict[str, Any]) -> str:
     return json.dumps([op["requestBody"] for op in ops if "requestBody" in op])
 
 
+CONVENTIONS = """\
+**Lists.** Every list answers one envelope: `{"items": [...], "total": N, "page": P,
+"page_size": S}`; `total` counts every item on every page. Lists take `page` (from 1)
+and `page_size` (1 to 100, default 50).
+
+**Query parameters.** A parameter an operation does not take (`limit`, `offset`, a
+typo) is refused with 422 naming it, never ignored.
+
+**Decimals** (amounts in mg, weights, rates) are JSON numbers, in requests and in
+answers, exact to the places each field keeps (mg to 0.001, kg to 0.1). Dates are
+`YYYY-MM-DD` text and date-times ISO 8601 text; yes/no fields are `true`/`false`:
+a number is never read as any of them.
+
+**Errors** are `{"error": {"code", "message", "fields"}}`. A request can be well
+formed and still break a rule JSON Schema cannot state (a date against today, one
+field against another): such operations list those rules under `x-rules` on their
+422 response."""
+
+
 def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
-    """Add security and error responses to a generated description, in place."""
+    """Add security, error responses and the API's conventions to a generated
+    description, in place."""
+    info = schema.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')}\n\n{CONVENTIONS}".strip()
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     components["securitySchemes"] = {
