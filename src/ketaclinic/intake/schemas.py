@@ -12,23 +12,55 @@ from ketaclinic.patients.schemas import SexAtBirth
 # A short self-screen. The answers help the clinician prepare the consultation; the
 # public never sees a verdict (a clinician decides eligibility).
 QUESTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
-    ("concern", "What would you like help with?", [
-        ("depression", "Depression"), ("anxiety", "Anxiety"), ("ptsd", "PTSD"),
-        ("chronic_pain", "Chronic pain"), ("other", "Something else"),
-    ]),
-    ("prior_treatments", "How many antidepressant or other treatments have you tried?", [
-        ("none", "None yet"), ("one", "One"), ("two_plus", "Two or more"), ("unsure", "Not sure"),
-    ]),
-    ("pregnant", "Are you pregnant, planning a pregnancy or breastfeeding?", [
-        ("no", "No"), ("yes", "Yes"), ("unsure", "Not sure / prefer not to say"),
-    ]),
-    ("psychosis", "Have you ever been told you have psychosis or schizophrenia?", [
-        ("no", "No"), ("yes", "Yes"), ("unsure", "Not sure / prefer not to say"),
-    ]),
-    ("blood_pressure", "Do you have high blood pressure or a heart condition?", [
-        ("no", "No"), ("yes", "Yes"), ("unsure", "Not sure / prefer not to say"),
-    ]),
-]  # fmt: skip
+    (
+        "concern",
+        "What would you like help with?",
+        [
+            ("depression", "Depression"),
+            ("anxiety", "Anxiety"),
+            ("ptsd", "PTSD"),
+            ("chronic_pain", "Chronic pain"),
+            ("other", "Something else"),
+        ],
+    ),
+    (
+        "prior_treatments",
+        "How many antidepressant or other treatments have you tried?",
+        [
+            ("none", "None yet"),
+            ("one", "One"),
+            ("two_plus", "Two or more"),
+            ("unsure", "Not sure"),
+        ],
+    ),
+    (
+        "pregnant",
+        "Are you pregnant, planning a pregnancy or breastfeeding?",
+        [
+            ("no", "No"),
+            ("yes", "Yes"),
+            ("unsure", "Not sure / prefer not to say"),
+        ],
+    ),
+    (
+        "psychosis",
+        "Have you ever been told you have psychosis or schizophrenia?",
+        [
+            ("no", "No"),
+            ("yes", "Yes"),
+            ("unsure", "Not sure / prefer not to say"),
+        ],
+    ),
+    (
+        "blood_pressure",
+        "Do you have high blood pressure or a heart condition?",
+        [
+            ("no", "No"),
+            ("yes", "Yes"),
+            ("unsure", "Not sure / prefer not to say"),
+        ],
+    ),
+]
 ANSWER_VALUES = {qid: {value for value, _ in options} for qid, _, options in QUESTIONS}
 
 
