@@ -98,7 +98,7 @@ def _server(url: str, folder: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine starts slowly
         while True:
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310 - localhost
