@@ -53,7 +53,7 @@ def test_it_drafts_a_plan_with_its_sessions_and_windows(
     assert response.status_code == 201, response.text
     plan = response.json()
     assert (plan["status"], plan["version"], plan["dose_amount"], plan["dose_unit"]) == (
-        "draft", 1, "0.5", "mg_per_kg"
+        "draft", 1, 0.5, "mg_per_kg"
     )  # fmt: skip
     assert plan["preparation"] == "1 mg/mL in a 100 mL bag"
     sessions = plan["sessions"]
@@ -160,7 +160,7 @@ def test_it_releases_a_dose_only_on_a_matching_second_check(
     check = first.json()
     # 68.4 kg x 0.5 mg/kg = 34.2 mg = 34.2 mL at 1 mg/mL over 40 min = 51.3 mL/h.
     assert (check["dose_mg"], check["volume_ml"], check["rate_ml_per_h"]) == (
-        "34.2", "34.2", "51.3"
+        34.2, 34.2, 51.3
     )  # fmt: skip
     hidden = api(prescriber).get(checks).json()["items"][0]
     assert hidden["dose_mg"] is None and hidden["volume_ml"] is None
@@ -208,7 +208,7 @@ def test_it_draws_25_mg_im_as_0_25_ml_not_0_3_ml(
     checks = f"/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks"
     check = api(nurse).post(checks, json={"session_number": 1})
     assert check.status_code == 201, check.text
-    assert (check.json()["dose_mg"], check.json()["volume_ml"]) == ("25", "0.25")
+    assert (check.json()["dose_mg"], check.json()["volume_ml"]) == (25, 0.25)
 
 
 def test_it_doses_esketamine_in_devices_with_56_mg_first(
@@ -221,7 +221,7 @@ def test_it_doses_esketamine_in_devices_with_56_mg_first(
     checks = f"/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks"
     first = api(nurse).post(checks, json={"session_number": 1}).json()
     second = api(nurse).post(checks, json={"session_number": 2}).json()
-    assert (first["dose_mg"], first["devices"]) == ("56", 2)
+    assert (first["dose_mg"], first["devices"]) == (56, 2)
     assert (second["dose_mg"], second["devices"]) == ("84", 3)
     released = api(prescriber).post(f"{checks}/{first['id']}/verify", json={"weight_kg": 68.4})
     assert released.json()["released"] is True
