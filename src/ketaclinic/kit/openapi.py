@@ -313,6 +313,12 @@ BUSINESS_RULES: dict[str, tuple[str, ...]] = {
         "action from the alert's actions",
     ),
     "POST /api/v1/sessions/{session_id}/vitals": ("each value physically possible",),
+    "POST /api/v1/sessions/{session_id}/actions": ("a rate change says why",),
+    "POST /api/v1/sessions/{session_id}/end": ("the witness's own credentials",),
+    "POST /api/v1/sessions/{session_id}/stop": ("the witness's own credentials",),
+    "POST /api/v1/appointments/{appointment_id}/escort": (
+        "escort: at least 2 characters besides the white space around them",
+    ),
     "PUT /api/v1/sessions/{session_id}/rems": ("fields: the REMS form's fields",),
     "GET /api/v1/ledger/reports/{report_kind}": ("patient_id for the patient report",),
     # The ledger names a record of another clinic (or none) in the body as a field
