@@ -329,6 +329,9 @@ BUSINESS_RULES: dict[str, tuple[str, ...]] = {
     ),
     "POST /api/v1/ledger/receipts": ("location_id and product_id name records of your clinic",),
     "POST /api/v1/ledger/counts": ("location_id names a location of your clinic",),
+    "POST /api/v1/ledger/draws/{draw_id}/corrections": (
+        "entry_id names an administer, waste or return entry of this draw",
+    ),
     "POST /api/v1/ledger/containers/{container_id}/transfer": (
         "to_location_id names another location of the container's clinic",
     ),
