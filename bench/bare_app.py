@@ -96,7 +96,7 @@ SEARCH = """
 SELECT p.*, count(*) OVER () AS total FROM patients p
 WHERE p.clinic_id = ANY(%(clinics)s)
   AND (p.search_name LIKE %(pattern)s OR lower(p.mrn) LIKE %(pattern)s)
-ORDER BY p.family_name, p.given_name, p.id LIMIT 25
+ORDER BY p.family_name, p.given_name, p.id LIMIT 50
 """
 BOARD = """
 SELECT a.*, p.given_name, p.family_name FROM appointments a
@@ -248,7 +248,8 @@ def search(request: Request) -> Response:
                 None,
                 {"q": q, "patient_ids": ids},
             )
-    return _json({"items": rows, "total": rows[0]["total"] if rows else 0})
+    total = rows[0]["total"] if rows else 0
+    return _json({"items": rows, "total": total, "page": 1, "page_size": 50})
 
 
 def board(request: Request) -> Response:

@@ -117,7 +117,7 @@ def _targets(base: str, token: str) -> Targets:
     headers = {"Authorization": f"Bearer {token}"}
     with httpx2.Client(base_url=base, headers=headers, timeout=30) as client:
         board = client.get("/api/v1/board").raise_for_status().json()
-        stock = client.get("/api/v1/ledger/stock").raise_for_status().json()
+        stock = client.get("/api/v1/ledger/stock").raise_for_status().json()["items"]
         sessions: dict[int, datetime] = {}
         for visit in board["visits"]:
             if visit["session_id"] and visit["state"] in IN_CHAIR:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from ketaclinic import __version__
 from ketaclinic.admin import views as admin_views
@@ -55,6 +56,7 @@ from ketaclinic.kit.errors import (
 from ketaclinic.kit.limits import RequestLimits
 from ketaclinic.kit.logging import RequestLogging, configure_logging, log
 from ketaclinic.kit.openapi import add_docs_page, describe
+from ketaclinic.kit.pagination import refuse_unknown_query
 from ketaclinic.kit.routing import skip_unmatchable_routers
 from ketaclinic.kit.security import SecurityHeaders
 from ketaclinic.kit.slots import RequestSlots
@@ -138,7 +140,22 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     response = await _on_business_error(request, error)
     for name, value in (exc.headers or {}).items():  # 405 names the methods in Allow
         response.headers[name] = value
+    if exc.status_code == 405:  # every route on the path, not just the first that matched
+        response.headers["Allow"] = ", ".join(_methods_on(request))
     return response
+
+
+def _methods_on(request: Request) -> list[str]:
+    """The methods of the most literal path templates matching the path (so
+    /patients/1/plans/2 is not taken for /patients/{patient_id}/{kind}/{item_id})."""
+    path = request.url.path
+    matching = [(m, t) for m, t in declared_routes(request.app) if compile_path(t)[0].match(path)]
+    literal = max((_literal_segments(t) for _, t in matching), default=0)
+    return sorted({m for m, t in matching if _literal_segments(t) == literal})
+
+
+def _literal_segments(template: str) -> int:
+    return sum(1 for part in template.split("/") if part and "{" not in part)
 
 
 # In this order: the routers under /patients/{patient_id}/... come before the patient
@@ -202,7 +219,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app = FastAPI(
         lifespan=lifespan,
-        dependencies=[Depends(authorize), Depends(fresh_clinic_data)],
+        dependencies=[
+            Depends(authorize),
+            Depends(refuse_unknown_query),
+            Depends(fresh_clinic_data),
+        ],
         title="KetaClinic",
         version=__version__,
         openapi_url="/api/openapi.json",

@@ -18,14 +18,14 @@ def test_it_offers_options_books_the_chosen_one_and_lists_the_day(
 ) -> None:
     desk = api(front_desk)
     base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
-    options = desk.get(f"{base}/availability").json()
+    options = desk.get(f"{base}/availability").json()["items"]
     assert [o["option"] for o in options] == list(range(len(options)))
     assert len(options[0]["visits"]) == 6
     booked = desk.post(f"{base}/appointments", json={"option": 1 if len(options) > 1 else 0})
     assert booked.status_code == 201
     rows = booked.json()
     first_day = rows[0]["starts_at"][:10]
-    day = desk.get(f"/api/v1/schedule/day?on={first_day}").json()
+    day = desk.get(f"/api/v1/schedule/day?on={first_day}").json()["items"]
     assert rows[0]["id"] in [a["id"] for a in day]
     again = desk.post(f"{base}/appointments", json={"option": 0})
     assert again.status_code == 409 and "Every session" in again.json()["error"]["message"]
@@ -51,7 +51,7 @@ def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_w
     base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
     [first, *_rest] = desk.post(f"{base}/appointments", json={"option": 0}).json()
     url = f"/api/v1/appointments/{first['id']}"
-    suggestions = desk.get(f"{url}/suggestions").json()
+    suggestions = desk.get(f"{url}/suggestions").json()["items"]
     assert suggestions and all(s["starts_at"] != first["starts_at"] for s in suggestions)
     to = {"starts_at": suggestions[0]["starts_at"], "chair_id": suggestions[0]["chair_id"]}
     moved = desk.post(f"{url}/reschedule", json=to)
@@ -81,7 +81,7 @@ def test_it_says_taken_to_the_one_who_loses_a_race_for_a_chair(
     desk = api(front_desk)
     base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
     first, second, *_rest = desk.post(f"{base}/appointments", json={"option": 0}).json()
-    suggestions = desk.get(f"/api/v1/appointments/{first['id']}/suggestions").json()
+    suggestions = desk.get(f"/api/v1/appointments/{first['id']}/suggestions").json()["items"]
     to = {"starts_at": suggestions[0]["starts_at"], "chair_id": suggestions[0]["chair_id"]}
     assert desk.post(f"/api/v1/appointments/{first['id']}/reschedule", json=to).status_code == 200
     lost = desk.post(f"/api/v1/appointments/{second['id']}/reschedule", json=to)
@@ -98,7 +98,7 @@ def test_it_books_only_on_the_days_and_hours_the_patient_can_come(
     desk = api(front_desk)
     base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
     options = desk.get(f"{base}/availability?weekdays=1&weekdays=4&from_time=13:00"
-                       "&until_time=17:00").json()  # fmt: skip
+                       "&until_time=17:00").json()["items"]  # fmt: skip
     zone = ZoneInfo(front_desk.clinic.timezone)
     for option in options:
         for visit in option["visits"]:
@@ -136,7 +136,7 @@ def test_it_books_no_administration_on_a_day_without_a_prescriber(
     roster = desk.get(f"/api/v1/schedule/roster?on={days[0].isoformat()}").json()
     assert [s["role"] for s in roster["shifts"]] == ["nurse"]
     options = desk.get(f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
-                       "/availability").json()  # fmt: skip
+                       "/availability").json()["items"]  # fmt: skip
     first = {v["starts_at"][:10] for o in options for v in o["visits"]}
     assert not first & {d.isoformat() for d in days}
     wrong = {**shift, "user_id": front_desk.user.id}

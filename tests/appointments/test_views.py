@@ -69,7 +69,7 @@ def test_it_proposes_again_for_the_patients_days_and_keeps_them_when_booking(
     assert "put the rest on the waitlist" in partial.text
     done = desk.post(url, data={**form, "rest": "waitlist"}, follow_redirects=False)
     assert done.status_code == 303
-    rows = desk.get(f"/api/v1/patients/{booking.patient_id}/appointments").json()
+    rows = desk.get(f"/api/v1/patients/{booking.patient_id}/appointments").json()["items"]
     from datetime import datetime
     from zoneinfo import ZoneInfo
 

@@ -232,7 +232,7 @@ def test_it_asks_on_the_page_before_charting_the_same_reading_twice(
         f"{page}/vitals", data={**calm, "confirm_repeat": "on"}, follow_redirects=False
     )
     assert confirmed.status_code == 303
-    readings = api(nurse).get(f"/api/v1/sessions/{sid}/vitals").json()
+    readings = api(nurse).get(f"/api/v1/sessions/{sid}/vitals").json()["items"]
     assert len(readings) == 3  # the baseline, the first and the confirmed repeat
 
 

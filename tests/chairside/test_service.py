@@ -193,7 +193,7 @@ def test_it_will_not_sign_an_esketamine_note_until_the_rems_form_is_complete(
     refused = api(nurse).post(f"/api/v1/sessions/{sid}/note/signatures")
     assert refused.status_code == 422
     assert set(refused.json()["error"]["fields"]) == {f"rems.{k}" for k in form["missing"]}
-    due = api(nurse).get("/api/v1/rems/due").json()
+    due = api(nurse).get("/api/v1/rems/due").json()["items"]
     assert [d["session_id"] for d in due] == [sid]
     assert due[0]["due_on"] == date.fromordinal(today_in(CLINIC_TZ).toordinal() + 7).isoformat()
     wrong = api(nurse).put(
@@ -218,7 +218,7 @@ def test_it_will_not_sign_an_esketamine_note_until_the_rems_form_is_complete(
         json={"sent_on": today_in(CLINIC_TZ).isoformat(), "reference": "REMS-55120"},
     )
     assert sent.status_code == 201, sent.text
-    assert api(nurse).get("/api/v1/rems/due").json() == []
+    assert api(nurse).get("/api/v1/rems/due").json()["items"] == []
     pdf = api(nurse).get(f"/sessions/{sid}/rems.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 

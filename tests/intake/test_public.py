@@ -120,7 +120,7 @@ def test_it_queues_requests_and_converts_one_into_a_patient(
 ) -> None:
     client.post(f"/consult/{clinic.slug}", data=request_form())
     desk = api(front_desk)
-    [listed] = desk.get("/api/v1/inquiries").json()
+    [listed] = desk.get("/api/v1/inquiries").json()["items"]
     queue = desk.get("/inquiries")
     assert "Quintero, Rosa" in queue.text and "New (1)" in queue.text
     detail = desk.get(f"/inquiries/{listed['id']}")
@@ -140,7 +140,9 @@ def test_it_queues_requests_and_converts_one_into_a_patient(
                       json={"birth_date": "1990-05-04", "sex_at_birth": "female"})  # fmt: skip
     assert again.status_code == 409
     assert (
-        desk.get("/api/v1/inquiries", params={"status": "converted"}).json()[0]["patient_id"]
+        desk.get("/api/v1/inquiries", params={"status": "converted"}).json()["items"][0][
+            "patient_id"
+        ]
         == patient.id
     )
 
@@ -151,7 +153,7 @@ def test_it_keeps_requests_within_their_clinic(
 ) -> None:  # fmt: skip
     client.post(f"/consult/{clinic.slug}", data=request_form())
     inquiry_id = _inquiries(db, clinic)[0].id
-    assert api(outsider).get("/api/v1/inquiries").json() == []
+    assert api(outsider).get("/api/v1/inquiries").json()["items"] == []
     assert api(outsider).get(f"/inquiries/{inquiry_id}").status_code == 404
     assert api(custodian).get("/inquiries").status_code == 403
     count = db.scalar(select(func.count()).select_from(Patient))

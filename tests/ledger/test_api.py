@@ -46,9 +46,9 @@ def drawn(api: Api, nurse: Persona, front_desk: Persona, safe: dict[str, Any]) -
 
 
 def test_it_receives_and_lists_stock(api: Api, nurse: Persona, safe: dict[str, Any]) -> None:
-    stock = api(nurse).get("/api/v1/ledger/stock").json()
+    stock = api(nurse).get("/api/v1/ledger/stock").json()["items"]
     assert [(c["label"], c["on_hand_mg"], c["status"]) for c in stock] == [
-        ("KX2611-001", "500", "sealed"), ("KX2611-002", "500", "sealed")]  # fmt: skip
+        ("KX2611-001", 500, "sealed"), ("KX2611-002", 500, "sealed")]  # fmt: skip
 
 
 def test_it_refuses_a_bad_dea_number_naming_the_field(
@@ -143,7 +143,7 @@ def test_it_keeps_the_custodian_out_of_draws_and_the_front_desk_out_of_the_ledge
 def test_it_hides_another_clinics_stock(
     api: Api, outsider: Persona, safe: dict[str, Any], drawn: dict[str, Any]
 ) -> None:
-    assert api(outsider).get("/api/v1/ledger/stock").json() == []
+    assert api(outsider).get("/api/v1/ledger/stock").json()["items"] == []
     assert api(outsider).get(f"/api/v1/ledger/draws/{drawn['id']}").status_code == 404
 
 
@@ -159,14 +159,14 @@ def test_it_tracks_loss_deadlines_and_filings(
         "amount_mg": 500, "loss_kind": "theft", "discovered": friday.isoformat(),
         "circumstances": "Vial missing from the safe at the morning count."})  # fmt: skip
     assert loss.status_code == 201, loss.text
-    [row] = keeper.get("/api/v1/ledger/losses").json()
+    [row] = keeper.get("/api/v1/ledger/losses").json()["items"]
     due = (friday + timedelta(days=3), friday + timedelta(days=45))
     assert (row["notice_due"], row["form_106_due"]) == tuple(d.isoformat() for d in due)
     saturday = (friday + timedelta(days=1)).isoformat()
     filed = keeper.post(f"/api/v1/ledger/losses/{loss.json()['id']}/filings",
                         json={"kind": "notice", "filed_on": saturday})  # fmt: skip
     assert filed.status_code == 201
-    assert keeper.get("/api/v1/ledger/losses").json()[0]["notice_filed_on"] == saturday
+    assert keeper.get("/api/v1/ledger/losses").json()["items"][0]["notice_filed_on"] == saturday
 
 
 def test_it_resolves_a_count_discrepancy_with_a_second_signature(

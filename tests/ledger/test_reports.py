@@ -128,7 +128,7 @@ def test_it_moves_destroys_and_loses_from_the_container_page(
                                            "discovered": TODAY.isoformat(),
                                            "circumstances": "Dropped while counting."})  # fmt: skip
     assert bad.status_code == 422 and "more than the 90 mg on hand" in bad.text
-    loss_id = api(custodian).get("/api/v1/ledger/losses").json()[0]["entry_id"]
+    loss_id = api(custodian).get("/api/v1/ledger/losses").json()["items"][0]["entry_id"]
     filed = client.post(f"/ledger/losses/{loss_id}/filings",
                         data={"kind": "notice", "filed_on": TODAY.isoformat()})  # fmt: skip
     assert filed.status_code == 200 and "notice " + TODAY.isoformat() in filed.text
@@ -146,19 +146,19 @@ def test_it_sets_up_safes_and_products_and_refuses_duplicates(
     assert dup.status_code == 422 and "already exists" in dup.text
     bad = client.post("/ledger/setup/product", data={"ndc": "12", "drug": "ketamine"})
     assert bad.status_code == 422 and "is not written in the expected form" in bad.text
-    names = [loc["name"] for loc in client.get("/api/v1/ledger/locations").json()]
+    names = [loc["name"] for loc in client.get("/api/v1/ledger/locations").json()["items"]]
     assert names == ["Cart safe", "Fridge safe", "Safe A"]
     # Products are deployment-wide: other tests' (the browser's) may be listed too.
-    mine = [p for p in client.get("/api/v1/ledger/products").json()
+    mine = [p for p in client.get("/api/v1/ledger/products").json()["items"]
             if p["id"] == stock.product.id]  # fmt: skip
-    assert [p["container_mg"] for p in mine] == ["500"]
+    assert [p["container_mg"] for p in mine] == [500]
 
 
 def test_it_lists_entries_newest_first_with_their_hashes(
     api: Api, nurse: Persona, busy: Stock
 ) -> None:
-    rows = api(nurse).get("/api/v1/ledger/entries?limit=3").json()
+    rows = api(nurse).get("/api/v1/ledger/entries?page_size=3").json()["items"]
     assert [r["kind"] for r in rows] == ["loss", "destroy", "waste"]
     assert all(len(r["hash"]) == 64 for r in rows)
-    draws = api(nurse).get("/api/v1/ledger/entries?kind=draw").json()
+    draws = api(nurse).get("/api/v1/ledger/entries?kind=draw").json()["items"]
     assert len(draws) == 1 and draws[0]["patient_id"] == busy.patient_id

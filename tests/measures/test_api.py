@@ -39,7 +39,7 @@ def _post(client: TestClient, patient_id: int, body: dict[str, Any]) -> Any:
 
 
 def test_it_lists_every_instrument_with_items_and_options(api: Api, nurse: Persona) -> None:
-    found = {i["id"]: i for i in api(nurse).get("/api/v1/instruments").json()}
+    found = {i["id"]: i for i in api(nurse).get("/api/v1/instruments").json()["items"]}
     assert {"phq9", "gad7", "pcl5", "qids_sr16", "cssrs_screener", "madrs", "cadss",
             "pain_nrs"} <= set(found)  # fmt: skip
     assert found["phq9"]["max_total"] == 27
@@ -80,7 +80,7 @@ def test_it_raises_a_safety_alert_that_a_nurse_acknowledges(
     body = _post(api(front_desk), patient_id, {"instrument_id": "phq9", "answers": phq9(1)})
     [alert] = body.json()["alerts"]
     assert alert["kind"] == "suicide_risk" and alert["acknowledged_at"] is None
-    assert [a["id"] for a in api(nurse).get("/api/v1/alerts").json()] == [alert["id"]]
+    assert [a["id"] for a in api(nurse).get("/api/v1/alerts").json()["items"]] == [alert["id"]]
     url = f"/api/v1/patients/{patient_id}/alerts/{alert['id']}/acknowledge"
     # The front desk registers and books; alerts are for clinicians.
     assert api(front_desk).post(url, json={"note": "Called"}).status_code == 403
@@ -88,7 +88,7 @@ def test_it_raises_a_safety_alert_that_a_nurse_acknowledges(
     done = api(nurse).post(url, json={"note": "Spoke with patient; safety plan reviewed."})
     assert done.status_code == 200 and done.json()["acknowledged_by_id"] == nurse.user.id
     assert api(nurse).post(url, json={"note": "again"}).status_code == 409
-    assert api(nurse).get("/api/v1/alerts").json() == []
+    assert api(nurse).get("/api/v1/alerts").json()["items"] == []
     acks = db.scalars(select(AuditEvent).where(AuditEvent.action == "patient.alert.acknowledge"))
     assert [e.user_id for e in acks] == [nurse.user.id]
 
@@ -122,7 +122,7 @@ def test_it_raises_the_safety_alert_from_the_qids_and_madrs_suicide_items(
     top: int,
 ) -> None:
     client = api(nurse)
-    found = {i["id"]: i for i in client.get("/api/v1/instruments").json()}[instrument_id]
+    found = {i["id"]: i for i in client.get("/api/v1/instruments").json()["items"]}[instrument_id]
     zeros = {entry["id"]: 0 for entry in found["items"] if entry.get("required", True)}
 
     def post(value: int) -> Any:
@@ -137,7 +137,7 @@ def test_it_raises_the_safety_alert_from_the_qids_and_madrs_suicide_items(
     assert [a["kind"] for a in alerted["alerts"]] == ["suicide_risk"]
     planned = post(top)  # "made plans" / "explicit plans": never silent
     assert [a["kind"] for a in planned["alerts"]] == ["suicide_risk"]
-    open_alerts = client.get(f"/api/v1/patients/{patient_id}/alerts").json()
+    open_alerts = client.get(f"/api/v1/patients/{patient_id}/alerts").json()["items"]
     assert len(open_alerts) == 2
 
 
@@ -170,7 +170,7 @@ def test_it_summarizes_response_and_remission_against_treatments(
         assert made.status_code == 201, made.text
     score(5, 1)  # 8: a 50% fall, response
     score(12, 0)  # 0: remission
-    [phq] = client.get(f"/api/v1/patients/{patient_id}/outcomes").json()
+    [phq] = client.get(f"/api/v1/patients/{patient_id}/outcomes").json()["items"]
     assert (phq["baseline_total"], phq["latest_total"], phq["treatments_given"]) == (16, 0, 4)
     assert phq["is_response"] and phq["is_remission"] and phq["status"] == "remission"
     assert phq["percent_change"] == -100.0
@@ -196,7 +196,7 @@ def test_it_counts_a_10_point_pcl5_fall_as_response(
     client.post(f"/api/v1/patients/{patient_id}/treatments",
                 json={"given_at": given, "modality": "iv_ketamine"})  # fmt: skip
     score(8, 38)  # a 10-point fall is 21%: meaningful for PCL-5, not a 50% response
-    [pcl5] = client.get(f"/api/v1/patients/{patient_id}/outcomes").json()
+    [pcl5] = client.get(f"/api/v1/patients/{patient_id}/outcomes").json()["items"]
     assert pcl5["is_response"] and pcl5["latest_total"] == 38
 
 

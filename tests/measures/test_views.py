@@ -42,7 +42,7 @@ def raise_alert(api: Api, nurse: Persona, patient_id: int) -> int:
     """A PHQ-9 with item 9 answered above 0: the alert's id."""
     response = enter(api(nurse), patient_id, phq9_form(item9=2))
     assert response.status_code == 303
-    [alert] = api(nurse).get(f"/api/v1/patients/{patient_id}/alerts").json()
+    [alert] = api(nurse).get(f"/api/v1/patients/{patient_id}/alerts").json()["items"]
     return int(alert["id"])
 
 
@@ -71,7 +71,7 @@ def test_it_enters_a_phq9_and_shows_its_score_and_band(
     assert "Saved Patient Health Questionnaire-9 (PHQ-9): total <strong>9</strong>" in page.text
     assert "<strong>mild</strong>" in page.text
     assert f'src="/patients/{patient_id}/measures/phq9/plot.svg"' in page.text
-    [row] = client.get(f"/api/v1/patients/{patient_id}/responses").json()
+    [row] = client.get(f"/api/v1/patients/{patient_id}/responses").json()["items"]
     assert row["total"] == 9 and row["completed_by"] == "patient"
     assert row["entered_by_id"] == nurse.user.id
 
@@ -85,7 +85,7 @@ def test_it_names_a_missing_item_beside_it_and_keeps_the_other_answers(
     assert response.status_code == 422
     assert '<p class="error" id="e-phq9_4" role="alert">missing answer</p>' in response.text
     assert 'name="answers.phq9_1" value="2" checked' in response.text
-    assert api(nurse).get(f"/api/v1/patients/{patient_id}/responses").json() == []
+    assert api(nurse).get(f"/api/v1/patients/{patient_id}/responses").json()["items"] == []
 
 
 def test_it_follows_the_cssrs_skip_logic_through_the_scoring(
@@ -99,7 +99,7 @@ def test_it_follows_the_cssrs_skip_logic_through_the_scoring(
     assert re.search(r'id="e-cssrs_3" role="alert">must be left blank', response.text)
     form["answers.cssrs_3"] = ""  # "not asked"
     assert enter(client, patient_id, form, "cssrs_screener").status_code == 303
-    [row] = client.get(f"/api/v1/patients/{patient_id}/responses").json()
+    [row] = client.get(f"/api/v1/patients/{patient_id}/responses").json()["items"]
     assert row["risk_level"] == "low" and row["answers"]["cssrs_1"] is True
 
 
@@ -201,7 +201,7 @@ def test_it_records_a_treatment_given_in_the_clinic_time_zone(
         follow_redirects=False,
     )
     assert response.status_code == 303
-    [given] = client.get(f"/api/v1/patients/{patient_id}/treatments").json()
+    [given] = client.get(f"/api/v1/patients/{patient_id}/treatments").json()["items"]
     assert given["given_at"].startswith("2026-01-05T15:30")  # 9:30 in Chicago is 15:30 UTC
     assert "2026-01-05 09:30 · IV ketamine" in client.get(f"/patients/{patient_id}/measures").text
 

@@ -66,8 +66,8 @@ def test_it_creates_a_patient_with_a_generated_mrn(api: Api, front_desk: Persona
     assert response.status_code == 201, response.text
     body = response.json()
     assert is_valid_mrn(body["mrn"])
-    assert body["weight_kg"] == "68.4"
-    assert body["height_cm"] == "167.0"
+    assert body["weight_kg"] == 68.4
+    assert body["height_cm"] == 167.0
     assert body["phone"] == "+15125550147"
     assert body["diagnoses"][0]["code"] == "F33.2"
     assert body["contacts"][0]["is_escort"] is True
@@ -130,9 +130,9 @@ def test_it_reads_a_patient_with_its_history(api: Api, nurse: Persona) -> None:
     created = client.post("/api/v1/patients", json=valid_patient()).json()
     client.post(f"/api/v1/patients/{created['id']}/measurements", json={"weight_kg": 70.2})
     body = client.get(f"/api/v1/patients/{created['id']}").json()
-    assert body["weight_kg"] == "70.2"
-    assert body["height_cm"] == "167.0"
-    assert [m["weight_kg"] for m in body["measurements"]] == ["70.2", "68.4"]
+    assert body["weight_kg"] == 70.2
+    assert body["height_cm"] == 167.0
+    assert [m["weight_kg"] for m in body["measurements"]] == [70.2, 68.4]
 
 
 def test_it_keeps_weight_as_a_history_when_patched(api: Api, nurse: Persona, db: Session) -> None:
@@ -142,7 +142,7 @@ def test_it_keeps_weight_as_a_history_when_patched(api: Api, nurse: Persona, db:
         f"/api/v1/patients/{created['id']}", json={"weight_kg": 66.0, "phone": "+1 512 555 0199"}
     )
     assert response.status_code == 200, response.text
-    assert response.json()["weight_kg"] == "66.0"
+    assert response.json()["weight_kg"] == 66.0
     assert response.json()["phone"] == "+15125550199"
     count = db.scalar(
         select(func.count())

@@ -39,9 +39,9 @@ def signed_plan(api: Api, nurse: Persona, prescriber: Persona, patient_id: int, 
 
 
 def test_it_lists_the_protocols_with_their_patterns(api: Api, nurse: Persona) -> None:
-    protocols = api(nurse).get("/api/v1/protocols").json()
+    protocols = api(nurse).get("/api/v1/protocols").json()["items"]
     mood = next(p for p in protocols if p["id"] == MOOD)
-    assert mood["target_days"] == [0, 3, 6, 9, 12, 15] and mood["dose"]["amount"] == "0.5"
+    assert mood["target_days"] == [0, 3, 6, 9, 12, 15] and mood["dose"]["amount"] == 0.5
     assert api(nurse).get("/api/v1/protocols/nope").status_code == 404
 
 
@@ -53,7 +53,7 @@ def test_it_drafts_a_plan_with_its_sessions_and_windows(
     assert response.status_code == 201, response.text
     plan = response.json()
     assert (plan["status"], plan["version"], plan["dose_amount"], plan["dose_unit"]) == (
-        "draft", 1, "0.5", "mg_per_kg"
+        "draft", 1, 0.5, "mg_per_kg"
     )  # fmt: skip
     assert plan["preparation"] == "1 mg/mL in a 100 mL bag"
     sessions = plan["sessions"]
@@ -144,7 +144,7 @@ def test_it_revises_as_a_new_version_that_supersedes_on_signing(
     assert stale.status_code == 409 and "newer" in stale.text
     act(api(prescriber), patient_id, second["id"], "sign")
     old = api(nurse).get(f"/api/v1/patients/{patient_id}/plans/{first}").json()
-    assert old["status"] == "superseded" and old["dose_amount"] == "0.5"
+    assert old["status"] == "superseded" and old["dose_amount"] == 0.5
     [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "patient.plan.revise",
                                                   AuditEvent.patient_id == patient_id))  # fmt: skip
     assert '"dose_amount"' in str(event.detail)
@@ -160,9 +160,9 @@ def test_it_releases_a_dose_only_on_a_matching_second_check(
     check = first.json()
     # 68.4 kg x 0.5 mg/kg = 34.2 mg = 34.2 mL at 1 mg/mL over 40 min = 51.3 mL/h.
     assert (check["dose_mg"], check["volume_ml"], check["rate_ml_per_h"]) == (
-        "34.2", "34.2", "51.3"
+        34.2, 34.2, 51.3
     )  # fmt: skip
-    hidden = api(prescriber).get(checks).json()[0]
+    hidden = api(prescriber).get(checks).json()["items"][0]
     assert hidden["dose_mg"] is None and hidden["volume_ml"] is None
     verify = f"{checks}/{check['id']}/verify"
     own = api(nurse).post(verify, json={"weight_kg": 68.4, "concentration_mg_per_ml": 1})
@@ -171,7 +171,7 @@ def test_it_releases_a_dose_only_on_a_matching_second_check(
     assert wrong.status_code == 201 and wrong.json()["released"] is False
     assert wrong.json()["verifications"][0]["mismatched"] == ["weight_kg"]
     right = api(prescriber).post(verify, json={"weight_kg": 68.4, "concentration_mg_per_ml": 1})
-    assert right.json()["released"] is True and right.json()["dose_mg"] == "34.2"
+    assert right.json()["released"] is True and right.json()["dose_mg"] == 34.2
     again = api(prescriber).post(verify, json={"weight_kg": 68.4, "concentration_mg_per_ml": 1})
     assert again.status_code == 409
     verified = select(AuditEvent.detail).where(
@@ -208,7 +208,7 @@ def test_it_draws_25_mg_im_as_0_25_ml_not_0_3_ml(
     checks = f"/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks"
     check = api(nurse).post(checks, json={"session_number": 1})
     assert check.status_code == 201, check.text
-    assert (check.json()["dose_mg"], check.json()["volume_ml"]) == ("25", "0.25")
+    assert (check.json()["dose_mg"], check.json()["volume_ml"]) == (25, 0.25)
 
 
 def test_it_doses_esketamine_in_devices_with_56_mg_first(
@@ -221,8 +221,8 @@ def test_it_doses_esketamine_in_devices_with_56_mg_first(
     checks = f"/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks"
     first = api(nurse).post(checks, json={"session_number": 1}).json()
     second = api(nurse).post(checks, json={"session_number": 2}).json()
-    assert (first["dose_mg"], first["devices"]) == ("56", 2)
-    assert (second["dose_mg"], second["devices"]) == ("84", 3)
+    assert (first["dose_mg"], first["devices"]) == (56, 2)
+    assert (second["dose_mg"], second["devices"]) == (84, 3)
     released = api(prescriber).post(f"{checks}/{first['id']}/verify", json={"weight_kg": 68.4})
     assert released.json()["released"] is True
     pk = api(nurse).get(f"/api/v1/patients/{patient_id}/plans/{plan_id}/pk")

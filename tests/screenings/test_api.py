@@ -109,10 +109,10 @@ def test_it_refuses_bad_intake_answers_naming_the_fact(
 def test_it_lists_the_fact_vocabulary_and_the_rule_sets_with_sources(
     api: Api, nurse: Persona
 ) -> None:
-    facts = api(nurse).get("/api/v1/screening/facts").json()
+    facts = api(nurse).get("/api/v1/screening/facts").json()["items"]
     assert {f["name"] for f in facts} == set(FACTS)
     assert next(f for f in facts if f["name"] == "age_years")["derived"] is True
-    rule_sets = api(nurse).get("/api/v1/screening/rule-sets").json()
+    rule_sets = api(nurse).get("/api/v1/screening/rule-sets").json()["items"]
     assert [rs["id"] for rs in rule_sets] == sorted(load_rule_sets())
     assert all(rule["source"] for rs in rule_sets for rule in rs["rules"])
 
@@ -342,9 +342,9 @@ def test_it_lists_the_newest_unsigned_screenings_for_signing(
     newer = run(api(nurse), patient_id).json()["id"]
     signed = run(api(nurse), other["id"]).json()["id"]
     sign(api(prescriber), other["id"], signed, decision="not_eligible", reason="Not today, sorry.")
-    queue = api(prescriber).get("/api/v1/screenings/awaiting-signature").json()
+    queue = api(prescriber).get("/api/v1/screenings/awaiting-signature").json()["items"]
     assert [row["screening_id"] for row in queue] == [newer]
-    assert api(outsider).get("/api/v1/screenings/awaiting-signature").json() == []
+    assert api(outsider).get("/api/v1/screenings/awaiting-signature").json()["items"] == []
 
 
 def test_it_hides_another_clinics_screenings(

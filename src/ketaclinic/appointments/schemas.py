@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import time
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ketaclinic.kit.fields import ClinicTime, Id, Weekday
+from ketaclinic.kit.fields import Bool, ClinicTime, Id, IsoDate, IsoDateTime, Weekday
 
 
 class _In(BaseModel):
@@ -56,7 +56,7 @@ class BookIn(_In):
 
 
 class RescheduleIn(_In):
-    starts_at: datetime
+    starts_at: IsoDateTime
     chair_id: Id
     override_reason: str | None = OverrideReason
 
@@ -77,16 +77,16 @@ class VisitOut(BaseModel):
     session_number: int
     chair_id: int
     chair: str
-    starts_at: datetime
-    setup_ends_at: datetime
-    administration_ends_at: datetime
-    ends_at: datetime
+    starts_at: IsoDateTime
+    setup_ends_at: IsoDateTime
+    administration_ends_at: IsoDateTime
+    ends_at: IsoDateTime
 
 
 class UnplacedOut(BaseModel):
     session_number: int
-    earliest: date | None = Field(description="First day of the session's window")
-    latest: date | None = Field(description="Last day of the session's window")
+    earliest: IsoDate | None = Field(description="First day of the session's window")
+    latest: IsoDate | None = Field(description="Last day of the session's window")
     reason: str = Field(
         description="window_past, beyond_horizon, patient_days, clinic_closed, "
         "patient_times, prescriber, nurses, chairs or after_unplaced"
@@ -109,13 +109,13 @@ class AppointmentOut(BaseModel):
     plan_id: int | None
     session_number: int
     chair_id: int
-    starts_at: datetime
-    setup_ends_at: datetime
-    administration_ends_at: datetime
-    ends_at: datetime
+    starts_at: IsoDateTime
+    setup_ends_at: IsoDateTime
+    administration_ends_at: IsoDateTime
+    ends_at: IsoDateTime
     status: str
-    escort_confirmed: bool
-    needs_prescriber: bool
+    escort_confirmed: Bool
+    needs_prescriber: Bool
 
 
 class ShiftIn(_In):
@@ -125,7 +125,7 @@ class ShiftIn(_In):
 
 
 class RosterIn(_In):
-    day: date
+    day: IsoDate
     shifts: list[ShiftIn] = Field(max_length=100)
 
 
@@ -133,11 +133,11 @@ class ShiftOut(BaseModel):
     user_id: int
     name: str
     role: str
-    starts: time
-    ends: time
+    starts: ClinicTime
+    ends: ClinicTime
 
 
 class RosterOut(BaseModel):
-    day: date
-    default: bool = Field(description="No roster: every nurse and prescriber, opening hours")
+    day: IsoDate
+    default: Bool = Field(description="No roster: every nurse and prescriber, opening hours")
     shifts: list[ShiftOut]

@@ -12,8 +12,8 @@ from ketaclinic.audit import access
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.fields import Id
-from ketaclinic.kit.pagination import MAX_PAGE_SIZE
+from ketaclinic.kit.fields import Id, IsoDateTime
+from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 
 router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
 
 class AuditEventOut(BaseModel):
     id: Id
-    occurred_at: datetime
+    occurred_at: IsoDateTime
     clinic_id: Id | None
     chain_key: int
     seq: int
@@ -41,14 +41,10 @@ class AuditEventOut(BaseModel):
     hash: str
 
 
-class AuditEventPage(BaseModel):
-    items: list[AuditEventOut]
-    total: int
-    page: int
-    page_size: int
+AuditEventPage = Page[AuditEventOut]
 
 
-def _aware(name: str, value: datetime | None) -> datetime | None:
+def _aware(name: str, value: IsoDateTime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValidationFailed.on(name, "must include a time zone offset, e.g. 2026-11-01T00:00Z")
     return value
@@ -66,6 +62,7 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
 def list_audit_events(
     principal: CurrentPrincipal,
     db: DbSession,
+    paging: Paging,
     clinic_id: Id | None = None,
     patient_id: Id | None = None,
     user_id: Id | None = None,
@@ -73,13 +70,11 @@ def list_audit_events(
         str | None, Query(max_length=80, description="Action or prefix, e.g. patient.")
     ] = None,
     outcome: Literal["allowed", "denied"] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     include_system: Annotated[
         bool, Query(description="Also sign-ins and other events outside any clinic")
     ] = False,
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
 ) -> Any:
     """The audit trail of your clinics, newest first. Reading it is recorded."""
     clinics = access.readable_clinics(principal, clinic_id)
@@ -94,11 +89,6 @@ def list_audit_events(
         since=_aware("since", since),
         until=_aware("until", until),
     )
-    events, total = audit.search(db, f, offset=(page - 1) * page_size, limit=page_size)
+    events, total = audit.search(db, f, offset=paging.offset, limit=paging.page_size)
     access.record_reading(db, principal, clinics, f)
-    return {
-        "items": [audit.as_row(e) for e in events],
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-    }
+    return paging.envelope([audit.as_row(e) for e in events], total)

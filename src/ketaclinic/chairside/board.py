@@ -21,7 +21,7 @@ from ketaclinic.chairside import service
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinical.chairside import STATE_LABELS
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.patients.models import Patient
 
@@ -80,7 +80,9 @@ class Board:
 def _clinic(db: Session, principal: Principal, wanted: int | None) -> Clinic:
     allowed = principal.require_any(Permission.PATIENT_READ)
     if wanted is not None and wanted not in allowed:
-        raise ValidationFailed.on("clinic_id", "not one of your clinics")
+        raise NotFound(
+            f"No clinic {wanted} in your clinics.", {"clinic_id": "not one of your clinics"}
+        )
     clinic = db.get(Clinic, wanted if wanted is not None else allowed[0])
     assert clinic is not None
     return clinic

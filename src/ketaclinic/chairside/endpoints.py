@@ -34,8 +34,9 @@ from ketaclinic.chairside.schemas import (
     VitalsIn,
     VitalsOut,
 )
-from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.errors import NotFound
+from ketaclinic.kit.fields import Id, Record
+from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["chairside"])
@@ -216,12 +217,12 @@ def stop(
     return _fresh(request, db, principal, session_id)
 
 
-@router.get("/sessions/{session_id}/vitals", responses=ERRORS)
+@router.get("/sessions/{session_id}/vitals", response_model=Page[Record], responses=ERRORS)
 def vitals(
-    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
-) -> list[dict[str, Any]]:
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession, paging: Paging
+) -> Any:
     c = service.chart(db, principal, session_id, policy_of(request))
-    return [reading_out(r) for r in c.readings]
+    return paging.of(reading_out(r) for r in c.readings)
 
 
 @router.post("/sessions/{session_id}/vitals", response_model=VitalsOut, responses=ERRORS)
@@ -343,7 +344,10 @@ def rems(
 ) -> dict[str, Any]:
     c = service.chart(db, principal, session_id, policy_of(request))
     if not c.protocol.rems:
-        raise ValidationFailed.on("session_id", "this session is not under the Spravato REMS")
+        raise NotFound(
+            f"Session {session_id} has no REMS form: it is not under the Spravato REMS.",
+            {"session_id": "this session is not under the Spravato REMS"},
+        )
     return {
         "fields": service.rems_fields(db, c),
         "missing": service.rems_missing(c, db),
@@ -375,10 +379,10 @@ def rems_sent(
     return {"id": row.id, "sent_on": row.sent_on, "reference": row.reference}
 
 
-@router.get("/rems/due", responses=ERRORS)
-def rems_due(request: Request, principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
+@router.get("/rems/due", response_model=Page[Record], responses=ERRORS)
+def rems_due(request: Request, principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     """REMS monitoring forms not yet sent: due within 7 days of each session."""
-    return [
+    return paging.of(
         {
             "session_id": d.session.id,
             "patient_id": d.patient.id,
@@ -387,7 +391,7 @@ def rems_due(request: Request, principal: CurrentPrincipal, db: DbSession) -> li
             "overdue": d.overdue,
         }
         for d in service.rems_due(db, principal, policy_of(request))
-    ]
+    )
 
 
 @router.get("/board", responses=ERRORS)

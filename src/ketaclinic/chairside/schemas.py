@@ -4,7 +4,6 @@ alarming is the alert rules' business."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -12,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ketaclinic.clinical.chairside.administration import StopReason
 from ketaclinic.clinical.chairside.alerts import ALERT_ACTIONS, PLAUSIBLE
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Bool, Id, IsoDate, IsoDateTime, Number
 from ketaclinic.ledger.schemas import MgAmount, WitnessIn
 
 
@@ -41,7 +40,7 @@ class ReadingIn(_In):
         max_length=80,
         description="The reading's id at its source; a retry with the same id is recorded once",
     )
-    taken_at: datetime
+    taken_at: IsoDateTime
     systolic: Annotated[int | None, _within("systolic")] = None
     diastolic: Annotated[int | None, _within("diastolic")] = None
     heart_rate: Annotated[int | None, _within("heart_rate")] = None
@@ -53,13 +52,13 @@ class ReadingIn(_In):
     cadss: Annotated[int | None, _within("cadss")] = Field(
         default=None, description="CADSS total, 0-92"
     )
-    on_oxygen: bool = False
+    on_oxygen: Bool = False
 
 
 class VitalsIn(_In):
     readings: list[ReadingIn] = Field(min_length=1, max_length=500)
     device: str = Field(default="", max_length=80)
-    confirm_repeat: bool = Field(
+    confirm_repeat: Bool = Field(
         default=False,
         description="A manual reading identical to one a few minutes before is refused "
         "unless this confirms it is a new reading",
@@ -85,7 +84,7 @@ class ActionIn(_In):
     action: Literal["start", "pause", "resume", "change_rate", "observe"]
     reason: str = Field(default="", max_length=2000)
     rate_ml_per_h: Decimal | None = Field(default=None, gt=0, le=10_000)
-    at: datetime | None = Field(
+    at: IsoDateTime | None = Field(
         default=None,
         description="When it happened (default now): not in the future, not before "
         "the step it follows",
@@ -110,7 +109,7 @@ class GivenIn(_In):
         ge=0, le=10_000, description="What the patient received: at most the released dose"
     )
     witnesses: list[WitnessIn] = Field(default_factory=list, max_length=3)
-    at: datetime | None = Field(
+    at: IsoDateTime | None = Field(
         default=None,
         description="When it ended (default now): not in the future, not before the "
         "step it follows",
@@ -143,8 +142,8 @@ class AcknowledgeIn(_In):
 class AdverseIn(_In):
     effect: str = Field(min_length=1, max_length=30)
     grade: int = Field(ge=1, le=5, description="CTCAE v5 grade")
-    serious: bool = False
-    onset_at: datetime | None = None
+    serious: Bool = False
+    onset_at: IsoDateTime | None = None
     note: str = Field(default="", max_length=2000)
 
 
@@ -152,7 +151,7 @@ class RescueIn(_In):
     drug: str = Field(min_length=1, max_length=30)
     dose: Decimal = Field(gt=0, le=1000)
     route: str = Field(min_length=1, max_length=10)
-    given_at: datetime | None = None
+    given_at: IsoDateTime | None = None
     reason: str = Field(default="", max_length=30)
 
 
@@ -162,8 +161,8 @@ class DischargeIn(_In):
     circulation: int = Field(ge=0, le=2)
     consciousness: int = Field(ge=0, le=2)
     oxygen_saturation: int = Field(ge=0, le=2)
-    escort_present: bool = False
-    instructions_given: bool = False
+    escort_present: Bool = False
+    instructions_given: Bool = False
 
 
 class AddendumIn(_In):
@@ -175,7 +174,7 @@ class RemsIn(_In):
 
 
 class RemsSentIn(_In):
-    sent_on: date
+    sent_on: IsoDate
     reference: str = Field(default="", max_length=80)
 
 
@@ -190,12 +189,12 @@ class SessionOut(BaseModel):
     state_label: str
     phase: str
     actions: list[str]
-    checked_in_at: datetime | None
-    administration_started_at: datetime | None
-    administration_ended_at: datetime | None
-    discharged_at: datetime | None
-    rate_ml_per_h: Decimal | None
-    next_reading_due: datetime | None
+    checked_in_at: IsoDateTime | None
+    administration_started_at: IsoDateTime | None
+    administration_ended_at: IsoDateTime | None
+    discharged_at: IsoDateTime | None
+    rate_ml_per_h: Number | None
+    next_reading_due: IsoDateTime | None
     open_alerts: list[dict[str, Any]]
     pending: list[dict[str, Any]]
     blocking: list[str]

@@ -2,34 +2,65 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ketaclinic.kit.fields import Email, Name, PastDate, Phone
+from ketaclinic.kit.fields import Bool, Email, IsoDateTime, Name, PastDate, Phone
 from ketaclinic.patients.schemas import SexAtBirth
 
 # A short self-screen. The answers help the clinician prepare the consultation; the
 # public never sees a verdict (a clinician decides eligibility).
 QUESTIONS: list[tuple[str, str, list[tuple[str, str]]]] = [
-    ("concern", "What would you like help with?", [
-        ("depression", "Depression"), ("anxiety", "Anxiety"), ("ptsd", "PTSD"),
-        ("chronic_pain", "Chronic pain"), ("other", "Something else"),
-    ]),
-    ("prior_treatments", "How many antidepressant or other treatments have you tried?", [
-        ("none", "None yet"), ("one", "One"), ("two_plus", "Two or more"), ("unsure", "Not sure"),
-    ]),
-    ("pregnant", "Are you pregnant, planning a pregnancy or breastfeeding?", [
-        ("no", "No"), ("yes", "Yes"), ("unsure", "Not sure / prefer not to say"),
-    ]),
-    ("psychosis", "Have you ever been told you have psychosis or schizophrenia?", [
-        ("no", "No"), ("yes", "Yes"), ("unsure", "Not sure / prefer not to say"),
-    ]),
-    ("blood_pressure", "Do you have high blood pressure or a heart condition?", [
-        ("no", "No"), ("yes", "Yes"), ("unsure", "Not sure / prefer not to say"),
-    ]),
-]  # fmt: skip
+    (
+        "concern",
+        "What would you like help with?",
+        [
+            ("depression", "Depression"),
+            ("anxiety", "Anxiety"),
+            ("ptsd", "PTSD"),
+            ("chronic_pain", "Chronic pain"),
+            ("other", "Something else"),
+        ],
+    ),
+    (
+        "prior_treatments",
+        "How many antidepressant or other treatments have you tried?",
+        [
+            ("none", "None yet"),
+            ("one", "One"),
+            ("two_plus", "Two or more"),
+            ("unsure", "Not sure"),
+        ],
+    ),
+    (
+        "pregnant",
+        "Are you pregnant, planning a pregnancy or breastfeeding?",
+        [
+            ("no", "No"),
+            ("yes", "Yes"),
+            ("unsure", "Not sure / prefer not to say"),
+        ],
+    ),
+    (
+        "psychosis",
+        "Have you ever been told you have psychosis or schizophrenia?",
+        [
+            ("no", "No"),
+            ("yes", "Yes"),
+            ("unsure", "Not sure / prefer not to say"),
+        ],
+    ),
+    (
+        "blood_pressure",
+        "Do you have high blood pressure or a heart condition?",
+        [
+            ("no", "No"),
+            ("yes", "Yes"),
+            ("unsure", "Not sure / prefer not to say"),
+        ],
+    ),
+]
 ANSWER_VALUES = {qid: {value for value, _ in options} for qid, _, options in QUESTIONS}
 
 
@@ -42,7 +73,7 @@ class InquiryIn(BaseModel):
     email: Email | None = None
     preferred_times: str = Field(default="", max_length=300)
     answers: dict[str, str] = Field(default_factory=dict)
-    consent_to_contact: bool = False
+    consent_to_contact: Bool = False
 
     def problems(self) -> dict[str, str]:
         """Checks across fields, by field name (the service raises them)."""
@@ -68,9 +99,9 @@ class InquiryOut(BaseModel):
     email: str | None
     preferred_times: str
     answers: dict[str, str]
-    consent_to_contact: bool
+    consent_to_contact: Bool
     status: str
-    created_at: datetime
+    created_at: IsoDateTime
     patient_id: int | None
 
 

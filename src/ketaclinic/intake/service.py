@@ -56,7 +56,12 @@ def submit(db: Session, clinic: Clinic, data: InquiryIn, origin: Origin) -> Inqu
 
 
 def queue(
-    db: Session, principal: Principal, *, status: str | None = "new", limit: int = 100
+    db: Session,
+    principal: Principal,
+    *,
+    status: str | None = "new",
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[Inquiry], dict[str, int]]:
     """Requests in the caller's clinics, oldest first (first come, first called),
     and the count per status."""
@@ -64,7 +69,9 @@ def queue(
     stmt = in_clinics(select(Inquiry), Inquiry.clinic_id, clinics)
     if status:
         stmt = stmt.where(Inquiry.status == status)
-    rows = list(db.scalars(stmt.order_by(Inquiry.created_at, Inquiry.id).limit(limit)))
+    rows = list(
+        db.scalars(stmt.order_by(Inquiry.created_at, Inquiry.id).offset(offset).limit(limit))
+    )
     counted = in_clinics(
         select(Inquiry.status, func.count()).group_by(Inquiry.status), Inquiry.clinic_id, clinics
     )

@@ -16,6 +16,7 @@ from ketaclinic.intake.schemas import QUESTIONS, ConvertIn, InquiryOut, StatusIn
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
+from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession, Form, render
 
 router = APIRouter(include_in_schema=False)
@@ -114,15 +115,19 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@api.get("", response_model=list[InquiryOut], responses=ERRORS)
+@api.get("", response_model=Page[InquiryOut], responses=ERRORS)
 def list_inquiries(
     principal: CurrentPrincipal,
     db: DbSession,
+    paging: Paging,
     status: Literal["new", "contacted", "converted", "closed"] | None = "new",
 ) -> Any:
     """Consultation requests from the public pre-screen, oldest first."""
-    rows, _ = service.queue(db, principal, status=status)
-    return [service.as_dict(r) for r in rows]
+    rows, counts = service.queue(
+        db, principal, status=status, limit=paging.page_size, offset=paging.offset
+    )
+    total = counts.get(status, 0) if status else sum(counts.values())
+    return paging.envelope([service.as_dict(r) for r in rows], total)
 
 
 @api.post("/{inquiry_id}/status", response_model=InquiryOut, responses=ERRORS)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from ketaclinic.kit.time import latest_date_on_earth
 
@@ -116,6 +123,12 @@ def _clinic_time(value: time) -> time:
     return value
 
 
+def _no_number_time(value: Any) -> Any:
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        raise ValueError("must be a time of day like 08:30")
+    return value
+
+
 def _number_between(low: int, high: int) -> WithJsonSchema:
     """What a client should send for a ``_decimal_between`` field (the server also
     reads a numeric string): the JSON schema of requests only, answers keep theirs."""
@@ -129,11 +142,9 @@ CLINIC_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})
 # A time of day on the clinic's wall: an offset means nothing without a date (DST).
 ClinicTime = Annotated[
     time,
+    BeforeValidator(_no_number_time),
     AfterValidator(_clinic_time),
-    WithJsonSchema(
-        {"type": "string", "pattern": CLINIC_TIME_PATTERN, "examples": ["08:30"]},
-        mode="validation",
-    ),
+    WithJsonSchema({"type": "string", "pattern": CLINIC_TIME_PATTERN, "examples": ["08:30"]}),
 ]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")]
 
@@ -153,6 +164,58 @@ Phone = Annotated[str, BeforeValidator(_phone)]
 Icd10Code = Annotated[str, BeforeValidator(_icd10), Field(description="ICD-10-CM, e.g. F33.2")]
 # The schema's lengths are the ones _text enforces (on the text with its runs of
 # white space made one space); control characters are refused before (kit.limits).
-Name = Annotated[str, _text(100), Field(min_length=1, max_length=100)]
-ShortText = Annotated[str, _text(200), Field(min_length=1, max_length=200)]
+# Some text besides white space, and no control characters (kit.limits).
+_TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+NOT_BLANK = rf"^{_TEXT}*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f]{_TEXT}*$"
+Name = Annotated[str, _text(100), Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
+ShortText = Annotated[str, _text(200), Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 OptionalText = Annotated[str, _text(200, required=False), Field(max_length=200)]
+
+# Every decimal the API answers is a JSON number (never a string): exact to the
+# places each field keeps (at most 15 significant digits), the Decimal inside Python.
+Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+def _numbers(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_numbers(v) for v in value]
+    return value
+
+
+# An answer without a schema of its own (a protocol, a reading): its decimals too.
+Record = Annotated[dict[str, Any], PlainSerializer(_numbers, when_used="json")]
+
+
+# A JSON number is never a date, a time or a yes/no: pydantic's lax mode would read
+# 0 as 1970-01-01 and 0 as false. Refused on both channels (forms send text: "on",
+# "true", "2026-03-21"), so what the API accepts is what its description says.
+NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def _not_a_number(kind: str, example: str) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float | Decimal) or (
+            isinstance(value, str) and NUMBER_TEXT.match(value)
+        ):
+            raise ValueError(f"must be {kind} like {example}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _not_a_number_flag(value: Any) -> Any:
+    if not isinstance(value, bool) and isinstance(value, int | float | Decimal):
+        raise ValueError("must be true or false")
+    return value
+
+
+IsoDate = Annotated[date, _not_a_number("a date", "2026-03-21")]
+IsoDateTime = Annotated[datetime, _not_a_number("a date and time", "2026-03-21T09:30:00Z")]
+IsoAwareDateTime = Annotated[
+    AwareDatetime, _not_a_number("a date and time with its offset", "2026-03-21T09:30:00Z")
+]
+Bool = Annotated[bool, BeforeValidator(_not_a_number_flag)]

@@ -141,6 +141,8 @@ def _refused_text(node: Any) -> None:
         node["pattern"] = NO_CONTROL
     if node.get("type") == "object" and "additionalProperties" in node:
         node.setdefault("propertyNames", {"pattern": NO_CONTROL})
+        if node["additionalProperties"] is True:
+            node["additionalProperties"] = {"$ref": f"#/components/schemas/{FREE_JSON}"}
     for key in ("properties", "items", "anyOf", "oneOf", "allOf", "additionalProperties"):
         value = node.get(key)
         _refused_text(
@@ -166,8 +168,30 @@ def _bodies(schema: dict[str, Any]) -> str:
     return json.dumps([op["requestBody"] for op in ops if "requestBody" in op])
 
 
+CONVENTIONS = """\
+**Lists.** Every list answers one envelope: `{"items": [...], "total": N, "page": P,
+"page_size": S}`; `total` counts every item on every page. Lists take `page` (from 1)
+and `page_size` (1 to 100, default 50).
+
+**Query parameters.** A parameter an operation does not take (`limit`, `offset`, a
+typo) is refused with 422 naming it, never ignored.
+
+**Decimals** (amounts in mg, weights, rates) are JSON numbers, in requests and in
+answers, exact to the places each field keeps (mg to 0.001, kg to 0.1). Dates are
+`YYYY-MM-DD` text and date-times ISO 8601 text; yes/no fields are `true`/`false`:
+a number is never read as any of them.
+
+**Errors** are `{"error": {"code", "message", "fields"}}`. A request can be well
+formed and still break a rule JSON Schema cannot state (a date against today, one
+field against another): such operations list those rules under `x-rules` on their
+422 response."""
+
+
 def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
-    """Add security and error responses to a generated description, in place."""
+    """Add security, error responses and the API's conventions to a generated
+    description, in place."""
+    info = schema.setdefault("info", {})
+    info["description"] = f"{info.get('description', '')}\n\n{CONVENTIONS}".strip()
     components = schema.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     components["securitySchemes"] = {
@@ -181,6 +205,8 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
     codes = error_codes()
     for name in _request_schemas(schema):
         _refused_text(schemas[name])
+        _number_only(schemas[name])
+    schemas[FREE_JSON] = _free_json()
     used: set[int] = set()
     for path, item in schema.get("paths", {}).items():
         for method, op in item.items():
@@ -193,7 +219,9 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
                 if param.get("in") == "query":
                     _refused_text(param.get("schema"))
             _refused_text(op.get("requestBody", {}).get("content"))
+            _number_only(op.get("requestBody", {}).get("content"))
             responses = op.setdefault("responses", {})
+            rules = BUSINESS_RULES.get(f"{method.upper()} {path}", ())
             for status in sorted(_statuses(path, method, op, schemas)):
                 declared = responses.get(str(status), {})
                 if "content" in declared and status != 422:
@@ -201,6 +229,8 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
                 said = declared.get("description", "")
                 if not said or said == "Validation Error":  # FastAPI's default for 422
                     said = WHY.get(status, "Refused.")
+                if status == 422 and rules:
+                    said += " Also refused, though well formed: " + "; ".join(rules) + "."
                 responses[str(status)] = {
                     "description": said,
                     "content": {
@@ -209,6 +239,8 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
                         }
                     },
                 }
+                if status == 422 and rules:
+                    responses[str(status)][RULES_KEY] = list(rules)
                 used.add(status)
     for status in sorted(used):
         schemas[f"Error{status}"] = envelope_schema(status, codes.get(status, ["http_error"]))
@@ -218,6 +250,137 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
     return schema
+
+
+# Rules a well-formed request can still break, which JSON Schema cannot say (a date
+# against today, one field against another, a value against the clinic's data):
+# these operations answer 422 naming the field, and say so under ``x-rules`` of
+# their 422 response, where the fuzzing campaign and the suite's fuzz test read
+# them. Everything JSON Schema can say is in the schema instead.
+BUSINESS_RULES: dict[str, tuple[str, ...]] = {
+    "GET /api/v1/patients/{patient_id}/plans/{plan_id}/availability": (
+        "until_time is after from_time",
+    ),
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/appointments": (
+        "availability: until_time is after from_time",
+        "option is one of the proposals",
+    ),
+    "POST /api/v1/patients": ("phone is a real number", "email is an address", "dates"),
+    "PATCH /api/v1/patients/{patient_id}": ("phone is a real number", "email is an address"),
+    "POST /api/v1/inquiries/{inquiry_id}/convert": (
+        "birth_date is not in the future",
+        "phone is a real number",
+        "email is an address",
+    ),
+    "POST /api/v1/patients/{patient_id}/measurements": (
+        "weight_kg, height_cm or both",
+        "measured_at is not in the future",
+    ),
+    "POST /api/v1/patients/{patient_id}/{kind}": ("the fields of that kind of item",),
+    "POST /api/v1/patients/{patient_id}/questionnaire-links": (
+        "instrument_id names a questionnaire the patient completes",
+    ),
+    "POST /api/v1/patients/{patient_id}/responses": (
+        "every required answer given, each one of the instrument's options",
+    ),
+    "POST /api/v1/patients/{patient_id}/treatments": ("given_at is not in the future",),
+    "POST /api/v1/patients/{patient_id}/intake": ("facts: the screening vocabulary's facts",),
+    "POST /api/v1/patients/{patient_id}/screenings": ("rule_set_id names a rule set in force",),
+    "POST /api/v1/patients/{patient_id}/plans": (
+        "protocol_id names a protocol in force",
+        "start_date is not in the past",
+        "the dose inside the protocol's limits",
+    ),
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/revise": (
+        "protocol_id names a protocol in force",
+        "start_date is not in the past",
+        "the dose inside the protocol's limits",
+    ),
+    "POST /api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks": (
+        "session_number is one of the plan's sessions",
+    ),
+    "POST /api/v1/appointments/{appointment_id}/reschedule": (
+        "starts_at is one of the suggested times",
+    ),
+    "POST /api/v1/appointments/{appointment_id}/session": ("checked in on the visit's day",),
+    "PUT /api/v1/schedule/roster": (
+        "each user is a nurse or prescriber of the clinic",
+        "ends after starts",
+    ),
+    "POST /api/v1/sessions/{session_id}/adverse-events": ("effect from the vocabulary",),
+    "POST /api/v1/sessions/{session_id}/rescue-medications": ("drug from the vocabulary",),
+    "POST /api/v1/sessions/{session_id}/alerts/{alert_id}/acknowledge": (
+        "action from the alert's actions",
+    ),
+    "POST /api/v1/sessions/{session_id}/vitals": ("each value physically possible",),
+    "POST /api/v1/sessions/{session_id}/actions": ("a rate change says why",),
+    "POST /api/v1/sessions/{session_id}/end": ("the witness's own credentials",),
+    "POST /api/v1/sessions/{session_id}/stop": ("the witness's own credentials",),
+    "POST /api/v1/appointments/{appointment_id}/escort": (
+        "escort: at least 2 characters besides the white space around them",
+    ),
+    "PUT /api/v1/sessions/{session_id}/rems": ("fields: the REMS form's fields",),
+    "GET /api/v1/ledger/reports/{report_kind}": ("patient_id for the patient report",),
+    # The ledger names a record of another clinic (or none) in the body as a field
+    # error, as its pages do.
+    "POST /api/v1/ledger/draws": (
+        "container_id, patient_id and session_id name records of your clinic",
+        "the container holds the amount",
+    ),
+    "POST /api/v1/ledger/receipts": ("location_id and product_id name records of your clinic",),
+    "POST /api/v1/ledger/counts": ("location_id names a location of your clinic",),
+    "POST /api/v1/ledger/draws/{draw_id}/corrections": (
+        "entry_id names an administer, waste or return entry of this draw",
+    ),
+    "POST /api/v1/ledger/containers/{container_id}/transfer": (
+        "to_location_id names another location of the container's clinic",
+    ),
+}
+RULES_KEY = "x-rules"
+
+
+def _number_only(node: Any) -> None:
+    """A request's decimal is a JSON number (the API's one form for amounts): the
+    string pydantic would also read is not offered to clients."""
+    if isinstance(node, list):
+        for item in node:
+            _number_only(item)
+        return
+    if not isinstance(node, dict):
+        return
+    branches = node.get("anyOf")
+    if isinstance(branches, list):
+        types = [b.get("type") for b in branches if isinstance(b, dict)]
+        if "number" in types and "string" in types:
+            node["anyOf"] = [b for b in branches if b.get("type") != "string"]
+            if len(node["anyOf"]) == 1:
+                node.update(node.pop("anyOf")[0])
+    for value in node.values():
+        if isinstance(value, dict | list):
+            _number_only(value)
+
+
+# Any JSON value whose text holds no control character (kit.limits refuses them).
+FREE_JSON = "FreeJson"
+
+
+def _free_json() -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{FREE_JSON}"}
+    return {
+        "description": "Any JSON value; no text in it holds a control character.",
+        "anyOf": [
+            {"type": "string", "pattern": NO_CONTROL},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"},
+            {"type": "array", "items": ref},
+            {
+                "type": "object",
+                "propertyNames": {"pattern": NO_CONTROL},
+                "additionalProperties": ref,
+            },
+        ],
+    }
 
 
 def describe(app: FastAPI, access: Access) -> None:

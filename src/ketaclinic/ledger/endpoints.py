@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,8 @@ from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.errors import NotFound, ValidationFailed
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, IsoDate, Record
+from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
 from ketaclinic.ledger import counts, reports, service, verify
@@ -32,6 +33,7 @@ from ketaclinic.ledger.schemas import (
     DiscrepancyOut,
     DrawIn,
     DrawOut,
+    EntryKind,
     EntryOut,
     FilingIn,
     LocationIn,
@@ -88,7 +90,9 @@ def clinic_of(
     clinic_id = wanted if wanted is not None else allowed[0]
     clinic = db.get(Clinic, clinic_id) if clinic_id in allowed else None
     if clinic is None:
-        raise ValidationFailed.on("clinic_id", "not one of your clinics")
+        raise NotFound(
+            f"No clinic {clinic_id} in your clinics.", {"clinic_id": "not one of your clinics"}
+        )
     return clinic
 
 
@@ -146,21 +150,37 @@ def draw_out(db: Session, principal: Principal, draw: CsEntry) -> DrawOut:
     state = service.draw_state(db, principal, draw)
     clinic_ids = [draw.clinic_id]
     rows = [draw, *repo.draw_entries(db, clinic_ids, draw.id)]
-    return DrawOut(id=draw.id, container_id=draw.container_id, patient_id=draw.patient_id,
-                   drawn_mg=state.drawn_mg, administered_mg=state.administered_mg,
-                   wasted_mg=state.wasted_mg, returned_mg=state.returned_mg,
-                   open_mg=state.open_mg, closed=state.closed,
-                   entries=entries_out(db, rows, clinic_ids))  # fmt: skip
+    return DrawOut(
+        id=draw.id,
+        container_id=draw.container_id,
+        patient_id=draw.patient_id,
+        drawn_mg=state.drawn_mg,
+        administered_mg=state.administered_mg,
+        wasted_mg=state.wasted_mg,
+        returned_mg=state.returned_mg,
+        open_mg=state.open_mg,
+        closed=state.closed,
+        entries=entries_out(db, rows, clinic_ids),
+    )
 
 
 # ---- set-up -----------------------------------------------------------------------
 
 
-@router.get("/products", responses=ERRORS)
-def list_products(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
-    return [{"id": p.id, "ndc": p.ndc, "drug": p.drug, "name": p.name, "strength": p.strength,
-             "form": p.form, "container_mg": to_mg(p.container_ug)}
-            for p in repo.products(db)]  # fmt: skip
+@router.get("/products", response_model=Page[Record], responses=ERRORS)
+def list_products(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
+    return paging.of(
+        {
+            "id": p.id,
+            "ndc": p.ndc,
+            "drug": p.drug,
+            "name": p.name,
+            "strength": p.strength,
+            "form": p.form,
+            "container_mg": to_mg(p.container_ug),
+        }
+        for p in repo.products(db)
+    )
 
 
 @router.post("/products", status_code=201, responses=ERRORS)
@@ -169,12 +189,19 @@ def add_product(data: ProductIn, principal: CurrentPrincipal, db: DbSession) -> 
     return {"id": product.id, "ndc": product.ndc}
 
 
-@router.get("/locations", responses=ERRORS)
-def list_locations(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
+@router.get("/locations", response_model=Page[Record], responses=ERRORS)
+def list_locations(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     clinic_ids = principal.require_any(Permission.LEDGER_READ)
-    return [{"id": loc.id, "clinic_id": loc.clinic_id, "name": loc.name,
-             "description": loc.description, "entries": loc.last_seq}
-            for loc in repo.locations(db, clinic_ids)]  # fmt: skip
+    return paging.of(
+        {
+            "id": loc.id,
+            "clinic_id": loc.clinic_id,
+            "name": loc.name,
+            "description": loc.description,
+            "entries": loc.last_seq,
+        }
+        for loc in repo.locations(db, clinic_ids)
+    )
 
 
 @router.post("/locations", status_code=201, responses=ERRORS)
@@ -189,29 +216,46 @@ def add_location(
 # ---- stock and entries ------------------------------------------------------------
 
 
-@router.get("/stock", response_model=list[ContainerOut], responses=ERRORS)
+@router.get("/stock", response_model=Page[ContainerOut], responses=ERRORS)
 def list_stock(
-    principal: CurrentPrincipal, db: DbSession, location_id: Id | None = None,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    paging: Paging,
+    location_id: Id | None = None,
     include_empty: bool = False,
-) -> Any:  # fmt: skip
+) -> Any:
     clinic_ids = principal.require_any(Permission.LEDGER_READ)
-    return stock_out(db, clinic_ids, location_id=location_id, include_empty=include_empty)
+    return paging.of(
+        stock_out(db, clinic_ids, location_id=location_id, include_empty=include_empty)
+    )
 
 
-@router.get("/entries", response_model=list[EntryOut], responses=ERRORS)
+@router.get("/entries", response_model=Page[EntryOut], responses=ERRORS)
 def list_entries(
     principal: CurrentPrincipal,
     db: DbSession,
+    paging: Paging,
     location_id: Id | None = None,
     container_id: Id | None = None,
-    kind: str | None = None,
-    limit: int = Query(default=200, ge=1, le=5000),
+    kind: EntryKind | None = None,
 ) -> Any:
     """Newest first. Entries naming a patient carry only the patient's id."""
     clinic_ids = principal.require_any(Permission.LEDGER_READ)
-    rows = repo.entries(db, clinic_ids, location_id=location_id, container_id=container_id,
-                        kinds=[kind] if kind else None, newest_first=True, limit=limit)  # fmt: skip
-    return entries_out(db, rows, clinic_ids)
+    filters: dict[str, Any] = {
+        "location_id": location_id,
+        "container_id": container_id,
+        "kinds": [kind] if kind else None,
+    }
+    rows = repo.entries(
+        db,
+        clinic_ids,
+        newest_first=True,
+        limit=paging.page_size,
+        offset=paging.offset,
+        **filters,
+    )
+    total = repo.count_entries(db, clinic_ids, **filters)
+    return paging.envelope(entries_out(db, rows, clinic_ids), total)
 
 
 @router.post("/receipts", response_model=list[EntryOut], status_code=201, responses=ERRORS)
@@ -229,19 +273,30 @@ def _container_clinic(db: Session, principal: Principal, container_id: Id) -> in
     return found.clinic_id
 
 
-@router.post("/containers/{container_id}/transfer", response_model=EntryOut, status_code=201,
-             responses=ERRORS)  # fmt: skip
+@router.post(
+    "/containers/{container_id}/transfer",
+    response_model=EntryOut,
+    status_code=201,
+    responses=ERRORS,
+)
 def transfer(container_id: Id, data: TransferIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     entry = service.transfer(db, principal, container_id, data.to_location_id)
     return entries_out(db, [entry], [entry.clinic_id])[0]
 
 
-@router.post("/containers/{container_id}/destruction", response_model=EntryOut,
-             status_code=201, responses=ERRORS)  # fmt: skip
+@router.post(
+    "/containers/{container_id}/destruction",
+    response_model=EntryOut,
+    status_code=201,
+    responses=ERRORS,
+)
 def destroy(
-    request: Request, container_id: Id, data: DestroyIn, principal: CurrentPrincipal,
+    request: Request,
+    container_id: Id,
+    data: DestroyIn,
+    principal: CurrentPrincipal,
     db: DbSession,
-) -> Any:  # fmt: skip
+) -> Any:
     """Destruction with two employee witnesses, each confirming with their own
     credentials (DEA Form 41)."""
     clinic_id = _container_clinic(db, principal, container_id)
@@ -251,8 +306,9 @@ def destroy(
     return entries_out(db, [entry], [entry.clinic_id])[0]
 
 
-@router.post("/containers/{container_id}/loss", response_model=EntryOut, status_code=201,
-             responses=ERRORS)  # fmt: skip
+@router.post(
+    "/containers/{container_id}/loss", response_model=EntryOut, status_code=201, responses=ERRORS
+)
 def loss(container_id: Id, data: LossIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     """A theft or loss; its notice and Form 106 deadlines start (see /losses)."""
     entry = service.record_loss(db, principal, container_id, data)
@@ -280,8 +336,9 @@ def _draw(db: Session, principal: Principal, draw_id: Id) -> CsEntry:
         raise NotFound(f"No draw {draw_id} in your clinics.") from exc
 
 
-@router.post("/draws/{draw_id}/administrations", response_model=DrawOut, status_code=201,
-             responses=ERRORS)  # fmt: skip
+@router.post(
+    "/draws/{draw_id}/administrations", response_model=DrawOut, status_code=201, responses=ERRORS
+)
 def administer(draw_id: Id, data: AmountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     source = _draw(db, principal, draw_id)
     service.administer(db, principal, draw_id, data.amount_mg)
@@ -301,16 +358,16 @@ def waste(
     return draw_out(db, principal, source)
 
 
-@router.post("/draws/{draw_id}/returns", response_model=DrawOut, status_code=201,
-             responses=ERRORS)  # fmt: skip
+@router.post("/draws/{draw_id}/returns", response_model=DrawOut, status_code=201, responses=ERRORS)
 def return_to_stock(draw_id: Id, data: AmountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     source = _draw(db, principal, draw_id)
     service.return_to_stock(db, principal, draw_id, data.amount_mg)
     return draw_out(db, principal, source)
 
 
-@router.post("/draws/{draw_id}/corrections", response_model=DrawOut, status_code=201,
-             responses=ERRORS)  # fmt: skip
+@router.post(
+    "/draws/{draw_id}/corrections", response_model=DrawOut, status_code=201, responses=ERRORS
+)
 def correct(draw_id: Id, data: ReverseIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     """Take back an amount recorded in error (the wrong entry stays, referenced)."""
     source = _draw(db, principal, draw_id)
@@ -326,15 +383,20 @@ def count(data: CountIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     """Every container in the location counted; each difference opens a case."""
     result = counts.record_count(db, principal, data)
     c = result.count
-    return CountOut(id=c.id, location_id=c.location_id, kind=c.kind, business=c.business,
-                    counted_at=c.counted_at,
-                    discrepancies=[d.id for d in result.discrepancies])  # fmt: skip
+    return CountOut(
+        id=c.id,
+        location_id=c.location_id,
+        kind=c.kind,
+        business=c.business,
+        counted_at=c.counted_at,
+        discrepancies=[d.id for d in result.discrepancies],
+    )
 
 
-@router.get("/discrepancies", response_model=list[DiscrepancyOut], responses=ERRORS)
-def list_discrepancies(principal: CurrentPrincipal, db: DbSession) -> Any:
+@router.get("/discrepancies", response_model=Page[DiscrepancyOut], responses=ERRORS)
+def list_discrepancies(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     clinic_ids = principal.require_any(Permission.LEDGER_READ)
-    return [
+    return paging.of(
         DiscrepancyOut(
             id=d.id,
             count_id=d.count_id,
@@ -347,14 +409,17 @@ def list_discrepancies(principal: CurrentPrincipal, db: DbSession) -> Any:
             explanation=r.explanation if r else None,
         )
         for d, r in repo.discrepancies(db, clinic_ids)
-    ]
+    )
 
 
 @router.post("/discrepancies/{discrepancy_id}/resolution", status_code=201, responses=ERRORS)
 def resolve(
-    request: Request, discrepancy_id: Id, data: ResolutionIn, principal: CurrentPrincipal,
+    request: Request,
+    discrepancy_id: Id,
+    data: ResolutionIn,
+    principal: CurrentPrincipal,
     db: DbSession,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Resolve with an explanation and a second person's signature (their own
     credentials); the ledger follows the count, or the count was in error."""
     found = repo.discrepancy(db, principal.require_any(Permission.LEDGER_READ), discrepancy_id)
@@ -366,15 +431,21 @@ def resolve(
     return {"id": row.id, "outcome": row.outcome, "adjust_entry_id": row.adjust_entry_id}
 
 
-@router.get("/losses", responses=ERRORS)
-def list_losses(principal: CurrentPrincipal, db: DbSession) -> list[dict[str, Any]]:
+@router.get("/losses", response_model=Page[Record], responses=ERRORS)
+def list_losses(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     """Each theft or loss with its DEA deadlines and what has been filed."""
-    return [{"entry_id": v.entry.id, "container_id": v.entry.container_id,
-             "amount_mg": to_mg(v.entry.amount_ug), **service.detail_of(v.entry),
-             "notice_filed_on": v.notice_filed.filed_on if v.notice_filed else None,
-             "form_106_filed_on": v.form_106_filed.filed_on if v.form_106_filed else None,
-             "overdue": v.overdue(today_at(db, v.entry.clinic_id))}
-            for v in service.losses(db, principal)]  # fmt: skip
+    return paging.of(
+        {
+            "entry_id": v.entry.id,
+            "container_id": v.entry.container_id,
+            "amount_mg": to_mg(v.entry.amount_ug),
+            **service.detail_of(v.entry),
+            "notice_filed_on": v.notice_filed.filed_on if v.notice_filed else None,
+            "form_106_filed_on": v.form_106_filed.filed_on if v.form_106_filed else None,
+            "overdue": v.overdue(today_at(db, v.entry.clinic_id)),
+        }
+        for v in service.losses(db, principal)
+    )
 
 
 @router.post("/losses/{loss_id}/filings", status_code=201, responses=ERRORS)
@@ -390,11 +461,11 @@ def file_loss(
 
 @router.get("/reports/{report_kind}", responses=ERRORS)
 def report(
-    report_kind: str,
+    report_kind: Annotated[str, Path(json_schema_extra={"enum": list(reports.KINDS)})],
     principal: CurrentPrincipal,
     db: DbSession,
-    since: date | None = None,
-    until: date | None = None,
+    since: IsoDate | None = None,
+    until: IsoDate | None = None,
     format: str = Query(default="json", pattern="^(json|csv|pdf)$"),
     patient_id: Id | None = None,
     clinic_id: Id | None = None,
@@ -407,8 +478,13 @@ def report(
     built = reports.build(db, principal, clinic, report_kind, since, until, patient_id)
     if format in ("csv", "pdf"):
         return download(built, format)
-    return {"title": built.title, "since": since, "until": until, "columns": built.columns,
-            "rows": built.rows}  # fmt: skip
+    return {
+        "title": built.title,
+        "since": since,
+        "until": until,
+        "columns": built.columns,
+        "rows": built.rows,
+    }
 
 
 def download(built: reports.Report, format: str) -> Response:
@@ -424,5 +500,6 @@ def verify_ledger(principal: CurrentPrincipal, db: DbSession) -> Any:
     """Recompute your clinics' balances and hash chains; the first problem, if any."""
     clinic_ids = principal.require_any(Permission.LEDGER_STOCK)
     checked, problem = verify.verify(db, clinic_ids)
-    return VerifyOut(entries_checked=checked, ok=problem is None,
-                     problem=str(problem) if problem else None)  # fmt: skip
+    return VerifyOut(
+        entries_checked=checked, ok=problem is None, problem=str(problem) if problem else None
+    )

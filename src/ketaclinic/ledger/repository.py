@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.kit.scoping import in_clinics
@@ -138,15 +139,35 @@ def entries(
     db: Session,
     clinic_ids: Sequence[int],
     *,
+    newest_first: bool = False,
+    limit: int | None = None,
+    offset: int = 0,
+    **filters: Any,
+) -> list[CsEntry]:
+    """Entries matching ``filters`` (see ``_entries``), in id order."""
+    stmt = _entries(clinic_ids, **filters)
+    stmt = stmt.order_by(CsEntry.id.desc() if newest_first else CsEntry.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.scalars(stmt.offset(offset or None)))
+
+
+def count_entries(db: Session, clinic_ids: Sequence[int], **filters: Any) -> int:
+    """How many entries match ``filters`` (see ``_entries``)."""
+    found = _entries(clinic_ids, **filters).order_by(None).subquery()
+    return db.scalar(select(func.count()).select_from(found)) or 0
+
+
+def _entries(
+    clinic_ids: Sequence[int],
+    *,
     since: datetime | None = None,
     until: datetime | None = None,
     kinds: Sequence[str] | None = None,
     location_id: int | None = None,
     container_id: int | None = None,
     patient_id: int | None = None,
-    newest_first: bool = False,
-    limit: int | None = None,
-) -> list[CsEntry]:
+) -> Select[CsEntry]:
     stmt = in_clinics(select(CsEntry), CsEntry.clinic_id, clinic_ids)
     if since is not None:
         stmt = stmt.where(CsEntry.occurred_at >= since)
@@ -160,10 +181,7 @@ def entries(
         stmt = stmt.where(CsEntry.container_id == container_id)
     if patient_id is not None:
         stmt = stmt.where(CsEntry.patient_id == patient_id)
-    stmt = stmt.order_by(CsEntry.id.desc() if newest_first else CsEntry.id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    return list(db.scalars(stmt))
+    return stmt
 
 
 def chain(location_id: int, batch_size: int = 2000) -> Select[CsEntry]:

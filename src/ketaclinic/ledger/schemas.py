@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 from ketaclinic.clinical.controlled.dea import dea_number_problem
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Bool, Id, IsoDate, IsoDateTime, Number
 
-Mg = Decimal
-MgAmount = Annotated[Decimal, Field(gt=0, le=100000, max_digits=9, decimal_places=3)]
+Mg = Number
+# Whole micrograms: JSON Schema says it with multipleOf (pydantic counts places).
+MILLI: JsonDict = {"multipleOf": 0.001}
+MgAmount = Annotated[
+    Decimal, Field(gt=0, le=100000, max_digits=9, decimal_places=3, json_schema_extra=MILLI)
+]
+EntryKind = Literal[
+    "receive",
+    "transfer_out",
+    "transfer_in",
+    "draw",
+    "administer",
+    "waste",
+    "return",
+    "reverse",
+    "destroy",
+    "loss",
+    "adjust",
+]
 CountKind = Literal["shift", "daily", "initial_inventory", "biennial_inventory"]
 Part = Literal["administered_mg", "wasted_mg", "returned_mg"]
 
@@ -34,7 +51,9 @@ class ProductIn(_In):
     strength: str = Field(min_length=2, max_length=40, description="As labelled: 50 mg/mL")
     form: str = Field(min_length=2, max_length=40, description="e.g. injection, vial")
     container_mg: MgAmount = Field(description="Drug in one full container, mg")
-    container_ml: Decimal | None = Field(default=None, gt=0, le=1000, decimal_places=3)
+    container_ml: Decimal | None = Field(
+        default=None, gt=0, le=1000, decimal_places=3, json_schema_extra=MILLI
+    )
 
 
 class LocationIn(_In):
@@ -46,9 +65,9 @@ class ReceiptIn(_In):
     location_id: Id
     product_id: Id
     lot_number: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")
-    expires: date
+    expires: IsoDate
     containers: int = Field(ge=1, le=200, description="How many containers arrived")
-    received_on: date
+    received_on: IsoDate
     supplier_name: str = Field(min_length=2, max_length=120)
     supplier_address: str = Field(min_length=5, max_length=300)
     supplier_dea: str = Field(description="The supplier's DEA registration number")
@@ -93,27 +112,29 @@ class DestroyIn(_In):
     amount_mg: MgAmount
     method: str = Field(min_length=3, max_length=120, description="How it was destroyed")
     reason: str = Field(min_length=3, max_length=300, description="Why: expired, damaged…")
-    destroyed_on: date
+    destroyed_on: IsoDate
     witnesses: list[WitnessIn] = Field(min_length=2, max_length=2)
 
 
 class LossIn(_In):
     amount_mg: MgAmount
     loss_kind: Literal["theft", "loss", "breakage"]
-    discovered: date
+    discovered: IsoDate
     circumstances: str = Field(min_length=10, max_length=2000)
 
 
 class FilingIn(_In):
     kind: Literal["notice", "form_106"]
-    filed_on: date
+    filed_on: IsoDate
     reference: str = Field(default="", max_length=80)
 
 
 class CountLineIn(_In):
     container_id: Id
-    counted_mg: Decimal = Field(ge=0, le=100000, max_digits=9, decimal_places=3)
-    estimated: bool = False
+    counted_mg: Decimal = Field(
+        ge=0, le=100000, max_digits=9, decimal_places=3, json_schema_extra=MILLI
+    )
+    estimated: Bool = False
 
 
 class CountIn(_In):
@@ -134,7 +155,7 @@ class EntryOut(BaseModel):
     id: int
     location_id: int
     seq: int
-    occurred_at: datetime
+    occurred_at: IsoDateTime
     kind: str
     container_id: int
     container_label: str
@@ -161,7 +182,7 @@ class ContainerOut(BaseModel):
     strength: str
     form: str
     lot_number: str
-    expires: date
+    expires: IsoDate
     status: str
     on_hand_mg: Mg
 
@@ -175,7 +196,7 @@ class DrawOut(BaseModel):
     wasted_mg: Mg
     returned_mg: Mg
     open_mg: Mg
-    closed: bool
+    closed: Bool
     entries: list[EntryOut]
 
 
@@ -184,7 +205,7 @@ class CountOut(BaseModel):
     location_id: int
     kind: str
     business: str
-    counted_at: datetime
+    counted_at: IsoDateTime
     discrepancies: list[int]
 
 
@@ -194,13 +215,13 @@ class DiscrepancyOut(BaseModel):
     container_id: int
     expected_mg: Mg
     counted_mg: Mg
-    opened_at: datetime
-    resolved: bool
+    opened_at: IsoDateTime
+    resolved: Bool
     outcome: str | None
     explanation: str | None
 
 
 class VerifyOut(BaseModel):
     entries_checked: int
-    ok: bool
+    ok: Bool
     problem: str | None

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.fields import Id
+from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.measures import service
 from ketaclinic.measures.schemas import (
@@ -30,7 +31,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credentials"},
     403: {"description": "Wrong role"},
     404: {"description": "No such patient in your clinics"},
-    422: {"description": "A field is invalid; `error.fields` names it (answers.<item id>)"},
+    422: {"description": "A field is invalid; `error.fields` names it (answers.<item id>)."},
 }
 
 
@@ -61,22 +62,24 @@ def instrument_out(inst: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/instruments", response_model=list[InstrumentOut], responses=ERRORS)
-def list_instruments(principal: CurrentPrincipal) -> Any:
+@router.get("/instruments", response_model=Page[InstrumentOut], responses=ERRORS)
+def list_instruments(principal: CurrentPrincipal, paging: Paging) -> Any:
     """Every questionnaire: items, answer options, scoring range."""
-    return [instrument_out(i) for i in service.instruments()]
+    return paging.of([instrument_out(i) for i in service.instruments()])
 
 
-@router.get("/patients/{patient_id}/responses", response_model=list[ResponseOut], responses=ERRORS)
+@router.get("/patients/{patient_id}/responses", response_model=Page[ResponseOut], responses=ERRORS)
 def list_responses(
     patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
+    paging: Paging,
     instrument_id: Annotated[str | None, Query(max_length=30)] = None,
 ) -> Any:
     """The patient's questionnaire responses, oldest first."""
     patient = patients.open_chart(db, principal, patient_id, purpose="responses")
-    return [service.as_dict(r) for r in service.responses(db, principal, patient, instrument_id)]
+    rows = service.responses(db, principal, patient, instrument_id)
+    return paging.of([service.as_dict(r) for r in rows])
 
 
 @router.post(
@@ -94,21 +97,25 @@ def create_response(
     return service.as_dict(row, alerts)
 
 
-@router.get("/patients/{patient_id}/outcomes", response_model=list[OutcomeOut], responses=ERRORS)
+@router.get("/patients/{patient_id}/outcomes", response_model=Page[OutcomeOut], responses=ERRORS)
 def patient_outcomes(
-    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession, paging: Paging
 ) -> Any:
     """Baseline, change, response, remission, relapse and futility per questionnaire."""
     patient = patients.open_chart(db, principal, patient_id, purpose="outcomes")
-    return service.outcome_summaries(db, principal, patient, rules_of(request))
+    return paging.of(service.outcome_summaries(db, principal, patient, rules_of(request)))
 
 
-@router.get("/patients/{patient_id}/alerts", response_model=list[AlertOut], responses=ERRORS)
+@router.get("/patients/{patient_id}/alerts", response_model=Page[AlertOut], responses=ERRORS)
 def patient_alerts(
-    patient_id: Id, principal: CurrentPrincipal, db: DbSession, open_only: bool = False
+    patient_id: Id,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    paging: Paging,
+    open_only: bool = False,
 ) -> Any:
     patient = patients.open_chart(db, principal, patient_id, purpose="alerts")
-    return service.patient_alerts(db, principal, patient, open_only=open_only)
+    return paging.of(service.patient_alerts(db, principal, patient, open_only=open_only))
 
 
 @router.post(
@@ -128,18 +135,20 @@ def acknowledge_alert(
     return service.acknowledge(db, principal, patient, alert_id, data.note)
 
 
-@router.get("/alerts", response_model=list[AlertOut], responses=ERRORS)
-def open_alerts(principal: CurrentPrincipal, db: DbSession) -> Any:
+@router.get("/alerts", response_model=Page[AlertOut], responses=ERRORS)
+def open_alerts(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     """Every unacknowledged safety alert in your clinics, newest first."""
-    return [alert for alert, _ in service.open_alerts(db, principal)]
+    return paging.of([alert for alert, _ in service.open_alerts(db, principal)])
 
 
 @router.get(
-    "/patients/{patient_id}/treatments", response_model=list[TreatmentOut], responses=ERRORS
+    "/patients/{patient_id}/treatments", response_model=Page[TreatmentOut], responses=ERRORS
 )
-def list_treatments(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
+def list_treatments(
+    patient_id: Id, principal: CurrentPrincipal, db: DbSession, paging: Paging
+) -> Any:
     patient = patients.open_chart(db, principal, patient_id, purpose="treatments")
-    return service.treatments(db, principal, patient)
+    return paging.of(service.treatments(db, principal, patient))
 
 
 @router.post(

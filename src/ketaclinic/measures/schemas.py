@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Bool, Id, IsoAwareDateTime, IsoDateTime
 
 
 class OptionOut(BaseModel):
@@ -19,8 +18,8 @@ class ItemOut(BaseModel):
     id: str
     text: str
     answer_type: str
-    required: bool
-    scored: bool
+    required: Bool
+    scored: Bool
     options: list[OptionOut]
 
 
@@ -39,7 +38,7 @@ class ResponseIn(BaseModel):
 
     instrument_id: str = Field(max_length=30)
     answers: dict[str, int | bool]
-    completed_at: AwareDatetime | None = None
+    completed_at: IsoAwareDateTime | None = None
     completed_by: Literal["patient", "staff"] = "staff"
     session_id: Id | None = None
 
@@ -49,7 +48,7 @@ class ResponseOut(BaseModel):
     patient_id: int
     instrument_id: str
     instrument_version: str
-    completed_at: datetime
+    completed_at: IsoDateTime
     completed_by: str
     entered_by_id: int | None
     session_id: int | None
@@ -71,8 +70,8 @@ class AlertOut(BaseModel):
     response_id: int
     kind: str
     message: str
-    raised_at: datetime
-    acknowledged_at: datetime | None
+    raised_at: IsoDateTime
+    acknowledged_at: IsoDateTime | None
     acknowledged_by_id: int | None
     note: str | None
 
@@ -86,7 +85,7 @@ class AcknowledgeIn(BaseModel):
 class TreatmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    given_at: AwareDatetime
+    given_at: IsoAwareDateTime
     modality: Literal["iv_ketamine", "im_ketamine", "sl_ketamine", "esketamine_nasal"]
 
 
@@ -95,7 +94,7 @@ class TreatmentOut(BaseModel):
 
     id: int
     patient_id: int
-    given_at: datetime
+    given_at: IsoDateTime
     modality: str
 
 
@@ -111,7 +110,7 @@ class LinkOut(BaseModel):
     id: int
     instrument_id: str
     url: str
-    expires_at: datetime
+    expires_at: IsoDateTime
 
 
 class OutcomeOut(BaseModel):
@@ -120,16 +119,16 @@ class OutcomeOut(BaseModel):
     responses: int
     treatments_given: int
     baseline_total: int | None
-    baseline_at: datetime | None
+    baseline_at: IsoDateTime | None
     latest_total: int | None
-    latest_at: datetime | None
+    latest_at: IsoDateTime | None
     absolute_change: int | None
     percent_change: float | None
-    is_response: bool
-    first_response_at: datetime | None
-    is_remission: bool | None
-    response_lost_at: datetime | None
-    is_futile: bool
+    is_response: Bool
+    first_response_at: IsoDateTime | None
+    is_remission: Bool | None
+    response_lost_at: IsoDateTime | None
+    is_futile: Bool
     status: str
 
 

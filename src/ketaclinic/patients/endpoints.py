@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
@@ -11,8 +10,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import validation_from_pydantic
-from ketaclinic.kit.fields import Id
-from ketaclinic.kit.pagination import MAX_PAGE_SIZE
+from ketaclinic.kit.fields import Id, IsoDate
+from ketaclinic.kit.pagination import Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service
 from ketaclinic.patients.duplicates import LikelyDuplicate
@@ -93,6 +92,7 @@ def create_patient(
 def list_patients(
     principal: CurrentPrincipal,
     db: DbSession,
+    paging: Paging,
     q: Annotated[
         str | None,
         Query(
@@ -101,13 +101,11 @@ def list_patients(
             "21 March 1984) or a phone number in any punctuation",
         ),
     ] = None,
-    birth_date: date | None = None,
+    birth_date: IsoDate | None = None,
     status: Literal["active", "inactive"] | None = None,
     sort: Annotated[
         Sort, Query(description="Column to sort by; a leading `-` sorts descending")
     ] = "name",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 25,
 ) -> Any:
     views, total = service.search_patients(
         db,
@@ -117,18 +115,10 @@ def list_patients(
         status=status,
         sort=sort.lstrip("-"),
         descending=sort.startswith("-"),
-        offset=(page - 1) * page_size,
-        limit=page_size,
+        offset=paging.offset,
+        limit=paging.page_size,
     )
-    return _json(
-        _PAGE,
-        {
-            "items": [v.as_dict() for v in views],
-            "total": total,
-            "page": page,
-            "page_size": page_size,
-        },
-    )
+    return _json(_PAGE, paging.envelope([v.as_dict() for v in views], total))
 
 
 @router.get("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
@@ -143,12 +133,12 @@ def access_log(
     patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    paging: Paging,
 ) -> Any:
     """Who opened or changed this patient's chart, newest first."""
     patient = service.open_chart(db, principal, patient_id, purpose="access_log")
-    events, total = service.access_log(db, patient, limit=limit)
-    return {"items": events, "total": total}
+    events, total = service.access_log(db, patient, limit=paging.page_size, offset=paging.offset)
+    return paging.envelope(events, total)
 
 
 @router.patch("/{patient_id}", response_model=PatientDetail, responses=ERRORS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -17,16 +16,21 @@ from pydantic import (
 )
 
 from ketaclinic.kit.fields import (
+    Bool,
     Email,
     HeightCm,
     Icd10Code,
+    IsoDate,
+    IsoDateTime,
     Name,
+    Number,
     OptionalText,
     PastDate,
     Phone,
     ShortText,
     WeightKg,
 )
+from ketaclinic.kit.pagination import Page
 from ketaclinic.patients import units
 from ketaclinic.patients.units import HeightUnit, WeightUnit
 
@@ -43,8 +47,8 @@ class ContactIn(_In):
     name: ShortText
     relationship: OptionalText = ""
     phone: Phone
-    is_escort: bool = False
-    is_emergency: bool = True
+    is_escort: Bool = False
+    is_emergency: Bool = True
 
 
 class DiagnosisIn(_In):
@@ -127,7 +131,7 @@ class _BodyIn(_In):
 
 
 class MeasurementIn(_BodyIn):
-    measured_at: datetime | None = None
+    measured_at: IsoDateTime | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> MeasurementIn:
@@ -184,7 +188,7 @@ class PatientUpdate(_Demographics, _BodyIn):
 
 
 class ItemActive(_In):
-    active: bool
+    active: Bool
 
 
 class _Out(BaseModel):
@@ -193,12 +197,12 @@ class _Out(BaseModel):
 
 class MeasurementOut(_Out):
     id: int
-    measured_at: datetime
-    weight_kg: Decimal | None
-    height_cm: Decimal | None
-    weight_entered: Decimal | None = None
+    measured_at: IsoDateTime
+    weight_kg: Number | None
+    height_cm: Number | None
+    weight_entered: Number | None = None
     weight_unit: str | None = None
-    height_entered: Decimal | None = None
+    height_entered: Number | None = None
     height_unit: str | None = None
 
 
@@ -207,30 +211,30 @@ class ContactOut(_Out):
     name: str
     relationship: str
     phone: str
-    is_escort: bool
-    is_emergency: bool
-    active: bool
+    is_escort: Bool
+    is_emergency: Bool
+    active: Bool
 
 
 class DiagnosisOut(_Out):
     id: int
     code: str
     label: str
-    active: bool
+    active: Bool
 
 
 class MedicationOut(_Out):
     id: int
     name: str
     dose: str
-    active: bool
+    active: Bool
 
 
 class AllergyOut(_Out):
     id: int
     substance: str
     reaction: str
-    active: bool
+    active: Bool
 
 
 class PatientOut(_Out):
@@ -239,7 +243,7 @@ class PatientOut(_Out):
     mrn: str
     given_name: str
     family_name: str
-    birth_date: date
+    birth_date: IsoDate
     sex_at_birth: str
     gender_identity: str | None
     phone: str | None
@@ -250,16 +254,16 @@ class PatientOut(_Out):
     postal_code: str | None
     country: str | None
     status: str
-    weight_kg: Decimal | None = None
-    height_cm: Decimal | None = None
-    next_visit: datetime | None = Field(
+    weight_kg: Number | None = None
+    height_cm: Number | None = None
+    next_visit: IsoDateTime | None = Field(
         default=None, description="The next booked visit (in the list; null on the chart)"
     )
     duplicate_reason: str | None = Field(
         default=None, description="Why it was registered despite a likely duplicate"
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class PatientDetail(PatientOut):
@@ -270,17 +274,13 @@ class PatientDetail(PatientOut):
     allergies: list[AllergyOut]
 
 
-class PatientPage(BaseModel):
-    items: list[PatientOut]
-    total: int
-    page: int
-    page_size: int
+PatientPage = Page[PatientOut]
 
 
 class AccessEventOut(_Out):
     """One entry of a chart's access log."""
 
-    occurred_at: datetime
+    occurred_at: IsoDateTime
     actor: str
     action: str
     outcome: str
@@ -290,6 +290,4 @@ class AccessEventOut(_Out):
     resource_id: str
 
 
-class AccessLogPage(BaseModel):
-    items: list[AccessEventOut]
-    total: int
+AccessLogPage = Page[AccessEventOut]

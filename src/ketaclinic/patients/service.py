@@ -399,13 +399,18 @@ def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any
     return data
 
 
-def access_log(db: Session, patient: Patient, *, limit: int = 50) -> tuple[list[Any], int]:
-    """Who opened or changed this chart, newest first. Open the chart with
-    ``open_chart`` first: that read is what the trail records."""
-    unsaved = audit.pending(db, patient_id=patient.id)[:limit]
+def access_log(
+    db: Session, patient: Patient, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Any], int]:
+    """Who opened or changed this chart, newest first (this request's own events,
+    not yet written, come first). Open the chart with ``open_chart`` first: that
+    read is what the trail records."""
+    pending = audit.pending(db, patient_id=patient.id)
+    unsaved = pending[offset : offset + limit]
     events, total = audit.search(
         db,
         audit.AuditFilter(clinic_ids=[patient.clinic_id], patient_id=patient.id),
+        offset=max(0, offset - len(pending)),
         limit=limit - len(unsaved),
     )
-    return unsaved + list(events), total + len(unsaved)
+    return unsaved + list(events), total + len(pending)

@@ -12,7 +12,8 @@ from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinical.pk import MODELS
 from ketaclinic.clinical.treatment import Protocol, UnknownProtocolError, target_days
 from ketaclinic.kit.errors import NotFound, ValidationFailed
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Id, Record
+from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.plans import service
@@ -53,7 +54,7 @@ def policy_of(request: Request) -> service.PlanPolicy:
 
 
 def protocol_out(protocol: Protocol) -> dict[str, Any]:
-    return {**protocol.model_dump(mode="json"), "target_days": target_days(protocol)}
+    return {**protocol.model_dump(mode="python"), "target_days": target_days(protocol)}
 
 
 def plan_out(view: service.PlanView) -> dict[str, Any]:
@@ -122,14 +123,14 @@ def check_out(
     }
 
 
-@router.get("/protocols", responses=ERRORS)
-def list_protocols(request: Request, principal: CurrentPrincipal) -> Any:
+@router.get("/protocols", response_model=Page[Record], responses=ERRORS)
+def list_protocols(request: Request, principal: CurrentPrincipal, paging: Paging) -> Any:
     """Every protocol in force with its dose rule, limits, sessions and sources."""
     protocols = sorted(policy_of(request).protocols.values(), key=lambda p: p.id)
-    return [protocol_out(p) for p in protocols]
+    return paging.of([protocol_out(p) for p in protocols])
 
 
-@router.get("/protocols/{protocol_id}", responses=ERRORS)
+@router.get("/protocols/{protocol_id}", response_model=Record, responses=ERRORS)
 def get_protocol(request: Request, protocol_id: str, principal: CurrentPrincipal) -> Any:
     found = policy_of(request).protocols.get(protocol_id)
     if found is None:
@@ -137,11 +138,11 @@ def get_protocol(request: Request, protocol_id: str, principal: CurrentPrincipal
     return protocol_out(found)
 
 
-@router.get("/patients/{patient_id}/plans", response_model=list[PlanOut], responses=ERRORS)
-def list_plans(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
+@router.get("/patients/{patient_id}/plans", response_model=Page[PlanOut], responses=ERRORS)
+def list_plans(patient_id: Id, principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     """Every version of every plan, newest first, with its status history."""
     patient = patients.get_patient(db, principal, patient_id)
-    return [plan_out(v) for v in service.plans(db, principal, patient)]
+    return paging.of([plan_out(v) for v in service.plans(db, principal, patient)])
 
 
 @router.post(
@@ -195,8 +196,9 @@ def change_status(
 ) -> Any:
     """sign (prescriber), start, pause (reason), resume, complete, stop (reason)."""
     patient = patients.get_patient(db, principal, patient_id)
-    service.transition(db, principal, patient, plan_id, data.action, data.reason,
-                       policy_of(request))  # fmt: skip
+    service.transition(
+        db, principal, patient, plan_id, data.action, data.reason, policy_of(request)
+    )
     return plan_out(service.get(db, principal, patient, plan_id, audited=False))
 
 
@@ -207,7 +209,7 @@ def plan_pk(
     plan_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
-    model: str = Query(default=DEFAULT_MODEL, max_length=40),
+    model: str = Query(default=DEFAULT_MODEL, json_schema_extra={"enum": list(MODELS)}),
 ) -> Any:
     """Predicted plasma concentration (ng/mL) for session 1 on today's weight, per model.
 
@@ -224,8 +226,12 @@ def plan_pk(
         raise ValidationFailed("No dose to preview.", exc.fields) from None
     if dose.duration is None or dose.dosing_weight is None:
         raise ValidationFailed.on("plan", "the preview models intravenous infusions only")
-    found = preview(float(dose.dosing_weight.value), float(dose.dose.value),
-                    float(dose.duration.value), model=model)  # fmt: skip
+    found = preview(
+        float(dose.dosing_weight.value),
+        float(dose.dose.value),
+        float(dose.duration.value),
+        model=model,
+    )
     return {
         "model": found.model,
         "reference": found.reference,
@@ -241,16 +247,16 @@ def plan_pk(
 
 @router.get(
     "/patients/{patient_id}/plans/{plan_id}/dose-checks",
-    response_model=list[DoseCheckOut],
+    response_model=Page[DoseCheckOut],
     responses=ERRORS,
 )
 def list_dose_checks(
-    patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession
+    patient_id: Id, plan_id: Id, principal: CurrentPrincipal, db: DbSession, paging: Paging
 ) -> Any:
     patient = patients.get_patient(db, principal, patient_id)
     service.get(db, principal, patient, plan_id)
     rows = service.dose_checks(db, principal, patient, plan_id)
-    return [check_out(c, v, principal.user_id) for c, v in rows]
+    return paging.of([check_out(c, v, principal.user_id) for c, v in rows])
 
 
 @router.post(
@@ -269,8 +275,15 @@ def create_dose_check(
 ) -> Any:
     """Calculate a session's dose on the chart's newest weight (the first check)."""
     patient = patients.get_patient(db, principal, patient_id)
-    row = service.calculate_dose(db, principal, patient, plan_id, data.session_number,
-                                 policy_of(request), data.over_soft_limit_reason)  # fmt: skip
+    row = service.calculate_dose(
+        db,
+        principal,
+        patient,
+        plan_id,
+        data.session_number,
+        policy_of(request),
+        data.over_soft_limit_reason,
+    )
     return check_out(row, [], principal.user_id)
 
 
@@ -291,8 +304,9 @@ def verify_dose_check(
     """A different clinician re-enters weight and concentration without seeing the
     first entries; ``released`` is true only when both match. A mismatch is kept."""
     patient = patients.get_patient(db, principal, patient_id)
-    service.verify_dose(db, principal, patient, plan_id, check_id, data.weight_kg,
-                        data.concentration_mg_per_ml)  # fmt: skip
+    service.verify_dose(
+        db, principal, patient, plan_id, check_id, data.weight_kg, data.concentration_mg_per_ml
+    )
     rows = service.dose_checks(db, principal, patient, plan_id)
     check, verifications = next(r for r in rows if r[0].id == check_id)
     return check_out(check, verifications, principal.user_id)

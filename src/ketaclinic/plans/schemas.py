@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ketaclinic.kit.fields import Bool, IsoDate, IsoDateTime, Number
 
 PlanAction = Literal["sign", "start", "pause", "resume", "complete", "stop"]
 
@@ -20,10 +21,11 @@ class PlanIn(BaseModel):
         gt=0,
         max_digits=8,
         decimal_places=3,
+        json_schema_extra={"multipleOf": 0.001, "exclusiveMaximum": 100000},
         description="In the protocol's dose unit (mg/kg, mg/kg/h or mg); default: the protocol's",
     )
     preparation: str | None = Field(default=None, max_length=100)
-    start_date: date
+    start_date: IsoDate
     note: str = Field(default="", max_length=2000)
     over_soft_limit_reason: str | None = Field(default=None, max_length=2000)
 
@@ -45,19 +47,26 @@ class DoseCheckIn(BaseModel):
 class VerifyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    weight_kg: Decimal = Field(gt=0, le=400, max_digits=5, decimal_places=1)
+    weight_kg: Decimal = Field(
+        gt=0, le=400, max_digits=5, decimal_places=1, json_schema_extra={"multipleOf": 0.1}
+    )
     concentration_mg_per_ml: Decimal | None = Field(
-        default=None, gt=0, le=1000, max_digits=8, decimal_places=3
+        default=None,
+        gt=0,
+        le=1000,
+        max_digits=8,
+        decimal_places=3,
+        json_schema_extra={"multipleOf": 0.001},
     )
 
 
 class SessionOut(BaseModel):
     number: int
     block: str
-    optional: bool
-    target: date
-    earliest: date
-    latest: date
+    optional: Bool
+    target: IsoDate
+    earliest: IsoDate
+    latest: IsoDate
 
 
 class PlanOut(BaseModel):
@@ -69,16 +78,16 @@ class PlanOut(BaseModel):
     status: str
     protocol_id: str
     protocol_version: str
-    dose_amount: Decimal
+    dose_amount: Number
     dose_unit: str
     preparation: str
     weight_basis: str
-    start_date: date
+    start_date: IsoDate
     sessions: list[SessionOut]
     note: str
     over_soft_limit_reason: str | None
     created_by_id: int | None
-    created_at: datetime
+    created_at: IsoDateTime
     events: list[dict[str, Any]]
 
 
@@ -86,12 +95,12 @@ class DoseCheckOut(BaseModel):
     id: int
     plan_id: int
     session_number: int
-    dose_mg: Decimal | None = Field(description="Hidden from others until released")
-    volume_ml: Decimal | None
-    rate_ml_per_h: Decimal | None
+    dose_mg: Number | None = Field(description="Hidden from others until released")
+    volume_ml: Number | None
+    rate_ml_per_h: Number | None
     duration_min: int | None
     devices: int | None
     calculated_by_id: int
-    calculated_at: datetime
-    released: bool
+    calculated_at: IsoDateTime
+    released: Bool
     verifications: list[dict[str, Any]]

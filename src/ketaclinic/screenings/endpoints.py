@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinical.screening import FACTS
 from ketaclinic.kit.fields import Id
+from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.screenings import service
@@ -84,64 +85,70 @@ def status_out(found: service.Status) -> dict[str, Any]:
     }
 
 
-@router.get("/screening/facts", response_model=list[FactOut], responses=ERRORS)
-def list_facts(principal: CurrentPrincipal) -> Any:
+@router.get("/screening/facts", response_model=Page[FactOut], responses=ERRORS)
+def list_facts(principal: CurrentPrincipal, paging: Paging) -> Any:
     """The intake vocabulary: every fact a rule may read, its kind, unit and range."""
-    return [
-        {
-            "name": f.name,
-            "kind": f.kind,
-            "description": f.description,
-            "unit": f.unit,
-            "minimum": f.minimum,
-            "maximum": f.maximum,
-            "values": list(f.values),
-            "derived": f.name in service.DERIVED_FACTS,
-        }
-        for f in FACTS.values()
-    ]
+    return paging.of(
+        [
+            {
+                "name": f.name,
+                "kind": f.kind,
+                "description": f.description,
+                "unit": f.unit,
+                "minimum": f.minimum,
+                "maximum": f.maximum,
+                "values": list(f.values),
+                "derived": f.name in service.DERIVED_FACTS,
+            }
+            for f in FACTS.values()
+        ]
+    )
 
 
-@router.get("/screening/rule-sets", response_model=list[RuleSetOut], responses=ERRORS)
-def list_rule_sets(request: Request, principal: CurrentPrincipal) -> Any:
+@router.get("/screening/rule-sets", response_model=Page[RuleSetOut], responses=ERRORS)
+def list_rule_sets(request: Request, principal: CurrentPrincipal, paging: Paging) -> Any:
     """The rule sets in force, each rule with its severity, message and source."""
-    return [
-        {
-            "id": rs.id,
-            "version": rs.version,
-            "name": rs.name,
-            "applies_to": rs.applies_to,
-            "facts": list(rs.facts),
-            "rules": [
-                {
-                    "id": r.id,
-                    "severity": r.severity,
-                    "message": r.message,
-                    "source": r.source,
-                    "facts": list(r.facts),
-                }
-                for r in rs.rules
-            ],
-        }
-        for rs in sorted(policy_of(request).rule_sets.values(), key=lambda rs: rs.id)
-    ]
+    return paging.of(
+        [
+            {
+                "id": rs.id,
+                "version": rs.version,
+                "name": rs.name,
+                "applies_to": rs.applies_to,
+                "facts": list(rs.facts),
+                "rules": [
+                    {
+                        "id": r.id,
+                        "severity": r.severity,
+                        "message": r.message,
+                        "source": r.source,
+                        "facts": list(r.facts),
+                    }
+                    for r in rs.rules
+                ],
+            }
+            for rs in sorted(policy_of(request).rule_sets.values(), key=lambda rs: rs.id)
+        ]
+    )
 
 
-@router.get("/screenings/awaiting-signature", response_model=list[QueueRowOut], responses=ERRORS)
-def awaiting_signature(principal: CurrentPrincipal, db: DbSession) -> Any:
+@router.get("/screenings/awaiting-signature", response_model=Page[QueueRowOut], responses=ERRORS)
+def awaiting_signature(principal: CurrentPrincipal, db: DbSession, paging: Paging) -> Any:
     """The newest unsigned screening per patient and rule set, oldest first."""
-    return [
-        {
-            "screening_id": s.id,
-            "patient_id": p.id,
-            "mrn": p.mrn,
-            "name": f"{p.family_name}, {p.given_name}",
-            "rule_set_id": s.rule_set_id,
-            "decision": s.decision,
-            "run_at": s.run_at,
-        }
-        for s, p in service.awaiting_signature(db, principal)
-    ]
+    return paging.of(
+        [
+            {
+                "screening_id": s.id,
+                "patient_id": p.id,
+                "mrn": p.mrn,
+                "name": f"{p.family_name}, {p.given_name}",
+                "rule_set_id": s.rule_set_id,
+                "decision": s.decision,
+                "run_at": s.run_at,
+            }
+            for s, p in service.awaiting_signature(db, principal)
+        ]
+    )
 
 
 @router.get("/patients/{patient_id}/intake", response_model=IntakeOut, responses=ERRORS)
@@ -169,13 +176,14 @@ def list_screenings(
     patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
+    paging: Paging,
     rule_set_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Any:
     """Clearance (for ``rule_set_id`` or the newest of any) and every screening, newest first."""
     patient = patients.get_patient(db, principal, patient_id)
     rows = service.screenings(db, principal, patient)
     found = service.status(db, principal, patient, policy_of(request), rule_set_id=rule_set_id)
-    return {"status": status_out(found), "screenings": [screening_out(*r) for r in rows]}
+    return {"status": status_out(found), **paging.of([screening_out(*r) for r in rows])}
 
 
 @router.post(

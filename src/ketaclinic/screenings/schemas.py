@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ketaclinic.kit.fields import Bool, IsoDateTime
+from ketaclinic.kit.pagination import Page
 
 
 class FactOut(BaseModel):
@@ -16,7 +18,7 @@ class FactOut(BaseModel):
     minimum: int | None
     maximum: int | None
     values: list[str]
-    derived: bool = Field(description="Worked out by the system (age), never entered")
+    derived: Bool = Field(description="Worked out by the system (age), never entered")
 
 
 class RuleOut(BaseModel):
@@ -51,7 +53,7 @@ class IntakeOut(BaseModel):
     patient_id: int
     facts: dict[str, Any]
     notes: str
-    recorded_at: datetime | None
+    recorded_at: IsoDateTime | None
     recorded_by_id: int | None
     changed: list[str] = Field(default_factory=list, description="Facts changed by this save")
 
@@ -78,10 +80,10 @@ class SignatureOut(BaseModel):
 
     id: int
     decision: str
-    override: bool
+    override: Bool
     reason: str | None
     signed_by_id: int
-    signed_at: datetime
+    signed_at: IsoDateTime
 
 
 class FiredOut(BaseModel):
@@ -111,7 +113,7 @@ class ScreeningOut(BaseModel):
     fired: list[FiredOut]
     undecided: list[UndecidedOut]
     missing: list[MissingOut]
-    run_at: datetime
+    run_at: IsoDateTime
     run_by_id: int | None
     signature: SignatureOut | None
 
@@ -121,15 +123,16 @@ class StatusOut(BaseModel):
         "not_screened", "facts_changed", "awaiting_signature", "not_eligible", "expired", "cleared"
     ]
     message: str
-    cleared: bool
-    rescreen_offered: bool
-    valid_until: datetime | None
+    cleared: Bool
+    rescreen_offered: Bool
+    valid_until: IsoDateTime | None
     screening_id: int | None
 
 
-class ScreeningsOut(BaseModel):
+class ScreeningsOut(Page[ScreeningOut]):
+    """The list envelope of a patient's screenings, with the clearance beside it."""
+
     status: StatusOut
-    screenings: list[ScreeningOut]
 
 
 class QueueRowOut(BaseModel):
@@ -139,4 +142,4 @@ class QueueRowOut(BaseModel):
     name: str
     rule_set_id: str
     decision: str
-    run_at: datetime
+    run_at: IsoDateTime
