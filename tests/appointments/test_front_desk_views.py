@@ -28,7 +28,7 @@ def test_it_lists_upcoming_and_past_visits_on_the_chart_with_the_links_each_role
 ) -> None:
     desk = api(front_desk)
     _book(desk, booking)
-    visits = desk.get(f"/api/v1/patients/{booking.patient_id}/appointments").json()
+    visits = desk.get(f"/api/v1/patients/{booking.patient_id}/appointments").json()["items"]
     first = visits[0]["id"]
     started = datetime.fromisoformat(visits[0]["starts_at"]) + timedelta(minutes=30)
     with time_machine.travel(started, tick=False):

@@ -133,7 +133,7 @@ def test_it_completes_a_phq9_on_a_phone_and_the_nurse_sees_the_alert(
     page.get_by_label("Password").fill(live_clinic.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Patients")).to_be_visible()
-    alerts = page.request.get(f"{live_clinic.base_url}/api/v1/alerts").json()
+    alerts = page.request.get(f"{live_clinic.base_url}/api/v1/alerts").json()["items"]
     assert [a["patient_id"] for a in alerts] == [sent_link.patient_id]
     assert alerts[0]["message"].startswith("Suicide-risk answer")
     page.goto(f"{live_clinic.base_url}/patients/{sent_link.patient_id}")

@@ -21,7 +21,7 @@ def _register(client: TestClient, n: int) -> None:
         body = {
             "given_name": f"Ada{chr(97 + i)}",
             "family_name": "Pagetest",
-            "birth_date": "1980-01-02",
+            "birth_date": f"1980-01-{2 + i:02d}",  # distinct people, not likely duplicates
             "sex_at_birth": "female",
         }
         assert client.post("/api/v1/patients", json=body).status_code == 201

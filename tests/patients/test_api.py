@@ -301,10 +301,10 @@ def test_it_takes_weight_and_height_in_pounds_and_inches(
     created = client.post("/api/v1/patients", json=body)
     assert created.status_code == 201, created.text
     made = created.json()
-    assert (made["weight_kg"], made["height_cm"]) == ("68.0", "166.4")
+    assert (made["weight_kg"], made["height_cm"]) == (68.0, 166.4)  # decimals are JSON numbers
     [m] = made["measurements"]
-    assert (m["weight_entered"], m["weight_unit"]) == ("150.0", "lb")
-    assert (m["height_entered"], m["height_unit"]) == ("65.5", "in")
+    assert (m["weight_entered"], m["weight_unit"]) == (150.0, "lb")
+    assert (m["height_entered"], m["height_unit"]) == (65.5, "in")
     stored = db.scalars(select(BodyMeasurement).where(BodyMeasurement.id == m["id"])).one()
     assert stored.weight_kg == Decimal("68.0") and stored.weight_unit == "lb"
     pid = made["id"]
@@ -320,7 +320,7 @@ def test_it_takes_weight_and_height_in_pounds_and_inches(
     both = client.post(f"/api/v1/patients/{pid}/measurements", json={"weight": 70, "weight_kg": 70})
     assert both.status_code == 422
     in_kg = client.post(f"/api/v1/patients/{pid}/measurements", json={"weight_kg": 70})
-    assert (in_kg.json()["weight_entered"], in_kg.json()["weight_unit"]) == ("70.0", "kg")
+    assert (in_kg.json()["weight_entered"], in_kg.json()["weight_unit"]) == (70.0, "kg")
 
 
 def test_it_searches_by_a_us_date_and_a_phone_number_in_any_punctuation(

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from ketaclinic.admin import clinic_settings
@@ -16,9 +16,9 @@ from ketaclinic.auth import staff
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.models import User
 from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
+from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics import thresholds
-from ketaclinic.kit.fields import Id
+from ketaclinic.kit.fields import Email, Id, OptionalText, ShortText
 from ketaclinic.kit.pagination import Page, PageParams
 from ketaclinic.kit.web import DbSession
 
@@ -47,10 +47,14 @@ class StaffOut(BaseModel):
     roles: dict[int, str] = Field(description="Role by clinic id (your clinics only)")
 
 
-class InviteIn(BaseModel):
-    name: str = Field(max_length=200)
-    email: str = Field(max_length=254)
-    role: str = Field(max_length=20)
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class InviteIn(_In):
+    name: ShortText
+    email: Email
+    role: Role
     clinic_id: Id
 
 
@@ -59,8 +63,8 @@ class LinkOut(BaseModel):
     link: str = Field(description="The one-time link to hand over; shown only now")
 
 
-class RoleIn(BaseModel):
-    role: str | None = Field(default=None, max_length=20, description="None: no role there")
+class RoleIn(_In):
+    role: Role | None = Field(default=None, description="None: no role there")
 
 
 class TokenOut(BaseModel):
@@ -84,8 +88,8 @@ class SettingOut(BaseModel):
     value: str | None = Field(description="The clinic's own value; None: the default")
 
 
-class SettingIn(BaseModel):
-    value: str | None = Field(default=None, max_length=40, description="None: the default")
+class SettingIn(_In):
+    value: OptionalText | None = Field(default=None, description="None: the default")
 
 
 def _page(items: list[Any], params: PageParams) -> dict[str, Any]:

@@ -258,6 +258,14 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
 # their 422 response, where the fuzzing campaign and the suite's fuzz test read
 # them. Everything JSON Schema can say is in the schema instead.
 BUSINESS_RULES: dict[str, tuple[str, ...]] = {
+    "PUT /api/v1/admin/settings/{key}": (
+        "key is one of the clinic settings GET /api/v1/admin/settings lists",
+        "value is within that setting's accepted range",
+    ),
+    "POST /api/v1/admin/staff": ("clinic_id is a clinic you administer",),
+    "PUT /api/v1/admin/staff/{user_id}/roles/{clinic_id}": (
+        "clinic_id is a clinic you administer",
+    ),
     "GET /api/v1/patients/{patient_id}/plans/{plan_id}/availability": (
         "until_time is after from_time",
     ),
