@@ -42,7 +42,8 @@ def test_it_shows_the_trail_filtered_by_patient(
     assert page.status_code == 200
     assert "Lindqvist, Maya" in page.text
     assert "Brandt" not in page.text
-    assert 'data-action="patient.read"' in page.text and "nia.nurse@lakeside.example.org" in page.text
+    assert 'data-action="patient.read"' in page.text
+    assert "nia.nurse@lakeside.example.org" in page.text
     # Staff read words; the code stays in the row for search and export.
     assert ">Chart opened<" in page.text and ">patient.read<" not in page.text
     # The outsider's attempt is on this clinic's trail, marked denied.
