@@ -95,3 +95,13 @@ def test_it_keeps_the_api_answer_naming_clinic_id_for_a_two_clinic_caller(
     answer = api(two_clinic_nurse).get("/api/v1/schedule/day", params={"on": "2026-03-02"})
     assert answer.status_code == 422
     assert "clinic_id" in answer.json()["error"]["fields"]
+
+
+def test_it_asks_a_two_clinic_nurse_which_board_and_polls_the_one_chosen(
+    client: TestClient, two_clinic_nurse: Persona, other_clinic: Clinic
+) -> None:
+    assert login(client, two_clinic_nurse.email).status_code == 303
+    assert "Which clinic?" in client.get("/board").text
+    chosen = client.get("/board", params={"clinic_id": other_clinic.id})
+    assert chosen.status_code == 200 and "Which clinic?" not in chosen.text
+    assert f'hx-get="/board/rows?clinic_id={other_clinic.id}"' in chosen.text
