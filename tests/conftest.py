@@ -245,6 +245,17 @@ def outsider(db: Session, other_clinic: Clinic) -> Persona:
 
 
 @pytest.fixture
+def two_clinic_nurse(db: Session, clinic: Clinic, other_clinic: Clinic) -> Persona:
+    """A nurse who works in both clinics (and so must say which one a page is about)."""
+    from ketaclinic.auth.service import add_membership
+
+    persona = _persona(db, "nurse", clinic, "Tess Twoclinics")
+    add_membership(db, persona.user, other_clinic, "nurse")
+    db.commit()
+    return persona
+
+
+@pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as c:
         yield c

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -28,6 +28,7 @@ from ketaclinic.audit import views as audit_views
 from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
 from ketaclinic.auth.access import home_for, template_globals
+from ketaclinic.auth.clinic import CLINIC_FIELD, ClinicChoiceNeeded
 from ketaclinic.auth.deps import (
     ENROL_PATH,
     SESSION_COOKIE,
@@ -94,8 +95,21 @@ async def _on_business_error(request: Request, exc: Exception) -> Response:
             if request.headers.get("HX-Request") == "true":
                 return Response(status_code=204, headers={"HX-Redirect": target})
             return RedirectResponse(target, status_code=303)
+        if isinstance(exc, ClinicChoiceNeeded) and request.method == "GET" and exc.choices:
+            return _clinic_picker(request, exc)
         return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
     return JSONResponse(exc.to_body(), status_code=exc.status_code)
+
+
+def _clinic_picker(request: Request, exc: ClinicChoiceNeeded) -> Response:
+    """ "Which clinic?": the same address once per clinic, with ``clinic_id`` added
+    and the other query parameters kept."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != CLINIC_FIELD]
+    links = []
+    for cid, name in exc.choices:
+        query = urlencode([*kept, (CLINIC_FIELD, str(cid))])
+        links.append((name, f"{request.url.path}?{query}"))
+    return render(request, "clinic_picker.html", {"links": links}, status_code=200)
 
 
 # The one way an error becomes a response, for middleware that answers early.

@@ -43,9 +43,45 @@ SAME_CAPABILITY = [
     ("GET /schedule/roster", "GET /api/v1/schedule/roster"),
     ("POST /schedule/roster", "PUT /api/v1/schedule/roster"),
     (
-        "POST /schedule/appointments/{appointment_id}/{appt_action}",
+        "POST /schedule/appointments/{appointment_id}/cancel",
         "POST /api/v1/appointments/{appointment_id}/cancel",
     ),
+    (
+        "POST /schedule/appointments/{appointment_id}/no-show",
+        "POST /api/v1/appointments/{appointment_id}/no-show",
+    ),
+    (
+        "POST /schedule/appointments/{appointment_id}/escort",
+        "POST /api/v1/appointments/{appointment_id}/escort",
+    ),
+    (
+        "POST /schedule/appointments/{appointment_id}/reschedule",
+        "POST /api/v1/appointments/{appointment_id}/reschedule",
+    ),
+    (
+        "POST /ledger/draws/{draw_id}/administer",
+        "POST /api/v1/ledger/draws/{draw_id}/administrations",
+    ),
+    ("POST /ledger/draws/{draw_id}/waste", "POST /api/v1/ledger/draws/{draw_id}/waste"),
+    ("POST /ledger/draws/{draw_id}/return", "POST /api/v1/ledger/draws/{draw_id}/returns"),
+    (
+        "POST /ledger/draws/{draw_id}/correct",
+        "POST /api/v1/ledger/draws/{draw_id}/corrections",
+    ),
+    (
+        "POST /ledger/containers/{container_id}/transfer",
+        "POST /api/v1/ledger/containers/{container_id}/transfer",
+    ),
+    (
+        "POST /ledger/containers/{container_id}/destroy",
+        "POST /api/v1/ledger/containers/{container_id}/destruction",
+    ),
+    (
+        "POST /ledger/containers/{container_id}/loss",
+        "POST /api/v1/ledger/containers/{container_id}/loss",
+    ),
+    ("POST /ledger/setup/product", "POST /api/v1/ledger/products"),
+    ("POST /ledger/setup/location", "POST /api/v1/ledger/locations"),
     (
         "POST /patients/{patient_id}/plans/{plan_id}/book",
         "POST /api/v1/patients/{patient_id}/plans/{plan_id}/appointments",

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -11,6 +15,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import Forbidden, ValidationFailed
+from tests.auth.test_login import login
 from tests.conftest import Persona
 
 
@@ -66,3 +71,37 @@ def test_it_reads_the_clinic_from_the_path_or_the_query() -> None:
     with pytest.raises(ValidationFailed) as refused:
         requested_clinic_id(_request(b"clinic_id=twelve"))
     assert refused.value.fields == {"clinic_id": "must be a whole number"}
+
+
+def test_it_asks_a_two_clinic_nurse_which_clinic_a_page_is_about(
+    client: TestClient, two_clinic_nurse: Persona, clinic: Clinic, other_clinic: Clinic
+) -> None:
+    assert login(client, two_clinic_nurse.email).status_code == 303
+    page = client.get("/schedule?day=2026-03-02&view=day")
+    assert page.status_code == 200
+    assert "Which clinic?" in page.text
+    links = re.findall(r'href="(/schedule\?[^"]+)"[^>]*>([^<]+)<', page.text)
+    assert sorted(name for _href, name in links) == sorted([clinic.name, other_clinic.name])
+    for href, name in links:
+        assert "day=2026-03-02" in href and "view=day" in href
+        wanted = clinic if name == clinic.name else other_clinic
+        assert f"clinic_id={wanted.id}" in href.replace("&amp;", "&")
+        assert client.get(href.replace("&amp;", "&")).status_code == 200
+
+
+def test_it_keeps_the_api_answer_naming_clinic_id_for_a_two_clinic_caller(
+    api: Callable[[Persona], TestClient], two_clinic_nurse: Persona
+) -> None:
+    answer = api(two_clinic_nurse).get("/api/v1/schedule/day", params={"on": "2026-03-02"})
+    assert answer.status_code == 422
+    assert "clinic_id" in answer.json()["error"]["fields"]
+
+
+def test_it_asks_a_two_clinic_nurse_which_board_and_polls_the_one_chosen(
+    client: TestClient, two_clinic_nurse: Persona, other_clinic: Clinic
+) -> None:
+    assert login(client, two_clinic_nurse.email).status_code == 303
+    assert "Which clinic?" in client.get("/board").text
+    chosen = client.get("/board", params={"clinic_id": other_clinic.id})
+    assert chosen.status_code == 200 and "Which clinic?" not in chosen.text
+    assert f'hx-get="/board/rows?clinic_id={other_clinic.id}"' in chosen.text

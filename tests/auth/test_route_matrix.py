@@ -146,7 +146,6 @@ def world(
         "check_id": check,
         **ledger,
         "appointment_id": appointment,
-        "appt_action": "escort",
         "session_id": session,
         "display_id": 1,
     }
@@ -200,9 +199,7 @@ def _ledger(api: Api, custodian: Persona, nurse: Persona, patient_id: int) -> di
         "circumstances": "Dropped during the count."}).json()  # fmt: skip
     return {"container_id": second, "draw_id": draw["id"], "location_id": safe["id"],
             "to_location_id": cart["id"], "discrepancy_id": counted["discrepancies"][0],
-            "loss_id": loss["id"], "report_kind": "dispensing",
-            "draw_action": "administer", "stock_action": "loss",
-            "setup_kind": "location"}  # fmt: skip
+            "loss_id": loss["id"], "report_kind": "dispensing"}  # fmt: skip
 
 
 def _booked(db: Session, api: Api, desk: Persona, patient_id: int, plan_id: int) -> int:
@@ -317,8 +314,13 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/ledger/losses/{loss_id}/filings": {"kind": "notice", "filed_on": "2026-11-01"},
     "/ledger/receive": {"lot_number": "X"},
     "/ledger/draw": {"amount_mg": "1"},
-    "/ledger/draws/{draw_id}/{draw_action}": {"amount_mg": "1"},
-    "/ledger/containers/{container_id}/{stock_action}": {
+    "/ledger/draws/{draw_id}/administer": {"amount_mg": "1"},
+    "/ledger/draws/{draw_id}/waste": {"amount_mg": "1"},
+    "/ledger/draws/{draw_id}/return": {"amount_mg": "1"},
+    "/ledger/draws/{draw_id}/correct": {"amount_mg": "1", "reason": "Keyed in error."},
+    "/ledger/containers/{container_id}/transfer": {"to_location_id": "1"},
+    "/ledger/containers/{container_id}/destroy": {"amount_mg": "1", "method": "digestion"},
+    "/ledger/containers/{container_id}/loss": {
         "amount_mg": "1", "loss_kind": "breakage", "discovered": "2026-11-01",
         "circumstances": "Dropped at the cart."},
     "/ledger/locations/{location_id}/count": {"kind": "shift"},
@@ -326,14 +328,17 @@ FORMS: dict[str, dict[str, Any]] = {
         "outcome": "count_in_error", "explanation": "Recounted: 500 mg.",
         "witness_email": "nia.nurse@lakeside.example.org", "witness_password": PASSWORD},
     "/ledger/losses/{loss_id}/filings": {"kind": "form_106", "filed_on": "2026-11-01"},
-    "/ledger/setup/{setup_kind}": {"name": "Back office safe"},
+    "/ledger/setup/location": {"name": "Back office safe"},
+    "/ledger/setup/product": {"ndc": "12"},
     "/api/v1/patients/{patient_id}/plans/{plan_id}/appointments": {"option": 0},
     "/api/v1/patients/{patient_id}/plans/{plan_id}/waitlist": {"note": "Any weekday."},
     "/api/v1/appointments/{appointment_id}/reschedule": {
         "starts_at": "2026-01-05T15:00:00Z", "chair_id": 0},
     "/api/v1/appointments/{appointment_id}/cancel": {"reason": "Patient unwell."},
     "/api/v1/appointments/{appointment_id}/escort": {"escort": "Erik Lindqvist"},
-    "/schedule/appointments/{appointment_id}/{appt_action}": {"escort": "Erik Lindqvist"},
+    "/schedule/appointments/{appointment_id}/escort": {"escort": "Erik Lindqvist"},
+    "/schedule/appointments/{appointment_id}/cancel": {"reason": "Patient unwell."},
+    "/schedule/appointments/{appointment_id}/reschedule": {"slot": "bad"},
     "/patients/{patient_id}/plans/{plan_id}/book": {"option": "0"},
     "/schedule/roster": {},
     "/api/v1/schedule/roster": {"day": "2026-12-01", "shifts": []},

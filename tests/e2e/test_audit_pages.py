@@ -39,7 +39,8 @@ def test_it_filters_the_trail_and_shows_who_looked_at_a_chart(
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
     results = page.locator("#audit-results")
-    expect(results).to_contain_text("patient.create")
+    expect(results).to_contain_text("Patient registered")  # words, the code kept beside
+    expect(results.locator('[data-action="patient.create"]').first).to_be_visible()
     expect(results).to_contain_text(live_clinic.front_desk_email)
 
     # A typo in a filter is answered beside the field.

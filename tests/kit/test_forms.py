@@ -42,3 +42,11 @@ def test_it_shows_a_refusals_field_messages_and_raises_one_without() -> None:
     assert forms.field_errors(refused) == {"note": "too long"}
     with pytest.raises(Conflict):
         forms.field_errors(Conflict("Changed meanwhile."))
+
+
+def test_it_keeps_a_password_as_typed_and_reads_a_ticked_box() -> None:
+    form = FormData([("password", " pass word "), ("serious", "on"), ("active", "false")])
+    assert forms.raw(form, "password") == " pass word "
+    assert forms.text(form, "password") == "pass word"
+    assert forms.checked(form, "serious") and not forms.checked(form, "active")
+    assert not forms.checked(form, "absent") and forms.raw(form, "absent") == ""

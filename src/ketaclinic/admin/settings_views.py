@@ -16,8 +16,9 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit import forms
 from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.web import DbSession, Form, form_text, render
+from ketaclinic.kit.web import DbSession, Form, render
 
 router = APIRouter(prefix="/admin/settings", include_in_schema=False)
 
@@ -77,12 +78,12 @@ def settings_page(
 def settings_change(
     request: Request, principal: CurrentPrincipal, db: DbSession, form: Form
 ) -> Response:
-    raw = form_text(form, "clinic_id")
+    raw = forms.text(form, "clinic_id")
     if raw and not (raw.isdigit() and len(raw) < 10):
         raise ValidationFailed.on("clinic_id", "choose one of your clinics")
     clinic_id = _clinic(principal, int(raw) if raw else None)
-    key = form_text(form, "key")
-    value = "" if form_text(form, "use_default") else form_text(form, "value")
+    key = forms.text(form, "key")
+    value = "" if forms.text(form, "use_default") else forms.text(form, "value")
     try:
         clinic_settings.change(db, principal, clinic_id, key, value)
     except ValidationFailed as exc:

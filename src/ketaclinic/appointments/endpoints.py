@@ -29,10 +29,11 @@ from ketaclinic.appointments.schemas import (
     VisitOut,
     WaitlistIn,
 )
+from ketaclinic.auth.clinic import resolve_own_clinic
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import NotFound, validation_from_pydantic
+from ketaclinic.kit.errors import validation_from_pydantic
 from ketaclinic.kit.fields import ClinicTime, Id, IsoDate, Weekday
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.time import today_in
@@ -313,11 +314,4 @@ def set_roster(
 
 
 def _clinic_of(db: DbSession, principal: CurrentPrincipal, wanted: int | None) -> Clinic:
-    allowed = principal.require_any(Permission.PATIENT_READ)
-    clinic_id = wanted if wanted is not None else allowed[0]
-    clinic = db.get(Clinic, clinic_id) if clinic_id in allowed else None
-    if clinic is None:
-        raise NotFound(
-            f"No clinic {clinic_id} in your clinics.", {"clinic_id": "not one of your clinics"}
-        )
-    return clinic
+    return resolve_own_clinic(db, principal, Permission.PATIENT_READ, wanted)

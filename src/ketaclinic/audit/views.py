@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ketaclinic.audit import access
 from ketaclinic.audit import service as audit
+from ketaclinic.audit.words import action_label
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import KetaClinicError
@@ -128,6 +129,7 @@ def audit_page(
         "tz": tz,
         "names": names,
         "actions": ACTION_CHOICES,
+        "label": action_label,
         "query": query,
     }
     status = 422 if errors else 200

@@ -14,10 +14,25 @@ from starlette.requests import Request
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.errors import NotFound, ValidationFailed
 from ketaclinic.kit.fields import MAX_ID
 
 CLINIC_FIELD = "clinic_id"
+
+
+class ClinicChoiceNeeded(ValidationFailed):
+    """The caller works in several clinics and named none: the API answers 422 naming
+    ``clinic_id``; a page answers with a "Which clinic?" page listing ``choices``
+    (clinic id, name) as links to the same address with ``clinic_id`` added."""
+
+    code = "clinic_required"
+
+    def __init__(self, choices: list[tuple[int, str]]) -> None:
+        super().__init__(
+            f"{CLINIC_FIELD}: is required: you work in more than one clinic",
+            {CLINIC_FIELD: "is required: you work in more than one clinic"},
+        )
+        self.choices = choices
 
 
 def resolve_clinic_id(principal: Principal, permission: Permission, wanted: int | None) -> int:
@@ -26,7 +41,7 @@ def resolve_clinic_id(principal: Principal, permission: Permission, wanted: int 
     allowed = principal.require_any(permission)
     if wanted is None:
         if len(allowed) > 1:
-            raise ValidationFailed.on(CLINIC_FIELD, "is required: you work in more than one clinic")
+            raise ClinicChoiceNeeded([(cid, "") for cid in allowed])
         return allowed[0]
     if wanted not in allowed:
         raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
@@ -36,11 +51,33 @@ def resolve_clinic_id(principal: Principal, permission: Permission, wanted: int 
 def resolve_clinic(
     db: Session, principal: Principal, permission: Permission, wanted: int | None
 ) -> Clinic:
-    """The clinic row for :func:`resolve_clinic_id`."""
-    clinic = db.get(Clinic, resolve_clinic_id(principal, permission, wanted))
+    """The clinic row for :func:`resolve_clinic_id`; when the caller must choose, the
+    choices carry the clinics' names."""
+    try:
+        clinic_id = resolve_clinic_id(principal, permission, wanted)
+    except ClinicChoiceNeeded as choose:
+        raise ClinicChoiceNeeded(
+            [(c.id, c.name) for cid, _ in choose.choices if (c := db.get(Clinic, cid))]
+        ) from None
+    clinic = db.get(Clinic, clinic_id)
     if clinic is None:  # a membership always names an existing clinic
         raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
     return clinic
+
+
+def resolve_own_clinic(
+    db: Session, principal: Principal, permission: Permission, wanted: int | None
+) -> Clinic:
+    """:func:`resolve_clinic` for routes that answer a clinic not the caller's as one
+    that is not there (404), as the API's clinic-scoped routes always have."""
+    try:
+        return resolve_clinic(db, principal, permission, wanted)
+    except ClinicChoiceNeeded:
+        raise
+    except ValidationFailed as refused:
+        raise NotFound(
+            f"No clinic {wanted} in your clinics.", {CLINIC_FIELD: "not one of your clinics"}
+        ) from refused
 
 
 def requested_clinic_id(request: Request) -> int | None:

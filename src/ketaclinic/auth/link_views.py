@@ -12,8 +12,9 @@ from starlette.responses import Response
 
 from ketaclinic.auth import staff
 from ketaclinic.auth.deps import origin_of
+from ketaclinic.kit import forms
 from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.web import DbSession, Form, form_text, render
+from ketaclinic.kit.web import DbSession, Form, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,8 +53,8 @@ def password_set(request: Request, db: DbSession, token: Token, form: Form) -> R
         staff.use_link(
             db,
             token,
-            form_text(form, "password"),
-            form_text(form, "confirm"),
+            forms.raw(form, "password"),
+            forms.raw(form, "confirm"),
             origin_of(request, "web"),
             request.app.state.settings.password_min_length,
         )

@@ -17,9 +17,10 @@ from ketaclinic.auth.mfa import is_enabled
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
-from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
+from ketaclinic.kit.web import DbSession, Form, form_errors, render
 
 router = APIRouter(include_in_schema=False)
 _staff = APIRouter(prefix="/admin/staff")
@@ -109,7 +110,7 @@ def staff_invite(
     request: Request, principal: CurrentPrincipal, db: DbSession, form: Form
 ) -> Response:
     clinic_ids = principal.require_any(Permission.STAFF_ADMIN)
-    values = {k: form_text(form, k) for k in ("name", "email", "role", "clinic_id")}
+    values = {k: forms.text(form, k) for k in ("name", "email", "role", "clinic_id")}
     if len(clinic_ids) == 1:
         values["clinic_id"] = str(clinic_ids[0])
     clinic_id = int(values["clinic_id"]) if values["clinic_id"].isdigit() else 0
@@ -215,13 +216,13 @@ def staff_reactivate(principal: CurrentPrincipal, db: DbSession, user_id: Id) ->
 def staff_role(
     request: Request, principal: CurrentPrincipal, db: DbSession, user_id: Id, form: Form
 ) -> Response:
-    raw_clinic = form_text(form, "clinic_id")
+    raw_clinic = forms.text(form, "clinic_id")
     clinic_id = int(raw_clinic) if raw_clinic.isdigit() else 0
     if clinic_id not in principal.clinics_with(Permission.STAFF_ADMIN):
         errors = {"clinic_id": "choose one of your clinics"}
         return _detail(request, db, principal, user_id, errors=errors, status_code=422)
     try:
-        staff.set_role(db, principal, user_id, clinic_id, form_text(form, "role") or None)
+        staff.set_role(db, principal, user_id, clinic_id, forms.text(form, "role") or None)
     except KetaClinicError as exc:
         if exc.status_code not in {409, 422}:
             raise

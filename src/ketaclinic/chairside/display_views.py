@@ -19,11 +19,12 @@ from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import displays
 from ketaclinic.chairside.deps import policy_of
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit import forms as kit_forms
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError, NotFound
 from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.time import utcnow
-from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
+from ketaclinic.kit.web import DbSession, Form, form_errors, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,12 +74,12 @@ def create_display(
     request: Request, form: Form, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     allowed = principal.require_any(Permission.DISPLAY_MANAGE)
-    clinic_id = in_id_range(form_text(form, "clinic_id").strip()) or allowed[0]
+    clinic_id = in_id_range(kit_forms.text(form, "clinic_id")) or allowed[0]
     try:
-        created = displays.create(db, principal, clinic_id, form_text(form, "label"))
+        created = displays.create(db, principal, clinic_id, kit_forms.text(form, "label"))
     except KetaClinicError as exc:
         db.rollback()
-        values = {"label": form_text(form, "label")}
+        values = {"label": kit_forms.text(form, "label")}
         return _admin_page(
             request,
             db,

@@ -7,13 +7,13 @@ import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 
 from ketaclinic.chairside.service.vitals import VALUES
-from ketaclinic.kit.errors import ValidationFailed, fields_from_pydantic
+from ketaclinic.kit import forms as kit_forms
+from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import utcnow
-from ketaclinic.kit.web import form_text
 from ketaclinic.ledger.witnesses import Credentials
 
 # The reading's numbers as the form sends them (on oxygen is a checkbox of its own).
@@ -21,27 +21,26 @@ READING_FIELDS = tuple(name for name in VALUES if name != "on_oxygen")
 
 
 def model(schema: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "Please correct the highlighted fields.", fields_from_pydantic(exc.errors())
-        ) from None
+    """The schema from the form's data (kit.forms.parse), or a refusal naming the fields."""
+    parsed, errors = kit_forms.parse(schema, data)
+    if parsed is None:
+        raise ValidationFailed("Please correct the highlighted fields.", errors)
+    return parsed
 
 
 def witness(form: FormData, prefix: str = "witness") -> list[Credentials]:
-    email = form_text(form, f"{prefix}_email").strip()
+    email = kit_forms.text(form, f"{prefix}_email")
     if not email:
         return []
     return [
         Credentials(
-            email, form_text(form, f"{prefix}_password"), form_text(form, f"{prefix}_code").strip()
+            email, kit_forms.raw(form, f"{prefix}_password"), kit_forms.text(form, f"{prefix}_code")
         )
     ]
 
 
 def int_or_none(form: FormData, name: str) -> int | str | None:
-    text = form_text(form, name).strip()
+    text = kit_forms.text(form, name)
     if not text:
         return None
     try:
@@ -53,14 +52,14 @@ def int_or_none(form: FormData, name: str) -> int | str | None:
 def reading(form: FormData) -> dict[str, Any]:
     """One manual reading: only what was typed (the form is never pre-filled)."""
     data: dict[str, Any] = {k: int_or_none(form, k) for k in READING_FIELDS}
-    data["on_oxygen"] = form_text(form, "on_oxygen") == "on"
-    data["id"] = form_text(form, "reading_id") or uuid.uuid4().hex
+    data["on_oxygen"] = kit_forms.checked(form, "on_oxygen")
+    data["id"] = kit_forms.text(form, "reading_id") or uuid.uuid4().hex
     data["taken_at"] = utcnow().isoformat()
     return data
 
 
 def decimal(form: FormData, name: str) -> Decimal | str | None:
-    text = form_text(form, name).strip()
+    text = kit_forms.text(form, name)
     if not text:
         return None
     try:
@@ -74,10 +73,10 @@ def given(form: FormData, *, stop: bool) -> dict[str, Any]:
     typed, never assumed; an early end's reason and note."""
     body: dict[str, Any] = {
         "given_mg": decimal(form, "given_mg"),
-        "early_reason": form_text(form, "early_reason") or None,
-        "early_note": form_text(form, "early_note"),
+        "early_reason": kit_forms.text(form, "early_reason") or None,
+        "early_note": kit_forms.text(form, "early_note"),
     }
     if stop:
-        body["reason"] = form_text(form, "reason")
+        body["reason"] = kit_forms.text(form, "reason")
         body["given_mg"] = body["given_mg"] if body["given_mg"] is not None else "0"
     return body

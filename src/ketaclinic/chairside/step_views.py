@@ -29,9 +29,10 @@ from ketaclinic.chairside.schemas import (
     StopIn,
 )
 from ketaclinic.clinical.chairside import ITEMS, REMS_FIELDS
+from ketaclinic.kit import forms as kit_forms
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
 from ketaclinic.kit.fields import Id, in_id_range
-from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, is_htmx
+from ketaclinic.kit.web import DbSession, Form, form_errors, is_htmx
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,7 +66,7 @@ def _answer(
 
 
 def _typed_reading(form: FormData) -> bool:
-    return any(form_text(form, k).strip() for k in forms.READING_FIELDS)
+    return any(kit_forms.text(form, k) for k in forms.READING_FIELDS)
 
 
 def _record_reading(
@@ -73,7 +74,7 @@ def _record_reading(
 ) -> None:
     """One manual reading from the form; refusals name the form's own fields."""
     reading = forms.model(ReadingIn, forms.reading(form))
-    confirmed_repeat = form_text(form, "confirm_repeat") == "on"
+    confirmed_repeat = kit_forms.checked(form, "confirm_repeat")
     try:
         service.record_vitals(
             db,
@@ -109,7 +110,7 @@ def checklist(
         policy = policy_of(request)
         c = service.chart(db, principal, session_id, policy, audited=False)
         manual = {
-            i.key: (form_text(form, f"item_{i.key}"), form_text(form, f"value_{i.key}"))
+            i.key: (kit_forms.text(form, f"item_{i.key}"), kit_forms.text(form, f"value_{i.key}"))
             for i in c.checklist
             if i.kind == "manual"
         }
@@ -155,7 +156,7 @@ def release(
                 "drawn_mg": forms.decimal(form, "drawn_mg"),
             },
         )
-        if c.protocol.dose.unit != "mg" and not form_text(form, "weight_kg").strip():
+        if c.protocol.dose.unit != "mg" and not kit_forms.text(form, "weight_kg"):
             raise ValidationFailed.on("weight_kg", "the checker re-enters the weight")
         confirmed = witnesses(request, db, principal, c.session.clinic_id, checker)
         who = service.checker_principal(db, confirmed[0], c.session.clinic_id, principal.origin)
@@ -182,7 +183,7 @@ def _act(
             session_id,
             act,
             policy_of(request),
-            reason=form_text(form, "reason"),
+            reason=kit_forms.text(form, "reason"),
             rate_ml_per_h=rate,
         )
 
@@ -257,7 +258,7 @@ def acknowledge(
     request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     def work() -> None:
-        alert_id = in_id_range(form_text(form, "alert_id").strip())
+        alert_id = in_id_range(kit_forms.text(form, "alert_id"))
         if alert_id is None:
             raise ValidationFailed.on("alert_id", "choose the alert")
         service.acknowledge(
@@ -265,8 +266,8 @@ def acknowledge(
             principal,
             session_id,
             alert_id,
-            form_text(form, "ack_action"),
-            form_text(form, "note"),
+            kit_forms.text(form, "ack_action"),
+            kit_forms.text(form, "note"),
             policy_of(request),
         )
 
@@ -281,10 +282,10 @@ def adverse(
         data = forms.model(
             AdverseIn,
             {
-                "effect": form_text(form, "effect"),
+                "effect": kit_forms.text(form, "effect"),
                 "grade": forms.int_or_none(form, "grade"),
-                "serious": form_text(form, "serious") == "on",
-                "note": form_text(form, "note"),
+                "serious": kit_forms.checked(form, "serious"),
+                "note": kit_forms.text(form, "note"),
             },
         )
         service.record_adverse(db, principal, session_id, data, policy_of(request))
@@ -300,10 +301,10 @@ def rescue(
         data = forms.model(
             RescueIn,
             {
-                "drug": form_text(form, "drug"),
+                "drug": kit_forms.text(form, "drug"),
                 "dose": forms.decimal(form, "dose"),
-                "route": form_text(form, "route"),
-                "reason": form_text(form, "reason"),
+                "route": kit_forms.text(form, "route"),
+                "reason": kit_forms.text(form, "reason"),
             },
         )
         service.record_rescue(db, principal, session_id, data, policy_of(request))
@@ -320,8 +321,8 @@ def discharge(
             DischargeIn,
             {
                 **{k: forms.int_or_none(form, k) for k in ITEMS},
-                "escort_present": form_text(form, "escort_present") == "on",
-                "instructions_given": form_text(form, "instructions_given") == "on",
+                "escort_present": kit_forms.checked(form, "escort_present"),
+                "instructions_given": kit_forms.checked(form, "instructions_given"),
             },
         )
         policy = policy_of(request)
@@ -345,7 +346,7 @@ def addendum(
     request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     def work() -> None:
-        text = form_text(form, "text").strip()
+        text = kit_forms.text(form, "text")
         if len(text) < 3:
             raise ValidationFailed.on("text", "write the addendum")
         service.add_addendum(db, principal, session_id, text, policy_of(request))
@@ -359,7 +360,7 @@ def rems(
 ) -> Response:
     def work() -> None:
         typed = {
-            f.key: form_text(form, f"rems_{f.key}").strip()
+            f.key: kit_forms.text(form, f"rems_{f.key}")
             for f in REMS_FIELDS
             if f"rems_{f.key}" in form
         }
@@ -375,11 +376,16 @@ def rems_sent(
 ) -> Response:
     def work() -> None:
         try:
-            sent_on = date.fromisoformat(form_text(form, "sent_on"))
+            sent_on = date.fromisoformat(kit_forms.text(form, "sent_on"))
         except ValueError:
             raise ValidationFailed.on("sent_on", "enter the date it was sent") from None
         service.mark_rems_sent(
-            db, principal, session_id, sent_on, form_text(form, "reference"), policy_of(request)
+            db,
+            principal,
+            session_id,
+            sent_on,
+            kit_forms.text(form, "reference"),
+            policy_of(request),
         )
 
     return _answer(request, db, principal, session_id, form, "rems-sent", "rems", work)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth import polls
+from ketaclinic.auth.clinic import requested_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import board as board_view
@@ -29,7 +30,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def _board(request: Request, db: Session, principal: Principal, name: str) -> Response:
-    view = board_view.board(db, principal, policy_of(request), audited=False)
+    wanted = requested_clinic_id(request)
+    view = board_view.board(db, principal, policy_of(request), wanted, audited=False)
     # The page's opening is recorded; its polls are covered while the patients are the same.
     if not polls.covered(request, view.shown):
         board_view.record_view(db, principal, view)
@@ -60,7 +62,7 @@ def _open(
     request: Request, db: Session, principal: Principal, appointment_id: Id, action: str
 ) -> Response:
     s = service.open_session(db, principal, appointment_id, action, policy_of(request))
-    target = f"/sessions/{s.id}" if action == "check_in" else "/board"
+    target = f"/sessions/{s.id}" if action == "check_in" else f"/board?clinic_id={s.clinic_id}"
     return RedirectResponse(target, status_code=303)
 
 

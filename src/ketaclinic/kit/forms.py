@@ -27,6 +27,17 @@ def text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def raw(form: FormData, name: str) -> str:
+    """A posted field exactly as typed (a password): not stripped ("" when absent)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def checked(form: FormData, name: str) -> bool:
+    """Whether a checkbox was ticked (posted as "on", "true" or "1")."""
+    return text(form, name) in ("on", "true", "1")
+
+
 def values(form: FormData, names: Iterable[str] | None = None) -> dict[str, str]:
     """The posted text fields, stripped: the given names (each present, "" when not
     posted) or every field but the CSRF token."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from ketaclinic.auth.clinic import resolve_own_clinic
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
@@ -85,15 +86,8 @@ def witnesses_for(
 def clinic_of(
     db: Session, principal: Principal, permission: Permission, wanted: int | None
 ) -> Clinic:
-    """The clinic a request is about: the one asked for, or the caller's first."""
-    allowed = principal.require_any(permission)
-    clinic_id = wanted if wanted is not None else allowed[0]
-    clinic = db.get(Clinic, clinic_id) if clinic_id in allowed else None
-    if clinic is None:
-        raise NotFound(
-            f"No clinic {clinic_id} in your clinics.", {"clinic_id": "not one of your clinics"}
-        )
-    return clinic
+    """The clinic a request is about (auth.clinic: asked for, or the caller's only one)."""
+    return resolve_own_clinic(db, principal, permission, wanted)
 
 
 def entries_out(

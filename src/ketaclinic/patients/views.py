@@ -9,16 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.appointments import visits
-from ketaclinic.auth.deps import CSRF_FIELD, CurrentPrincipal
+from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
-from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
+from ketaclinic.kit import forms
+from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import age_on, today_in
 from ketaclinic.kit.web import DbSession, Form, is_htmx, render
@@ -36,22 +37,19 @@ _BOOLEAN_FIELDS = {"is_escort", "is_emergency"}
 
 
 def _form_dict(form: FormData, *, drop_empty: bool) -> dict[str, Any]:
+    """The posted fields (kit.forms.values): check boxes as yes/no, and an empty field
+    left out (``drop_empty``) or cleared (None)."""
     data: dict[str, Any] = {}
-    for key, value in form.multi_items():
-        if key == CSRF_FIELD or not isinstance(value, str):
-            continue
+    for key, value in forms.values(form).items():
         if key in _BOOLEAN_FIELDS:
             data[key] = value in ("on", "true", "1")
-        elif value.strip() or not drop_empty:
-            data[key] = value.strip() or None
-    return data
+        else:
+            data[key] = value or None
+    return forms.given(data) if drop_empty else data
 
 
 def _parse(model: type[BaseModel], data: dict[str, Any]) -> tuple[Any, dict[str, str]]:
-    try:
-        return model.model_validate(data), {}
-    except ValidationError as exc:
-        return None, fields_from_pydantic(exc.errors())
+    return forms.parse(model, data)
 
 
 def _pages(page: int, pages: int) -> list[int | None]:
@@ -297,7 +295,7 @@ def set_item_active(
     if kind not in service.CHILD_KINDS:
         raise KetaClinicError(f"Unknown list {kind!r}.")
     patient = service.get_patient(db, principal, patient_id, write=True)
-    service.set_item_active(db, principal, patient, kind, item_id, form.get("active") == "true")
+    service.set_item_active(db, principal, patient, kind, item_id, forms.checked(form, "active"))
     return RedirectResponse(f"/patients/{patient.id}#{kind}", status_code=303)
 
 

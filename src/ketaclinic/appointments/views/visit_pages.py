@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,9 +27,10 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id, in_id_range
-from ketaclinic.kit.web import DbSession, Form, form_errors, form_text, render
+from ketaclinic.kit.web import DbSession, Form, form_errors, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -89,43 +91,17 @@ def appointment(
     return _appointment_page(request, db, principal, appointment_id)
 
 
-@router.post("/schedule/appointments/{appointment_id}/{appt_action}")
-def appointment_action(
+def _on_appointment(
     request: Request,
-    form: Form,
-    appointment_id: Id,
-    appt_action: str,
-    principal: CurrentPrincipal,
-    db: DbSession,
+    db: Session,
+    principal: Principal,
+    appointment_id: int,
+    act: Callable[[], object],
 ) -> Response:
+    """Run one of the appointment's actions; a refusal it can explain (409, 422) shows
+    the appointment again with the message by its field."""
     try:
-        if appt_action == "cancel":
-            service.cancel(db, principal, appointment_id, form_text(form, "reason"))
-        elif appt_action == "no-show":
-            service.no_show(db, principal, appointment_id)
-        elif appt_action == "escort":
-            service.confirm_escort(db, principal, appointment_id, form_text(form, "escort"))
-        elif appt_action == "reschedule":
-            chair, _sep, when = form_text(form, "slot").partition("|")
-            chair_id = in_id_range(chair)
-            try:
-                starts_at = datetime.fromisoformat(when)
-            except ValueError:
-                chair_id = None
-            if chair_id is None or starts_at.tzinfo is None:
-                raise app_errors.TimeNotOffered(field="slot")
-            moves.reschedule(
-                db,
-                principal,
-                appointment_id,
-                starts_at,
-                chair_id,
-                policy_of(request),
-                request.app.state.protocols,
-                override_reason=form_text(form, "override_reason") or None,
-            )
-        else:
-            raise app_errors.UnknownAction(f"no action {appt_action!r}")
+        act()
     except KetaClinicError as exc:
         if exc.status_code not in (409, 422):
             raise
@@ -134,6 +110,76 @@ def appointment_action(
             request, db, principal, appointment_id, form_errors(exc), exc.status_code
         )
     return RedirectResponse(f"/schedule/appointments/{appointment_id}", status_code=303)
+
+
+@router.post("/schedule/appointments/{appointment_id}/cancel")
+def appointment_cancel(
+    request: Request, form: Form, appointment_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    reason = forms.text(form, "reason")
+    return _on_appointment(
+        request,
+        db,
+        principal,
+        appointment_id,
+        lambda: service.cancel(db, principal, appointment_id, reason),
+    )
+
+
+@router.post("/schedule/appointments/{appointment_id}/no-show")
+def appointment_no_show(
+    request: Request, appointment_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _on_appointment(
+        request,
+        db,
+        principal,
+        appointment_id,
+        lambda: service.no_show(db, principal, appointment_id),
+    )
+
+
+@router.post("/schedule/appointments/{appointment_id}/escort")
+def appointment_escort(
+    request: Request, form: Form, appointment_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    escort = forms.text(form, "escort")
+    return _on_appointment(
+        request,
+        db,
+        principal,
+        appointment_id,
+        lambda: service.confirm_escort(db, principal, appointment_id, escort),
+    )
+
+
+@router.post("/schedule/appointments/{appointment_id}/reschedule")
+def appointment_reschedule(
+    request: Request, form: Form, appointment_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    """Move to one of the offered slots (``chair|start``)."""
+
+    def act() -> object:
+        chair, _sep, when = forms.text(form, "slot").partition("|")
+        chair_id = in_id_range(chair)
+        try:
+            starts_at = datetime.fromisoformat(when)
+        except ValueError:
+            chair_id = None
+        if chair_id is None or starts_at.tzinfo is None:
+            raise app_errors.TimeNotOffered(field="slot")
+        return moves.reschedule(
+            db,
+            principal,
+            appointment_id,
+            starts_at,
+            chair_id,
+            policy_of(request),
+            request.app.state.protocols,
+            override_reason=forms.text(form, "override_reason") or None,
+        )
+
+    return _on_appointment(request, db, principal, appointment_id, act)
 
 
 @router.get("/schedule/waitlist")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -145,50 +147,86 @@ def draw_detail(
     return _draw_detail(request, db, principal, draw_id)
 
 
-@router.post("/ledger/draws/{draw_id}/{draw_action}")
-def draw_action(
+def _on_draw(
     request: Request,
     form: Form,
-    draw_id: Id,
-    draw_action: str,
-    principal: CurrentPrincipal,
-    db: DbSession,
+    draw_id: int,
+    principal: Principal,
+    db: Session,
+    name: str,
+    act: Callable[[dict[str, str], CsEntry], object],
 ) -> Response:
-    """administer, waste (with witnesses), return, or correct an entry of the draw."""
+    """Run one of the draw's actions; a refusal shows the draw again with its form."""
     values = _values(form)
     source = _draw_entry(db, principal, draw_id)
     try:
-        if draw_action == "waste":
-            needed = policy_of(request).waste_witnesses
-            given = [
-                _witness(values, "witness" if i == 0 else f"witness{i + 1}") for i in range(needed)
-            ]
-            parsed = [_parse(WitnessIn, w) for w in given]
-            amount = _parse(AmountIn, {"amount_mg": values.get("amount_mg", "")}).amount_mg
-            people = _attempt(
-                lambda: witnesses_for(request, db, principal, source.clinic_id, parsed)
-            )
-            _attempt(
-                lambda: service.waste(db, principal, draw_id, amount, people, policy_of(request))
-            )
-        elif draw_action in ("administer", "return"):
-            amount = _parse(AmountIn, {"amount_mg": values.get("amount_mg", "")}).amount_mg
-            act = service.administer if draw_action == "administer" else service.return_to_stock
-            _attempt(lambda: act(db, principal, draw_id, amount))
-        elif draw_action == "correct":
-            data = _parse(ReverseIn, values)
-            _attempt(lambda: service.reverse(db, principal, draw_id, data))
-        else:
-            raise ledger_errors.LedgerActionNotFound(f"No action {draw_action!r}.")
+        act(values, source)
     except Refused as refused:
-        errors = _flat(refused.errors)
         return _draw_detail(
             request,
             db,
             principal,
             draw_id,
-            {**values, "form": draw_action},
-            errors,
+            {**values, "form": name},
+            _flat(refused.errors),
             refused.status_code,
         )
     return RedirectResponse(f"/ledger/draws/{draw_id}", status_code=303)
+
+
+def _amount(values: dict[str, str]) -> Decimal:
+    return _parse(AmountIn, {"amount_mg": values.get("amount_mg", "")}).amount_mg
+
+
+@router.post("/ledger/draws/{draw_id}/administer")
+def draw_administer(
+    request: Request, form: Form, draw_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def act(values: dict[str, str], _source: CsEntry) -> object:
+        amount = _amount(values)
+        return _attempt(lambda: service.administer(db, principal, draw_id, amount))
+
+    return _on_draw(request, form, draw_id, principal, db, "administer", act)
+
+
+@router.post("/ledger/draws/{draw_id}/return")
+def draw_return(
+    request: Request, form: Form, draw_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def act(values: dict[str, str], _source: CsEntry) -> object:
+        amount = _amount(values)
+        return _attempt(lambda: service.return_to_stock(db, principal, draw_id, amount))
+
+    return _on_draw(request, form, draw_id, principal, db, "return", act)
+
+
+@router.post("/ledger/draws/{draw_id}/waste")
+def draw_waste(
+    request: Request, form: Form, draw_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    """Waste with as many witnesses as the clinic's policy asks."""
+
+    def act(values: dict[str, str], source: CsEntry) -> object:
+        needed = policy_of(request).waste_witnesses
+        given = [
+            _witness(values, "witness" if i == 0 else f"witness{i + 1}") for i in range(needed)
+        ]
+        parsed = [_parse(WitnessIn, w) for w in given]
+        amount = _amount(values)
+        people = _attempt(lambda: witnesses_for(request, db, principal, source.clinic_id, parsed))
+        return _attempt(
+            lambda: service.waste(db, principal, draw_id, amount, people, policy_of(request))
+        )
+
+    return _on_draw(request, form, draw_id, principal, db, "waste", act)
+
+
+@router.post("/ledger/draws/{draw_id}/correct")
+def draw_correct(
+    request: Request, form: Form, draw_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def act(values: dict[str, str], _source: CsEntry) -> object:
+        data = _parse(ReverseIn, values)
+        return _attempt(lambda: service.reverse(db, principal, draw_id, data))
+
+    return _on_draw(request, form, draw_id, principal, db, "correct", act)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,7 +20,6 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form
-from ketaclinic.ledger import errors as ledger_errors
 from ketaclinic.ledger import reports, service, verify
 from ketaclinic.ledger import repository as repo
 from ketaclinic.ledger.deps import download
@@ -163,28 +163,47 @@ def setup(request: Request, principal: CurrentPrincipal, db: DbSession) -> Respo
     return _setup_page(request, db, principal)
 
 
-@router.post("/ledger/setup/{setup_kind}")
-def setup_add(
-    request: Request, form: Form, setup_kind: str, principal: CurrentPrincipal, db: DbSession
+def _on_setup(
+    request: Request,
+    form: Form,
+    principal: Principal,
+    db: Session,
+    name: str,
+    act: Callable[[dict[str, str]], object],
 ) -> Response:
     values = _values(form)
     try:
-        if setup_kind == "product":
-            product = _parse(ProductIn, {k: v for k, v in values.items() if v != ""})
-            _attempt(lambda: service.add_product(db, principal, product))
-        elif setup_kind == "location":
-            clinic = _clinic(request, db, principal, Permission.LEDGER_STOCK)
-            location = _parse(LocationIn, values)
-            _attempt(lambda: service.add_location(db, principal, clinic.id, location))
-        else:
-            raise ledger_errors.LedgerActionNotFound(f"Nothing to set up called {setup_kind!r}.")
+        act(values)
     except Refused as refused:
         return _setup_page(
             request,
             db,
             principal,
-            {**values, "form": setup_kind},
+            {**values, "form": name},
             refused.errors,
             refused.status_code,
         )
     return RedirectResponse("/ledger/setup", status_code=303)
+
+
+@router.post("/ledger/setup/product")
+def setup_product(
+    request: Request, form: Form, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def act(values: dict[str, str]) -> object:
+        product = _parse(ProductIn, {k: v for k, v in values.items() if v != ""})
+        return _attempt(lambda: service.add_product(db, principal, product))
+
+    return _on_setup(request, form, principal, db, "product", act)
+
+
+@router.post("/ledger/setup/location")
+def setup_location(
+    request: Request, form: Form, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def act(values: dict[str, str]) -> object:
+        clinic = _clinic(request, db, principal, Permission.LEDGER_STOCK)
+        location = _parse(LocationIn, values)
+        return _attempt(lambda: service.add_location(db, principal, clinic.id, location))
+
+    return _on_setup(request, form, principal, db, "location", act)

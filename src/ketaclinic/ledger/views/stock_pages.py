@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -178,56 +179,72 @@ def container_detail(
     return _container_page(request, db, principal, container_id)
 
 
-@router.post("/ledger/containers/{container_id}/{stock_action}")
-def container_action(
+def _on_container(
     request: Request,
     form: Form,
-    container_id: Id,
-    stock_action: str,
-    principal: CurrentPrincipal,
-    db: DbSession,
+    container_id: int,
+    principal: Principal,
+    db: Session,
+    name: str,
+    act: Callable[[dict[str, str], int], object],
 ) -> Response:
-    """transfer, destroy (two witnesses) or loss."""
+    """Run one of the container's actions (``act`` gets the form and the container's
+    clinic); a refusal shows the container again with its form."""
     values = _values(form)
     found = repo.container(db, principal.require_any(Permission.LEDGER_READ), container_id)
     if found is None:
         raise ledger_errors.ContainerNotFound(f"No container {container_id} in your clinics.")
     try:
-        if stock_action == "transfer":
-            target = _parse(_Target, values).to_location_id
-            _attempt(lambda: service.transfer(db, principal, container_id, target))
-        elif stock_action == "destroy":
-            given = [_witness(values), _witness(values, "witness2")]
-            data = _parse(
-                DestroyIn,
-                {
-                    **{
-                        k: values.get(k, "")
-                        for k in ("amount_mg", "method", "reason", "destroyed_on")
-                    },
-                    "witnesses": given,
-                },
-            )
-            people = _attempt(
-                lambda: witnesses_for(request, db, principal, found.clinic_id, data.witnesses)
-            )
-            _attempt(lambda: service.destroy(db, principal, container_id, data, people))
-        elif stock_action == "loss":
-            loss = _parse(LossIn, values)
-            _attempt(lambda: service.record_loss(db, principal, container_id, loss))
-        else:
-            raise ledger_errors.LedgerActionNotFound(f"No action {stock_action!r}.")
+        act(values, found.clinic_id)
     except Refused as refused:
         return _container_page(
             request,
             db,
             principal,
             container_id,
-            {**values, "form": stock_action},
+            {**values, "form": name},
             _flat(refused.errors),
             refused.status_code,
         )
     return RedirectResponse(f"/ledger/containers/{container_id}", status_code=303)
+
+
+@router.post("/ledger/containers/{container_id}/transfer")
+def container_transfer(
+    request: Request, form: Form, container_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def act(values: dict[str, str], _clinic_id: int) -> object:
+        target = _parse(_Target, values).to_location_id
+        return _attempt(lambda: service.transfer(db, principal, container_id, target))
+
+    return _on_container(request, form, container_id, principal, db, "transfer", act)
+
+
+@router.post("/ledger/containers/{container_id}/destroy")
+def container_destroy(
+    request: Request, form: Form, container_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    """Destruction, before two witnesses."""
+
+    def act(values: dict[str, str], clinic_id: int) -> object:
+        given = [_witness(values), _witness(values, "witness2")]
+        fields = ("amount_mg", "method", "reason", "destroyed_on")
+        data = _parse(DestroyIn, {**{k: values.get(k, "") for k in fields}, "witnesses": given})
+        people = _attempt(lambda: witnesses_for(request, db, principal, clinic_id, data.witnesses))
+        return _attempt(lambda: service.destroy(db, principal, container_id, data, people))
+
+    return _on_container(request, form, container_id, principal, db, "destroy", act)
+
+
+@router.post("/ledger/containers/{container_id}/loss")
+def container_loss(
+    request: Request, form: Form, container_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    def act(values: dict[str, str], _clinic_id: int) -> object:
+        loss = _parse(LossIn, values)
+        return _attempt(lambda: service.record_loss(db, principal, container_id, loss))
+
+    return _on_container(request, form, container_id, principal, db, "loss", act)
 
 
 class _Target(BaseModel):

@@ -1,0 +1,153 @@
+"""What the audit page shows for each recorded action: words, not codes.
+
+The code stays the record (searched, filtered and exported as it is); the page shows
+a label per action and, for a code without one, a readable form of the code.
+"""
+
+from __future__ import annotations
+
+ACTION_LABELS: dict[str, str] = {
+    # refusals
+    "access.denied": "Access refused",
+    "access.not_found": "Access refused (record hidden)",
+    "access.unauthenticated": "Access refused (not signed in)",
+    # signing in
+    "auth.login": "Signed in",
+    "auth.login_failed": "Sign-in failed",
+    "auth.locked": "Account locked",
+    "auth.unlocked": "Account unlocked",
+    "auth.mfa_enrolled": "Two-factor set up",
+    "auth.mfa_disabled": "Two-factor removed",
+    "auth.mfa_disable_failed": "Two-factor removal refused",
+    "auth.recovery_code_used": "Recovery code used",
+    "auth.token_revoked": "API token revoked",
+    # the audit trail itself
+    "audit.read": "Audit trail read",
+    "audit.export": "Audit trail exported",
+    # staff and settings
+    "staff.admin": "Staff list opened",
+    "staff.invited": "Staff member invited",
+    "staff.deactivated": "Staff member deactivated",
+    "staff.reactivated": "Staff member reactivated",
+    "staff.role_changed": "Staff role changed",
+    "staff.password_reset_link": "Password reset link made",
+    "staff.password_set": "Password set",
+    "settings.manage": "Clinic settings opened",
+    "clinic.setting_changed": "Clinic setting changed",
+    # wall-screen boards
+    "display.created": "Wall screen added",
+    "display.manage": "Wall screens opened",
+    "display.opened": "Wall screen opened",
+    "display.viewed": "Wall screen shown",
+    "display.refused": "Wall screen refused",
+    "display.revoked": "Wall screen revoked",
+    # the controlled-substance ledger
+    "ledger.read": "Ledger opened",
+    "ledger.viewed": "Ledger opened",
+    "ledger.stock": "Stock changed",
+    "ledger.receive": "Stock received",
+    "ledger.administer": "Dose drawn or given",
+    "ledger.count": "Stock counted",
+    "ledger.discrepancy_resolved": "Count discrepancy resolved",
+    "ledger.location_added": "Storage location added",
+    "ledger.product_added": "Product added",
+    "ledger.report": "Ledger report made",
+    "ledger.verify": "Ledger checked for tampering",
+    "ledger.witness": "Witness asked",
+    "ledger.witness_confirmed": "Witness confirmed",
+    "ledger.witness_failed": "Witness not confirmed",
+    # the chart
+    "patient.read": "Chart opened",
+    "patient.search": "Patient search",
+    "patient.create": "Patient registered",
+    "patient.update": "Demographics changed",
+    "patient.write": "Chart changed",
+    "patient.duplicate_warning": "Possible duplicate shown",
+    "patient.administrations_viewed": "Administrations viewed",
+    "patient.contacts.create": "Contact added",
+    "patient.contacts.update": "Contact changed",
+    "patient.diagnoses.create": "Diagnosis added",
+    "patient.diagnoses.update": "Diagnosis changed",
+    "patient.medications.create": "Medication added",
+    "patient.medications.update": "Medication changed",
+    "patient.allergies.create": "Allergy added",
+    "patient.allergies.update": "Allergy changed",
+    "patient.alert.raise": "Alert raised",
+    "patient.alert.acknowledge": "Alert acknowledged",
+    "patient.alert.list": "Alerts viewed",
+    "patient.intake.record": "Intake recorded",
+    "patient.measurement.create": "Measurement recorded",
+    "patient.questionnaire.create": "Questionnaire recorded",
+    "patient.questionnaire_link.create": "Questionnaire link made",
+    "patient.questionnaire_link.open": "Questionnaire link opened",
+    "patient.screening.run": "Screening run",
+    "patient.screening.list": "Screenings viewed",
+    "patient.screening.sign": "Screening signed",
+    "patient.screening.override": "Screening overridden",
+    "patient.treatment.create": "Treatment recorded",
+    "patient.dose.calculate": "Dose calculated",
+    "patient.dose.verify": "Dose checked",
+    # plans
+    "patient.plan.draft": "Plan drafted",
+    "patient.plan.revise": "Plan revised",
+    "patient.plan.sign": "Plan signed",
+    "patient.plan.start": "Plan started",
+    "patient.plan.pause": "Plan paused",
+    "patient.plan.resume": "Plan resumed",
+    "patient.plan.complete": "Plan completed",
+    "patient.plan.stop": "Plan stopped",
+    "patient.plan.supersede": "Plan replaced",
+    # the schedule
+    "patient.schedule_proposed": "Schedule proposed",
+    "patient.appointments_booked": "Visits booked",
+    "patient.appointment_cancelled": "Visit cancelled",
+    "patient.appointment_no_show": "No-show recorded",
+    "patient.appointment_rescheduled": "Visit moved",
+    "patient.appointment_window_override": "Visit booked outside its window",
+    "patient.escort_confirmed": "Escort confirmed",
+    "patient.waitlisted": "Added to the waitlist",
+    # the session
+    "session.chart": "Session chart opened",
+    "patient.session.check_in": "Checked in",
+    "patient.session.checks": "Session checklist recorded",
+    "patient.session.complete_checks": "Pre-checks completed",
+    "patient.session.release_dose": "Dose released",
+    "patient.session.start": "Administration started",
+    "patient.session.pause": "Administration paused",
+    "patient.session.resume": "Administration resumed",
+    "patient.session.change_rate": "Rate changed",
+    "patient.session.end_administration": "Administration ended",
+    "patient.session.observe": "Observation started",
+    "patient.session.mark_ready": "Marked ready for discharge",
+    "patient.session.discharge": "Discharged",
+    "patient.session.discharge_refused": "Discharge refused",
+    "patient.session.sign_note": "Note signed",
+    "patient.session.note_signed": "Note signed",
+    "patient.session.stop": "Session stopped early",
+    "patient.session.no_show": "No-show recorded",
+    "patient.session.vitals": "Vital signs recorded",
+    "patient.session.alert_acknowledged": "Vital-sign alert acknowledged",
+    "patient.session.adverse_event": "Adverse event recorded",
+    "patient.session.rescue_medication": "Rescue medication given",
+    "patient.session.addendum": "Note addendum added",
+    "patient.session.rems_saved": "REMS form saved",
+    "patient.session.rems_sent": "REMS form sent",
+}
+
+_PREFIX_WORDS = {"patient": "", "auth": "sign-in", "ledger": "ledger", "staff": "staff"}
+
+
+def action_label(code: str) -> str:
+    """The words for an action code: its label, or the code made readable
+    (``patient.session.new_thing`` → "Session: new thing")."""
+    label = ACTION_LABELS.get(code)
+    if label is not None:
+        return label
+    parts = [_PREFIX_WORDS.get(p, p) if i == 0 else p for i, p in enumerate(code.split("."))]
+    words = [p.replace("_", " ").replace("-", " ").strip() for p in parts]
+    words = [w for w in words if w]
+    if not words:
+        return "Other"
+    head, *rest = words
+    text = f"{head}: {' '.join(rest)}" if rest else head
+    return text[:1].upper() + text[1:]
