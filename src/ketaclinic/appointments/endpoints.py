@@ -13,6 +13,7 @@ from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import reschedule as moves
 from ketaclinic.appointments import roster as rosters
 from ketaclinic.appointments import service
+from ketaclinic.appointments.deps import policy_of
 from ketaclinic.appointments.models import Appointment
 from ketaclinic.appointments.schemas import (
     AppointmentOut,
@@ -30,9 +31,10 @@ from ketaclinic.appointments.schemas import (
     WaitlistIn,
 )
 from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.errors import ClinicNotYours
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import NotFound, validation_from_pydantic
+from ketaclinic.kit.errors import validation_from_pydantic
 from ketaclinic.kit.fields import ClinicTime, Id, IsoDate, Weekday
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.time import today_in
@@ -47,10 +49,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "The plan is not signed, the chair was just taken, or nothing fits"},
     422: {"description": "A field is invalid; `error.fields` names it"},
 }
-
-
-def policy_of(request: Request) -> service.SchedulePolicy:
-    return service.SchedulePolicy.from_settings(request.app.state.settings)
 
 
 def availability_of(
@@ -317,7 +315,7 @@ def _clinic_of(db: DbSession, principal: CurrentPrincipal, wanted: int | None) -
     clinic_id = wanted if wanted is not None else allowed[0]
     clinic = db.get(Clinic, clinic_id) if clinic_id in allowed else None
     if clinic is None:
-        raise NotFound(
+        raise ClinicNotYours(
             f"No clinic {clinic_id} in your clinics.", {"clinic_id": "not one of your clinics"}
         )
     return clinic

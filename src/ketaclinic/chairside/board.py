@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.appointments import service as appointments
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.audit import service as audit
+from ketaclinic.auth.errors import ClinicNotYours
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
@@ -21,7 +22,6 @@ from ketaclinic.chairside import service
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinical.chairside import STATE_LABELS
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.patients.models import Patient
 
@@ -80,7 +80,7 @@ class Board:
 def _clinic(db: Session, principal: Principal, wanted: int | None) -> Clinic:
     allowed = principal.require_any(Permission.PATIENT_READ)
     if wanted is not None and wanted not in allowed:
-        raise NotFound(
+        raise ClinicNotYours(
             f"No clinic {wanted} in your clinics.", {"clinic_id": "not one of your clinics"}
         )
     clinic = db.get(Clinic, wanted if wanted is not None else allowed[0])
