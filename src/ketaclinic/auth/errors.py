@@ -115,3 +115,20 @@ class ReaderNotAllowed(FieldInvalid):
 
     code = "reader_not_allowed"
     field = "by"
+
+
+# For the one clinic resolver (auth/clinic.py, being reworked elsewhere): its refusals.
+class ClinicRequired(FieldInvalid):
+    """A caller who works in several clinics names none."""
+
+    code = "clinic_required"
+    field = "clinic_id"
+    default_message = "is required: you work in more than one clinic"
+
+
+class ClinicNotAllowed(FieldInvalid):
+    """The clinic named is not one where the caller may do this."""
+
+    code = "clinic_not_allowed"
+    field = "clinic_id"
+    default_message = "not one of your clinics"

@@ -5,11 +5,6 @@ from __future__ import annotations
 from ketaclinic.kit.errors import FieldInvalid, NotFound
 
 
-class ClinicChoiceRequired(FieldInvalid):
-    code = "clinic_choice_required"
-    field = "clinic_id"
-
-
 class PatientNotFound(NotFound):
     code = "patient_not_found"
 

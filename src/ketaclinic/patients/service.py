@@ -15,7 +15,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.errors import RoleNotAllowed
+from ketaclinic.auth.errors import ClinicRequired, RoleNotAllowed
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.service import today_at
@@ -24,7 +24,6 @@ from ketaclinic.patients import duplicates, search_query
 from ketaclinic.patients import repository as repo
 from ketaclinic.patients.errors import (
     BirthDateInFuture,
-    ClinicChoiceRequired,
     MeasuredAtInFuture,
     MeasuredAtWithoutOffset,
     PatientEntryNotFound,
@@ -104,7 +103,7 @@ def _choose_clinic(principal: Principal, clinic_id: int | None) -> int:
     clinics = principal.require_any(Permission.PATIENT_WRITE)
     if clinic_id is None:
         if len(clinics) > 1:
-            raise ClinicChoiceRequired("is required: you work in more than one clinic")
+            raise ClinicRequired()
         return clinics[0]
     principal.require(Permission.PATIENT_WRITE, clinic_id)
     return clinic_id
