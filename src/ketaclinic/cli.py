@@ -327,13 +327,13 @@ def rems_due(
     first (due within 7 days of the session); exit 1 when any is overdue."""
     from rich.table import Table
 
+    from ketaclinic.auth.errors import ReaderNotAllowed
     from ketaclinic.auth.roles import Permission
     from ketaclinic.auth.service import get_user_by_email, principal_for
     from ketaclinic.chairside import service as chairside
     from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
     from ketaclinic.clinical.treatment import load_protocols
     from ketaclinic.clinics.service import get_by_slug
-    from ketaclinic.kit.errors import ValidationFailed
     from ketaclinic.ledger.service import LedgerPolicy
     from ketaclinic.plans.service import PlanPolicy
 
@@ -342,7 +342,7 @@ def rems_due(
         found = get_by_slug(db, clinic)
         reader = principal_for(db, get_user_by_email(db, by), origin=cli_origin())
         if found.id not in reader.clinics_with(Permission.PATIENT_READ):
-            raise ValidationFailed.on("by", f"{by} may not read {found.name}'s charts")
+            raise ReaderNotAllowed(f"{by} may not read {found.name}'s charts")
         policy = chairside.ChairsidePolicy(
             plan=PlanPolicy(protocols=load_protocols(settings.protocols_dir)),
             ledger=LedgerPolicy.from_settings(settings),

@@ -87,7 +87,7 @@ def test_it_forbids_the_custodian_from_patient_charts(
     before = db.scalar(select(func.count()).select_from(Patient))
     created = client.post("/api/v1/patients", json=valid_patient())
     assert created.status_code == 403
-    assert created.json()["error"]["code"] == "forbidden"
+    assert created.json()["error"]["code"] == "role_not_allowed"
     assert db.scalar(select(func.count()).select_from(Patient)) == before
 
 

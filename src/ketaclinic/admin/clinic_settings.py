@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.admin.errors import SettingInvalid
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
@@ -16,7 +17,6 @@ from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.models import ClinicSetting
 from ketaclinic.clinics.settings import defaults, forget, stored
 from ketaclinic.clinics.thresholds import SettingError, Value
-from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import utcnow
 
 
@@ -46,7 +46,7 @@ def change(
         thresholds.spec(key)
         new = thresholds.parse(key, text) if text and text.strip() else None
     except SettingError as exc:
-        raise ValidationFailed.on(exc.key, exc.message) from None
+        raise SettingInvalid.on(exc.key, exc.message) from None
     row = db.scalar(
         select(ClinicSetting)
         .where(ClinicSetting.clinic_id == clinic_id, ClinicSetting.key == key)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ketaclinic.admin import clinic_settings
 from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.auth.errors import ClinicNotAllowed
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics import thresholds
@@ -80,7 +81,7 @@ def settings_change(
 ) -> Response:
     raw = forms.text(form, "clinic_id")
     if raw and not (raw.isdigit() and len(raw) < 10):
-        raise ValidationFailed.on("clinic_id", "choose one of your clinics")
+        raise ClinicNotAllowed("choose one of your clinics")
     clinic_id = _clinic(principal, int(raw) if raw else None)
     key = forms.text(form, "key")
     value = "" if forms.text(form, "use_default") else forms.text(form, "value")

@@ -13,6 +13,7 @@ from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import reschedule as moves
 from ketaclinic.appointments import roster as rosters
 from ketaclinic.appointments import service
+from ketaclinic.appointments.deps import policy_of
 from ketaclinic.appointments.models import Appointment
 from ketaclinic.appointments.schemas import (
     AppointmentOut,
@@ -48,10 +49,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "The plan is not signed, the chair was just taken, or nothing fits"},
     422: {"description": "A field is invalid; `error.fields` names it"},
 }
-
-
-def policy_of(request: Request) -> service.SchedulePolicy:
-    return service.SchedulePolicy.from_settings(request.app.state.settings)
 
 
 def availability_of(

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from ketaclinic.audit import access
 from ketaclinic.audit import service as audit
+from ketaclinic.audit.errors import TimeWithoutOffset
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id, IsoDateTime
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
@@ -46,7 +46,7 @@ AuditEventPage = Page[AuditEventOut]
 
 def _aware(name: str, value: IsoDateTime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise ValidationFailed.on(name, "must include a time zone offset, e.g. 2026-11-01T00:00Z")
+        raise TimeWithoutOffset.on(name, "must include a time zone offset, e.g. 2026-11-01T00:00Z")
     return value
 
 

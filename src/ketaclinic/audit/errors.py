@@ -19,3 +19,8 @@ class AuditRangeReversed(FieldInvalid):
     code = "audit_range_reversed"
     field = "until"
     default_message = "must be on or after the 'from' date"
+
+
+class TimeWithoutOffset(FieldInvalid):
+    code = "audit_time_without_offset"
+    field = "from"

@@ -11,28 +11,22 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
+from ketaclinic.auth.errors import (
+    ClinicIdNotANumber,
+    ClinicNotAllowed,
+    ClinicNotYours,
+    ClinicRequired,
+)
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import NotFound, ValidationFailed
 from ketaclinic.kit.fields import MAX_ID
 
 CLINIC_FIELD = "clinic_id"
 
 
-class ClinicChoiceNeeded(ValidationFailed):
-    """The caller works in several clinics and named none: the API answers 422 naming
-    ``clinic_id``; a page answers with a "Which clinic?" page listing ``choices``
-    (clinic id, name) as links to the same address with ``clinic_id`` added."""
-
-    code = "clinic_required"
-
-    def __init__(self, choices: list[tuple[int, str]]) -> None:
-        super().__init__(
-            f"{CLINIC_FIELD}: is required: you work in more than one clinic",
-            {CLINIC_FIELD: "is required: you work in more than one clinic"},
-        )
-        self.choices = choices
+# The caller must choose: a page shows the choices (app._clinic_picker).
+ClinicChoiceNeeded = ClinicRequired
 
 
 def resolve_clinic_id(principal: Principal, permission: Permission, wanted: int | None) -> int:
@@ -44,7 +38,7 @@ def resolve_clinic_id(principal: Principal, permission: Permission, wanted: int 
             raise ClinicChoiceNeeded([(cid, "") for cid in allowed])
         return allowed[0]
     if wanted not in allowed:
-        raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
+        raise ClinicNotAllowed()
     return wanted
 
 
@@ -61,7 +55,7 @@ def resolve_clinic(
         ) from None
     clinic = db.get(Clinic, clinic_id)
     if clinic is None:  # a membership always names an existing clinic
-        raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
+        raise ClinicNotAllowed()
     return clinic
 
 
@@ -74,8 +68,8 @@ def resolve_own_clinic(
         return resolve_clinic(db, principal, permission, wanted)
     except ClinicChoiceNeeded:
         raise
-    except ValidationFailed as refused:
-        raise NotFound(
+    except ClinicNotAllowed as refused:
+        raise ClinicNotYours(
             f"No clinic {wanted} in your clinics.", {CLINIC_FIELD: "not one of your clinics"}
         ) from refused
 
@@ -88,7 +82,7 @@ def requested_clinic_id(request: Request) -> int | None:
     try:
         value = int(raw)
     except (TypeError, ValueError) as exc:
-        raise ValidationFailed.on(CLINIC_FIELD, "must be a whole number") from exc
+        raise ClinicIdNotANumber() from exc
     if not 1 <= value <= MAX_ID:
-        raise ValidationFailed.on(CLINIC_FIELD, "not one of your clinics")
+        raise ClinicNotAllowed()
     return value

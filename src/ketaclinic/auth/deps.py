@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ketaclinic.auth import service
+from ketaclinic.auth.errors import FormOriginRefused, NoAccessRule, RoleNotAllowed
 from ketaclinic.auth.polls import is_poll
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Access, Permission, rule_for
@@ -97,7 +98,9 @@ def _resolve(request: Request, db: Session, sent: str) -> Principal:
             raise MfaEnrolmentRequired()
     # A cookie rides along on cross-site requests; a token it cannot read does not.
     if request.method not in SAFE_METHODS and not hmac.compare_digest(sent, session_row.csrf_token):
-        raise Forbidden("The form expired or did not come from this site; reload and retry.")
+        raise FormOriginRefused(
+            "The form expired or did not come from this site; reload and retry."
+        )
     channel = "api" if request.url.path.startswith("/api/") else "web"
     return service.principal_for(
         db, user, csrf_token=session_row.csrf_token, origin=origin_of(request, channel)
@@ -130,7 +133,7 @@ async def current_principal(request: Request, db: DbSession, sent: CsrfSent) -> 
 def _authorize(request: Request, db: Session, sent: str, rule: Permission | Access) -> None:
     principal = _principal(request, db, sent)
     if isinstance(rule, Permission) and not principal.clinics_with(rule):
-        raise Forbidden()
+        raise RoleNotAllowed()
 
 
 async def authorize(request: Request, db: DbSession, sent: CsrfSent) -> None:
@@ -142,7 +145,7 @@ async def authorize(request: Request, db: DbSession, sent: CsrfSent) -> None:
     route = request.scope.get("route")
     rule = rule_for(request.method, getattr(route, "path", ""))
     if rule is None:  # create_app refuses to start with an unlisted route
-        raise Forbidden("This route has no access rule.")
+        raise NoAccessRule("This route has no access rule.")
     if rule is Access.PUBLIC:
         return
     await run_in_threadpool(_authorize, request, db, sent, rule)

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.auth.errors import MfaAlreadyOff, MfaAlreadyOn, MfaCodeWrong, MfaNotEnrolling
 from ketaclinic.auth.models import RecoveryCode, User
 from ketaclinic.auth.passwords import verify_password
 from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.kit.errors import Conflict, ValidationFailed
 from ketaclinic.kit.time import utcnow, wall_seconds
 
 ISSUER = "KetaClinic"
@@ -66,7 +66,7 @@ def is_enabled(user: User) -> bool:
 def pending_secret(user: User) -> str:
     """The secret being enrolled, created on the first visit and kept until confirmed."""
     if is_enabled(user):
-        raise Conflict("Two-factor sign-in is already on. Turn it off to enrol a new phone.")
+        raise MfaAlreadyOn("Two-factor sign-in is already on. Turn it off to enrol a new phone.")
     if user.totp_secret is None:
         user.totp_secret = pyotp.random_base32()
     return user.totp_secret
@@ -99,11 +99,11 @@ def confirm_enrolment(db: Session, user: User, code: str, principal: Principal) 
     """Turn two-factor on once a code from the phone matches. Returns the recovery
     codes: the only time they can be shown."""
     if is_enabled(user) or user.totp_secret is None:
-        raise Conflict("There is no two-factor enrolment to confirm; reload the page.")
+        raise MfaNotEnrolling("There is no two-factor enrolment to confirm; reload the page.")
     step = matching_step(user.totp_secret, code)
     if step is None:
-        raise ValidationFailed.on(
-            "code", "is not the current code; check the phone's clock and enter the newest code"
+        raise MfaCodeWrong(
+            "is not the current code; check the phone's clock and enter the newest code"
         )
     user.totp_enabled_at = utcnow()
     codes = new_recovery_codes(db, user)
@@ -151,7 +151,7 @@ def disable(db: Session, user: User, proof: str, principal: Principal) -> bool:
     """Turn two-factor off, given a current code, a recovery code or the password.
     Returns False (changing nothing) when the proof is wrong."""
     if not is_enabled(user):
-        raise Conflict("Two-factor sign-in is already off.")
+        raise MfaAlreadyOff("Two-factor sign-in is already off.")
     # A password is longer than a six-digit code, so a proof is never both.
     check = check_second_factor(db, user, proof)
     how = check.method

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ketaclinic.auth.errors import RoleNotAllowed
 from ketaclinic.auth.roles import Permission, Role, roles_with
-from ketaclinic.kit.errors import Forbidden
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ class Principal:
 
     def require(self, permission: Permission, clinic_id: int) -> None:
         if not self.can(permission, clinic_id):
-            raise Forbidden()
+            raise RoleNotAllowed()
 
     def require_any(self, permission: Permission) -> list[int]:
         """Clinics where the permission is held; Forbidden if there are none."""
         clinics = self.clinics_with(permission)
         if not clinics:
-            raise Forbidden()
+            raise RoleNotAllowed()
         return clinics

@@ -12,12 +12,21 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Engine, String, bindparam, cast, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from ketaclinic.auth.errors import (
+    EmailInvalid,
+    EmailTaken,
+    PasswordTooWeak,
+    UnknownRole,
+    UserDetailsInvalid,
+    UserEmailNotFound,
+    UserNotFound,
+)
 from ketaclinic.auth.models import ApiToken, Membership, StaffSession, User
 from ketaclinic.auth.passwords import hash_password, password_problem, verify_password
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import Conflict, KetaClinicError, NotFound, ValidationFailed
+from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.settings import get_settings
 
@@ -32,7 +41,7 @@ def normalize_email(email: str, field: str = "email") -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValidationFailed.on(field, str(exc)) from exc
+        raise EmailInvalid.on(field, str(exc)) from exc
 
 
 def parse_role(role: str) -> Role:
@@ -40,7 +49,7 @@ def parse_role(role: str) -> Role:
         return Role(role)
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
-        raise ValidationFailed.on("role", f"must be one of {allowed}") from None
+        raise UnknownRole(f"must be one of {allowed}") from None
 
 
 def create_user(
@@ -70,9 +79,9 @@ def create_user(
     except ValidationFailed as exc:
         fields.update(exc.fields)
     if fields:
-        raise ValidationFailed("Please correct the user details.", fields)
+        raise UserDetailsInvalid("Please correct the user details.", fields)
     if db.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"A user with email {email} already exists.", {"email": "already exists"})
+        raise EmailTaken(f"A user with email {email} already exists.", {"email": "already exists"})
     user = User(email=email, name=name.strip(), password_hash=hash_password(password))
     db.add(user)
     db.flush()
@@ -91,7 +100,7 @@ def add_membership(db: Session, user: User, clinic: Clinic, role: str) -> Member
 def get_user_by_email(db: Session, email: str) -> User:
     user = db.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
-        raise NotFound(f"No user with email {email}.", {"email": "not found"})
+        raise UserEmailNotFound(f"No user with email {email}.", {"email": "not found"})
     return user
 
 
@@ -120,7 +129,7 @@ def principal_for(
 def get_user(db: Session, user_id: int) -> User:
     user = db.get(User, user_id)
     if user is None:
-        raise NotFound(f"No user with id {user_id}.")
+        raise UserNotFound(f"No user with id {user_id}.")
     return user
 
 
@@ -365,7 +374,7 @@ def set_password(db: Session, user: User, password: str, min_length: int | None 
     if min_length is None:
         min_length = get_settings().password_min_length
     if problem := password_problem(password, min_length):
-        raise ValidationFailed.on("password", problem)
+        raise PasswordTooWeak(problem)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_at = None

@@ -17,11 +17,23 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import service as audit
 from ketaclinic.auth import mfa
 from ketaclinic.auth import service as accounts
+from ketaclinic.auth.errors import (
+    ApiTokenNotFound,
+    CannotDeactivateSelf,
+    LastAdministrator,
+    LinkUnusable,
+    OnlyClinic,
+    OtherClinicsAdministrator,
+    PasswordConfirmMismatch,
+    StaffDetailsInvalid,
+    StaffEmailTaken,
+    StaffNotFound,
+)
 from ketaclinic.auth.models import ApiToken, Membership, StaffLink, User
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import as_utc, utcnow
 
 # An invitation lasts a week (handed over in person or by message); a reset a day.
@@ -78,7 +90,7 @@ def staff_member(db: Session, user_id: int, clinic_ids: Sequence[int]) -> User:
         else None
     )
     if user is None:
-        raise NotFound("No such staff member in your clinics.")
+        raise StaffNotFound("No such staff member in your clinics.")
     return user
 
 
@@ -163,9 +175,9 @@ def invite(
     except ValidationFailed as exc:
         fields.update(exc.fields)
     if fields:
-        raise ValidationFailed("Please correct the new staff member's details.", fields)
+        raise StaffDetailsInvalid("Please correct the new staff member's details.", fields)
     if db.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(
+        raise StaffEmailTaken(
             f"Someone with the email {email} already has an account.",
             {"email": "already has an account"},
         )
@@ -207,7 +219,7 @@ def _live_link(db: Session, token: str, *, lock: bool = False) -> tuple[StaffLin
         or as_utc(link.expires_at) <= utcnow()
         or not user.is_active
     ):
-        raise NotFound(
+        raise LinkUnusable(
             "This link is unknown, expired or already used: ask your "
             "clinic's administrator for a new one."
         )
@@ -231,7 +243,7 @@ def use_link(
     ends the user's browser sessions."""
     link, user = _live_link(db, token, lock=True)
     if password != confirm:
-        raise ValidationFailed.on("confirm", "does not match the password")
+        raise PasswordConfirmMismatch("does not match the password")
     accounts.set_password(db, user, password, min_length)
     link.used_at = utcnow()
     if link.purpose == "reset":
@@ -255,7 +267,7 @@ def _all_mine(principal: Principal, memberships: dict[int, str], clinics: Sequen
     """A change to the whole account needs the administrator of each of its clinics."""
     others = set(memberships) - set(clinics)
     if others:
-        raise Forbidden(
+        raise OtherClinicsAdministrator(
             "This person also works in a clinic you do not administer: change "
             "their role here instead, or ask that clinic's administrator."
         )
@@ -280,7 +292,7 @@ def _other_active_admins(db: Session, clinic_id: int, user_id: int) -> int:
 
 def _keep_an_admin(db: Session, clinic_id: int, user_id: int, clinic_name: str) -> None:
     if _other_active_admins(db, clinic_id, user_id) == 0:
-        raise Conflict(
+        raise LastAdministrator(
             f"{clinic_name} would have no administrator left: give someone "
             "else the administrator role first.",
             {"role": "the clinic's last administrator"},
@@ -298,7 +310,7 @@ def deactivate(db: Session, principal: Principal, user_id: int) -> User:
     clinics = _admin_clinics(principal)
     user = staff_member(db, user_id, clinics)
     if user.id == principal.user_id:
-        raise Conflict("You cannot deactivate your own account.")
+        raise CannotDeactivateSelf("You cannot deactivate your own account.")
     memberships = roles_of(db, user.id)
     _all_mine(principal, memberships, clinics)
     if not user.is_active:
@@ -354,7 +366,7 @@ def set_role(
     if new is None:
         assert membership is not None
         if len(roles_of(db, user.id)) == 1:
-            raise Conflict(
+            raise OnlyClinic(
                 "This is their only clinic: deactivate the account instead.",
                 {"role": "their only clinic"},
             )
@@ -400,7 +412,7 @@ def revoke_token(db: Session, principal: Principal, token_id: int) -> ApiToken:
     clinics = _admin_clinics(principal)
     token = db.get(ApiToken, token_id)
     if token is None:
-        raise NotFound("No such API token in your clinics.")
+        raise ApiTokenNotFound("No such API token in your clinics.")
     owner = staff_member(db, token.user_id, clinics)
     if token.revoked_at is None:
         token.revoked_at = utcnow()

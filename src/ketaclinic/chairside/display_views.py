@@ -16,12 +16,12 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.chairside import board as board_view
-from ketaclinic.chairside import displays
+from ketaclinic.chairside import displays, errors
 from ketaclinic.chairside.deps import policy_of
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit import forms as kit_forms
 from ketaclinic.kit.db import set_visible_clinics
-from ketaclinic.kit.errors import KetaClinicError, NotFound
+from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.time import utcnow
 from ketaclinic.kit.web import DbSession, Form, form_errors, render
@@ -106,7 +106,9 @@ def revoke_display(display_id: Id, principal: CurrentPrincipal, db: DbSession) -
 def _screen(request: Request, db: Session, token: str, name: str, *, opening: bool) -> Response:
     row = displays.by_token(db, token)
     if row is None:
-        raise NotFound("This wall screen's link is not known. Ask the clinic's administrator.")
+        raise errors.DisplayNotFound(
+            "This wall screen's link is not known. Ask the clinic's administrator."
+        )
     origin = origin_of(request, "web")
     if row.revoked_at is not None:
         displays.record(db, row, "display.refused", origin, {})

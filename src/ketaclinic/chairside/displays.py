@@ -19,9 +19,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Permission
+from ketaclinic.chairside.errors import DisplayLabelRequired, DisplayLabelTooLong, DisplayNotFound
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.db import Base, UTCDateTime
-from ketaclinic.kit.errors import NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at to the minute, like API tokens
@@ -66,9 +66,9 @@ def create(
     principal.require(Permission.DISPLAY_MANAGE, clinic_id)
     label = " ".join(label.split())
     if not label:
-        raise ValidationFailed.on("label", "name the screen, e.g. Waiting room")
+        raise DisplayLabelRequired("name the screen, e.g. Waiting room")
     if len(label) > LABEL_MAX:
-        raise ValidationFailed.on("label", f"at most {LABEL_MAX} characters")
+        raise DisplayLabelTooLong(f"at most {LABEL_MAX} characters")
     token = secrets.token_urlsafe(32)
     row = DisplayToken(
         clinic_id=clinic_id, label=label, token_hash=_hash(token), created_by=principal.user_id
@@ -101,7 +101,7 @@ def listed(db: Session, principal: Principal) -> list[Listed]:
 def revoke(db: Session, principal: Principal, display_id: int) -> DisplayToken:
     row = db.get(DisplayToken, display_id, with_for_update=True)
     if row is None or not principal.can(Permission.DISPLAY_MANAGE, row.clinic_id):
-        raise NotFound("No wall screen with that id.")
+        raise DisplayNotFound("No wall screen with that id.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         row.revoked_by = principal.user_id

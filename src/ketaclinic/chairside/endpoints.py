@@ -15,6 +15,7 @@ from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import service
 from ketaclinic.chairside.deps import committing, policy_of, witnesses
+from ketaclinic.chairside.errors import NoRemsForm
 from ketaclinic.chairside.models import SessionAlert, VitalReading
 from ketaclinic.chairside.schemas import (
     AcknowledgeIn,
@@ -34,7 +35,6 @@ from ketaclinic.chairside.schemas import (
     VitalsIn,
     VitalsOut,
 )
-from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.fields import Id, Record
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
@@ -344,7 +344,7 @@ def rems(
 ) -> dict[str, Any]:
     c = service.chart(db, principal, session_id, policy_of(request))
     if not c.protocol.rems:
-        raise NotFound(
+        raise NoRemsForm(
             f"Session {session_id} has no REMS form: it is not under the Spravato REMS.",
             {"session_id": "this session is not under the Spravato REMS"},
         )

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
-from ketaclinic.chairside import forms, service
+from ketaclinic.chairside import errors, forms, service
 from ketaclinic.chairside.deps import committing, policy_of, witnesses
 from ketaclinic.chairside.page import on_session_url, session_page
 from ketaclinic.chairside.schemas import (
@@ -85,8 +85,10 @@ def _record_reading(
             confirm_repeat=confirmed_repeat,
         )
     except ValidationFailed as exc:
-        fields = {k.removeprefix("readings.0."): v for k, v in exc.fields.items()}
-        raise ValidationFailed(exc.message, fields) from None
+        # The page's one reading is the API's readings.0: name the page's fields, keep
+        # the refusal's own class and code.
+        exc.fields = {k.removeprefix("readings.0."): v for k, v in exc.fields.items()}
+        raise
 
 
 @router.post("/sessions/{session_id}/vitals")
@@ -123,7 +125,7 @@ def checklist(
         if needs_vitals and not c.readings and not _typed_reading(form):
             missing["systolic"] = "enter the vital signs taken before the infusion"
         if missing:
-            raise ValidationFailed("Record every item.", missing)
+            raise errors.ChecklistIncomplete(fields=missing)
         if _typed_reading(form):
             _record_reading(request, db, principal, session_id, form)
         service.record_checks(db, principal, session_id, manual, policy)
@@ -141,7 +143,7 @@ def release(
         service.check_allowed(c.session, "release_dose")
         checker = forms.witness(form)
         if not checker:
-            raise ValidationFailed.on("witness_email", "the second clinician signs in here")
+            raise errors.WitnessSignInRequired()
         data = forms.model(
             ReleaseIn,
             {
@@ -157,7 +159,7 @@ def release(
             },
         )
         if c.protocol.dose.unit != "mg" and not kit_forms.text(form, "weight_kg"):
-            raise ValidationFailed.on("weight_kg", "the checker re-enters the weight")
+            raise errors.CheckerWeightRequired()
         confirmed = witnesses(request, db, principal, c.session.clinic_id, checker)
         who = service.checker_principal(db, confirmed[0], c.session.clinic_id, principal.origin)
         committing(
@@ -176,7 +178,7 @@ def _act(
     def work() -> None:
         rate = forms.decimal(form, "rate_ml_per_h")
         if isinstance(rate, str):
-            raise ValidationFailed.on("rate_ml_per_h", "give the rate as a number of mL/h")
+            raise errors.RateNotANumber()
         service.act(
             db,
             principal,
@@ -260,7 +262,7 @@ def acknowledge(
     def work() -> None:
         alert_id = in_id_range(kit_forms.text(form, "alert_id"))
         if alert_id is None:
-            raise ValidationFailed.on("alert_id", "choose the alert")
+            raise errors.AlertNotChosen()
         service.acknowledge(
             db,
             principal,
@@ -348,7 +350,7 @@ def addendum(
     def work() -> None:
         text = kit_forms.text(form, "text")
         if len(text) < 3:
-            raise ValidationFailed.on("text", "write the addendum")
+            raise errors.AddendumRequired()
         service.add_addendum(db, principal, session_id, text, policy_of(request))
 
     return _answer(request, db, principal, session_id, form, "addendum", "note", work)
@@ -378,7 +380,7 @@ def rems_sent(
         try:
             sent_on = date.fromisoformat(kit_forms.text(form, "sent_on"))
         except ValueError:
-            raise ValidationFailed.on("sent_on", "enter the date it was sent") from None
+            raise errors.RemsSentOnRequired() from None
         service.mark_rems_sent(
             db,
             principal,

@@ -16,9 +16,8 @@ from ketaclinic.auth.clinic import requested_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import board as board_view
-from ketaclinic.chairside import page, pdf, service, step_views
+from ketaclinic.chairside import errors, page, pdf, service, step_views
 from ketaclinic.chairside.deps import policy_of
-from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.kit.web import DbSession, render
@@ -131,7 +130,7 @@ def rems_pdf(
 ) -> Response:
     c = service.chart(db, principal, session_id, policy_of(request))
     if not c.protocol.rems:
-        raise ValidationFailed.on("session_id", "this session is not under the Spravato REMS")
+        raise errors.NotARemsSession()
     fields = service.rems_fields(db, c)
     return Response(
         pdf.rems_pdf(c, fields, service.rems_missing(c, db)),

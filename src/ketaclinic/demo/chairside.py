@@ -44,7 +44,7 @@ from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.service import today_at
 from ketaclinic.demo.data import CLEAR_INTAKE
-from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.errors import FieldInvalid
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import recorded_at, utcnow
 from ketaclinic.ledger import repository as ledger_repo
@@ -118,6 +118,11 @@ STORIES: list[tuple[str, str, int, str]] = [
 
 # The state a story ends in, where its goal is not a state's name.
 ENDS_IN = {"ended_early": "observing"}
+
+
+class DemoStockEmpty(FieldInvalid):
+    code = "demo_stock_empty"
+    field = "container_id"
 
 
 def end_state(goal: str) -> str:
@@ -317,7 +322,7 @@ def _container(day: _Day, clinic_id: int, drug: str, need: Decimal) -> int:
     ):
         if container.on_hand_ug >= need * 1000:
             return container.id
-    raise ValidationFailed.on("container_id", f"no {drug} stock left in the demo")
+    raise DemoStockEmpty(f"no {drug} stock left in the demo")
 
 
 def _tell(day: _Day, appointment: Appointment, start: datetime, goal: str) -> None:

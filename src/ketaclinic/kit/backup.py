@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
-from ketaclinic.kit.errors import Conflict, ValidationFailed
+from ketaclinic.kit.errors import Conflict, FieldInvalid, ValidationFailed
 
 
 class BackupFailed(ValidationFailed):
@@ -30,9 +30,37 @@ class BackupFailed(ValidationFailed):
     code = "backup_failed"
 
 
+class InMemoryDatabase(FieldInvalid):
+    code = "backup_in_memory_database"
+    field = "database_url"
+
+
+class BackupOutputExists(FieldInvalid):
+    code = "backup_output_exists"
+    field = "output"
+
+
+class DatabaseFileMissing(FieldInvalid):
+    code = "backup_database_missing"
+    field = "database_url"
+
+
+class BackupFileMissing(FieldInvalid):
+    code = "backup_file_missing"
+    field = "file"
+
+
+class RestoreTargetNotEmpty(Conflict):
+    code = "restore_target_not_empty"
+    default_message = (
+        "The database is not empty: restore into a new, empty database "
+        "(a restore never overwrites records)."
+    )
+
+
 def _sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
-        raise ValidationFailed.on("database_url", "an in-memory SQLite database has no backup")
+        raise InMemoryDatabase("an in-memory SQLite database has no backup")
     return Path(url.database)
 
 
@@ -57,11 +85,11 @@ def _run(command: list[str]) -> None:
 def backup(database_url: str, output: Path) -> None:
     """Write a backup of the database to ``output`` (refuses to overwrite a file)."""
     if output.exists():
-        raise ValidationFailed.on("output", f"{output} exists; choose a new file")
+        raise BackupOutputExists(f"{output} exists; choose a new file")
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if not _sqlite_path(url).is_file():
-            raise ValidationFailed.on("database_url", f"{_sqlite_path(url)} does not exist")
+            raise DatabaseFileMissing(f"{_sqlite_path(url)} does not exist")
         with sqlite3.connect(_sqlite_path(url)) as source, sqlite3.connect(output) as target:
             source.backup(target)
         return
@@ -79,12 +107,9 @@ def is_empty(database_url: str) -> bool:
 def restore(backup_file: Path, database_url: str) -> None:
     """Restore ``backup_file`` into the database, which must be empty."""
     if not backup_file.is_file():
-        raise ValidationFailed.on("file", f"{backup_file} is not a file")
+        raise BackupFileMissing(f"{backup_file} is not a file")
     if not is_empty(database_url):
-        raise Conflict(
-            "The database is not empty: restore into a new, empty database "
-            "(a restore never overwrites records)."
-        )
+        raise RestoreTargetNotEmpty()
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         with sqlite3.connect(backup_file) as source:

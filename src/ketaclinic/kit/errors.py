@@ -10,7 +10,7 @@ and, where the words never change, its ``default_message``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 from ketaclinic.kit.messages import error_summary, location_to_field, plain_message
 
@@ -35,7 +35,7 @@ class ValidationFailed(KetaClinicError):
     code = "validation_error"
 
     @classmethod
-    def on(cls, field: str, message: str) -> ValidationFailed:
+    def on(cls, field: str, message: str) -> Self:
         return cls(f"{field}: {message}", {field: message})
 
 
@@ -51,6 +51,10 @@ class FieldInvalid(ValidationFailed):
         name = self.field if field is None else field
         text = self.default_message if message is None else message
         super().__init__(f"{name}: {text}", {name: text})
+
+    @classmethod
+    def on(cls, field: str, message: str) -> Self:
+        return cls(message, field=field)
 
 
 class NotAuthenticated(KetaClinicError):

@@ -23,11 +23,21 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
+from ketaclinic.kit.errors import FieldInvalid, KetaClinicError
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MESSAGE = "must not contain control characters"
 TOO_DEEP = "is nested too deeply"
+
+
+class ControlCharacters(FieldInvalid):
+    code = "control_characters"
+    default_message = MESSAGE
+
+
+class NestedTooDeep(FieldInvalid):
+    code = "nested_too_deep"
+    default_message = TOO_DEEP
 
 
 class BodyTooLarge(KetaClinicError):
@@ -154,7 +164,9 @@ class RequestLimits:
         body = b"".join(chunks)
         refused = refusal(scope.get("query_string", b""), body, headers.get("content-type", ""))
         if refused is not None:
-            await _refuse(scope, receive, send, ValidationFailed.on(*refused))
+            field, words = refused
+            kind = NestedTooDeep if words == TOO_DEEP else ControlCharacters
+            await _refuse(scope, receive, send, kind.on(field, words))
             return
         replayed = False
 

@@ -26,6 +26,12 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 50
 
 
+class UnknownQueryParameter(ValidationFailed):
+    """A query parameter the operation does not take: refused, never ignored."""
+
+    code = "unknown_query_parameter"
+
+
 class PageParams(BaseModel):
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
@@ -103,7 +109,7 @@ def refuse_unknown_query(request: Request) -> None:
     unknown = sorted(set(request.query_params) - names)
     if unknown:
         taken = ", ".join(sorted(names)) or "none"
-        raise ValidationFailed(
+        raise UnknownQueryParameter(
             f"Unknown query parameter: {', '.join(unknown)} (this operation takes: {taken}).",
             {name: "is not a parameter of this operation" for name in unknown},
         )

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.clinic import resolve_own_clinic
@@ -17,13 +16,15 @@ from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
-from ketaclinic.kit.errors import NotFound, ValidationFailed
+from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id, IsoDate, Record
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession
 from ketaclinic.ledger import counts, reports, service, verify
 from ketaclinic.ledger import repository as repo
+from ketaclinic.ledger.deps import download, policy_of, witnesses_for
+from ketaclinic.ledger.errors import ContainerNotFound, DiscrepancyNotFound, DrawNotFound
 from ketaclinic.ledger.models import CsEntry
 from ketaclinic.ledger.schemas import (
     AmountIn,
@@ -46,9 +47,7 @@ from ketaclinic.ledger.schemas import (
     TransferIn,
     VerifyOut,
     WasteIn,
-    WitnessIn,
 )
-from ketaclinic.ledger.witnesses import Credentials, Witness, WitnessRefused, confirm
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["controlled-substance ledger"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -58,29 +57,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Already resolved, or the container moved meanwhile"},
     422: {"description": "Refused by the ledger's rules; `error.fields` names the field"},
 }
-
-
-def policy_of(request: Request) -> service.LedgerPolicy:
-    return service.LedgerPolicy.from_settings(request.app.state.settings)
-
-
-def witnesses_for(
-    request: Request,
-    db: Session,
-    principal: Principal,
-    clinic_id: Id,
-    given: Sequence[WitnessIn | Credentials],
-) -> list[Witness]:
-    """Confirm the witnesses' own credentials. A refusal is committed before it is
-    answered: the failed attempt counts against the witness's account."""
-    creds = [Credentials(w.email, w.password, w.code) for w in given]
-    limits = policy_of(request).limits
-    assert limits is not None
-    try:
-        return confirm(db, principal, clinic_id, creds, limits)
-    except WitnessRefused:
-        db.commit()
-        raise
 
 
 def clinic_of(
@@ -263,7 +239,7 @@ def receive(data: ReceiptIn, principal: CurrentPrincipal, db: DbSession) -> Any:
 def _container_clinic(db: Session, principal: Principal, container_id: Id) -> int:
     found = repo.container(db, principal.require_any(Permission.LEDGER_READ), container_id)
     if found is None:
-        raise NotFound(f"No container {container_id} in your clinics.")
+        raise ContainerNotFound(f"No container {container_id} in your clinics.")
     return found.clinic_id
 
 
@@ -327,7 +303,7 @@ def _draw(db: Session, principal: Principal, draw_id: Id) -> CsEntry:
     try:
         return service.get_draw(db, principal, draw_id)
     except ValidationFailed as exc:
-        raise NotFound(f"No draw {draw_id} in your clinics.") from exc
+        raise DrawNotFound(f"No draw {draw_id} in your clinics.") from exc
 
 
 @router.post(
@@ -418,7 +394,7 @@ def resolve(
     credentials); the ledger follows the count, or the count was in error."""
     found = repo.discrepancy(db, principal.require_any(Permission.LEDGER_READ), discrepancy_id)
     if found is None:
-        raise NotFound(f"No discrepancy {discrepancy_id} in your clinics.")
+        raise DiscrepancyNotFound(f"No discrepancy {discrepancy_id} in your clinics.")
     principal.require(Permission.LEDGER_STOCK, found[0].clinic_id)
     [second] = witnesses_for(request, db, principal, found[0].clinic_id, [data.second_signer])
     row = counts.resolve(db, principal, discrepancy_id, data, second)
@@ -479,14 +455,6 @@ def report(
         "columns": built.columns,
         "rows": built.rows,
     }
-
-
-def download(built: reports.Report, format: str) -> Response:
-    name = f"{built.kind}-{built.since.isoformat()}-{built.until.isoformat()}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "csv":
-        return Response(reports.to_csv(built), media_type="text/csv", headers=headers)
-    return Response(reports.to_pdf(built), media_type="application/pdf", headers=headers)
 
 
 @router.get("/verify", response_model=VerifyOut, responses=ERRORS)

@@ -12,6 +12,7 @@ from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.measures import service
+from ketaclinic.measures.deps import instrument_out, rules_of
 from ketaclinic.measures.schemas import (
     AcknowledgeIn,
     AlertOut,
@@ -33,33 +34,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such patient in your clinics"},
     422: {"description": "A field is invalid; `error.fields` names it (answers.<item id>)."},
 }
-
-
-def rules_of(request: Request) -> service.OutcomeRules:
-    """The fixed outcome rules; the clinic's own are read by the service."""
-    return service.OutcomeRules()
-
-
-def instrument_out(inst: Any) -> dict[str, Any]:
-    return {
-        "id": inst.id,
-        "name": inst.name,
-        "version": inst.version,
-        "completed_by": inst.completed_by,
-        "recall_period": inst.recall_period,
-        "max_total": inst.max_total,
-        "items": [
-            {
-                "id": item.id,
-                "text": item.text,
-                "answer_type": inst.answer_type,
-                "required": item.required,
-                "scored": item.scored,
-                "options": [{"value": v, "label": label} for v, label in inst.choices(item)],
-            }
-            for item in inst.items
-        ],
-    }
 
 
 @router.get("/instruments", response_model=Page[InstrumentOut], responses=ERRORS)

@@ -15,13 +15,20 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
+from ketaclinic.auth.errors import ClinicRequired, RoleNotAllowed
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.service import today_at
-from ketaclinic.kit.errors import Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients import duplicates, search_query
 from ketaclinic.patients import repository as repo
+from ketaclinic.patients.errors import (
+    BirthDateInFuture,
+    MeasuredAtInFuture,
+    MeasuredAtWithoutOffset,
+    PatientEntryNotFound,
+    PatientNotFound,
+)
 from ketaclinic.patients.models import (
     Allergy,
     BodyMeasurement,
@@ -96,7 +103,7 @@ def _choose_clinic(principal: Principal, clinic_id: int | None) -> int:
     clinics = principal.require_any(Permission.PATIENT_WRITE)
     if clinic_id is None:
         if len(clinics) > 1:
-            raise ValidationFailed.on("clinic_id", "is required: you work in more than one clinic")
+            raise ClinicRequired()
         return clinics[0]
     principal.require(Permission.PATIENT_WRITE, clinic_id)
     return clinic_id
@@ -117,10 +124,10 @@ def get_patient(
     exists elsewhere) and the caller's role there allows the access (else 403)."""
     patient = repo.get(db, list(principal.roles), patient_id)
     if patient is None:
-        raise NotFound(f"No patient with id {patient_id}.")
+        raise PatientNotFound(f"No patient with id {patient_id}.")
     permission = Permission.PATIENT_WRITE if write else Permission.PATIENT_READ
     if not principal.can(permission, patient.clinic_id):
-        raise Forbidden()
+        raise RoleNotAllowed()
     return patient
 
 
@@ -163,7 +170,7 @@ def _born_by_today(db: Session, clinic_id: int, birth_date: date | None) -> None
     """A birth date after the clinic's today cannot be (the field type only knows
     that no place on Earth has reached a later date)."""
     if birth_date is not None and birth_date > today_at(db, clinic_id):
-        raise ValidationFailed.on("birth_date", "must not be in the future")
+        raise BirthDateInFuture("must not be in the future")
 
 
 def create_patient(
@@ -255,9 +262,9 @@ def record_measurement(
 ) -> BodyMeasurement:
     measured_at = data.measured_at or utcnow()
     if measured_at.tzinfo is None:
-        raise ValidationFailed.on("measured_at", "must include a time zone offset")
+        raise MeasuredAtWithoutOffset("must include a time zone offset")
     if measured_at > utcnow():
-        raise ValidationFailed.on("measured_at", "must not be in the future")
+        raise MeasuredAtInFuture("must not be in the future")
     return _add_measurement(db, principal, patient, data.body_entered(), measured_at)
 
 
@@ -303,7 +310,7 @@ def set_item_active(
     """Entries are never deleted: they are marked inactive (resolved, stopped)."""
     row = repo.child(db, list(principal.roles), CHILD_KINDS[kind], patient.id, item_id)
     if row is None:
-        raise NotFound(f"No {kind} entry {item_id} on this patient.")
+        raise PatientEntryNotFound(f"No {kind} entry {item_id} on this patient.")
     row.active = active
     patient.updated_at = utcnow()
     db.flush()

@@ -11,12 +11,13 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinical.pk import MODELS
 from ketaclinic.clinical.treatment import Protocol, UnknownProtocolError, target_days
-from ketaclinic.kit.errors import NotFound, ValidationFailed
 from ketaclinic.kit.fields import Id, Record
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.plans import service
+from ketaclinic.plans.deps import policy_of
+from ketaclinic.plans.errors import NoPkPreview, ProtocolNotFound, UnknownPkModel
 from ketaclinic.plans.models import DoseCheck, DoseVerification
 from ketaclinic.plans.pk_plot import DEFAULT_MODEL, preview
 from ketaclinic.plans.schemas import (
@@ -27,7 +28,6 @@ from ketaclinic.plans.schemas import (
     PlanOut,
     VerifyIn,
 )
-from ketaclinic.screenings.endpoints import policy_of as screening_policy_of
 
 router = APIRouter(prefix="/api/v1", tags=["treatment plans"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -42,15 +42,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 def plain(value: Decimal | None) -> Decimal | None:
     """The same amount without trailing zeros, so both databases answer alike."""
     return None if value is None else Decimal(format(value.normalize(), "f"))
-
-
-def policy_of(request: Request) -> service.PlanPolicy:
-    settings = request.app.state.settings
-    return service.PlanPolicy(
-        protocols=request.app.state.protocols,
-        screening=screening_policy_of(request),
-        volume_step=settings.volume_step_ml,
-    )
 
 
 def protocol_out(protocol: Protocol) -> dict[str, Any]:
@@ -134,7 +125,9 @@ def list_protocols(request: Request, principal: CurrentPrincipal, paging: Paging
 def get_protocol(request: Request, protocol_id: str, principal: CurrentPrincipal) -> Any:
     found = policy_of(request).protocols.get(protocol_id)
     if found is None:
-        raise NotFound(str(UnknownProtocolError(protocol_id, sorted(policy_of(request).protocols))))
+        raise ProtocolNotFound(
+            str(UnknownProtocolError(protocol_id, sorted(policy_of(request).protocols)))
+        )
     return protocol_out(found)
 
 
@@ -217,15 +210,15 @@ def plan_pk(
     closest to the Kamp 2020 meta-analysis); every model's curve and clearance is
     returned, so the spread between them is visible."""
     if model not in MODELS:
-        raise ValidationFailed.on("model", f"unknown model; known: {', '.join(MODELS)}")
+        raise UnknownPkModel(f"unknown model; known: {', '.join(MODELS)}")
     patient = patients.get_patient(db, principal, patient_id)
     view = service.get(db, principal, patient, plan_id)
     try:
         dose = service.dose_for(db, principal, patient, view.plan, policy_of(request))
     except DoseError as exc:
-        raise ValidationFailed("No dose to preview.", exc.fields) from None
+        raise NoPkPreview("No dose to preview.", exc.fields) from None
     if dose.duration is None or dose.dosing_weight is None:
-        raise ValidationFailed.on("plan", "the preview models intravenous infusions only")
+        raise NoPkPreview.on("plan", "the preview models intravenous infusions only")
     found = preview(
         float(dose.dosing_weight.value),
         float(dose.dose.value),

@@ -13,6 +13,9 @@ from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.screenings import service
+
+# Re-exported for patients/views.py until it imports screenings.deps itself.
+from ketaclinic.screenings.deps import policy_of as policy_of
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 from ketaclinic.screenings.schemas import (
     FactOut,
@@ -35,12 +38,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "Already signed, superseded, or the intake changed since"},
     422: {"description": "A field is invalid; `error.fields` names it (facts.<fact>, reason)"},
 }
-
-
-def policy_of(request: Request) -> service.ScreeningPolicy:
-    return service.ScreeningPolicy(
-        rule_sets=request.app.state.rule_sets,
-    )
 
 
 def intake_out(

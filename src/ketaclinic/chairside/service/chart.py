@@ -16,6 +16,7 @@ from ketaclinic.auth.models import User
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside.errors import SessionNotFound
 from ketaclinic.chairside.models import (
     AdverseEvent,
     AldreteScore,
@@ -55,7 +56,6 @@ from ketaclinic.clinical.treatment.model import Thresholds
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.clinics.settings import ClinicSettings, for_clinic
-from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import age_on, as_utc, recorded_now
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.models import CsEntry
@@ -246,7 +246,7 @@ def _found(
 ) -> tuple[ChairsideSession, Patient]:
     found = repo.session(db, clinics_of(principal), session_id, lock=lock)
     if found is None:
-        raise NotFound(f"No session {session_id} in your clinics.")
+        raise SessionNotFound(f"No session {session_id} in your clinics.")
     return found
 
 

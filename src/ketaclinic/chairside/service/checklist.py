@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside.errors import ChecklistInvalid
 from ketaclinic.chairside.models import SessionCheck, VitalReading
 from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, session_dose
 from ketaclinic.chairside.service.steps import check_allowed, for_charting, step
@@ -17,7 +18,6 @@ from ketaclinic.clinical.chairside import start_problems
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinical.scales.loader import load_instruments
 from ketaclinic.clinics.service import today_at
-from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import recorded_now, to_local
 from ketaclinic.screenings import service as screenings
 
@@ -96,7 +96,7 @@ def record_checks(
     wrong = {k: "not an item of this session's checklist" for k in manual if k not in known}
     wrong |= {k: "recorded by the system" for k in manual if k in known and known[k].kind == "auto"}
     if wrong:
-        raise ValidationFailed("Check the checklist.", wrong)
+        raise ChecklistInvalid("Check the checklist.", wrong)
     answers = dict(manual) | auto_checks(db, principal, c, policy)
     now = recorded_now()
     for key, (result, value) in answers.items():

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
+from ketaclinic.chairside.errors import AldreteInvalid
 from ketaclinic.chairside.models import AldreteScore
 from ketaclinic.chairside.schemas import DischargeIn
 from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart
@@ -46,7 +47,7 @@ def discharge(
     try:
         score = Aldrete(**items)
     except ValueError as exc:
-        raise ValidationFailed.on("aldrete", str(exc)) from None
+        raise AldreteInvalid(str(exc)) from None
     db.add(
         AldreteScore(
             session_id=s.id,

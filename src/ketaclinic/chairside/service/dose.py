@@ -14,6 +14,22 @@ from sqlalchemy.orm import Session
 from ketaclinic.auth.models import Membership, User
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission, Role, roles_with
+from ketaclinic.chairside.errors import (
+    BlockingChecklistOpen,
+    CheckerNotClinician,
+    ContainerNotAvailable,
+    ContainerTooLow,
+    DrawBelowDose,
+    EarlyEndReasonRequired,
+    GivenAboveDrawn,
+    GivenDoseInvalid,
+    NoPumpProgramme,
+    RateAboveReleased,
+    RateReasonRequired,
+    RateRequired,
+    StopReasonRequired,
+    WasteWitnessRequired,
+)
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.chairside.schemas import GivenIn, ReleaseIn, StopIn
 from ketaclinic.chairside.service.chart import MODALITY, ChairsidePolicy, Chart
@@ -31,7 +47,7 @@ from ketaclinic.clinical.chairside import (
     infused_minutes,
     stop_reason_problems,
 )
-from ketaclinic.kit.errors import Conflict, ValidationFailed
+from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import as_utc, recorded_now, to_local
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.models import CsContainer, CsLocation, CsLot, CsProduct
@@ -49,7 +65,7 @@ def checker_principal(db: Session, witness: Witness, clinic_id: int, origin: Any
         .scalar()
     )
     if role is None or Role(role) not in roles_with(Permission.PLAN_WRITE):
-        raise ValidationFailed.on("checker_email", "the second check needs a nurse or prescriber")
+        raise CheckerNotClinician("the second check needs a nurse or prescriber")
     user = db.get(User, witness.user_id)
     assert user is not None
     return Principal(user.id, user.email, user.name, {clinic_id: Role(role)}, origin=origin)
@@ -106,13 +122,11 @@ def _check_container(db: Session, c: Chart, container_id: int, drawn_mg: Decimal
     rows = ledger.drawable(db, [c.session.clinic_id], _today(c), drug=c.protocol.drug)
     found = next((_choice(r) for r in rows if r[0].id == container_id), None)
     if found is None:
-        raise ValidationFailed.on(
-            "container_id",
+        raise ContainerNotAvailable(
             f"choose a container of {c.protocol.drug} from this clinic's stock, in date",
         )
     if found.on_hand_mg < drawn_mg:
-        raise ValidationFailed.on(
-            "container_id",
+        raise ContainerTooLow(
             f"lot {found.lot} has {found.on_hand_mg:f} mg left, less than the {drawn_mg:f} mg "
             "drawn up: choose another container",
         )
@@ -150,7 +164,7 @@ def release_dose(
     c = for_charting(db, principal, session_id, policy, lock=True)
     check_allowed(c.session, "release_dose")
     if c.blocking:
-        raise Conflict(
+        raise BlockingChecklistOpen(
             "Blocking checklist items are open: " + ", ".join(i.label for i in c.blocking)
         )
     _check_container(db, c, data.container_id, data.drawn_mg)
@@ -178,7 +192,7 @@ def release_dose(
         }
         raise DoseMismatch("The second check does not match; the dose is not released.", fields)
     if data.drawn_mg < check.dose_mg:
-        raise ValidationFailed.on("drawn_mg", f"draw at least the dose, {check.dose_mg} mg")
+        raise DrawBelowDose(f"draw at least the dose, {check.dose_mg} mg")
     zone = c.clinic.timezone
     treatment = TreatmentSession(
         patient_id=c.patient.id,
@@ -249,22 +263,18 @@ def _account_for(
     released = c.dose_check.dose_mg if c.dose_check and s.draw_entry_id is not None else None
     problem = given_problem(given, released)
     if problem:
-        raise ValidationFailed.on("given_mg", problem)
+        raise GivenDoseInvalid(problem)
     if s.draw_entry_id is None:
         return {}
     remaining = open_mg(db, principal, s)
     if given > remaining:
-        raise ValidationFailed.on(
-            "given_mg", f"more than the {remaining} mg drawn and not yet accounted for"
-        )
+        raise GivenAboveDrawn(f"more than the {remaining} mg drawn and not yet accounted for")
     if given > 0:
         ledger.administer(db, principal, s.draw_entry_id, given)
     left = remaining - given
     if left > 0:
         if not witnesses:
-            raise ValidationFailed.on(
-                "witness_email", f"{left} mg is left to waste: a witness must confirm"
-            )
+            raise WasteWitnessRequired(f"{left} mg is left to waste: a witness must confirm")
         ledger.waste(db, principal, s.draw_entry_id, left, witnesses, policy.ledger)
     return {"given_mg": given, "wasted_mg": left}
 
@@ -294,17 +304,16 @@ def act(
     if action == "change_rate":
         programmed = c.dose_check.rate_ml_per_h if c.dose_check else None
         if rate_ml_per_h is None:
-            raise ValidationFailed.on("rate_ml_per_h", "give the new rate in mL/h")
+            raise RateRequired("give the new rate in mL/h")
         if programmed is None:
-            raise ValidationFailed.on("rate_ml_per_h", "this session has no pump programme")
+            raise NoPumpProgramme("this session has no pump programme")
         if rate_ml_per_h > programmed:
-            raise ValidationFailed.on(
-                "rate_ml_per_h",
+            raise RateAboveReleased(
                 f"above the released rate of {programmed} "
                 "mL/h: a faster rate needs a new dose check",
             )
         if len(reason) < 3:
-            raise ValidationFailed.on("reason", "say why the rate changes")
+            raise RateReasonRequired("say why the rate changes")
         detail = {"from_ml_per_h": s.rate_ml_per_h, "to_ml_per_h": rate_ml_per_h}
     check_allowed(s, action)
     when = step_time(db, s, at)
@@ -337,7 +346,7 @@ def end_administration(
         problems = stop_reason_problems(data.early_reason, data.early_note)
         if problems:
             message = f"The drug ran {ran} of {planned} minutes: say why it ends early."
-            raise ValidationFailed(message, problems)
+            raise EarlyEndReasonRequired(message, problems)
         assert data.early_reason is not None
         reason = STOP_REASON_LABELS[data.early_reason]
         if data.early_note.strip():
@@ -366,7 +375,7 @@ def stop(
     # (and is the 'other' reason's words).
     problems = stop_reason_problems(data.early_reason, data.early_note or data.reason)
     if problems:
-        raise ValidationFailed("Say why the session stops early.", problems)
+        raise StopReasonRequired("Say why the session stops early.", problems)
     assert data.early_reason is not None
     detail: dict[str, Any] = {"early_reason": data.early_reason}
     reason = f"{STOP_REASON_LABELS[data.early_reason]}: {data.reason.strip()}"

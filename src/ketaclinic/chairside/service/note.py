@@ -13,11 +13,17 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Role
+from ketaclinic.chairside.errors import (
+    NoSignedNote,
+    NoteSignerRole,
+    RemsIncompleteAtSigning,
+    RoleAlreadySigned,
+    SignerAlreadySigned,
+)
 from ketaclinic.chairside.models import NoteAddendum, NoteSignature, SessionNote
 from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart
 from ketaclinic.chairside.service.rems import rems_missing
 from ketaclinic.chairside.service.steps import append_row, check_allowed, for_charting, step
-from ketaclinic.kit.errors import Conflict, Forbidden, ValidationFailed
 from ketaclinic.kit.time import recorded_now, to_local
 
 
@@ -144,7 +150,7 @@ def _signer_role(db: Session, principal: Principal, clinic_id: int) -> str:
         return "nurse"
     if role == Role.PRESCRIBER:
         return "prescriber"
-    raise Forbidden("The note is signed by the nurse and the prescriber.")
+    raise NoteSignerRole("The note is signed by the nurse and the prescriber.")
 
 
 def sign_note(db: Session, principal: Principal, session_id: int, policy: ChairsidePolicy) -> Chart:
@@ -156,7 +162,7 @@ def sign_note(db: Session, principal: Principal, session_id: int, policy: Chairs
         if c.protocol.rems:
             missing = rems_missing(c, db)
             if missing:
-                raise ValidationFailed(
+                raise RemsIncompleteAtSigning(
                     "Complete the REMS monitoring form before signing.",
                     {f"rems.{k}": v for k, v in missing.items()},
                 )
@@ -170,9 +176,11 @@ def sign_note(db: Session, principal: Principal, session_id: int, policy: Chairs
         db.add(c.note)
         db.flush()
     if any(sig.role == role for sig in c.signatures):
-        raise Conflict(f"The {role} has already signed this note.")
+        raise RoleAlreadySigned(f"The {role} has already signed this note.")
     if any(sig.by_id == principal.user_id for sig in c.signatures):
-        raise Conflict("You have already signed; the other signature is the other clinician's.")
+        raise SignerAlreadySigned(
+            "You have already signed; the other signature is the other clinician's."
+        )
     sig = NoteSignature(
         session_id=c.session.id,
         patient_id=c.patient.id,
@@ -203,7 +211,7 @@ def add_addendum(
 ) -> NoteAddendum:
     c = for_charting(db, principal, session_id, policy)
     if c.note is None:
-        raise Conflict("There is no signed note yet; chart on the session itself.")
+        raise NoSignedNote("There is no signed note yet; chart on the session itself.")
     row = NoteAddendum(
         session_id=c.session.id,
         patient_id=c.patient.id,

@@ -14,13 +14,22 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside.errors import (
+    NotUnderRems,
+    RemsAlreadySent,
+    RemsFormInvalid,
+    RemsFormSent,
+    RemsIncomplete,
+    RemsSentBeforeTreatment,
+    RemsSentInFuture,
+    UnknownRemsField,
+)
 from ketaclinic.chairside.models import ChairsideSession, RemsForm, RemsSubmission
 from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, clinics_of
 from ketaclinic.chairside.service.steps import append_row, for_charting
 from ketaclinic.clinical.chairside import rems as rems_rules
 from ketaclinic.clinical.chairside.concomitant import classes_of
 from ketaclinic.clinics.service import timezone_of, today_at
-from ketaclinic.kit.errors import Conflict, ValidationFailed
 from ketaclinic.kit.time import as_utc, recorded_now, to_local
 from ketaclinic.patients.models import Patient
 
@@ -140,13 +149,13 @@ def save_rems(
 ) -> RemsForm:
     c = for_charting(db, principal, session_id, policy)
     if not c.protocol.rems:
-        raise Conflict("This session is not under the Spravato REMS.")
+        raise NotUnderRems("This session is not under the Spravato REMS.")
     known = {f.key: f for f in rems_rules.REMS_FIELDS}
     unknown = {k: "not a field of the REMS form" for k in fields if k not in known}
     if unknown:
-        raise ValidationFailed("Check the REMS form.", unknown)
+        raise UnknownRemsField("Check the REMS form.", unknown)
     if c.rems_sent is not None:
-        raise Conflict("The form was sent; it cannot change now.")
+        raise RemsFormSent("The form was sent; it cannot change now.")
     merged = rems_typed(rems_fields(db, c) | dict(fields))
     wrong = {
         k: v
@@ -154,7 +163,7 @@ def save_rems(
         if k in fields and fields[k] not in (None, "")
     }
     if wrong:
-        raise ValidationFailed("Check the REMS form.", wrong)
+        raise RemsFormInvalid("Check the REMS form.", wrong)
     saved = (json.loads(c.rems_form.fields) if c.rems_form else {}) | dict(fields)
     row = RemsForm(
         session_id=c.session.id,
@@ -177,18 +186,18 @@ def mark_rems_sent(
 ) -> RemsSubmission:
     c = for_charting(db, principal, session_id, policy)
     if not c.protocol.rems:
-        raise Conflict("This session is not under the Spravato REMS.")
+        raise NotUnderRems("This session is not under the Spravato REMS.")
     if c.rems_sent is not None:
-        raise Conflict("This form is already marked sent.")
+        raise RemsAlreadySent("This form is already marked sent.")
     missing = rems_missing(c, db)
     if missing:
-        raise ValidationFailed(
+        raise RemsIncomplete(
             "Complete the REMS form first.", {f"rems.{k}": v for k, v in missing.items()}
         )
     if sent_on > today_at(db, c.session.clinic_id):
-        raise ValidationFailed.on("sent_on", "in the future")
+        raise RemsSentInFuture("in the future")
     if sent_on < _treatment_date(c):
-        raise ValidationFailed.on("sent_on", "before the treatment")
+        raise RemsSentBeforeTreatment("before the treatment")
     form = c.rems_form
     if form is None:
         form = save_rems(db, principal, session_id, {}, policy)

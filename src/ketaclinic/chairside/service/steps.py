@@ -14,6 +14,16 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside.errors import (
+    CheckInNotToday,
+    PlanNotCurrent,
+    SessionChangedMeanwhile,
+    StepNotAllowed,
+    StepTimeInvalid,
+    VisitAlreadyCheckedIn,
+    VisitCheckedInMeanwhile,
+    VisitNotBooked,
+)
 from ketaclinic.chairside.models import ChairsideSession, SessionEvent
 from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart, chart
 from ketaclinic.clinical.chairside import (
@@ -23,7 +33,6 @@ from ketaclinic.clinical.chairside import (
     step_time_problem,
 )
 from ketaclinic.clinics.service import timezone_of, today_at
-from ketaclinic.kit.errors import Conflict, ValidationFailed
 from ketaclinic.kit.time import as_utc, recorded_now, to_local, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
@@ -60,7 +69,7 @@ def step(
     try:
         to = next_state(s.state, action, drug_given=s.administration_started_at is not None)  # type: ignore[arg-type]
     except TransitionRefused as exc:
-        raise Conflict(exc.message, {"action": exc.message}) from None
+        raise StepNotAllowed(exc.message, {"action": exc.message}) from None
     now = recorded_now() if at is None else at
     event = SessionEvent(
         session_id=s.id,
@@ -80,7 +89,9 @@ def step(
     try:
         db.flush()
     except IntegrityError:
-        raise Conflict("This session changed a moment ago; reload it and try again.") from None
+        raise SessionChangedMeanwhile(
+            "This session changed a moment ago; reload it and try again."
+        ) from None
     audit.on_patient(
         db,
         principal,
@@ -104,7 +115,7 @@ def step_time(db: Session, s: ChairsideSession, at: datetime | None) -> datetime
         when, as_utc(previous) if previous else None, max(recorded_now(), utcnow())
     )
     if problem:
-        raise ValidationFailed.on("at", problem)
+        raise StepTimeInvalid(problem)
     return when
 
 
@@ -139,7 +150,7 @@ def check_allowed(s: ChairsideSession, action: str) -> None:
     try:
         next_state(s.state, action, drug_given=s.administration_started_at is not None)  # type: ignore[arg-type]
     except TransitionRefused as exc:
-        raise Conflict(exc.message, {"action": exc.message}) from None
+        raise StepNotAllowed(exc.message, {"action": exc.message}) from None
 
 
 def _current_plan(
@@ -150,7 +161,7 @@ def _current_plan(
     for candidate in plans.versions(db, principal, view.plan.lineage_id):
         if candidate.status in {"signed", "active"}:
             return candidate.plan
-    raise Conflict(f"The plan is {view.status}; a session needs a signed or active plan.")
+    raise PlanNotCurrent(f"The plan is {view.status}; a session needs a signed or active plan.")
 
 
 def complete_visit(db: Session, principal: Principal, s: ChairsideSession) -> None:
@@ -169,19 +180,19 @@ def open_session(
     principal.require(Permission.PATIENT_WRITE, patient.clinic_id)
     existing = repo.of_appointment(db, [appointment.clinic_id], appointment.id)
     if existing is not None:
-        raise Conflict(
+        raise VisitAlreadyCheckedIn(
             f"This visit already has a session ({STATE_LABELS[existing.state]}).",  # type: ignore[index]
             {"session_id": str(existing.id)},
         )
     if appointment.status != "booked" or appointment.plan_id is None:
-        raise Conflict(
+        raise VisitNotBooked(
             f"The visit is {appointment.status}; only a booked plan visit is checked in."
         )
     zone = timezone_of(db, appointment.clinic_id)
     if action == "check_in" and to_local(appointment.starts_at, zone).date() != today_at(
         db, appointment.clinic_id
     ):
-        raise ValidationFailed.on("appointment_id", "check in on the day of the visit")
+        raise CheckInNotToday("check in on the day of the visit")
     plan = _current_plan(db, principal, patient, appointment.plan_id)
     policy.protocol(plan.protocol_id)
     s = ChairsideSession(
@@ -200,7 +211,9 @@ def open_session(
     try:
         db.flush()
     except IntegrityError:
-        raise Conflict("Someone checked this visit in a moment ago; reload.") from None
+        raise VisitCheckedInMeanwhile(
+            "Someone checked this visit in a moment ago; reload."
+        ) from None
     if action == "no_show":
         appointments.no_show(db, principal, appointment.id)
         step(db, principal, s, patient, "no_show")

@@ -11,6 +11,23 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
+from ketaclinic.chairside.errors import (
+    AlertActionNoteRequired,
+    ChartedTimeInFuture,
+    ChartedTimeTooOld,
+    ReadingIdReused,
+    ReadingsInvalid,
+    RepeatReadingUnconfirmed,
+    RescueDoseInvalid,
+    RescueMedicationClosed,
+    SeriousEventRequired,
+    SessionAlertNotFound,
+    SideEffectsClosed,
+    UnknownAlertAction,
+    UnknownRescueMedication,
+    UnknownSideEffect,
+    VitalsOutsideChair,
+)
 from ketaclinic.chairside.models import (
     AdverseEvent,
     AlertAction,
@@ -30,7 +47,6 @@ from ketaclinic.clinical.chairside import (
     reading_problems,
     repeat_of,
 )
-from ketaclinic.kit.errors import Conflict, NotFound, ValidationFailed
 from ketaclinic.kit.time import as_utc, recorded_now
 
 
@@ -68,7 +84,7 @@ def record_vitals(
     and each new one is judged against the alert rules on the history up to it."""
     c = for_charting(db, principal, session_id, policy, lock=True)
     if c.session.state not in IN_CHAIR:
-        raise Conflict(
+        raise VitalsOutsideChair(
             f"Vital signs are charted while the patient is in the chair; this session "
             f"is {c.state_label.lower()}."
         )
@@ -84,7 +100,7 @@ def record_vitals(
         pure = Reading(at=at, **{k: getattr(r, k) for k in VALUES})
         problems |= {f"readings.{i}.{k}": v for k, v in reading_problems(pure).items()}
     if problems:
-        raise ValidationFailed("Check the readings.", problems)
+        raise ReadingsInvalid("Check the readings.", problems)
     existing = repo.readings_by_key(
         db, [c.session.clinic_id], c.session.id, [r.id for r in readings]
     )
@@ -101,7 +117,7 @@ def record_vitals(
                 and as_utc(before.taken_at) == as_utc(r.taken_at)
             ) or (twin == r)
             if not same:
-                raise ValidationFailed.on(
+                raise ReadingIdReused.on(
                     f"readings.{i}.id", "already recorded with different values"
                 )
             duplicates += 1
@@ -188,7 +204,7 @@ def _refuse_repeats(
         if twin is not None:
             i = next(n for n, p in enumerate(posted) if p is r)
             minutes = int(abs((pure.at - twin.at).total_seconds()) // 60)
-            raise ValidationFailed.on(
+            raise RepeatReadingUnconfirmed.on(
                 f"readings.{i}.confirm_repeat",
                 f"the same values as the reading {minutes} min before: take the vital "
                 "signs again, or confirm this is a new reading",
@@ -208,11 +224,11 @@ def acknowledge(
     c = for_charting(db, principal, session_id, policy)
     found = next((a for a in c.alerts if a.alert.id == alert_id), None)
     if found is None:
-        raise NotFound(f"No alert {alert_id} on this session.")
+        raise SessionAlertNotFound(f"No alert {alert_id} on this session.")
     if action not in ALERT_ACTIONS:
-        raise ValidationFailed.on("action", "choose one of: " + ", ".join(ALERT_ACTIONS))
+        raise UnknownAlertAction("choose one of: " + ", ".join(ALERT_ACTIONS))
     if action in {"rescue_medication", "notify_prescriber", "stop"} and len(note) < 3:
-        raise ValidationFailed.on("note", "say what was given, who was told, or why it stopped")
+        raise AlertActionNoteRequired("say what was given, who was told, or why it stopped")
     row = AlertAction(
         session_id=c.session.id,
         patient_id=c.patient.id,
@@ -243,9 +259,9 @@ def _at_or_now(value: datetime | None, field_name: str) -> datetime:
         return now
     at = as_utc(value)
     if at > now + timedelta(minutes=2):
-        raise ValidationFailed.on(field_name, "in the future")
+        raise ChartedTimeInFuture.on(field_name, "in the future")
     if at < now - timedelta(hours=24):
-        raise ValidationFailed.on(field_name, "more than a day ago")
+        raise ChartedTimeTooOld.on(field_name, "more than a day ago")
     return at
 
 
@@ -254,16 +270,16 @@ def record_adverse(
 ) -> AdverseEvent:
     c = for_charting(db, principal, session_id, policy)
     if c.session.state in {"scheduled", "no_show", "note_signed"}:
-        raise Conflict(
+        raise SideEffectsClosed(
             "Side effects are charted during the session; after the note is signed, "
             "add an addendum."
         )
     try:
         policy.vocabulary.effect(data.effect)
     except (KeyError, LookupError, ValueError):
-        raise ValidationFailed.on("effect", "choose a side effect from the list") from None
+        raise UnknownSideEffect("choose a side effect from the list") from None
     if data.grade >= 4 and not data.serious:
-        raise ValidationFailed.on("serious", "a grade 4 or 5 event is a serious adverse event")
+        raise SeriousEventRequired("a grade 4 or 5 event is a serious adverse event")
     row = AdverseEvent(
         session_id=c.session.id,
         patient_id=c.patient.id,
@@ -291,15 +307,15 @@ def record_rescue(
 ) -> RescueMedication:
     c = for_charting(db, principal, session_id, policy)
     if c.session.state in {"scheduled", "no_show", "note_signed"}:
-        raise Conflict("Rescue medications are charted during the session.")
+        raise RescueMedicationClosed("Rescue medications are charted during the session.")
     try:
         med = policy.vocabulary.medication(data.drug)
     except (KeyError, LookupError, ValueError):
-        raise ValidationFailed.on("drug", "choose a rescue medication from the list") from None
+        raise UnknownRescueMedication("choose a rescue medication from the list") from None
     problem = dose_problem(med, data.dose, data.route)
     if problem:
         field_name = "route" if "route" in problem else "dose"
-        raise ValidationFailed.on(field_name, problem)
+        raise RescueDoseInvalid.on(field_name, problem)
     row = RescueMedication(
         session_id=c.session.id,
         patient_id=c.patient.id,
