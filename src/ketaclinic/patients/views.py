@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.appointments import visits
+from ketaclinic.audit.words import action_label
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
@@ -241,6 +242,7 @@ def _detail_context(
         "p": service.detail(db, principal, patient),
         "access": access,
         "access_total": access_total,
+        "action_label": action_label,
         "patient": patient,
         "clinic": clinic,
         "tz": clinic.timezone if clinic else "UTC",

@@ -259,10 +259,20 @@ def _names(db: Session, ids: set[int]) -> dict[int, str]:
 # Every kind of row charted on a session, read in one query each for any number of
 # sessions (the board reads a whole day's).
 CHARTED: tuple[type[Any], ...] = (
-    SessionEvent, SessionAlert, AlertAction, VitalReading, AdverseEvent, RescueMedication,
-    AldreteScore, SessionNote, NoteSignature, NoteAddendum, RemsForm, RemsSubmission,
+    SessionEvent,
+    SessionAlert,
+    AlertAction,
+    VitalReading,
+    AdverseEvent,
+    RescueMedication,
+    AldreteScore,
+    SessionNote,
+    NoteSignature,
+    NoteAddendum,
+    RemsForm,
+    RemsSubmission,
     SessionCheck,
-)  # fmt: skip
+)
 
 
 def charts(
@@ -299,18 +309,36 @@ def charts(
         assert clinic is not None
         mine = {model: rows[model].get(s.id, []) for model in CHARTED}
         result.append(
-            _assemble(s, patient, clinic, mine, policy, today[s.clinic_id], people, now,
-                      checks.get(s.dose_check_id or 0), draws.get(s.draw_entry_id or 0),
-                      settings_of[s.clinic_id])
-        )  # fmt: skip
+            _assemble(
+                s,
+                patient,
+                clinic,
+                mine,
+                policy,
+                today[s.clinic_id],
+                people,
+                now,
+                checks.get(s.dose_check_id or 0),
+                draws.get(s.draw_entry_id or 0),
+                settings_of[s.clinic_id],
+            )
+        )
     return result
 
 
 def _assemble(
-    s: ChairsideSession, patient: Patient, clinic: Clinic, rows: Mapping[type, list[Any]],
-    policy: ChairsidePolicy, today: date, people: dict[int, str], now: datetime,
-    dose_check: DoseCheck | None, draw: CsEntry | None, settings: ClinicSettings,
-) -> Chart:  # fmt: skip
+    s: ChairsideSession,
+    patient: Patient,
+    clinic: Clinic,
+    rows: Mapping[type, list[Any]],
+    policy: ChairsidePolicy,
+    today: date,
+    people: dict[int, str],
+    now: datetime,
+    dose_check: DoseCheck | None,
+    draw: CsEntry | None,
+    settings: ClinicSettings,
+) -> Chart:
     protocol = policy.protocol(s.protocol_id)
     actions: dict[int, list[AlertAction]] = {}
     for action in rows[AlertAction]:

@@ -44,9 +44,13 @@ def require_chart(principal: Principal, clinic_id: int) -> None:
 
 
 def for_charting(
-    db: Session, principal: Principal, session_id: int, policy: ChairsidePolicy, *,
+    db: Session,
+    principal: Principal,
+    session_id: int,
+    policy: ChairsidePolicy,
+    *,
     lock: bool = False,
-) -> Chart:  # fmt: skip
+) -> Chart:
     """The chart of a session about to be written to, by someone who may chart it;
     ``lock`` holds the session's row until the write commits."""
     c = chart(db, principal, session_id, policy, audited=False, lock=lock)
