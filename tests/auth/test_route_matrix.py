@@ -105,6 +105,11 @@ def world(
         f"/api/v1/patients/{patient['id']}/contacts",
         json={"name": "Erik Lindqvist", "relationship": "spouse", "phone": "+15125550123"},
     ).json()
+    # One entry of each other list, for its own "/active" page route.
+    item_ids = {"contacts": contact["id"]} | {
+        kind: client.post(f"/api/v1/patients/{patient['id']}/{kind}", json=FORMS[
+            f"/patients/{{patient_id}}/{kind}"]).json()["id"]
+        for kind in ("diagnoses", "medications", "allergies")}  # fmt: skip
     answers = {f"phq9_{i}": 1 for i in range(1, 10)}  # item 9 > 0: raises an alert
     response = client.post(
         f"/api/v1/patients/{patient['id']}/responses",
@@ -131,6 +136,7 @@ def world(
         "patient_id": patient["id"],
         "kind": "contacts",
         "item_id": contact["id"],
+        "item_ids": item_ids,
         "user_id": spare.user.id,
         "token_id": spare_token,
         "clinic_id": clinic.id,
@@ -259,9 +265,13 @@ FORMS: dict[str, dict[str, Any]] = {
                                              "phone": "+15125550111"},
     "/api/v1/patients/{patient_id}/{kind}/{item_id}": {"active": False},
     "/patients/{patient_id}/measurements": {"weight_kg": "70"},
-    "/patients/{patient_id}/{kind}": {"name": "Ann", "relationship": "sister",
-                                      "phone": "+15125550111"},
-    "/patients/{patient_id}/{kind}/{item_id}/active": {"active": "false"},
+    "/patients/{patient_id}/contacts": {"name": "Ann", "relationship": "sister",
+                                        "phone": "+15125550111"},
+    "/patients/{patient_id}/diagnoses": {"code": "F33.2", "label": "Major depression"},
+    "/patients/{patient_id}/medications": {"name": "Sertraline", "dose": "100 mg"},
+    "/patients/{patient_id}/allergies": {"substance": "Latex", "reaction": "Rash"},
+    **{f"/patients/{{patient_id}}/{kind}/{{item_id}}/active": {"active": "false"}
+       for kind in ("contacts", "diagnoses", "medications", "allergies")},
     "/api/v1/patients/{patient_id}/responses": {"instrument_id": "gad7",
                                                 "answers": {f"gad7_{i}": 0 for i in range(1, 8)}},
     "/api/v1/patients/{patient_id}/alerts/{alert_id}/acknowledge": {"note": "Reviewed."},
@@ -394,7 +404,10 @@ def test_it_answers_every_persona_as_the_matrix_says(
 ) -> None:
     method, path = route.split(" ", 1)
     rule = ROUTE_RULES[route]
-    url = path.format(**world["params"])
+    params = world["params"]
+    # A page route of one list acts on an entry of that list.
+    kind = path.split("/")[3] if path.startswith("/patients/{patient_id}/") else ""
+    url = path.format(**{**params, "item_id": params["item_ids"].get(kind, params["item_id"])})
     for persona in PERSONAS:
         who: Persona | None = world["people"].get(persona)
         client = api(who) if who is not None else TestClient(app, follow_redirects=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +110,11 @@ class ConvertIn(BaseModel):
 
     birth_date: PastDate
     sex_at_birth: SexAtBirth
+    confirm_duplicate_reason: Annotated[str, Field(max_length=500)] | None = Field(
+        default=None,
+        description="Convert although the answer was 409 `likely_duplicate`: why the "
+        "inquirer is a different person (recorded on the chart and in the audit trail).",
+    )
 
 
 class StatusIn(BaseModel):

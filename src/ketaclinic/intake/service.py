@@ -22,6 +22,7 @@ from ketaclinic.intake.schemas import ConvertIn, InquiryIn
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients import service as patients
+from ketaclinic.patients.duplicates import DEFAULT_MIN_SCORE
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientCreate
 
@@ -110,8 +111,17 @@ def set_status(db: Session, principal: Principal, inquiry_id: int, status: str) 
     return inquiry
 
 
-def convert(db: Session, principal: Principal, inquiry_id: int, data: ConvertIn) -> Patient:
-    """Register the inquirer as a patient of the clinic they asked."""
+def convert(
+    db: Session,
+    principal: Principal,
+    inquiry_id: int,
+    data: ConvertIn,
+    *,
+    duplicate_min_score: int = DEFAULT_MIN_SCORE,
+) -> Patient:
+    """Register the inquirer as a patient of the clinic they asked. One resembling a
+    chart on file is refused with 409 ``likely_duplicate`` (the registration service's
+    rule) unless ``confirm_duplicate_reason`` says why it is someone else."""
     inquiry = get(db, principal, inquiry_id, write=True)
     if inquiry.patient_id is not None:
         raise errors.InquiryAlreadyConverted()
@@ -126,7 +136,9 @@ def convert(db: Session, principal: Principal, inquiry_id: int, data: ConvertIn)
             email=inquiry.email,
             birth_date=data.birth_date,
             sex_at_birth=data.sex_at_birth,
+            confirm_duplicate_reason=data.confirm_duplicate_reason,
         ),
+        duplicate_min_score=duplicate_min_score,
     )
     inquiry.patient_id = patient.id
     inquiry.status = "converted"

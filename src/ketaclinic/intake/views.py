@@ -18,6 +18,7 @@ from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession, Form, render
+from ketaclinic.patients.duplicates import Candidate, LikelyDuplicate
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/v1/inquiries", tags=["intake"])
@@ -53,6 +54,7 @@ def _detail(
     inquiry_id: Id,
     errors: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
+    candidates: list[Candidate] | None = None,
 ) -> Response:
     inquiry = service.get(db, principal, inquiry_id)
     answers = [
@@ -66,8 +68,10 @@ def _detail(
         "errors": errors or {},
         "values": values or {},
         "can_write": principal.can(Permission.PATIENT_WRITE, inquiry.clinic_id),
+        "candidates": candidates or [],
     }
-    return render(request, "intake/detail.html", context, status_code=422 if errors else 200)
+    failed = bool(errors or candidates)
+    return render(request, "intake/detail.html", context, status_code=422 if failed else 200)
 
 
 @router.get("/inquiries/{inquiry_id}")
@@ -92,16 +96,26 @@ def inquiry_status(
 def inquiry_convert(
     request: Request, form: Form, inquiry_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    values = forms.values(form, ("birth_date", "sex_at_birth"))
+    values = forms.values(form, ("birth_date", "sex_at_birth", "confirm_duplicate_reason"))
     data, errors = forms.parse(ConvertIn, forms.given(values))
     if data is None:
         return _detail(request, db, principal, inquiry_id, errors, values)
     try:
-        patient = service.convert(db, principal, inquiry_id, data)
+        patient = service.convert(
+            db, principal, inquiry_id, data, duplicate_min_score=_min_score(request)
+        )
+    except LikelyDuplicate as exc:
+        # The charts it resembles, "Open the existing chart" and "Register anyway".
+        return _detail(request, db, principal, inquiry_id, {}, values, exc.candidates)
     except KetaClinicError as exc:
         errors = forms.field_errors(exc)
         return _detail(request, db, principal, inquiry_id, errors, values)
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+def _min_score(request: Request) -> int:
+    score: int = request.app.state.settings.duplicate_name_min_score
+    return score
 
 
 # ---- API ----------------------------------------------------------------------
@@ -110,7 +124,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credentials"},
     403: {"description": "Wrong role"},
     404: {"description": "No such inquiry in your clinics"},
-    409: {"description": "Already converted"},
+    409: {
+        "description": "Already converted (`inquiry_already_converted`), or the inquirer "
+        "resembles a chart on file (`likely_duplicate`, its `candidates`): send "
+        "`confirm_duplicate_reason` to register anyway"
+    },
     422: {"description": "A field is invalid; `error.fields` names it"},
 }
 
@@ -139,8 +157,12 @@ def update_inquiry(
 
 @api.post("/{inquiry_id}/convert", status_code=201, responses=ERRORS)
 def convert_inquiry(
-    inquiry_id: Id, data: ConvertIn, principal: CurrentPrincipal, db: DbSession
+    request: Request, inquiry_id: Id, data: ConvertIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
-    """Register the inquirer as a patient; returns the new patient's id."""
-    patient = service.convert(db, principal, inquiry_id, data)
+    """Register the inquirer as a patient; returns the new patient's id. 409
+    `likely_duplicate` when they resemble a chart on file: send the same body with
+    `confirm_duplicate_reason` to register anyway."""
+    patient = service.convert(
+        db, principal, inquiry_id, data, duplicate_min_score=_min_score(request)
+    )
     return {"patient_id": patient.id, "mrn": patient.mrn}

@@ -29,7 +29,7 @@ from ketaclinic.patients import service, units
 from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
 from ketaclinic.screenings import service as screenings
-from ketaclinic.screenings.endpoints import policy_of
+from ketaclinic.screenings.deps import policy_of
 
 router = APIRouter(prefix="/patients", include_in_schema=False)
 # Every page with a weight or height field shows the range in each unit.
@@ -284,41 +284,92 @@ def add_measurement(
     return RedirectResponse(f"/patients/{patient.id}#measurements", status_code=303)
 
 
-@router.post("/{patient_id}/{kind}/{item_id}/active")
-def set_item_active(
-    request: Request,
-    form: Form,
-    patient_id: Id,
+def _set_active(
+    form: FormData,
+    patient_id: int,
     kind: str,
-    item_id: Id,
+    item_id: int,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
-    if kind not in service.CHILD_KINDS:
-        raise KetaClinicError(f"Unknown list {kind!r}.")
     patient = service.get_patient(db, principal, patient_id, write=True)
     service.set_item_active(db, principal, patient, kind, item_id, forms.checked(form, "active"))
     return RedirectResponse(f"/patients/{patient.id}#{kind}", status_code=303)
 
 
-@router.post("/{patient_id}/{kind}")
-def add_item(
+def _add(
     request: Request,
-    form: Form,
-    patient_id: Id,
+    values: dict[str, Any],
+    patient_id: int,
     kind: str,
     principal: CurrentPrincipal,
     db: DbSession,
 ) -> Response:
-    if kind not in service.CHILD_INPUTS:
-        raise KetaClinicError(f"Unknown list {kind!r}.")
     patient = service.get_patient(db, principal, patient_id, write=True)
-    values = _form_dict(form, drop_empty=True)
-    if kind == "contacts":  # an unticked checkbox sends nothing
-        values.setdefault("is_escort", False)
-        values.setdefault("is_emergency", False)
     data, errors = _parse(service.CHILD_INPUTS[kind], values)
     if errors:
         return _detail_with_errors(request, db, principal, patient, kind, errors, values)
     service.add_item(db, principal, patient, kind, data)
     return RedirectResponse(f"/patients/{patient.id}#{kind}", status_code=303)
+
+
+@router.post("/{patient_id}/contacts")
+def add_contact(
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    values = _form_dict(form, drop_empty=True)
+    values.setdefault("is_escort", False)  # an unticked checkbox sends nothing
+    values.setdefault("is_emergency", False)
+    return _add(request, values, patient_id, "contacts", principal, db)
+
+
+@router.post("/{patient_id}/diagnoses")
+def add_diagnosis(
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    values = _form_dict(form, drop_empty=True)
+    return _add(request, values, patient_id, "diagnoses", principal, db)
+
+
+@router.post("/{patient_id}/medications")
+def add_medication(
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    values = _form_dict(form, drop_empty=True)
+    return _add(request, values, patient_id, "medications", principal, db)
+
+
+@router.post("/{patient_id}/allergies")
+def add_allergy(
+    request: Request, form: Form, patient_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    values = _form_dict(form, drop_empty=True)
+    return _add(request, values, patient_id, "allergies", principal, db)
+
+
+@router.post("/{patient_id}/contacts/{item_id}/active")
+def set_contact_active(
+    form: Form, patient_id: Id, item_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _set_active(form, patient_id, "contacts", item_id, principal, db)
+
+
+@router.post("/{patient_id}/diagnoses/{item_id}/active")
+def set_diagnosis_active(
+    form: Form, patient_id: Id, item_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _set_active(form, patient_id, "diagnoses", item_id, principal, db)
+
+
+@router.post("/{patient_id}/medications/{item_id}/active")
+def set_medication_active(
+    form: Form, patient_id: Id, item_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _set_active(form, patient_id, "medications", item_id, principal, db)
+
+
+@router.post("/{patient_id}/allergies/{item_id}/active")
+def set_allergy_active(
+    form: Form, patient_id: Id, item_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    return _set_active(form, patient_id, "allergies", item_id, principal, db)

@@ -13,9 +13,7 @@ from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession
 from ketaclinic.patients import service as patients
 from ketaclinic.screenings import service
-
-# Re-exported for patients/views.py until it imports screenings.deps itself.
-from ketaclinic.screenings.deps import policy_of as policy_of
+from ketaclinic.screenings.deps import policy_of
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 from ketaclinic.screenings.schemas import (
     FactOut,
