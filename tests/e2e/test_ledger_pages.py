@@ -28,6 +28,8 @@ def test_it_draws_gives_and_wastes_with_a_witness(
     open_menu(page)
     page.get_by_role("link", name="Controlled substances").click()
     page.get_by_role("link", name="Products & safes").click()
+    # The boosted navigation swaps the page in: wait for it before typing.
+    expect(page.get_by_role("heading", name="Products and safes")).to_be_visible()
     page.get_by_label("New safe").fill("Safe A")
     page.get_by_role("button", name="Add safe").click()
     expect(page.get_by_text("Safe A", exact=False).first).to_be_visible()
