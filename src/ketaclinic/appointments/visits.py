@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments.models import Appointment
-from ketaclinic.auth.principal import Principal
 from ketaclinic.kit.time import utcnow
 
 STATUS_WORDS = {
@@ -38,14 +37,14 @@ class Visits:
 
 def of_patient(
     db: Session,
-    principal: Principal,
     patient_id: int,
     clinic_id: int,
     *,
     now: datetime | None = None,
 ) -> Visits:
     """The patient's visits. Read as part of an opened chart (whose opening is
-    audited), so no audit row of its own; the caller has checked the chart's access."""
+    audited), so no audit row of its own; the caller has checked the chart's access.
+    Which session links a role sees is the page's (``auth.access.can``)."""
     now = now or utcnow()
     upcoming: list[Visit] = []
     past: list[Visit] = []

@@ -250,7 +250,7 @@ def _detail_context(
         "can_write": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "screening": screenings.status(db, principal, patient, policy_of(request)),
-        "visits": visits.of_patient(db, principal, patient.id, patient.clinic_id),
+        "visits": visits.of_patient(db, patient.id, patient.clinic_id),
         "errors": {},
         "values": {},
         "measure_hints": MEASURE_HINTS,
