@@ -43,14 +43,16 @@ class _Text(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        # <code> holds what staff copy as typed (an API token's first characters, random
+        # and sometimes slug-shaped), not words.
+        if tag in ("script", "style", "template", "code"):
             self._hidden += 1
         href = dict(attrs).get("href")
         if tag == "a" and href:
             self.links.append(href)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._hidden:
+        if tag in ("script", "style", "template", "code") and self._hidden:
             self._hidden -= 1
 
     def handle_data(self, data: str) -> None:
