@@ -30,5 +30,9 @@ class TreatmentSession(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     given_at: Mapped[datetime] = mapped_column(UTCDateTime)
     modality: Mapped[str] = mapped_column(String(20))
+    # The plan it was given under (chairside dose release); None when recorded by hand.
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("treatment_plans.id"), nullable=True, index=True
+    )
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

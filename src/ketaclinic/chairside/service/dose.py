@@ -198,6 +198,7 @@ def release_dose(
         patient_id=c.patient.id,
         given_at=recorded_now(),
         modality=MODALITY[c.protocol.route],
+        plan_id=c.session.plan_id,
         recorded_by_id=principal.user_id,
     )
     db.add(treatment)
