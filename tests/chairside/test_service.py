@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside import service
-from ketaclinic.chairside.models import SessionEvent
+from ketaclinic.chairside.models import ChairsideSession, SessionEvent
 from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
 from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.models import CsEntry, CsLocation
 from ketaclinic.ledger.schemas import ProductIn, ReceiptIn
 from ketaclinic.plans.service import PlanPolicy
+from ketaclinic.treatments.models import TreatmentSession
 from tests.chairside.conftest import (
     MANUAL_CHECKS,
     Api,
@@ -85,6 +86,16 @@ def test_it_stops_early_administers_what_was_given_and_wastes_the_rest(
         api(nurse).post(f"/api/v1/sessions/{sid}/discharge", json=GOOD).json()["state"]
         == "discharged"
     )
+
+
+def test_it_records_the_treatment_under_the_sessions_plan(
+    api: Api, db: Session, nurse: Persona, prescriber: Persona, chairside: Chairside
+) -> None:
+    sid = released(api, nurse, prescriber, chairside)
+    session = db.get(ChairsideSession, sid)
+    assert session is not None and session.treatment_session_id is not None
+    treatment = db.get(TreatmentSession, session.treatment_session_id)
+    assert treatment is not None and treatment.plan_id == session.plan_id
 
 
 def test_it_refuses_a_rate_above_the_released_one_and_steps_out_of_order(
