@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.admin import clinic_settings
 from ketaclinic.auth import staff
+from ketaclinic.auth.clinic import resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.models import User
 from ketaclinic.auth.principal import Principal
@@ -218,8 +219,8 @@ def _setting_out(view: clinic_settings.SettingView) -> SettingOut:
 
 
 def _settings_clinic(principal: Principal, clinic_id: int | None) -> int:
-    clinics = principal.require_any(Permission.SETTINGS_MANAGE)
-    return clinics[0] if clinic_id is None else clinic_id
+    """The clinic named, or the caller's only one (several and none named: 422)."""
+    return resolve_clinic_id(principal, Permission.SETTINGS_MANAGE, clinic_id)
 
 
 @router.get("/settings", response_model=Page[SettingOut], responses=ERRORS)
