@@ -161,7 +161,7 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 def _methods_on(request: Request) -> list[str]:
     """The methods of the most literal path templates matching the path (so
-    /patients/1/plans/2 is not taken for /patients/{patient_id}/{kind}/{item_id})."""
+    /patients/new is not taken for /patients/{patient_id})."""
     path = request.url.path
     matching = [(m, t) for m, t in declared_routes(request.app) if compile_path(t)[0].match(path)]
     literal = max((_literal_segments(t) for _, t in matching), default=0)
@@ -172,8 +172,8 @@ def _literal_segments(template: str) -> int:
     return sum(1 for part in template.split("/") if part and "{" not in part)
 
 
-# In this order: the routers under /patients/{patient_id}/... come before the patient
-# routers, whose /patients/{patient_id}/{kind} would match first.
+# No route has a generic segment ({kind}, {action}): a path names one route whatever
+# the routers' order (within a router, a literal like /patients/new comes first).
 ROUTERS: tuple[APIRouter, ...] = (
     measures_api.router,
     screening_api.router,

@@ -134,7 +134,6 @@ def world(
     db.close()
     params = {
         "patient_id": patient["id"],
-        "kind": "contacts",
         "item_id": contact["id"],
         "item_ids": item_ids,
         "user_id": spare.user.id,
@@ -261,9 +260,13 @@ def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
 FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/patients": valid_patient(),
     "/api/v1/patients/{patient_id}/measurements": {"weight_kg": 70},
-    "/api/v1/patients/{patient_id}/{kind}": {"name": "Ann", "relationship": "sister",
-                                             "phone": "+15125550111"},
-    "/api/v1/patients/{patient_id}/{kind}/{item_id}": {"active": False},
+    "/api/v1/patients/{patient_id}/contacts": {"name": "Ann", "relationship": "sister",
+                                               "phone": "+15125550111"},
+    "/api/v1/patients/{patient_id}/diagnoses": {"code": "F33.2", "label": "Major depression"},
+    "/api/v1/patients/{patient_id}/medications": {"name": "Sertraline", "dose": "100 mg"},
+    "/api/v1/patients/{patient_id}/allergies": {"substance": "Latex", "reaction": "Rash"},
+    **{f"/api/v1/patients/{{patient_id}}/{kind}/{{item_id}}": {"active": False}
+       for kind in ("contacts", "diagnoses", "medications", "allergies")},
     "/patients/{patient_id}/measurements": {"weight_kg": "70"},
     "/patients/{patient_id}/contacts": {"name": "Ann", "relationship": "sister",
                                         "phone": "+15125550111"},
@@ -405,8 +408,9 @@ def test_it_answers_every_persona_as_the_matrix_says(
     method, path = route.split(" ", 1)
     rule = ROUTE_RULES[route]
     params = world["params"]
-    # A page route of one list acts on an entry of that list.
-    kind = path.split("/")[3] if path.startswith("/patients/{patient_id}/") else ""
+    # A route of one list (page or API) acts on an entry of that list.
+    local = path.removeprefix("/api/v1")
+    kind = local.split("/")[3] if local.startswith("/patients/{patient_id}/") else ""
     url = path.format(**{**params, "item_id": params["item_ids"].get(kind, params["item_id"])})
     for persona in PERSONAS:
         who: Persona | None = world["people"].get(persona)
