@@ -36,12 +36,12 @@ from ketaclinic.auth.deps import (
     MfaEnrolmentRequired,
     authorize,
 )
-from ketaclinic.auth.roles import Access, rule_for
 from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.deps import load_chairside_data
 from ketaclinic.clinic_data import Watcher
+from ketaclinic.identity.roles import Access, rule_for
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
 from ketaclinic.kit.clock_store import StoredClock, read_clock
@@ -345,4 +345,4 @@ def _check_every_route_has_a_rule(app: FastAPI) -> None:
     declared = declared_routes(app)
     missing = [f"{m} {p}" for m, p in declared if rule_for(m, p) is None]
     if missing:
-        raise RuntimeError(f"routes without an entry in auth.roles.ROUTE_RULES: {missing}")
+        raise RuntimeError(f"routes without an entry in identity.roles.ROUTE_RULES: {missing}")

@@ -255,12 +255,12 @@ def rems_due(
     from rich.table import Table
 
     from ketaclinic.auth.errors import ReaderNotAllowed
-    from ketaclinic.auth.roles import Permission
     from ketaclinic.auth.service import get_user_by_email, principal_for
     from ketaclinic.chairside import service as chairside
     from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
     from ketaclinic.clinical.treatment import load_protocols
     from ketaclinic.clinics.service import get_by_slug
+    from ketaclinic.identity.roles import Permission
     from ketaclinic.ledger.service import LedgerPolicy
     from ketaclinic.plans.service import PlanPolicy
 

@@ -1,5 +1,5 @@
 """Every route in the app, called as every role, as nobody, and as a user of another
-clinic, answers as ``auth.roles.ROUTE_RULES`` and ``ROLE_MATRIX`` say it must.
+clinic, answers as ``identity.roles.ROUTE_RULES`` and ``ROLE_MATRIX`` say it must.
 
 A route added without a rule fails ``test_it_has_a_rule_for_every_route``; a rule
 left behind by a removed route fails it too.
@@ -23,10 +23,10 @@ from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.models import ApiToken
-from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.service import create_clinic
+from ketaclinic.identity.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient

@@ -16,9 +16,9 @@ from ketaclinic.auth import staff
 from ketaclinic.auth.clinic import resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.models import User
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics import thresholds
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission, Role
 from ketaclinic.kit.fields import Email, Id, OptionalText, ShortText
 from ketaclinic.kit.pagination import Page, PageParams
 from ketaclinic.kit.web import DbSession

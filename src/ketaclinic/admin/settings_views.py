@@ -14,10 +14,10 @@ from ketaclinic.admin import clinic_settings
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.errors import ClinicNotAllowed
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import in_id_range

@@ -18,8 +18,8 @@ from ketaclinic.appointments.models import (
     WaitlistEntry,
 )
 from ketaclinic.auth.models import Membership, User
-from ketaclinic.auth.roles import Role
 from ketaclinic.chairside.models import ChairsideSession
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan

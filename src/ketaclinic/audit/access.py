@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import errors
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import Membership, User
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import Patient
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import origin_of
-from ketaclinic.auth.principal import Principal
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import in_id_range

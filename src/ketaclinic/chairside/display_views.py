@@ -14,13 +14,13 @@ from ketaclinic.auth import polls
 from ketaclinic.auth.clinic import resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal, origin_of
 from ketaclinic.auth.errors import ClinicNotAllowed
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import displays, errors
 from ketaclinic.chairside.deps import policy_of
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms as kit_forms
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError

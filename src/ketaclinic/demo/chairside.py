@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session
 from ketaclinic.appointments import repository as appointments_repo
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.service import Visit, book_visits
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.chairside import service
 from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.service import today_at
 from ketaclinic.demo.chairside_visit import Day, tell
 from ketaclinic.demo.data import CLEAR_INTAKE
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import recorded_at, utcnow
 from ketaclinic.ledger import repository as ledger_repo

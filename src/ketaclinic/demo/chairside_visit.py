@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments.models import Appointment
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.chairside import service
 from ketaclinic.chairside.schemas import (
     AdverseIn,
@@ -27,6 +25,8 @@ from ketaclinic.chairside.schemas import (
     StopIn,
 )
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.errors import FieldInvalid
 from ketaclinic.kit.time import recorded_at
 from ketaclinic.ledger import service as ledger

@@ -16,9 +16,9 @@ from starlette.responses import Response
 from ketaclinic.appointments import visits
 from ketaclinic.audit.words import action_label
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
