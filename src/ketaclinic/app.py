@@ -25,7 +25,6 @@ from ketaclinic.appointments import endpoints as appointment_api
 from ketaclinic.appointments import views as appointment_views
 from ketaclinic.audit import endpoints as audit_api
 from ketaclinic.audit import views as audit_views
-from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
 from ketaclinic.auth.access import home_for, template_globals
 from ketaclinic.auth.clinic import CLINIC_FIELD, ClinicChoiceNeeded
@@ -72,6 +71,7 @@ from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
 from ketaclinic.plans import endpoints as plan_api
 from ketaclinic.plans import views as plan_views
+from ketaclinic.refusals import on_refused
 from ketaclinic.screenings import endpoints as screening_api
 from ketaclinic.screenings import views as screening_views
 from ketaclinic.settings import Settings, get_settings

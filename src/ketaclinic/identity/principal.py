@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ketaclinic.auth.errors import RoleNotAllowed
+from ketaclinic.identity.errors import RoleNotAllowed
 from ketaclinic.identity.roles import Permission, Role, roles_with
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter
 
 from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.frontdesk.patient_list import search_patients
 from ketaclinic.kit.fields import Id, IsoDate
 from ketaclinic.kit.pagination import Paging
 from ketaclinic.kit.web import DbSession
@@ -103,7 +104,7 @@ def list_patients(
         Sort, Query(description="Column to sort by; a leading `-` sorts descending")
     ] = "name",
 ) -> Any:
-    views, total = service.search_patients(
+    views, total = search_patients(
         db,
         principal,
         q=q,

@@ -13,11 +13,12 @@ from pydantic import BaseModel
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from ketaclinic.appointments import visits
 from ketaclinic.audit.words import action_label
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
+from ketaclinic.frontdesk import chart_visits as visits
+from ketaclinic.frontdesk.patient_list import search_patients
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
@@ -77,7 +78,7 @@ def patient_list(
     size: Annotated[int | None, Query(ge=5, le=200)] = None,
 ) -> Response:
     page_size = size or request.app.state.settings.patient_page_size
-    views, total = service.search_patients(
+    views, total = search_patients(
         db,
         principal,
         q=q or None,
