@@ -68,7 +68,6 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.SESSION_CHART: "Chart a session: checklist, dose release, vitals, alerts, "
     "discharge, the signed note",
     Permission.AUDIT_READ: "Read and export the audit trail",
-    Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
     Permission.DISPLAY_MANAGE: "Make and switch off wall-screen board links (initials only)",
     Permission.STAFF_ADMIN: "Manage staff accounts: invite, deactivate, change roles, reset "
     "passwords and two-factor, unlock, revoke API tokens",
