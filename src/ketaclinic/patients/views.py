@@ -99,18 +99,18 @@ def patient_list(
         "page": page,
         "pages": pages,
         "page_links": _pages(page, pages),
-        "tz": _zone(db, principal),
+        "zones": _zones(db, principal),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "patient-results":
         return render(request, "patients/_results.html", context)
     return render(request, "patients/list.html", context)
 
 
-def _zone(db: DbSession, principal: CurrentPrincipal) -> str:
-    """The time zone the list's visit times are shown in: the caller's first clinic's."""
-    clinics = principal.clinics_with(Permission.PATIENT_READ)
-    clinic = db.get(Clinic, clinics[0]) if clinics else None
-    return clinic.timezone if clinic else "UTC"
+def _zones(db: DbSession, principal: CurrentPrincipal) -> dict[int, str]:
+    """Each of the caller's clinics' time zone: a visit time is shown in the zone of
+    the patient's clinic (never one clinic's zone guessed for all)."""
+    clinics = (db.get(Clinic, c) for c in principal.clinics_with(Permission.PATIENT_READ))
+    return {c.id: c.timezone for c in clinics if c is not None}
 
 
 def _clinic_choices(db: DbSession, principal: CurrentPrincipal) -> list[tuple[int, str]]:
