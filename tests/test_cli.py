@@ -150,7 +150,7 @@ def _demo(cli_db: str) -> None:
 
 def test_it_loads_a_second_clinic_whose_staff_see_only_their_patients(cli_db: str) -> None:
     from ketaclinic.auth.service import get_user_by_email, principal_for
-    from ketaclinic.patients.service import search_patients
+    from ketaclinic.frontdesk.patient_list import search_patients
 
     _demo(cli_db)
     session = make_sessionmaker(make_engine(cli_db))()
@@ -247,14 +247,14 @@ def test_it_loads_courses_of_every_outcome_and_one_open_alert(cli_db: str) -> No
 
 
 def _lakeside(session, nurse):  # type: ignore[no-untyped-def]
-    from ketaclinic.patients.service import search_patients
+    from ketaclinic.frontdesk.patient_list import search_patients
 
     return [v.patient for v in search_patients(session, nurse, status=None, limit=100)[0]]
 
 
 def test_it_loads_a_patient_in_every_screening_state(cli_db: str) -> None:
     from ketaclinic.auth.service import get_user_by_email, principal_for
-    from ketaclinic.patients.service import search_patients
+    from ketaclinic.frontdesk.patient_list import search_patients
     from ketaclinic.screenings import service as screenings
 
     _demo(cli_db)
@@ -290,7 +290,7 @@ def test_it_checks_the_protocol_files_and_names_a_broken_one(cli_db: str, tmp_pa
 def test_it_loads_a_plan_on_every_protocol(cli_db: str) -> None:
     from ketaclinic.auth.service import get_user_by_email, principal_for
     from ketaclinic.clinical.treatment import load_protocols
-    from ketaclinic.patients.service import search_patients
+    from ketaclinic.frontdesk.patient_list import search_patients
     from ketaclinic.plans import service as plans
 
     _demo(cli_db)

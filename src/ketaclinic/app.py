@@ -25,7 +25,6 @@ from ketaclinic.appointments import endpoints as appointment_api
 from ketaclinic.appointments import views as appointment_views
 from ketaclinic.audit import endpoints as audit_api
 from ketaclinic.audit import views as audit_views
-from ketaclinic.audit.hooks import on_refused
 from ketaclinic.auth import views as auth_views
 from ketaclinic.auth.access import home_for, template_globals
 from ketaclinic.auth.clinic import CLINIC_FIELD, ClinicChoiceNeeded
@@ -36,12 +35,12 @@ from ketaclinic.auth.deps import (
     MfaEnrolmentRequired,
     authorize,
 )
-from ketaclinic.auth.roles import Access, rule_for
 from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.deps import load_chairside_data
 from ketaclinic.clinic_data import Watcher
+from ketaclinic.identity.roles import Access, rule_for
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
 from ketaclinic.kit.clock_store import StoredClock, read_clock
@@ -72,6 +71,7 @@ from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
 from ketaclinic.plans import endpoints as plan_api
 from ketaclinic.plans import views as plan_views
+from ketaclinic.refusals import on_refused
 from ketaclinic.screenings import endpoints as screening_api
 from ketaclinic.screenings import views as screening_views
 from ketaclinic.settings import Settings, get_settings
@@ -161,7 +161,7 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 def _methods_on(request: Request) -> list[str]:
     """The methods of the most literal path templates matching the path (so
-    /patients/1/plans/2 is not taken for /patients/{patient_id}/{kind}/{item_id})."""
+    /patients/new is not taken for /patients/{patient_id})."""
     path = request.url.path
     matching = [(m, t) for m, t in declared_routes(request.app) if compile_path(t)[0].match(path)]
     literal = max((_literal_segments(t) for _, t in matching), default=0)
@@ -172,8 +172,8 @@ def _literal_segments(template: str) -> int:
     return sum(1 for part in template.split("/") if part and "{" not in part)
 
 
-# In this order: the routers under /patients/{patient_id}/... come before the patient
-# routers, whose /patients/{patient_id}/{kind} would match first.
+# No route has a generic segment ({kind}, {action}): a path names one route whatever
+# the routers' order (within a router, a literal like /patients/new comes first).
 ROUTERS: tuple[APIRouter, ...] = (
     measures_api.router,
     screening_api.router,
@@ -345,4 +345,4 @@ def _check_every_route_has_a_rule(app: FastAPI) -> None:
     declared = declared_routes(app)
     missing = [f"{m} {p}" for m, p in declared if rule_for(m, p) is None]
     if missing:
-        raise RuntimeError(f"routes without an entry in auth.roles.ROUTE_RULES: {missing}")
+        raise RuntimeError(f"routes without an entry in identity.roles.ROUTE_RULES: {missing}")

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.admin import clinic_settings
 from ketaclinic.auth import staff
-from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.cli_common import cli_origin, out, unit_of_work
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.service import get_by_slug
+from ketaclinic.identity.principal import Principal
 from ketaclinic.settings import get_settings
 
 By = Annotated[str, typer.Option(help="Email of the administrator making the change")]

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
-from ketaclinic.auth.principal import Origin
+from ketaclinic.identity.principal import Origin
 from ketaclinic.kit.clock_store import read_clock
 from ketaclinic.kit.db import make_engine, make_sessionmaker, set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from ketaclinic.auth.service import add_membership
 from ketaclinic.clinics import settings as clinic_settings
+from ketaclinic.clinics.models import Clinic
 from tests.auth.test_login import login, page_csrf
 from tests.conftest import Persona
 
@@ -66,3 +68,49 @@ def test_it_sets_a_threshold_over_the_api(api: Api, admin: Persona, nurse: Perso
     assert bad.status_code == 422
     assert bad.json()["error"]["fields"] == {"vital.spo2_below": "must be 70 to 100 %"}
     assert api(nurse).get("/api/v1/admin/settings").status_code == 403
+
+
+def _two_clinic_admin(db: Session, admin: Persona, other_clinic: Clinic) -> Persona:
+    add_membership(db, admin.user, other_clinic, "admin")
+    db.commit()
+    return admin
+
+
+def test_it_asks_an_administrator_of_two_clinics_which_one(
+    client: TestClient, admin: Persona, other_clinic: Clinic, db: Session
+) -> None:
+    _two_clinic_admin(db, admin, other_clinic)
+    login(client, admin.email)
+    page = client.get("/admin/settings")
+    assert page.status_code == 200 and "Which clinic?" in page.text
+    assert f"/admin/settings?clinic_id={other_clinic.id}" in page.text
+    chosen = client.get("/admin/settings", params={"clinic_id": other_clinic.id})
+    assert chosen.status_code == 200 and "Hillcrest Infusions" in chosen.text
+    assert "Which clinic?" not in chosen.text
+
+
+def test_it_saves_a_value_for_the_clinic_named_never_the_first(
+    client: TestClient, admin: Persona, other_clinic: Clinic, db: Session
+) -> None:
+    _two_clinic_admin(db, admin, other_clinic)
+    login(client, admin.email)
+    csrf = page_csrf(client, f"/admin/settings?clinic_id={other_clinic.id}")
+    form = {"csrf_token": csrf, "key": "aldrete_min_score", "value": "10"}
+    unnamed = client.post("/admin/settings", data=form)
+    assert unnamed.status_code == 422
+    saved = client.post("/admin/settings", data={**form, "clinic_id": other_clinic.id})
+    assert saved.status_code == 200 and "Hillcrest Infusions" in saved.text
+    db.commit()
+    assert clinic_settings.for_clinic(db, other_clinic.id).aldrete_min_score == 10
+    assert clinic_settings.for_clinic(db, admin.clinic.id).aldrete_min_score == 9
+
+
+def test_it_asks_which_clinic_over_the_api_too(
+    api: Api, admin: Persona, other_clinic: Clinic, db: Session
+) -> None:
+    _two_clinic_admin(db, admin, other_clinic)
+    unnamed = api(admin).get("/api/v1/admin/settings")
+    assert unnamed.status_code == 422
+    assert unnamed.json()["error"]["code"] == "clinic_required"
+    named = api(admin).get("/api/v1/admin/settings", params={"clinic_id": other_clinic.id})
+    assert named.status_code == 200

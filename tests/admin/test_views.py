@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from ketaclinic.auth.roles import ROLE_MATRIX, ROUTE_RULES
+from ketaclinic.identity.roles import ROLE_MATRIX, ROUTE_RULES
 from tests.conftest import Persona
 
 Api = Callable[[Persona], TestClient]

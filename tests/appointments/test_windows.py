@@ -18,9 +18,9 @@ from ketaclinic.appointments import series as windows
 from ketaclinic.appointments import service
 from ketaclinic.appointments.models import Appointment, WaitlistEntry
 from ketaclinic.appointments.schemas import AvailabilityIn
-from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import principal_for
 from ketaclinic.clinical.treatment import Protocol, gaps_of, window_after, window_between
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.errors import Conflict
 from ketaclinic.patients.models import Patient
 from tests.appointments.conftest import Api, Booking

@@ -16,8 +16,8 @@ from ketaclinic.appointments import reschedule as moves
 from ketaclinic.appointments import series as windows
 from ketaclinic.appointments import service
 from ketaclinic.appointments.schemas import AvailabilityIn
-from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import principal_for
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.patients.models import Patient
 from tests.appointments.conftest import Booking

@@ -98,7 +98,7 @@ def test_it_puts_every_table_holding_patient_rows_behind_the_wall(
     ).all()
     tables = {name for name, _ in rows}
     assert {"patient_intakes", "screenings", "screening_signatures"} <= tables
-    # The audit trail is read through audit.access (admins, per clinic) and written
+    # The audit trail is read through auth.audit_access (admins, per clinic) and written
     # across the wall on purpose: a refused attempt lands on the target clinic's chain.
     assert [name for name, guarded in rows if not guarded] == ["audit_events"]
 

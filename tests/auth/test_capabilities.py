@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from ketaclinic.auth.access import may_open, route_for
-from ketaclinic.auth.roles import ROUTE_RULES, Role
+from ketaclinic.identity.roles import ROUTE_RULES, Role
 
 # (page route, API route) pairs that are one capability.
 SAME_CAPABILITY = [

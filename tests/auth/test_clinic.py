@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission, Role
 from ketaclinic.kit.errors import Forbidden, ValidationFailed
 from tests.auth.test_login import login
 from tests.conftest import Persona

@@ -1,5 +1,5 @@
 """Every route in the app, called as every role, as nobody, and as a user of another
-clinic, answers as ``auth.roles.ROUTE_RULES`` and ``ROLE_MATRIX`` say it must.
+clinic, answers as ``identity.roles.ROUTE_RULES`` and ``ROLE_MATRIX`` say it must.
 
 A route added without a rule fails ``test_it_has_a_rule_for_every_route``; a rule
 left behind by a removed route fails it too.
@@ -23,10 +23,10 @@ from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.models import ApiToken
-from ketaclinic.auth.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.auth.service import principal_for
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.service import create_clinic
+from ketaclinic.identity.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient
@@ -134,7 +134,6 @@ def world(
     db.close()
     params = {
         "patient_id": patient["id"],
-        "kind": "contacts",
         "item_id": contact["id"],
         "item_ids": item_ids,
         "user_id": spare.user.id,
@@ -261,9 +260,13 @@ def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
 FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/patients": valid_patient(),
     "/api/v1/patients/{patient_id}/measurements": {"weight_kg": 70},
-    "/api/v1/patients/{patient_id}/{kind}": {"name": "Ann", "relationship": "sister",
-                                             "phone": "+15125550111"},
-    "/api/v1/patients/{patient_id}/{kind}/{item_id}": {"active": False},
+    "/api/v1/patients/{patient_id}/contacts": {"name": "Ann", "relationship": "sister",
+                                               "phone": "+15125550111"},
+    "/api/v1/patients/{patient_id}/diagnoses": {"code": "F33.2", "label": "Major depression"},
+    "/api/v1/patients/{patient_id}/medications": {"name": "Sertraline", "dose": "100 mg"},
+    "/api/v1/patients/{patient_id}/allergies": {"substance": "Latex", "reaction": "Rash"},
+    **{f"/api/v1/patients/{{patient_id}}/{kind}/{{item_id}}": {"active": False}
+       for kind in ("contacts", "diagnoses", "medications", "allergies")},
     "/patients/{patient_id}/measurements": {"weight_kg": "70"},
     "/patients/{patient_id}/contacts": {"name": "Ann", "relationship": "sister",
                                         "phone": "+15125550111"},
@@ -405,8 +408,9 @@ def test_it_answers_every_persona_as_the_matrix_says(
     method, path = route.split(" ", 1)
     rule = ROUTE_RULES[route]
     params = world["params"]
-    # A page route of one list acts on an entry of that list.
-    kind = path.split("/")[3] if path.startswith("/patients/{patient_id}/") else ""
+    # A route of one list (page or API) acts on an entry of that list.
+    local = path.removeprefix("/api/v1")
+    kind = local.split("/")[3] if local.startswith("/patients/{patient_id}/") else ""
     url = path.format(**{**params, "item_id": params["item_ids"].get(kind, params["item_id"])})
     for persona in PERSONAS:
         who: Persona | None = world["people"].get(persona)

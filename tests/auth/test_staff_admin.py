@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth import staff
 from ketaclinic.auth.models import ApiToken, StaffLink, StaffSession, User
-from ketaclinic.auth.principal import Origin
 from ketaclinic.auth.service import add_membership, principal_for
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Origin
 from ketaclinic.kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ketaclinic.kit.time import utcnow
 from tests.auth.test_login import login, page_csrf

@@ -12,7 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.auth.service import add_membership
 from ketaclinic.chairside.displays import DisplayToken
+from ketaclinic.clinics.models import Clinic
 from tests.chairside.conftest import Api, Chairside
 from tests.chairside.test_polls import _poll_headers
 from tests.conftest import Persona, _persona
@@ -111,3 +113,17 @@ def test_it_lets_only_the_clinics_administrator_switch_its_screens_off(
     assert api(elsewhere).post(url).status_code == 404
     assert api(nurse).get("/admin/displays").status_code == 403
     assert db.scalars(select(DisplayToken.revoked_at)).one() is None
+
+
+def test_it_makes_a_screen_for_the_clinic_named_never_the_first(
+    api: Api, db: Session, admin: Persona, other_clinic: Clinic
+) -> None:
+    add_membership(db, admin.user, other_clinic, "admin")
+    db.commit()
+    assert 'name="clinic_id"' in api(admin).get("/admin/displays").text  # a choice to make
+    unnamed = api(admin).post("/admin/displays", data={"label": "Hall"})
+    assert unnamed.status_code == 422 and "more than one clinic" in unnamed.text
+    assert db.scalars(select(DisplayToken)).all() == []
+    named = {"label": "Hall", "clinic_id": str(other_clinic.id)}
+    assert api(admin).post("/admin/displays", data=named).status_code == 200
+    assert db.scalars(select(DisplayToken.clinic_id)).one() == other_clinic.id

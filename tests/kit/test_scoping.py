@@ -33,7 +33,7 @@ PATIENT_MODELS = _patient_models()
 # Deliberate exceptions, each with its reason.
 ALLOWED = {
     # After a refusal, a system lookup of which clinic's trail the attempt belongs on.
-    "audit/hooks.py:on_refused",
+    "refusals.py:on_refused",
     # A patient's questionnaire link: the token is the credential, no staff clinics.
     "measures/repository.py:link_by_token_hash",
     # `ketaclinic ledger verify` walks every clinic's chain and balances (system work).

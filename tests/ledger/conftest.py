@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import principal_for
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import service
 from ketaclinic.ledger.models import CsContainer, CsLocation, CsProduct

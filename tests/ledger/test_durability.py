@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import create_user, principal_for
 from ketaclinic.clinics.service import create_clinic
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.ledger import service, verify

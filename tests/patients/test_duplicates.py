@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.auth.principal import Principal
 from ketaclinic.auth.service import principal_for
+from ketaclinic.identity.principal import Principal
 from ketaclinic.patients import service
 from ketaclinic.patients.duplicates import LikelyDuplicate, name_score
 from ketaclinic.patients.models import Patient

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.admin import clinic_settings
 from ketaclinic.auth import staff
+from ketaclinic.auth.clinic import resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.models import User
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics import thresholds
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission, Role
 from ketaclinic.kit.fields import Email, Id, OptionalText, ShortText
 from ketaclinic.kit.pagination import Page, PageParams
 from ketaclinic.kit.web import DbSession
@@ -218,8 +219,8 @@ def _setting_out(view: clinic_settings.SettingView) -> SettingOut:
 
 
 def _settings_clinic(principal: Principal, clinic_id: int | None) -> int:
-    clinics = principal.require_any(Permission.SETTINGS_MANAGE)
-    return clinics[0] if clinic_id is None else clinic_id
+    """The clinic named, or the caller's only one (several and none named: 422)."""
+    return resolve_clinic_id(principal, Permission.SETTINGS_MANAGE, clinic_id)
 
 
 @router.get("/settings", response_model=Page[SettingOut], responses=ERRORS)

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.admin.errors import SettingInvalid
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.models import ClinicSetting
 from ketaclinic.clinics.settings import defaults, forget, stored
 from ketaclinic.clinics.thresholds import SettingError, Value
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
 
 

@@ -11,25 +11,25 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.admin import clinic_settings
+from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.errors import ClinicNotAllowed
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics import thresholds
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import ValidationFailed
+from ketaclinic.kit.fields import in_id_range
 from ketaclinic.kit.web import DbSession, Form, render
 
 router = APIRouter(prefix="/admin/settings", include_in_schema=False)
 
 
-def _clinic(principal: Principal, clinic: int | None) -> int:
-    clinics = principal.require_any(Permission.SETTINGS_MANAGE)
-    if clinic is None:
-        return clinics[0]
-    principal.require(Permission.SETTINGS_MANAGE, clinic)
-    return clinic
+def _clinic(principal: Principal, wanted: int | None) -> int:
+    """The clinic the page is about: the one named, or the administrator's only one
+    (several and none named: the "Which clinic?" page)."""
+    return resolve_clinic_id(principal, Permission.SETTINGS_MANAGE, wanted)
 
 
 def _page(
@@ -69,10 +69,10 @@ def settings_page(
     request: Request,
     principal: CurrentPrincipal,
     db: DbSession,
-    clinic: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     saved: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
-    return _page(request, db, principal, _clinic(principal, clinic), saved=saved)
+    wanted = requested_clinic_id(request)
+    return _page(request, db, principal, _clinic(principal, wanted), saved=saved)
 
 
 @router.post("")
@@ -80,9 +80,10 @@ def settings_change(
     request: Request, principal: CurrentPrincipal, db: DbSession, form: Form
 ) -> Response:
     raw = forms.text(form, "clinic_id")
-    if raw and not (raw.isdigit() and len(raw) < 10):
-        raise ClinicNotAllowed("choose one of your clinics")
-    clinic_id = _clinic(principal, int(raw) if raw else None)
+    wanted = in_id_range(raw)
+    if raw and wanted is None:
+        raise ClinicNotAllowed()
+    clinic_id = _clinic(principal, wanted)
     key = forms.text(form, "key")
     value = "" if forms.text(form, "use_default") else forms.text(form, "value")
     try:
@@ -98,5 +99,5 @@ def settings_change(
             status_code=422,
         )
     return RedirectResponse(
-        f"/admin/settings?clinic={clinic_id}&saved={key}#s-{key}", status_code=303
+        f"/admin/settings?clinic_id={clinic_id}&saved={key}#s-{key}", status_code=303
     )

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from ketaclinic.admin import api, settings_views, tokens_views
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.roles import (
+from ketaclinic.identity.roles import (
     PERMISSION_DESCRIPTIONS,
     ROLE_DESCRIPTIONS,
     ROLE_MATRIX,

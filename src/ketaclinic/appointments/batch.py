@@ -23,11 +23,11 @@ from ketaclinic.appointments.service import (
     horizon,
     locked,
 )
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.auth.service import get_user, principal_for
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.errors import Conflict, ValidationFailed
 from ketaclinic.kit.time import today_in
 from ketaclinic.plans import service as plans

@@ -32,8 +32,8 @@ from ketaclinic.appointments.schemas import (
 )
 from ketaclinic.auth.clinic import resolve_own_clinic
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import validation_from_pydantic
 from ketaclinic.kit.fields import ClinicTime, Id, IsoDate, Weekday
 from ketaclinic.kit.pagination import Page, Paging

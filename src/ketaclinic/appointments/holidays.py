@@ -20,9 +20,9 @@ from ketaclinic.appointments import errors
 from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments.models import ClinicClosure
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 
 US_CLOSED_ON = frozenset(
     {

@@ -18,8 +18,7 @@ from ketaclinic.appointments.models import (
     WaitlistEntry,
 )
 from ketaclinic.auth.models import Membership, User
-from ketaclinic.auth.roles import Role
-from ketaclinic.chairside.models import ChairsideSession
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
@@ -173,20 +172,3 @@ def waitlist(
     if status is not None:
         stmt = stmt.where(WaitlistEntry.status == status)
     return [(w, p) for w, p in db.execute(stmt.order_by(WaitlistEntry.created_at))]
-
-
-def patient_visits(
-    db: Session, clinic_ids: Sequence[int], patient_id: int
-) -> list[tuple[Appointment, str, int | None, str | None]]:
-    """Every visit of one patient (any status), oldest first, with its chair's name
-    and its chairside session's id and state where one was opened."""
-    stmt = (
-        select(Appointment, Chair.name, ChairsideSession.id, ChairsideSession.state)
-        .join(Chair, Chair.id == Appointment.chair_id)
-        .outerjoin(ChairsideSession, ChairsideSession.appointment_id == Appointment.id)
-    )
-    stmt = in_clinics(stmt, Appointment.clinic_id, clinic_ids).where(
-        Appointment.patient_id == patient_id
-    )
-    rows = db.execute(stmt.order_by(Appointment.starts_at, Appointment.id))
-    return [(a, chair, session_id, state) for a, chair, session_id, state in rows]

@@ -25,9 +25,9 @@ from ketaclinic.appointments.service import (
     spec_of,
 )
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import as_utc, today_in
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan

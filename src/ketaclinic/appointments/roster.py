@@ -14,9 +14,9 @@ from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments.models import StaffShift
 from ketaclinic.appointments.service import SchedulePolicy, horizon
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.scheduling import model as m
 
 

@@ -22,9 +22,9 @@ from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments.models import Appointment, AppointmentEvent
 from ketaclinic.appointments.schemas import AvailabilityIn
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.treatment import Gap, Protocol, Window, breaches, gaps_of, window_between
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import as_utc
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan

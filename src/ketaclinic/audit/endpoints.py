@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from ketaclinic.audit import access
 from ketaclinic.audit import service as audit
 from ketaclinic.audit.errors import TimeWithoutOffset
+from ketaclinic.auth import audit_access as access
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.fields import Id, IsoDateTime
 from ketaclinic.kit.pagination import Page, Paging

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from ketaclinic.audit.chain import GENESIS_HASH, ChainProblem, event_hash, verify_chain
 from ketaclinic.audit.models import AuditChainHead, AuditEvent
-from ketaclinic.auth.principal import Origin, Principal
+from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import utcnow
 

@@ -10,14 +10,16 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from ketaclinic.audit import access
 from ketaclinic.audit import service as audit
+from ketaclinic.audit.errors import AuditPatientUnknown
 from ketaclinic.audit.words import action_label
+from ketaclinic.auth import audit_access as access
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.web import DbSession, is_htmx, render
+from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 
 router = APIRouter(prefix="/admin/audit", include_in_schema=False)
@@ -77,7 +79,9 @@ def audit_page(
         errors["to"] = exc.fields.get("until", exc.message)
     try:
         if patient.strip():
-            patient_id = access.patient_by_reference(db, scope, patient)
+            patient_id = patients.patient_id_by_reference(db, scope, patient)
+            if patient_id is None:
+                raise AuditPatientUnknown(f"no patient {patient.strip()!r} in your clinics")
     except KetaClinicError as exc:
         errors["patient"] = exc.fields.get("patient", exc.message)
     try:

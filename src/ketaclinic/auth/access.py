@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import ROUTE_RULES, Access, Permission, Role
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import ROUTE_RULES, Access, Permission, Role
 
 _NUMBER = re.compile(r"/\d+(?=/|$)")
 _PARAM = re.compile(r"\{[^}/]+\}")

@@ -17,9 +17,9 @@ from ketaclinic.auth.errors import (
     ClinicNotYours,
     ClinicRequired,
 )
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.fields import MAX_ID
 
 CLINIC_FIELD = "clinic_id"

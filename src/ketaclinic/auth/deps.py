@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ketaclinic.auth import service
-from ketaclinic.auth.errors import FormOriginRefused, NoAccessRule, RoleNotAllowed
+from ketaclinic.auth.errors import FormOriginRefused, NoAccessRule
 from ketaclinic.auth.polls import is_poll
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Access, Permission, rule_for
+from ketaclinic.identity.errors import RoleNotAllowed
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Access, Permission, rule_for
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import Forbidden, NotAuthenticated
 from ketaclinic.kit.web import DbSession

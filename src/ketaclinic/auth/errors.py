@@ -7,10 +7,6 @@ from collections.abc import Sequence
 from ketaclinic.kit.errors import Conflict, FieldInvalid, Forbidden, NotFound, ValidationFailed
 
 
-class RoleNotAllowed(Forbidden):
-    code = "role_not_allowed"
-
-
 class FormOriginRefused(Forbidden):
     code = "form_origin_refused"
 

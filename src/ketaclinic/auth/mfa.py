@@ -26,7 +26,7 @@ from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.errors import MfaAlreadyOff, MfaAlreadyOn, MfaCodeWrong, MfaNotEnrolling
 from ketaclinic.auth.models import RecoveryCode, User
 from ketaclinic.auth.passwords import verify_password
-from ketaclinic.auth.principal import Origin, Principal
+from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.kit.time import utcnow, wall_seconds
 
 ISSUER = "KetaClinic"

@@ -23,9 +23,9 @@ from ketaclinic.auth.errors import (
 )
 from ketaclinic.auth.models import ApiToken, Membership, StaffSession, User
 from ketaclinic.auth.passwords import hash_password, password_problem, verify_password
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.settings import get_settings

@@ -30,9 +30,9 @@ from ketaclinic.auth.errors import (
     StaffNotFound,
 )
 from ketaclinic.auth.models import ApiToken, Membership, StaffLink, User
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Permission, Role
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import as_utc, utcnow
 

@@ -14,9 +14,9 @@ from starlette.responses import Response
 from ketaclinic.auth import link_views, staff, throttle
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.auth.mfa import is_enabled
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission, Role
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission, Role
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id

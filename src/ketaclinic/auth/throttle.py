@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import LoginFailure, StaffSession, User
-from ketaclinic.auth.principal import Origin, Principal
+from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.kit.time import utcnow
 
 # Rows older than the longest window the setting allows are no use to anyone (the

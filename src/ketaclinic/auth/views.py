@@ -17,7 +17,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth import account_views, mfa, service, staff_views, throttle
 from ketaclinic.auth.deps import ENROL_PATH, SESSION_COOKIE, CurrentPrincipal, origin_of
 from ketaclinic.auth.models import StaffSession, User
-from ketaclinic.auth.roles import Permission
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.logging import log
 from ketaclinic.kit.web import DbSession, render
 

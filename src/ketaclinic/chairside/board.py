@@ -15,13 +15,13 @@ from ketaclinic.appointments import service as appointments
 from ketaclinic.appointments.models import Appointment, Chair
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.clinic import resolve_own_clinic
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside import service
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinical.chairside import STATE_LABELS
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.patients.models import Patient
 

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import service
 from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.fields import Id
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.deps import witnesses_for

@@ -11,14 +11,16 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth import polls
+from ketaclinic.auth.clinic import resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal, origin_of
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
+from ketaclinic.auth.errors import ClinicNotAllowed
 from ketaclinic.auth.service import user_names
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import displays, errors
 from ketaclinic.chairside.deps import policy_of
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms as kit_forms
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
@@ -73,13 +75,18 @@ def displays_page(request: Request, principal: CurrentPrincipal, db: DbSession) 
 def create_display(
     request: Request, form: Form, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    allowed = principal.require_any(Permission.DISPLAY_MANAGE)
-    clinic_id = in_id_range(kit_forms.text(form, "clinic_id")) or allowed[0]
+    raw = kit_forms.text(form, "clinic_id")
     try:
+        wanted = in_id_range(raw)
+        if raw and wanted is None:
+            raise ClinicNotAllowed()
+        # The clinic named, or the administrator's only one; several and none named:
+        # asked beside the field, never the first guessed.
+        clinic_id = resolve_clinic_id(principal, Permission.DISPLAY_MANAGE, wanted)
         created = displays.create(db, principal, clinic_id, kit_forms.text(form, "label"))
     except KetaClinicError as exc:
         db.rollback()
-        values = {"label": kit_forms.text(form, "label")}
+        values = {"label": kit_forms.text(form, "label"), "clinic_id": raw}
         return _admin_page(
             request,
             db,

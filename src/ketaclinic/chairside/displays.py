@@ -17,10 +17,10 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside.errors import DisplayLabelRequired, DisplayLabelTooLong, DisplayNotFound
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.db import Base, UTCDateTime
 from ketaclinic.kit.time import utcnow
 

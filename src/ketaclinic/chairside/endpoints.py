@@ -11,7 +11,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import service
 from ketaclinic.chairside.deps import committing, policy_of, witnesses
@@ -35,6 +34,7 @@ from ketaclinic.chairside.schemas import (
     VitalsIn,
     VitalsOut,
 )
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.fields import Id, Record
 from ketaclinic.kit.pagination import Page, Paging
 from ketaclinic.kit.web import DbSession

@@ -12,8 +12,6 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth import polls
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import forms, service
 from ketaclinic.chairside.deps import policy_of
 from ketaclinic.chairside.vitals_chart import vitals_svg
@@ -29,6 +27,8 @@ from ketaclinic.clinical.chairside import (
     oxygen_score,
 )
 from ketaclinic.clinical.dosing import DoseError
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import utcnow
 from ketaclinic.kit.web import is_htmx, render

@@ -15,7 +15,6 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import errors, forms, service
 from ketaclinic.chairside.deps import committing, policy_of, witnesses
 from ketaclinic.chairside.page import on_session_url, session_page
@@ -29,6 +28,7 @@ from ketaclinic.chairside.schemas import (
     StopIn,
 )
 from ketaclinic.clinical.chairside import ITEMS, REMS_FIELDS
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit import forms as kit_forms
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
 from ketaclinic.kit.fields import Id, in_id_range

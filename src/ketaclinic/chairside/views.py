@@ -14,10 +14,10 @@ from starlette.responses import Response
 from ketaclinic.auth import polls
 from ketaclinic.auth.clinic import requested_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import errors, page, pdf, service, step_views
 from ketaclinic.chairside.deps import policy_of
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.kit.web import DbSession, render

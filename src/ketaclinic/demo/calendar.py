@@ -14,10 +14,10 @@ from ketaclinic.appointments import repository as repo
 from ketaclinic.appointments import service as calendar
 from ketaclinic.appointments.holidays import fill_closures
 from ketaclinic.appointments.models import Appointment, Chair, ClinicClosure, ClinicHours
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.plans.models import TreatmentPlan
 

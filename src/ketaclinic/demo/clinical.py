@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.service import today_at
 from ketaclinic.demo.data import CLEAR_INTAKE
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.time import age_on, utcnow
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient

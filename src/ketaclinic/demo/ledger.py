@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Role
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import today_in
 from ketaclinic.ledger import counts, service

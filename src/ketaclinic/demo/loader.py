@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session
 from ketaclinic.appointments.holidays import holiday_closures
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import Membership, User
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.auth.service import create_user
 from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.models import Clinic
@@ -31,6 +29,8 @@ from ketaclinic.demo.clinical import load_plans, load_screenings
 from ketaclinic.demo.clock import demo_moment
 from ketaclinic.demo.courses import measurement_series
 from ketaclinic.demo.ledger import load_ledger
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
 from ketaclinic.kit.clock_store import store_clock

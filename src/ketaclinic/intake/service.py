@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.intake import errors
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.intake.schemas import ConvertIn, InquiryIn

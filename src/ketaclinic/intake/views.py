@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.roles import Permission
 from ketaclinic.intake import service
 from ketaclinic.intake.schemas import QUESTIONS, ConvertIn, InquiryOut, StatusIn
 from ketaclinic.kit import forms

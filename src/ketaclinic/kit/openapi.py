@@ -284,7 +284,8 @@ BUSINESS_RULES: dict[str, tuple[str, ...]] = {
         "weight_kg, height_cm or both",
         "measured_at is not in the future",
     ),
-    "POST /api/v1/patients/{patient_id}/{kind}": ("the fields of that kind of item",),
+    "POST /api/v1/patients/{patient_id}/contacts": ("phone is a real number",),
+    "POST /api/v1/patients/{patient_id}/diagnoses": ("code is an ICD-10-CM code",),
     "POST /api/v1/patients/{patient_id}/questionnaire-links": (
         "instrument_id names a questionnaire the patient completes",
     ),

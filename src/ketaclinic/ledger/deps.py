@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from ketaclinic.auth.principal import Principal
+from ketaclinic.identity.principal import Principal
 from ketaclinic.ledger import reports, service
 from ketaclinic.ledger.schemas import WitnessIn
 from ketaclinic.ledger.witnesses import Credentials, Witness, WitnessRefused, confirm

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.auth.clinic import resolve_own_clinic
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id, IsoDate, Record
 from ketaclinic.kit.pagination import Page, Paging

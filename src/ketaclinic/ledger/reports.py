@@ -20,11 +20,11 @@ from fpdf import FPDF
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import to_local
 from ketaclinic.ledger import errors
 from ketaclinic.ledger import repository as repo

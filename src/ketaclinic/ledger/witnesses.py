@@ -18,8 +18,8 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth import mfa, throttle
 from ketaclinic.auth import service as auth
 from ketaclinic.auth.models import Membership
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission, Role, roles_with
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission, Role, roles_with
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.ledger import errors
 

@@ -18,8 +18,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical import outcomes
 from ketaclinic.clinical.alerts import alerts_for
 from ketaclinic.clinical.scales import (
@@ -32,6 +30,8 @@ from ketaclinic.clinical.scales import (
     score,
 )
 from ketaclinic.clinics.settings import for_clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
 from ketaclinic.measures import errors
 from ketaclinic.measures import repository as repo

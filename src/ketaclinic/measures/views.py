@@ -22,10 +22,10 @@ from starlette.responses import Response
 
 from ketaclinic.auth import service as auth_service
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.scales import Instrument, UnknownInstrumentError, get_instrument
 from ketaclinic.clinics.service import list_clinics, timezone_of
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError, fields_from_pydantic
 from ketaclinic.kit.fields import Id

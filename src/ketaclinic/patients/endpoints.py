@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.kit.errors import validation_from_pydantic
+from ketaclinic.frontdesk.patient_list import search_patients
 from ketaclinic.kit.fields import Id, IsoDate
 from ketaclinic.kit.pagination import Paging
 from ketaclinic.kit.web import DbSession
@@ -17,12 +17,16 @@ from ketaclinic.patients import service
 from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import (
     AccessLogPage,
+    AllergyIn,
     AllergyOut,
+    ContactIn,
     ContactOut,
+    DiagnosisIn,
     DiagnosisOut,
     ItemActive,
     MeasurementIn,
     MeasurementOut,
+    MedicationIn,
     MedicationOut,
     PatientCreate,
     PatientDetail,
@@ -32,13 +36,6 @@ from ketaclinic.patients.schemas import (
 
 router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
 
-ChildKind = Literal["contacts", "diagnoses", "medications", "allergies"]
-_CHILD_OUT: dict[str, type[Any]] = {
-    "contacts": ContactOut,
-    "diagnoses": DiagnosisOut,
-    "medications": MedicationOut,
-    "allergies": AllergyOut,
-}
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credentials"},
     403: {"description": "Wrong role or another clinic"},
@@ -107,7 +104,7 @@ def list_patients(
         Sort, Query(description="Column to sort by; a leading `-` sorts descending")
     ] = "name",
 ) -> Any:
-    views, total = service.search_patients(
+    views, total = search_patients(
         db,
         principal,
         q=q,
@@ -160,35 +157,90 @@ def add_measurement(
     return service.record_measurement(db, principal, patient, data)
 
 
-@router.post("/{patient_id}/{kind}", status_code=201, responses=ERRORS)
-def add_item(
-    patient_id: Id,
-    kind: ChildKind,
-    principal: CurrentPrincipal,
-    db: DbSession,
-    data: Annotated[
-        dict[str, Any], Body(description="A contact, diagnosis, medication or allergy")
-    ],
+# ---- the chart's lists: contacts, diagnoses, medications, allergies ----------------------
+# One route per list and action; entries are never deleted, only marked inactive.
+
+
+def _add_item(
+    db: DbSession, principal: CurrentPrincipal, patient_id: int, kind: str, data: Any
 ) -> Any:
     patient = service.get_patient(db, principal, patient_id, write=True)
-    adapter = TypeAdapter(service.CHILD_INPUTS[kind])
-    try:
-        item = adapter.validate_python(data)
-    except ValidationError as exc:
-        raise validation_from_pydantic(exc.errors()) from None
-    row = service.add_item(db, principal, patient, kind, item)
-    return _CHILD_OUT[kind].model_validate(row).model_dump(mode="json")
+    return service.add_item(db, principal, patient, kind, data)
 
 
-@router.patch("/{patient_id}/{kind}/{item_id}", responses=ERRORS)
-def set_item_active(
-    patient_id: Id,
-    kind: ChildKind,
-    item_id: Id,
+def _set_active(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    patient_id: int,
+    kind: str,
+    item_id: int,
     data: ItemActive,
-    principal: CurrentPrincipal,
-    db: DbSession,
 ) -> Any:
     patient = service.get_patient(db, principal, patient_id, write=True)
-    row = service.set_item_active(db, principal, patient, kind, item_id, data.active)
-    return _CHILD_OUT[kind].model_validate(row).model_dump(mode="json")
+    return service.set_item_active(db, principal, patient, kind, item_id, data.active)
+
+
+@router.post("/{patient_id}/contacts", status_code=201, response_model=ContactOut, responses=ERRORS)
+def add_contact(patient_id: Id, data: ContactIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """A contact of the patient's (escort, emergency contact); audited."""
+    return _add_item(db, principal, patient_id, "contacts", data)
+
+
+@router.post(
+    "/{patient_id}/diagnoses", status_code=201, response_model=DiagnosisOut, responses=ERRORS
+)
+def add_diagnosis(
+    patient_id: Id, data: DiagnosisIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """A diagnosis on the patient's chart; audited."""
+    return _add_item(db, principal, patient_id, "diagnoses", data)
+
+
+@router.post(
+    "/{patient_id}/medications", status_code=201, response_model=MedicationOut, responses=ERRORS
+)
+def add_medication(
+    patient_id: Id, data: MedicationIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """A medication the patient takes; audited."""
+    return _add_item(db, principal, patient_id, "medications", data)
+
+
+@router.post(
+    "/{patient_id}/allergies", status_code=201, response_model=AllergyOut, responses=ERRORS
+)
+def add_allergy(patient_id: Id, data: AllergyIn, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """An allergy of the patient's; audited."""
+    return _add_item(db, principal, patient_id, "allergies", data)
+
+
+@router.patch("/{patient_id}/contacts/{item_id}", response_model=ContactOut, responses=ERRORS)
+def set_contact_active(
+    patient_id: Id, item_id: Id, data: ItemActive, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Mark a contact active or inactive; audited."""
+    return _set_active(db, principal, patient_id, "contacts", item_id, data)
+
+
+@router.patch("/{patient_id}/diagnoses/{item_id}", response_model=DiagnosisOut, responses=ERRORS)
+def set_diagnosis_active(
+    patient_id: Id, item_id: Id, data: ItemActive, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Mark a diagnosis active or resolved; audited."""
+    return _set_active(db, principal, patient_id, "diagnoses", item_id, data)
+
+
+@router.patch("/{patient_id}/medications/{item_id}", response_model=MedicationOut, responses=ERRORS)
+def set_medication_active(
+    patient_id: Id, item_id: Id, data: ItemActive, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Mark a medication taken or stopped; audited."""
+    return _set_active(db, principal, patient_id, "medications", item_id, data)
+
+
+@router.patch("/{patient_id}/allergies/{item_id}", response_model=AllergyOut, responses=ERRORS)
+def set_allergy_active(
+    patient_id: Id, item_id: Id, data: ItemActive, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """Mark an allergy active or inactive; audited."""
+    return _set_active(db, principal, patient_id, "allergies", item_id, data)

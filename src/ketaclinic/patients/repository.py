@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -31,7 +31,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from ketaclinic.appointments.models import Appointment
 from ketaclinic.kit.db import UTCDateTime
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import (
@@ -50,7 +49,7 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _search_conditions(terms: Sequence[str], birth_date: date | None) -> list[ColumnElement[bool]]:
+def search_conditions(terms: Sequence[str], birth_date: date | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     for term in terms:
         pattern = f"%{_like_escape(term.lower())}%"
@@ -81,7 +80,7 @@ def search(
     # changed, and 25 entities in the session cost more than the query's own time.
     table = Patient.__table__
     stmt = in_clinics(select(table, func.count().over()), Patient.clinic_id, clinic_ids)
-    stmt = stmt.where(*_search_conditions(terms, birth_date))
+    stmt = stmt.where(*search_conditions(terms, birth_date))
     if status is not None:
         stmt = stmt.where(Patient.status == status)
     postgresql = db.get_bind().dialect.name == "postgresql"
@@ -315,76 +314,10 @@ def phone_condition(digits: str) -> ColumnElement[bool]:
     return or_(Patient.phone.like(pattern, escape="\\"), Patient.mrn.like(pattern, escape="\\"))
 
 
-def _next_visit_column(clinic_ids: Sequence[int], now: datetime) -> Any:
-    """The patient's next booked visit from ``now`` (a correlated subquery)."""
-    stmt = in_clinics(select(func.min(Appointment.starts_at)), Appointment.clinic_id, clinic_ids)
-    return (
-        stmt.where(
-            Appointment.patient_id == Patient.id,
-            Appointment.status == "booked",
-            Appointment.starts_at >= now,
-        )
-        .correlate(Patient)
-        .scalar_subquery()
-    )
-
-
-SORT_COLUMNS = ("name", "mrn", "birth_date", "next_visit")
-
-
-def search_sorted(
-    db: Session,
-    clinic_ids: Sequence[int],
-    *,
-    now: datetime,
-    terms: Sequence[str] = (),
-    birth_date: date | None = None,
-    phone_digits: Sequence[str] = (),
-    status: str | None = None,
-    sort: str = "name",
-    descending: bool = False,
-    offset: int = 0,
-    limit: int = 25,
-) -> tuple[list[Row[Any]], int]:
-    """The patient list's search in any column order, with each row's next visit
-    (its last column before the count); patients without one sort last."""
-    next_visit = _next_visit_column(clinic_ids, now).label("next_visit")
-    table = Patient.__table__
-    stmt = in_clinics(select(table, next_visit, func.count().over()), Patient.clinic_id, clinic_ids)
-    stmt = stmt.where(*_search_conditions(terms, birth_date))
-    stmt = stmt.where(*(phone_condition(d) for d in phone_digits))
-    if status is not None:
-        stmt = stmt.where(Patient.status == status)
-    keys: dict[str, list[Any]] = {
-        "name": [Patient.family_name, Patient.given_name],
-        "mrn": [Patient.mrn],
-        "birth_date": [Patient.birth_date],
-        "next_visit": [next_visit],
-    }
-    order = [k.desc() if descending else k.asc() for k in keys[sort]]
-    if sort == "next_visit":
-        order = [next_visit.is_(None), *order]
-    page = db.execute(stmt.order_by(*order, Patient.id).offset(offset).limit(limit)).all()
-    if page:
-        return list(page), page[0][-1]
-    if offset == 0:
-        return [], 0
-    return [], db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-
-
-def next_visits(
-    db: Session, clinic_ids: Sequence[int], patient_ids: Sequence[int], now: datetime
-) -> dict[int, datetime]:
-    """Each listed patient's next booked visit from ``now`` (patients without one are
-    left out)."""
-    if not patient_ids:
-        return {}
-    stmt = select(Appointment.patient_id, func.min(Appointment.starts_at)).join(
-        Patient, Patient.id == Appointment.patient_id
-    )
-    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids).where(
-        Appointment.patient_id.in_(list(patient_ids)),
-        Appointment.status == "booked",
-        Appointment.starts_at >= now,
-    )
-    return {pid: at for pid, at in db.execute(stmt.group_by(Appointment.patient_id))}
+def id_by_reference(db: Session, clinic_ids: Sequence[int], reference: str) -> int | None:
+    """A patient's id from what staff typed: the MRN or the numeric id."""
+    reference = reference.strip()
+    stmt = in_clinics(select(Patient.id), Patient.clinic_id, clinic_ids)
+    if reference.isdigit():
+        return db.scalar(stmt.where(Patient.id == int(reference)))
+    return db.scalar(stmt.where(Patient.mrn == reference.upper()))

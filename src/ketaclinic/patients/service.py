@@ -6,6 +6,7 @@ transaction as the change, so API, pages and CLI are all covered.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,12 +16,13 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.errors import ClinicRequired, RoleNotAllowed
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
+from ketaclinic.auth.errors import ClinicRequired
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.errors import RoleNotAllowed
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
-from ketaclinic.patients import duplicates, search_query
+from ketaclinic.patients import duplicates
 from ketaclinic.patients import repository as repo
 from ketaclinic.patients.errors import (
     BirthDateInFuture,
@@ -326,77 +328,6 @@ def set_item_active(
     return row
 
 
-def search_patients(
-    db: Session,
-    principal: Principal,
-    *,
-    q: str | None = None,
-    birth_date: date | None = None,
-    status: str | None = None,
-    sort: str = "name",
-    descending: bool = False,
-    offset: int = 0,
-    limit: int = 25,
-) -> tuple[list[PatientView], int]:
-    """A page of the caller's patients matching the search box (``search_query``:
-    name or MRN words, a birth date as the pages show it, phone digits), in the
-    order asked for, each with its latest weight and height and next visit."""
-    clinics = principal.require_any(Permission.PATIENT_READ)
-    query = search_query.parse(q)
-    birth = birth_date or query.birth_date
-    now = utcnow()
-    if sort == "name" and not descending and not query.phone_digits:
-        # The common case keeps the search statement tuned for it.
-        rows, total = repo.search(
-            db,
-            clinics,
-            terms=query.terms,
-            birth_date=birth,
-            status=status,
-            offset=offset,
-            limit=limit,
-        )
-        upcoming = repo.next_visits(db, clinics, [p.id for p in rows], now)
-    else:
-        rows, total = repo.search_sorted(
-            db,
-            clinics,
-            now=now,
-            terms=query.terms,
-            birth_date=birth,
-            phone_digits=query.phone_digits,
-            status=status,
-            sort=sort,
-            descending=descending,
-            offset=offset,
-            limit=limit,
-        )
-        upcoming = {p.id: p.next_visit for p in rows if p.next_visit is not None}
-    body = repo.latest_body(db, clinics, [p.id for p in rows])
-    # A search shows names and birth dates: each clinic's trail records who searched
-    # for what and which of its patients were listed.
-    shown: dict[int, list[int]] = {cid: [] for cid in clinics}
-    for p in rows:
-        shown[p.clinic_id].append(p.id)
-    for clinic_id, ids in shown.items():
-        audit.record(
-            db,
-            principal,
-            "patient.search",
-            clinic_id=clinic_id,
-            resource_type="patient",
-            detail={
-                "q": q or "",
-                "birth_date": str(birth_date or ""),
-                "status": status or "",
-                "sort": f"-{sort}" if descending else sort,
-                "offset": offset,
-                "patient_ids": ids,
-            },
-        )
-    return [PatientView(p, *body[p.id], upcoming.get(p.id)) for p in rows], total
-
-
 def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any]:
     """The chart: the patient's columns, latest weight and height, and every child
     list newest first (as dicts of the listed columns), read in one statement."""
@@ -421,3 +352,8 @@ def access_log(
         limit=limit - len(unsaved),
     )
     return unsaved + list(events), total + len(pending)
+
+
+def patient_id_by_reference(db: Session, clinic_ids: Sequence[int], reference: str) -> int | None:
+    """A patient's id in these clinics from its MRN or id as typed (None: no such patient)."""
+    return repo.id_by_reference(db, clinic_ids, reference)

@@ -13,12 +13,13 @@ from pydantic import BaseModel
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from ketaclinic.appointments import visits
 from ketaclinic.audit.words import action_label
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
+from ketaclinic.frontdesk import chart_visits as visits
+from ketaclinic.frontdesk.patient_list import search_patients
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
@@ -77,7 +78,7 @@ def patient_list(
     size: Annotated[int | None, Query(ge=5, le=200)] = None,
 ) -> Response:
     page_size = size or request.app.state.settings.patient_page_size
-    views, total = service.search_patients(
+    views, total = search_patients(
         db,
         principal,
         q=q or None,
@@ -98,18 +99,18 @@ def patient_list(
         "page": page,
         "pages": pages,
         "page_links": _pages(page, pages),
-        "tz": _zone(db, principal),
+        "zones": _zones(db, principal),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "patient-results":
         return render(request, "patients/_results.html", context)
     return render(request, "patients/list.html", context)
 
 
-def _zone(db: DbSession, principal: CurrentPrincipal) -> str:
-    """The time zone the list's visit times are shown in: the caller's first clinic's."""
-    clinics = principal.clinics_with(Permission.PATIENT_READ)
-    clinic = db.get(Clinic, clinics[0]) if clinics else None
-    return clinic.timezone if clinic else "UTC"
+def _zones(db: DbSession, principal: CurrentPrincipal) -> dict[int, str]:
+    """Each of the caller's clinics' time zone: a visit time is shown in the zone of
+    the patient's clinic (never one clinic's zone guessed for all)."""
+    clinics = (db.get(Clinic, c) for c in principal.clinics_with(Permission.PATIENT_READ))
+    return {c.id: c.timezone for c in clinics if c is not None}
 
 
 def _clinic_choices(db: DbSession, principal: CurrentPrincipal) -> list[tuple[int, str]]:

@@ -18,8 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.screening import (
     Clearance,
     FactError,
@@ -35,6 +33,8 @@ from ketaclinic.clinical.screening import (
 from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.service import today_at
 from ketaclinic.clinics.settings import for_clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import age_on, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.screenings import errors

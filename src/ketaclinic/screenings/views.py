@@ -14,13 +14,13 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.screening import FACTS, INDICATIONS, Fact
 from ketaclinic.clinical.screening.medications import interacting_medications
 from ketaclinic.clinics.service import list_clinics, timezone_of
 from ketaclinic.clinics.settings import for_clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id

@@ -31,10 +31,10 @@ from ketaclinic.appointments.service.waitlist import (
     add_to_waitlist,
 )
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import today_in
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans

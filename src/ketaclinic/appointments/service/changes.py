@@ -18,8 +18,8 @@ from ketaclinic.appointments.service.waitlist import (
     _offer_freed_slot,
 )
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients.models import Patient
 

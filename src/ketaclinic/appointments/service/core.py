@@ -16,8 +16,8 @@ from ketaclinic.appointments.models import (
     Chair,
     StaffShift,
 )
-from ketaclinic.auth.roles import Role
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.roles import Role
 from ketaclinic.scheduling import model as m
 from ketaclinic.scheduling.calendar import Calendar, Grid
 

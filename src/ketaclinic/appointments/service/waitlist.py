@@ -12,8 +12,8 @@ from ketaclinic.appointments.models import (
     WaitlistEntry,
 )
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans

@@ -17,9 +17,9 @@ from ketaclinic.appointments import service
 from ketaclinic.appointments.deps import policy_of
 from ketaclinic.appointments.schemas import AvailabilityIn
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id

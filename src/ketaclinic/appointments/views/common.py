@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from ketaclinic.appointments import errors as app_errors
 from ketaclinic.appointments.models import Appointment
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import today_in
 from ketaclinic.patients.models import Patient
 

@@ -28,8 +28,8 @@ from ketaclinic.appointments.views.common import (
 )
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import today_in
 from ketaclinic.kit.web import DbSession, render
 from ketaclinic.scheduling.model import SLOT_MIN

@@ -18,8 +18,8 @@ from ketaclinic.appointments.views.common import (
     _day,
 )
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.web import DbSession, Form, form_text, render
 

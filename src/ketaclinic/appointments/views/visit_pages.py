@@ -24,9 +24,9 @@ from ketaclinic.appointments.views.common import (
 )
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id, in_id_range

@@ -13,8 +13,6 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import User
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.errors import SessionNotFound
 from ketaclinic.chairside.models import (
@@ -56,6 +54,8 @@ from ketaclinic.clinical.treatment.model import Thresholds
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
 from ketaclinic.clinics.settings import ClinicSettings, for_clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import age_on, as_utc, recorded_now
 from ketaclinic.ledger import service as ledger
 from ketaclinic.ledger.models import CsEntry

@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.errors import ChecklistInvalid
 from ketaclinic.chairside.models import SessionCheck, VitalReading
@@ -18,6 +17,7 @@ from ketaclinic.clinical.chairside import start_problems
 from ketaclinic.clinical.dosing import DoseError
 from ketaclinic.clinical.scales.loader import load_instruments
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import recorded_now, to_local
 from ketaclinic.screenings import service as screenings
 

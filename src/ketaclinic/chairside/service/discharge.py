@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside.errors import AldreteInvalid
 from ketaclinic.chairside.models import AldreteScore
 from ketaclinic.chairside.schemas import DischargeIn
@@ -22,6 +21,7 @@ from ketaclinic.clinical.chairside import (
     missing_for_discharge,
     missing_for_ready,
 )
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import recorded_now
 

@@ -12,8 +12,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.models import Membership, User
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission, Role, roles_with
 from ketaclinic.chairside.errors import (
     BlockingChecklistOpen,
     CheckerNotClinician,
@@ -47,6 +45,8 @@ from ketaclinic.clinical.chairside import (
     infused_minutes,
     stop_reason_problems,
 )
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission, Role, roles_with
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import as_utc, recorded_now, to_local
 from ketaclinic.ledger import service as ledger

@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.chairside.errors import (
     NoSignedNote,
     NoteSignerRole,
@@ -24,6 +22,8 @@ from ketaclinic.chairside.models import NoteAddendum, NoteSignature, SessionNote
 from ketaclinic.chairside.service.chart import ChairsidePolicy, Chart
 from ketaclinic.chairside.service.rems import rems_missing
 from ketaclinic.chairside.service.steps import append_row, check_allowed, for_charting, step
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.time import recorded_now, to_local
 
 

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.errors import (
     NotUnderRems,
@@ -30,6 +29,7 @@ from ketaclinic.chairside.service.steps import append_row, for_charting
 from ketaclinic.clinical.chairside import rems as rems_rules
 from ketaclinic.clinical.chairside.concomitant import classes_of
 from ketaclinic.clinics.service import timezone_of, today_at
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import as_utc, recorded_now, to_local
 from ketaclinic.patients.models import Patient
 

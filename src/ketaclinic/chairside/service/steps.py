@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.appointments import service as appointments
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.errors import (
     CheckInNotToday,
@@ -33,6 +31,8 @@ from ketaclinic.clinical.chairside import (
     step_time_problem,
 )
 from ketaclinic.clinics.service import timezone_of, today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import as_utc, recorded_now, to_local, utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans

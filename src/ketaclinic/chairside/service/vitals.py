@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
 from ketaclinic.chairside import repository as repo
 from ketaclinic.chairside.errors import (
     AlertActionNoteRequired,
@@ -47,6 +46,7 @@ from ketaclinic.clinical.chairside import (
     reading_problems,
     repeat_of,
 )
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import as_utc, recorded_now
 
 

@@ -9,8 +9,6 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.controlled import (
     Destroy,
     Loss,
@@ -18,6 +16,8 @@ from ketaclinic.clinical.controlled import (
     to_mg,
 )
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.ledger import errors
 from ketaclinic.ledger import repository as repo
 from ketaclinic.ledger.models import (

@@ -9,8 +9,6 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.controlled import (
     Administer,
     Draw,
@@ -25,6 +23,8 @@ from ketaclinic.clinical.controlled import (
     to_mg,
 )
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.ledger import errors
 from ketaclinic.ledger import repository as repo

@@ -21,8 +21,6 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth import throttle
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.controlled import (
     DEFAULT_WASTE_WITNESSES,
@@ -35,6 +33,8 @@ from ketaclinic.clinical.controlled import (
     to_mg,
     to_ug,
 )
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.hashchain import link_hash
 from ketaclinic.kit.time import recorded_now
 from ketaclinic.ledger import errors

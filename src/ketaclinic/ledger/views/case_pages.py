@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form
 from ketaclinic.ledger import counts, service

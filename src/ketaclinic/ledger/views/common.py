@@ -12,10 +12,10 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.web import form_errors, render

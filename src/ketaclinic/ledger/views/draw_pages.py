@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form

@@ -14,10 +14,10 @@ from starlette.responses import Response
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form
 from ketaclinic.ledger import reports, service, verify

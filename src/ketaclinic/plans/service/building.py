@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.treatment import (
     Protocol,
     expand,
@@ -20,6 +18,8 @@ from ketaclinic.clinical.treatment import (
 )
 from ketaclinic.clinical.treatment.model import PreparationSpec
 from ketaclinic.clinics.service import today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import Conflict
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients.models import Patient

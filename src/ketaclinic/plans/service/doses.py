@@ -8,8 +8,6 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical.dosing import (
     Cm,
     Dose,
@@ -25,6 +23,8 @@ from ketaclinic.clinical.dosing import (
 )
 from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.clinics.settings import for_clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import recorded_now, to_local
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import errors

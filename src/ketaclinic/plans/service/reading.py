@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
 from ketaclinic.clinical.treatment import (
     PlanStatus,
 )
+from ketaclinic.identity.principal import Principal
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import errors
 from ketaclinic.plans import repository as repo

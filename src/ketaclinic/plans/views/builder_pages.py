@@ -7,10 +7,10 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.treatment import expand
 from ketaclinic.clinics.service import timezone_of, today_at
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import (
     KetaClinicError,
 )

@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from ketaclinic.auth.principal import Principal
 from ketaclinic.clinical.dosing import Dose, DoseError
 from ketaclinic.clinical.pk import MODELS
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinical.treatment.model import UNIT_LABELS
 from ketaclinic.clinics.service import timezone_of, today_at
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import (
     KetaClinicError,

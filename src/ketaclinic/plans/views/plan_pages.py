@@ -9,12 +9,12 @@ from starlette.responses import Response
 
 from ketaclinic.appointments import series as windows
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.auth.service import user_names
 from ketaclinic.clinical.dosing import Dose, DoseError
 from ketaclinic.clinical.treatment import actions_from
 from ketaclinic.clinics.service import timezone_of, today_at
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import (
     KetaClinicError,
 )

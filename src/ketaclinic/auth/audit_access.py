@@ -1,4 +1,5 @@
-"""Who may read which part of the audit trail, and resolving the filters people type."""
+"""Who may read which part of the audit trail (an access question, so auth's), the
+staff whose sign-ins go with a clinic's trail, and reading the trail recorded on it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,8 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import errors
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.models import Membership, User
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
-from ketaclinic.kit.scoping import in_clinics
-from ketaclinic.patients.models import Patient
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 
 
 def readable_clinics(principal: Principal, clinic_id: int | None) -> list[int]:
@@ -31,19 +30,6 @@ def staff_of(db: Session, clinic_ids: Sequence[int]) -> list[int]:
     """Users with a role in these clinics: their sign-ins are on the system chain."""
     stmt = select(Membership.user_id).where(Membership.clinic_id.in_(list(clinic_ids)))
     return sorted(set(db.scalars(stmt)))
-
-
-def patient_by_reference(db: Session, clinic_ids: Sequence[int], reference: str) -> int:
-    """A patient id from what an admin typed: the MRN or the numeric id."""
-    reference = reference.strip()
-    stmt = in_clinics(select(Patient.id), Patient.clinic_id, clinic_ids)
-    if reference.isdigit():
-        found = db.scalar(stmt.where(Patient.id == int(reference)))
-    else:
-        found = db.scalar(stmt.where(Patient.mrn == reference.upper()))
-    if found is None:
-        raise errors.AuditPatientUnknown(f"no patient {reference!r} in your clinics")
-    return found
 
 
 def user_by_email(db: Session, email: str) -> int:

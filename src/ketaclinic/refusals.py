@@ -1,4 +1,6 @@
-"""Recording refused requests (401/403) after their transaction rolled back."""
+"""Recording refused requests (401/403/404 on a record) after their transaction rolled
+back: composes the audit trail, the caller (auth) and the patient's clinic (patients),
+so it sits above all three; the app hands it to kit.web as ``app.state.on_refused``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth.deps import origin_of
-from ketaclinic.auth.principal import Principal
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import in_id_range

@@ -68,7 +68,6 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.SESSION_CHART: "Chart a session: checklist, dose release, vitals, alerts, "
     "discharge, the signed note",
     Permission.AUDIT_READ: "Read and export the audit trail",
-    Permission.STAFF_ADMIN: "Manage staff accounts: unlock, reset two-factor",
     Permission.DISPLAY_MANAGE: "Make and switch off wall-screen board links (initials only)",
     Permission.STAFF_ADMIN: "Manage staff accounts: invite, deactivate, change roles, reset "
     "passwords and two-factor, unlock, revoke API tokens",
@@ -131,8 +130,14 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /api/v1/patients/{patient_id}": P.PATIENT_READ,
     "PATCH /api/v1/patients/{patient_id}": P.PATIENT_WRITE,
     "POST /api/v1/patients/{patient_id}/measurements": P.PATIENT_WRITE,
-    "POST /api/v1/patients/{patient_id}/{kind}": P.PATIENT_WRITE,
-    "PATCH /api/v1/patients/{patient_id}/{kind}/{item_id}": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/contacts": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/diagnoses": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/medications": P.PATIENT_WRITE,
+    "POST /api/v1/patients/{patient_id}/allergies": P.PATIENT_WRITE,
+    "PATCH /api/v1/patients/{patient_id}/contacts/{item_id}": P.PATIENT_WRITE,
+    "PATCH /api/v1/patients/{patient_id}/diagnoses/{item_id}": P.PATIENT_WRITE,
+    "PATCH /api/v1/patients/{patient_id}/medications/{item_id}": P.PATIENT_WRITE,
+    "PATCH /api/v1/patients/{patient_id}/allergies/{item_id}": P.PATIENT_WRITE,
     "GET /api/v1/patients/{patient_id}/access-log": P.PATIENT_READ,
     # patient registry: pages
     "GET /patients": P.PATIENT_READ,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ketaclinic.auth.errors import RoleNotAllowed
-from ketaclinic.auth.roles import Permission, Role, roles_with
+from ketaclinic.identity.errors import RoleNotAllowed
+from ketaclinic.identity.roles import Permission, Role, roles_with
 
 
 @dataclass(frozen=True)
