@@ -175,7 +175,9 @@ def induction(
         return None
     first_day = local_day(given[0], zone)
     inside = [
-        at for at in given if (local_day(at, zone) - first_day).days + 1 <= settings.induction_max_days
+        at
+        for at in given
+        if (local_day(at, zone) - first_day).days + 1 <= settings.induction_max_days
     ][: settings.induction_max_sessions]
     end_day = local_day(inside[-1], zone)
     span = (end_day - first_day).days + 1
@@ -187,9 +189,7 @@ def induction(
     else:
         wanted = []
         if not enough:
-            wanted.append(
-                f"{len(inside)} of at least {settings.induction_min_sessions} treatments"
-            )
+            wanted.append(f"{len(inside)} of at least {settings.induction_min_sessions} treatments")
         if not long_enough:
             wanted.append(f"{span} of at least {settings.induction_min_days} days")
         reason = "not completed: " + " and ".join(wanted)
@@ -220,7 +220,9 @@ def classify(
     return tuple(kinds)
 
 
-def end_of_induction(points: Iterable[Point], found: Induction, zone: str, settings: CourseSettings = DEFAULTS) -> Point | None:
+def end_of_induction(
+    points: Iterable[Point], found: Induction, zone: str, settings: CourseSettings = DEFAULTS
+) -> Point | None:
     """The last score from day ``outcome_window_from_day`` to ``outcome_window_to_day``
     after the induction's first treatment (day 0), both inclusive."""
     inside = [
@@ -237,7 +239,9 @@ def _meets(instrument_id: str, base: int, total: int, settings: CourseSettings) 
     if instrument_id == "pcl5":
         return outcomes.is_response(base, total, min_fall_points=settings.pcl5_fall_points)
     fraction = (
-        settings.pain_fall_fraction if instrument_id == "pain_nrs" else settings.response_fall_fraction
+        settings.pain_fall_fraction
+        if instrument_id == "pain_nrs"
+        else settings.response_fall_fraction
     )
     return outcomes.is_response(base, total, min_fall_fraction=fraction)
 
@@ -276,7 +280,9 @@ def summarise(
     """One instrument's induction summary and durability."""
     base = outcomes.baseline(points, found.first_at)
     end = end_of_induction(points, found, zone, settings)
-    later = tuple(sorted((p for p in points if end is not None and p[0] > end[0]), key=lambda p: p[0]))
+    later = tuple(
+        sorted((p for p in points if end is not None and p[0] > end[0]), key=lambda p: p[0])
+    )
     if base is None or end is None:
         return InstrumentCourse(instrument_id, base, end, None, None, None, None, None, later)
     response = _meets(instrument_id, base[1], end[1], settings)
