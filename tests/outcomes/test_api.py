@@ -116,5 +116,5 @@ def test_it_keeps_suggestions_and_decisions_append_only(
         "UPDATE booster_decisions SET reason = 'x'",
         "DELETE FROM booster_decisions",
     ):
-        with db.begin_nested(), pytest.raises(DBAPIError, match="append-only|refuse"):
+        with pytest.raises(DBAPIError, match=r"append-only|refuse"), db.begin_nested():
             db.execute(text(statement))
