@@ -67,6 +67,9 @@ from ketaclinic.ledger import views as ledger_views
 from ketaclinic.measures import endpoints as measures_api
 from ketaclinic.measures import public as measures_public
 from ketaclinic.measures import views as measures_views
+from ketaclinic.outcomes import endpoints as outcomes_api
+from ketaclinic.outcomes import views as outcomes_views
+from ketaclinic.outcomes.deps import load_course_data
 from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
 from ketaclinic.plans import endpoints as plan_api
@@ -176,6 +179,8 @@ def _literal_segments(template: str) -> int:
 # the routers' order (within a router, a literal like /patients/new comes first).
 ROUTERS: tuple[APIRouter, ...] = (
     measures_api.router,
+    outcomes_api.router,
+    outcomes_views.router,
     screening_api.router,
     screening_views.router,
     plan_api.router,
@@ -255,6 +260,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.rule_sets = clinic_data.data.rule_sets
     app.state.protocols = clinic_data.data.protocols
     load_chairside_data(app)
+    load_course_data(app)
     TEMPLATES.env.globals.update(template_globals())  # can(request, "GET /path") in pages
 
     app.add_exception_handler(KetaClinicError, _on_business_error)

@@ -54,6 +54,7 @@ from ketaclinic.ledger.models import (
     CsResolution,
 )
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
+from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from ketaclinic.patients.models import (
     Allergy,
     BodyMeasurement,
@@ -78,6 +79,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BodyMeasurement",
+    "BoosterDecision",
+    "BoosterSuggestion",
     "Chair",
     "ChairsideSession",
     "Clinic",

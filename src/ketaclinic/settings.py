@@ -60,6 +60,19 @@ class Settings(BaseSettings):
     # PCL-5 response is a fall of this many points, not a percentage
     # (docs/clinical-references.md#outcomes: 10).
     pcl5_fall_points: int = Field(default=10, ge=1, le=80)
+    # The patient's course (docs/clinical-references.md#outcomes-reference, McInnes 2022):
+    # an induction is 4-8 treatments over 7-28 days from the first; the end-of-induction
+    # measure is the last score 14-31 days after its first treatment.
+    induction_min_sessions: int = Field(default=4, ge=1, le=20)
+    induction_max_sessions: int = Field(default=8, ge=1, le=30)
+    induction_min_days: int = Field(default=7, ge=1, le=90)
+    induction_max_days: int = Field(default=28, ge=1, le=90)
+    outcome_window_from_day: int = Field(default=14, ge=0, le=180)
+    outcome_window_to_day: int = Field(default=31, ge=0, le=180)
+    # Booster suggested (docs/clinical-references.md#boosters, practice): a responder's
+    # score within this fraction of baseline on this many consecutive measures.
+    booster_within_fraction: Decimal = Field(default=Decimal("0.25"), gt=0, lt=1)
+    booster_consecutive: int = Field(default=2, ge=1, le=10)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
     rules_dir: Path | None = None

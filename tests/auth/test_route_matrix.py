@@ -153,6 +153,7 @@ def world(
         "appointment_id": appointment,
         "session_id": session,
         "display_id": 1,
+        "suggestion_id": 1,
     }
     return {"people": people, "params": params}
 

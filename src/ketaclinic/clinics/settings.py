@@ -43,6 +43,14 @@ class ClinicSettings:
     pcl5_fall_points: int
     relapse_consecutive: int
     futility_after_treatments: int
+    induction_min_sessions: int = 4
+    induction_max_sessions: int = 8
+    induction_min_days: int = 7
+    induction_max_days: int = 28
+    outcome_window_from_day: int = 14
+    outcome_window_to_day: int = 31
+    booster_within_fraction: Decimal = Decimal("0.25")
+    booster_consecutive: int = 2
     # Overrides of the protocols' vital-sign thresholds, by threshold name.
     vital_thresholds: Mapping[str, int] = field(default_factory=dict)
     # Overrides of the questionnaires' flag thresholds, by instrument and flag.

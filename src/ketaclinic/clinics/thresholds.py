@@ -76,6 +76,7 @@ CHAIRSIDE = "Chairside and discharge"
 TREATMENT = "Screening and dosing"
 VITALS = "Vital-sign alerts"
 SCALES = "Questionnaire flags"
+COURSE = "Course and boosters"
 
 SCALARS: tuple[Spec, ...] = (
     _int_spec(
@@ -196,6 +197,93 @@ SCALARS: tuple[Spec, ...] = (
         OUTCOMES,
     ),
 )
+
+COURSE_SPECS: tuple[Spec, ...] = (
+    _int_spec(
+        "induction_min_sessions",
+        "Induction completed: at least",
+        1,
+        20,
+        "treatments",
+        "outcomes-reference",
+        "Outcomes reference",
+        COURSE,
+    ),
+    _int_spec(
+        "induction_max_sessions",
+        "Induction: at most",
+        1,
+        30,
+        "treatments",
+        "outcomes-reference",
+        "Outcomes reference",
+        COURSE,
+    ),
+    _int_spec(
+        "induction_min_days",
+        "Induction completed: spanning at least",
+        1,
+        90,
+        "days",
+        "outcomes-reference",
+        "Outcomes reference",
+        COURSE,
+    ),
+    _int_spec(
+        "induction_max_days",
+        "Induction: treatments within the first",
+        1,
+        90,
+        "days",
+        "outcomes-reference",
+        "Outcomes reference",
+        COURSE,
+    ),
+    _int_spec(
+        "outcome_window_from_day",
+        "End-of-induction measure: taken from day",
+        0,
+        180,
+        "after the first treatment",
+        "outcomes-reference",
+        "Outcomes reference",
+        COURSE,
+    ),
+    _int_spec(
+        "outcome_window_to_day",
+        "End-of-induction measure: taken up to day",
+        0,
+        180,
+        "after the first treatment",
+        "outcomes-reference",
+        "Outcomes reference",
+        COURSE,
+    ),
+    Spec(
+        "booster_within_fraction",
+        "Booster suggested: a responder's score back within",
+        True,
+        Decimal(0),
+        Decimal(1),
+        "(fraction of the baseline score)",
+        "boosters",
+        "Boosters",
+        COURSE,
+        low_open=True,
+        high_open=True,
+    ),
+    _int_spec(
+        "booster_consecutive",
+        "Booster suggested: near baseline on this many measures in a row",
+        1,
+        10,
+        "measures",
+        "boosters",
+        "Boosters",
+        COURSE,
+    ),
+)
+SCALARS = SCALARS + COURSE_SPECS
 
 VITAL_LABELS: dict[str, str] = {
     "systolic_above": "Alert: systolic above",

@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from ketaclinic.clinical.screening.medications import classes_on_chart
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.demo import data
+from ketaclinic.demo.boosters import booster_history
 from ketaclinic.demo.calendar import continue_series, load_calendar
 from ketaclinic.demo.chairside import STORIES, load_chairside
 from ketaclinic.demo.clinical import load_plans, load_screenings
@@ -244,6 +246,15 @@ def _load(
         ]
         load_chairside(db, spec.slug, staff_of[spec.slug], spec.timezone, newcomers)
         continue_series(db, staff_of[spec.slug], spec.timezone)
+        spare = _patient(day_rng, 300)  # registered only if every chart had treatment
+        booster_history(
+            db,
+            staff_of[spec.slug],
+            active,
+            ZoneInfo(spec.timezone),
+            closed,
+            partial(patients.create_patient, db, desk, spare, duplicate_min_score=SYNTHETIC_NAMES),
+        )
     db.flush()
     return logins
 

@@ -166,6 +166,14 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /api/v1/patients/{patient_id}/treatments": P.PATIENT_READ,
     "POST /api/v1/patients/{patient_id}/treatments": P.PATIENT_WRITE,
     "POST /api/v1/patients/{patient_id}/questionnaire-links": P.PATIENT_WRITE,
+    # the patient's course and booster suggestions (issue 20)
+    "GET /api/v1/patients/{patient_id}/course": P.PATIENT_READ,
+    "GET /api/v1/booster-suggestions": P.PATIENT_READ,
+    "POST /api/v1/booster-suggestions/{suggestion_id}/accept": P.PLAN_SIGN,
+    "POST /api/v1/booster-suggestions/{suggestion_id}/dismiss": P.PLAN_SIGN,
+    "GET /patients/{patient_id}/course": P.PATIENT_READ,
+    "POST /booster-suggestions/{suggestion_id}/accept": P.PLAN_SIGN,
+    "POST /booster-suggestions/{suggestion_id}/dismiss": P.PLAN_SIGN,
     # measurement-based care: staff pages
     "GET /dashboard": P.PATIENT_READ,
     "GET /patients/{patient_id}/measures": P.PATIENT_READ,

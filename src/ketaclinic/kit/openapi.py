@@ -258,6 +258,9 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
 # their 422 response, where the fuzzing campaign and the suite's fuzz test read
 # them. Everything JSON Schema can say is in the schema instead.
 BUSINESS_RULES: dict[str, tuple[str, ...]] = {
+    "POST /api/v1/booster-suggestions/{suggestion_id}/dismiss": (
+        "reason has at least 3 characters besides spaces",
+    ),
     "PUT /api/v1/admin/settings/{key}": (
         "key is one of the clinic settings GET /api/v1/admin/settings lists",
         "value is within that setting's accepted range",

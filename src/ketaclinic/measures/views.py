@@ -36,6 +36,7 @@ from ketaclinic.measures.deps import instrument_out, rules_of
 from ketaclinic.measures.models import QuestionnaireResponse
 from ketaclinic.measures.plot import trajectory_svg
 from ketaclinic.measures.schemas import LinkIn, ResponseIn, TreatmentIn
+from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.treatments.models import MODALITIES
@@ -97,7 +98,11 @@ def dashboard(request: Request, principal: CurrentPrincipal, db: DbSession) -> R
         {"alert": alert, "patient": patient, "tz": zones.get(patient.clinic_id, "UTC")}
         for alert, patient in found
     ]
-    return render(request, "measures/dashboard.html", {"rows": rows})
+    return render(
+        request,
+        "measures/dashboard.html",
+        {"rows": rows, **outcomes_views.boosters_card(request, db, principal)},
+    )
 
 
 # ---- a patient's measures page ------------------------------------------------
