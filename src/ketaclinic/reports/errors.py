@@ -1,0 +1,29 @@
+"""The reports' refusals, one class per error with its stable code."""
+
+from __future__ import annotations
+
+from ketaclinic.kit.errors import FieldInvalid
+
+
+class ReportRangeReversed(FieldInvalid):
+    code = "report_range_reversed"
+    field = "to"
+    default_message = "must be on or after the 'from' date"
+
+
+class ReportRangeTooLong(FieldInvalid):
+    code = "report_range_too_long"
+    field = "to"
+    default_message = "a report covers at most ten years"
+
+
+class ReportClinicUnknown(FieldInvalid):
+    code = "report_clinic_unknown"
+    field = "clinic"
+    default_message = "is not one of the clinics whose reports you may read"
+
+
+class ReportFilterUnknown(FieldInvalid):
+    code = "report_filter_unknown"
+    field = "diagnosis"
+    default_message = "is not one of the choices"
