@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketaclinic.kit.errors import FieldInvalid
+from ketaclinic.kit.errors import FieldInvalid, ValidationFailed
 
 
 class ReportRangeReversed(FieldInvalid):
@@ -27,3 +27,8 @@ class ReportFilterUnknown(FieldInvalid):
     code = "report_filter_unknown"
     field = "diagnosis"
     default_message = "is not one of the choices"
+
+
+class ReportFiltersInvalid(ValidationFailed):
+    code = "report_filters_invalid"
+    default_message = "The report's filters are not valid."
