@@ -96,7 +96,7 @@ def rows(report: OutcomeReport) -> list[tuple[str, ...]]:
 
 
 def _km_rows(section: str, km: stats.KmCurve, what: str) -> list[tuple[str, ...]]:
-    out = [
+    out: list[tuple[str, ...]] = [
         (
             section,
             "Median (days)",

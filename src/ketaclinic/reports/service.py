@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
+from ketaclinic.auth.principal import Origin, Principal
 from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical import stats
 from ketaclinic.clinical.report_reference import (
@@ -265,4 +265,27 @@ def outcomes(
             resource_id="outcomes",
             detail=r.audit_detail() | {"cohort": report.cohort},
         )
+    return report
+
+
+def outcomes_at_terminal(
+    db: Session, clinic_id: int, r: Request, *, actor: str, origin: Origin
+) -> OutcomeReport:
+    """The report for one clinic from the command line (system work, like every
+    command: whoever holds the server's shell), audited on the clinic as ``actor``."""
+    f = _filters(r, [clinic_id])
+    p = params_for(db, [clinic_id])
+    names = tuple(db.scalars(select(Clinic.name).where(Clinic.id == clinic_id)))
+    report = build(db, f, p, r, names)
+    audit.record(
+        db,
+        None,
+        "report.outcomes.read",
+        clinic_id=clinic_id,
+        resource_type="report",
+        resource_id="outcomes",
+        detail=r.audit_detail() | {"cohort": report.cohort},
+        actor=actor,
+        origin=origin,
+    )
     return report
