@@ -142,7 +142,7 @@ def kaplan_meier(durations: Sequence[float], events: Sequence[bool]) -> KmCurve:
         raise ValueError("durations and events differ in length")
     if not durations:
         return KmCurve(0, 0, (), None)
-    from lifelines import KaplanMeierFitter  # noqa: PLC0415 - a second to load: only when drawn
+    from lifelines import KaplanMeierFitter  # a second to load: only when a curve is drawn
 
     fitter = KaplanMeierFitter(alpha=0.05)
     fitter.fit(list(durations), event_observed=[bool(e) for e in events])
