@@ -1,7 +1,8 @@
-"""The outcome report's queries: the cohort and every figure counted in SQL (window
-functions over treatment_sessions and questionnaire_responses), never row by row in
-Python. Definitions: /work/notes issue 20 (induction, baseline, end-of-induction
-measure, durability, boosters); thresholds come in as ``Params``.
+"""The outcome report's query: the cohort and every figure counted in SQL, in one
+statement (window functions and grouped aggregates over treatment_sessions and
+questionnaire_responses), never row by row in Python. Definitions: issue 20's shared
+ones (induction, baseline, end-of-induction measure, durability, boosters); thresholds
+come in as ``Params``.
 
 Every query starts from the patients ``in_clinics`` allows, so a report never reaches
 a clinic the caller cannot read.
@@ -103,62 +104,77 @@ def dialect_for(db: Session, f: Filters) -> Dialect:
 
 
 def cohort_sql(db: Session, f: Filters, p: Params, q: Query) -> str:
-    """WITH clauses ending in ``cohort``: patients whose induction was completed with
-    its last treatment in [since, until]; ``tx`` numbers every treatment."""
+    """WITH clauses ending in ``cohort``: one row per patient whose induction was
+    completed with its last treatment in [since, until].
+
+    Shaped for the planner: it cannot estimate how many rows an aggregate keeps, so an
+    aggregate is only ever joined to a table through an index (patient, time), never
+    to another aggregate (that estimate of one row made PostgreSQL loop 50,000 x 50,000)."""
     d = q.dialect
     where = [
-        f"i.n >= {q.bind('min_sessions', p.induction_min_sessions)}",
-        f"i.last_day - f.first_day + 1 >= {q.bind('min_days', p.induction_min_days)}",
-        f"i.last_day >= {q.bind('from_day', (f.since - _EPOCH).days)}",
-        f"i.last_day <= {q.bind('to_day', (f.until - _EPOCH).days)}",
+        f"n >= {q.bind('min_sessions', p.induction_min_sessions)}",
+        f"last_day - first_day + 1 >= {q.bind('min_days', p.induction_min_days)}",
+        f"last_day >= {q.bind('from_day', (f.since - _EPOCH).days)}",
+        f"last_day <= {q.bind('to_day', (f.until - _EPOCH).days)}",
     ]
     if f.protocol:
         where.append(
-            "EXISTS (SELECT 1 FROM treatment_plans pl WHERE pl.id = f.first_plan "
+            "EXISTS (SELECT 1 FROM treatment_plans pl WHERE pl.id = first_plan "
             f"AND pl.protocol_id = {q.bind('protocol', f.protocol)})"
         )
     if f.route:
-        where.append(f"f.modality = {q.bind('route', f.route)}")
+        where.append(f"first_modality = {q.bind('route', f.route)}")
     if f.sex:
-        where.append(f"s.sex_at_birth = {q.bind('sex', f.sex)}")
+        where.append(f"sex_at_birth = {q.bind('sex', f.sex)}")
     if f.diagnosis_prefixes:
         likes = " OR ".join(
             f"REPLACE(dx.code, '.', '') LIKE {q.bind(f'dx{i}', prefix + '%')}"
             for i, prefix in enumerate(f.diagnosis_prefixes)
         )
         where.append(
-            f"EXISTS (SELECT 1 FROM diagnoses dx WHERE dx.patient_id = s.patient_id AND ({likes}))"
+            "EXISTS (SELECT 1 FROM diagnoses dx WHERE dx.patient_id = induction.patient_id "
+            f"AND ({likes}))"
         )
-    age = d.age("s.birth_date", "f.first_day")
+    age = d.age("birth_date", "first_day")
     if f.age_low is not None:
         where.append(f"{age} >= {q.bind('age_low', f.age_low)}")
     if f.age_high is not None:
         where.append(f"{age} < {q.bind('age_high', f.age_high)}")
+    day = d.day("t.given_at", "s.tz")
+    bounds = ""
+    start = d.local_midnight(f"first_day + {q.bind('win_from', p.outcome_window_from_day)}", "tz")
+    end = d.local_midnight(f"first_day + {q.bind('win_to', p.outcome_window_to_day)} + 1", "tz")
+    if start and end:  # PostgreSQL: the end-of-induction window as instants
+        bounds = f", {start} AS window_start, {end} AS window_end"
     return f"""
 scoped AS ({_scoped(db, f.clinic_ids)}),
-tx AS (
-  SELECT t.patient_id, t.id AS tid, t.given_at, t.plan_id, t.modality,
-         {d.day("t.given_at", "s.tz")} AS day,
-         ROW_NUMBER() OVER (PARTITION BY t.patient_id ORDER BY t.given_at, t.id) AS rn
+tx0 AS (
+  SELECT t.patient_id, t.id, t.given_at, t.plan_id, t.modality, s.tz, s.birth_date,
+         s.sex_at_birth, {day} AS day
   FROM treatment_sessions t JOIN scoped s ON s.patient_id = t.patient_id
 ),
-first_tx AS (
-  SELECT patient_id, given_at AS first_at, day AS first_day, plan_id AS first_plan, modality
-  FROM tx WHERE rn = 1
+tx AS (
+  SELECT patient_id, given_at, tz, birth_date, sex_at_birth, day,
+         ROW_NUMBER() OVER w AS rn,
+         FIRST_VALUE(plan_id) OVER w AS first_plan,
+         FIRST_VALUE(modality) OVER w AS first_modality,
+         FIRST_VALUE(given_at) OVER w AS first_at,
+         FIRST_VALUE(day) OVER w AS first_day
+  FROM tx0 WINDOW w AS (PARTITION BY patient_id ORDER BY given_at, id)
 ),
 induction AS (
-  SELECT tx.patient_id, COUNT(*) AS n, MAX(tx.day) AS last_day, MAX(tx.given_at) AS last_at,
-         MAX(tx.rn) AS last_rn
-  FROM tx JOIN first_tx f ON f.patient_id = tx.patient_id
-  WHERE tx.rn <= {q.bind("max_sessions", p.induction_max_sessions)}
-    AND tx.day - f.first_day + 1 <= {q.bind("max_days", p.induction_max_days)}
-  GROUP BY tx.patient_id
+  SELECT patient_id, MIN(tz) AS tz, MIN(birth_date) AS birth_date,
+         MIN(sex_at_birth) AS sex_at_birth, MIN(first_plan) AS first_plan,
+         MIN(first_modality) AS first_modality, MIN(first_at) AS first_at,
+         MIN(first_day) AS first_day, COUNT(*) AS n, MAX(day) AS last_day,
+         MAX(given_at) AS last_at
+  FROM tx
+  WHERE rn <= {q.bind("max_sessions", p.induction_max_sessions)}
+    AND day - first_day + 1 <= {q.bind("max_days", p.induction_max_days)}
+  GROUP BY patient_id
 ),
 cohort AS (
-  SELECT s.patient_id, s.tz, f.first_at, f.first_day, i.last_at, i.last_rn
-  FROM scoped s
-  JOIN first_tx f ON f.patient_id = s.patient_id
-  JOIN induction i ON i.patient_id = s.patient_id
+  SELECT patient_id, tz, first_at, first_day, last_at{bounds} FROM induction
   WHERE {" AND ".join(where)}
 )"""
 
@@ -182,184 +198,183 @@ def _meets(p: Params, q: Query, instrument: str, base: str, total: str) -> str:
 
 
 def _scores_sql(p: Params, q: Query) -> str:
-    """WITH clauses after ``cohort``: ``qr`` (the cohort's scores), ``pairs`` (baseline
-    and end-of-induction measure per patient and instrument, with the flags)."""
+    """WITH clauses after ``cohort``: ``pairs``, one row per patient and instrument
+    with a baseline: the baseline, the end-of-induction measure and its time (epoch
+    seconds), the response and remission flags. The last score of each phase is the
+    greatest (time, total) key of one grouped pass: no sort of every score."""
     d = q.dialect
     instruments = q.names("ins", p.instruments)
-    meets = _meets(p, q, "b.instrument_id", "b.base", "e.total")
+    meets = _meets(p, q, "instrument_id", "base", "end_total")
+    win_from = q.bind("win_from", p.outcome_window_from_day)
+    win_to = q.bind("win_to", p.outcome_window_to_day)
+    at_s = d.epoch("r.completed_at")
+    if d.postgres:
+        in_window = "r.completed_at >= c.window_start AND r.completed_at < c.window_end"
+    else:
+        in_window = (
+            f"{d.day('r.completed_at', 'c.tz')} - c.first_day BETWEEN {win_from} AND {win_to}"
+        )
     return f""",
-qr AS (
-  SELECT r.id, r.patient_id, r.instrument_id, r.completed_at, r.total, c.first_at,
-         {d.day("r.completed_at", "c.tz")} - c.first_day AS day
-  FROM questionnaire_responses r JOIN cohort c ON c.patient_id = r.patient_id
+keyed AS (
+  SELECT r.patient_id, r.instrument_id,
+    MAX(CASE WHEN r.completed_at <= c.first_at THEN {at_s} * 1000 + r.total END) AS bkey,
+    MAX(CASE WHEN r.completed_at > c.first_at AND {in_window}
+             THEN {at_s} * 1000 + r.total END) AS ekey
+  FROM cohort c JOIN questionnaire_responses r ON r.patient_id = c.patient_id
   WHERE r.instrument_id IN ({instruments})
+  GROUP BY r.patient_id, r.instrument_id
 ),
-ranked_base AS (
-  SELECT patient_id, instrument_id, total AS base,
-         ROW_NUMBER() OVER (PARTITION BY patient_id, instrument_id
-                            ORDER BY completed_at DESC, id DESC) AS k
-  FROM qr WHERE completed_at <= first_at
-),
-ranked_end AS (
-  SELECT patient_id, instrument_id, total, completed_at,
-         ROW_NUMBER() OVER (PARTITION BY patient_id, instrument_id
-                            ORDER BY completed_at DESC, id DESC) AS k
-  FROM qr WHERE day >= {q.bind("win_from", p.outcome_window_from_day)}
-    AND day <= {q.bind("win_to", p.outcome_window_to_day)}
+measured AS (
+  SELECT patient_id, instrument_id, bkey % 1000 AS base, ekey % 1000 AS end_total,
+         ekey / 1000 AS end_s
+  FROM keyed WHERE bkey IS NOT NULL
 ),
 pairs AS (
-  SELECT b.patient_id, b.instrument_id, b.base, e.total AS end_total, e.completed_at AS end_at,
-         CASE WHEN e.total IS NULL THEN NULL ELSE {meets} END AS responded,
-         CASE WHEN e.total IS NULL THEN NULL
-              WHEN b.instrument_id = 'phq9' AND b.base >= 10 THEN
-                CASE WHEN e.total <= 4 THEN 1 ELSE 0 END
-              WHEN b.instrument_id = 'madrs' THEN CASE WHEN e.total <= 10 THEN 1 ELSE 0 END
+  SELECT patient_id, instrument_id, base, end_total, end_s,
+         CASE WHEN end_total IS NULL THEN NULL ELSE {meets} END AS responded,
+         CASE WHEN end_total IS NULL THEN NULL
+              WHEN instrument_id = 'phq9' AND base >= 10 THEN
+                CASE WHEN end_total <= 4 THEN 1 ELSE 0 END
+              WHEN instrument_id = 'madrs' THEN CASE WHEN end_total <= 10 THEN 1 ELSE 0 END
          END AS remitted
-  FROM ranked_base b
-  LEFT JOIN ranked_end e ON e.patient_id = b.patient_id AND e.instrument_id = b.instrument_id
-    AND e.k = 1
-  WHERE b.k = 1
+  FROM measured
 )"""
 
 
-def instrument_rows(db: Session, f: Filters, p: Params) -> tuple[int, list[Any]]:
-    """The cohort's size, and per instrument: with a baseline, with an end measure,
-    responders, remission assessable and remitted, sum and sum of squares of change."""
-    q = Query(dialect_for(db, f))
-    sql = f"""WITH {cohort_sql(db, f, p, q)}{_scores_sql(p, q)}
-SELECT instrument_id, COUNT(*) AS with_baseline, COUNT(end_total) AS with_end,
-       COALESCE(SUM(responded), 0) AS responders,
-       COUNT(remitted) AS remission_assessable, COALESCE(SUM(remitted), 0) AS remitted,
-       COALESCE(SUM(end_total - base), 0) AS change_sum,
-       COALESCE(SUM((end_total - base) * (end_total - base)), 0) AS change_squares,
-       (SELECT COUNT(*) FROM cohort) AS cohort_size
-FROM pairs GROUP BY instrument_id
-UNION ALL SELECT NULL, 0, 0, 0, 0, 0, 0, 0, (SELECT COUNT(*) FROM cohort)"""
-    rows = db.execute(text(sql), q.binds).all()
-    size = int(rows[-1].cohort_size) if rows else 0
-    return size, [r for r in rows if r.instrument_id is not None]
+@dataclass(frozen=True)
+class Counted:
+    """What the one statement returns, by kind."""
+
+    cohort: int
+    instruments: list[Any]
+    durability: list[tuple[float, bool]]
+    boosters: list[tuple[float, bool]]
+    safety: dict[str, int]
+    alerts: dict[str, int]
+    cadss: list[tuple[int, int, int]]
 
 
-def durability_rows(db: Session, f: Filters, p: Params, instrument: str) -> list[Any]:
-    """Per responder at the end of induction: days from the end-of-induction measure
-    to the loss of response (the first of ``relapse_consecutive`` later scores in a row
-    that no longer meet response), or to the last score (censored)."""
+def count(db: Session, f: Filters, p: Params, km_instrument: str) -> Counted:
+    """Every figure of the report in one statement: rows tagged by kind."""
     q = Query(dialect_for(db, f))
-    run = max(1, int(p.relapse_consecutive))
-    meets = _meets(p, q, "s.instrument_id", "r.base", "s.total")
     d = q.dialect
+    run = max(1, int(p.relapse_consecutive))
+    km = q.bind("km_instrument", km_instrument)
+    meets = _meets(p, q, "r.instrument_id", "x.base", "r.total")
+    at_s = d.epoch("r.completed_at")
+    given_s = d.epoch("t.given_at")
+    maintenance = q.names("maint", p.maintenance_protocols)
+    effects = q.names("effect", p.nausea_effects)
+    last_score = d.epoch(
+        "(SELECT MAX(r.completed_at) FROM questionnaire_responses r "
+        "WHERE r.patient_id = b.patient_id)"
+    )
     sql = f"""WITH {cohort_sql(db, f, p, q)}{_scores_sql(p, q)},
-responders AS (
-  SELECT patient_id, base, end_at FROM pairs
-  WHERE instrument_id = {q.bind("km_instrument", instrument)} AND responded = 1
-),
 later AS (
-  SELECT s.patient_id, s.id, s.completed_at, {meets} AS meets
-  FROM qr s JOIN responders r ON r.patient_id = s.patient_id
-  WHERE s.instrument_id = :km_instrument AND s.completed_at > r.end_at
+  SELECT x.patient_id, x.end_s, {at_s} AS at_s, r.id, {meets} AS meets
+  FROM pairs x JOIN questionnaire_responses r
+    ON r.patient_id = x.patient_id AND r.instrument_id = x.instrument_id
+  WHERE x.instrument_id = {km} AND x.responded = 1 AND {at_s} >= x.end_s
 ),
 runs AS (
-  SELECT patient_id, completed_at,
-         SUM(1 - meets) OVER w AS misses, COUNT(*) OVER w AS seen
+  SELECT patient_id, end_s, at_s, SUM(1 - meets) OVER w AS misses, COUNT(*) OVER w AS seen
   FROM later
-  WINDOW w AS (PARTITION BY patient_id ORDER BY completed_at, id
+  WINDOW w AS (PARTITION BY patient_id ORDER BY at_s, id
                ROWS BETWEEN CURRENT ROW AND {run - 1} FOLLOWING)
 ),
 ends AS (
-  SELECT patient_id,
-         MIN(CASE WHEN misses = {run} AND seen = {run} THEN completed_at END) AS lost_at,
-         MAX(completed_at) AS last_at
+  SELECT patient_id, MIN(end_s) AS end_s, MAX(at_s) AS last_s,
+         MIN(CASE WHEN misses = {run} AND seen = {run} THEN at_s END) AS lost_s
   FROM runs GROUP BY patient_id
-)
-SELECT {d.days_between("COALESCE(e.lost_at, e.last_at, r.end_at)", "r.end_at")} AS days,
-       CASE WHEN e.lost_at IS NULL THEN 0 ELSE 1 END AS lost
-FROM responders r LEFT JOIN ends e ON e.patient_id = r.patient_id"""
-    return list(db.execute(text(sql), q.binds).all())
-
-
-def booster_rows(db: Session, f: Filters, p: Params) -> list[Any]:
-    """Per cohort patient: days from the induction's last treatment to the first later
-    treatment not on a maintenance protocol (a booster), or to the last treatment or
-    score (censored)."""
-    q = Query(dialect_for(db, f))
-    d = q.dialect
-    maintenance = q.names("maint", p.maintenance_protocols)
-    last_seen = d.greatest("c.last_at", "lt.last_tx", "ls.last_score")
-    sql = f"""WITH {cohort_sql(db, f, p, q)},
-boosters AS (
-  SELECT tx.patient_id, MIN(tx.given_at) AS booster_at
-  FROM tx JOIN cohort c ON c.patient_id = tx.patient_id
-  LEFT JOIN treatment_plans pl ON pl.id = tx.plan_id
-  WHERE tx.rn > c.last_rn AND (pl.protocol_id IS NULL OR pl.protocol_id NOT IN ({maintenance}))
-  GROUP BY tx.patient_id
 ),
-last_tx AS (
-  SELECT tx.patient_id, MAX(tx.given_at) AS last_tx
-  FROM tx JOIN cohort c ON c.patient_id = tx.patient_id GROUP BY tx.patient_id
+after AS (
+  SELECT c.patient_id, {d.epoch("c.last_at")} AS end_s, MAX({given_s}) AS last_tx_s,
+         MIN(CASE WHEN pl.protocol_id IS NULL OR pl.protocol_id NOT IN ({maintenance})
+                  THEN {given_s} END) AS booster_s
+  FROM cohort c
+  LEFT JOIN treatment_sessions t ON t.patient_id = c.patient_id AND t.given_at > c.last_at
+  LEFT JOIN treatment_plans pl ON pl.id = t.plan_id
+  GROUP BY c.patient_id, c.last_at
 ),
-last_score AS (
-  SELECT r.patient_id, MAX(r.completed_at) AS last_score
-  FROM questionnaire_responses r JOIN cohort c ON c.patient_id = r.patient_id
-  GROUP BY r.patient_id
-)
-SELECT {d.days_between(f"COALESCE(b.booster_at, {last_seen})", "c.last_at")} AS days,
-       CASE WHEN b.booster_at IS NULL THEN 0 ELSE 1 END AS boosted
-FROM cohort c
-LEFT JOIN boosters b ON b.patient_id = c.patient_id
-LEFT JOIN last_tx lt ON lt.patient_id = c.patient_id
-LEFT JOIN last_score ls ON ls.patient_id = c.patient_id"""
-    return list(db.execute(text(sql), q.binds).all())
-
-
-def safety_row(db: Session, f: Filters, p: Params) -> Any:
-    """Over the cohort's charted sessions (the drug started): how many, and how many had
-    each kind of event (alerts by severity come from ``alert_rows``)."""
-    q = Query(dialect_for(db, f))
-    effects = q.names("effect", p.nausea_effects)
-    sql = f"""WITH {cohort_sql(db, f, p, q)},
 sess AS (
-  SELECT cs.id FROM chairside_sessions cs JOIN cohort c ON c.patient_id = cs.patient_id
+  SELECT cs.id, cs.session_number
+  FROM cohort c JOIN chairside_sessions cs ON cs.patient_id = c.patient_id
   WHERE cs.administration_started_at IS NOT NULL
-)
-SELECT (SELECT COUNT(*) FROM sess) AS sessions,
-  (SELECT COUNT(DISTINCT v.session_id) FROM vital_readings v JOIN sess ON sess.id = v.session_id
-   WHERE v.systolic > {q.bind("sys_over", p.systolic_over)}
-      OR v.diastolic > {q.bind("dia_over", p.diastolic_over)}) AS high_bp,
-  (SELECT COUNT(DISTINCT a.session_id) FROM session_adverse_events a
-   JOIN sess ON sess.id = a.session_id
-   WHERE a.effect IN ({effects})) AS nausea,
-  (SELECT COUNT(DISTINCT m.session_id) FROM rescue_medications m
-   JOIN sess ON sess.id = m.session_id) AS rescue,
-  (SELECT COUNT(DISTINCT e.session_id) FROM session_events e JOIN sess ON sess.id = e.session_id
-   WHERE e.action = 'stop'
-      OR (e.action = 'end_administration' AND e.detail LIKE '%"ended_early": true%'))
-   AS stopped_early"""
-    return db.execute(text(sql), q.binds).one()
-
-
-def alert_rows(db: Session, f: Filters, p: Params) -> list[Any]:
-    """Sessions with at least one vital-sign alert, by the alert's severity."""
-    q = Query(dialect_for(db, f))
-    sql = f"""WITH {cohort_sql(db, f, p, q)},
-sess AS (
-  SELECT cs.id FROM chairside_sessions cs JOIN cohort c ON c.patient_id = cs.patient_id
-  WHERE cs.administration_started_at IS NOT NULL
-)
-SELECT a.severity, COUNT(DISTINCT a.session_id) AS sessions
-FROM session_alerts a JOIN sess ON sess.id = a.session_id GROUP BY a.severity"""
-    return list(db.execute(text(sql), q.binds).all())
-
-
-def cadss_rows(db: Session, f: Filters, p: Params) -> list[Any]:
-    """(session number, the session's highest CADSS, how many sessions)."""
-    q = Query(dialect_for(db, f))
-    sql = f"""WITH {cohort_sql(db, f, p, q)},
+),
 peaks AS (
-  SELECT cs.session_number, MAX(v.cadss) AS peak
-  FROM chairside_sessions cs JOIN cohort c ON c.patient_id = cs.patient_id
-  JOIN vital_readings v ON v.session_id = cs.id
-  WHERE v.cadss IS NOT NULL GROUP BY cs.id, cs.session_number
+  SELECT sess.session_number, MAX(v.cadss) AS peak
+  FROM sess JOIN vital_readings v ON v.session_id = sess.id
+  WHERE v.cadss IS NOT NULL GROUP BY sess.id, sess.session_number
 )
-SELECT session_number, peak, COUNT(*) AS sessions FROM peaks
-GROUP BY session_number, peak ORDER BY session_number, peak"""
-    return list(db.execute(text(sql), q.binds).all())
+SELECT 'n' AS kind, NULL AS label, COUNT(*) AS v1, NULL AS v2, NULL AS v3, NULL AS v4,
+       NULL AS v5, NULL AS v6, NULL AS v7 FROM cohort
+UNION ALL
+SELECT 'i', instrument_id, COUNT(*), COUNT(end_total), COALESCE(SUM(responded), 0),
+       COUNT(remitted), COALESCE(SUM(remitted), 0), COALESCE(SUM(end_total - base), 0),
+       COALESCE(SUM((end_total - base) * (end_total - base)), 0)
+FROM pairs GROUP BY instrument_id
+UNION ALL
+SELECT 'd', NULL, (COALESCE(lost_s, last_s) - end_s) / 86400.0,
+       CASE WHEN lost_s IS NULL THEN 0 ELSE 1 END, NULL, NULL, NULL, NULL, NULL
+FROM ends
+UNION ALL
+SELECT 'b', NULL,
+       (COALESCE(b.booster_s, {d.greatest("b.end_s", "b.last_tx_s", last_score)}) - b.end_s)
+       / 86400.0,
+       CASE WHEN b.booster_s IS NULL THEN 0 ELSE 1 END, NULL, NULL, NULL, NULL, NULL
+FROM after b
+UNION ALL
+SELECT 's', 'sessions', COUNT(*), NULL, NULL, NULL, NULL, NULL, NULL FROM sess
+UNION ALL
+SELECT 's', 'high_bp', COUNT(DISTINCT v.session_id), NULL, NULL, NULL, NULL, NULL, NULL
+FROM sess JOIN vital_readings v ON v.session_id = sess.id
+WHERE v.systolic > {q.bind("sys_over", p.systolic_over)}
+   OR v.diastolic > {q.bind("dia_over", p.diastolic_over)}
+UNION ALL
+SELECT 's', 'nausea', COUNT(DISTINCT a.session_id), NULL, NULL, NULL, NULL, NULL, NULL
+FROM sess JOIN session_adverse_events a ON a.session_id = sess.id WHERE a.effect IN ({effects})
+UNION ALL
+SELECT 's', 'rescue', COUNT(DISTINCT m.session_id), NULL, NULL, NULL, NULL, NULL, NULL
+FROM sess JOIN rescue_medications m ON m.session_id = sess.id
+UNION ALL
+SELECT 's', 'stopped_early', COUNT(DISTINCT e.session_id), NULL, NULL, NULL, NULL, NULL, NULL
+FROM sess JOIN session_events e ON e.session_id = sess.id
+WHERE e.action = 'stop'
+   OR (e.action = 'end_administration' AND e.detail LIKE '%"ended_early": true%')
+UNION ALL
+SELECT 'a', al.severity, COUNT(DISTINCT al.session_id), NULL, NULL, NULL, NULL, NULL, NULL
+FROM sess JOIN session_alerts al ON al.session_id = sess.id GROUP BY al.severity
+UNION ALL
+SELECT 'c', NULL, session_number, peak, COUNT(*), NULL, NULL, NULL, NULL
+FROM peaks GROUP BY session_number, peak"""
+    rows = list(db.execute(text(sql), q.binds).all())
+
+    def of(kind: str) -> list[Any]:
+        return [r for r in rows if r.kind == kind]
+
+    return Counted(
+        cohort=int(of("n")[0].v1),
+        instruments=[
+            Instrument(
+                r.label, *(int(v) for v in (r.v1, r.v2, r.v3, r.v4, r.v5)), float(r.v6), float(r.v7)
+            )
+            for r in of("i")
+        ],
+        durability=[(max(0.0, float(r.v1)), bool(int(r.v2))) for r in of("d")],
+        boosters=[(max(0.0, float(r.v1)), bool(int(r.v2))) for r in of("b")],
+        safety={r.label: int(r.v1) for r in of("s")},
+        alerts={r.label: int(r.v1) for r in of("a")},
+        cadss=[(int(r.v1), int(r.v2), int(r.v3)) for r in of("c")],
+    )
+
+
+@dataclass(frozen=True)
+class Instrument:
+    instrument_id: str
+    with_baseline: int
+    with_end: int
+    responders: int
+    remission_assessable: int
+    remitted: int
+    change_sum: float
+    change_squares: float

@@ -173,66 +173,57 @@ def build(
     """Every figure for the cohort ``f`` selects (no access check, no audit: the
     benchmark and the service's callers)."""
     names = {i.id: i.name for i in load_instruments().values()}
-    cohort, rows = repo.instrument_rows(db, f, p)
-    by_id = {row.instrument_id: row for row in rows}
+    counted = repo.count(db, f, p, REFERENCE_INSTRUMENT)
+    by_id = {row.instrument_id: row for row in counted.instruments}
+    remission_scales = ("phq9", "madrs")
     figures = []
     for instrument in p.instruments:
-        row = by_id.get(instrument)
-        with_baseline = int(row.with_baseline) if row else 0
-        with_end = int(row.with_end) if row else 0
-        assessable = int(row.remission_assessable) if row else 0
+        row = by_id.get(instrument) or repo.Instrument(instrument, 0, 0, 0, 0, 0, 0.0, 0.0)
         figures.append(
             InstrumentFigures(
                 instrument_id=instrument,
                 name=names.get(instrument, instrument),
-                with_baseline=with_baseline,
-                with_end=with_end,
-                missing=with_baseline - with_end,
-                response=stats.wilson(int(row.responders) if row else 0, with_end),
-                remission=stats.wilson(int(row.remitted), assessable)
-                if row and instrument in ("phq9", "madrs")
-                else (stats.wilson(0, 0) if instrument in ("phq9", "madrs") else None),
-                change=stats.mean_change(
-                    with_end,
-                    float(row.change_sum) if row else 0.0,
-                    float(row.change_squares) if row else 0.0,
-                ),
+                with_baseline=row.with_baseline,
+                with_end=row.with_end,
+                missing=row.with_baseline - row.with_end,
+                response=stats.wilson(row.responders, row.with_end),
+                remission=stats.wilson(row.remitted, row.remission_assessable)
+                if instrument in remission_scales
+                else None,
+                change=stats.mean_change(row.with_end, row.change_sum, row.change_squares),
             )
         )
-    durability = repo.durability_rows(db, f, p, REFERENCE_INSTRUMENT)
-    boosters = repo.booster_rows(db, f, p)
-    safety = repo.safety_row(db, f, p)
-    alerts = {row.severity: int(row.sessions) for row in repo.alert_rows(db, f, p)}
     peaks: dict[int, dict[int, int]] = {}
-    for row in repo.cadss_rows(db, f, p):
-        peaks.setdefault(int(row.session_number), {})[int(row.peak)] = int(row.sessions)
+    for number, peak, sessions in counted.cadss:
+        peaks.setdefault(number, {})[peak] = sessions
     cadss = tuple(
         (number, q) for number, counts in sorted(peaks.items()) if (q := stats.quartiles(counts))
     )
+    alerts, safety = counted.alerts, counted.safety
     safety_figures = [
         SafetyFigure(f"Blood-pressure alert: {SEVERITY_WORDS.get(s, s.title())}", alerts.get(s, 0))
         for s in ("warning", "urgent", "hold")
     ] + [
         SafetyFigure(
-            f"Reading over {p.systolic_over}/{p.diastolic_over} mmHg", int(safety.high_bp)
+            f"Reading over {p.systolic_over}/{p.diastolic_over} mmHg", safety.get("high_bp", 0)
         ),
-        SafetyFigure("Nausea or vomiting", int(safety.nausea)),
-        SafetyFigure("Rescue medication given", int(safety.rescue)),
-        SafetyFigure("Infusion stopped or ended early", int(safety.stopped_early)),
+        SafetyFigure("Nausea or vomiting", safety.get("nausea", 0)),
+        SafetyFigure("Rescue medication given", safety.get("rescue", 0)),
+        SafetyFigure("Infusion stopped or ended early", safety.get("stopped_early", 0)),
     ]
     return OutcomeReport(
         request=r,
         clinics=clinics,
-        cohort=cohort,
         instruments=tuple(figures),
         durability_instrument=names.get(REFERENCE_INSTRUMENT, REFERENCE_INSTRUMENT),
         durability=stats.kaplan_meier(
-            [max(0.0, float(x.days)) for x in durability], [bool(x.lost) for x in durability]
+            [days for days, _ in counted.durability], [lost for _, lost in counted.durability]
         ),
         boosters=stats.kaplan_meier(
-            [max(0.0, float(x.days)) for x in boosters], [bool(x.boosted) for x in boosters]
+            [days for days, _ in counted.boosters], [done for _, done in counted.boosters]
         ),
-        sessions=int(safety.sessions),
+        cohort=counted.cohort,
+        sessions=safety.get("sessions", 0),
         safety=tuple(safety_figures),
         cadss=cadss,
         reference=MCINNES_2022,

@@ -77,11 +77,19 @@ class Dialect:
             offset = f"(CASE {zone_column} {whens} ELSE 0 END)"
         return f"CAST(julianday({column}, ({offset}) || ' seconds') - {_EPOCH_JULIAN} AS INTEGER)"
 
-    def days_between(self, later: str, earlier: str) -> str:
-        """Fractional days from ``earlier`` to ``later`` (instants)."""
+    def local_midnight(self, day_number: str, zone_column: str) -> str | None:
+        """PostgreSQL: the instant a clinic-local day begins (None on SQLite, where a
+        score's own local day is compared instead)."""
+        if not self.postgres:
+            return None
+        return f"((DATE '1970-01-01' + {day_number})::timestamp AT TIME ZONE {zone_column})"
+
+    def epoch(self, column: str) -> str:
+        """Whole seconds since 1970-01-01 UTC of an instant."""
         if self.postgres:
-            return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
-        return f"(julianday({later}) - julianday({earlier}))"
+            # date_part is double precision: EXTRACT's numeric is several times slower.
+            return f"CAST(FLOOR(date_part('epoch', {column})) AS BIGINT)"
+        return f"CAST(strftime('%s', {column}) AS INTEGER)"
 
     def age(self, birth_column: str, day_number: str) -> str:
         """Whole years of age on the day ``day_number`` (days since 1970-01-01)."""
