@@ -38,7 +38,7 @@ def clinic_by_slug(db: Session, principal: Principal, slug: str) -> int:
 
 
 def default_range(clinics: list[Clinic]) -> tuple[date, date]:
-    until = today_in(clinics[0].timezone) if clinics else date.today()
+    until = today_in(clinics[0].timezone if clinics else "UTC")
     return until - timedelta(days=365), until
 
 

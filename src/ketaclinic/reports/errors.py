@@ -6,29 +6,29 @@ from ketaclinic.kit.errors import FieldInvalid, ValidationFailed
 
 
 class ReportRangeReversed(FieldInvalid):
-    code = "report_range_reversed"
+    code = "outcomes_range_reversed"
     field = "to"
     default_message = "must be on or after the 'from' date"
 
 
 class ReportRangeTooLong(FieldInvalid):
-    code = "report_range_too_long"
+    code = "outcomes_range_too_long"
     field = "to"
     default_message = "a report covers at most ten years"
 
 
 class ReportClinicUnknown(FieldInvalid):
-    code = "report_clinic_unknown"
+    code = "outcomes_clinic_unknown"
     field = "clinic"
     default_message = "is not one of the clinics whose reports you may read"
 
 
 class ReportFilterUnknown(FieldInvalid):
-    code = "report_filter_unknown"
+    code = "outcomes_filter_unknown"
     field = "diagnosis"
     default_message = "is not one of the choices"
 
 
 class ReportFiltersInvalid(ValidationFailed):
-    code = "report_filters_invalid"
+    code = "outcomes_filters_invalid"
     default_message = "The report's filters are not valid."
