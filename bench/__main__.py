@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from . import board, pk, schedule
+from . import board, outcomes, pk, schedule
 
 BENCHMARKS: dict[str, Callable[[Sequence[str]], None]] = {
     "board": board.main,
+    "outcomes": outcomes.main,
     "pk": pk.main,
     "schedule": schedule.main,
 }

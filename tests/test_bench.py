@@ -54,3 +54,28 @@ def test_it_runs_the_board_benchmark_over_the_demo_day() -> None:
     # The day's charts are read in a fixed number of queries (27 when written), not a
     # set per visit (177 for the demo day before): a count, not a timing.
     assert figures["queries_per_poll"] <= 40
+
+
+def test_it_runs_the_outcomes_benchmark_on_a_small_clinic() -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "outcomes",
+            "--patients",
+            "60",
+            "--repeats",
+            "1",
+            "--databases",
+            "sqlite",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = json.loads(run.stdout.splitlines()[0])
+    assert {"bench", "db", "responses", "wall_s"} <= set(figures)
+    assert (figures["bench"], figures["db"], figures["responses"]) == ("outcomes", "sqlite", 1200)
+    assert 0 < figures["cohort"] <= 60 and figures["wall_s"] > 0

@@ -75,6 +75,8 @@ from ketaclinic.patients import views as patient_views
 from ketaclinic.plans import endpoints as plan_api
 from ketaclinic.plans import views as plan_views
 from ketaclinic.refusals import on_refused
+from ketaclinic.reports import endpoints as report_api
+from ketaclinic.reports import views as report_views
 from ketaclinic.screenings import endpoints as screening_api
 from ketaclinic.screenings import views as screening_views
 from ketaclinic.settings import Settings, get_settings
@@ -203,6 +205,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit_api.router,
     audit_views.router,
     admin_views.router,
+    report_api.router,
+    report_views.router,
 )
 
 

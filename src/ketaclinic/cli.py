@@ -352,6 +352,11 @@ from ketaclinic.cli_admin import register as register_admin  # noqa: E402
 
 register_admin(user_app, token_app, clinic_app)
 
+# Clinic outcome reports (issue 20) live in their own module.
+from ketaclinic.cli_report import register as register_report  # noqa: E402
+
+register_report(app)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

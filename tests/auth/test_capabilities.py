@@ -121,7 +121,12 @@ def test_it_finds_the_route_a_link_reaches(app: FastAPI) -> None:
 
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
 def test_it_shows_a_link_exactly_when_the_route_lets_the_role_in(app: FastAPI, role: Role) -> None:
-    assert may_open(app, role, "GET /patients") == (role is not Role.CUSTODIAN)
+    assert may_open(app, role, "GET /patients") == (
+        role not in (Role.CUSTODIAN, Role.NETWORK_OPERATOR)
+    )
+    assert may_open(app, role, "GET /reports/outcomes") == (
+        role in (Role.ADMIN, Role.PRESCRIBER, Role.NETWORK_OPERATOR)
+    )
     assert may_open(app, role, "GET /schedule/roster/") is False  # no such page
     assert may_open(app, role, "POST /schedule/roster") == (role in (Role.ADMIN, Role.FRONT_DESK))
     assert may_open(app, role, "POST /sessions/4/vitals") == (role in (Role.PRESCRIBER, Role.NURSE))

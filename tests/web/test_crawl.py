@@ -38,6 +38,7 @@ STAFF = {
     Role.NURSE: "nurse@lakeside.example.org",
     Role.FRONT_DESK: "frontdesk@lakeside.example.org",
     Role.CUSTODIAN: "custodian@lakeside.example.org",
+    Role.NETWORK_OPERATOR: "network@lakeside.example.org",
 }
 
 

@@ -22,7 +22,7 @@ _NUMBER = re.compile(r"/\d+(?=/|$)")
 _PARAM = re.compile(r"\{[^}/]+\}")
 
 # Where a signed-in user lands from "/": the first of these the role may open.
-HOME_PAGES = ("/patients", "/ledger", "/admin/staff")
+HOME_PAGES = ("/patients", "/ledger", "/admin/staff", "/reports/outcomes")
 
 
 def _patterns(app: FastAPI) -> list[tuple[str, re.Pattern[str], str]]:

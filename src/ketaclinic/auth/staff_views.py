@@ -31,6 +31,7 @@ ROLE_WORDS: dict[str, str] = {
     Role.NURSE: "Nurse",
     Role.FRONT_DESK: "Front desk",
     Role.CUSTODIAN: "Controlled-substance custodian",
+    Role.NETWORK_OPERATOR: "Network operator (reports only)",
 }
 ROLE_OPTIONS = [(role.value, ROLE_WORDS[role]) for role in Role]
 DONE: dict[str, str] = {

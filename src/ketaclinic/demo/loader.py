@@ -33,6 +33,7 @@ from ketaclinic.demo.courses import measurement_series
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Role
+from ketaclinic.demo.network import add_network_operator
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
 from ketaclinic.kit.clock_store import store_clock
@@ -225,6 +226,8 @@ def _load(
     for spec in DEMO_CLINICS:
         staff_of[spec.slug], charts[spec.slug] = _load_clinic(db, rng, spec, progress)
         logins += [(role.value, email, spec.slug) for role, _n, email in spec.staff]
+    slugs = [spec.slug for spec in DEMO_CLINICS]
+    logins += add_network_operator(db, slugs, DEMO_PASSWORD)  # reports only (issue 20)
     _chart_activity(db, rng, staff_of, charts)
     _inquiries(db, staff_of["lakeside"][Role.FRONT_DESK])
     for spec in DEMO_CLINICS:

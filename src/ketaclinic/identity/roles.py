@@ -16,6 +16,7 @@ class Role(StrEnum):
     NURSE = "nurse"
     FRONT_DESK = "front_desk"
     CUSTODIAN = "custodian"
+    NETWORK_OPERATOR = "network_operator"
 
 
 class Permission(StrEnum):
@@ -35,6 +36,7 @@ class Permission(StrEnum):
     STAFF_ADMIN = "staff.admin"
     DISPLAY_MANAGE = "display.manage"
     SETTINGS_MANAGE = "settings.manage"
+    REPORT_READ = "report.read"
 
 
 class Access(StrEnum):
@@ -50,6 +52,8 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.NURSE: "Runs the chairside checklist, infusions, vitals and discharge.",
     Role.FRONT_DESK: "Registers patients, books and reschedules, confirms escorts.",
     Role.CUSTODIAN: "Receives and counts controlled-substance stock; no patient charts.",
+    Role.NETWORK_OPERATOR: "Reads outcome and safety reports across its clinics: "
+    "aggregates only, never a patient's identity or chart.",
 }
 
 PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
@@ -73,6 +77,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     "passwords and two-factor, unlock, revoke API tokens",
     Permission.SETTINGS_MANAGE: "Set the clinic's clinical thresholds (alerts, discharge, "
     "outcomes, screening, dosing)",
+    Permission.REPORT_READ: "See outcome and safety reports (aggregates, no patient names)",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -106,6 +111,9 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     # A wall screen shows the board to whoever passes by: the administrator decides.
     Permission.DISPLAY_MANAGE: frozenset({Role.ADMIN}),
     Permission.SETTINGS_MANAGE: frozenset({Role.ADMIN}),
+    # Clinic reports are aggregates (issue 20): whoever answers for the clinic's results;
+    # the network operator sees them across its clinics and holds nothing else.
+    Permission.REPORT_READ: frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NETWORK_OPERATOR}),
 }
 
 P = Permission
@@ -410,6 +418,11 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /admin/displays/{display_id}/revoke": P.DISPLAY_MANAGE,
     "GET /display/{token}": Access.PUBLIC,
     "GET /display/{token}/rows": Access.PUBLIC,
+    # clinic outcome and safety reports (issue 20): aggregates only
+    "GET /reports/outcomes": P.REPORT_READ,
+    "GET /reports/outcomes.csv": P.REPORT_READ,
+    "GET /reports/outcomes.pdf": P.REPORT_READ,
+    "GET /api/v1/reports/outcomes": P.REPORT_READ,
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.kit.db import Base, UTCDateTime
@@ -24,6 +24,8 @@ class TreatmentSession(Base):
             "modality IN ('iv_ketamine', 'im_ketamine', 'sl_ketamine', 'esketamine_nasal')",
             name="modality",
         ),
+        # The outcome report numbers each patient's treatments in time order (0019).
+        Index("ix_treatment_sessions_patient_given", "patient_id", "given_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
