@@ -30,6 +30,7 @@ from ketaclinic.demo.chairside import STORIES, load_chairside
 from ketaclinic.demo.clinical import load_plans, load_screenings
 from ketaclinic.demo.clock import demo_moment
 from ketaclinic.demo.courses import measurement_series
+from ketaclinic.demo.history import load_history
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
@@ -244,6 +245,10 @@ def _load(
         ]
         load_chairside(db, spec.slug, staff_of[spec.slug], spec.timezone, newcomers)
         continue_series(db, staff_of[spec.slug], spec.timezone)
+        # A year of past courses (its own generator: the rest stays as it was).
+        clinic = db.get(Clinic, next(iter(staff_of[spec.slug][Role.ADMIN].roles)))
+        assert clinic is not None
+        load_history(db, clinic, staff_of[spec.slug], seed)
     db.flush()
     return logins
 
