@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ketaclinic.cli_common import cli_origin, err, out, unit_of_work
+from ketaclinic.cli_export import export_app
 from ketaclinic.cli_schedule import schedule_app
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import make_engine
@@ -312,6 +313,7 @@ def ledger_verify(
 
 
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(export_app, name="export")
 
 
 rems_app = typer.Typer(help="Spravato REMS patient monitoring forms.", no_args_is_help=True)

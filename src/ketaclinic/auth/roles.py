@@ -35,6 +35,7 @@ class Permission(StrEnum):
     STAFF_ADMIN = "staff.admin"
     DISPLAY_MANAGE = "display.manage"
     SETTINGS_MANAGE = "settings.manage"
+    RESEARCH_EXPORT = "research.export"
 
 
 class Access(StrEnum):
@@ -74,6 +75,8 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     "passwords and two-factor, unlock, revoke API tokens",
     Permission.SETTINGS_MANAGE: "Set the clinic's clinical thresholds (alerts, discharge, "
     "outcomes, screening, dosing)",
+    Permission.RESEARCH_EXPORT: "Export the clinic's data de-identified for research (HIPAA "
+    "Safe Harbor)",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -107,6 +110,9 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     # A wall screen shows the board to whoever passes by: the administrator decides.
     Permission.DISPLAY_MANAGE: frozenset({Role.ADMIN}),
     Permission.SETTINGS_MANAGE: frozenset({Role.ADMIN}),
+    # A de-identified export leaves the clinic: the administrator decides
+    # (docs/clinical-references.md#privacy).
+    Permission.RESEARCH_EXPORT: frozenset({Role.ADMIN}),
 }
 
 P = Permission
