@@ -255,7 +255,7 @@ def people(
                 birth=birth,
                 sex="female" if female else "male",
                 phone=f"+1 {AREA_CODE[region]} 555 {2000 + n:04d}",
-                email=f"{given.lower()}.{family.lower()}.h{n}@mail.example.org",
+                email=f"{given.lower()}.{family.lower()}.{n}@inbox.example.org",
                 address=f"{rng.randint(100, 9899)} {rng.choice(STREETS)}",
                 city=city,
                 region=state,

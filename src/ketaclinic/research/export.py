@@ -50,6 +50,9 @@ from ketaclinic.research.dictionary import COLUMNS, diagnosis_group
 from ketaclinic.treatments.models import TreatmentSession
 
 SHIFT_PURPOSE = "research-date-shift"
+# Study ids are random capitals without vowels or digits: no word, no number (a ZIP, a
+# date, a record number) can show in one.
+STUDY_LETTERS = "BCDFGHJKLMNPQRSTVWXZ"
 
 
 @dataclass
@@ -113,7 +116,7 @@ def deidentified(
     used = set()
     subjects: dict[int, _Subject] = {}
     for p in patients:
-        while (study := f"S{secrets.token_hex(4).upper()}") in used:
+        while (study := "S" + "".join(secrets.choice(STUDY_LETTERS) for _ in range(8))) in used:
             continue
         used.add(study)
         given = treatments.get(p.id, [])
