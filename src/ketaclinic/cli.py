@@ -96,7 +96,8 @@ def demo(
         bool, typer.Option(help="Erase the database and load the demo afresh")
     ] = False,
 ) -> None:
-    """Load the demo clinic (staff of every role and ~40 synthetic patients)."""
+    """Load the demo clinics (staff of every role, ~40 synthetic patients of the day and a
+    year of history: ~200 more per clinic)."""
     from ketaclinic.demo.loader import DEMO_PASSWORD, load_demo
     from ketaclinic.kit.migrate import downgrade, upgrade
 
