@@ -10,6 +10,7 @@ import typer
 
 from ketaclinic.cli_common import cli_origin, err, out, unit_of_work
 from ketaclinic.cli_records import audit_app, ledger_app
+from ketaclinic.cli_export import export_app
 from ketaclinic.cli_schedule import schedule_app
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import make_engine
@@ -94,7 +95,8 @@ def demo(
         bool, typer.Option(help="Erase the database and load the demo afresh")
     ] = False,
 ) -> None:
-    """Load the demo clinic (staff of every role and ~40 synthetic patients)."""
+    """Load the demo clinics (staff of every role, ~40 synthetic patients of the day and a
+    year of history: ~200 more per clinic)."""
     from ketaclinic.demo.loader import DEMO_PASSWORD, load_demo
     from ketaclinic.kit.migrate import downgrade, upgrade
 
@@ -239,6 +241,7 @@ def token_create(
 
 
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(export_app, name="export")
 
 
 rems_app = typer.Typer(help="Spravato REMS patient monitoring forms.", no_args_is_help=True)

@@ -30,6 +30,7 @@ from ketaclinic.demo.chairside import STORIES, load_chairside
 from ketaclinic.demo.clinical import load_plans, load_screenings
 from ketaclinic.demo.clock import demo_moment
 from ketaclinic.demo.courses import measurement_series
+from ketaclinic.demo.history import load_history
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Role
@@ -258,6 +259,10 @@ def _load(
             closed,
             partial(patients.create_patient, db, desk, spare, duplicate_min_score=SYNTHETIC_NAMES),
         )
+        # A year of past courses (its own generator: the rest stays as it was).
+        clinic = db.get(Clinic, next(iter(staff_of[spec.slug][Role.ADMIN].roles)))
+        assert clinic is not None
+        load_history(db, clinic, staff_of[spec.slug], seed)
     db.flush()
     return logins
 

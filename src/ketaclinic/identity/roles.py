@@ -37,6 +37,7 @@ class Permission(StrEnum):
     DISPLAY_MANAGE = "display.manage"
     SETTINGS_MANAGE = "settings.manage"
     REPORT_READ = "report.read"
+    RESEARCH_EXPORT = "research.export"
 
 
 class Access(StrEnum):
@@ -78,6 +79,8 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.SETTINGS_MANAGE: "Set the clinic's clinical thresholds (alerts, discharge, "
     "outcomes, screening, dosing)",
     Permission.REPORT_READ: "See outcome and safety reports (aggregates, no patient names)",
+    Permission.RESEARCH_EXPORT: "Export the clinic's data de-identified for research (HIPAA "
+    "Safe Harbor)",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -114,6 +117,9 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     # Clinic reports are aggregates (issue 20): whoever answers for the clinic's results;
     # the network operator sees them across its clinics and holds nothing else.
     Permission.REPORT_READ: frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NETWORK_OPERATOR}),
+    # A de-identified export leaves the clinic: the administrator decides
+    # (docs/clinical-references.md#privacy).
+    Permission.RESEARCH_EXPORT: frozenset({Role.ADMIN}),
 }
 
 P = Permission

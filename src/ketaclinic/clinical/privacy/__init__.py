@@ -1,0 +1,1 @@
+"""Privacy rules for research exports (pure)."""

@@ -1,0 +1,1 @@
+"""Research: the clinic's data de-identified (HIPAA Safe Harbor) for export."""
