@@ -12,7 +12,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.errors import validation_from_pydantic
 from ketaclinic.kit.fields import Id, IsoDate
 from ketaclinic.kit.pagination import Paging
-from ketaclinic.kit.web import DbSession
+from ketaclinic.kit.web import DbSession, UnitOfWorkRoute
 from ketaclinic.patients import service
 from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import (
@@ -30,7 +30,7 @@ from ketaclinic.patients.schemas import (
     PatientUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+router = APIRouter(prefix="/api/v1/patients", tags=["patients"], route_class=UnitOfWorkRoute)
 
 ChildKind = Literal["contacts", "diagnoses", "medications", "allergies"]
 _CHILD_OUT: dict[str, type[Any]] = {
