@@ -18,7 +18,11 @@ upgrades the database and runs the working tree's: before and after in one run.
 
 Prints one JSON line per cell (``"bench": "api"``, ``stack``, ``endpoint``,
 ``concurrency``, ``rps``, ``p50_ms``, ``p95_ms``, ``bare_rps``, ``ratio``; with a
-baseline also ``baseline_rps`` and ``baseline_p50_ms``), then a table.
+baseline also ``baseline_rps`` and ``baseline_p50_ms``), then a table. ``cpu_ms`` is
+the server process's CPU time per request (user and system, warm-up included): on a
+machine shared with other work it moves far less than the request rate. ``load1``
+is the machine's one-minute load average while the cell ran. ``--repeat N`` runs
+every cell N times, interleaved, and reports the medians.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import random
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -212,6 +217,7 @@ class Served:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
+        self.spied = bool(py_spy)
         # py-spy (dev extra) samples the server; raw: collapsed stacks, one per line.
         spy = (
             [
@@ -255,6 +261,18 @@ class Served:
                     raise RuntimeError(f"{app} did not start") from None
                 time.sleep(0.2)
 
+    def cpu_seconds(self) -> float | None:
+        """The server's CPU time so far (None when py-spy runs it: another process)."""
+        if self.spied:
+            return None
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return None
+        # utime and stime: the 14th and 15th fields, in clock ticks.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.process.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
         self.process.wait(timeout=60)
@@ -271,15 +289,16 @@ def _paths(endpoint: str, patients: int) -> list[str]:
     return ["/healthz"]
 
 
-def _load(port: int, token: str, paths: list[str], concurrency: int, seconds: float) -> Any:
+def _load(served: Served, token: str, paths: list[str], concurrency: int, seconds: float) -> Any:
     job = {
-        "port": port,
+        "port": served.port,
         "token": token,
         "paths": paths,
         "concurrency": concurrency,
         "seconds": seconds,
         "warmup_s": min(1.0, seconds / 4),
     }
+    cpu_before = served.cpu_seconds()
     done = subprocess.run(
         [sys.executable, "-m", "bench.load"],
         input=json.dumps(job),
@@ -288,7 +307,25 @@ def _load(port: int, token: str, paths: list[str], concurrency: int, seconds: fl
         check=True,
         cwd=ROOT,
     )
-    return json.loads(done.stdout)
+    cpu_after = served.cpu_seconds()
+    figures: dict[str, Any] = json.loads(done.stdout)
+    figures["load1"] = os.getloadavg()[0]
+    figures["cpu_ms"] = (
+        round((cpu_after - cpu_before) * 1000 / figures["served"], 2)
+        if cpu_before is not None and cpu_after is not None and figures["served"]
+        else None
+    )
+    return figures
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each figure's median over the runs of one cell."""
+    out: dict[str, Any] = {}
+    for key in ("rps", "p50_ms", "p95_ms", "cpu_ms", "load1"):
+        values = [r[key] for r in runs if r.get(key) is not None]
+        out[key] = round(statistics.median(values), 2) if values else None
+    out["errors"] = sum(r["errors"] for r in runs)
+    return out
 
 
 @contextmanager
@@ -335,13 +372,17 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
         url, token = stack.enter_context(_prepared(args.database, "head", args.patients))
         serve("now", "ketaclinic.asgi:app", ROOT / "src", url, token, args.py_spy)
         serve("bare", "bench.bare_app:app", ROOT / "src", url, token)
-        for endpoint in endpoints:
-            paths = _paths(endpoint, args.patients)
-            for level in levels:
-                for name, (served, token) in stacks.items():
-                    figures.setdefault(name, {})[(endpoint, level)] = _load(
-                        served.port, token, paths, level, args.seconds
-                    )
+        runs: dict[str, dict[tuple[str, int], list[Any]]] = {}
+        for _ in range(args.repeat):
+            for endpoint in endpoints:
+                paths = _paths(endpoint, args.patients)
+                for level in levels:
+                    for name, (served, token) in stacks.items():
+                        runs.setdefault(name, {}).setdefault((endpoint, level), []).append(
+                            _load(served, token, paths, level, args.seconds)
+                        )
+        for name, cells in runs.items():
+            figures[name] = {cell: _median(found) for cell, found in cells.items()}
     rows = []
     for (endpoint, concurrency), now in figures["now"].items():
         bare = figures["bare"][(endpoint, concurrency)]
@@ -355,8 +396,11 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             "p50_ms": now["p50_ms"],
             "p95_ms": now["p95_ms"],
             "errors": now["errors"],
+            "cpu_ms": now["cpu_ms"],
             "bare_rps": bare["rps"],
             "bare_p50_ms": bare["p50_ms"],
+            "bare_cpu_ms": bare["cpu_ms"],
+            "load1": now["load1"],
             "ratio": round(now["rps"] / bare["rps"], 2) if bare["rps"] else None,
         }
         if "baseline" in figures:
@@ -364,27 +408,34 @@ def run(args: argparse.Namespace) -> list[dict[str, Any]]:
             row |= {
                 "baseline_rps": before["rps"],
                 "baseline_p50_ms": before["p50_ms"],
+                "baseline_cpu_ms": before["cpu_ms"],
                 "baseline_ratio": round(before["rps"] / bare["rps"], 2) if bare["rps"] else None,
             }
         rows.append(row)
     return rows
 
 
-def _table(rows: list[dict[str, Any]], seconds: float) -> str:
+def _table(rows: list[dict[str, Any]], seconds: float, repeat: int = 1) -> str:
     baseline = "baseline_rps" in rows[0]
     head = f"{'endpoint':<9}{'c':>4}"
     if baseline:
-        head += f"{'before rps':>12}{'p50':>8}{'ratio':>7}"
-    head += f"{'rps':>9}{'p50 ms':>9}{'p95 ms':>9}{'bare rps':>10}{'ratio':>7}"
+        head += f"{'before rps':>12}{'p50':>8}{'cpu':>7}{'ratio':>7}"
+    head += f"{'rps':>9}{'p50 ms':>9}{'p95 ms':>9}{'cpu ms':>8}{'bare rps':>10}{'cpu':>7}"
+    head += f"{'ratio':>7}{'load':>6}"
     lines = [head]
     for r in rows:
         line = f"{r['endpoint']:<9}{r['concurrency']:>4}"
         if baseline:
-            line += f"{r['baseline_rps']:>12}{r['baseline_p50_ms']:>8}{r['baseline_ratio']:>7}"
-        line += f"{r['rps']:>9}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['bare_rps']:>10}{r['ratio']:>7}"
+            line += f"{r['baseline_rps']:>12}{r['baseline_p50_ms']:>8}"
+            line += f"{r['baseline_cpu_ms'] or '-':>7}{r['baseline_ratio']:>7}"
+        line += f"{r['rps']:>9}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['cpu_ms'] or '-':>8}"
+        line += f"{r['bare_rps']:>10}{r['bare_cpu_ms'] or '-':>7}{r['ratio']:>7}"
+        line += f"{r['load1']:>6}"
         lines.append(line)
     lines.append(
-        f"{rows[0]['patients']} patients, {seconds:g} s per cell after a warm-up; "
+        f"{rows[0]['patients']} patients, {seconds:g} s per cell after a warm-up"
+        f"{f', median of {repeat} runs' if repeat > 1 else ''}; cpu: the server's CPU ms "
+        "per request; load: one-minute load average; "
         f"{os.cpu_count()} CPUs, {platform.machine()}, Python {platform.python_version()}; "
         "server and load generator share the machine"
     )
@@ -406,6 +457,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=5, help="per cell, after a warm-up")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each cell (medians)")
     parser.add_argument("--quick", action="store_true", help="2 s per cell, concurrency 1,8")
     parser.add_argument("--baseline-src", help="a source tree to measure first (before)")
     parser.add_argument(
@@ -420,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for row in rows:
         print(json.dumps(row), flush=True)
     print()
-    print(_table(rows, args.seconds))
+    print(_table(rows, args.seconds, args.repeat))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The load generator of ``bench.api``, run in its own process so it does not share
 the server's interpreter: ``python -m bench.load`` reads a JSON job on stdin
 (``port``, ``token``, ``paths``, ``concurrency``, ``seconds``, ``warmup_s``) and
-prints one JSON line (``requests``, ``errors``, ``rps``, ``p50_ms``, ``p95_ms``).
+prints one JSON line (``requests``, ``errors``, ``rps``, ``p50_ms``, ``p95_ms``, and
+``served``: every request answered, the warm-up's included).
 
 A minimal HTTP/1.1 keep-alive client on asyncio streams (GET only, responses with a
 Content-Length): a general client library costs more CPU per request than the
@@ -37,6 +38,7 @@ async def _connection(
     record_from: float,
     out: list[float],
     errors: list[int],
+    served: list[int],
     seed: int,
 ) -> None:
     rng = random.Random(seed)  # noqa: S311 - load, not secrets
@@ -46,6 +48,7 @@ async def _connection(
     try:
         while (started := time.perf_counter()) < until:
             status = await _get(reader, writer, rng.choice(requests))
+            served[0] += 1
             if started >= record_from:
                 out.append(time.perf_counter() - started)
                 if status != 200:
@@ -60,9 +63,10 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
     until = record_from + job["seconds"]
     latencies: list[float] = []
     errors: list[int] = []
+    served = [0]
     await asyncio.gather(
         *(
-            _connection(job, until, record_from, latencies, errors, n)
+            _connection(job, until, record_from, latencies, errors, served, n)
             for n in range(job["concurrency"])
         )
     )
@@ -74,6 +78,7 @@ async def run(job: dict[str, Any]) -> dict[str, Any]:
         "rps": round(count / job["seconds"], 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2) if count else None,
         "p95_ms": round(latencies[int(0.95 * (count - 1))] * 1000, 2) if count else None,
+        "served": served[0],
     }
 
 

@@ -53,9 +53,11 @@ async def csrf_sent(request: Request) -> str:
     """The CSRF token a browser sent with a write (header or form field).
 
     The only async step of authentication, and it touches no database: everything
-    that queries runs in sync dependencies, on the threadpool. A blocking query on
-    the event loop would stall every other request, including the one holding the
-    SQLite write lock it waits for."""
+    that queries runs on the threadpool. A blocking query on the event loop would
+    stall every other request, including the one holding the SQLite write lock it
+    waits for. Awaited by ``authorize`` and ``current_principal`` when they look the
+    caller up, not a dependency of theirs: each dependency costs FastAPI's solving
+    on every request, a cached one too."""
     if request.method in SAFE_METHODS or request.headers.get("Authorization"):
         return ""
     if token := request.headers.get(CSRF_HEADER):
@@ -108,9 +110,6 @@ def _resolve(request: Request, db: Session, sent: str) -> Principal:
     )
 
 
-CsrfSent = Annotated[str, Depends(csrf_sent)]
-
-
 def _principal(request: Request, db: Session, sent: str) -> Principal:
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
@@ -122,13 +121,13 @@ def _principal(request: Request, db: Session, sent: str) -> Principal:
     return principal
 
 
-async def current_principal(request: Request, db: DbSession, sent: CsrfSent) -> Principal:
+async def current_principal(request: Request, db: DbSession) -> Principal:
     """The caller, as ``authorize`` found them before (no threadpool step then);
     looked up on the threadpool when the route's rule did not need to."""
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
-    return await run_in_threadpool(_principal, request, db, sent)
+    return await run_in_threadpool(_principal, request, db, await csrf_sent(request))
 
 
 def _authorize(request: Request, db: Session, sent: str, rule: Permission | Access) -> None:
@@ -137,7 +136,7 @@ def _authorize(request: Request, db: Session, sent: str, rule: Permission | Acce
         raise RoleNotAllowed()
 
 
-async def authorize(request: Request, db: DbSession, sent: CsrfSent) -> None:
+async def authorize(request: Request, db: DbSession) -> None:
     """App-wide dependency: enforce the route's rule before anything else runs,
     so a refused caller never reaches validation or the handler.
 
@@ -149,7 +148,7 @@ async def authorize(request: Request, db: DbSession, sent: CsrfSent) -> None:
         raise NoAccessRule("This route has no access rule.")
     if rule is Access.PUBLIC:
         return
-    await run_in_threadpool(_authorize, request, db, sent, rule)
+    await run_in_threadpool(_authorize, request, db, await csrf_sent(request), rule)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -7,12 +7,14 @@ boundary does.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -118,7 +120,38 @@ def make_engine(database_url: str, *, slots: int | None = None, **kwargs: Any) -
         return engine
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine.pool, "checkin", _note_checkin)
+    event.listen(engine.pool, "checkout", _ping_if_idle(engine))
+    return engine
+
+
+# A pooled connection idle this long is tested before use (the server may have closed
+# it meanwhile: a restart, an idle timeout). One handed back a moment ago is used as it
+# is: testing it on every checkout (``pool_pre_ping``) cost a round trip per request,
+# and a connection that broke meanwhile makes SQLAlchemy discard the whole pool.
+PING_AFTER_IDLE_S = 2.0
+_CHECKED_IN = "ketaclinic.checked_in"
+
+
+def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Any:
+    dialect = engine.dialect
+
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return  # new, or back in the pool a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out another.
+            raise DisconnectionError(str(exc)) from exc
+
+    return ping
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

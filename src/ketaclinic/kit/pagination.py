@@ -50,7 +50,7 @@ class PageParams(BaseModel):
         return {"items": items, "total": total, "page": self.page, "page_size": self.page_size}
 
 
-def paging(
+async def paging(
     page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Which page, from 1")] = 1,
     page_size: Annotated[
         int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")
@@ -96,18 +96,24 @@ def _query_names(route: Any) -> frozenset[str]:
     return names
 
 
-def refuse_unknown_query(request: Request) -> None:
-    """422 naming each query parameter the API operation does not take."""
-    route: Any = request.scope.get("route")
-    if not hasattr(route, "dependant") or not request.url.path.startswith("/api/"):
+async def refuse_unknown_query(request: Request) -> None:
+    """422 naming each query parameter the API operation does not take.
+
+    Async, as ``paging``: a plain function costs little, but FastAPI runs a sync
+    dependency on the threadpool, one more hand-off per request."""
+    scope = request.scope
+    route: Any = scope.get("route")
+    if not scope["query_string"] or not hasattr(route, "dependant"):
+        return  # (no query: nothing to refuse, and no URL to parse)
+    if not scope["path"].startswith("/api/"):
         return
-    for field in route.dependant.path_params:  # a path that names nothing answers first
-        _, errors = field.validate(request.path_params.get(field.alias), {}, loc=("path",))
-        if errors:
-            return
     names = _query_names(route)
     unknown = sorted(set(request.query_params) - names)
     if unknown:
+        for field in route.dependant.path_params:  # a path that names nothing answers first
+            _, errors = field.validate(request.path_params.get(field.alias), {}, loc=("path",))
+            if errors:
+                return
         taken = ", ".join(sorted(names)) or "none"
         raise UnknownQueryParameter(
             f"Unknown query parameter: {', '.join(unknown)} (this operation takes: {taken}).",

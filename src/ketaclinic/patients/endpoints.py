@@ -12,7 +12,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.frontdesk.patient_list import search_patients
 from ketaclinic.kit.fields import Id, IsoDate
 from ketaclinic.kit.pagination import Paging
-from ketaclinic.kit.web import DbSession
+from ketaclinic.kit.web import DbSession, UnitOfWorkRoute
 from ketaclinic.patients import service
 from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import (
@@ -34,7 +34,7 @@ from ketaclinic.patients.schemas import (
     PatientUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/patients", tags=["patients"])
+router = APIRouter(prefix="/api/v1/patients", tags=["patients"], route_class=UnitOfWorkRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credentials"},
