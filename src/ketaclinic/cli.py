@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from ketaclinic.cli_common import cli_origin, err, out, unit_of_work
-from ketaclinic.cli_records import audit_app, ledger_app
 from ketaclinic.cli_export import export_app
+from ketaclinic.cli_records import audit_app, ledger_app
 from ketaclinic.cli_schedule import schedule_app
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import make_engine

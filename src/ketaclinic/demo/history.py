@@ -28,8 +28,6 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.appointments.holidays import holiday_closures
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Role
 from ketaclinic.chairside.models import (
     AdverseEvent,
     AlertAction,
@@ -44,6 +42,8 @@ from ketaclinic.demo.history_answers import answers_for
 from ketaclinic.demo.history_chairside import Charted, chart
 from ketaclinic.demo.history_courses import Course, Planner
 from ketaclinic.demo.history_people import Person, mrn, people
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Role
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.measures.models import QuestionnaireResponse
 from ketaclinic.patients.models import BodyMeasurement, Contact, Diagnosis, Patient

@@ -32,9 +32,9 @@ from ketaclinic.demo.clock import demo_moment
 from ketaclinic.demo.courses import measurement_series
 from ketaclinic.demo.history import load_history
 from ketaclinic.demo.ledger import load_ledger
+from ketaclinic.demo.network import add_network_operator
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Role
-from ketaclinic.demo.network import add_network_operator
 from ketaclinic.intake import service as intake
 from ketaclinic.intake.schemas import InquiryIn
 from ketaclinic.kit.clock_store import store_clock

@@ -7,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.models import Membership
-from ketaclinic.auth.roles import Role
 from ketaclinic.auth.service import create_user
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.roles import Role
 
 EMAIL = "network@lakeside.example.org"
 NAME = "Noor Haddad"

@@ -14,8 +14,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical import boosters, course
 from ketaclinic.clinical.boosters import BoosterRules
 from ketaclinic.clinical.course import Course, CourseSettings, Treatment, local_day
@@ -24,6 +22,8 @@ from ketaclinic.clinical.scales import UnknownInstrumentError, get_instrument
 from ketaclinic.clinical.treatment.model import Protocol
 from ketaclinic.clinics.service import timezone_of
 from ketaclinic.clinics.settings import ClinicSettings, for_clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
 from ketaclinic.outcomes import errors
 from ketaclinic.outcomes import repository as repo

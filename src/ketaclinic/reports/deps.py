@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.auth.principal import Principal
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import today_in
 from ketaclinic.reports import service
 from ketaclinic.reports.errors import ReportClinicUnknown

@@ -16,8 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Origin, Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.clinical import stats
 from ketaclinic.clinical.report_reference import (
     AGE_BY_ID,
@@ -32,6 +30,8 @@ from ketaclinic.clinical.scales import load_instruments
 from ketaclinic.clinical.treatment import Protocol, load_protocols
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.settings import for_clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.reports import errors
 from ketaclinic.reports import repository as repo
 from ketaclinic.reports.repository import Filters, Params

@@ -29,8 +29,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
-from ketaclinic.auth.principal import Principal
-from ketaclinic.auth.roles import Permission
 from ketaclinic.chairside.models import (
     AdverseEvent,
     ChairsideSession,
@@ -42,6 +40,8 @@ from ketaclinic.chairside.models import (
 from ketaclinic.clinical.chairside import load_vocabulary
 from ketaclinic.clinical.privacy import safe_harbor
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import as_utc, today_in
 from ketaclinic.measures.models import QuestionnaireResponse
 from ketaclinic.patients.models import Diagnosis, Patient
