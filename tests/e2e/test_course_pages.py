@@ -18,6 +18,7 @@ from ketaclinic.measures import service as measures
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
 from ketaclinic.patients.models import Patient
 from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
+from tests.e2e.test_layout_pages import _problems
 from tests.outcomes.helpers import phq9
 
 pytestmark = pytest.mark.e2e
@@ -75,6 +76,8 @@ def test_it_opens_a_course_and_dismisses_a_booster_with_a_reason(
     card = page.locator("#boosters")
     expect(card).to_contain_text("Booster suggested")
     expect(card).to_contain_text("back within 25% of the baseline of 20")
+    # Tablet-true and accessible: no sideways scroll, thumb-sized controls, no axe finding.
+    assert _problems(page, width=820) == []
     card.get_by_role("link", name="Okafor, Marcus").click()
 
     expect(page.get_by_role("heading", name="Course", exact=True)).to_be_visible()
@@ -82,8 +85,7 @@ def test_it_opens_a_course_and_dismisses_a_booster_with_a_reason(
     expect(page.locator("#summary")).to_contain_text("Patient Health Questionnaire-9")
     expect(page.locator("#durability")).to_contain_text("response lost after")
     expect(page.locator("#durability svg")).to_be_visible()
-    sideways = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert sideways <= 0
+    assert _problems(page, width=820) == []
 
     boosters = page.locator("#boosters")
     boosters.get_by_role("button", name="Dismiss").click()

@@ -48,10 +48,13 @@ def test_it_suggests_a_booster_once_and_lists_it_for_a_prescriber(
     api(prescriber).get(f"/api/v1/patients/{patient_id}/course")
     listed = api(prescriber).get("/api/v1/booster-suggestions").json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == suggestion["id"]
-    count = db.scalar(select(func.count()).select_from(BoosterSuggestion))
+    mine = BoosterSuggestion.patient_id == patient_id
+    count = db.scalar(select(func.count()).select_from(BoosterSuggestion).where(mine))
     assert count == 1
-    actions = set(db.scalars(select(AuditEvent.action)))
-    assert {"patient.booster.suggest", "patient.course.read", "patient.booster.list"} <= actions
+    actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.patient_id == patient_id)))
+    assert {"patient.booster.suggest", "patient.course.read"} <= actions
+    listing = select(AuditEvent.detail).where(AuditEvent.action == "patient.booster.list")
+    assert any(str(suggestion["id"]) in str(d) for d in db.scalars(listing))
     # A nurse sees the course but decides nothing: her list is empty.
     assert api(nurse).get("/api/v1/booster-suggestions").json()["total"] == 0
 
@@ -73,9 +76,12 @@ def test_it_dismisses_with_a_reason_and_only_once(
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "booster_suggestion_decided"
     assert api(prescriber).get("/api/v1/booster-suggestions").json()["total"] == 0
-    decision = db.scalars(select(BoosterDecision)).one()
+    decision = db.scalars(
+        select(BoosterDecision).where(BoosterDecision.patient_id == patient_id)
+    ).one()
     assert decision.decided_by_id == prescriber.user.id
-    assert "patient.booster.dismiss" in set(db.scalars(select(AuditEvent.action)))
+    mine = select(AuditEvent.action).where(AuditEvent.patient_id == patient_id)
+    assert "patient.booster.dismiss" in set(db.scalars(mine))
 
 
 def test_it_accepts_and_points_to_a_plan_on_the_booster_protocol(
