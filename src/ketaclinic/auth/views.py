@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from ketaclinic.audit import service as audit
 from ketaclinic.auth import account_views, mfa, service, staff_views, throttle
+from ketaclinic.auth.access import home_for
 from ketaclinic.auth.deps import ENROL_PATH, SESSION_COOKIE, CurrentPrincipal, origin_of
 from ketaclinic.auth.models import StaffSession, User
 from ketaclinic.identity.roles import Permission
@@ -118,8 +119,9 @@ def _signed_in(
         detail["totp_step"] = totp_step
     principal = service.principal_for(db, user, origin=origin)
     if next_url == "/patients" and not principal.clinics_with(Permission.PATIENT_READ):
-        # The custodian keeps stock and reads no charts: their start page is the ledger.
-        next_url = "/ledger"
+        # The custodian keeps stock and reads no charts: their start page is the ledger;
+        # the network operator's, the reports (the first page the role may open).
+        next_url = home_for(request.app, principal)
     audit.record(
         db,
         principal,

@@ -356,7 +356,14 @@ FROM peaks GROUP BY session_number, peak"""
         cohort=int(of("n")[0].v1),
         instruments=[
             Instrument(
-                r.label, *(int(v) for v in (r.v1, r.v2, r.v3, r.v4, r.v5)), float(r.v6), float(r.v7)
+                instrument_id=r.label,
+                with_baseline=int(r.v1),
+                with_end=int(r.v2),
+                responders=int(r.v3),
+                remission_assessable=int(r.v4),
+                remitted=int(r.v5),
+                change_sum=float(r.v6),
+                change_squares=float(r.v7),
             )
             for r in of("i")
         ],
