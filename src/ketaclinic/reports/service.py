@@ -134,6 +134,12 @@ def params_for(
         response_fall_fraction=own.response_fall_fraction,
         pcl5_fall_points=own.pcl5_fall_points,
         relapse_consecutive=own.relapse_consecutive,
+        induction_min_sessions=own.induction_min_sessions,
+        induction_max_sessions=own.induction_max_sessions,
+        induction_min_days=own.induction_min_days,
+        induction_max_days=own.induction_max_days,
+        outcome_window_from_day=own.outcome_window_from_day,
+        outcome_window_to_day=own.outcome_window_to_day,
     )
 
 

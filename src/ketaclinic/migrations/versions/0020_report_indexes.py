@@ -2,8 +2,8 @@
 over patient and time): an index on (patient_id, given_at) serves it without a sort
 (issue 20).
 
-Revision ID: 0019_report_indexes
-Revises: 0018_treatment_plan
+Revision ID: 0020_report_indexes
+Revises: 0019_boosters
 Create Date: 2026-12-06
 
 """
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0019_report_indexes"
-down_revision: str | Sequence[str] | None = "0018_treatment_plan"
+revision: str = "0020_report_indexes"
+down_revision: str | Sequence[str] | None = "0019_boosters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
