@@ -44,7 +44,7 @@ def outcomes(
         )
     if output is not None:
         output.write_bytes(export.to_pdf(report))
-        out.print(f"Wrote {output} ({report.cohort} patients).")
+        typer.echo(f"Wrote {output} ({report.cohort} patients).")
         return
     table = Table(*export.CSV_COLUMNS, title=f"{found.name}: outcomes {since} to {until}")
     for row in export.rows(report):
