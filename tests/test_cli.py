@@ -160,8 +160,9 @@ def test_it_loads_a_second_clinic_whose_staff_see_only_their_patients(cli_db: st
         mine, mine_total = search_patients(session, lakeside, status=None, limit=100)
         theirs, theirs_total = search_patients(session, mesa, status=None, limit=100)
         # 40 and 12 registered, plus the newcomers today's chairside stories draw on
-        # (twice the stories, and six); the README says how many a newcomer will see.
-        assert (mine_total, theirs_total) == (40 + 2 * 12 + 6, 12 + 2 * 4 + 6)
+        # (twice the stories, and six), plus a year of history (200 each, demo.history);
+        # the README says how many a newcomer will see.
+        assert (mine_total, theirs_total) == (40 + 2 * 12 + 6 + 200, 12 + 2 * 4 + 6 + 200)
         readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
         told = dict(re.findall(r"<!-- demo:(\w+) -->(\d+)<!-- /demo -->", readme))
         assert told == {"lakeside": str(mine_total), "mesa": str(theirs_total)}
@@ -264,7 +265,7 @@ def test_it_loads_a_patient_in_every_screening_state(cli_db: str) -> None:
             who = principal_for(
                 session, get_user_by_email(session, f"prescriber@{clinic}.example.org")
             )
-            found, _ = search_patients(session, who, status="active", limit=100)
+            found, _ = search_patients(session, who, status="active", limit=1000)
             policy = screenings.ScreeningPolicy()
             states = [screenings.status(session, who, v.patient, policy) for v in found]
             assert {s.clearance.state for s in states} == {
@@ -297,7 +298,7 @@ def test_it_loads_a_plan_on_every_protocol(cli_db: str) -> None:
     session = make_sessionmaker(make_engine(cli_db))()
     try:
         who = principal_for(session, get_user_by_email(session, "nurse@lakeside.example.org"))
-        found, _ = search_patients(session, who, status="active", limit=100)
+        found, _ = search_patients(session, who, status="active", limit=1000)
         views = [(p.patient, v) for p in found for v in plans.plans(session, who, p.patient)]
         assert {v.plan.protocol_id for _, v in views} == set(load_protocols())
         assert {v.status for _, v in views} >= {
