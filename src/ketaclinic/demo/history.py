@@ -256,7 +256,7 @@ def _plans(
     by_course: dict[int, list[int]] = {}
     for plan_id, (c, index, pid, drafted) in zip(ids, owners, strict=True):
         by_course.setdefault(id(c), []).append(plan_id)
-        steps = [
+        steps: list[tuple[str, str, int, datetime, str | None]] = [
             ("draft", "draft", nurse, drafted, None),
             ("sign", "signed", prescriber, drafted + timedelta(hours=3), None),
             ("start", "active", nurse, _first_of(c, index) - timedelta(minutes=50), None),

@@ -68,7 +68,7 @@ def contents(export: Export) -> dict[str, str]:
         f"{name}.csv": _csv(export.tables[name], [c for c, _d in columns])
         for name, columns in tables.items()
     }
-    dictionary = [
+    dictionary: list[dict[str, object]] = [
         {"file": f"{name}.csv", "column": column, "description": text}
         for name, columns in tables.items()
         for column, text in columns
