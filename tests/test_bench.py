@@ -46,8 +46,17 @@ def test_it_runs_the_board_benchmark_over_the_demo_day() -> None:
         check=True,
     )
     figures = json.loads(run.stdout.splitlines()[0])
-    assert set(figures) == {"bench", "database", "visits", "in_chairs", "repeats",
-                            "queries_per_poll", "median_ms", "p95_ms", "max_ms"}  # fmt: skip
+    assert set(figures) == {
+        "bench",
+        "database",
+        "visits",
+        "in_chairs",
+        "repeats",
+        "queries_per_poll",
+        "median_ms",
+        "p95_ms",
+        "max_ms",
+    }
     assert (figures["bench"], figures["database"]) == ("board_poll", "sqlite")
     # How many of the demo's visits are on today's board depends on the hour it loads.
     assert figures["visits"] >= figures["in_chairs"] >= 0 and figures["repeats"] == 2

@@ -202,9 +202,19 @@ def test_it_exports_the_trail_as_jsonl_and_csv(cli_db: str, tmp_path: Path) -> N
     target = tmp_path / "mesa.csv"
     exported = runner.invoke(
         app,
-        ["audit", "export", "--since", "2000-01-01", "--clinic", "mesa", "--format", "csv",
-         "-o", str(target)],
-    )  # fmt: skip
+        [
+            "audit",
+            "export",
+            "--since",
+            "2000-01-01",
+            "--clinic",
+            "mesa",
+            "--format",
+            "csv",
+            "-o",
+            str(target),
+        ],
+    )
     assert exported.exit_code == 0, exported.output
     with target.open() as f:
         mesa = list(csv.DictReader(f))
@@ -269,9 +279,13 @@ def test_it_loads_a_patient_in_every_screening_state(cli_db: str) -> None:
             policy = screenings.ScreeningPolicy()
             states = [screenings.status(session, who, v.patient, policy) for v in found]
             assert {s.clearance.state for s in states} == {
-                "not_screened", "cleared", "not_eligible", "awaiting_signature",
-                "expired", "facts_changed",
-            }  # fmt: skip
+                "not_screened",
+                "cleared",
+                "not_eligible",
+                "awaiting_signature",
+                "expired",
+                "facts_changed",
+            }
             overrides = [s for s in states if s.signature is not None and s.signature.override]
             assert len(overrides) == 1 and overrides[0].clearance.cleared
     finally:
@@ -301,14 +315,16 @@ def test_it_loads_a_plan_on_every_protocol(cli_db: str) -> None:
         found, _ = search_patients(session, who, status="active", limit=1000)
         views = [(p.patient, v) for p in found for v in plans.plans(session, who, p.patient)]
         assert {v.plan.protocol_id for _, v in views} == set(load_protocols())
-        assert {v.status for _, v in views} >= {
-            "draft", "signed", "active", "paused", "superseded"
-        }  # fmt: skip
+        assert {v.status for _, v in views} >= {"draft", "signed", "active", "paused", "superseded"}
         # Two doses released on the plans' own stories (today's chairside visits, in
         # tests/demo/test_chairside.py, release their own).
         charted = set(session.scalars(select(ChairsideSession.patient_id)))
-        checks = [c for p, v in views if p.id not in charted
-                  for c in plans.dose_checks(session, who, p, v.plan.id)]  # fmt: skip
+        checks = [
+            c
+            for p, v in views
+            if p.id not in charted
+            for c in plans.dose_checks(session, who, p, v.plan.id)
+        ]
         assert sum(plans.released(verifications) for _, verifications in checks) == 2
     finally:
         session.close()
@@ -344,19 +360,34 @@ def test_it_plans_a_clinics_weeks_with_the_optimizer_and_prints_a_summary(cli_db
     before = raw.execute("SELECT COUNT(*) FROM appointments WHERE status = 'booked'").fetchone()[0]
     assert before > 20  # the demo's next four weeks, booked by the optimizer
     # Every demo series is booked already: a re-plan keeps them and books nothing twice.
-    result = runner.invoke(app, ["schedule", "plan", "--clinic", "lakeside", "--from",
-                                 "2026-11-23", "--weeks", "2", "--seconds", "2"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "schedule",
+            "plan",
+            "--clinic",
+            "lakeside",
+            "--from",
+            "2026-11-23",
+            "--weeks",
+            "2",
+            "--seconds",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "violations (independent check)" in result.stdout
     after = raw.execute("SELECT COUNT(*) FROM appointments WHERE status = 'booked'").fetchone()[0]
     overlaps = raw.execute(
         "SELECT COUNT(*) FROM appointments a JOIN appointments b ON a.chair_id = b.chair_id "
         "AND a.id < b.id AND a.status = 'booked' AND b.status = 'booked' "
-        "AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at").fetchone()[0]  # fmt: skip
+        "AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at"
+    ).fetchone()[0]
     raw.close()
     assert after >= before and overlaps == 0
-    unknown = runner.invoke(app, ["schedule", "plan", "--clinic", "nowhere", "--from",
-                                  "2026-11-23"])  # fmt: skip
+    unknown = runner.invoke(
+        app, ["schedule", "plan", "--clinic", "nowhere", "--from", "2026-11-23"]
+    )
     assert unknown.exit_code == 2
 
 

@@ -57,14 +57,21 @@ def _database(tmp_path: Path) -> Iterator[str]:
 @contextmanager
 def _server(url: str, data_dir: Path, log: Path, *flags: str) -> Iterator[subprocess.Popen[bytes]]:
     port = _free_port()
-    env = {**os.environ, **LIMITS, "KETACLINIC_DATABASE_URL": url,
-           "KETACLINIC_DATA_DIR": str(data_dir), "KETACLINIC_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        **LIMITS,
+        "KETACLINIC_DATABASE_URL": url,
+        "KETACLINIC_DATA_DIR": str(data_dir),
+        "KETACLINIC_LOG_LEVEL": "WARNING",
+    }
     env.pop("KETACLINIC_SECRET_KEY", None)  # generated in the shared data directory
     with log.open("wb") as out:
         server = subprocess.Popen(
             [sys.executable, "-m", "ketaclinic.cli", "serve", "--port", str(port), *flags],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         server.base = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
         try:
             yield server
@@ -97,13 +104,19 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         sessions = make_sessionmaker(engine)
         with sessions() as db:
             clinic = create_clinic(db, slug="lakeside", name="Lakeside", timezone=CLINIC_TZ)
-            staff = {role: _persona(db, role, clinic, name) for role, name in (
-                ("nurse", "Nia Nurse"), ("prescriber", "Pat Prescriber"),
-                ("front_desk", "Fran Desk"))}  # fmt: skip
+            staff = {
+                role: _persona(db, role, clinic, name)
+                for role, name in (
+                    ("nurse", "Nia Nurse"),
+                    ("prescriber", "Pat Prescriber"),
+                    ("front_desk", "Fran Desk"),
+                )
+            }
             db.add_all(Chair(clinic_id=clinic.id, name=f"Chair {n}") for n in (1, 2))
             db.commit()
-        settings = Settings(database_url=url, data_dir=tmp_path / "seed", secret_key="seed",
-                            log_level="WARNING")  # fmt: skip
+        settings = Settings(
+            database_url=url, data_dir=tmp_path / "seed", secret_key="seed", log_level="WARNING"
+        )
         app = create_app(settings, engine=engine)
 
         def api(persona: Persona) -> TestClient:
@@ -117,8 +130,13 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             wall = datetime.fromtimestamp(time_machine.escape_hatch.time.time(), UTC)
             store_clock(db, utcnow() - wall, CLINIC_TZ, "the test suite's clock")
             db.commit()
-        yield {"url": url, "sessions": sessions, "staff": staff, "tmp": tmp_path,
-               "appointments": [a["id"] for a in booked.json()[:2]]}  # fmt: skip
+        yield {
+            "url": url,
+            "sessions": sessions,
+            "staff": staff,
+            "tmp": tmp_path,
+            "appointments": [a["id"] for a in booked.json()[:2]],
+        }
         engine.dispose()
 
 
@@ -135,9 +153,13 @@ def servers(seeded: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def _sign_in(base: str, email: str, password: str) -> requests.Response:
     form = requests.get(f"{base}/login", timeout=10)
     [token] = re.findall(r'name="csrf_token" value="([^"]+)"', form.text)
-    return requests.post(f"{base}/login", data={"email": email, "password": password,
-                                                 "csrf_token": token},
-                         cookies=form.cookies, allow_redirects=False, timeout=10)  # fmt: skip
+    return requests.post(
+        f"{base}/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        cookies=form.cookies,
+        allow_redirects=False,
+        timeout=10,
+    )
 
 
 def _user(seeded: dict[str, Any], role: str) -> User:
@@ -158,8 +180,9 @@ def test_it_keeps_a_session_made_on_one_process_on_the_other(
     assert page.status_code == 200
     # A write on B with the session's CSRF token: signing out ends the session on A too.
     [csrf] = re.findall(r'name="csrf_token" value="([^"]+)"', page.text)[:1]
-    out = requests.post(f"{b}/logout", data={"csrf_token": csrf}, cookies=cookies,
-                        allow_redirects=False, timeout=10)  # fmt: skip
+    out = requests.post(
+        f"{b}/logout", data={"csrf_token": csrf}, cookies=cookies, allow_redirects=False, timeout=10
+    )
     assert out.status_code == 303
     after = requests.get(f"{a}/patients", cookies=cookies, allow_redirects=False, timeout=10)
     assert after.status_code == 303 and after.headers["location"].startswith("/login")
@@ -203,8 +226,9 @@ def test_it_gives_a_chair_to_one_of_two_desks_racing_through_two_processes(
     a, b = servers
     bearer = {"Authorization": f"Bearer {seeded['staff']['front_desk'].token}"}
     first, second = seeded["appointments"]
-    [suggestion, *_rest] = requests.get(f"{a}/api/v1/appointments/{first}/suggestions",
-                                        headers=bearer, timeout=30).json()["items"]  # fmt: skip
+    [suggestion, *_rest] = requests.get(
+        f"{a}/api/v1/appointments/{first}/suggestions", headers=bearer, timeout=30
+    ).json()["items"]
     to = {"starts_at": suggestion["starts_at"], "chair_id": suggestion["chair_id"]}
     codes: list[int] = []
     start = threading.Barrier(2)
@@ -212,8 +236,12 @@ def test_it_gives_a_chair_to_one_of_two_desks_racing_through_two_processes(
     def move(base: str, appointment: int) -> Callable[[], None]:
         def run() -> None:
             start.wait()
-            response = requests.post(f"{base}/api/v1/appointments/{appointment}/reschedule",
-                                     json=to, headers=bearer, timeout=60)  # fmt: skip
+            response = requests.post(
+                f"{base}/api/v1/appointments/{appointment}/reschedule",
+                json=to,
+                headers=bearer,
+                timeout=60,
+            )
             codes.append(response.status_code)
 
         return run

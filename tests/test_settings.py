@@ -19,8 +19,9 @@ def _key_after(barrier: Any, data_dir: Path, found: Any) -> None:
 def test_it_gives_every_server_process_starting_at_once_the_same_key(tmp_path: Path) -> None:
     spawn = multiprocessing.get_context("spawn")  # as uvicorn starts its workers
     barrier, found = spawn.Barrier(6), spawn.Queue()
-    workers = [spawn.Process(target=_key_after, args=(barrier, tmp_path / "var", found))
-               for _ in range(6)]  # fmt: skip
+    workers = [
+        spawn.Process(target=_key_after, args=(barrier, tmp_path / "var", found)) for _ in range(6)
+    ]
     for worker in workers:
         worker.start()
     keys = {found.get(timeout=60) for _ in workers}

@@ -29,16 +29,18 @@ def signed_plan(
     """A cleared patient (another given name: another person) and a signed plan."""
     pid = clear_patient(api, nurse, prescriber, given_name=given_name)
     made = api(nurse).post(f"/api/v1/patients/{pid}/plans", json=plan_body(**plan)).json()
-    signed = api(prescriber).post(f"/api/v1/patients/{pid}/plans/{made['id']}/status",
-                                  json={"action": "sign"})  # fmt: skip
+    signed = api(prescriber).post(
+        f"/api/v1/patients/{pid}/plans/{made['id']}/status", json={"action": "sign"}
+    )
     assert signed.status_code in (200, 201), signed.text
     return pid, int(made["id"])
 
 
 @pytest.fixture
 def chairs(db: Session, nurse: Persona) -> list[Chair]:
-    made = [Chair(clinic_id=nurse.clinic.id, name=f"Chair {n}", long_infusion=n == 3)
-            for n in (1, 2, 3)]  # fmt: skip
+    made = [
+        Chair(clinic_id=nurse.clinic.id, name=f"Chair {n}", long_infusion=n == 3) for n in (1, 2, 3)
+    ]
     db.add_all(made)
     db.commit()
     return made

@@ -61,8 +61,10 @@ def test_it_reschedules_to_a_suggested_time_cancels_and_offers_the_slot_to_the_w
     assert desk.post(f"{url}/escort", json={"escort": "Erik Lindqvist"}).json()["escort_confirmed"]
     assert desk.post(f"{url}/no-show").status_code == 409  # it has not started yet
     other, other_plan = signed_plan(api, nurse, prescriber, given_name="Lena")
-    waiting = desk.post(f"/api/v1/patients/{other}/plans/{other_plan}/waitlist",
-                        json={"note": "Any weekday morning."})  # fmt: skip
+    waiting = desk.post(
+        f"/api/v1/patients/{other}/plans/{other_plan}/waitlist",
+        json={"note": "Any weekday morning."},
+    )
     assert waiting.status_code == 201
     short = desk.post(f"{url}/cancel", json={"reason": ""})
     assert short.status_code == 422
@@ -97,8 +99,9 @@ def test_it_books_only_on_the_days_and_hours_the_patient_can_come(
 
     desk = api(front_desk)
     base = f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
-    options = desk.get(f"{base}/availability?weekdays=1&weekdays=4&from_time=13:00"
-                       "&until_time=17:00").json()["items"]  # fmt: skip
+    options = desk.get(
+        f"{base}/availability?weekdays=1&weekdays=4&from_time=13:00&until_time=17:00"
+    ).json()["items"]
     zone = ZoneInfo(front_desk.clinic.timezone)
     for option in options:
         for visit in option["visits"]:
@@ -113,11 +116,15 @@ def test_it_books_only_on_the_days_and_hours_the_patient_can_come(
     # A time of day with an offset means nothing without a date: refused by name.
     offset = desk.get(f"{base}/availability", params={"until_time": "12:00:00Z"})
     assert offset.status_code == 422 and "until_time" in offset.json()["error"]["fields"]
-    body = {"option": 0, "availability": {"weekdays": [1, 4], "from_time": "13:00",
-                                          "until_time": "17:00"}}  # fmt: skip
+    body = {
+        "option": 0,
+        "availability": {"weekdays": [1, 4], "from_time": "13:00", "until_time": "17:00"},
+    }
     booked = desk.post(f"{base}/appointments", json=body).json()
-    assert {datetime.fromisoformat(b["starts_at"]).astimezone(zone).weekday()
-            for b in booked} <= {1, 4}  # fmt: skip
+    assert {datetime.fromisoformat(b["starts_at"]).astimezone(zone).weekday() for b in booked} <= {
+        1,
+        4,
+    }
 
 
 def test_it_books_no_administration_on_a_day_without_a_prescriber(
@@ -130,13 +137,15 @@ def test_it_books_no_administration_on_a_day_without_a_prescriber(
     days = [tomorrow + timedelta(days=n) for n in range(7)]
     shift = {"user_id": nurse.user.id, "starts": "08:00", "ends": "17:00"}
     for day in days:  # a week with the nurse on site and no prescriber
-        put = api(admin).put("/api/v1/schedule/roster", json={"day": day.isoformat(),
-                                                               "shifts": [shift]})  # fmt: skip
+        put = api(admin).put(
+            "/api/v1/schedule/roster", json={"day": day.isoformat(), "shifts": [shift]}
+        )
         assert put.status_code == 200 and put.json()["default"] is False
     roster = desk.get(f"/api/v1/schedule/roster?on={days[0].isoformat()}").json()
     assert [s["role"] for s in roster["shifts"]] == ["nurse"]
-    options = desk.get(f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}"
-                       "/availability").json()["items"]  # fmt: skip
+    options = desk.get(
+        f"/api/v1/patients/{booking.patient_id}/plans/{booking.plan_id}/availability"
+    ).json()["items"]
     first = {v["starts_at"][:10] for o in options for v in o["visits"]}
     assert not first & {d.isoformat() for d in days}
     wrong = {**shift, "user_id": front_desk.user.id}

@@ -29,18 +29,36 @@ START = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
 
 
 def test_it_lets_exactly_one_of_many_concurrent_bookings_have_the_chair(fresh_url: str) -> None:
-    engine = make_engine(fresh_url, pool_size=20) if "postgresql" in fresh_url else make_engine(
-        fresh_url)  # fmt: skip
+    engine = (
+        make_engine(fresh_url, pool_size=20)
+        if "postgresql" in fresh_url
+        else make_engine(fresh_url)
+    )
     factory = make_sessionmaker(engine)
     with factory() as db:
         clinic = create_clinic(db, slug="busy", name="Busy", timezone="America/Chicago")
-        desk = create_user(db, email="desk@busy.example.org", name="Desk", password=PASSWORD,
-                           role="front_desk", clinic=clinic)  # fmt: skip
+        desk = create_user(
+            db,
+            email="desk@busy.example.org",
+            name="Desk",
+            password=PASSWORD,
+            role="front_desk",
+            clinic=clinic,
+        )
         db.flush()
         who = principal_for(db, desk)
-        people = [patients.create_patient(db, who, PatientCreate(**valid_patient(
-            given_name=f"P{n}", email=None, phone=None, birth_date=f"198{n}-03-21"))).id
-            for n in range(10)]  # fmt: skip
+        people = [
+            patients.create_patient(
+                db,
+                who,
+                PatientCreate(
+                    **valid_patient(
+                        given_name=f"P{n}", email=None, phone=None, birth_date=f"198{n}-03-21"
+                    )
+                ),
+            ).id
+            for n in range(10)
+        ]
         chair = Chair(clinic_id=clinic.id, name="Chair 1")
         db.add(chair)
         db.commit()
@@ -55,9 +73,15 @@ def test_it_lets_exactly_one_of_many_concurrent_bookings_have_the_chair(fresh_ur
             chair = db.get(Chair, chair_id)
             assert desk is not None and patient is not None and chair is not None
             start = START + timedelta(minutes=offset)  # overlapping, not identical, times
-            visit = service.Visit(1, chair, start, start + timedelta(minutes=15),
-                                  start + timedelta(minutes=55), start + timedelta(minutes=95),
-                                  SessionSpec(15, 40, 40))  # fmt: skip
+            visit = service.Visit(
+                1,
+                chair,
+                start,
+                start + timedelta(minutes=15),
+                start + timedelta(minutes=55),
+                start + timedelta(minutes=95),
+                SessionSpec(15, 40, 40),
+            )
             try:
                 service.book_visits(db, principal_for(db, desk), patient, None, [visit])
                 db.commit()
@@ -68,8 +92,9 @@ def test_it_lets_exactly_one_of_many_concurrent_bookings_have_the_chair(fresh_ur
         with lock:
             results.append(outcome)
 
-    threads = [threading.Thread(target=book, args=(pid, 5 * (n % 3)))
-               for n, pid in enumerate(people)]  # fmt: skip
+    threads = [
+        threading.Thread(target=book, args=(pid, 5 * (n % 3))) for n, pid in enumerate(people)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -80,11 +105,14 @@ def test_it_lets_exactly_one_of_many_concurrent_bookings_have_the_chair(fresh_ur
         assert db.scalar(select(func.count()).select_from(Appointment)) == 1
         # The database itself refuses an overlap written behind the service's back.
         with pytest.raises(IntegrityError), db.begin_nested():
-            db.execute(text(
-                "INSERT INTO appointments (clinic_id, patient_id, session_number, chair_id, "
-                "starts_at, setup_ends_at, administration_ends_at, ends_at, needs_long_chair, "
-                "needs_prescriber, status, escort_confirmed, created_at) SELECT clinic_id, "
-                "patient_id, 2, chair_id, starts_at, setup_ends_at, administration_ends_at, "
-                "ends_at, needs_long_chair, needs_prescriber, 'booked', escort_confirmed, "
-                "created_at FROM appointments"))  # fmt: skip
+            db.execute(
+                text(
+                    "INSERT INTO appointments (clinic_id, patient_id, session_number, chair_id, "
+                    "starts_at, setup_ends_at, administration_ends_at, ends_at, needs_long_chair, "
+                    "needs_prescriber, status, escort_confirmed, created_at) SELECT clinic_id, "
+                    "patient_id, 2, chair_id, starts_at, setup_ends_at, administration_ends_at, "
+                    "ends_at, needs_long_chair, needs_prescriber, 'booked', escort_confirmed, "
+                    "created_at FROM appointments"
+                )
+            )
     engine.dispose()

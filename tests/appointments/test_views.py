@@ -74,8 +74,10 @@ def test_it_proposes_again_for_the_patients_days_and_keeps_them_when_booking(
     from zoneinfo import ZoneInfo
 
     zone = ZoneInfo(front_desk.clinic.timezone)
-    assert {datetime.fromisoformat(r["starts_at"]).astimezone(zone).weekday()
-            for r in rows} <= {0, 2}  # fmt: skip
+    assert {datetime.fromisoformat(r["starts_at"]).astimezone(zone).weekday() for r in rows} <= {
+        0,
+        2,
+    }
 
 
 def test_it_sets_the_days_roster_from_the_roster_page(
@@ -84,15 +86,26 @@ def test_it_sets_the_days_roster_from_the_roster_page(
     desk = api(front_desk)
     page = desk.get("/schedule/roster?date=2026-12-01").text
     assert "no roster yet" in page and "Nia Nurse" in page
-    saved = desk.post("/schedule/roster?date=2026-12-01", data={
-        f"on_{nurse.user.id}": "on", f"starts_{nurse.user.id}": "09:00",
-        f"ends_{nurse.user.id}": "15:00"}, follow_redirects=False)  # fmt: skip
+    saved = desk.post(
+        "/schedule/roster?date=2026-12-01",
+        data={
+            f"on_{nurse.user.id}": "on",
+            f"starts_{nurse.user.id}": "09:00",
+            f"ends_{nurse.user.id}": "15:00",
+        },
+        follow_redirects=False,
+    )
     assert saved.status_code == 303
     day = desk.get("/schedule?date=2026-12-01").text
     assert "1 nurse on shift" in day and "no prescriber on site" in day
-    bad = desk.post("/schedule/roster?date=2026-12-01", data={
-        f"on_{prescriber.user.id}": "on", f"starts_{prescriber.user.id}": "15:00",
-        f"ends_{prescriber.user.id}": "09:00"})  # fmt: skip
+    bad = desk.post(
+        "/schedule/roster?date=2026-12-01",
+        data={
+            f"on_{prescriber.user.id}": "on",
+            f"starts_{prescriber.user.id}": "15:00",
+            f"ends_{prescriber.user.id}": "09:00",
+        },
+    )
     assert bad.status_code == 422 and "the shift must start before it ends" in bad.text
 
 
@@ -104,8 +117,10 @@ def test_it_refuses_to_book_times_that_changed_since_they_were_shown(
     stale = desk.post(url, data={"option": "0", "expect": "1@2020-01-01T09:00:00+00:00"})
     assert stale.status_code == 409 and "The calendar changed" in stale.text
     shown = desk.get(url).text.split('name="expect" value="')[1].split('"')[0]
-    assert desk.post(url, data={"option": "0", "expect": shown},
-                     follow_redirects=False).status_code == 303  # fmt: skip
+    assert (
+        desk.post(url, data={"option": "0", "expect": shown}, follow_redirects=False).status_code
+        == 303
+    )
 
 
 def test_it_fills_a_years_closures_from_the_clinics_public_holidays_on_the_roster_page(

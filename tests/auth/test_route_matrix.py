@@ -71,12 +71,16 @@ def world(
     matrix_connection: Connection, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """A patient with a contact in the personas' clinic, and every persona."""
-    factory = sessionmaker(bind=matrix_connection, join_transaction_mode="create_savepoint",
-                           expire_on_commit=False)  # fmt: skip
+    factory = sessionmaker(
+        bind=matrix_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     db = factory()
-    settings = Settings(database_url=engine.url.render_as_string(hide_password=False),
-                        data_dir=tmp_path_factory.mktemp("matrix"), secret_key="test-secret-key",
-                        log_level="WARNING")  # fmt: skip
+    settings = Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        data_dir=tmp_path_factory.mktemp("matrix"),
+        secret_key="test-secret-key",
+        log_level="WARNING",
+    )
     app = create_app(settings, engine=engine)
     app.state.sessionmaker = factory
     clients: list[TestClient] = []
@@ -85,14 +89,22 @@ def world(
         clients.append(TestClient(app, headers={"Authorization": f"Bearer {persona.token}"}))
         return clients[-1]
 
-    clinic = create_clinic(db, slug="lakeside", name="Lakeside Ketamine",
-                           timezone="America/Chicago")  # fmt: skip
-    other = create_clinic(db, slug="hillcrest", name="Hillcrest Infusions",
-                          timezone="America/Denver")  # fmt: skip
-    people = {name: _persona(db, role, clinic, full) for name, role, full in (
-        ("admin", "admin", "Ada Admin"), ("prescriber", "prescriber", "Pat Prescriber"),
-        ("nurse", "nurse", "Nia Nurse"), ("front_desk", "front_desk", "Fran Desk"),
-        ("custodian", "custodian", "Cy Custodian"))}  # fmt: skip
+    clinic = create_clinic(
+        db, slug="lakeside", name="Lakeside Ketamine", timezone="America/Chicago"
+    )
+    other = create_clinic(
+        db, slug="hillcrest", name="Hillcrest Infusions", timezone="America/Denver"
+    )
+    people = {
+        name: _persona(db, role, clinic, full)
+        for name, role, full in (
+            ("admin", "admin", "Ada Admin"),
+            ("prescriber", "prescriber", "Pat Prescriber"),
+            ("nurse", "nurse", "Nia Nurse"),
+            ("front_desk", "front_desk", "Fran Desk"),
+            ("custodian", "custodian", "Cy Custodian"),
+        )
+    }
     people["outsider"] = _persona(db, "nurse", other, "Oona Outsider")
     # The staff member the administration routes act on (deactivated, reset, their
     # token revoked) is none of the personas calling them.
@@ -107,9 +119,12 @@ def world(
     ).json()
     # One entry of each other list, for its own "/active" page route.
     item_ids = {"contacts": contact["id"]} | {
-        kind: client.post(f"/api/v1/patients/{patient['id']}/{kind}", json=FORMS[
-            f"/patients/{{patient_id}}/{kind}"]).json()["id"]
-        for kind in ("diagnoses", "medications", "allergies")}  # fmt: skip
+        kind: client.post(
+            f"/api/v1/patients/{patient['id']}/{kind}",
+            json=FORMS[f"/patients/{{patient_id}}/{kind}"],
+        ).json()["id"]
+        for kind in ("diagnoses", "medications", "allergies")
+    }
     answers = {f"phq9_{i}": 1 for i in range(1, 10)}  # item 9 > 0: raises an alert
     response = client.post(
         f"/api/v1/patients/{patient['id']}/responses",
@@ -119,8 +134,9 @@ def world(
     screening = client.post(
         f"/api/v1/patients/{patient['id']}/screenings", json={"rule_set_id": "iv_ketamine_mood"}
     ).json()
-    plan, check = _signed_plan_with_a_dose_check(api, db, nurse, people["prescriber"],
-                                                 patient["id"])  # fmt: skip
+    plan, check = _signed_plan_with_a_dose_check(
+        api, db, nurse, people["prescriber"], patient["id"]
+    )
     with TestClient(app) as public:
         public.post(f"/consult/{front_desk.clinic.slug}", data=request_form())
     inquiry_id = db.scalars(
@@ -191,21 +207,41 @@ def _ledger(api: Api, custodian: Persona, nurse: Persona, patient_id: int) -> di
     product = keeper.post("/api/v1/ledger/products", json=PRODUCT).json()
     safe = keeper.post("/api/v1/ledger/locations", json={"name": "Safe A"}).json()
     cart = keeper.post("/api/v1/ledger/locations", json={"name": "Cart"}).json()
-    vials = keeper.post("/api/v1/ledger/receipts",
-                        json=receipt(safe["id"], product["id"], containers=3)).json()  # fmt: skip
+    vials = keeper.post(
+        "/api/v1/ledger/receipts", json=receipt(safe["id"], product["id"], containers=3)
+    ).json()
     first, second = vials[0]["container_id"], vials[1]["container_id"]
-    draw = api(nurse).post("/api/v1/ledger/draws", json={
-        "container_id": first, "patient_id": patient_id, "amount_mg": 100}).json()  # fmt: skip
+    draw = (
+        api(nurse)
+        .post(
+            "/api/v1/ledger/draws",
+            json={"container_id": first, "patient_id": patient_id, "amount_mg": 100},
+        )
+        .json()
+    )
     lines = [{"container_id": v["container_id"], "counted_mg": 500} for v in vials]
     lines[1]["counted_mg"] = 499
-    counted = keeper.post("/api/v1/ledger/counts",
-                          json={"location_id": safe["id"], "lines": lines}).json()  # fmt: skip
-    loss = keeper.post(f"/api/v1/ledger/containers/{vials[2]['container_id']}/loss", json={
-        "amount_mg": 1, "loss_kind": "breakage", "discovered": today_in(CLINIC_TZ).isoformat(),
-        "circumstances": "Dropped during the count."}).json()  # fmt: skip
-    return {"container_id": second, "draw_id": draw["id"], "location_id": safe["id"],
-            "to_location_id": cart["id"], "discrepancy_id": counted["discrepancies"][0],
-            "loss_id": loss["id"], "report_kind": "dispensing"}  # fmt: skip
+    counted = keeper.post(
+        "/api/v1/ledger/counts", json={"location_id": safe["id"], "lines": lines}
+    ).json()
+    loss = keeper.post(
+        f"/api/v1/ledger/containers/{vials[2]['container_id']}/loss",
+        json={
+            "amount_mg": 1,
+            "loss_kind": "breakage",
+            "discovered": today_in(CLINIC_TZ).isoformat(),
+            "circumstances": "Dropped during the count.",
+        },
+    ).json()
+    return {
+        "container_id": second,
+        "draw_id": draw["id"],
+        "location_id": safe["id"],
+        "to_location_id": cart["id"],
+        "discrepancy_id": counted["discrepancies"][0],
+        "loss_id": loss["id"],
+        "report_kind": "dispensing",
+    }
 
 
 def _booked(db: Session, api: Api, desk: Persona, patient_id: int, plan_id: int) -> int:
@@ -215,8 +251,15 @@ def _booked(db: Session, api: Api, desk: Persona, patient_id: int, plan_id: int)
     db.add_all(chairs)
     db.flush()
     start = utcnow().replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(7)
-    visit = Visit(1, chairs[0], start, start + timedelta(minutes=15), start + timedelta(minutes=55),
-                  start + timedelta(minutes=115), SessionSpec(15, 40, 60))  # fmt: skip
+    visit = Visit(
+        1,
+        chairs[0],
+        start,
+        start + timedelta(minutes=15),
+        start + timedelta(minutes=55),
+        start + timedelta(minutes=115),
+        SessionSpec(15, 40, 60),
+    )
     patient = db.get(Patient, patient_id)
     assert patient is not None
     [row] = book_visits(db, principal_for(db, desk.user), patient, plan_id, [visit])
@@ -228,18 +271,31 @@ def _in_chair(db: Session, desk: Persona, appointment_id: int) -> int:
     """The visit's patient checked in (placed directly: check-in is on the visit's day)."""
     row = db.get(Appointment, appointment_id)
     assert row is not None and row.plan_id is not None
-    session = ChairsideSession(clinic_id=row.clinic_id, patient_id=row.patient_id,
-                               appointment_id=row.id, plan_id=row.plan_id, session_number=1,
-                               protocol_id=MOOD, state="checked_in", seq=0,
-                               checked_in_at=utcnow())  # fmt: skip
+    session = ChairsideSession(
+        clinic_id=row.clinic_id,
+        patient_id=row.patient_id,
+        appointment_id=row.id,
+        plan_id=row.plan_id,
+        session_number=1,
+        protocol_id=MOOD,
+        state="checked_in",
+        seq=0,
+        checked_in_at=utcnow(),
+    )
     db.add(session)
     db.commit()
     return session.id
 
 
 NOW = utcnow().isoformat()
-PRODUCT = {"ndc": "0143-9508-10", "drug": "ketamine", "name": "Ketamine HCl injection",
-           "strength": "50 mg/mL", "form": "injection, vial", "container_mg": 500}  # fmt: skip
+PRODUCT = {
+    "ndc": "0143-9508-10",
+    "drug": "ketamine",
+    "name": "Ketamine HCl injection",
+    "strength": "50 mg/mL",
+    "form": "injection, vial",
+    "container_mg": 500,
+}
 WITNESS = {"email": "cy.custodian@lakeside.example.org", "password": PASSWORD}
 
 
@@ -261,26 +317,40 @@ def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
 FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/patients": valid_patient(),
     "/api/v1/patients/{patient_id}/measurements": {"weight_kg": 70},
-    "/api/v1/patients/{patient_id}/contacts": {"name": "Ann", "relationship": "sister",
-                                               "phone": "+15125550111"},
+    "/api/v1/patients/{patient_id}/contacts": {
+        "name": "Ann",
+        "relationship": "sister",
+        "phone": "+15125550111",
+    },
     "/api/v1/patients/{patient_id}/diagnoses": {"code": "F33.2", "label": "Major depression"},
     "/api/v1/patients/{patient_id}/medications": {"name": "Sertraline", "dose": "100 mg"},
     "/api/v1/patients/{patient_id}/allergies": {"substance": "Latex", "reaction": "Rash"},
-    **{f"/api/v1/patients/{{patient_id}}/{kind}/{{item_id}}": {"active": False}
-       for kind in ("contacts", "diagnoses", "medications", "allergies")},
+    **{
+        f"/api/v1/patients/{{patient_id}}/{kind}/{{item_id}}": {"active": False}
+        for kind in ("contacts", "diagnoses", "medications", "allergies")
+    },
     "/patients/{patient_id}/measurements": {"weight_kg": "70"},
-    "/patients/{patient_id}/contacts": {"name": "Ann", "relationship": "sister",
-                                        "phone": "+15125550111"},
+    "/patients/{patient_id}/contacts": {
+        "name": "Ann",
+        "relationship": "sister",
+        "phone": "+15125550111",
+    },
     "/patients/{patient_id}/diagnoses": {"code": "F33.2", "label": "Major depression"},
     "/patients/{patient_id}/medications": {"name": "Sertraline", "dose": "100 mg"},
     "/patients/{patient_id}/allergies": {"substance": "Latex", "reaction": "Rash"},
-    **{f"/patients/{{patient_id}}/{kind}/{{item_id}}/active": {"active": "false"}
-       for kind in ("contacts", "diagnoses", "medications", "allergies")},
-    "/api/v1/patients/{patient_id}/responses": {"instrument_id": "gad7",
-                                                "answers": {f"gad7_{i}": 0 for i in range(1, 8)}},
+    **{
+        f"/patients/{{patient_id}}/{kind}/{{item_id}}/active": {"active": "false"}
+        for kind in ("contacts", "diagnoses", "medications", "allergies")
+    },
+    "/api/v1/patients/{patient_id}/responses": {
+        "instrument_id": "gad7",
+        "answers": {f"gad7_{i}": 0 for i in range(1, 8)},
+    },
     "/api/v1/patients/{patient_id}/alerts/{alert_id}/acknowledge": {"note": "Reviewed."},
-    "/api/v1/patients/{patient_id}/treatments": {"given_at": "2026-01-05T10:00:00Z",
-                                                 "modality": "iv_ketamine"},
+    "/api/v1/patients/{patient_id}/treatments": {
+        "given_at": "2026-01-05T10:00:00Z",
+        "modality": "iv_ketamine",
+    },
     "/api/v1/patients/{patient_id}/questionnaire-links": {"instrument_id": "phq9"},
     "/patients/{patient_id}/alerts/{alert_id}/acknowledge": {"note": "Reviewed."},
     "/api/v1/inquiries/{inquiry_id}/status": {"status": "contacted"},
@@ -290,41 +360,61 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/patients/{patient_id}/screenings": {"rule_set_id": "iv_ketamine_mood"},
     "/patients/{patient_id}/screenings": {"rule_set_id": "iv_ketamine_mood"},
     "/api/v1/patients/{patient_id}/screenings/{screening_id}/sign": {
-        "decision": "not_eligible", "reason": "Reviewed in clinic today."},
+        "decision": "not_eligible",
+        "reason": "Reviewed in clinic today.",
+    },
     "/patients/{patient_id}/screenings/{screening_id}/sign": {
-        "decision": "not_eligible", "reason": "Reviewed in clinic today."},
+        "decision": "not_eligible",
+        "reason": "Reviewed in clinic today.",
+    },
     "/api/v1/patients/{patient_id}/plans": plan_body(),
     "/api/v1/patients/{patient_id}/plans/{plan_id}/revise": plan_body(),
     "/api/v1/patients/{patient_id}/plans/{plan_id}/status": {"action": "stop", "reason": "x"},
     "/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks": {"session_number": 1},
     "/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks/{check_id}/verify": {
-        "weight_kg": 68.4, "concentration_mg_per_ml": 1},
+        "weight_kg": 68.4,
+        "concentration_mg_per_ml": 1,
+    },
     "/patients/{patient_id}/plans/new": plan_body(),
     "/patients/{patient_id}/plans/{plan_id}/revise": plan_body(),
     "/patients/{patient_id}/plans/{plan_id}/status": {"action": "stop", "reason": "x"},
     "/patients/{patient_id}/plans/{plan_id}/dose": {"session_number": "1"},
     "/patients/{patient_id}/plans/{plan_id}/dose/{check_id}/verify": {
-        "weight_kg": "68.4", "concentration_mg_per_ml": "1"},
+        "weight_kg": "68.4",
+        "concentration_mg_per_ml": "1",
+    },
     "/api/v1/ledger/products": {**PRODUCT, "ndc": "0143-9508-25"},
     "/api/v1/ledger/locations": {"name": "Fridge safe"},
     "/api/v1/ledger/receipts": {"location_id": 0},
     "/api/v1/ledger/containers/{container_id}/transfer": {"to_location_id": 0},
     "/api/v1/ledger/containers/{container_id}/destruction": {
-        "amount_mg": 1, "method": "chemical digestion", "reason": "expired",
-        "destroyed_on": "2026-11-01", "witnesses": [WITNESS, WITNESS]},
+        "amount_mg": 1,
+        "method": "chemical digestion",
+        "reason": "expired",
+        "destroyed_on": "2026-11-01",
+        "witnesses": [WITNESS, WITNESS],
+    },
     "/api/v1/ledger/containers/{container_id}/loss": {
-        "amount_mg": 1, "loss_kind": "breakage", "discovered": "2026-11-01",
-        "circumstances": "Dropped at the cart."},
+        "amount_mg": 1,
+        "loss_kind": "breakage",
+        "discovered": "2026-11-01",
+        "circumstances": "Dropped at the cart.",
+    },
     "/api/v1/ledger/draws": {"container_id": 0, "patient_id": 0, "amount_mg": 1},
     "/api/v1/ledger/draws/{draw_id}/administrations": {"amount_mg": 1},
     "/api/v1/ledger/draws/{draw_id}/waste": {"amount_mg": 1, "witnesses": [WITNESS]},
     "/api/v1/ledger/draws/{draw_id}/returns": {"amount_mg": 1},
-    "/api/v1/ledger/draws/{draw_id}/corrections": {"entry_id": 0, "amount_mg": 1,
-                                                   "reason": "Keyed in error at the cart."},
+    "/api/v1/ledger/draws/{draw_id}/corrections": {
+        "entry_id": 0,
+        "amount_mg": 1,
+        "reason": "Keyed in error at the cart.",
+    },
     "/api/v1/ledger/counts": {"location_id": 0, "lines": []},
     "/api/v1/ledger/discrepancies/{discrepancy_id}/resolution": {
-        "outcome": "count_in_error", "explanation": "Recounted: 500 mg.",
-        "second_signer": {"email": "nia.nurse@lakeside.example.org", "password": PASSWORD}},
+        "outcome": "count_in_error",
+        "explanation": "Recounted: 500 mg.",
+        "second_signer": {"email": "nia.nurse@lakeside.example.org", "password": PASSWORD},
+    },
     "/api/v1/ledger/losses/{loss_id}/filings": {"kind": "notice", "filed_on": "2026-11-01"},
     "/ledger/receive": {"lot_number": "X"},
     "/ledger/draw": {"amount_mg": "1"},
@@ -335,19 +425,27 @@ FORMS: dict[str, dict[str, Any]] = {
     "/ledger/containers/{container_id}/transfer": {"to_location_id": "1"},
     "/ledger/containers/{container_id}/destroy": {"amount_mg": "1", "method": "digestion"},
     "/ledger/containers/{container_id}/loss": {
-        "amount_mg": "1", "loss_kind": "breakage", "discovered": "2026-11-01",
-        "circumstances": "Dropped at the cart."},
+        "amount_mg": "1",
+        "loss_kind": "breakage",
+        "discovered": "2026-11-01",
+        "circumstances": "Dropped at the cart.",
+    },
     "/ledger/locations/{location_id}/count": {"kind": "shift"},
     "/ledger/discrepancies/{discrepancy_id}": {
-        "outcome": "count_in_error", "explanation": "Recounted: 500 mg.",
-        "witness_email": "nia.nurse@lakeside.example.org", "witness_password": PASSWORD},
+        "outcome": "count_in_error",
+        "explanation": "Recounted: 500 mg.",
+        "witness_email": "nia.nurse@lakeside.example.org",
+        "witness_password": PASSWORD,
+    },
     "/ledger/losses/{loss_id}/filings": {"kind": "form_106", "filed_on": "2026-11-01"},
     "/ledger/setup/location": {"name": "Back office safe"},
     "/ledger/setup/product": {"ndc": "12"},
     "/api/v1/patients/{patient_id}/plans/{plan_id}/appointments": {"option": 0},
     "/api/v1/patients/{patient_id}/plans/{plan_id}/waitlist": {"note": "Any weekday."},
     "/api/v1/appointments/{appointment_id}/reschedule": {
-        "starts_at": "2026-01-05T15:00:00Z", "chair_id": 0},
+        "starts_at": "2026-01-05T15:00:00Z",
+        "chair_id": 0,
+    },
     "/api/v1/appointments/{appointment_id}/cancel": {"reason": "Patient unwell."},
     "/api/v1/appointments/{appointment_id}/escort": {"escort": "Erik Lindqvist"},
     "/schedule/appointments/{appointment_id}/escort": {"escort": "Erik Lindqvist"},
@@ -360,26 +458,40 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/appointments/{appointment_id}/session": {"action": "check_in"},
     "/api/v1/sessions/{session_id}/checklist": {"items": {}},
     "/api/v1/sessions/{session_id}/release": {
-        "checker": WITNESS, "weight_kg": 68.4, "concentration_mg_per_ml": 1, "container_id": 0,
-        "drawn_mg": 35},
+        "checker": WITNESS,
+        "weight_kg": 68.4,
+        "concentration_mg_per_ml": 1,
+        "container_id": 0,
+        "drawn_mg": 35,
+    },
     "/api/v1/sessions/{session_id}/actions": {"action": "pause"},
     "/api/v1/sessions/{session_id}/end": {"given_mg": 0},
     "/api/v1/sessions/{session_id}/stop": {"reason": "Patient asked to stop.", "given_mg": 0},
-    "/api/v1/sessions/{session_id}/vitals": {"readings": [
-        {"id": "m1", "taken_at": NOW, "systolic": 124, "diastolic": 78}]},
+    "/api/v1/sessions/{session_id}/vitals": {
+        "readings": [{"id": "m1", "taken_at": NOW, "systolic": 124, "diastolic": 78}]
+    },
     "/api/v1/sessions/{session_id}/alerts/{alert_id}/acknowledge": {"action": "recheck"},
     "/api/v1/sessions/{session_id}/adverse-events": {"effect": "nausea", "grade": 1},
-    "/api/v1/sessions/{session_id}/rescue-medications": {"drug": "ondansetron", "dose": 4,
-                                                          "route": "iv"},
+    "/api/v1/sessions/{session_id}/rescue-medications": {
+        "drug": "ondansetron",
+        "dose": 4,
+        "route": "iv",
+    },
     "/api/v1/sessions/{session_id}/discharge": {
-        "activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2,
-        "oxygen_saturation": 2, "escort_present": True, "instructions_given": True},
+        "activity": 2,
+        "respiration": 2,
+        "circulation": 2,
+        "consciousness": 2,
+        "oxygen_saturation": 2,
+        "escort_present": True,
+        "instructions_given": True,
+    },
     "/api/v1/sessions/{session_id}/note/addenda": {"text": "Called the patient next day."},
     "/api/v1/sessions/{session_id}/rems": {"fields": {}},
     "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
     "/sessions/{session_id}/vitals": {"systolic": "124", "diastolic": "78"},
     "/admin/displays": {"label": "Waiting room"},
-}  # fmt: skip
+}
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {
     "access.unauthenticated": "unauthenticated",

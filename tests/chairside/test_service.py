@@ -39,8 +39,15 @@ from tests.conftest import CLINIC_TZ, Persona
 from tests.ledger.conftest import receipt
 from tests.plans.conftest import clear_patient, plan_body
 
-GOOD = {"activity": 2, "respiration": 2, "circulation": 2, "consciousness": 2,
-        "oxygen_saturation": 2, "escort_present": True, "instructions_given": True}  # fmt: skip
+GOOD = {
+    "activity": 2,
+    "respiration": 2,
+    "circulation": 2,
+    "consciousness": 2,
+    "oxygen_saturation": 2,
+    "escort_present": True,
+    "instructions_given": True,
+}
 
 
 def test_it_stops_early_administers_what_was_given_and_wastes_the_rest(
@@ -358,8 +365,9 @@ def test_it_reads_a_day_of_charts_at_once_exactly_as_one_by_one(
 
     first = released(api, nurse, prescriber, chairside)
     api(nurse).post(f"/api/v1/sessions/{first}/actions", json={"action": "start"})
-    api(nurse).post(f"/api/v1/sessions/{first}/vitals",
-                    json={"readings": [reading(5, systolic=205)]})  # fmt: skip
+    api(nurse).post(
+        f"/api/v1/sessions/{first}/vitals", json={"readings": [reading(5, systolic=205)]}
+    )
     chair = Chair(clinic_id=nurse.clinic.id, name="Chair 2")
     db.add(chair)
     db.commit()
@@ -380,10 +388,18 @@ def test_it_reads_a_day_of_charts_at_once_exactly_as_one_by_one(
     together = service.charts(db, found, policy)
 
     def seen(c: service.Chart) -> tuple[object, ...]:
-        return (c.session.id, c.state, [e.id for e in c.events], [r.id for r in c.readings],
-                [(a.alert.id, len(a.actions)) for a in c.alerts], sorted(c.checks),
-                c.dose_check.id if c.dose_check else None, c.draw.id if c.draw else None,
-                [i.key for i in c.checklist], c.next_due)  # fmt: skip
+        return (
+            c.session.id,
+            c.state,
+            [e.id for e in c.events],
+            [r.id for r in c.readings],
+            [(a.alert.id, len(a.actions)) for a in c.alerts],
+            sorted(c.checks),
+            c.dose_check.id if c.dose_check else None,
+            c.draw.id if c.draw else None,
+            [i.key for i in c.checklist],
+            c.next_due,
+        )
 
     assert [seen(c) for c in together] == [seen(c) for c in singly]
     assert [len(c.open_alerts) for c in together] == [1, 0]

@@ -77,11 +77,22 @@ def test_it_cannot_be_changed_once_scored() -> None:
 @pytest.mark.parametrize(
     ("baseline", "systolic", "score"),
     [
-        (100, 100, 2), (100, 120, 2), (100, 80, 2), (100, 121, 1), (100, 79, 1),
-        (100, 149, 1), (100, 51, 1), (100, 150, 0), (100, 50, 0), (100, 200, 0),
-        (125, 150, 2), (125, 151, 1), (125, 100, 2), (125, 99, 1),
+        (100, 100, 2),
+        (100, 120, 2),
+        (100, 80, 2),
+        (100, 121, 1),
+        (100, 79, 1),
+        (100, 149, 1),
+        (100, 51, 1),
+        (100, 150, 0),
+        (100, 50, 0),
+        (100, 200, 0),
+        (125, 150, 2),
+        (125, 151, 1),
+        (125, 100, 2),
+        (125, 99, 1),
     ],
-)  # fmt: skip
+)
 def test_it_scores_circulation_by_the_change_from_baseline(
     baseline: int, systolic: int, score: int
 ) -> None:
@@ -103,10 +114,18 @@ def test_it_matches_the_bands_in_exact_fractions(baseline: int, systolic: int) -
 @pytest.mark.parametrize(
     ("spo2", "on_oxygen", "score"),
     [
-        (100, False, 2), (93, False, 2), (92, False, 1), (91, False, 1), (90, False, 0),
-        (100, True, 1), (93, True, 1), (91, True, 1), (90, True, 0), (70, False, 0),
+        (100, False, 2),
+        (93, False, 2),
+        (92, False, 1),
+        (91, False, 1),
+        (90, False, 0),
+        (100, True, 1),
+        (93, True, 1),
+        (91, True, 1),
+        (90, True, 0),
+        (70, False, 0),
     ],
-)  # fmt: skip
+)
 def test_it_scores_oxygen_saturation_on_room_air_or_oxygen(
     spo2: int, on_oxygen: bool, score: int
 ) -> None:

@@ -61,13 +61,26 @@ def test_it_uses_the_default_thresholds_of_clinical_md() -> None:
 
 def test_it_ships_the_rules_of_the_brief_each_with_a_source() -> None:
     assert [r.id for r in RULES.rules] == [
-        "bp_severe", "bp_high", "hr_high", "hr_low", "spo2_low", "rr_low", "rr_high", "start_hold",
-    ]  # fmt: skip
+        "bp_severe",
+        "bp_high",
+        "hr_high",
+        "hr_low",
+        "spo2_low",
+        "rr_low",
+        "rr_high",
+        "start_hold",
+    ]
     severities = {r.id: r.severity for r in RULES.rules}
     assert severities == {
-        "bp_severe": "urgent", "bp_high": "warning", "hr_high": "warning", "hr_low": "warning",
-        "spo2_low": "urgent", "rr_low": "urgent", "rr_high": "warning", "start_hold": "hold",
-    }  # fmt: skip
+        "bp_severe": "urgent",
+        "bp_high": "warning",
+        "hr_high": "warning",
+        "hr_low": "warning",
+        "spo2_low": "urgent",
+        "rr_low": "urgent",
+        "rr_high": "warning",
+        "start_hold": "hold",
+    }
     for rule in RULES.rules:
         assert "clinical-references.md#" in rule.source and set(rule.actions) <= set(ALERT_ACTIONS)
     assert "Yip" in RULES.rule("bp_severe").source and "Yip" in RULES.rule("bp_severe").message
@@ -78,8 +91,12 @@ def test_it_ships_the_rules_of_the_brief_each_with_a_source() -> None:
         "stop",
     )
     assert RULES.rule("bp_high").actions == (
-        "recheck", "pause", "rate_change", "rescue_medication", "notify_prescriber",
-    )  # fmt: skip
+        "recheck",
+        "pause",
+        "rate_change",
+        "rescue_medication",
+        "notify_prescriber",
+    )
     assert RULES.rule("start_hold").phases == ("pre_dose",)
     assert set(ACTION_LABELS) == set(ALERT_ACTIONS) and set(MEASURE_LABELS) == set(MEASURES)
 
@@ -219,8 +236,10 @@ def test_it_holds_the_start_only_before_the_dose(phase: Phase) -> None:
 @pytest.mark.parametrize("phase", PHASES)
 def test_it_applies_the_other_rules_in_every_phase(phase: Phase) -> None:
     assert set(by_rule([at(0, systolic=210, spo2=88, heart_rate=45)], phase)) >= {
-        "bp_severe", "spo2_low", "hr_low",
-    }  # fmt: skip
+        "bp_severe",
+        "spo2_low",
+        "hr_low",
+    }
 
 
 # --- reading due -----------------------------------------------------------------
@@ -295,9 +314,14 @@ def test_it_accepts_the_plausible_range_inclusive(measure: str) -> None:
 
 def test_it_uses_the_documented_plausible_ranges() -> None:
     assert PLAUSIBLE == {
-        "systolic": (40, 300), "diastolic": (20, 200), "heart_rate": (20, 250),
-        "spo2": (50, 100), "respiratory_rate": (2, 80), "sedation": (-5, 4), "cadss": (0, 92),
-    }  # fmt: skip
+        "systolic": (40, 300),
+        "diastolic": (20, 200),
+        "heart_rate": (20, 250),
+        "spo2": (50, 100),
+        "respiratory_rate": (2, 80),
+        "sedation": (-5, 4),
+        "cadss": (0, 92),
+    }
 
 
 def test_it_refuses_a_diastolic_not_below_the_systolic() -> None:

@@ -21,9 +21,16 @@ from ketaclinic.clinical.chairside.checklist import (
 
 ITEMS = load_checklist()
 KEYS = (
-    "vitals_in_start_limits", "screening_current", "weight_current", "consent_on_file",
-    "fasting", "escort_present", "pregnancy_test", "questionnaires_today", "rems_enrolled",
-)  # fmt: skip
+    "vitals_in_start_limits",
+    "screening_current",
+    "weight_current",
+    "consent_on_file",
+    "fasting",
+    "escort_present",
+    "pregnancy_test",
+    "questionnaires_today",
+    "rems_enrolled",
+)
 
 
 def test_it_lists_the_items_in_order() -> None:
@@ -79,11 +86,17 @@ def test_it_picks_the_items_that_apply(rems: bool, pregnant: bool, weight: bool)
 @pytest.mark.parametrize(
     ("sex", "age", "possible"),
     [
-        ("female", 11, False), ("female", 12, True), ("female", 55, True), ("female", 56, False),
-        ("male", 30, False), ("intersex", 30, True), ("unknown", 30, True), (None, 30, True),
+        ("female", 11, False),
+        ("female", 12, True),
+        ("female", 55, True),
+        ("female", 56, False),
+        ("male", 30, False),
+        ("intersex", 30, True),
+        ("unknown", 30, True),
+        (None, 30, True),
         ("unknown", 70, False),
     ],
-)  # fmt: skip
+)
 def test_it_asks_for_a_pregnancy_test_unless_male_or_outside_the_ages(
     sex: str | None, age: int, possible: bool
 ) -> None:

@@ -9,8 +9,15 @@ from ketaclinic.clinical.chairside.concomitant import CLASSES, classes_of
 
 
 def test_it_sorts_generics_and_brands_into_the_form_s_classes() -> None:
-    found = classes_of(["Lorazepam 1 mg at night", "Zolpidem (Ambien) 5 mg", "Adderall XR",
-                        "sertraline 100 mg", "Phenelzine"])  # fmt: skip
+    found = classes_of(
+        [
+            "Lorazepam 1 mg at night",
+            "Zolpidem (Ambien) 5 mg",
+            "Adderall XR",
+            "sertraline 100 mg",
+            "Phenelzine",
+        ]
+    )
     assert found == {
         "benzodiazepines": ["Lorazepam 1 mg at night"],
         "non_benzodiazepine_hypnotics": ["Zolpidem (Ambien) 5 mg"],

@@ -78,9 +78,12 @@ def test_it_reports_each_reason_exactly_when_it_applies() -> None:
         (None, DROWSY, AWAKE), (20, 30), (False, True), (False, True)
     ):
         facts = replace(
-            READY, aldrete=aldrete, observed_min=observed, escort_present=escort,
+            READY,
+            aldrete=aldrete,
+            observed_min=observed,
+            escort_present=escort,
             instructions_given=told,
-        )  # fmt: skip
+        )
         expected = [
             *([NO_ALDRETE] if aldrete is None else [LOW] if aldrete is DROWSY else []),
             *([SHORT] if observed < 30 else []),

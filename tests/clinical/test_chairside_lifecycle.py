@@ -91,17 +91,33 @@ def test_it_keeps_one_read_only_table() -> None:
 def test_it_names_the_terminal_and_in_chair_states() -> None:
     assert {"note_signed", "no_show"} == TERMINAL
     assert {
-        "checked_in", "prechecked", "dose_released", "administering", "paused",
-        "observing", "ready_for_discharge", "stopped_early",
-    } == IN_CHAIR  # fmt: skip
+        "checked_in",
+        "prechecked",
+        "dose_released",
+        "administering",
+        "paused",
+        "observing",
+        "ready_for_discharge",
+        "stopped_early",
+    } == IN_CHAIR
 
 
 def test_it_walks_a_session_from_scheduled_to_a_signed_note() -> None:
     state: State = "scheduled"
     for action in (
-        "check_in", "complete_checks", "release_dose", "start", "change_rate", "pause",
-        "change_rate", "resume", "end_administration", "mark_ready", "discharge", "sign_note",
-    ):  # fmt: skip
+        "check_in",
+        "complete_checks",
+        "release_dose",
+        "start",
+        "change_rate",
+        "pause",
+        "change_rate",
+        "resume",
+        "end_administration",
+        "mark_ready",
+        "discharge",
+        "sign_note",
+    ):
         state = next_state(state, action)  # type: ignore[arg-type]
     assert state == "note_signed"
 

@@ -20,13 +20,33 @@ from ketaclinic.clinical.chairside.vitals import Reading
 
 # The fields of CLINICAL.md "Spravato REMS patient monitoring form", in order.
 KEYS = [
-    "patient_name", "date_of_birth", "sex", "benzodiazepines", "non_benzodiazepine_hypnotics",
-    "psychostimulants", "maois", "monitoring_professional", "setting", "treatment_date", "dose",
-    "dose_other_mg", "lot_number", "minutes_monitored", "ready_to_leave_at",
-    "vitals_acceptable_pre_dose", "vitals_acceptable_before_completion", "bp_pre_dose",
-    "bp_40_min", "bp_pre_completion", "sedation", "dissociation", "respiratory_depression",
-    "pulse_oximetry_checked", "serious_adverse_events", "sae_description",
-]  # fmt: skip
+    "patient_name",
+    "date_of_birth",
+    "sex",
+    "benzodiazepines",
+    "non_benzodiazepine_hypnotics",
+    "psychostimulants",
+    "maois",
+    "monitoring_professional",
+    "setting",
+    "treatment_date",
+    "dose",
+    "dose_other_mg",
+    "lot_number",
+    "minutes_monitored",
+    "ready_to_leave_at",
+    "vitals_acceptable_pre_dose",
+    "vitals_acceptable_before_completion",
+    "bp_pre_dose",
+    "bp_40_min",
+    "bp_pre_completion",
+    "sedation",
+    "dissociation",
+    "respiratory_depression",
+    "pulse_oximetry_checked",
+    "serious_adverse_events",
+    "sae_description",
+]
 CONDITIONAL = {"dose_other_mg", "sae_description"}
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FORM: dict[str, Any] = {
@@ -106,9 +126,17 @@ def test_it_needs_at_least_120_minutes_of_monitoring(minutes: int, ok: bool) -> 
 
 @pytest.mark.parametrize(
     ("bp", "ok"),
-    [("120/80", True), ("95/60", True), (" 200/110 ", True), ("120-80", False),
-     ("120/8", False), ("1200/80", False), ("high", False), ("120/80 mmHg", False)],
-)  # fmt: skip
+    [
+        ("120/80", True),
+        ("95/60", True),
+        (" 200/110 ", True),
+        ("120-80", False),
+        ("120/8", False),
+        ("1200/80", False),
+        ("high", False),
+        ("120/80 mmHg", False),
+    ],
+)
 def test_it_needs_each_bp_as_systolic_over_diastolic(bp: str, ok: bool) -> None:
     for key in ("bp_pre_dose", "bp_40_min", "bp_pre_completion"):
         problems = missing({**FORM, key: bp})

@@ -21,9 +21,18 @@ VOCABULARY = load_vocabulary()
 
 def test_it_lists_the_side_effects_staff_record() -> None:
     assert [effect.key for effect in VOCABULARY.side_effects] == [
-        "nausea", "vomiting", "anxiety_agitation", "hypertension", "headache", "hallucinations",
-        "dizziness", "dissociation", "sedation", "blurred_vision", "other",
-    ]  # fmt: skip
+        "nausea",
+        "vomiting",
+        "anxiety_agitation",
+        "hypertension",
+        "headache",
+        "hallucinations",
+        "dizziness",
+        "dissociation",
+        "sedation",
+        "blurred_vision",
+        "other",
+    ]
     assert VOCABULARY.effect("blurred_vision").label == "Blurred vision"
 
 
@@ -45,8 +54,12 @@ def test_it_lists_the_rescue_medications_of_clinical_md() -> None:
 
 def test_it_grades_adverse_events_by_ctcae() -> None:
     assert [(g.grade, g.label) for g in VOCABULARY.grades] == [
-        (1, "Mild"), (2, "Moderate"), (3, "Severe"), (4, "Life-threatening"), (5, "Death"),
-    ]  # fmt: skip
+        (1, "Mild"),
+        (2, "Moderate"),
+        (3, "Severe"),
+        (4, "Life-threatening"),
+        (5, "Death"),
+    ]
     assert "CTCAE v5.0 (practice; not in" in VOCABULARY.grades_source
     assert VOCABULARY.grade(4).label == "Life-threatening"
 

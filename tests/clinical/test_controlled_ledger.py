@@ -136,24 +136,57 @@ people = st.sampled_from([NURSE, WITNESS, SECOND, OUTSIDER])
 days = st.dates(date(2026, 1, 1), date(2028, 1, 1))
 
 operations = st.one_of(
-    st.builds(Receive, st.sampled_from(CONTAINERS), st.just("L1"), days, st.just("safe A"),
-              amounts, by=people),
+    st.builds(
+        Receive,
+        st.sampled_from(CONTAINERS),
+        st.just("L1"),
+        days,
+        st.just("safe A"),
+        amounts,
+        by=people,
+    ),
     st.builds(Transfer, st.sampled_from(CONTAINERS), st.just("safe B"), by=people),
-    st.builds(DrawForSession, st.sampled_from(DRAWS), st.sampled_from(CONTAINERS), amounts,
-              days, by=people),
+    st.builds(
+        DrawForSession,
+        st.sampled_from(DRAWS),
+        st.sampled_from(CONTAINERS),
+        amounts,
+        days,
+        by=people,
+    ),
     st.builds(Administer, st.sampled_from(DRAWS), amounts, by=people),
-    st.builds(Waste, st.sampled_from(DRAWS), amounts, by=people,
-              witnesses=st.lists(people, max_size=2).map(tuple)),
+    st.builds(
+        Waste,
+        st.sampled_from(DRAWS),
+        amounts,
+        by=people,
+        witnesses=st.lists(people, max_size=2).map(tuple),
+    ),
     st.builds(Return, st.sampled_from(DRAWS), amounts, by=people),
-    st.builds(Destroy, st.sampled_from(CONTAINERS), amounts, by=people,
-              witnesses=st.lists(people, max_size=3).map(tuple)),
+    st.builds(
+        Destroy,
+        st.sampled_from(CONTAINERS),
+        amounts,
+        by=people,
+        witnesses=st.lists(people, max_size=3).map(tuple),
+    ),
     st.builds(Loss, st.sampled_from(CONTAINERS), amounts, days, by=people),
-    st.builds(Adjust, st.sampled_from(CONTAINERS), amounts,
-              st.sampled_from(["short", "Recount after a spill at the cart."]), by=people),
-    st.builds(Reverse, st.sampled_from(DRAWS),
-              st.sampled_from(["administered_mg", "wasted_mg", "returned_mg"]), amounts,
-              st.sampled_from(["typo", "Keyed 35 mg; the pump shows 30 mg."]), by=people),
-)  # fmt: skip
+    st.builds(
+        Adjust,
+        st.sampled_from(CONTAINERS),
+        amounts,
+        st.sampled_from(["short", "Recount after a spill at the cart."]),
+        by=people,
+    ),
+    st.builds(
+        Reverse,
+        st.sampled_from(DRAWS),
+        st.sampled_from(["administered_mg", "wasted_mg", "returned_mg"]),
+        amounts,
+        st.sampled_from(["typo", "Keyed 35 mg; the pump shows 30 mg."]),
+        by=people,
+    ),
+)
 
 
 def _recompute(accepted: list[Operation]) -> dict[str, Decimal]:
@@ -191,16 +224,22 @@ def test_it_never_goes_negative_and_agrees_with_a_recomputation(ops: list[Operat
         accepted.append(op)
         assert all(c.on_hand_mg >= 0 for c in state.containers.values())
         assert all(0 <= d.accounted_mg <= d.drawn_mg for d in state.draws.values())
-        assert all(min(d.administered_mg, d.wasted_mg, d.returned_mg) >= 0
-                   for d in state.draws.values())  # fmt: skip
+        assert all(
+            min(d.administered_mg, d.wasted_mg, d.returned_mg) >= 0 for d in state.draws.values()
+        )
     assert {k: c.on_hand_mg for k, c in state.containers.items()} == _recompute(accepted)
     assert replay(accepted, START) == state
 
 
 def test_it_reverses_an_amount_recorded_in_error_with_a_reason() -> None:
-    state = replay([Receive("c1", "L1", date(2027, 6, 30), "safe A", Decimal(500), NURSE),
-                    DrawForSession("d1", "c1", Decimal(35), date(2026, 11, 23), NURSE),
-                    Administer("d1", Decimal(35), NURSE)], START)  # fmt: skip
+    state = replay(
+        [
+            Receive("c1", "L1", date(2027, 6, 30), "safe A", Decimal(500), NURSE),
+            DrawForSession("d1", "c1", Decimal(35), date(2026, 11, 23), NURSE),
+            Administer("d1", Decimal(35), NURSE),
+        ],
+        START,
+    )
     with pytest.raises(LedgerError, match="explain the correction"):
         apply(state, Reverse("d1", "administered_mg", Decimal(5), "typo", NURSE))
     with pytest.raises(LedgerError, match="only 35 mg is recorded as administered"):

@@ -106,8 +106,11 @@ def test_it_refuses_an_ideal_weight_it_cannot_define() -> None:
 def test_it_calculates_the_depression_infusion() -> None:
     dose = calculate(request())
     assert (dose.dose, dose.volume, dose.rate, dose.duration) == (
-        Mg(35), Ml(35), Ml(35) / Minutes(40), Minutes(40)
-    )  # fmt: skip
+        Mg(35),
+        Ml(35),
+        Ml(35) / Minutes(40),
+        Minutes(40),
+    )
     assert dose.rate is not None and dose.rate.value == Decimal("52.5")
     assert dose.per_kg == MgPerKg("0.5") and not dose.above_soft_limit
 
@@ -120,9 +123,7 @@ def test_it_doses_on_the_adjusted_weight_when_the_protocol_says_so() -> None:
 
 def test_it_holds_a_crps_rate_for_four_hours() -> None:
     # CRPS: 0.35 mg/kg/h over 4 h (CLINICAL.md Dosing, Cohen 2018).
-    crps = PerKgPerHour(
-        MgPerKgPerHour("0.35"), MgPerKgPerHour("0.5"), MgPerKgPerHour("1.0")
-    )  # fmt: skip
+    crps = PerKgPerHour(MgPerKgPerHour("0.35"), MgPerKgPerHour("0.5"), MgPerKgPerHour("1.0"))
     dose = calculate(
         request(rule=crps, duration=Minutes(240), preparation=Infusion(MgPerMl(1), Ml(250)))
     )
@@ -137,9 +138,13 @@ def test_it_counts_esketamine_devices() -> None:
     assert (dose.dose, dose.devices, dose.volume, dose.rate) == (Mg(84), 3, None, None)
     with pytest.raises(DoseError, match="whole number of 28 mg devices"):
         calculate(
-            request(rule=Fixed(Mg(70), Mg(84), Mg(84)), preparation=Devices(Mg(28)),
-                    duration=None, weighing=None)
-        )  # fmt: skip
+            request(
+                rule=Fixed(Mg(70), Mg(84), Mg(84)),
+                preparation=Devices(Mg(28)),
+                duration=None,
+                weighing=None,
+            )
+        )
 
 
 def test_it_draws_an_im_injection_from_the_vial() -> None:
@@ -179,11 +184,19 @@ def test_it_refuses_a_volume_that_does_not_fit_the_container() -> None:
 
 
 def test_it_requires_the_second_clinicians_entries_to_match_without_showing_them() -> None:
-    second_check(weight=Kg("70.0"), concentration=MgPerMl(1), entered_weight=Kg("70"),
-                 entered_concentration=MgPerMl("1.00"))  # fmt: skip
+    second_check(
+        weight=Kg("70.0"),
+        concentration=MgPerMl(1),
+        entered_weight=Kg("70"),
+        entered_concentration=MgPerMl("1.00"),
+    )
     with pytest.raises(DoseError) as mismatch:
-        second_check(weight=Kg("70.4"), concentration=MgPerMl(1), entered_weight=Kg("74.0"),
-                     entered_concentration=MgPerMl(10))  # fmt: skip
+        second_check(
+            weight=Kg("70.4"),
+            concentration=MgPerMl(1),
+            entered_weight=Kg("74.0"),
+            entered_concentration=MgPerMl(10),
+        )
     assert set(mismatch.value.fields) == {"weight_kg", "concentration_mg_per_ml"}
     assert "70.4" not in str(mismatch.value)
 
@@ -238,8 +251,13 @@ def test_it_scales_the_dose_linearly_with_weight_within_a_basis(
     assert prescribed(weight, "ideal") == prescribed(weight + 10, "ideal")
 
 
-@given(weight=weights, amount=st.decimals("0.1", "0.75", places=2),
-       concentration=concentrations, step=steps, mins=minutes)  # fmt: skip
+@given(
+    weight=weights,
+    amount=st.decimals("0.1", "0.75", places=2),
+    concentration=concentrations,
+    step=steps,
+    mins=minutes,
+)
 def test_it_keeps_rate_times_hours_times_concentration_equal_to_the_dose(
     weight: Decimal, amount: Decimal, concentration: Decimal, step: Decimal, mins: int
 ) -> None:

@@ -138,9 +138,13 @@ def test_it_reads_a_fixed_rate_protocol_in_mg_per_hour() -> None:
     daily = load_protocols()["crps_iv_daily"]
     data = daily.model_dump(mode="json")
     data["dose"] = {
-        "unit": "mg_per_hour", "amount": 22, "soft_limit": 35, "hard_limit": 70,
-        "duration_min": 240, "source": "docs/clinical-references.md#dosing (Cohen 2018)",
-    }  # fmt: skip
+        "unit": "mg_per_hour",
+        "amount": 22,
+        "soft_limit": 35,
+        "hard_limit": 70,
+        "duration_min": 240,
+        "source": "docs/clinical-references.md#dosing (Cohen 2018)",
+    }
     protocol = type(daily).model_validate(data)
     assert protocol.dose.unit_label == "mg/h"
     assert protocol.dose.rule() == CRPS_FIXED

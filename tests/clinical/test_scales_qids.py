@@ -19,11 +19,23 @@ def test_it_counts_only_the_worst_sleep_appetite_and_psychomotor_items() -> None
     # psychomotor 1, 2 -> 2; then mood 2, concentration 1, self-view 1,
     # suicide 0, interest 2, energy 1. Total 3 + 2 + 2 + 2 + 1 + 1 + 0 + 2 + 1 = 14.
     answers = qids(
-        q1=1, q2=3, q3=0, q4=2,
-        q6=0, q7=2, q8=1, q9=0,
-        q15=1, q16=2,
-        q5=2, q10=1, q11=1, q12=0, q13=2, q14=1,
-    )  # fmt: skip
+        q1=1,
+        q2=3,
+        q3=0,
+        q4=2,
+        q6=0,
+        q7=2,
+        q8=1,
+        q9=0,
+        q15=1,
+        q16=2,
+        q5=2,
+        q10=1,
+        q11=1,
+        q12=0,
+        q13=2,
+        q14=1,
+    )
     result = score("qids_sr16", answers)
     assert result.total == 14
     assert result.band == "moderate"

@@ -251,8 +251,9 @@ def test_it_maps_exactly_the_contraindications_the_references_list() -> None:
 
 
 @pytest.mark.parametrize("rule_set_id", ["iv_ketamine_mood", "esketamine_nasal"])
-@pytest.mark.parametrize(("trials", "decision"), [(0, "review"), (1, "review"), (None, "review"),
-                                                  (2, None), (5, None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("trials", "decision"), [(0, "review"), (1, "review"), (None, "review"), (2, None), (5, None)]
+)
 def test_it_asks_for_two_failed_antidepressant_trials_before_depression_is_resistant(
     rule_set_id: str, trials: int | None, decision: str | None
 ) -> None:

@@ -16,9 +16,7 @@ from ketaclinic.clinical.treatment.lifecycle import (
     next_status,
 )
 
-ACTIONS: tuple[Action, ...] = (
-    "sign", "start", "pause", "resume", "complete", "stop", "supersede"
-)  # fmt: skip
+ACTIONS: tuple[Action, ...] = ("sign", "start", "pause", "resume", "complete", "stop", "supersede")
 
 
 def test_it_walks_a_plan_from_draft_to_completed() -> None:

@@ -89,8 +89,10 @@ def test_it_marks_sessions_beyond_the_count_optional() -> None:
 def test_it_opens_the_next_window_from_the_day_the_last_session_happened() -> None:
     window = window_after(date(2026, 11, 23), Gap(min=2, target=3, max=4))
     assert (window.earliest, window.target, window.latest) == (
-        date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)
-    )  # fmt: skip
+        date(2026, 11, 25),
+        date(2026, 11, 26),
+        date(2026, 11, 27),
+    )
     assert window.contains(date(2026, 11, 27)) and not window.contains(date(2026, 11, 24))
 
 
@@ -117,17 +119,26 @@ def _text(protocol_id: str = "depression_iv_twice_weekly") -> str:
     ("change", "line", "reason"),
     [
         (("  soft_limit: 0.75", "  soft_limit: 1.5"), 15, "amount <= soft_limit <= hard_limit"),
-        (("gap: {min: 2, target: 3, max: 4}", "gap: {min: 4, target: 3, max: 2}"), 32,
-         "min <= target <= max"),
+        (
+            ("gap: {min: 2, target: 3, max: 4}", "gap: {min: 4, target: 3, max: 2}"),
+            32,
+            "min <= target <= max",
+        ),
         (("route: iv", "route: oral"), 8, "Input should be 'iv'"),
         (("  duration_min: 40\n", ""), 2, "infusion protocol needs dose.duration_min"),
-        (("kind: infusion, label: \"1 mg/mL", "kind: devices, label: \"1 mg/mL"), 13,
-         "does not take concentration_mg_per_ml"),
-        (("    administration: 10", "    administration: 10\n    administration: 5"), 61,
-         "duplicate key"),
+        (
+            ('kind: infusion, label: "1 mg/mL', 'kind: devices, label: "1 mg/mL'),
+            13,
+            "does not take concentration_mg_per_ml",
+        ),
+        (
+            ("    administration: 10", "    administration: 10\n    administration: 5"),
+            61,
+            "duplicate key",
+        ),
         (("indications: [trd,", "indications: [bunions,"), 10, "unknown indications"),
     ],
-)  # fmt: skip
+)
 def test_it_refuses_a_broken_protocol_naming_file_line_and_reason(
     change: tuple[str, str], line: int, reason: str
 ) -> None:

@@ -43,8 +43,15 @@ from tests.ledger.conftest import VIAL_MG, receipt
 
 pytestmark = pytest.mark.e2e
 
-CALM = {"systolic": "128", "diastolic": "80", "heart_rate": "72", "spo2": "98",
-        "respiratory_rate": "14", "sedation": "0", "cadss": "0"}  # fmt: skip
+CALM = {
+    "systolic": "128",
+    "diastolic": "80",
+    "heart_rate": "72",
+    "spo2": "98",
+    "respiratory_rate": "14",
+    "sedation": "0",
+    "cadss": "0",
+}
 ALDRETE = ("activity", "respiration", "circulation", "consciousness", "oxygen_saturation")
 
 
@@ -62,34 +69,72 @@ def _world(engine: Engine, live: LiveClinic, nurse: str, prescriber: str, custod
     session = make_sessionmaker(engine)()
     try:
         clinic = session.scalars(select(Clinic).where(Clinic.slug == live.slug)).one()
-        who = {e: principal_for(session, get_user_by_email(session, e))
-               for e in (nurse, prescriber, custodian, live.front_desk_email)}  # fmt: skip
+        who = {
+            e: principal_for(session, get_user_by_email(session, e))
+            for e in (nurse, prescriber, custodian, live.front_desk_email)
+        }
         chair = Chair(clinic_id=clinic.id, name="Chair 1")
         session.add(chair)
-        patient = create_patient(session, who[nurse], PatientCreate(
-            given_name="Maya", family_name="Lindqvist", birth_date=date(1984, 3, 21),
-            sex_at_birth="female", weight_kg=Decimal("68.4"), height_cm=Decimal(167)))  # fmt: skip
+        patient = create_patient(
+            session,
+            who[nurse],
+            PatientCreate(
+                given_name="Maya",
+                family_name="Lindqvist",
+                birth_date=date(1984, 3, 21),
+                sex_at_birth="female",
+                weight_kg=Decimal("68.4"),
+                height_cm=Decimal(167),
+            ),
+        )
         screenings.record_intake(session, who[nurse], patient, CLEAR_INTAKE)
-        screening = screenings.run(session, who[nurse], patient, "iv_ketamine_mood",
-                                   screenings.ScreeningPolicy())  # fmt: skip
-        screenings.sign(session, who[prescriber], patient, screening.id, decision="eligible",
-                        reason="Cleared in clinic by the prescriber.")  # fmt: skip
+        screening = screenings.run(
+            session, who[nurse], patient, "iv_ketamine_mood", screenings.ScreeningPolicy()
+        )
+        screenings.sign(
+            session,
+            who[prescriber],
+            patient,
+            screening.id,
+            decision="eligible",
+            reason="Cleared in clinic by the prescriber.",
+        )
         policy = plans.PlanPolicy()
-        plan = plans.draft(session, who[nurse], patient, PlanIn(
-            protocol_id="depression_iv_twice_weekly", start_date=today_in(CLINIC_TZ)),
-            policy)  # fmt: skip
+        plan = plans.draft(
+            session,
+            who[nurse],
+            patient,
+            PlanIn(protocol_id="depression_iv_twice_weekly", start_date=today_in(CLINIC_TZ)),
+            policy,
+        )
         plans.transition(session, who[prescriber], patient, plan.id, "sign", None, policy)
-        product = ledger.add_product(session, who[custodian], ProductIn(
-            ndc=f"8{secrets.randbelow(10000):04d}-0500-10", drug="ketamine",
-            name="Ketamine HCl injection", strength="50 mg/mL",
-            form="injection, multi-dose vial", container_mg=VIAL_MG,
-            container_ml=Decimal(10)))  # fmt: skip
+        product = ledger.add_product(
+            session,
+            who[custodian],
+            ProductIn(
+                ndc=f"8{secrets.randbelow(10000):04d}-0500-10",
+                drug="ketamine",
+                name="Ketamine HCl injection",
+                strength="50 mg/mL",
+                form="injection, multi-dose vial",
+                container_mg=VIAL_MG,
+                container_ml=Decimal(10),
+            ),
+        )
         safe = ledger.add_location(session, who[custodian], clinic.id, LocationIn(name="Safe A"))
-        [vial, *_] = ledger.receive(session, who[custodian],
-                                    ReceiptIn(**receipt(safe.id, product.id)))  # fmt: skip
+        [vial, *_] = ledger.receive(
+            session, who[custodian], ReceiptIn(**receipt(safe.id, product.id))
+        )
         start = a_moment_ago()
-        visit = Visit(1, chair, start, start + timedelta(minutes=20), start + timedelta(minutes=60),
-                      start + timedelta(minutes=90), SessionSpec(20, 40, 30))  # fmt: skip
+        visit = Visit(
+            1,
+            chair,
+            start,
+            start + timedelta(minutes=20),
+            start + timedelta(minutes=60),
+            start + timedelta(minutes=90),
+            SessionSpec(20, 40, 30),
+        )
         [booked] = book_visits(session, who[live.front_desk_email], patient, plan.id, [visit])
         session.commit()
         return World(booked.id, patient.id, vial.container_id)
@@ -107,52 +152,102 @@ def _discharged_esketamine(
     session = make_sessionmaker(engine)()
     try:
         clinic = session.scalars(select(Clinic).where(Clinic.slug == live.slug)).one()
-        who = {e: principal_for(session, get_user_by_email(session, e))
-               for e in (nurse, prescriber, custodian, live.front_desk_email)}  # fmt: skip
+        who = {
+            e: principal_for(session, get_user_by_email(session, e))
+            for e in (nurse, prescriber, custodian, live.front_desk_email)
+        }
         chair = Chair(clinic_id=clinic.id, name="Chair 2")
         session.add(chair)
-        patient = create_patient(session, who[nurse], PatientCreate(
-            given_name="Ines", family_name="Varga", birth_date=date(1977, 9, 14),
-            sex_at_birth="female", weight_kg=Decimal(70), height_cm=Decimal(164)))  # fmt: skip
+        patient = create_patient(
+            session,
+            who[nurse],
+            PatientCreate(
+                given_name="Ines",
+                family_name="Varga",
+                birth_date=date(1977, 9, 14),
+                sex_at_birth="female",
+                weight_kg=Decimal(70),
+                height_cm=Decimal(164),
+            ),
+        )
         screenings.record_intake(session, who[nurse], patient, CLEAR_INTAKE)
-        screening = screenings.run(session, who[nurse], patient, "esketamine_nasal",
-                                   screenings.ScreeningPolicy())  # fmt: skip
-        screenings.sign(session, who[prescriber], patient, screening.id, decision="eligible",
-                        reason="Cleared for esketamine by the prescriber.")  # fmt: skip
-        plan = plans.draft(session, who[nurse], patient, PlanIn(
-            protocol_id="esketamine_nasal", start_date=today_in(CLINIC_TZ),
-            dose_amount=Decimal(84)), policy.plan)  # fmt: skip
+        screening = screenings.run(
+            session, who[nurse], patient, "esketamine_nasal", screenings.ScreeningPolicy()
+        )
+        screenings.sign(
+            session,
+            who[prescriber],
+            patient,
+            screening.id,
+            decision="eligible",
+            reason="Cleared for esketamine by the prescriber.",
+        )
+        plan = plans.draft(
+            session,
+            who[nurse],
+            patient,
+            PlanIn(
+                protocol_id="esketamine_nasal",
+                start_date=today_in(CLINIC_TZ),
+                dose_amount=Decimal(84),
+            ),
+            policy.plan,
+        )
         plans.transition(session, who[prescriber], patient, plan.id, "sign", None, policy.plan)
-        product = ledger.add_product(session, who[custodian], ProductIn(
-            ndc=f"7{secrets.randbelow(10000):04d}-0056-02", drug="esketamine",
-            name="Esketamine nasal spray 56 mg dose kit", strength="28 mg per device",
-            form="nasal spray, 2 devices", container_mg=Decimal(56)))  # fmt: skip
+        product = ledger.add_product(
+            session,
+            who[custodian],
+            ProductIn(
+                ndc=f"7{secrets.randbelow(10000):04d}-0056-02",
+                drug="esketamine",
+                name="Esketamine nasal spray 56 mg dose kit",
+                strength="28 mg per device",
+                form="nasal spray, 2 devices",
+                container_mg=Decimal(56),
+            ),
+        )
         safe = ledger.add_location(session, who[custodian], clinic.id, LocationIn(name="Safe B"))
-        [kit] = ledger.receive(session, who[custodian], ReceiptIn(**receipt(
-            safe.id, product.id, containers=1, lot_number="SPV2611")))  # fmt: skip
+        [kit] = ledger.receive(
+            session,
+            who[custodian],
+            ReceiptIn(**receipt(safe.id, product.id, containers=1, lot_number="SPV2611")),
+        )
         phases = policy.protocol("esketamine_nasal").phases
         start = a_moment_ago()
         admin = start + timedelta(minutes=phases.pre_assessment_min)
-        visit = Visit(1, chair, start, admin, admin + timedelta(minutes=phases.administration_min),
-                      admin + timedelta(minutes=phases.administration_min + phases.observation_min),
-                      SessionSpec(phases.pre_assessment_min, phases.administration_min,
-                                  phases.observation_min))  # fmt: skip
+        visit = Visit(
+            1,
+            chair,
+            start,
+            admin,
+            admin + timedelta(minutes=phases.administration_min),
+            admin + timedelta(minutes=phases.administration_min + phases.observation_min),
+            SessionSpec(
+                phases.pre_assessment_min, phases.administration_min, phases.observation_min
+            ),
+        )
         [booked] = book_visits(session, who[live.front_desk_email], patient, plan.id, [visit])
         n = who[nurse]
         sid = chairside.open_session(session, n, booked.id, "check_in", policy).id
         calm = {k: int(v) for k, v in CALM.items()}
-        chairside.record_vitals(session, n, sid, [ReadingIn(
-            id=f"rems-{sid}-1", taken_at=utcnow(), **calm)], policy)  # fmt: skip
+        chairside.record_vitals(
+            session, n, sid, [ReadingIn(id=f"rems-{sid}-1", taken_at=utcnow(), **calm)], policy
+        )
         items = {i.key for i in chairside.chart(session, n, sid, policy, audited=False).checklist}
         manual = ("consent_on_file", "fasting", "escort_present", "pregnancy_test", "rems_enrolled")
-        chairside.record_checks(session, n, sid, {k: ("pass", "") for k in manual if k in items},
-                                policy)  # fmt: skip
+        chairside.record_checks(
+            session, n, sid, {k: ("pass", "") for k in manual if k in items}, policy
+        )
         checker = who[prescriber]
-        release = ReleaseIn(checker=WitnessIn(email=prescriber, password="-"),
-                            weight_kg=Decimal(70), container_id=kit.container_id,
-                            drawn_mg=Decimal(56))  # fmt: skip
-        chairside.release_dose(session, n, sid, release, checker,
-                               [Witness(checker.user_id, checker.name)], policy)  # fmt: skip
+        release = ReleaseIn(
+            checker=WitnessIn(email=prescriber, password="-"),
+            weight_kg=Decimal(70),
+            container_id=kit.container_id,
+            drawn_mg=Decimal(56),
+        )
+        chairside.release_dose(
+            session, n, sid, release, checker, [Witness(checker.user_id, checker.name)], policy
+        )
         chairside.act(session, n, sid, "start", policy)
         chairside.end_administration(session, n, sid, GivenIn(given_mg=Decimal(56)), [], policy)
         session.commit()
@@ -163,8 +258,13 @@ def _discharged_esketamine(
     try:
         n = principal_for(session, get_user_by_email(session, nurse))
         aldrete = dict.fromkeys(ALDRETE, 2)
-        chairside.discharge(session, n, sid, DischargeIn(
-            **aldrete, escort_present=True, instructions_given=True), policy)  # fmt: skip
+        chairside.discharge(
+            session,
+            n,
+            sid,
+            DischargeIn(**aldrete, escort_present=True, instructions_given=True),
+            policy,
+        )
         session.commit()
     finally:
         session.close()

@@ -34,8 +34,15 @@ def test_it_enters_a_phq9_and_shows_the_score_band_and_plot(
     page.keyboard.press("ArrowRight")
     expect(page.locator("#q-phq9_1").get_by_label("Several days")).to_be_checked()
     # Items 2-8 by clicking; item 9 left out at first.
-    answers = {2: "More than half the days", 3: "Several days", 4: "Nearly every day",
-               5: "Not at all", 6: "Several days", 7: "Not at all", 8: "Not at all"}  # fmt: skip
+    answers = {
+        2: "More than half the days",
+        3: "Several days",
+        4: "Nearly every day",
+        5: "Not at all",
+        6: "Several days",
+        7: "Not at all",
+        8: "Not at all",
+    }
     for number, label in answers.items():
         page.locator(f"#q-phq9_{number}").get_by_label(label).check()
     page.get_by_role("button", name="Save answers").click()

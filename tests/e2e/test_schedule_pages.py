@@ -33,9 +33,13 @@ def _signed_plan(engine: Engine, live_clinic: LiveClinic, nurse: str, prescriber
         by_prescriber = principal_for(session, get_user_by_email(session, prescriber))
         patient = session.scalars(select(Patient).where(Patient.clinic_id == clinic.id)).one()
         policy = plans.PlanPolicy()
-        plan = plans.draft(session, by_nurse, patient, PlanIn(
-            protocol_id="depression_iv_twice_weekly", start_date=today_in(CLINIC_TZ)),
-            policy)  # fmt: skip
+        plan = plans.draft(
+            session,
+            by_nurse,
+            patient,
+            PlanIn(protocol_id="depression_iv_twice_weekly", start_date=today_in(CLINIC_TZ)),
+            policy,
+        )
         plans.transition(session, by_prescriber, patient, plan.id, "sign", None, policy)
         session.commit()
         return plan.id

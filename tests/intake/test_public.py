@@ -74,9 +74,13 @@ def test_it_takes_a_request_and_never_gives_a_verdict(
     ],
 )
 def test_it_names_what_is_wrong_and_keeps_nothing(
-    client: TestClient, clinic: Clinic, db: Session, overrides: dict[str, str], field: str,
+    client: TestClient,
+    clinic: Clinic,
+    db: Session,
+    overrides: dict[str, str],
+    field: str,
     message: str,
-) -> None:  # fmt: skip
+) -> None:
     response = client.post(f"/consult/{clinic.slug}", data=request_form(**overrides))
     assert response.status_code == 422
     assert f'href="#f-{field.replace(".", "-")}"' in response.text
@@ -105,8 +109,9 @@ def test_it_slows_down_a_flood_from_one_address(
     app: FastAPI, client: TestClient, clinic: Clinic, db: Session
 ) -> None:
     app.state.settings.inquiry_rate_limit = "2/hour"
-    codes = [client.post(f"/consult/{clinic.slug}", data=request_form()).status_code
-             for _ in range(3)]  # fmt: skip
+    codes = [
+        client.post(f"/consult/{clinic.slug}", data=request_form()).status_code for _ in range(3)
+    ]
     assert codes == [200, 200, 429]
     assert len(_inquiries(db, clinic)) == 2
 
@@ -136,8 +141,10 @@ def test_it_queues_requests_and_converts_one_into_a_patient(
     patient = db.scalars(select(Patient).where(Patient.family_name == "Quintero")).one()
     assert made.headers["location"] == f"/patients/{patient.id}"
     assert patient.phone == "+15125550188" and patient.clinic_id == clinic.id
-    again = desk.post(f"/api/v1/inquiries/{listed['id']}/convert",
-                      json={"birth_date": "1990-05-04", "sex_at_birth": "female"})  # fmt: skip
+    again = desk.post(
+        f"/api/v1/inquiries/{listed['id']}/convert",
+        json={"birth_date": "1990-05-04", "sex_at_birth": "female"},
+    )
     assert again.status_code == 409
     assert (
         desk.get("/api/v1/inquiries", params={"status": "converted"}).json()["items"][0][
@@ -148,9 +155,13 @@ def test_it_queues_requests_and_converts_one_into_a_patient(
 
 
 def test_it_keeps_requests_within_their_clinic(
-    client: TestClient, api: Api, clinic: Clinic, outsider: Persona, custodian: Persona,
+    client: TestClient,
+    api: Api,
+    clinic: Clinic,
+    outsider: Persona,
+    custodian: Persona,
     db: Session,
-) -> None:  # fmt: skip
+) -> None:
     client.post(f"/consult/{clinic.slug}", data=request_form())
     inquiry_id = _inquiries(db, clinic)[0].id
     assert api(outsider).get("/api/v1/inquiries").json()["items"] == []
@@ -158,8 +169,9 @@ def test_it_keeps_requests_within_their_clinic(
     assert api(custodian).get("/inquiries").status_code == 403
     count = db.scalar(select(func.count()).select_from(Patient))
     body = {"birth_date": "1990-05-04", "sex_at_birth": "female"}
-    assert api(outsider).post(f"/api/v1/inquiries/{inquiry_id}/convert", json=body).status_code \
-        == 404  # fmt: skip
+    assert (
+        api(outsider).post(f"/api/v1/inquiries/{inquiry_id}/convert", json=body).status_code == 404
+    )
     assert db.scalar(select(func.count()).select_from(Patient)) == count
 
 
@@ -168,6 +180,7 @@ def test_it_marks_a_request_contacted(
 ) -> None:
     client.post(f"/consult/{clinic.slug}", data=request_form())
     inquiry_id = _inquiries(db, clinic)[0].id
-    response = api(front_desk).post(f"/api/v1/inquiries/{inquiry_id}/status",
-                                    json={"status": "contacted"})  # fmt: skip
+    response = api(front_desk).post(
+        f"/api/v1/inquiries/{inquiry_id}/status", json={"status": "contacted"}
+    )
     assert response.json()["status"] == "contacted"

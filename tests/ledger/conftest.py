@@ -65,14 +65,22 @@ class Stock:
 @pytest.fixture
 def stock(db: Session, custodian: Persona, front_desk: Persona, api: Any) -> Stock:
     who = me(db, custodian)
-    product = service.add_product(db, who, ProductIn(
-        ndc="0143-9508-10", drug="ketamine", name="Ketamine HCl injection",
-        strength="50 mg/mL", form="injection, multi-dose vial", container_mg=VIAL_MG,
-        container_ml=Decimal(10)))  # fmt: skip
+    product = service.add_product(
+        db,
+        who,
+        ProductIn(
+            ndc="0143-9508-10",
+            drug="ketamine",
+            name="Ketamine HCl injection",
+            strength="50 mg/mL",
+            form="injection, multi-dose vial",
+            container_mg=VIAL_MG,
+            container_ml=Decimal(10),
+        ),
+    )
     safe = service.add_location(db, who, custodian.clinic.id, LocationIn(name="Safe A"))
     other = service.add_location(db, who, custodian.clinic.id, LocationIn(name="Cart safe"))
-    entries = service.receive(db, who,
-                              ReceiptIn(**receipt(safe.id, product.id)))  # fmt: skip
+    entries = service.receive(db, who, ReceiptIn(**receipt(safe.id, product.id)))
     db.commit()
     vials = [db.get(CsContainer, e.container_id) for e in entries]
     # The draws' patient is someone of her own: the chairside and plan fixtures register

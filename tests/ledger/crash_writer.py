@@ -31,8 +31,11 @@ def main(url: str, container_id: int, patient_id: int, user_id: int) -> None:
         user = db.get(User, user_id)
         assert user is not None
         principal = principal_for(db, user)
-        service.draw(db, principal, DrawIn(container_id=container_id, patient_id=patient_id,
-                                           amount_mg=Decimal(35)))  # fmt: skip
+        service.draw(
+            db,
+            principal,
+            DrawIn(container_id=container_id, patient_id=patient_id, amount_mg=Decimal(35)),
+        )
         db.commit()
     print("COMMITTED", flush=True)
 

@@ -21,9 +21,15 @@ from tests.ledger.conftest import receipt
 from tests.patients.test_api import valid_patient
 
 Api = Callable[[Persona], TestClient]
-PRODUCT = {"ndc": "0143-9508-10", "drug": "ketamine", "name": "Ketamine HCl injection",
-           "strength": "50 mg/mL", "form": "injection, vial", "container_mg": 500,
-           "container_ml": 10}  # fmt: skip
+PRODUCT = {
+    "ndc": "0143-9508-10",
+    "drug": "ketamine",
+    "name": "Ketamine HCl injection",
+    "strength": "50 mg/mL",
+    "form": "injection, vial",
+    "container_mg": 500,
+    "container_ml": 10,
+}
 
 
 @pytest.fixture
@@ -31,8 +37,9 @@ def safe(api: Api, custodian: Persona) -> dict[str, Any]:
     keeper = api(custodian)
     product = keeper.post("/api/v1/ledger/products", json=PRODUCT).json()
     location = keeper.post("/api/v1/ledger/locations", json={"name": "Safe A"}).json()
-    vials = keeper.post("/api/v1/ledger/receipts",
-                        json=receipt(location["id"], product["id"])).json()  # fmt: skip
+    vials = keeper.post(
+        "/api/v1/ledger/receipts", json=receipt(location["id"], product["id"])
+    ).json()
     return {"product": product, "location": location, "vials": [v["container_id"] for v in vials]}
 
 
@@ -48,7 +55,9 @@ def drawn(api: Api, nurse: Persona, front_desk: Persona, safe: dict[str, Any]) -
 def test_it_receives_and_lists_stock(api: Api, nurse: Persona, safe: dict[str, Any]) -> None:
     stock = api(nurse).get("/api/v1/ledger/stock").json()["items"]
     assert [(c["label"], c["on_hand_mg"], c["status"]) for c in stock] == [
-        ("KX2611-001", 500, "sealed"), ("KX2611-002", 500, "sealed")]  # fmt: skip
+        ("KX2611-001", 500, "sealed"),
+        ("KX2611-002", 500, "sealed"),
+    ]
 
 
 def test_it_refuses_a_bad_dea_number_naming_the_field(
@@ -76,8 +85,9 @@ def test_it_refuses_the_nurse_as_her_own_witness(
     api: Api, nurse: Persona, drawn: dict[str, Any]
 ) -> None:
     witness = {"email": nurse.email, "password": PASSWORD}
-    response = api(nurse).post(f"/api/v1/ledger/draws/{drawn['id']}/waste",
-                               json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
+    response = api(nurse).post(
+        f"/api/v1/ledger/draws/{drawn['id']}/waste", json={"amount_mg": 5, "witnesses": [witness]}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["fields"] == {
         "witness_email": "a witness must be someone other than who acts"
@@ -88,14 +98,16 @@ def test_it_counts_a_wrong_witness_password_against_the_witness(
     api: Api, nurse: Persona, prescriber: Persona, drawn: dict[str, Any], db: Session
 ) -> None:
     witness = {"email": prescriber.email, "password": "not the password"}
-    response = api(nurse).post(f"/api/v1/ledger/draws/{drawn['id']}/waste",
-                               json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
+    response = api(nurse).post(
+        f"/api/v1/ledger/draws/{drawn['id']}/waste", json={"amount_mg": 5, "witnesses": [witness]}
+    )
     assert response.status_code == 422
     assert response.json()["error"]["fields"] == {
         "witness_password": "witness email, password or code is not right"
     }
-    user = db.scalar(select(User).where(User.id == prescriber.user.id).execution_options(
-        populate_existing=True))  # fmt: skip
+    user = db.scalar(
+        select(User).where(User.id == prescriber.user.id).execution_options(populate_existing=True)
+    )
     assert user is not None and user.failed_logins == 1
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.outcome == "denied"))
     assert "ledger.witness_failed" in list(actions)
@@ -115,8 +127,10 @@ def test_it_never_counts_wrong_witness_passwords_against_the_address(
     app.state.settings.ip_failure_limit = 3
     witness = {"email": prescriber.email, "password": "not the password"}
     for _ in range(5):
-        wrong = api(nurse).post(f"/api/v1/ledger/draws/{drawn['id']}/waste",
-                                json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
+        wrong = api(nurse).post(
+            f"/api/v1/ledger/draws/{drawn['id']}/waste",
+            json={"amount_mg": 5, "witnesses": [witness]},
+        )
         assert wrong.status_code == 422
     assert login(client, front_desk.email, PASSWORD).status_code == 303
 
@@ -125,8 +139,9 @@ def test_it_refuses_a_witness_without_a_witnessing_role(
     api: Api, nurse: Persona, front_desk: Persona, drawn: dict[str, Any]
 ) -> None:
     witness = {"email": front_desk.email, "password": PASSWORD}
-    response = api(nurse).post(f"/api/v1/ledger/draws/{drawn['id']}/waste",
-                               json={"amount_mg": 5, "witnesses": [witness]})  # fmt: skip
+    response = api(nurse).post(
+        f"/api/v1/ledger/draws/{drawn['id']}/waste", json={"amount_mg": 5, "witnesses": [witness]}
+    )
     assert response.json()["error"]["fields"] == {
         "witness_email": "this person may not witness controlled substances here"
     }
@@ -155,16 +170,24 @@ def test_it_tracks_loss_deadlines_and_filings(
     # within 45 days; the notice is filed on the Saturday.
     today = today_in(CLINIC_TZ)
     friday = today - timedelta(days=(today.weekday() - 4) % 7 or 7)
-    loss = keeper.post(f"/api/v1/ledger/containers/{safe['vials'][1]}/loss", json={
-        "amount_mg": 500, "loss_kind": "theft", "discovered": friday.isoformat(),
-        "circumstances": "Vial missing from the safe at the morning count."})  # fmt: skip
+    loss = keeper.post(
+        f"/api/v1/ledger/containers/{safe['vials'][1]}/loss",
+        json={
+            "amount_mg": 500,
+            "loss_kind": "theft",
+            "discovered": friday.isoformat(),
+            "circumstances": "Vial missing from the safe at the morning count.",
+        },
+    )
     assert loss.status_code == 201, loss.text
     [row] = keeper.get("/api/v1/ledger/losses").json()["items"]
     due = (friday + timedelta(days=3), friday + timedelta(days=45))
     assert (row["notice_due"], row["form_106_due"]) == tuple(d.isoformat() for d in due)
     saturday = (friday + timedelta(days=1)).isoformat()
-    filed = keeper.post(f"/api/v1/ledger/losses/{loss.json()['id']}/filings",
-                        json={"kind": "notice", "filed_on": saturday})  # fmt: skip
+    filed = keeper.post(
+        f"/api/v1/ledger/losses/{loss.json()['id']}/filings",
+        json={"kind": "notice", "filed_on": saturday},
+    )
     assert filed.status_code == 201
     assert keeper.get("/api/v1/ledger/losses").json()["items"][0]["notice_filed_on"] == saturday
 
@@ -173,15 +196,21 @@ def test_it_resolves_a_count_discrepancy_with_a_second_signature(
     api: Api, custodian: Persona, prescriber: Persona, safe: dict[str, Any]
 ) -> None:
     keeper = api(custodian)
-    lines = [{"container_id": safe["vials"][0], "counted_mg": "499.5"},
-             {"container_id": safe["vials"][1], "counted_mg": 500}]  # fmt: skip
+    lines = [
+        {"container_id": safe["vials"][0], "counted_mg": "499.5"},
+        {"container_id": safe["vials"][1], "counted_mg": 500},
+    ]
     body = {"location_id": safe["location"]["id"], "lines": lines}
     counted = keeper.post("/api/v1/ledger/counts", json=body).json()
     [case] = counted["discrepancies"]
-    body = {"outcome": "ledger_follows_count", "explanation": "0.01 mL left in a syringe hub.",
-            "second_signer": {"email": custodian.email, "password": PASSWORD}}  # fmt: skip
-    assert keeper.post(f"/api/v1/ledger/discrepancies/{case}/resolution",
-                       json=body).status_code == 422  # fmt: skip
+    body = {
+        "outcome": "ledger_follows_count",
+        "explanation": "0.01 mL left in a syringe hub.",
+        "second_signer": {"email": custodian.email, "password": PASSWORD},
+    }
+    assert (
+        keeper.post(f"/api/v1/ledger/discrepancies/{case}/resolution", json=body).status_code == 422
+    )
     body["second_signer"] = {"email": prescriber.email, "password": PASSWORD}
     resolved = keeper.post(f"/api/v1/ledger/discrepancies/{case}/resolution", json=body)
     assert resolved.status_code == 201 and resolved.json()["adjust_entry_id"]

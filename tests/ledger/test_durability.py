@@ -41,25 +41,49 @@ class Clinic:
 
 @pytest.fixture(scope="module")
 def stocked(fresh_url: str) -> Iterator[Clinic]:
-    engine = make_engine(fresh_url, pool_size=20) if "postgresql" in fresh_url else make_engine(
-        fresh_url)  # fmt: skip
+    engine = (
+        make_engine(fresh_url, pool_size=20)
+        if "postgresql" in fresh_url
+        else make_engine(fresh_url)
+    )
     factory = make_sessionmaker(engine)
     with factory() as db:
         clinic = create_clinic(db, slug="durable", name="Durable", timezone="America/Chicago")
-        keeper = create_user(db, email="keeper@durable.example.org", name="Kee Per",
-                             password=PASSWORD, role="custodian", clinic=clinic)  # fmt: skip
-        nurse = create_user(db, email="nurse@durable.example.org", name="Nur Se",
-                            password=PASSWORD, role="nurse", clinic=clinic)  # fmt: skip
+        keeper = create_user(
+            db,
+            email="keeper@durable.example.org",
+            name="Kee Per",
+            password=PASSWORD,
+            role="custodian",
+            clinic=clinic,
+        )
+        nurse = create_user(
+            db,
+            email="nurse@durable.example.org",
+            name="Nur Se",
+            password=PASSWORD,
+            role="nurse",
+            clinic=clinic,
+        )
         db.flush()
         who = principal_for(db, keeper)
-        patient = patients.create_patient(db, principal_for(db, nurse),
-                                          PatientCreate(**valid_patient()))  # fmt: skip
-        product = service.add_product(db, who, ProductIn(
-            ndc="0143-9508-10", drug="ketamine", name="Ketamine HCl", strength="50 mg/mL",
-            form="vial", container_mg=Decimal(500)))  # fmt: skip
+        patient = patients.create_patient(
+            db, principal_for(db, nurse), PatientCreate(**valid_patient())
+        )
+        product = service.add_product(
+            db,
+            who,
+            ProductIn(
+                ndc="0143-9508-10",
+                drug="ketamine",
+                name="Ketamine HCl",
+                strength="50 mg/mL",
+                form="vial",
+                container_mg=Decimal(500),
+            ),
+        )
         safe = service.add_location(db, who, clinic.id, LocationIn(name="Safe"))
-        entries = service.receive(db, who, ReceiptIn(**receipt(safe.id, product.id,
-                                                               containers=3)))  # fmt: skip
+        entries = service.receive(db, who, ReceiptIn(**receipt(safe.id, product.id, containers=3)))
         db.commit()
         ids = [e.container_id for e in entries]
         yield Clinic(factory, nurse.id, patient.id, ids)
@@ -81,8 +105,9 @@ def test_it_never_overdraws_one_vial_under_concurrent_draws(stocked: Clinic) -> 
     def nurse_draws() -> None:
         with stocked.factory() as db:
             try:
-                data = DrawIn(container_id=vial, patient_id=stocked.patient_id,
-                              amount_mg=Decimal(70))  # fmt: skip
+                data = DrawIn(
+                    container_id=vial, patient_id=stocked.patient_id, amount_mg=Decimal(70)
+                )
                 service.draw(db, _principal(db, stocked.nurse_id), data)
                 db.commit()
                 outcome = "drawn"
@@ -103,8 +128,11 @@ def test_it_never_overdraws_one_vial_under_concurrent_draws(stocked: Clinic) -> 
     with stocked.factory() as db:
         container = db.get(CsContainer, vial)
         assert container is not None and container.on_hand_ug == 10_000
-        draws = db.scalar(select(func.count()).select_from(CsEntry).where(
-            CsEntry.container_id == vial, CsEntry.kind == "draw"))  # fmt: skip
+        draws = db.scalar(
+            select(func.count())
+            .select_from(CsEntry)
+            .where(CsEntry.container_id == vial, CsEntry.kind == "draw")
+        )
         assert draws == 7
         assert verify.verify(db)[1] is None
 
@@ -114,10 +142,17 @@ def test_it_leaves_no_half_entry_when_a_writer_is_killed_mid_write(
 ) -> None:
     vial = stocked.vials[1]
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("crash_writer.py")), fresh_url,
-         str(vial), str(stocked.patient_id), str(stocked.nurse_id)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(Path(__file__).with_name("crash_writer.py")),
+            fresh_url,
+            str(vial),
+            str(stocked.patient_id),
+            str(stocked.nurse_id),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "INSERTED"
     child.send_signal(signal.SIGKILL)
@@ -125,12 +160,21 @@ def test_it_leaves_no_half_entry_when_a_writer_is_killed_mid_write(
     with stocked.factory() as db:
         container = db.get(CsContainer, vial)
         assert container is not None and container.on_hand_ug == 500_000
-        assert db.scalar(select(func.count()).select_from(CsEntry).where(
-            CsEntry.container_id == vial, CsEntry.kind == "draw")) == 0  # fmt: skip
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(CsEntry)
+                .where(CsEntry.container_id == vial, CsEntry.kind == "draw")
+            )
+            == 0
+        )
         assert verify.verify(db)[1] is None
         # The killed writer's lock is gone: the next draw goes through and chains on.
-        entry = service.draw(db, _principal(db, stocked.nurse_id), DrawIn(
-            container_id=vial, patient_id=stocked.patient_id, amount_mg=Decimal(35)))  # fmt: skip
+        entry = service.draw(
+            db,
+            _principal(db, stocked.nurse_id),
+            DrawIn(container_id=vial, patient_id=stocked.patient_id, amount_mg=Decimal(35)),
+        )
         db.commit()
         assert entry.balance_ug == 465_000
         assert verify.verify(db)[1] is None

@@ -35,13 +35,18 @@ requests = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(steps=requests)
 def test_it_keeps_every_balance_whatever_is_asked(
-    db: Session, stock: Stock, nurse: Persona, custodian: Persona, prescriber: Persona,
+    db: Session,
+    stock: Stock,
+    nurse: Persona,
+    custodian: Persona,
+    prescriber: Persona,
     steps: list[tuple[str, int, Decimal]],
-) -> None:  # fmt: skip
+) -> None:
     nested = db.begin_nested()
     try:
         _run(db, stock, nurse, custodian, prescriber, steps)
@@ -49,8 +54,14 @@ def test_it_keeps_every_balance_whatever_is_asked(
         nested.rollback()
 
 
-def _run(db: Session, stock: Stock, nurse: Persona, custodian: Persona, prescriber: Persona,
-         steps: list[tuple[str, int, Decimal]]) -> None:  # fmt: skip
+def _run(
+    db: Session,
+    stock: Stock,
+    nurse: Persona,
+    custodian: Persona,
+    prescriber: Persona,
+    steps: list[tuple[str, int, Decimal]],
+) -> None:
     n, c = me(db, nurse), me(db, custodian)
     vials = [v.id for v in stock.vials]
     expected = {v: 500_000 for v in vials}  # recomputed here, independently
@@ -62,8 +73,9 @@ def _run(db: Session, stock: Stock, nurse: Persona, custodian: Persona, prescrib
         try:
             with db.begin_nested():
                 if kind == "draw":
-                    data = DrawIn(container_id=vials[index], patient_id=stock.patient_id,
-                                  amount_mg=amount)  # fmt: skip
+                    data = DrawIn(
+                        container_id=vials[index], patient_id=stock.patient_id, amount_mg=amount
+                    )
                     draws.append((service.draw(db, n, data).id, vials[index]))
                     expected[vials[index]] -= ug
                 elif kind in ("administer", "waste", "return") and index < len(draws):
@@ -71,8 +83,9 @@ def _run(db: Session, stock: Stock, nurse: Persona, custodian: Persona, prescrib
                     if kind == "administer":
                         entry = service.administer(db, n, draw_id, amount)
                     elif kind == "waste":
-                        entry = service.waste(db, n, draw_id, amount, [witness(prescriber)],
-                                              service.LedgerPolicy())  # fmt: skip
+                        entry = service.waste(
+                            db, n, draw_id, amount, [witness(prescriber)], service.LedgerPolicy()
+                        )
                     else:
                         entry = service.return_to_stock(db, n, draw_id, amount)
                         expected[vial] += ug
@@ -81,16 +94,24 @@ def _run(db: Session, stock: Stock, nurse: Persona, custodian: Persona, prescrib
                     entry_id, vial, was = accounted[index]
                     wrong = db.get(CsEntry, entry_id)
                     assert wrong is not None and wrong.draw_entry_id is not None
-                    fix = ReverseIn(entry_id=entry_id, amount_mg=amount,
-                                    reason="Keyed in error at the cart.")  # fmt: skip
+                    fix = ReverseIn(
+                        entry_id=entry_id, amount_mg=amount, reason="Keyed in error at the cart."
+                    )
                     service.reverse(db, n, wrong.draw_entry_id, fix)
                     if was == "return":
                         expected[vial] -= ug
                 elif kind == "loss":
-                    service.record_loss(db, c, vials[index], LossIn(
-                        amount_mg=amount, loss_kind="breakage",
-                        discovered=(utcnow() - timedelta(days=1)).date(),
-                        circumstances="Vial cracked in the safe."))  # fmt: skip
+                    service.record_loss(
+                        db,
+                        c,
+                        vials[index],
+                        LossIn(
+                            amount_mg=amount,
+                            loss_kind="breakage",
+                            discovered=(utcnow() - timedelta(days=1)).date(),
+                            circumstances="Vial cracked in the safe.",
+                        ),
+                    )
                     expected[vials[index]] -= ug
                 elif kind == "transfer":
                     service.transfer(db, c, vials[index], stock.other.id)
@@ -104,7 +125,8 @@ def _run(db: Session, stock: Stock, nurse: Persona, custodian: Persona, prescrib
             container = db.get(CsContainer, vial)
             assert container is not None and container.on_hand_ug >= 0
     db.expire_all()
-    on_hand = {v: db.scalar(select(CsContainer.on_hand_ug).where(CsContainer.id == v))
-               for v in vials}  # fmt: skip
+    on_hand = {
+        v: db.scalar(select(CsContainer.on_hand_ug).where(CsContainer.id == v)) for v in vials
+    }
     assert on_hand == expected
     assert verify.verify(db, [stock.location.clinic_id])[1] is None

@@ -25,37 +25,62 @@ TODAY = today_in(CLINIC_TZ)
 
 
 @pytest.fixture
-def busy(db: Session, stock: Stock, custodian: Persona, nurse: Persona,
-         prescriber: Persona) -> Stock:  # fmt: skip
+def busy(
+    db: Session, stock: Stock, custodian: Persona, nurse: Persona, prescriber: Persona
+) -> Stock:
     keeper, giver = me(db, custodian), me(db, nurse)
     lines = [CountLineIn(container_id=v.id, counted_mg=Decimal(500)) for v in stock.vials]
-    counts.record_count(db, keeper, CountIn(location_id=stock.location.id,
-                                            kind="biennial_inventory", business="open",
-                                            lines=lines))  # fmt: skip
-    data = DrawIn(container_id=stock.vials[0].id, patient_id=stock.patient_id,
-                  amount_mg=Decimal(40))  # fmt: skip
+    counts.record_count(
+        db,
+        keeper,
+        CountIn(
+            location_id=stock.location.id, kind="biennial_inventory", business="open", lines=lines
+        ),
+    )
+    data = DrawIn(
+        container_id=stock.vials[0].id, patient_id=stock.patient_id, amount_mg=Decimal(40)
+    )
     drawn = service.draw(db, giver, data)
     service.administer(db, giver, drawn.id, Decimal(35))
     service.waste(db, giver, drawn.id, Decimal(5), [witness(prescriber)], service.LedgerPolicy())
-    service.destroy(db, keeper, stock.vials[1].id, DestroyIn(
-        amount_mg=Decimal(100), method="chemical digestion", reason="damaged seal",
-        destroyed_on=TODAY, witnesses=[WitnessIn(email="x@y.z", password="x")] * 2),
-        [witness(nurse), witness(prescriber)])  # fmt: skip
-    service.record_loss(db, keeper, stock.vials[1].id, LossIn(
-        amount_mg=Decimal(10), loss_kind="theft", discovered=TODAY,
-        circumstances="Missing at the evening count."))  # fmt: skip
+    service.destroy(
+        db,
+        keeper,
+        stock.vials[1].id,
+        DestroyIn(
+            amount_mg=Decimal(100),
+            method="chemical digestion",
+            reason="damaged seal",
+            destroyed_on=TODAY,
+            witnesses=[WitnessIn(email="x@y.z", password="x")] * 2,
+        ),
+        [witness(nurse), witness(prescriber)],
+    )
+    service.record_loss(
+        db,
+        keeper,
+        stock.vials[1].id,
+        LossIn(
+            amount_mg=Decimal(10),
+            loss_kind="theft",
+            discovered=TODAY,
+            circumstances="Missing at the evening count.",
+        ),
+    )
     db.commit()
     return stock
 
 
 @pytest.mark.parametrize(
     ("kind", "expect"),
-    [("dispensing", ["draw", "administer", "waste", "Pat Prescriber"]),
-     ("receipts", ["Gulf Coast Medical Supply", "RG1234563", "INV-88121"]),
-     ("inventory", ["biennial inventory", "open of business", "500", "Cy Custodian"]),
-     ("form41", ["chemical digestion", "damaged seal", "Nia Nurse", "Pat Prescriber"]),
-     ("form106", ["theft", "Missing at the evening count."])],
-)  # fmt: skip
+    [
+        ("dispensing", ["draw", "administer", "waste", "Pat Prescriber"]),
+        ("receipts", ["Gulf Coast Medical Supply", "RG1234563", "INV-88121"]),
+        ("inventory", ["biennial inventory", "open of business", "500", "Cy Custodian"]),
+        ("form41", ["chemical digestion", "damaged seal", "Nia Nurse", "Pat Prescriber"]),
+        ("form106", ["theft", "Missing at the evening count."]),
+    ],
+)
 def test_it_builds_each_report_as_rows_csv_and_pdf(
     db: Session, busy: Stock, custodian: Persona, kind: str, expect: list[str]
 ) -> None:
@@ -108,32 +133,62 @@ def test_it_moves_destroys_and_loses_from_the_container_page(
     url = f"/ledger/containers/{stock.vials[1].id}"
     moved = client.post(f"{url}/transfer", data={"to_location_id": str(stock.other.id)})
     assert moved.status_code == 200 and "Cart safe" in moved.text
-    refused = client.post(f"{url}/destroy", data={
-        "amount_mg": "500", "method": "chemical digestion", "reason": "expired",
-        "destroyed_on": TODAY.isoformat(), "witness_email": nurse.email,
-        "witness_password": PASSWORD, "witness2_email": nurse.email,
-        "witness2_password": PASSWORD})  # fmt: skip
+    refused = client.post(
+        f"{url}/destroy",
+        data={
+            "amount_mg": "500",
+            "method": "chemical digestion",
+            "reason": "expired",
+            "destroyed_on": TODAY.isoformat(),
+            "witness_email": nurse.email,
+            "witness_password": PASSWORD,
+            "witness2_email": nurse.email,
+            "witness2_password": PASSWORD,
+        },
+    )
     assert refused.status_code == 422 and "each witness must be someone else" in refused.text
-    destroyed = client.post(f"{url}/destroy", data={
-        "amount_mg": "400", "method": "chemical digestion", "reason": "expired",
-        "destroyed_on": TODAY.isoformat(), "witness_email": nurse.email,
-        "witness_password": PASSWORD, "witness2_email": prescriber.email,
-        "witness2_password": PASSWORD})  # fmt: skip
+    destroyed = client.post(
+        f"{url}/destroy",
+        data={
+            "amount_mg": "400",
+            "method": "chemical digestion",
+            "reason": "expired",
+            "destroyed_on": TODAY.isoformat(),
+            "witness_email": nurse.email,
+            "witness_password": PASSWORD,
+            "witness2_email": prescriber.email,
+            "witness2_password": PASSWORD,
+        },
+    )
     assert destroyed.status_code == 200 and 'id="on-hand">100 mg' in destroyed.text
-    lost = client.post(f"{url}/loss", data={
-        "amount_mg": "10", "loss_kind": "breakage", "discovered": TODAY.isoformat(),
-        "circumstances": "Dropped while counting."})  # fmt: skip
+    lost = client.post(
+        f"{url}/loss",
+        data={
+            "amount_mg": "10",
+            "loss_kind": "breakage",
+            "discovered": TODAY.isoformat(),
+            "circumstances": "Dropped while counting.",
+        },
+    )
     assert lost.status_code == 200 and "record a filing" in lost.text
-    bad = client.post(f"{url}/loss", data={"amount_mg": "1000", "loss_kind": "breakage",
-                                           "discovered": TODAY.isoformat(),
-                                           "circumstances": "Dropped while counting."})  # fmt: skip
+    bad = client.post(
+        f"{url}/loss",
+        data={
+            "amount_mg": "1000",
+            "loss_kind": "breakage",
+            "discovered": TODAY.isoformat(),
+            "circumstances": "Dropped while counting.",
+        },
+    )
     assert bad.status_code == 422 and "more than the 90 mg on hand" in bad.text
     loss_id = api(custodian).get("/api/v1/ledger/losses").json()["items"][0]["entry_id"]
-    filed = client.post(f"/ledger/losses/{loss_id}/filings",
-                        data={"kind": "notice", "filed_on": TODAY.isoformat()})  # fmt: skip
+    filed = client.post(
+        f"/ledger/losses/{loss_id}/filings", data={"kind": "notice", "filed_on": TODAY.isoformat()}
+    )
     assert filed.status_code == 200 and "notice " + TODAY.isoformat() in filed.text
-    again = client.post(f"/ledger/losses/{loss_id}/filings",
-                        data={"kind": "notice", "filed_on": TODAY.isoformat()})  # fmt: skip
+    again = client.post(
+        f"/ledger/losses/{loss_id}/filings", data={"kind": "notice", "filed_on": TODAY.isoformat()}
+    )
     assert again.status_code == 422 and "already recorded as filed" in again.text
 
 
@@ -149,8 +204,11 @@ def test_it_sets_up_safes_and_products_and_refuses_duplicates(
     names = [loc["name"] for loc in client.get("/api/v1/ledger/locations").json()["items"]]
     assert names == ["Cart safe", "Fridge safe", "Safe A"]
     # Products are deployment-wide: other tests' (the browser's) may be listed too.
-    mine = [p for p in client.get("/api/v1/ledger/products").json()["items"]
-            if p["id"] == stock.product.id]  # fmt: skip
+    mine = [
+        p
+        for p in client.get("/api/v1/ledger/products").json()["items"]
+        if p["id"] == stock.product.id
+    ]
     assert [p["container_mg"] for p in mine] == [500]
 
 

@@ -14,9 +14,13 @@ from tests.ledger.conftest import Stock
 
 @pytest.mark.parametrize(
     "statement",
-    ["UPDATE cs_entries SET amount_ug = 1", "DELETE FROM cs_entries",
-     "UPDATE cs_lots SET lot_number = 'X'", "DELETE FROM cs_products"],
-)  # fmt: skip
+    [
+        "UPDATE cs_entries SET amount_ug = 1",
+        "DELETE FROM cs_entries",
+        "UPDATE cs_lots SET lot_number = 'X'",
+        "DELETE FROM cs_products",
+    ],
+)
 def test_it_refuses_to_update_or_delete_ledger_rows(
     db: Session, stock: Stock, statement: str
 ) -> None:
@@ -34,9 +38,13 @@ def _bypass_triggers(db: Session) -> None:
 
 def test_it_names_an_entry_changed_behind_the_triggers(db: Session, stock: Stock) -> None:
     _bypass_triggers(db)
-    db.execute(text("UPDATE cs_entries SET amount_ug = 400000, balance_ug = 400000 "
-                    "WHERE id = (SELECT MIN(id) FROM cs_entries WHERE clinic_id = :c)"),
-               {"c": stock.location.clinic_id})  # fmt: skip
+    db.execute(
+        text(
+            "UPDATE cs_entries SET amount_ug = 400000, balance_ug = 400000 "
+            "WHERE id = (SELECT MIN(id) FROM cs_entries WHERE clinic_id = :c)"
+        ),
+        {"c": stock.location.clinic_id},
+    )
     db.expire_all()
     problem = verify.verify(db, [stock.location.clinic_id])[1]
     assert problem is not None and "content does not match its hash" in problem.reason
@@ -44,16 +52,23 @@ def test_it_names_an_entry_changed_behind_the_triggers(db: Session, stock: Stock
 
 def test_it_notices_the_newest_entry_deleted(db: Session, stock: Stock) -> None:
     _bypass_triggers(db)
-    db.execute(text("DELETE FROM cs_entries WHERE id = (SELECT MAX(id) FROM cs_entries "
-                    "WHERE clinic_id = :c)"), {"c": stock.location.clinic_id})  # fmt: skip
+    db.execute(
+        text(
+            "DELETE FROM cs_entries WHERE id = (SELECT MAX(id) FROM cs_entries "
+            "WHERE clinic_id = :c)"
+        ),
+        {"c": stock.location.clinic_id},
+    )
     db.expire_all()
     problem = verify.verify(db, [stock.location.clinic_id])[1]
     assert problem is not None and "newest deleted" in problem.reason
 
 
 def test_it_notices_a_balance_moved_without_an_entry(db: Session, stock: Stock) -> None:
-    db.execute(text("UPDATE cs_containers SET on_hand_ug = 450000 WHERE id = :id"),
-               {"id": stock.vials[0].id})  # fmt: skip
+    db.execute(
+        text("UPDATE cs_containers SET on_hand_ug = 450000 WHERE id = :id"),
+        {"id": stock.vials[0].id},
+    )
     db.expire_all()
     problem = verify.verify(db, [stock.location.clinic_id])[1]
     assert problem is not None and "shows 450 mg on hand, the entries 500 mg" in problem.reason

@@ -40,8 +40,16 @@ def _post(client: TestClient, patient_id: int, body: dict[str, Any]) -> Any:
 
 def test_it_lists_every_instrument_with_items_and_options(api: Api, nurse: Persona) -> None:
     found = {i["id"]: i for i in api(nurse).get("/api/v1/instruments").json()["items"]}
-    assert {"phq9", "gad7", "pcl5", "qids_sr16", "cssrs_screener", "madrs", "cadss",
-            "pain_nrs"} <= set(found)  # fmt: skip
+    assert {
+        "phq9",
+        "gad7",
+        "pcl5",
+        "qids_sr16",
+        "cssrs_screener",
+        "madrs",
+        "cadss",
+        "pain_nrs",
+    } <= set(found)
     assert found["phq9"]["max_total"] == 27
     assert [o["label"] for o in found["cssrs_screener"]["items"][0]["options"]] == ["No", "Yes"]
 
@@ -97,8 +105,14 @@ def test_it_raises_an_alert_for_moderate_cssrs_risk_only(
     api: Api, prescriber: Persona, patient_id: int
 ) -> None:
     low = {"cssrs_1": True, "cssrs_2": False, "cssrs_6": False}
-    moderate = {"cssrs_1": True, "cssrs_2": True, "cssrs_3": True, "cssrs_4": False,
-                "cssrs_5": False, "cssrs_6": False}  # fmt: skip
+    moderate = {
+        "cssrs_1": True,
+        "cssrs_2": True,
+        "cssrs_3": True,
+        "cssrs_4": False,
+        "cssrs_5": False,
+        "cssrs_6": False,
+    }
     client = api(prescriber)
     first = _post(client, patient_id, {"instrument_id": "cssrs_screener", "answers": low})
     assert first.status_code == 201, first.text
@@ -144,11 +158,15 @@ def test_it_raises_the_safety_alert_from_the_qids_and_madrs_suicide_items(
 def test_it_keeps_scored_responses_unchangeable_in_the_database(
     api: Api, nurse: Persona, patient_id: int, db: Session
 ) -> None:
-    row_id = _post(api(nurse), patient_id, {"instrument_id": "gad7",
-                   "answers": {f"gad7_{i}": 1 for i in range(1, 8)}}).json()["id"]  # fmt: skip
+    row_id = _post(
+        api(nurse),
+        patient_id,
+        {"instrument_id": "gad7", "answers": {f"gad7_{i}": 1 for i in range(1, 8)}},
+    ).json()["id"]
     with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
-        db.execute(text("UPDATE questionnaire_responses SET total = 0 WHERE id = :id"),
-                   {"id": row_id})  # fmt: skip
+        db.execute(
+            text("UPDATE questionnaire_responses SET total = 0 WHERE id = :id"), {"id": row_id}
+        )
 
 
 def test_it_summarizes_response_and_remission_against_treatments(
@@ -165,8 +183,10 @@ def test_it_summarizes_response_and_remission_against_treatments(
     score(0, 2)  # 16 before the first infusion: the baseline
     for day in (1, 4, 8, 11):
         given = (start + timedelta(days=day)).isoformat()
-        made = client.post(f"/api/v1/patients/{patient_id}/treatments",
-                           json={"given_at": given, "modality": "iv_ketamine"})  # fmt: skip
+        made = client.post(
+            f"/api/v1/patients/{patient_id}/treatments",
+            json={"given_at": given, "modality": "iv_ketamine"},
+        )
         assert made.status_code == 201, made.text
     score(5, 1)  # 8: a 50% fall, response
     score(12, 0)  # 0: remission
@@ -193,8 +213,10 @@ def test_it_counts_a_10_point_pcl5_fall_as_response(
 
     score(0, 48)  # baseline
     given = (start + timedelta(days=1)).isoformat()
-    client.post(f"/api/v1/patients/{patient_id}/treatments",
-                json={"given_at": given, "modality": "iv_ketamine"})  # fmt: skip
+    client.post(
+        f"/api/v1/patients/{patient_id}/treatments",
+        json={"given_at": given, "modality": "iv_ketamine"},
+    )
     score(8, 38)  # a 10-point fall is 21%: meaningful for PCL-5, not a 50% response
     [pcl5] = client.get(f"/api/v1/patients/{patient_id}/outcomes").json()["items"]
     assert pcl5["is_response"] and pcl5["latest_total"] == 38
@@ -205,8 +227,10 @@ def test_it_refuses_a_future_treatment_and_a_foreign_session(
 ) -> None:
     client = api(nurse)
     later = (utcnow() + timedelta(days=1)).isoformat()
-    future = client.post(f"/api/v1/patients/{patient_id}/treatments",
-                         json={"given_at": later, "modality": "iv_ketamine"})  # fmt: skip
+    future = client.post(
+        f"/api/v1/patients/{patient_id}/treatments",
+        json={"given_at": later, "modality": "iv_ketamine"},
+    )
     assert future.status_code == 422 and "given_at" in future.json()["error"]["fields"]
     body = {"instrument_id": "phq9", "answers": phq9(), "session_id": 999_999}
     assert "session_id" in _post(client, patient_id, body).json()["error"]["fields"]

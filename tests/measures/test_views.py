@@ -92,8 +92,12 @@ def test_it_follows_the_cssrs_skip_logic_through_the_scoring(
     api: Api, prescriber: Persona, patient_id: int
 ) -> None:
     client = api(prescriber)
-    form = {"answers.cssrs_1": "1", "answers.cssrs_2": "0", "answers.cssrs_3": "1",
-            "answers.cssrs_6": "0"}  # fmt: skip
+    form = {
+        "answers.cssrs_1": "1",
+        "answers.cssrs_2": "0",
+        "answers.cssrs_3": "1",
+        "answers.cssrs_6": "0",
+    }
     response = enter(client, patient_id, form, "cssrs_screener")
     assert response.status_code == 422
     assert re.search(r'id="e-cssrs_3" role="alert">must be left blank', response.text)

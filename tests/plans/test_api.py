@@ -53,8 +53,11 @@ def test_it_drafts_a_plan_with_its_sessions_and_windows(
     assert response.status_code == 201, response.text
     plan = response.json()
     assert (plan["status"], plan["version"], plan["dose_amount"], plan["dose_unit"]) == (
-        "draft", 1, 0.5, "mg_per_kg"
-    )  # fmt: skip
+        "draft",
+        1,
+        0.5,
+        "mg_per_kg",
+    )
     assert plan["preparation"] == "1 mg/mL in a 100 mL bag"
     sessions = plan["sessions"]
     assert [s["target"] for s in sessions] == [
@@ -62,8 +65,9 @@ def test_it_drafts_a_plan_with_its_sessions_and_windows(
     ]
     second = sessions[1]
     assert (second["earliest"], second["latest"]) == (
-        (start + timedelta(days=2)).isoformat(), (start + timedelta(days=4)).isoformat()
-    )  # fmt: skip
+        (start + timedelta(days=2)).isoformat(),
+        (start + timedelta(days=4)).isoformat(),
+    )
     actions = db.scalars(select(AuditEvent.action).where(AuditEvent.patient_id == patient_id))
     assert "patient.plan.draft" in list(actions)
 
@@ -128,8 +132,13 @@ def test_it_walks_the_lifecycle_and_refuses_what_the_table_does_not_allow(
     done = act(client, patient_id, plan_id, "stop", "sustained hypertension at session 2")
     assert done.json()["status"] == "stopped"
     assert [e["status"] for e in done.json()["events"]] == [
-        "draft", "signed", "active", "paused", "active", "stopped"
-    ]  # fmt: skip
+        "draft",
+        "signed",
+        "active",
+        "paused",
+        "active",
+        "stopped",
+    ]
 
 
 def test_it_revises_as_a_new_version_that_supersedes_on_signing(
@@ -145,8 +154,11 @@ def test_it_revises_as_a_new_version_that_supersedes_on_signing(
     act(api(prescriber), patient_id, second["id"], "sign")
     old = api(nurse).get(f"/api/v1/patients/{patient_id}/plans/{first}").json()
     assert old["status"] == "superseded" and old["dose_amount"] == 0.5
-    [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "patient.plan.revise",
-                                                  AuditEvent.patient_id == patient_id))  # fmt: skip
+    [event] = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "patient.plan.revise", AuditEvent.patient_id == patient_id
+        )
+    )
     assert '"dose_amount"' in str(event.detail)
 
 
@@ -159,9 +171,7 @@ def test_it_releases_a_dose_only_on_a_matching_second_check(
     assert first.status_code == 201, first.text
     check = first.json()
     # 68.4 kg x 0.5 mg/kg = 34.2 mg = 34.2 mL at 1 mg/mL over 40 min = 51.3 mL/h.
-    assert (check["dose_mg"], check["volume_ml"], check["rate_ml_per_h"]) == (
-        34.2, 34.2, 51.3
-    )  # fmt: skip
+    assert (check["dose_mg"], check["volume_ml"], check["rate_ml_per_h"]) == (34.2, 34.2, 51.3)
     hidden = api(prescriber).get(checks).json()["items"][0]
     assert hidden["dose_mg"] is None and hidden["volume_ml"] is None
     verify = f"{checks}/{check['id']}/verify"
@@ -185,8 +195,9 @@ def test_it_asks_for_a_reweigh_before_a_dose_on_an_old_weight(
 ) -> None:
     patient_id = clear_patient(api, nurse, prescriber, weight_kg=None)
     old = (utcnow() - timedelta(days=40)).isoformat()
-    api(nurse).post(f"/api/v1/patients/{patient_id}/measurements",
-                    json={"weight_kg": 70, "measured_at": old})  # fmt: skip
+    api(nurse).post(
+        f"/api/v1/patients/{patient_id}/measurements", json={"weight_kg": 70, "measured_at": old}
+    )
     plan_id = signed_plan(api, nurse, prescriber, patient_id)
     refused = api(nurse).post(
         f"/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks", json={"session_number": 1}
@@ -202,9 +213,13 @@ def test_it_draws_25_mg_im_as_0_25_ml_not_0_3_ml(
     # give 0.3 mL = 30 mg (+20%), so the vial's 1 mL syringe (0.01 mL) measures it.
     patient_id = clear_patient(api, nurse, prescriber, weight_kg=50)
     plan_id = signed_plan(
-        api, nurse, prescriber, patient_id, protocol_id="depression_im",
+        api,
+        nurse,
+        prescriber,
+        patient_id,
+        protocol_id="depression_im",
         preparation="100 mg/mL vial",
-    )  # fmt: skip
+    )
     checks = f"/api/v1/patients/{patient_id}/plans/{plan_id}/dose-checks"
     check = api(nurse).post(checks, json={"session_number": 1})
     assert check.status_code == 201, check.text
@@ -280,8 +295,14 @@ def test_it_lets_one_of_two_racing_status_changes_into_the_database(
     # What a second clinician starting the same signed plan at the same moment
     # would insert: the same next number for this version, refused by the key.
     with pytest.raises(IntegrityError), db.begin_nested():
-        racer = PlanEvent(plan_id=plan_id, patient_id=patient_id, seq=2, action="start",
-                          status="active", by_id=nurse.user.id)  # fmt: skip
+        racer = PlanEvent(
+            plan_id=plan_id,
+            patient_id=patient_id,
+            seq=2,
+            action="start",
+            status="active",
+            by_id=nurse.user.id,
+        )
         db.add(racer)
         db.flush()
     assert act(api(nurse), patient_id, plan_id, "start").json()["status"] == "active"

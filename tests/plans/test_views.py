@@ -37,16 +37,18 @@ def test_it_builds_a_plan_showing_sessions_dose_and_pump_rate(
 ) -> None:
     client = api(nurse)
     start = (today_in(CLINIC_TZ) + timedelta(days=1)).isoformat()
-    page = client.get(f"/patients/{patient_id}/plans/new",
-                      params={"protocol_id": MOOD, "start_date": start})  # fmt: skip
+    page = client.get(
+        f"/patients/{patient_id}/plans/new", params={"protocol_id": MOOD, "start_date": start}
+    )
     assert page.status_code == 200
     assert "34.2 mg" in page.text and "51.3 mL/h" in page.text
     assert page.text.count("<tr") >= 7 and start in page.text
     assert f"/patients/{patient_id}/plans/preview.svg?protocol_id={MOOD}" in page.text
     svg = client.get(f"/patients/{patient_id}/plans/preview.svg", params={"protocol_id": MOOD})
     assert svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content
-    saved = client.post(f"/patients/{patient_id}/plans/new", data=_form(start_date=start),
-                        follow_redirects=False)  # fmt: skip
+    saved = client.post(
+        f"/patients/{patient_id}/plans/new", data=_form(start_date=start), follow_redirects=False
+    )
     assert saved.status_code == 303
     assert re.fullmatch(rf"/patients/{patient_id}/plans/\d+", saved.headers["location"])
 
@@ -62,14 +64,14 @@ def test_it_shows_the_builders_errors_beside_the_fields(
 def test_it_signs_from_the_plan_page_and_shows_the_pk_plot(
     api: Api, nurse: Persona, prescriber: Persona, patient_id: int
 ) -> None:
-    saved = api(nurse).post(f"/patients/{patient_id}/plans/new", data=_form(),
-                            follow_redirects=False)  # fmt: skip
+    saved = api(nurse).post(
+        f"/patients/{patient_id}/plans/new", data=_form(), follow_redirects=False
+    )
     url = saved.headers["location"]
     nurse_view = api(nurse).get(url).text
     assert "Awaiting a prescriber's signature." in nurse_view
     assert 'value="sign"' not in nurse_view
-    signed = api(prescriber).post(f"{url}/status", data={"action": "sign"},
-                                  follow_redirects=False)  # fmt: skip
+    signed = api(prescriber).post(f"{url}/status", data={"action": "sign"}, follow_redirects=False)
     assert signed.status_code == 303
     page = api(prescriber).get(url).text
     assert 'id="plan-status">signed' in page and f'src="{url}/pk.svg"' in page
@@ -85,12 +87,14 @@ def test_it_signs_from_the_plan_page_and_shows_the_pk_plot(
 def test_it_double_checks_a_dose_on_the_page_without_showing_it_first(
     api: Api, nurse: Persona, prescriber: Persona, patient_id: int
 ) -> None:
-    saved = api(nurse).post(f"/patients/{patient_id}/plans/new", data=_form(),
-                            follow_redirects=False)  # fmt: skip
+    saved = api(nurse).post(
+        f"/patients/{patient_id}/plans/new", data=_form(), follow_redirects=False
+    )
     url = saved.headers["location"]
     api(prescriber).post(f"{url}/status", data={"action": "sign"})
-    calculated = api(nurse).post(f"{url}/dose", data={"session_number": "1"},
-                                 follow_redirects=False)  # fmt: skip
+    calculated = api(nurse).post(
+        f"{url}/dose", data={"session_number": "1"}, follow_redirects=False
+    )
     assert calculated.status_code == 303
     assert "34.2 mg" in api(nurse).get(f"{url}/dose").text
     second = api(prescriber).get(f"{url}/dose").text
@@ -100,8 +104,9 @@ def test_it_double_checks_a_dose_on_the_page_without_showing_it_first(
     verify = f"{url}/dose/{check_id.group(1)}/verify"
     wrong = api(prescriber).post(verify, data={"weight_kg": "68.4", "concentration_mg_per_ml": "2"})
     assert wrong.status_code == 200 and "does not match" in wrong.text
-    right = api(prescriber).post(verify, data={"weight_kg": "68.4", "concentration_mg_per_ml": "1"},
-                                 follow_redirects=False)  # fmt: skip
+    right = api(prescriber).post(
+        verify, data={"weight_kg": "68.4", "concentration_mg_per_ml": "1"}, follow_redirects=False
+    )
     assert right.status_code == 303
     assert "released" in api(prescriber).get(f"{url}/dose").text
 
@@ -109,13 +114,15 @@ def test_it_double_checks_a_dose_on_the_page_without_showing_it_first(
 def test_it_revises_a_plan_from_its_page(
     api: Api, nurse: Persona, prescriber: Persona, patient_id: int
 ) -> None:
-    saved = api(nurse).post(f"/patients/{patient_id}/plans/new", data=_form(),
-                            follow_redirects=False)  # fmt: skip
+    saved = api(nurse).post(
+        f"/patients/{patient_id}/plans/new", data=_form(), follow_redirects=False
+    )
     url = saved.headers["location"]
     form = api(prescriber).get(f"{url}/revise").text
     assert "Revise plan (new version)" in form and 'value="0.5"' in form
-    revised = api(prescriber).post(f"{url}/revise", data=_form(dose_amount="0.6"),
-                                   follow_redirects=False)  # fmt: skip
+    revised = api(prescriber).post(
+        f"{url}/revise", data=_form(dose_amount="0.6"), follow_redirects=False
+    )
     assert revised.status_code == 303 and revised.headers["location"] != url
     listing = api(nurse).get(f"/patients/{patient_id}/plans").text
     assert "v2" in listing and "v1" in listing

@@ -9,19 +9,46 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
-    "bench", "instance", "method", "sessions_requested", "sessions_booked",
-    "series_fully_booked", "mean_days_to_first", "p90_days_to_first", "window_violations",
-    "capacity_violations", "chair_utilization", "overtime_min", "objective", "best_bound",
-    "gap", "wall_s",
-}  # fmt: skip
+    "bench",
+    "instance",
+    "method",
+    "sessions_requested",
+    "sessions_booked",
+    "series_fully_booked",
+    "mean_days_to_first",
+    "p90_days_to_first",
+    "window_violations",
+    "capacity_violations",
+    "chair_utilization",
+    "overtime_min",
+    "objective",
+    "best_bound",
+    "gap",
+    "wall_s",
+}
 
 
 def test_it_prints_one_json_line_per_instance_and_method_then_a_table() -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "schedule", "--sizes", "small", "--time-limit", "2",
-         "--online-size", "small", "--arrivals", "5"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "schedule",
+            "--sizes",
+            "small",
+            "--time-limit",
+            "2",
+            "--online-size",
+            "small",
+            "--arrivals",
+            "5",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
     assert [(f["instance"], f["method"]) for f in lines] == [
         ("small", "greedy"),

@@ -81,9 +81,10 @@ def test_it_records_intake_versions_and_says_what_changed(
     assert client.get(f"/api/v1/patients/{patient_id}/intake").json()["facts"]["pregnant"] is True
     # The trail names the changed facts, never their values.
     [*_, last] = db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "patient.intake.record",
-                                 AuditEvent.patient_id == patient_id).order_by(AuditEvent.id)
-    )  # fmt: skip
+        select(AuditEvent)
+        .where(AuditEvent.action == "patient.intake.record", AuditEvent.patient_id == patient_id)
+        .order_by(AuditEvent.id)
+    )
     assert json.loads(last.detail) == {"changed": ["pregnant"], "notes_changed": True}
 
 
@@ -192,12 +193,16 @@ def test_it_overrides_needs_review_only_with_a_written_reason(
     signed = sign(client, patient_id, screening_id, decision="eligible", reason=reason)
     assert signed.status_code == 201
     assert signed.json()["signature"] | {"signed_at": None} == signed.json()["signature"] | {
-        "decision": "eligible", "override": True, "reason": reason, "signed_at": None
-    }  # fmt: skip
+        "decision": "eligible",
+        "override": True,
+        "reason": reason,
+        "signed_at": None,
+    }
     [event] = db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "patient.screening.override",
-                                 AuditEvent.patient_id == patient_id)
-    )  # fmt: skip
+        select(AuditEvent).where(
+            AuditEvent.action == "patient.screening.override", AuditEvent.patient_id == patient_id
+        )
+    )
     detail = json.loads(event.detail)
     assert detail["engine_decision"] == "needs_review" and detail["override"] is True
     assert status(client, patient_id)["state"] == "cleared"
@@ -275,9 +280,14 @@ def test_it_lets_one_signature_per_screening_into_the_database(
     ],
 )
 def test_it_keeps_intakes_screenings_and_signatures_append_only(
-    api: Api, nurse: Persona, prescriber: Persona, patient_id: int, db: Session,
-    table: str, change: str,
-) -> None:  # fmt: skip
+    api: Api,
+    nurse: Persona,
+    prescriber: Persona,
+    patient_id: int,
+    db: Session,
+    table: str,
+    change: str,
+) -> None:
     record(api(nurse), patient_id, {**CLEAR_INTAKE, "pregnant": True})
     screening_id = run(api(nurse), patient_id).json()["id"]
     sign(api(prescriber), patient_id, screening_id, decision="not_eligible")

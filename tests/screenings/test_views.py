@@ -51,8 +51,9 @@ def test_it_saves_the_intake_form_and_goes_to_the_screenings(
     assert page.status_code == 200
     assert "Treatment-resistant depression (F32.x/F33.x)" in page.text
     assert page.text.count('<fieldset class="question') == len(FACTS) - len(DERIVED_FACTS)
-    saved = client.post(f"/patients/{patient_id}/intake", data=clear_form(pregnant=""),
-                        follow_redirects=False)  # fmt: skip
+    saved = client.post(
+        f"/patients/{patient_id}/intake", data=clear_form(pregnant=""), follow_redirects=False
+    )
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/patients/{patient_id}/screenings"
     facts = client.get(f"/api/v1/patients/{patient_id}/intake").json()["facts"]
@@ -86,8 +87,11 @@ def test_it_runs_a_screening_from_the_page_and_explains_it(
     client.post(f"/patients/{patient_id}/intake", data=form)
     page = client.get(f"/patients/{patient_id}/screenings")
     assert "not screened" in page.text and "Run screening" in page.text
-    ran = client.post(f"/patients/{patient_id}/screenings",
-                      data={"rule_set_id": "iv_ketamine_mood"}, follow_redirects=False)  # fmt: skip
+    ran = client.post(
+        f"/patients/{patient_id}/screenings",
+        data={"rule_set_id": "iv_ketamine_mood"},
+        follow_redirects=False,
+    )
     assert ran.status_code == 303
     detail = client.get(ran.headers["location"])
     assert "Needs review" in detail.text
@@ -96,8 +100,10 @@ def test_it_runs_a_screening_from_the_page_and_explains_it(
     assert ">medication_blunts_response<" not in detail.text
     assert "Clinical references, " in detail.text and "clinical-references.md" not in detail.text
     assert "Baseline systolic BP" in detail.text  # a missing fact, named
-    assert "Awaiting a prescriber" in detail.text and 'action="/patients' not in detail.text.split(
-        'id="signature"')[1]  # fmt: skip
+    assert (
+        "Awaiting a prescriber" in detail.text
+        and 'action="/patients' not in detail.text.split('id="signature"')[1]
+    )
 
 
 def test_it_refuses_an_unknown_rule_set_on_the_page(
@@ -118,8 +124,9 @@ def test_it_lets_a_prescriber_override_with_a_reason_on_the_page(
     refused = client.post(f"{url}/sign", data={"decision": "eligible", "reason": ""})
     assert refused.status_code == 422 and 'id="e-reason"' in refused.text
     reason = "Single episode 15 years ago, stable since; psychiatrist agrees."
-    signed = client.post(f"{url}/sign", data={"decision": "eligible", "reason": reason},
-                         follow_redirects=False)  # fmt: skip
+    signed = client.post(
+        f"{url}/sign", data={"decision": "eligible", "reason": reason}, follow_redirects=False
+    )
     assert signed.status_code == 303
     page = client.get(url).text
     assert "override" in page and reason in page and "Pat Prescriber" in page
