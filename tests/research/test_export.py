@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit.models import AuditEvent
-from ketaclinic.auth.errors import RoleNotAllowed
 from ketaclinic.auth.service import principal_for
 from ketaclinic.clinical.privacy import safe_harbor
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.identity.errors import RoleNotAllowed
 from ketaclinic.kit.time import utcnow
 from ketaclinic.measures import service as measures
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
