@@ -29,13 +29,16 @@ SECRET = b"demo-research-secret"
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
+DEMO_SLUGS = ("lakeside", "mesa")  # other tests may leave clinics of their own
+
+
 def test_it_releases_no_identifier_of_any_demo_patient(db: Session) -> None:
     with time_machine.travel(datetime.fromisoformat("2026-12-09T12:00:00-06:00"), tick=True):
         load_demo(db, solve_seconds=1)
         row = db.get(ClockShift, 1)
         assert row is not None
         with shifted_clock(timedelta(seconds=row.shift_seconds)):
-            for clinic in db.scalars(select(Clinic)):
+            for clinic in db.scalars(select(Clinic).where(Clinic.slug.in_(DEMO_SLUGS))):
                 admin = principal_for(db, get_user_by_email(db, f"admin@{clinic.slug}.example.org"))
                 shifted = files.contents(deidentified(db, admin, clinic, SECRET))
                 years = files.contents(deidentified(db, admin, clinic, SECRET, years_only=True))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Reference:
     source: str
-    cite: str  # docs/clinical-references.md#...
+    cite: str  # the section of docs/clinical-references.md it comes from
     response_rate: float  # PHQ-9 fall >= 50%, 14-31 days after induction
     remission_rate: float  # PHQ-9 < 5
     # Share of responders still responding, by weeks after the end of induction.

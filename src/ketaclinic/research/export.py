@@ -42,6 +42,7 @@ from ketaclinic.clinical.privacy import safe_harbor
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
+from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import as_utc, today_in
 from ketaclinic.measures.models import QuestionnaireResponse
 from ketaclinic.patients.models import Diagnosis, Patient
@@ -102,8 +103,8 @@ def deidentified(
     principal.require(Permission.RESEARCH_EXPORT, clinic.id)
     today = today_in(clinic.timezone)
     dates = _Dates(years_only, clinic.timezone)
-    patients = list(db.scalars(select(Patient).where(Patient.clinic_id == clinic.id)))
-    ids = select(Patient.id).where(Patient.clinic_id == clinic.id).scalar_subquery()
+    patients = list(db.scalars(in_clinics(select(Patient), Patient.clinic_id, [clinic.id])))
+    ids = in_clinics(select(Patient.id), Patient.clinic_id, [clinic.id]).scalar_subquery()
     treatments = _by_patient(
         db.execute(
             select(TreatmentSession, TreatmentPlan.protocol_id)
@@ -178,7 +179,9 @@ def _patients(
     for pid, code in db.execute(
         select(Diagnosis.patient_id, Diagnosis.code)
         .where(
-            Diagnosis.patient_id.in_(select(Patient.id).where(Patient.clinic_id == clinic_id)),
+            Diagnosis.patient_id.in_(
+                in_clinics(select(Patient.id), Patient.clinic_id, [clinic_id])
+            ),
             Diagnosis.active.is_(True),
         )
         .order_by(Diagnosis.id)
