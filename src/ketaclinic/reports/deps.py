@@ -4,7 +4,9 @@ default the twelve months to today at the caller's first clinic) and the filters
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Annotated
 
+from fastapi import Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +24,37 @@ ROUTES = {
     "sl_ketamine": "Sublingual ketamine",
     "esketamine_nasal": "Esketamine nasal spray",
 }
+
+
+Text = Annotated[str, Query(max_length=40)]
+
+
+async def filter_values(
+    clinic: Text = "",
+    since: Annotated[str, Query(alias="from", max_length=20)] = "",
+    until: Annotated[str, Query(alias="to", max_length=20)] = "",
+    protocol: Text = "",
+    route: Text = "",
+    diagnosis: Text = "",
+    age: Text = "",
+    sex: Text = "",
+) -> dict[str, str]:
+    """The report's filters as the page, its CSV and its PDF take them (stripped,
+    named as in the query string). Async: reading them costs no threadpool step."""
+    given = {
+        "clinic": clinic,
+        "from": since,
+        "to": until,
+        "protocol": protocol,
+        "route": route,
+        "diagnosis": diagnosis,
+        "age": age,
+        "sex": sex,
+    }
+    return {k: v.strip() for k, v in given.items()}
+
+
+FilterValues = Annotated[dict[str, str], Depends(filter_values)]
 
 
 def clinics_of(db: Session, principal: Principal) -> list[Clinic]:

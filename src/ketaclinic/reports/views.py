@@ -4,10 +4,10 @@ plots), its CSV and its PDF. Aggregates only: no patient is named."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
@@ -18,8 +18,6 @@ from ketaclinic.reports import deps, export, plots, service
 from ketaclinic.reports.errors import ReportFiltersInvalid
 
 router = APIRouter(prefix="/reports", include_in_schema=False)
-
-Text = Annotated[str, Query(max_length=40)]
 
 
 def _date(raw: str, name: str, errors: dict[str, str]) -> date | None:
@@ -70,33 +68,13 @@ def _read(
     return report, errors, clinics
 
 
-def _values(**given: str) -> dict[str, str]:
-    return {k: v.strip() for k, v in given.items()}
-
-
 @router.get("/outcomes")
 def outcomes_page(
     request: Request,
     principal: CurrentPrincipal,
     db: DbSession,
-    clinic: Text = "",
-    since: Annotated[str, Query(alias="from", max_length=20)] = "",
-    until: Annotated[str, Query(alias="to", max_length=20)] = "",
-    protocol: Text = "",
-    route: Text = "",
-    diagnosis: Text = "",
-    age: Text = "",
-    sex: Text = "",
+    values: deps.FilterValues,
 ) -> Response:
-    values = _values(
-        clinic=clinic,
-        **{"from": since, "to": until},
-        protocol=protocol,
-        route=route,
-        diagnosis=diagnosis,
-        age=age,
-        sex=sex,
-    )
     report, errors, clinics = _read(request, principal, db, values)
     shown = dict(values)
     if report is not None:
@@ -145,24 +123,8 @@ def outcomes_csv(
     request: Request,
     principal: CurrentPrincipal,
     db: DbSession,
-    clinic: Text = "",
-    since: Annotated[str, Query(alias="from", max_length=20)] = "",
-    until: Annotated[str, Query(alias="to", max_length=20)] = "",
-    protocol: Text = "",
-    route: Text = "",
-    diagnosis: Text = "",
-    age: Text = "",
-    sex: Text = "",
+    values: deps.FilterValues,
 ) -> Response:
-    values = _values(
-        clinic=clinic,
-        **{"from": since, "to": until},
-        protocol=protocol,
-        route=route,
-        diagnosis=diagnosis,
-        age=age,
-        sex=sex,
-    )
     report = _export(request, principal, db, values)
     name = f"outcomes-{report.request.since}-{report.request.until}.csv"
     return Response(
@@ -177,24 +139,8 @@ def outcomes_pdf(
     request: Request,
     principal: CurrentPrincipal,
     db: DbSession,
-    clinic: Text = "",
-    since: Annotated[str, Query(alias="from", max_length=20)] = "",
-    until: Annotated[str, Query(alias="to", max_length=20)] = "",
-    protocol: Text = "",
-    route: Text = "",
-    diagnosis: Text = "",
-    age: Text = "",
-    sex: Text = "",
+    values: deps.FilterValues,
 ) -> Response:
-    values = _values(
-        clinic=clinic,
-        **{"from": since, "to": until},
-        protocol=protocol,
-        route=route,
-        diagnosis=diagnosis,
-        age=age,
-        sex=sex,
-    )
     report = _export(request, principal, db, values)
     name = f"outcomes-{report.request.since}-{report.request.until}.pdf"
     return Response(
