@@ -4,6 +4,7 @@ curve with its band and the reference points, CADSS by session number."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from ketaclinic.clinical import stats
@@ -11,6 +12,16 @@ from ketaclinic.reports.service import OutcomeReport
 
 W, H = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 44
+COLOURS = {"response": "#2a6f97", "remission": "#7b9e3c"}
+
+
+def _short(name: str, room: float) -> str:
+    """The name as staff say it (its abbreviation: "PHQ-9" of "Patient Health
+    Questionnaire-9 (PHQ-9)"), cut to what fits in ``room`` px at 11 px type."""
+    found = re.search(r"\(([^()]+)\)\s*$", name)
+    short = found.group(1) if found else name
+    fits = max(4, int(room / 6.2))
+    return short if len(short) <= fits else short[: fits - 1] + "…"
 
 
 def _svg(label: str, body: list[str]) -> str:
@@ -39,36 +50,45 @@ def _axis(ticks: list[tuple[float, str]], top: float = 1.0) -> list[str]:
 
 
 def rates(report: OutcomeReport) -> str:
-    """Response and remission per instrument, each with its 95% whisker."""
-    bars: list[tuple[str, str, stats.Proportion]] = []
+    """Response and remission per instrument, each with its 95% whisker. One group
+    per instrument, named once under its bars (response and remission told apart by
+    colour and the legend), so six instruments' names fit side by side at 820 px."""
+    groups: list[tuple[str, list[tuple[str, stats.Proportion]]]] = []
     for i in report.instruments:
-        if i.response.n:
-            bars.append((i.name, "response", i.response))
+        bars = [("response", i.response)] if i.response.n else []
         if i.remission is not None and i.remission.n:
-            bars.append((i.name, "remission", i.remission))
+            bars.append(("remission", i.remission))
+        if bars:
+            groups.append((i.name, bars))
     body = _axis([(v / 4, f"{25 * v}%") for v in range(5)])
-    slot = (W - LEFT - RIGHT) / max(1, len(bars))
-    for k, (name, kind, p) in enumerate(bars):
-        x = LEFT + k * slot + slot * 0.2
-        width = slot * 0.6
-        colour = "#2a6f97" if kind == "response" else "#7b9e3c"
-        rate = p.rate or 0.0
-        body.append(
-            f'<rect x="{x:.1f}" y="{_y(rate):.1f}" width="{width:.1f}" '
-            f'height="{_y(0) - _y(rate):.1f}" fill="{colour}"><title>{escape(name)} {kind}: '
-            f"{100 * rate:.1f}% of {p.n}</title></rect>"
-        )
-        if p.low is not None and p.high is not None:
-            mid = x + width / 2
+    slot = (W - LEFT - RIGHT) / max(1, len(groups))
+    width = min(28.0, slot * 0.36)
+    for k, (name, bars) in enumerate(groups):
+        centre = LEFT + (k + 0.5) * slot
+        first = centre - width * len(bars) / 2
+        for j, (kind, p) in enumerate(bars):
+            x = first + j * width
+            rate = p.rate or 0.0
             body.append(
-                f'<line x1="{mid:.1f}" y1="{_y(p.low):.1f}" x2="{mid:.1f}" y2="{_y(p.high):.1f}" '
-                'stroke="#111" stroke-width="1.5"/>'
+                f'<rect x="{x:.1f}" y="{_y(rate):.1f}" width="{width - 2:.1f}" '
+                f'height="{_y(0) - _y(rate):.1f}" fill="{COLOURS[kind]}"><title>'
+                f"{escape(name)} {kind}: {100 * rate:.1f}% of {p.n}</title></rect>"
             )
+            if p.low is not None and p.high is not None:
+                mid = x + (width - 2) / 2
+                body.append(
+                    f'<line x1="{mid:.1f}" y1="{_y(p.low):.1f}" x2="{mid:.1f}" '
+                    f'y2="{_y(p.high):.1f}" stroke="#111" stroke-width="1.5"/>'
+                )
         body.append(
-            f'<text x="{x + width / 2:.1f}" y="{H - BOTTOM + 14}" text-anchor="middle" '
-            f'font-size="10">{escape(name[:14])}</text>'
-            f'<text x="{x + width / 2:.1f}" y="{H - BOTTOM + 26}" text-anchor="middle" '
-            f'font-size="10">{kind}</text>'
+            f'<text x="{centre:.1f}" y="{H - BOTTOM + 16}" text-anchor="middle" '
+            f'font-size="11">{escape(_short(name, slot))}</text>'
+        )
+    for j, kind in enumerate(COLOURS):
+        x = LEFT + 8 + j * 96
+        body.append(
+            f'<rect x="{x}" y="{H - 16}" width="10" height="10" fill="{COLOURS[kind]}"/>'
+            f'<text x="{x + 14}" y="{H - 7}" font-size="11">{kind}</text>'
         )
     ref = report.reference
     for value, what in ((ref.response_rate, "response"), (ref.remission_rate, "remission")):
@@ -77,6 +97,7 @@ def rates(report: OutcomeReport) -> str:
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" stroke="#b5442c" '
             'stroke-dasharray="6 4"/>'
             f'<text x="{W - RIGHT}" y="{y - 3:.1f}" text-anchor="end" font-size="10" '
+            'paint-order="stroke" stroke="#fff" stroke-width="3" '
             f'fill="#b5442c">PHQ-9 {what} {100 * value:.1f}% ({escape(ref.source)})</text>'
         )
     return _svg("Response and remission rates with 95% intervals", body)
