@@ -85,6 +85,6 @@ def test_it_runs_the_outcomes_benchmark_on_a_small_clinic() -> None:
         check=True,
     )
     figures = json.loads(run.stdout.splitlines()[0])
-    assert {"bench", "db", "responses", "wall_s"} <= set(figures)
+    assert {"bench", "db", "responses", "wall_s", "baseline_s", "ratio"} <= set(figures)
     assert (figures["bench"], figures["db"], figures["responses"]) == ("outcomes", "sqlite", 1200)
     assert 0 < figures["cohort"] <= 60 and figures["wall_s"] > 0
