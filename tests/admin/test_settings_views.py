@@ -114,3 +114,20 @@ def test_it_asks_which_clinic_over_the_api_too(
     assert unnamed.json()["error"]["code"] == "clinic_required"
     named = api(admin).get("/api/v1/admin/settings", params={"clinic_id": other_clinic.id})
     assert named.status_code == 200
+
+
+def test_it_refuses_a_value_out_of_order_with_its_partner(api: Api, admin: Persona) -> None:
+    put = api(admin).put("/api/v1/admin/settings/induction_max_sessions", json={"value": "3"})
+    assert put.status_code == 422
+    assert put.json()["error"]["fields"] == {
+        "induction_max_sessions": 'must be at least "Induction completed: at least" (4 treatments)'
+    }
+    first = api(admin).put("/api/v1/admin/settings/vital.systolic_above", json={"value": "170"})
+    assert first.status_code == 200
+    urgent = api(admin).put(
+        "/api/v1/admin/settings/vital.systolic_urgent_above", json={"value": "165"}
+    )
+    assert urgent.status_code == 422
+    assert (
+        "Alert: systolic above" in urgent.json()["error"]["fields"]["vital.systolic_urgent_above"]
+    )

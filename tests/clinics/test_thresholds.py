@@ -73,3 +73,42 @@ def test_it_accepts_every_environment_default() -> None:
         assert parse(spec.key, str(getattr(base, spec.key))) is not None
     for key, value in thresholds.scale_defaults().items():
         assert parse(key, str(value)) == value
+
+
+PAIRS = [(low, high, strict) for low, high, strict in thresholds.ORDERED]
+
+
+@given(
+    pair=st.sampled_from(PAIRS),
+    a=st.integers(min_value=0, max_value=300),
+    b=st.integers(min_value=0, max_value=300),
+    changing_low=st.booleans(),
+)
+def test_it_refuses_exactly_the_values_that_put_a_pair_out_of_order(
+    pair: tuple[str, str, bool], a: int, b: int, changing_low: bool
+) -> None:
+    low, high, strict = pair
+    key = low if changing_low else high
+    problem = thresholds.order_problem(key, {low: a, high: b})
+    in_order = a < b if strict else a <= b
+    assert (problem is None) == in_order
+    if problem is not None:
+        other = high if changing_low else low
+        assert all_specs()[other].label in problem
+
+
+def test_it_names_the_other_setting_and_its_value() -> None:
+    problem = thresholds.order_problem(
+        "induction_min_sessions", {"induction_min_sessions": 10, "induction_max_sessions": 8}
+    )
+    assert problem == 'must be at most "Induction: at most" (8 treatments)'
+    unknown = {"vital.systolic_above": 170, "vital.systolic_urgent_above": None}
+    assert thresholds.order_problem("vital.systolic_above", unknown) is None
+
+
+def test_it_accepts_the_defaults_in_order() -> None:
+    from ketaclinic.clinics.settings import defaults
+
+    values = defaults(Settings())
+    for low, _high, _strict in thresholds.ORDERED:
+        assert thresholds.order_problem(low, values) is None

@@ -53,6 +53,12 @@ def change(
         .with_for_update()
     )
     old = thresholds.parse(key, row.value) if row is not None else None
+    in_force: dict[str, Value | None] = {**defaults()}
+    in_force |= {k: thresholds.parse(k, r.value) for k, r in stored(db, clinic_id).items()}
+    in_force[key] = new if new is not None else defaults().get(key)
+    problem = thresholds.order_problem(key, in_force)
+    if problem is not None:
+        raise SettingInvalid.on(key, problem)
     if old == new:
         return new if new is not None else defaults().get(key)
     if new is None:

@@ -7,6 +7,7 @@ docs/clinical-references.md); a clinic's own value replaces it for that clinic o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -425,3 +426,40 @@ def stored(value: Value) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)
+
+
+# Settings that only make sense in order: (lower, upper, strictly below). A change that
+# would put a pair out of order is refused naming the other setting, so a clinic
+# cannot define an induction of at least 10 and at most 8 treatments, or an urgent
+# pressure below the alerting one.
+ORDERED: tuple[tuple[str, str, bool], ...] = (
+    ("induction_min_sessions", "induction_max_sessions", False),
+    ("induction_min_days", "induction_max_days", False),
+    ("outcome_window_from_day", "outcome_window_to_day", False),
+    (VITAL_PREFIX + "systolic_above", VITAL_PREFIX + "systolic_urgent_above", True),
+    (VITAL_PREFIX + "diastolic_above", VITAL_PREFIX + "diastolic_urgent_above", True),
+    (VITAL_PREFIX + "heart_rate_below", VITAL_PREFIX + "heart_rate_above", True),
+    (VITAL_PREFIX + "respiratory_rate_below", VITAL_PREFIX + "respiratory_rate_above", True),
+)
+
+
+def order_problem(key: str, values: Mapping[str, Value | None]) -> str | None:
+    """What is wrong with ``key``'s value beside the settings it is ordered with, in
+    words, or None. A pair with a value unknown here (a protocol's own) is not judged."""
+    for low, high, strict in ORDERED:
+        if key not in (low, high):
+            continue
+        a, b = values.get(low), values.get(high)
+        if a is None or b is None or (a < b if strict else a <= b):
+            continue
+        other = high if key == low else low
+        other_spec = all_specs().get(other)
+        name = other_spec.label if other_spec else other
+        shown = f"{stored(b if key == low else a)} {other_spec.unit if other_spec else ''}"
+        relation = (
+            ("below" if strict else "at most")
+            if key == low
+            else ("above" if strict else "at least")
+        )
+        return f'must be {relation} "{name}" ({shown.strip()})'
+    return None
