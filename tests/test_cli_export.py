@@ -8,9 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from ketaclinic.audit.models import AuditEvent
 from ketaclinic.cli import app
+from ketaclinic.kit.db import make_engine
 from ketaclinic.settings import get_settings
 
 runner = CliRunner()
@@ -105,3 +108,14 @@ def test_it_refuses_a_nurse(cli_db: str, tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "role does not allow" in result.output
     assert not target.exists()
+    # The attempt is on the clinic's audit trail, under the nurse's name.
+    engine = make_engine(cli_db)
+    with engine.connect() as conn:
+        refused = conn.execute(
+            select(AuditEvent.actor, AuditEvent.outcome, AuditEvent.resource_id).where(
+                AuditEvent.action == "access.denied"
+            )
+        ).all()
+    engine.dispose()
+    assert [(r.outcome, r.resource_id) for r in refused] == [("denied", "export deidentified")]
+    assert "nurse@riverside.example.org" in refused[0].actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import getpass
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -28,8 +28,12 @@ FLAG_OF = {"subdivision": "state"}
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """The command is the transaction: commit at the end, or write nothing."""
+def unit_of_work(
+    refused: Callable[[Session, KetaClinicError], None] | None = None,
+) -> Iterator[Session]:
+    """The command is the transaction: commit at the end, or write nothing. A refusal
+    (401/403) is handed to ``refused`` after the rollback, in a transaction of its own
+    that commits, so the attempt stays on the audit trail like a refused request."""
     engine = make_engine(get_settings().database_url)
     sessions = make_sessionmaker(engine)
     # The command runs on the deployment's clock (the demo's, on a demo database).
@@ -44,6 +48,11 @@ def unit_of_work() -> Iterator[Session]:
             session.commit()
     except KetaClinicError as exc:
         session.rollback()
+        if refused is not None and exc.status_code in (401, 403):
+            with shifted_clock(clock.shift):
+                set_visible_clinics(session, "*")
+                refused(session, exc)
+                session.commit()
         err.print(f"[red]error:[/red] {exc.message}")
         for field, message in exc.fields.items():
             flag = FLAG_OF.get(field, field).replace("_", "-")

@@ -5,11 +5,14 @@ the HIPAA Safe Harbor method (``research.export``), as the staff member named by
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from sqlalchemy.orm import Session
 
+from ketaclinic.audit import service as audit
 from ketaclinic.cli_common import cli_origin, out, unit_of_work
+from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.settings import get_settings
 
 export_app = typer.Typer(help="Exports for research.", no_args_is_help=True)
@@ -38,9 +41,26 @@ def deidentified(
     from ketaclinic.research.export import deidentified as export
 
     secret = get_settings().resolved_secret_key().encode()
-    with unit_of_work() as db:
+    asked: dict[str, Any] = {}
+
+    def refused(db: Session, exc: KetaClinicError) -> None:
+        audit.record(
+            db,
+            asked.get("who"),
+            "access.denied",
+            outcome=audit.DENIED,
+            clinic_id=asked.get("clinic_id"),
+            resource_type="command",
+            resource_id="export deidentified",
+            detail={"command": "export deidentified", "reason": exc.message},
+            origin=cli_origin(),
+        )
+
+    with unit_of_work(refused) as db:
         found = get_by_slug(db, clinic)
+        asked["clinic_id"] = found.id
         who = principal_for(db, get_user_by_email(db, by), origin=cli_origin())
+        asked["who"] = who
         made = export(db, who, found, secret, years_only=years_only)
         written = files.write(made, output)
     counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in made.counts().items())
