@@ -91,3 +91,35 @@ def test_it_shows_a_reversed_range_beside_the_field(api: Api, admin: Persona) ->
     page = api(admin).get("/reports/outcomes?from=2026-09-30&to=2026-09-01")
     assert page.status_code == 422
     assert "on or after" in page.text
+
+
+def test_it_filters_the_api_by_route_age_band_and_sex_like_the_page(
+    api: Api, prescriber: Persona, cohort: dict[str, int]
+) -> None:
+    def cohort_of(query: str) -> int:
+        response = api(prescriber).get(f"/api/v1/reports/outcomes?{RANGE}&{query}")
+        assert response.status_code == 200, response.text
+        return int(response.json()["cohort"])
+
+    assert cohort_of("sex=male") == 1 and cohort_of("sex=female") == 2
+    assert cohort_of("route=iv_ketamine") == 3 and cohort_of("route=esketamine_nasal") == 0
+    assert [cohort_of(f"age={band}") for band in ("18-29", "30-44", "45-64", "65%2B")] == [
+        0,
+        1,
+        1,
+        1,
+    ]
+    bad = api(prescriber).get(f"/api/v1/reports/outcomes?{RANGE}&sex=x")
+    assert bad.status_code == 422 and "sex" in bad.json()["error"]["fields"]
+    band = api(prescriber).get(f"/api/v1/reports/outcomes?{RANGE}&age=7-9")
+    assert band.status_code == 422 and "age_band" in band.json()["error"]["fields"]
+
+
+def test_it_documents_the_reports_answer(api: Api, prescriber: Persona) -> None:
+    schema = api(prescriber).get("/api/openapi.json").json()
+    answer = schema["paths"]["/api/v1/reports/outcomes"]["get"]["responses"]["200"]
+    ref = answer["content"]["application/json"]["schema"]["$ref"]
+    fields = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
+    assert {"cohort", "instruments", "durability", "safety", "from", "to"} <= set(fields)
+    params = {p["name"] for p in schema["paths"]["/api/v1/reports/outcomes"]["get"]["parameters"]}
+    assert {"route", "age", "sex"} <= params
