@@ -110,9 +110,29 @@ def test_it_suggests_exactly_when_a_run_of_near_baseline_scores_follows_response
     )
     summary = found.instrument("phq9")
     assert summary is not None
-    near = [boosters.near_baseline(base, t, within) for t in later]
+    near = [
+        boosters.near_baseline(base, t, within) and not course.meets_response("phq9", base, t)
+        for t in later
+    ]
     has_run = any(all(near[i : i + needed]) for i in range(len(near) - needed + 1))
     assert bool(suggestions) == (bool(summary.response) and has_run)
     for s in suggestions:
         assert len(s.scores) == needed
         assert all(t >= s.threshold for _, t in s.scores)
+
+
+def test_it_never_suggests_a_booster_while_the_score_still_meets_response() -> None:
+    # PCL-5 responds by a fall of 10 points: from 50, a 38 is a response (a fall of 12)
+    # though within a quarter of baseline (37.5 or more): no booster. Two scores of 41
+    # (a fall of 9) no longer respond and are near baseline: a booster.
+    scores = [(day(0), 50), (day(30), 38), (day(45), 38), (day(52), 38)]
+    found = course.course(INDUCTION, {"pcl5": scores}, ZONE)
+    assert boosters.evaluate(found, load_booster_rules()) == []
+    lost = [*scores, (day(59), 41), (day(66), 41)]
+    [suggestion] = boosters.evaluate(
+        course.course(INDUCTION, {"pcl5": lost}, ZONE), load_booster_rules()
+    )
+    assert suggestion.instrument_id == "pcl5" and suggestion.scores == (
+        (day(59), 41),
+        (day(66), 41),
+    )

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ketaclinic.clinical import datafiles
-from ketaclinic.clinical.course import INSTRUMENTS, Course
+from ketaclinic.clinical.course import INSTRUMENTS, Course, meets_response
 from ketaclinic.clinical.outcomes import Point
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -146,7 +146,13 @@ def evaluate(
             for p in summary.later:
                 if p[0] <= since:
                     continue
-                run = [*run, p] if near_baseline(base, p[1], within) else []
+                # Near baseline and no longer a response by the instrument's own rule:
+                # a PCL-5 fall of 12 from 50 is a response (10 points) though within a
+                # quarter of baseline, and a response never asks for a booster.
+                near = near_baseline(base, p[1], within) and not meets_response(
+                    summary.instrument_id, base, p[1], course.settings
+                )
+                run = [*run, p] if near else []
                 if len(run) >= needed:
                     found.append(
                         Suggestion(

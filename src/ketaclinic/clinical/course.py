@@ -235,7 +235,11 @@ def end_of_induction(
     return sorted(inside, key=lambda p: p[0])[-1] if inside else None
 
 
-def _meets(instrument_id: str, base: int, total: int, settings: CourseSettings) -> bool:
+def meets_response(
+    instrument_id: str, base: int, total: int, settings: CourseSettings = DEFAULTS
+) -> bool:
+    """Whether ``total`` still meets response from ``base`` by the instrument's own rule
+    (PCL-5: a fall of set points; pain NRS: its own fraction; the rest: the fall fraction)."""
     if instrument_id == "pcl5":
         return outcomes.is_response(base, total, min_fall_points=settings.pcl5_fall_points)
     fraction = (
@@ -259,7 +263,7 @@ def durability(
         raise ValueError("relapse_consecutive must be at least 1")
     run: list[Point] = []
     for point in sorted((p for p in later if p[0] >= start[0]), key=lambda p: p[0]):
-        if _meets(instrument_id, baseline_total, point[1], settings):
+        if meets_response(instrument_id, baseline_total, point[1], settings):
             run = []
             continue
         run.append(point)
@@ -285,7 +289,7 @@ def summarise(
     )
     if base is None or end is None:
         return InstrumentCourse(instrument_id, base, end, None, None, None, None, None, later)
-    response = _meets(instrument_id, base[1], end[1], settings)
+    response = meets_response(instrument_id, base[1], end[1], settings)
     return InstrumentCourse(
         instrument_id=instrument_id,
         baseline=base,
