@@ -20,7 +20,9 @@ down_revision: str | Sequence[str] | None = "0020_report_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-STATUSES = "('queued', 'sending', 'sent', 'failed', 'no_transport', 'no_contact')"
+STATUSES = (
+    "('queued', 'sending', 'sent', 'failed', 'no_transport', 'no_contact', 'cancelled')"
+)
 
 
 def upgrade() -> None:
@@ -33,6 +35,7 @@ def upgrade() -> None:
         sa.Column("event_key", sa.String(length=200), nullable=False),
         sa.Column("link_path", sa.String(length=500), nullable=True),
         sa.Column("appointment_id", sa.Integer(), nullable=True),
+        sa.Column("visit_starts_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("urgent", sa.Boolean(), nullable=False),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
