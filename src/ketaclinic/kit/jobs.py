@@ -38,6 +38,7 @@ from ketaclinic.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+JOBS_SCHEMA = "ketaclinic_jobs"
 JOBS: dict[str, Callable[[], object]] = {}
 EVERY_MINUTE: list[str] = []
 _PENDING = "ketaclinic.jobs_after_commit"
@@ -60,12 +61,14 @@ def queue_store(settings: Settings) -> tuple[type[Huey], dict[str, Any]]:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "postgresql":
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        return PostgresHuey, {"dsn": dsn, "table_prefix": "ketaclinic_jobs"}
+        # Huey's own tables live in a schema of their own (made by migration 0021), out
+        # of the way of the application's schema and its migrations.
+        return PostgresHuey, {"dsn": dsn, "options": f"-c search_path={JOBS_SCHEMA}"}
     if settings.jobs_sqlite_path is not None:
         path = settings.jobs_sqlite_path
     elif url.database and url.database != ":memory:":
         database = Path(url.database)
-        path = database.with_name(database.stem + "-jobs.db")
+        path = database.with_name(database.name + "-jobs")
     else:
         path = settings.data_dir / "jobs.db"
     return SqliteHuey, {"filename": str(path)}
@@ -101,13 +104,22 @@ class Runner:
 
 
 _runner: Runner | None = None
+_settings: Settings | None = None
 
 
-def runner(settings: Settings | None = None) -> Runner:
-    """This process's runner, made on first use from the settings."""
+def configure(settings: Settings) -> None:
+    """Say which deployment this process enqueues for (the app and the worker do, at
+    start-up); the queue itself is opened on the first enqueue. A process that never
+    configured enqueues nothing: the minute's job delivers what it wrote."""
+    global _settings
+    _settings = settings
+
+
+def runner() -> Runner | None:
+    """This process's runner, made on first use from the configured settings."""
     global _runner
-    if _runner is None:
-        kind, kwargs = queue_store(settings or get_settings())
+    if _runner is None and _settings is not None:
+        kind, kwargs = queue_store(_settings)
         _runner = Runner(kind(name="ketaclinic", results=False, **kwargs))
     return _runner
 
@@ -135,7 +147,9 @@ def _enqueue_pending(session: Session) -> None:
     names = session.info.pop(_PENDING, set())
     for name in sorted(names):
         try:
-            runner().enqueue(name)
+            found = runner()
+            if found is not None:
+                found.enqueue(name)
         except Exception:
             log.exception("could not enqueue %s; the periodic job will do it", name)
 
@@ -173,5 +187,8 @@ def _every_clinic(_session: Session, _transaction: Any, connection: Connection) 
 
 def run_consumer(workers: int = 2) -> None:
     """Run huey's consumer (jobs and the minute's periodic task) until stopped."""
-    consumer = runner().huey.create_consumer(workers=workers, periodic=True)
+    found = runner()
+    if found is None:
+        raise RuntimeError("kit.jobs.configure(settings) first")
+    consumer = found.huey.create_consumer(workers=workers, periodic=True)
     consumer.run()

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ketaclinic.auth.models import User
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.notifications.models import ContactPreference, Message, MessageEvent
@@ -152,3 +153,8 @@ def pending_for_appointment(
         Message.template.in_(list(templates)),
     )
     return list(db.scalars(in_clinics(stmt, Message.clinic_id, clinic_ids)))
+
+
+def user_name(db: Session, user_id: int) -> str | None:
+    found = db.get(User, user_id)
+    return found.name if found else None

@@ -4,7 +4,6 @@ event, and delivery happens after that transaction commits (``kit.jobs``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,14 +11,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit.service import record
+from ketaclinic.kit.jobs import enqueue_after_commit
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.notifications import repository as repo
 from ketaclinic.notifications.models import Message, MessageEvent
 from ketaclinic.notifications.templates import template as find_template
 
-# Called with the session after a message is queued (kit.jobs arranges delivery after
-# commit); empty until the job runner is set up, so queueing never needs it.
-AFTER_QUEUE: list[Callable[[Session], None]] = []
+# The job that sends what is due (registered by the worker's jobs, ketaclinic.cli_notify).
+DELIVER_JOB = "notifications.deliver"
 
 
 def queue(
@@ -92,8 +91,8 @@ def queue(
         detail={"template": template},
         actor="notifications",
     )
-    for hook in AFTER_QUEUE:
-        hook(db)
+    # Delivery is asked for only if this transaction commits.
+    enqueue_after_commit(db, DELIVER_JOB)
     return repo.message(db, [clinic_id], message_id)
 
 

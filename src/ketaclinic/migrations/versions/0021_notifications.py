@@ -137,12 +137,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("patient_id", name=op.f("uq_contact_preferences_patient_id")),
     )
     install_append_only(("notification_message_events",))
+    if op.get_bind().dialect.name == "postgresql":
+        # The job runner's queue (huey's PostgresHuey makes its tables here itself).
+        op.execute("CREATE SCHEMA IF NOT EXISTS ketaclinic_jobs")
     install_patient_row_security(
         ("notification_messages", "notification_message_events", "contact_preferences")
     )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SCHEMA IF EXISTS ketaclinic_jobs CASCADE")
     drop_guards(("notification_messages", "notification_message_events", "contact_preferences"))
     op.drop_table("contact_preferences")
     op.drop_index(
