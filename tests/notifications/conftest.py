@@ -93,3 +93,6 @@ def mail_settings(settings: Settings, smtp_server: tuple[Inbox, int]) -> Setting
 def morning(clinic: Clinic) -> datetime:
     """10:00 tomorrow at the clinic: after anything queued now, inside the sending hours."""
     return next_morning(utcnow(), timezone=clinic.timezone, hour=10)
+
+
+from tests.appointments.conftest import booking, chairs  # noqa: E402, F401

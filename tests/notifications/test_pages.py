@@ -119,7 +119,10 @@ def test_it_stops_sms_when_the_patient_texts_stop(
         data={"channel": "sms", "sms_consent": "yes"},
     )
     app.state.settings = app.state.settings.model_copy(
-        update={"twilio_auth_token": SecretStr("twilio-token"), "public_url": "http://127.0.0.1:8000"}
+        update={
+            "twilio_auth_token": SecretStr("twilio-token"),
+            "public_url": "http://127.0.0.1:8000",
+        }
     )
     with TestClient(app) as anyone:
         assert _stop(anyone, "wrong-token", patient.phone or "") == 403

@@ -168,9 +168,7 @@ def job_session(settings: Settings | None = None) -> Iterator[Session]:
     sessions = make_sessionmaker(engine)
     clock = read_clock(sessions())
     session = sessions()
-    if engine.dialect.name == "postgresql":
-        # Every transaction of the job (it commits as it goes) sees every clinic.
-        event.listen(session, "after_begin", _every_clinic)
+    see_every_clinic(session)
     try:
         with shifted_clock(clock.shift):
             set_visible_clinics(session, "*")
@@ -179,6 +177,13 @@ def job_session(settings: Settings | None = None) -> Iterator[Session]:
     finally:
         session.close()
         engine.dispose()
+
+
+def see_every_clinic(session: Session) -> None:
+    """Every transaction of ``session`` sees every clinic (PostgreSQL row-level
+    security), not only its first: a job commits as it goes."""
+    if session.get_bind().dialect.name == "postgresql":
+        event.listen(session, "after_begin", _every_clinic)
 
 
 def _every_clinic(_session: Session, _transaction: Any, connection: Connection) -> None:

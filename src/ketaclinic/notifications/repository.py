@@ -21,8 +21,11 @@ def all_clinic_ids(db: Session) -> list[int]:
 
 
 def message(db: Session, clinic_ids: Sequence[int], message_id: int) -> Message | None:
+    """The message as the database has it now (a claim is an UPDATE the session's copy
+    would not know of)."""
     stmt = select(Message).where(Message.id == message_id)
-    return db.scalar(in_clinics(stmt, Message.clinic_id, clinic_ids))
+    stmt = in_clinics(stmt, Message.clinic_id, clinic_ids)
+    return db.scalar(stmt.execution_options(populate_existing=True))
 
 
 def due_candidates(
