@@ -143,6 +143,7 @@ def _send(
 ) -> Outcome:
     message = repo.message(db, clinic_ids, message_id)
     assert message is not None
+    change_status(db, message, "sending", f"attempt {message.attempts + 1}")
     patient = repo.patient(db, clinic_ids, message.patient_id)
     clinic = repo.clinic(db, message.clinic_id)
     assert patient is not None and clinic is not None
