@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.kit.db import set_visible_clinics
@@ -91,7 +91,10 @@ async def sms_inbound(request: Request, db: DbSession) -> Response:
     if token is None or not twilio_signature_valid(
         token.get_secret_value(), request_url(request, settings), params, signature
     ):
-        raise errors.TwilioSignatureInvalid()
+        # Answered here, not raised: a forged or misaddressed webhook call is not a
+        # person refused access to a record (nothing to put on a clinic's trail).
+        refused = errors.TwilioSignatureInvalid()
+        return JSONResponse(refused.to_body(), status_code=refused.status_code)
     phone, body = params.get("From", ""), params.get("Body", "")
 
     def apply() -> None:
