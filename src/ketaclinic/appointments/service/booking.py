@@ -35,7 +35,7 @@ from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
-from ketaclinic.kit.time import today_in
+from ketaclinic.kit.time import as_utc, today_in, utcnow
 from ketaclinic.notifications import service as notifications
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
@@ -194,8 +194,10 @@ def book_visits(
     for row in rows:
         db.add(AppointmentEvent(appointment_id=row.id, kind="booked", by_id=principal.user_id))
     db.flush()
-    if rows:  # one confirmation for the first visit; the portal lists the rest
-        first = min(rows, key=lambda r: r.starts_at)
+    first = min(rows, key=lambda r: r.starts_at) if rows else None
+    # One confirmation, for the first visit (the portal lists the rest); none for a
+    # visit already past (a paper record carried over).
+    if first is not None and as_utc(first.starts_at) > utcnow():
         notifications.queue(
             db,
             clinic_id=patient.clinic_id,
