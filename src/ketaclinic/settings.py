@@ -143,6 +143,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_from: str = "KetaClinic <no-reply@localhost>"
     smtp_timeout_s: int = Field(default=20, ge=1, le=300)
+    # The server's certificate is checked against the system's authorities, or these
+    # (a PEM file: a clinic's own mail relay with a private authority).
+    smtp_ca_file: Path | None = None
     # SMS through Twilio's REST API; all three set, or SMS stays in the outbox.
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

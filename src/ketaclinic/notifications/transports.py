@@ -55,6 +55,7 @@ class SmtpTransport:
         self.password = settings.smtp_password
         self.sender = settings.smtp_from
         self.timeout = settings.smtp_timeout_s
+        self.ca_file = settings.smtp_ca_file
 
     def build(self, message: Outgoing) -> EmailMessage:
         mail = EmailMessage()
@@ -67,11 +68,15 @@ class SmtpTransport:
         mail.set_content(message.body)
         return mail
 
+    def _tls(self) -> ssl.SSLContext:
+        cafile = str(self.ca_file) if self.ca_file is not None else None
+        return ssl.create_default_context(cafile=cafile)
+
     def send(self, message: Outgoing) -> str:
         mail = self.build(message)
         try:
             if self.security == "ssl":
-                context = ssl.create_default_context()
+                context = self._tls()
                 client: smtplib.SMTP = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=context
                 )
@@ -79,7 +84,7 @@ class SmtpTransport:
                 client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with client:
                 if self.security == "starttls":
-                    client.starttls(context=ssl.create_default_context())
+                    client.starttls(context=self._tls())
                 if self.user and self.password is not None:
                     client.login(self.user, self.password.get_secret_value())
                 client.send_message(mail)
