@@ -12,11 +12,12 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Protocol
 
 import httpx2
 
+from ketaclinic.kit.time import utcnow
 from ketaclinic.settings import Settings
 
 
@@ -62,7 +63,7 @@ class SmtpTransport:
         mail["From"] = self.sender
         mail["To"] = message.to
         mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=False)
+        mail["Date"] = format_datetime(utcnow())  # the application's clock, not the wall
         domain = parseaddr(self.sender)[1].rpartition("@")[2] or "localhost"
         mail["Message-ID"] = make_msgid(domain=domain)
         mail.set_content(message.body)
