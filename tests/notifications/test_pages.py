@@ -18,6 +18,7 @@ from ketaclinic.notifications.models import ContactPreference
 from ketaclinic.notifications.service import queue
 from ketaclinic.notifications.transports import twilio_signature
 from ketaclinic.patients.models import Patient
+from ketaclinic.settings import Settings
 from tests.conftest import Persona
 
 Api = Callable[[Persona], TestClient]
@@ -43,11 +44,11 @@ def test_it_shows_the_admin_what_would_have_been_sent_without_the_token(
     admin: Persona,
     clinic: Clinic,
     patient: Patient,
-    settings: object,
+    settings: Settings,
     morning: datetime,
 ) -> None:
     _sign_in_link(db, clinic, patient)
-    deliver_due(db, settings=settings, now=morning)  # type: ignore[arg-type]
+    deliver_due(db, settings=settings, now=morning)
     page = api(admin).get("/admin/outbox")
     assert page.status_code == 200
     assert "Sign-in link" in page.text and "not sent: no transport" in page.text
