@@ -54,6 +54,7 @@ from ketaclinic.ledger.models import (
     CsResolution,
 )
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
+from ketaclinic.notifications.models import ContactPreference, Message, MessageEvent
 from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from ketaclinic.patients.models import (
     Allergy,
@@ -89,6 +90,7 @@ __all__ = [
     "ClinicSetting",
     "ClockShift",
     "Contact",
+    "ContactPreference",
     "CsContainer",
     "CsCount",
     "CsCountLine",
@@ -107,6 +109,8 @@ __all__ = [
     "LoginFailure",
     "Medication",
     "Membership",
+    "Message",
+    "MessageEvent",
     "NoteAddendum",
     "NoteSignature",
     "Patient",

@@ -45,7 +45,7 @@ MOMENTS = {
     "00:30 on 1 January": "2027-01-01T00:30:00-06:00",
     "Thanksgiving, 14:00": "2026-11-26T14:00:00-06:00",
 }
-# Columns that may hold a time after "now": a booked visit, a link's expiry.
+# Columns that may hold a time after "now": a booked visit, a link's expiry, a message's.
 MAY_BE_LATER = {
     ("appointments", "starts_at"),
     ("appointments", "setup_ends_at"),
@@ -53,6 +53,10 @@ MAY_BE_LATER = {
     ("appointments", "ends_at"),
     ("questionnaire_links", "expires_at"),
     ("staff_sessions", "expires_at"),
+    # a message to a patient: the visit it is about, and when it is to go
+    ("notification_messages", "visit_starts_at"),
+    ("notification_messages", "not_before"),
+    ("notification_messages", "next_attempt_at"),
 }
 
 
