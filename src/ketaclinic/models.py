@@ -54,6 +54,7 @@ from ketaclinic.ledger.models import (
     CsResolution,
 )
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
+from ketaclinic.notifications.models import ContactPreference, Message, MessageEvent
 from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from ketaclinic.patients.models import (
     Allergy,
@@ -96,6 +97,7 @@ __all__ = [
     "ClinicSetting",
     "ClockShift",
     "Contact",
+    "ContactPreference",
     "CsContainer",
     "CsCount",
     "CsCountLine",
@@ -115,6 +117,8 @@ __all__ = [
     "LoginFailure",
     "Medication",
     "Membership",
+    "Message",
+    "MessageEvent",
     "NoteAddendum",
     "NoteSignature",
     "Patient",
