@@ -29,6 +29,7 @@ from ketaclinic.measures import service as measures
 from ketaclinic.patients import service, units
 from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
+from ketaclinic.portal import service as portal
 from ketaclinic.screenings import service as screenings
 from ketaclinic.screenings.deps import policy_of
 
@@ -252,6 +253,8 @@ def _detail_context(
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "screening": screenings.status(db, principal, patient, policy_of(request)),
         "visits": visits.of_patient(db, patient.id, patient.clinic_id),
+        "portal_account": portal.account_of(db, principal, patient.id),
+        "portal_errors": "",
         "errors": {},
         "values": {},
         "measure_hints": MEASURE_HINTS,
