@@ -81,9 +81,7 @@ def test_it_refuses_to_invite_a_patient_without_an_email(
         service.invite(db, _staff(db, front_desk), patient.id)
 
 
-def test_it_hides_another_clinics_patient(
-    db: Session, outsider: Persona, maya: Patient
-) -> None:
+def test_it_hides_another_clinics_patient(db: Session, outsider: Persona, maya: Patient) -> None:
     with pytest.raises(PatientNotFound):
         service.invite(db, _staff(db, outsider), maya.id)
 

@@ -145,14 +145,16 @@ def invite(db: Session, principal: Principal, patient_id: int) -> PatientAccount
     return account
 
 
-def disable(db: Session, principal: Principal, patient_id: int) -> PatientAccount:
+def disable(db: Session, principal: Principal, patient_id: int) -> PatientAccount | None:
     """Staff switch the patient's portal account off: its sessions and links stop
-    working at once (deps and ``open_link`` check the status). Audited."""
-    account = repo.account_of_patient(
-        db, principal.clinics_with(Permission.PATIENT_WRITE), patient_id
-    )
+    working at once (deps and ``open_link`` check the status). Audited. A patient
+    without an account has nothing to switch off (None)."""
+    clinics = principal.clinics_with(Permission.PATIENT_WRITE)
+    if repo.patient_in(db, clinics, patient_id) is None:
+        raise PatientNotFound(f"No patient with id {patient_id}.")
+    account = repo.account_of_patient(db, clinics, patient_id)
     if account is None:
-        raise PatientNotFound(f"No portal account for patient {patient_id}.")
+        return None
     account.status = "disabled"
     audit.record(
         db,

@@ -10,7 +10,6 @@ from fastapi import Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from ketaclinic.auth.errors import FormOriginRefused
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.web import form_text
 from ketaclinic.portal.deps import PORTAL_COOKIE
@@ -43,11 +42,10 @@ def sign_in_csrf_token(request: Request) -> str:
     return request.cookies.get(SIGN_IN_CSRF_COOKIE) or secrets.token_urlsafe(32)
 
 
-def check_sign_in_csrf(request: Request, form: FormData) -> None:
+def sign_in_csrf_ok(request: Request, form: FormData) -> bool:
     expected = request.cookies.get(SIGN_IN_CSRF_COOKIE, "")
     sent = form_text(form, "csrf_token")
-    if not expected or not hmac.compare_digest(sent, expected):
-        raise FormOriginRefused("The form expired; reload the page and try again.")
+    return bool(expected) and hmac.compare_digest(sent, expected)
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

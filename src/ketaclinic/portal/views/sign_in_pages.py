@@ -29,10 +29,10 @@ from ketaclinic.portal.deps import (
 from ketaclinic.portal.errors import PortalLinkUnusable
 from ketaclinic.portal.models import PatientAccount
 from ketaclinic.portal.views.common import (
-    check_sign_in_csrf,
     max_age,
     new_sign_in_csrf,
     set_session_cookie,
+    sign_in_csrf_ok,
     sign_in_csrf_token,
 )
 
@@ -52,6 +52,13 @@ def _page(
     )
     new_sign_in_csrf(request, response, token)
     return response
+
+
+def _expired(request: Request) -> Response:
+    """A sign-in form without this browser's token (expired, or posted from another
+    site): the page again, with a fresh token, and nothing done."""
+    context = {"errors": {"request": "The form expired. Please try again."}, "email": ""}
+    return _page(request, "portal/sign_in.html", context, status_code=403)
 
 
 def _errors(exc: KetaClinicError) -> dict[str, str]:
@@ -76,7 +83,8 @@ def sign_in_page(request: Request) -> Response:
 
 @router.post("/portal/sign-in")
 def ask_for_link(request: Request, form: Form, db: DbSession) -> Response:
-    check_sign_in_csrf(request, form)
+    if not sign_in_csrf_ok(request, form):
+        return _expired(request)
     email = form_text(form, "email")
     set_visible_clinics(db, "*")  # system work: no one is signed in; the address is the key
     try:
@@ -95,7 +103,8 @@ def ask_for_link(request: Request, form: Form, db: DbSession) -> Response:
 
 @router.post("/portal/sign-in/password")
 def sign_in_with_password(request: Request, form: Form, db: DbSession) -> Response:
-    check_sign_in_csrf(request, form)
+    if not sign_in_csrf_ok(request, form):
+        return _expired(request)
     email = form_text(form, "email")
     set_visible_clinics(db, "*")
     origin = origin_of(request, "portal")
@@ -133,7 +142,8 @@ def code_page(request: Request, db: DbSession) -> Response:
 
 @router.post("/portal/sign-in/code")
 def enter_code(request: Request, form: Form, db: DbSession) -> Response:
-    check_sign_in_csrf(request, form)
+    if not sign_in_csrf_ok(request, form):
+        return _expired(request)
     set_visible_clinics(db, "*")
     found = _pending(request, db)
     if found is None:
@@ -168,7 +178,8 @@ def link_page(request: Request, token: str, db: DbSession) -> Response:
 
 @router.post("/portal/link/{token}")
 def use_link(request: Request, token: str, form: Form, db: DbSession) -> Response:
-    check_sign_in_csrf(request, form)
+    if not sign_in_csrf_ok(request, form):
+        return _expired(request)
     set_visible_clinics(db, "*")
     try:
         account = service.sign_in_with_link(db, token, origin_of(request, "portal"))
@@ -196,7 +207,8 @@ def welcome_page(request: Request, token: str, db: DbSession) -> Response:
 
 @router.post("/portal/welcome/{token}")
 def accept_invitation(request: Request, token: str, form: Form, db: DbSession) -> Response:
-    check_sign_in_csrf(request, form)
+    if not sign_in_csrf_ok(request, form):
+        return _expired(request)
     set_visible_clinics(db, "*")
     min_length = request.app.state.settings.password_min_length
     try:
