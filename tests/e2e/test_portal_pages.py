@@ -20,7 +20,7 @@ from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.models import PatientAccount
 from tests.e2e.conftest import LiveClinic
-from tests.e2e.test_layout_pages import PHONE, _problems
+from tests.e2e.test_layout_pages import PHONE, _problems, _shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -88,6 +88,7 @@ def phone(browser: Browser) -> Iterator[Page]:
 
 
 def _fits(page: Page) -> None:
+    _shoot(page, "portal " + page.url.split("/", 3)[-1])
     problems = _problems(page, width=390)
     assert problems == [], f"{page.url}: {problems}"
 

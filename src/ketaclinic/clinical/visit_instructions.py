@@ -19,6 +19,7 @@ class Instruction(BaseModel):
     heading: str = Field(min_length=1)
     text: str = Field(min_length=1)
     routes: tuple[str, ...] = ()
+    unknown_route: bool = False
     practice: bool
     source: str = Field(min_length=1)
 
@@ -38,5 +39,8 @@ def load() -> VisitInstructions:
 
 def for_route(route: str | None) -> list[Instruction]:
     """The instructions for a visit given by ``route`` (None: the route is not known,
-    so every route-specific item is left out rather than the wrong one shown)."""
-    return [i for i in load().items if not i.routes or (route is not None and route in i.routes)]
+    so every route-specific item is left out rather than the wrong one shown, and the
+    ``unknown_route`` items say to ask the clinic)."""
+    if route is None:
+        return [i for i in load().items if not i.routes]
+    return [i for i in load().items if not i.unknown_route and (not i.routes or route in i.routes)]
