@@ -71,6 +71,10 @@ def test_it_hides_another_patients_visit_and_request(
     assert escort.status_code == 404
     assert db.get(Appointment, theirs.id).status == "booked"  # type: ignore[union-attr]
     assert noor_browser.get(f"/portal/requests/{request_id}").status_code == 200
+    refused = db.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
+    assert len(refused) == 4
+    assert {e.actor for e in refused} == {f"patient-account:{maya_account.id}"}
+    assert {e.action for e in refused} == {"access.not_found"}
 
 
 def test_it_cancels_a_visit_outside_the_notice(

@@ -66,7 +66,10 @@ def _resolve(request: Request, db: Session, sent: str) -> PortalPatient:
     cookie = request.cookies.get(PORTAL_COOKIE)
     settings = request.app.state.settings
     idle = timedelta(minutes=settings.portal_idle_timeout_minutes)
-    found = sessions.for_cookie(db, cookie, idle_timeout=idle) if cookie else None
+    if not cookie:
+        raise PortalSignInRequired()
+    set_visible_clinics(db, "*")  # system work: the cookie, not a clinic, is the key
+    found = sessions.for_cookie(db, cookie, idle_timeout=idle)
     if found is None:
         raise PortalSignInRequired()
     account, row = found

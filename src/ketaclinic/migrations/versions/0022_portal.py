@@ -1,8 +1,8 @@
-"""The patient portal (issue 21): patient accounts, their sessions and one-time links
-(no row-level security, like staff accounts: the cookie is looked up before the clinic
-is known, and these rows hold no health information), the front desk's requests from
-patients and escort confirmations (row-level security through the patient;
-confirmations append-only by trigger on both databases).
+"""The patient portal (issue 21): patient accounts (row-level security through the
+patient: signing in looks an account up as system work), their sessions and one-time
+links (reached only through an account), the front desk's requests from patients and
+escort confirmations (row-level security through the patient; confirmations
+append-only by trigger on both databases).
 
 Revision ID: 0022_portal
 Revises: 0021_notifications
@@ -15,11 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from ketaclinic.kit.migrate import (
-    drop_guards,
-    install_append_only,
-    install_patient_row_security,
-)
+from ketaclinic.kit.migrate import drop_guards, install_append_only
 
 revision: str = "0022_portal"
 down_revision: str | Sequence[str] | None = "0021_notifications"
@@ -27,7 +23,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APPEND_ONLY = ("escort_confirmations",)
-BY_PATIENT = ("portal_requests", "escort_confirmations")
+BY_PATIENT = ("patient_accounts", "portal_requests", "escort_confirmations")
+# Written the 0013 way (as 0019): the visible clinics read once per query, not per row.
+VISIBLE = (
+    "EXISTS (SELECT 1 FROM patients p WHERE p.id = patient_id AND "
+    "((SELECT ketaclinic_every_clinic_visible()) "
+    "OR p.clinic_id = ANY ((SELECT ketaclinic_visible_clinics())::integer[])))"
+)
 
 
 def upgrade() -> None:
@@ -189,7 +191,14 @@ def upgrade() -> None:
             batch_op.f("ix_portal_requests_patient_id"), ["patient_id"], unique=False
         )
     install_append_only(APPEND_ONLY)
-    install_patient_row_security(BY_PATIENT)
+    if op.get_bind().dialect.name == "postgresql":
+        for table in BY_PATIENT:
+            op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            op.execute(
+                f"CREATE POLICY {table}_by_clinic ON {table} "
+                f"USING ({VISIBLE}) WITH CHECK ({VISIBLE})"
+            )
 
 
 def downgrade() -> None:
