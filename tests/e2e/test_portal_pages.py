@@ -18,9 +18,9 @@ from ketaclinic.kit.db import make_sessionmaker
 from ketaclinic.kit.time import utcnow
 from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
-from ketaclinic.portal.models import PatientAccount
-from tests.e2e.conftest import LiveClinic
-from tests.e2e.test_layout_pages import PHONE, _problems, _shoot
+from ketaclinic.portal.models import PatientAccount, PortalRequest
+from tests.e2e.conftest import LiveClinic, sign_in_as
+from tests.e2e.test_layout_pages import PHONE, TABLET, _problems, _shoot
 
 pytestmark = pytest.mark.e2e
 
@@ -149,3 +149,38 @@ def test_it_signs_in_by_link_and_confirms_the_escort_on_a_phone(
     expect(phone.get_by_text("Confirmed").first).to_be_visible()
     phone.get_by_role("button", name="Sign out").click()
     expect(phone.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+
+
+def test_it_shows_the_front_desk_a_late_cancellation_to_close_on_a_tablet(
+    browser: Browser, live_clinic: LiveClinic, portal_patient: PortalPatient, engine: Engine
+) -> None:
+    session = make_sessionmaker(engine)()
+    try:
+        visit = session.get(Appointment, portal_patient.appointment_id)
+        assert visit is not None
+        session.add(
+            PortalRequest(
+                clinic_id=visit.clinic_id,
+                patient_id=visit.patient_id,
+                appointment_id=visit.id,
+                kind="cancel",
+                note="I have a fever",
+            )
+        )
+        session.commit()
+    finally:
+        session.close()
+    context = browser.new_context(**TABLET)
+    try:
+        page = context.new_page()
+        sign_in_as(page, live_clinic, live_clinic.front_desk_email)
+        page.goto(f"{live_clinic.base_url}/schedule/requests")
+        expect(page.get_by_role("heading", name="Requests from patients")).to_be_visible()
+        expect(page.get_by_text("Cancel: I have a fever")).to_be_visible()
+        _shoot(page, "portal staff requests")
+        assert _problems(page, width=820) == []
+        page.get_by_label("What was done").fill("Cancelled; called her back")
+        page.get_by_role("button", name="Close").click()
+        expect(page.get_by_text("No open requests.")).to_be_visible()
+    finally:
+        context.close()
