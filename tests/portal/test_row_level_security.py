@@ -52,7 +52,13 @@ def test_it_shows_a_patient_their_visit_and_hides_the_rows_from_another_clinic(
     visits.confirm_escort(db, me, visit.id, "Sam Rivera", "+1 512 555 0147")
     db.flush()
     set_visible_clinics(db, [other_clinic.id])
-    assert db.scalars(select(PatientAccount.id)).all() == []
-    assert db.scalars(select(EscortConfirmation.id)).all() == []
+    mine = PatientAccount.patient_id == maya.id
+    assert db.scalars(select(PatientAccount.id).where(mine)).all() == []
+    assert (
+        db.scalars(
+            select(EscortConfirmation.id).where(EscortConfirmation.patient_id == maya.id)
+        ).all()
+        == []
+    )
     set_visible_clinics(db, "*")
-    assert db.scalars(select(PatientAccount.id)).all() == [maya_account.id]
+    assert db.scalars(select(PatientAccount.id).where(mine)).all() == [maya_account.id]

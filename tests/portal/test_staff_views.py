@@ -29,7 +29,8 @@ def test_it_offers_the_invitation_on_the_chart_and_sends_it(
     assert "Invite to the portal" in chart.text
     sent = desk.post(f"/patients/{maya.id}/portal-invitation", follow_redirects=False)
     assert sent.status_code == 303
-    assert db.scalars(select(Message.template)).all() == ["portal_invitation"]
+    sent_to_maya = select(Message.template).where(Message.patient_id == maya.id)
+    assert db.scalars(sent_to_maya).all() == ["portal_invitation"]
     assert "Invited" in desk.get(f"/patients/{maya.id}").text
 
 
@@ -65,7 +66,9 @@ def test_it_shows_and_closes_requests_in_the_queue(
     desk = api(front_desk)
     page = desk.get("/schedule/requests")
     assert page.status_code == 200 and "Rivera, Maya" in page.text and "Fever" in page.text
-    request_id = db.scalars(select(PortalRequest.id)).one()
+    request_id = db.scalars(
+        select(PortalRequest.id).where(PortalRequest.patient_id == maya.id)
+    ).one()
     refused = desk.post(f"/schedule/requests/{request_id}/close", data={"outcome": ""})
     assert refused.status_code == 422
     closed = desk.post(
@@ -74,9 +77,14 @@ def test_it_shows_and_closes_requests_in_the_queue(
         follow_redirects=False,
     )
     assert closed.status_code == 303
-    assert db.scalars(select(PortalRequest.status)).one() == "closed"
+    assert db.get(PortalRequest, request_id).status == "closed"  # type: ignore[union-attr]
     assert (
-        db.scalars(select(AuditEvent).where(AuditEvent.action == "portal.request_closed"))
+        db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "portal.request_closed",
+                AuditEvent.resource_id == str(request_id),
+            )
+        )
         .one()
         .user_id
         == front_desk.user.id

@@ -56,7 +56,9 @@ def test_it_hides_another_patients_visit_and_request(
     noor_browser = sign_in(noor_account)
     asked = _post(db, noor_browser, f"/portal/visits/{theirs.id}/reschedule", note="Mornings")
     assert asked.status_code == 303
-    request_id = db.scalars(select(PortalRequest.id)).one()
+    request_id = db.scalars(
+        select(PortalRequest.id).where(PortalRequest.patient_id == noor.id)
+    ).one()
     maya_browser = sign_in(maya_account)
     assert maya_browser.get(f"/portal/visits/{theirs.id}").status_code == 404
     assert maya_browser.get(f"/portal/requests/{request_id}").status_code == 404
@@ -71,7 +73,11 @@ def test_it_hides_another_patients_visit_and_request(
     assert escort.status_code == 404
     assert db.get(Appointment, theirs.id).status == "booked"  # type: ignore[union-attr]
     assert noor_browser.get(f"/portal/requests/{request_id}").status_code == 200
-    refused = db.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
+    refused = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.outcome == "denied", AuditEvent.clinic_id == maya.clinic_id
+        )
+    ).all()
     assert len(refused) == 4
     assert {e.actor for e in refused} == {f"patient-account:{maya_account.id}"}
     assert {e.action for e in refused} == {"access.not_found"}
@@ -91,7 +97,9 @@ def test_it_cancels_a_visit_outside_the_notice(
     ).one()
     assert event.kind == "cancelled" and event.by_id is None
     audit = db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "portal.visit_cancelled")
+        select(AuditEvent).where(
+            AuditEvent.action == "portal.visit_cancelled", AuditEvent.patient_id == maya.id
+        )
     ).one()
     assert audit.actor == f"patient-account:{maya_account.id}"
 
@@ -108,7 +116,7 @@ def test_it_turns_a_late_cancellation_into_a_request(
     assert again.headers["location"] == asked.headers["location"]  # one open request
     db.refresh(visit)
     assert visit.status == "booked"
-    request = db.scalars(select(PortalRequest)).one()
+    request = db.scalars(select(PortalRequest).where(PortalRequest.patient_id == maya.id)).one()
     assert (request.kind, request.status, request.note) == ("cancel", "open", "Fever")
     assert "With the front desk" in browser.get(asked.headers["location"]).text
 
@@ -139,7 +147,9 @@ def test_it_confirms_the_escort_with_a_phone_number(
     assert done.status_code == 303
     db.refresh(visit)
     assert visit.escort_confirmed
-    confirmation = db.scalars(select(EscortConfirmation)).one()
+    confirmation = db.scalars(
+        select(EscortConfirmation).where(EscortConfirmation.patient_id == maya.id)
+    ).one()
     assert (confirmation.name, confirmation.phone) == ("Sam Rivera", "+15125550147")
     assert confirmation.account_id == maya_account.id
     page = browser.get(done.headers["location"])
