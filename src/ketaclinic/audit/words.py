@@ -158,6 +158,17 @@ ACTION_LABELS: dict[str, str] = {
     "portal.scores_read": "Patient viewed their scores",
     "portal.requests_read": "Patient requests queue opened",
     "portal.request_closed": "Patient request closed",
+    # messages to patients (issue 21)
+    "notification.queued": "Message to the patient queued",
+    "notification.sent": "Message to the patient sent",
+    "notification.failed": "Message to the patient failed",
+    "notification.not_sent": "Message to the patient not sent",
+    "notification.cancelled": "Message to the patient cancelled",
+    "notification.outbox_read": "Outbox opened",
+    "patient.messages_read": "Messages to the patient read",
+    "patient.contact_preference_changed": "Contact preference changed",
+    "patient.sms_stopped": "Patient stopped text messages",
+    "patient.sms_restarted": "Patient restarted text messages",
 }
 
 _PREFIX_WORDS = {"patient": "", "auth": "sign-in", "ledger": "ledger", "staff": "staff"}

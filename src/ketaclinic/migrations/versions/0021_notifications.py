@@ -1,6 +1,8 @@
 """Notifications (issue 21): the outbox of messages to patients, every status each
 message passed through (append-only on both databases) and the patient's contact
-preference (channel, SMS consent, STOP). Row-level security through the patient.
+preference (channel, SMS consent, STOP). Row-level security through the patient; on
+PostgreSQL a schema for the job runner's queue (huey's PostgresHuey makes its own
+tables there).
 
 Revision ID: 0021_notifications
 Revises: 0020_report_indexes
@@ -13,14 +15,21 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from ketaclinic.kit.migrate import drop_guards, install_append_only, install_patient_row_security
+from ketaclinic.kit.migrate import drop_guards, install_append_only
 
 revision: str = "0021_notifications"
 down_revision: str | Sequence[str] | None = "0020_report_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-STATUSES = "('queued', 'sending', 'sent', 'failed', 'no_transport', 'no_contact')"
+TABLES = ("notification_messages", "notification_message_events", "contact_preferences")
+# Through the patient, written the 0013 way (the visible clinics read once per query).
+VISIBLE = (
+    "EXISTS (SELECT 1 FROM patients p WHERE p.id = patient_id AND "
+    "((SELECT ketaclinic_every_clinic_visible()) "
+    "OR p.clinic_id = ANY ((SELECT ketaclinic_visible_clinics())::integer[])))"
+)
+STATUSES = "('queued', 'sending', 'sent', 'failed', 'no_transport', 'no_contact', 'cancelled')"
 
 
 def upgrade() -> None:
@@ -33,6 +42,7 @@ def upgrade() -> None:
         sa.Column("event_key", sa.String(length=200), nullable=False),
         sa.Column("link_path", sa.String(length=500), nullable=True),
         sa.Column("appointment_id", sa.Integer(), nullable=True),
+        sa.Column("visit_starts_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("urgent", sa.Boolean(), nullable=False),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -134,13 +144,23 @@ def upgrade() -> None:
         sa.UniqueConstraint("patient_id", name=op.f("uq_contact_preferences_patient_id")),
     )
     install_append_only(("notification_message_events",))
-    install_patient_row_security(
-        ("notification_messages", "notification_message_events", "contact_preferences")
-    )
+    if op.get_bind().dialect.name == "postgresql":
+        # The job runner's queue (huey's PostgresHuey makes its tables here itself).
+        op.execute("CREATE SCHEMA IF NOT EXISTS ketaclinic_jobs")
+    if op.get_bind().dialect.name == "postgresql":
+        for table in TABLES:
+            op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+            op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+            op.execute(
+                f"CREATE POLICY {table}_by_clinic ON {table} "
+                f"USING ({VISIBLE}) WITH CHECK ({VISIBLE})"
+            )
 
 
 def downgrade() -> None:
-    drop_guards(("notification_messages", "notification_message_events", "contact_preferences"))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SCHEMA IF EXISTS ketaclinic_jobs CASCADE")
+    drop_guards(TABLES)
     op.drop_table("contact_preferences")
     op.drop_index(
         op.f("ix_notification_message_events_patient_id"), table_name="notification_message_events"
