@@ -180,3 +180,33 @@ def test_it_shows_scores_only_when_the_clinic_does(
     db.add(ClinicSetting(clinic_id=maya.clinic_id, key="portal_show_scores", value="1"))
     db.commit()
     assert "No questionnaires answered yet" in browser.get("/portal/scores").text
+
+
+def test_it_tells_the_patient_of_a_cancellation_and_drops_the_visits_reminders(
+    db: Session, sign_in: SignIn, maya: Patient, chair: Chair, maya_account: PatientAccount
+) -> None:
+    from ketaclinic.notifications import service as notifications
+    from ketaclinic.notifications.models import Message
+
+    visit = make_visit(db, maya, chair, utcnow() + timedelta(days=3))
+    reminder = notifications.queue(
+        db,
+        clinic_id=maya.clinic_id,
+        patient_id=maya.id,
+        template="visit_reminder",
+        event_key=f"test-reminder:{visit.id}",
+        link_path="/portal",
+        appointment_id=visit.id,
+        visit_starts_at=visit.starts_at,
+        not_before=utcnow() + timedelta(days=2),
+    )
+    assert reminder is not None
+    db.commit()
+    browser = sign_in(maya_account)
+    _post(db, browser, f"/portal/visits/{visit.id}/cancel")
+    db.refresh(reminder)
+    assert reminder.status == "cancelled"
+    told = select(Message.template).where(
+        Message.patient_id == maya.id, Message.template == "booking_cancelled"
+    )
+    assert db.scalars(told).all() == ["booking_cancelled"]

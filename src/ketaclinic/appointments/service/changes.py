@@ -72,6 +72,22 @@ def cancel(db: Session, principal: Principal, appointment_id: int, reason: str) 
     row.status = "cancelled"
     _event(db, principal, row, "cancelled", reason.strip())
     db.flush()
+    _cancelled_messages(db, row)
+    offered = _offer_freed_slot(db, principal, row)
+    audit.on_patient(
+        db,
+        principal,
+        "patient.appointment_cancelled",
+        patient,
+        resource_type="appointment",
+        resource_id=row.id,
+        detail={"offered_to_waitlist": offered},
+    )
+    return row
+
+
+def _cancelled_messages(db: Session, row: Appointment) -> None:
+    """The visit's reminders will not go; the patient is told it is cancelled."""
     notifications.cancel_pending(
         db, clinic_id=row.clinic_id, appointment_id=row.id, reason="visit cancelled"
     )
@@ -85,17 +101,6 @@ def cancel(db: Session, principal: Principal, appointment_id: int, reason: str) 
         appointment_id=row.id,
         visit_starts_at=row.starts_at,
     )
-    offered = _offer_freed_slot(db, principal, row)
-    audit.on_patient(
-        db,
-        principal,
-        "patient.appointment_cancelled",
-        patient,
-        resource_type="appointment",
-        resource_id=row.id,
-        detail={"offered_to_waitlist": offered},
-    )
-    return row
 
 
 def no_show(db: Session, principal: Principal, appointment_id: int) -> Appointment:
@@ -181,6 +186,7 @@ def cancel_for_patient(
         )
     )
     db.flush()
+    _cancelled_messages(db, row)
     return _offer_freed_slot(db, None, row)
 
 
@@ -200,4 +206,12 @@ def confirm_escort_for_patient(
         )
     )
     db.flush()
+    # Asking the patient to confirm an escort they just confirmed would only confuse.
+    notifications.cancel_pending(
+        db,
+        clinic_id=row.clinic_id,
+        appointment_id=row.id,
+        templates=("escort_request",),
+        reason="escort confirmed",
+    )
     return row
