@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.appointments.models import Chair
 from ketaclinic.audit.models import AuditEvent
+from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit.time import utcnow
 from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.models import PatientAccount, PortalRequest
 from tests.conftest import Persona
-from tests.portal.conftest import make_visit
+from tests.portal.conftest import make_patient, make_visit
 
 Api = Callable[[Persona], TestClient]
 
@@ -106,3 +107,13 @@ def test_it_hides_another_clinics_requests(
         other.post(f"/schedule/requests/{made.id}/close", data={"outcome": "x y"}).status_code
         == 404
     )
+
+
+def test_it_says_on_the_chart_why_it_cannot_invite(
+    api: Api, db: Session, front_desk: Persona, clinic: Clinic
+) -> None:
+    patient = make_patient(db, clinic, "Ines", email="")
+    refused = api(front_desk).post(f"/patients/{patient.id}/portal-invitation")
+    assert refused.status_code == 422
+    assert "Email on the chart: The patient has no email address" in refused.text
+    assert db.scalars(select(Message.id).where(Message.patient_id == patient.id)).all() == []

@@ -1,5 +1,5 @@
-"""Staff pages for the portal: inviting a patient from the chart (or switching their
-access off), and the front desk's queue of what patients asked from the portal."""
+"""The front desk's queue of what patients asked from the portal (the invitation is
+the chart's own action: patients.views)."""
 
 from __future__ import annotations
 
@@ -12,22 +12,10 @@ from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, form_text, render
-from ketaclinic.portal import service, visits
+from ketaclinic.portal import visits
 from ketaclinic.portal.views.common import field_errors
 
 router = APIRouter(include_in_schema=False)
-
-
-@router.post("/patients/{patient_id}/portal-invitation")
-def invite(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Response:
-    service.invite(db, principal, patient_id)
-    return RedirectResponse(f"/patients/{patient_id}#portal", status_code=303)
-
-
-@router.post("/patients/{patient_id}/portal-account/disable")
-def disable(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Response:
-    service.disable(db, principal, patient_id)
-    return RedirectResponse(f"/patients/{patient_id}#portal", status_code=303)
 
 
 def _queue_page(
