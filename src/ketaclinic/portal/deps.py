@@ -17,10 +17,14 @@ How another package adds a portal page
    patient's clinic the transaction's visible one for row-level security.
 4. Audit every read and write with ``portal.actor.record(db, patient, "action", ...)``:
    the patient's account is the actor (``patient-account:<id>``).
+   A 404 the patient meets is recorded for them by ``refusals`` (their account as
+   actor); nothing to add.
 5. Templates extend ``portal/base.html`` and fill ``{% block content %}`` (and
    ``{% block title %}``); render with ``portal.deps.render_portal(request, name,
-   patient, context)`` so the layout has the clinic's name, the navigation and the
-   CSRF token. Pages work without JavaScript on a 390 px phone screen.
+   patient, context, db=db)`` so the layout has the clinic's name, the navigation and
+   the CSRF token; ``"nav"`` in the context ("visits", "questionnaires", "documents",
+   "scores") marks the current tab. Pages work without JavaScript on a 390 px phone
+   screen (``static/css/portal.css``); tests/e2e/test_portal_pages.py shows the checks.
 """
 
 from __future__ import annotations
