@@ -11,15 +11,18 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments.models import Chair
+from ketaclinic.auth.service import principal_for
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Origin
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.time import utcnow
 from ketaclinic.patients.models import Patient
-from ketaclinic.portal import visits
+from ketaclinic.portal import service, visits
 from ketaclinic.portal.actor import PortalPatient
+from ketaclinic.portal.errors import PortalEmailTaken
 from ketaclinic.portal.models import EscortConfirmation, PatientAccount
-from tests.portal.conftest import make_visit
+from tests.conftest import Persona
+from tests.portal.conftest import make_account, make_patient, make_visit
 
 
 @pytest.fixture
@@ -62,3 +65,15 @@ def test_it_shows_a_patient_their_visit_and_hides_the_rows_from_another_clinic(
     )
     set_visible_clinics(db, "*")
     assert db.scalars(select(PatientAccount.id).where(mine)).all() == [maya_account.id]
+
+
+def test_it_refuses_an_address_an_account_in_another_clinic_uses(
+    db: Session, plain_role: None, other_clinic: Clinic, maya: Patient, front_desk: Persona
+) -> None:
+    elsewhere = make_patient(db, other_clinic, "Maya", email="maya@example.net")
+    make_account(db, elsewhere)
+    desk = principal_for(db, front_desk.user)
+    db.execute(text("SET LOCAL ROLE ketaclinic_portal_probe"))
+    set_visible_clinics(db, [maya.clinic_id])
+    with pytest.raises(PortalEmailTaken):
+        service.invite(db, desk, maya.id)

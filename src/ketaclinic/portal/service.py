@@ -8,6 +8,7 @@ import secrets
 from datetime import timedelta
 
 import pyotp
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
@@ -111,17 +112,23 @@ def invite(db: Session, principal: Principal, patient_id: int) -> PatientAccount
         raise PortalEmailTaken()
     if account is not None and account.status == "disabled":
         raise PortalAccountDisabled()
-    if account is None:
-        account = PatientAccount(
-            clinic_id=patient.clinic_id,
-            patient_id=patient.id,
-            email=email,
-            status="invited",
-            invited_by_id=principal.user_id,
-        )
-        db.add(account)
-        db.flush()
-    account.email = email
+    # Addresses are unique across clinics; on PostgreSQL another clinic's account is
+    # out of sight (row-level security), so its address shows only as the constraint.
+    try:
+        with db.begin_nested():
+            if account is None:
+                account = PatientAccount(
+                    clinic_id=patient.clinic_id,
+                    patient_id=patient.id,
+                    email=email,
+                    status="invited",
+                    invited_by_id=principal.user_id,
+                )
+                db.add(account)
+            account.email = email
+            db.flush()
+    except IntegrityError:
+        raise PortalEmailTaken() from None
     token, link = _new_link(db, account, INVITATION, INVITATION_VALID, by=principal.user_id)
     notifications.queue(
         db,
