@@ -65,6 +65,13 @@ from ketaclinic.patients.models import (
     Patient,
 )
 from ketaclinic.plans.models import DoseCheck, DoseVerification, PlanEvent, TreatmentPlan
+from ketaclinic.portal.models import (
+    EscortConfirmation,
+    PatientAccount,
+    PortalLink,
+    PortalRequest,
+    PortalSession,
+)
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 from ketaclinic.treatments.models import TreatmentSession
 
@@ -105,6 +112,7 @@ __all__ = [
     "DisplayToken",
     "DoseCheck",
     "DoseVerification",
+    "EscortConfirmation",
     "Inquiry",
     "LoginFailure",
     "Medication",
@@ -114,8 +122,12 @@ __all__ = [
     "NoteAddendum",
     "NoteSignature",
     "Patient",
+    "PatientAccount",
     "PatientIntake",
     "PlanEvent",
+    "PortalLink",
+    "PortalRequest",
+    "PortalSession",
     "QuestionnaireLink",
     "QuestionnaireResponse",
     "RateLimitCounter",

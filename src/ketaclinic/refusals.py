@@ -17,6 +17,7 @@ from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import in_id_range
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal.actor import PortalPatient
 
 
 def on_refused(db: Session, request: Request, exc: KetaClinicError) -> None:
@@ -25,9 +26,13 @@ def on_refused(db: Session, request: Request, exc: KetaClinicError) -> None:
     route = request.scope.get("route")
     params: dict[str, Any] = dict(request.path_params)
     patient_id = _int_or_none(params.get("patient_id"))
-    if exc.status_code == 404 and patient_id is None:
+    # A signed-in portal patient asking for a record that is not theirs (a visit or
+    # request id): on record in their clinic's trail, with their account as actor.
+    portal = getattr(request.state, "portal_patient", None)
+    portal = portal if isinstance(portal, PortalPatient) else None
+    if exc.status_code == 404 and patient_id is None and portal is None:
         return  # a plain missing page, not an attempt on a record
-    clinic_id = None
+    clinic_id = portal.clinic_id if portal is not None else None
     if patient_id is not None:
         set_visible_clinics(db, "*")  # system work: find whose record was asked for
         clinic_id = db.scalar(select(Patient.clinic_id).where(Patient.id == patient_id))
@@ -49,6 +54,7 @@ def on_refused(db: Session, request: Request, exc: KetaClinicError) -> None:
             "reason": exc.message,
         },
         origin=principal.origin if principal else origin_of(request, channel),
+        actor=portal.actor if portal is not None else None,
     )
 
 

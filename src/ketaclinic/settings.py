@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     session_max_age_minutes: int = Field(default=12 * 60, ge=5, le=7 * 24 * 60)
     # Staff sessions end after this long without a request (HIPAA automatic logoff).
     idle_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Patient portal sessions (their own cookie and table): idle and absolute limits.
+    portal_idle_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    portal_session_max_age_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
     # Sign-in throttling: lock an account after this many failures in a row (an
     # admin unlocks it); refuse an address after this many failures in the window.
     max_failed_logins: int = Field(default=5, ge=1, le=100)
@@ -74,6 +77,10 @@ class Settings(BaseSettings):
     # score within this fraction of baseline on this many consecutive measures.
     booster_within_fraction: Decimal = Field(default=Decimal("0.25"), gt=0, lt=1)
     booster_consecutive: int = Field(default=2, ge=1, le=10)
+    # Patient portal (docs/clinical-references.md#patient-portal, practice): cancelling
+    # online up to this long before a visit; whether patients see their own scores.
+    portal_cancel_notice_hours: int = Field(default=24, ge=0, le=168)
+    portal_show_scores: int = Field(default=0, ge=0, le=1)
     # Patient messages (docs/clinical-references.md#patient-messages, practice): sent
     # from 08:00 until 21:00 clinic time unless urgent; visit reminders 72 h and 24 h
     # before; the next-morning check-in after a treatment at 09:00.

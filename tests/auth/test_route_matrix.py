@@ -30,6 +30,7 @@ from ketaclinic.identity.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal.models import PortalRequest
 from ketaclinic.scheduling.model import SessionSpec
 from ketaclinic.settings import Settings
 from tests.conftest import CLINIC_TZ, PASSWORD, Persona, _persona
@@ -145,6 +146,11 @@ def world(
     ledger = _ledger(api, people["custodian"], nurse, patient["id"])
     appointment = _booked(db, api, front_desk, patient["id"], plan)
     session = _in_chair(db, front_desk, appointment)
+    asked = PortalRequest(
+        clinic_id=clinic.id, patient_id=patient["id"], appointment_id=appointment, kind="cancel"
+    )
+    db.add(asked)
+    db.commit()
     for c in clients:
         c.close()
     db.close()
@@ -170,6 +176,7 @@ def world(
         "session_id": session,
         "display_id": 1,
         "suggestion_id": 1,
+        "request_id": asked.id,
     }
     return {"people": people, "params": params}
 
@@ -302,6 +309,8 @@ WITNESS = {"email": "cy.custodian@lakeside.example.org", "password": PASSWORD}
 def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
     if rule is Access.PUBLIC:
         return "open"
+    if persona == "anonymous" or rule is Access.PATIENT:  # no staff role opens the portal
+        return "unauthenticated"
     if persona == "anonymous":
         return "unauthenticated"
     if rule is Access.SIGNED_IN:
@@ -491,6 +500,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
     "/sessions/{session_id}/vitals": {"systolic": "124", "diastolic": "78"},
     "/admin/displays": {"label": "Waiting room"},
+    "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

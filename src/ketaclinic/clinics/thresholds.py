@@ -300,6 +300,32 @@ MESSAGE_SPECS: tuple[Spec, ...] = tuple(
 )
 SCALARS = SCALARS + COURSE_SPECS + MESSAGE_SPECS
 
+PORTAL = "Patient portal"
+PORTAL_SPECS: tuple[Spec, ...] = (
+    _int_spec(
+        "portal_cancel_notice_hours",
+        "Patients may cancel in the portal up to this long before a visit (practice); "
+        "later, the front desk gets a request",
+        0,
+        168,
+        "hours",
+        "patient-portal",
+        "Patient portal",
+        PORTAL,
+    ),
+    _int_spec(
+        "portal_show_scores",
+        "Patients see their own questionnaire scores in the portal (1 yes, 0 no; practice)",
+        0,
+        1,
+        "",
+        "patient-portal",
+        "Patient portal",
+        PORTAL,
+    ),
+)
+SCALARS = SCALARS + PORTAL_SPECS
+
 VITAL_LABELS: dict[str, str] = {
     "systolic_above": "Alert: systolic above",
     "diastolic_above": "Alert: diastolic above",

@@ -29,6 +29,7 @@ from ketaclinic.measures import service as measures
 from ketaclinic.patients import service, units
 from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
+from ketaclinic.portal import service as portal
 from ketaclinic.screenings import service as screenings
 from ketaclinic.screenings.deps import policy_of
 
@@ -252,6 +253,7 @@ def _detail_context(
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "screening": screenings.status(db, principal, patient, policy_of(request)),
         "visits": visits.of_patient(db, patient.id, patient.clinic_id),
+        "portal_account": portal.account_of(db, principal, patient.id),
         "errors": {},
         "values": {},
         "measure_hints": MEASURE_HINTS,
@@ -270,6 +272,27 @@ def _detail_with_errors(
     context = _detail_context(request, db, principal, patient)
     context.update(errors={section: errors}, values={section: values})
     return render(request, "patients/detail.html", context, status_code=422)
+
+
+@router.post("/{patient_id}/portal-invitation")
+def invite_to_portal(
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    """An email with a one-time link where the patient sets up their portal account."""
+    patient = service.get_patient(db, principal, patient_id, write=True)
+    try:
+        portal.invite(db, principal, patient.id)
+    except KetaClinicError as exc:
+        errors = forms.field_errors(exc)
+        return _detail_with_errors(request, db, principal, patient, "portal", errors, {})
+    return RedirectResponse(f"/patients/{patient.id}#portal", status_code=303)
+
+
+@router.post("/{patient_id}/portal-account/disable")
+def disable_portal(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Response:
+    """The patient's portal sessions and links stop working at once."""
+    portal.disable(db, principal, patient_id)
+    return RedirectResponse(f"/patients/{patient_id}#portal", status_code=303)
 
 
 @router.post("/{patient_id}/measurements")
