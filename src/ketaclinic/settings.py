@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     booster_within_fraction: Decimal = Field(default=Decimal("0.25"), gt=0, lt=1)
     booster_consecutive: int = Field(default=2, ge=1, le=10)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # A questionnaire the plan assigns opens this many hours before its visit
+    # (docs/clinical-references.md#assigned-questionnaires, practice).
+    questionnaire_open_hours: int = Field(default=48, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
     rules_dir: Path | None = None
     # A clinic's own treatment protocols (YAML), checked at start-up like the packaged ones.

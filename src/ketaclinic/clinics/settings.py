@@ -51,6 +51,7 @@ class ClinicSettings:
     outcome_window_to_day: int = 31
     booster_within_fraction: Decimal = Decimal("0.25")
     booster_consecutive: int = 2
+    questionnaire_open_hours: int = 48
     # Overrides of the protocols' vital-sign thresholds, by threshold name.
     vital_thresholds: Mapping[str, int] = field(default_factory=dict)
     # Overrides of the questionnaires' flag thresholds, by instrument and flag.

@@ -283,7 +283,20 @@ COURSE_SPECS: tuple[Spec, ...] = (
         COURSE,
     ),
 )
-SCALARS = SCALARS + COURSE_SPECS
+# What the patient is asked to do before a visit (issue 21).
+PATIENT_SPECS: tuple[Spec, ...] = (
+    _int_spec(
+        "questionnaire_open_hours",
+        "A questionnaire the plan assigns opens before its visit",
+        1,
+        24 * 14,
+        "hours",
+        "assigned-questionnaires",
+        "Assigned questionnaires",
+        COURSE,
+    ),
+)
+SCALARS = SCALARS + COURSE_SPECS + PATIENT_SPECS
 
 VITAL_LABELS: dict[str, str] = {
     "systolic_above": "Alert: systolic above",

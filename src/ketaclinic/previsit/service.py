@@ -1,0 +1,198 @@
+"""Questionnaires the plan assigns before each visit: which are due, open, done or
+missed (the pure rule is clinical.treatment.assignments), and the patient answering
+one in its window, once. Staff read them through a ``Principal``; the patient through
+their portal identity (``PatientSelf``). Every read and write is audited; never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol as Structural
+
+from sqlalchemy.orm import Session
+
+from ketaclinic.appointments.models import Appointment
+from ketaclinic.audit import service as audit
+from ketaclinic.clinical.scales import Instrument, get_instrument
+from ketaclinic.clinical.treatment import Protocol, load_protocols
+from ketaclinic.clinical.treatment.assignments import Answer, Assignment, State, Visit, assign
+from ketaclinic.clinics.settings import for_clinic
+from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.roles import Permission
+from ketaclinic.kit.time import utcnow
+from ketaclinic.measures import service as measures
+from ketaclinic.measures.models import QuestionnaireResponse, SafetyAlert
+from ketaclinic.patients.models import Patient
+from ketaclinic.previsit import errors
+from ketaclinic.previsit import repository as repo
+
+
+class PatientSelf(Structural):
+    """The patient signed in to the portal (portal.deps.PortalPatient has these)."""
+
+    @property
+    def account_id(self) -> int: ...
+    @property
+    def patient_id(self) -> int: ...
+    @property
+    def clinic_id(self) -> int: ...
+
+
+Caller = Principal | PatientSelf
+
+
+@dataclass(frozen=True)
+class Due:
+    """One questionnaire asked before one visit."""
+
+    instrument: Instrument
+    visit: Appointment
+    opens_at: datetime
+    due_at: datetime
+    done: QuestionnaireResponse | None
+    state: State
+
+    @property
+    def name(self) -> str:
+        return self.instrument.name
+
+
+def _who(who: Caller) -> tuple[Principal | None, str | None]:
+    if isinstance(who, Principal):
+        return who, None
+    return None, f"portal-account:{who.account_id}"
+
+
+def _patient(db: Session, who: Caller, patient_id: int) -> Patient:
+    if isinstance(who, Principal):
+        found = repo.patient(db, list(who.roles), patient_id)
+        if found is None or not who.can(Permission.PATIENT_READ, found.clinic_id):
+            raise errors.PatientNotFound()
+        return found
+    if who.patient_id != patient_id:
+        raise errors.PatientNotFound()
+    found = repo.patient(db, [who.clinic_id], patient_id)
+    if found is None:
+        raise errors.PatientNotFound()
+    return found
+
+
+def _assignments(
+    db: Session,
+    patient: Patient,
+    protocols: Mapping[str, Protocol] | None,
+) -> tuple[list[Assignment], dict[int, Appointment], dict[int, QuestionnaireResponse]]:
+    known = protocols if protocols is not None else load_protocols()
+    clinics = [patient.clinic_id]
+    visits: list[Visit] = []
+    appointments: dict[int, Appointment] = {}
+    for appointment, protocol_id in repo.visits(db, clinics, patient.id):
+        protocol = known.get(protocol_id) if protocol_id else None
+        rules = protocol.questionnaires if protocol is not None else ()
+        appointments[appointment.id] = appointment
+        visits.append(Visit(appointment.id, appointment.starts_at, rules))
+    instruments = {r.instrument for v in visits for r in v.rules}
+    rows = {r.id: r for r in repo.answers(db, clinics, patient.id, instruments)}
+    answers = [Answer(r.id, r.instrument_id, r.completed_at) for r in rows.values()]
+    hours = for_clinic(db, patient.clinic_id).questionnaire_open_hours
+    return assign(visits, answers, open_hours=hours), appointments, rows
+
+
+def _views(
+    found: list[Assignment],
+    appointments: dict[int, Appointment],
+    rows: dict[int, QuestionnaireResponse],
+    now: datetime,
+) -> list[Due]:
+    return [
+        Due(
+            get_instrument(a.instrument),
+            appointments[a.visit.key],
+            a.opens_at,
+            a.due_at,
+            rows[a.done.key] if a.done is not None else None,
+            a.state(now),
+        )
+        for a in found
+    ]
+
+
+def due_for_patient(
+    db: Session,
+    who: Caller,
+    patient_id: int,
+    now: datetime | None = None,
+    *,
+    protocols: Mapping[str, Protocol] | None = None,
+    visit_id: int | None = None,
+    audited: bool = True,
+) -> list[Due]:
+    """Every questionnaire the patient's plans assign, by due time (one visit's only,
+    with ``visit_id``); audited as a read of the chart (not ``audited`` when it is part
+    of a page whose read is already recorded, like the session's checklist)."""
+    now = now or utcnow()
+    patient = _patient(db, who, patient_id)
+    found, appointments, rows = _assignments(db, patient, protocols)
+    if visit_id is not None:
+        found = [a for a in found if a.visit.key == visit_id]
+    principal, actor = _who(who)
+    if audited:
+        audit.on_patient(
+            db,
+            principal,
+            "patient.read",
+            patient,
+            resource_type="questionnaire_assignments",
+            detail={"purpose": "questionnaires due", "visit": visit_id},
+            actor=actor,
+        )
+    return _views(found, appointments, rows, now)
+
+
+def complete(
+    db: Session,
+    who: PatientSelf,
+    instrument_id: str,
+    visit_id: int,
+    answers: dict[str, int | bool],
+    *,
+    origin: Origin | None = None,
+    now: datetime | None = None,
+    protocols: Mapping[str, Protocol] | None = None,
+) -> tuple[QuestionnaireResponse, list[SafetyAlert]]:
+    """The patient answers one assigned questionnaire: inside its window, once. The
+    patient's row is locked first, so two tabs submitting at once store one answer."""
+    now = now or utcnow()
+    patient = repo.lock_patient(db, [who.clinic_id], who.patient_id)
+    if patient is None:
+        raise errors.PatientNotFound()
+    found, _appointments, _rows = _assignments(db, patient, protocols)
+    match = next(
+        (a for a in found if a.instrument == instrument_id and a.visit.key == visit_id), None
+    )
+    if match is None:
+        raise errors.AssignmentNotFound()
+    if not match.is_open(now):
+        state = match.state(now)
+        message = {
+            "done": "You have already answered this questionnaire for that visit.",
+            "upcoming": "This questionnaire opens later; it is not open yet.",
+            "missed": "The time to answer this questionnaire for that visit has passed.",
+        }[state]
+        raise errors.AssignmentNotOpen(message)
+    return measures.record_patient_response(
+        db,
+        patient,
+        instrument_id,
+        answers,
+        origin=origin,
+        actor=f"portal-account:{who.account_id}",
+    )
+
+
+def find(found: list[Due], instrument_id: str, visit_id: int) -> Due | None:
+    return next(
+        (d for d in found if d.instrument.id == instrument_id and d.visit.id == visit_id), None
+    )
