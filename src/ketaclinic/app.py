@@ -74,6 +74,8 @@ from ketaclinic.patients import endpoints as patient_api
 from ketaclinic.patients import views as patient_views
 from ketaclinic.plans import endpoints as plan_api
 from ketaclinic.plans import views as plan_views
+from ketaclinic.portal import views as portal_views
+from ketaclinic.portal.deps import PORTAL_SIGN_IN, PortalSignInRequired, is_portal
 from ketaclinic.refusals import on_refused
 from ketaclinic.reports import endpoints as report_api
 from ketaclinic.reports import views as report_views
@@ -90,7 +92,9 @@ async def _on_business_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KetaClinicError)
     if _wants_html(request):
         target = None
-        if isinstance(exc, NotAuthenticated):
+        if isinstance(exc, PortalSignInRequired):
+            target = PORTAL_SIGN_IN
+        elif isinstance(exc, NotAuthenticated):
             # A poll (htmx) signed out comes back to its page, not to the fragment.
             page = urlsplit(request.headers.get("HX-Current-URL", "")).path
             target = "/login?next=" + quote(page or request.url.path, safe="/")
@@ -102,7 +106,8 @@ async def _on_business_error(request: Request, exc: Exception) -> Response:
             return RedirectResponse(target, status_code=303)
         if isinstance(exc, ClinicChoiceNeeded) and request.method == "GET" and exc.choices:
             return _clinic_picker(request, exc)
-        return render(request, "error.html", {"error": exc}, status_code=exc.status_code)
+        page = "portal/error.html" if is_portal(request) else "error.html"
+        return render(request, page, {"error": exc}, status_code=exc.status_code)
     return JSONResponse(exc.to_body(), status_code=exc.status_code)
 
 
@@ -207,6 +212,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_views.router,
     report_api.router,
     report_views.router,
+    portal_views.router,
 )
 
 
@@ -320,6 +326,8 @@ def who_may_call(method: str, path: str) -> str | None:
         return None
     if rule is Access.SIGNED_IN:
         return "any signed-in user"
+    if rule is Access.PATIENT:
+        return "the patient signed in to the portal (their own record only)"
     return f"the `{rule.value}` permission in the record's clinic"
 
 

@@ -55,6 +55,7 @@ from ketaclinic.ledger.models import (
     CsResolution,
 )
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
+from ketaclinic.notifications.models import ContactPreference, Message, MessageEvent
 from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from ketaclinic.patients.models import (
     Allergy,
@@ -65,6 +66,13 @@ from ketaclinic.patients.models import (
     Patient,
 )
 from ketaclinic.plans.models import DoseCheck, DoseVerification, PlanEvent, TreatmentPlan
+from ketaclinic.portal.models import (
+    EscortConfirmation,
+    PatientAccount,
+    PortalLink,
+    PortalRequest,
+    PortalSession,
+)
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
 from ketaclinic.treatments.models import TreatmentSession
 
@@ -92,6 +100,7 @@ __all__ = [
     "ConsentRequest",
     "ConsentSignature",
     "Contact",
+    "ContactPreference",
     "CsContainer",
     "CsCount",
     "CsCountLine",
@@ -106,15 +115,22 @@ __all__ = [
     "DisplayToken",
     "DoseCheck",
     "DoseVerification",
+    "EscortConfirmation",
     "Inquiry",
     "LoginFailure",
     "Medication",
     "Membership",
+    "Message",
+    "MessageEvent",
     "NoteAddendum",
     "NoteSignature",
     "Patient",
+    "PatientAccount",
     "PatientIntake",
     "PlanEvent",
+    "PortalLink",
+    "PortalRequest",
+    "PortalSession",
     "QuestionnaireLink",
     "QuestionnaireResponse",
     "RateLimitCounter",

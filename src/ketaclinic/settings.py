@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     session_max_age_minutes: int = Field(default=12 * 60, ge=5, le=7 * 24 * 60)
     # Staff sessions end after this long without a request (HIPAA automatic logoff).
     idle_timeout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Patient portal sessions (their own cookie and table): idle and absolute limits.
+    portal_idle_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    portal_session_max_age_minutes: int = Field(default=8 * 60, ge=5, le=7 * 24 * 60)
     # Sign-in throttling: lock an account after this many failures in a row (an
     # admin unlocks it); refuse an address after this many failures in the window.
     max_failed_logins: int = Field(default=5, ge=1, le=100)

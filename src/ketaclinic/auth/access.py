@@ -77,8 +77,8 @@ def allows(
         return False
     if rule is Access.PUBLIC:
         return True
-    if principal is None:
-        return False
+    if principal is None or rule is Access.PATIENT:
+        return False  # portal pages are the patient's, never staff's
     if isinstance(rule, Access):
         return True
     if clinic_id is not None:

@@ -41,10 +41,16 @@ class Permission(StrEnum):
 
 
 class Access(StrEnum):
-    """Routes that need no clinic permission."""
+    """Routes that need no clinic permission.
+
+    ``PATIENT``: a patient portal page. Staff authorization lets the request through
+    (no staff session is looked for); the portal's own dependency
+    (``portal.deps.CurrentPatient``) then requires a signed-in patient and names them.
+    """
 
     PUBLIC = "public"
     SIGNED_IN = "signed_in"
+    PATIENT = "patient"
 
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -429,6 +435,11 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /reports/outcomes.csv": P.REPORT_READ,
     "GET /reports/outcomes.pdf": P.REPORT_READ,
     "GET /api/v1/reports/outcomes": P.REPORT_READ,
+    # the patient portal (issue 21): signing in is public (the emailed link or the
+    # password is the key); every other page is the signed-in patient's own record
+    "GET /portal/sign-in": Access.PUBLIC,
+    "POST /portal/sign-out": Access.PATIENT,
+    "GET /portal": Access.PATIENT,
 }
 
 
