@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.kit.db import Base, UTCDateTime
@@ -29,8 +29,6 @@ class ConsentSignature(Base):
     document_title: Mapped[str] = mapped_column(String(200))
     document_sha256: Mapped[str] = mapped_column(String(64))
     typed_name: Mapped[str] = mapped_column(String(200))
-    # Whether the typed name matched the chart's name (loosely); kept either way.
-    name_matches: Mapped[bool] = mapped_column(Boolean)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip_address: Mapped[str] = mapped_column(String(64))
     user_agent: Mapped[str] = mapped_column(Text)

@@ -440,6 +440,16 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /portal/sign-in": Access.PUBLIC,
     "POST /portal/sign-out": Access.PATIENT,
     "GET /portal": Access.PATIENT,
+    # the patient's questionnaires and consent documents (issue 21)
+    "GET /portal/questionnaires": Access.PATIENT,
+    "GET /portal/questionnaires/{visit_id}/{instrument_id}": Access.PATIENT,
+    "POST /portal/questionnaires/{visit_id}/{instrument_id}": Access.PATIENT,
+    "GET /portal/documents": Access.PATIENT,
+    "GET /portal/documents/{document_id}": Access.PATIENT,
+    "POST /portal/documents/{document_id}/sign": Access.PATIENT,
+    "GET /portal/documents/signed/{signature_id}.pdf": Access.PATIENT,
+    "GET /patients/{patient_id}/consents/{signature_id}.pdf": P.PATIENT_READ,
+    "POST /patients/{patient_id}/consents/share": P.PATIENT_WRITE,
 }
 
 

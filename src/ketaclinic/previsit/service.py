@@ -1,7 +1,8 @@
 """Questionnaires the plan assigns before each visit: which are due, open, done or
 missed (the pure rule is clinical.treatment.assignments), and the patient answering
 one in its window, once. Staff read them through a ``Principal``; the patient through
-their portal identity (``PatientSelf``). Every read and write is audited; never commits.
+their portal identity (``portal.actor.PortalPatient``). Every read and write is
+audited; never commits.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol as Structural
 
 from sqlalchemy.orm import Session
 
@@ -19,28 +19,18 @@ from ketaclinic.clinical.scales import Instrument, get_instrument
 from ketaclinic.clinical.treatment import Protocol, load_protocols
 from ketaclinic.clinical.treatment.assignments import Answer, Assignment, State, Visit, assign
 from ketaclinic.clinics.settings import for_clinic
-from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
 from ketaclinic.measures import service as measures
 from ketaclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal import actor as portal
+from ketaclinic.portal.actor import PortalPatient
 from ketaclinic.previsit import errors
 from ketaclinic.previsit import repository as repo
 
-
-class PatientSelf(Structural):
-    """The patient signed in to the portal (portal.deps.PortalPatient has these)."""
-
-    @property
-    def account_id(self) -> int: ...
-    @property
-    def patient_id(self) -> int: ...
-    @property
-    def clinic_id(self) -> int: ...
-
-
-Caller = Principal | PatientSelf
+Caller = Principal | PortalPatient
 
 
 @dataclass(frozen=True)
@@ -57,12 +47,6 @@ class Due:
     @property
     def name(self) -> str:
         return self.instrument.name
-
-
-def _who(who: Caller) -> tuple[Principal | None, str | None]:
-    if isinstance(who, Principal):
-        return who, None
-    return None, f"portal-account:{who.account_id}"
 
 
 def _patient(db: Session, who: Caller, patient_id: int) -> Patient:
@@ -137,28 +121,32 @@ def due_for_patient(
     found, appointments, rows = _assignments(db, patient, protocols)
     if visit_id is not None:
         found = [a for a in found if a.visit.key == visit_id]
-    principal, actor = _who(who)
-    if audited:
+    detail = {"purpose": "questionnaires due", "visit": visit_id}
+    if not audited:
+        pass
+    elif isinstance(who, Principal):
         audit.on_patient(
             db,
-            principal,
+            who,
             "patient.read",
             patient,
             resource_type="questionnaire_assignments",
-            detail={"purpose": "questionnaires due", "visit": visit_id},
-            actor=actor,
+            detail=detail,
+        )
+    else:
+        portal.record(
+            db, who, "portal.questionnaires_read", resource_type="patient", resource_id=patient.id
         )
     return _views(found, appointments, rows, now)
 
 
 def complete(
     db: Session,
-    who: PatientSelf,
+    who: PortalPatient,
     instrument_id: str,
     visit_id: int,
     answers: dict[str, int | bool],
     *,
-    origin: Origin | None = None,
     now: datetime | None = None,
     protocols: Mapping[str, Protocol] | None = None,
 ) -> tuple[QuestionnaireResponse, list[SafetyAlert]]:
@@ -187,8 +175,8 @@ def complete(
         patient,
         instrument_id,
         answers,
-        origin=origin,
-        actor=f"portal-account:{who.account_id}",
+        origin=who.origin,
+        actor=who.actor,
     )
 
 

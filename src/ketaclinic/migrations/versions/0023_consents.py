@@ -3,7 +3,7 @@ append-only (triggers refuse UPDATE/DELETE on both databases), row-level securit
 through the patient, written the 0013 way (the visible clinics read once per query).
 
 Revision ID: 0023_consents
-Revises: 0020_report_indexes
+Revises: 0021_notifications, 0022_portal
 Create Date: 2026-12-06
 
 """
@@ -16,7 +16,8 @@ from alembic import op
 from ketaclinic.kit.migrate import drop_guards, install_append_only
 
 revision: str = "0023_consents"
-down_revision: str | Sequence[str] | None = "0020_report_indexes"
+# Merges the two heads issue 21's branches left (the integrator re-chains them).
+down_revision: str | Sequence[str] | None = ("0021_notifications", "0022_portal")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -40,7 +41,6 @@ def upgrade() -> None:
         sa.Column("document_title", sa.String(length=200), nullable=False),
         sa.Column("document_sha256", sa.String(length=64), nullable=False),
         sa.Column("typed_name", sa.String(length=200), nullable=False),
-        sa.Column("name_matches", sa.Boolean(), nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ip_address", sa.String(length=64), nullable=False),
         sa.Column("user_agent", sa.Text(), nullable=False),
