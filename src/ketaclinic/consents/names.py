@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_WORD = re.compile(r"[a-z0-9]+")
+# Letters and digits of any script (a name need not be Latin).
+_WORD = re.compile(r"[^\W_]+")
 # How many words a signature may add to the chart's name (middle names).
 EXTRA_WORDS = 2
 
