@@ -152,3 +152,17 @@ def test_it_keeps_signatures_append_only(
         with pytest.raises(DBAPIError, match=r"append-only|refuse"):
             db.execute(text(statement))
         db.rollback()
+
+
+def test_it_sends_the_patient_a_link_when_staff_share_a_document(
+    db: Session, planned: Planned, nurse: Persona
+) -> None:
+    from ketaclinic.notifications.models import Message
+
+    row = service.share(db, principal_for(db, nurse.user), planned.patient_id, REMS)
+    message = db.scalars(select(Message)).one()
+    assert (message.template, message.event_key, message.link_path) == (
+        "consent_request",
+        f"consent_request:{row.id}",
+        "/portal/documents",
+    )

@@ -128,3 +128,30 @@ def test_it_stores_nothing_for_answers_that_do_not_score(db: Session, planned: P
     with pytest.raises(ValidationFailed):
         service.complete(db, planned.me, "phq9", visit.id, {"phq9_1": 1})
     assert db.scalars(select(QuestionnaireResponse)).all() == []
+
+
+def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
+    db: Session, planned: Planned
+) -> None:
+    from ketaclinic.notifications.models import Message
+
+    soon = planned.visit(db, in_hours(30), 1)
+    later = planned.visit(db, in_hours(40), 2)
+    assert service.queue_due_notices(db, [planned.clinic_id]) == 2
+    assert service.queue_due_notices(db, [planned.clinic_id]) == 0
+    rows = db.scalars(select(Message).order_by(Message.id)).all()
+    assert [r.event_key for r in rows] == [
+        f"questionnaire_due:{soon.id}",
+        f"questionnaire_due:{later.id}",
+    ]
+    assert {r.template for r in rows} == {"questionnaire_due"}
+    assert {r.link_path for r in rows} == {"/portal/questionnaires"}
+    # The second visit's questionnaire opens when the first visit starts.
+    assert rows[1].not_before == soon.starts_at
+
+
+def test_it_queues_no_notice_once_everything_is_answered(db: Session, planned: Planned) -> None:
+    visit = planned.visit(db, in_hours(30))
+    service.complete(db, planned.me, "phq9", visit.id, PHQ9_CALM)
+    service.complete(db, planned.me, "gad7", visit.id, {f"gad7_{n}": 0 for n in range(1, 8)})
+    assert service.queue_due_notices(db, [planned.clinic_id]) == 0

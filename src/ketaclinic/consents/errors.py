@@ -15,6 +15,12 @@ class DocumentNotFound(NotFound):
     default_message = "No such document to sign."
 
 
+class UnknownDocument(FieldInvalid):
+    code = "consent_document_unknown"
+    field = "document_id"
+    default_message = "choose one of the clinic's documents"
+
+
 class SignatureNotFound(NotFound):
     code = "consent_signature_not_found"
     default_message = "No such signed document."

@@ -21,6 +21,7 @@ from ketaclinic.consents.models import ConsentRequest, ConsentSignature
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
+from ketaclinic.notifications import service as notifications
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal import actor as portal
 from ketaclinic.portal.actor import PortalPatient
@@ -241,7 +242,7 @@ def share(
     patient = _patient(db, principal, patient_id, write=True)
     known = documents or load_documents()
     if document_id not in known:
-        raise errors.DocumentNotFound()
+        raise errors.UnknownDocument()
     if any(r.document_id == document_id for r in repo.shared(db, [patient.clinic_id], patient.id)):
         raise errors.AlreadyShared()
     row = ConsentRequest(
@@ -254,4 +255,13 @@ def share(
     db.add(row)
     db.flush()
     _audit(db, principal, patient, "patient.consent.share", row.id, {"document": document_id})
+    # The message names no document (no health information): a link to the portal.
+    notifications.queue(
+        db,
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        template="consent_request",
+        event_key=f"consent_request:{row.id}",
+        link_path="/portal/documents",
+    )
     return row

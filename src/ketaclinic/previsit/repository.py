@@ -4,6 +4,7 @@ protocol, and their answers. Every query is scoped with ``in_clinics``."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,3 +75,23 @@ def lock_patient(db: Session, clinic_ids: Sequence[int], patient_id: int) -> Pat
         .with_for_update()
     )
     return db.scalars(stmt).one_or_none()
+
+
+def patients_with_visits_between(
+    db: Session, clinic_ids: Sequence[int], start: datetime, end: datetime
+) -> list[Patient]:
+    """Patients with a booked visit starting in [start, end) (the notice scan)."""
+    stmt = (
+        in_clinics(select(Patient), Patient.clinic_id, clinic_ids)
+        .where(
+            Patient.id.in_(
+                select(Appointment.patient_id).where(
+                    Appointment.status == "booked",
+                    Appointment.starts_at >= start,
+                    Appointment.starts_at < end,
+                )
+            )
+        )
+        .order_by(Patient.id)
+    )
+    return list(db.scalars(stmt))

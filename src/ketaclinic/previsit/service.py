@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
 from ketaclinic.measures import service as measures
 from ketaclinic.measures.models import QuestionnaireResponse, SafetyAlert
+from ketaclinic.notifications import service as notifications
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal import actor as portal
 from ketaclinic.portal.actor import PortalPatient
@@ -184,3 +185,42 @@ def find(found: list[Due], instrument_id: str, visit_id: int) -> Due | None:
     return next(
         (d for d in found if d.instrument.id == instrument_id and d.visit.id == visit_id), None
     )
+
+
+def queue_due_notices(
+    db: Session,
+    clinic_ids: list[int],
+    now: datetime | None = None,
+    *,
+    protocols: Mapping[str, Protocol] | None = None,
+) -> int:
+    """System work (the periodic questionnaire scan): for every booked visit whose
+    questionnaires open within the clinic's open hours from now and are not all
+    answered, queue one "questionnaire_due" message (no health information; a link to
+    the portal), sent from the time the first one opens. Never twice for a visit (the
+    event key). The number queued."""
+    now = now or utcnow()
+    queued = 0
+    longest = max((for_clinic(db, c).questionnaire_open_hours for c in clinic_ids), default=48)
+    horizon = now + timedelta(hours=longest)
+    for patient in repo.patients_with_visits_between(db, clinic_ids, now, horizon):
+        found, appointments, _rows = _assignments(db, patient, protocols)
+        by_visit: dict[int, list[Assignment]] = {}
+        for a in found:
+            if a.state(now) in ("open", "upcoming") and a.due_at <= horizon:
+                by_visit.setdefault(a.visit.key, []).append(a)
+        for visit_id, waiting in by_visit.items():
+            if appointments[visit_id].status != "booked":
+                continue
+            opens = min(a.opens_at for a in waiting)
+            message = notifications.queue(
+                db,
+                clinic_id=patient.clinic_id,
+                patient_id=patient.id,
+                template="questionnaire_due",
+                event_key=f"questionnaire_due:{visit_id}",
+                link_path="/portal/questionnaires",
+                not_before=opens if opens > now else None,
+            )
+            queued += message is not None
+    return queued
