@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # score within this fraction of baseline on this many consecutive measures.
     booster_within_fraction: Decimal = Field(default=Decimal("0.25"), gt=0, lt=1)
     booster_consecutive: int = Field(default=2, ge=1, le=10)
+    # Patient portal (docs/clinical-references.md#patient-portal, practice): cancelling
+    # online up to this long before a visit; whether patients see their own scores.
+    portal_cancel_notice_hours: int = Field(default=24, ge=0, le=168)
+    portal_show_scores: int = Field(default=0, ge=0, le=1)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A questionnaire the plan assigns opens this many hours before its visit
     # (docs/clinical-references.md#assigned-questionnaires, practice).

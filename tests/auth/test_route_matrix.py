@@ -30,6 +30,7 @@ from ketaclinic.identity.roles import ROUTE_RULES, Access, Role, roles_with
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal.models import PortalRequest
 from ketaclinic.scheduling.model import SessionSpec
 from ketaclinic.settings import Settings
 from tests.conftest import CLINIC_TZ, PASSWORD, Persona, _persona
@@ -159,6 +160,11 @@ def world(
     appointment = _booked(db, api, front_desk, patient["id"], plan)
     session = _in_chair(db, front_desk, appointment)
     signature = _signed_consent(db, patient["id"], front_desk.clinic.id)
+    asked = PortalRequest(
+        clinic_id=clinic.id, patient_id=patient["id"], appointment_id=appointment, kind="cancel"
+    )
+    db.add(asked)
+    db.commit()
     for c in clients:
         c.close()
     db.close()
@@ -188,6 +194,7 @@ def world(
         "visit_id": appointment,
         "document_id": "iv_ketamine_infusion",
         "signature_id": signature,
+        "request_id": asked.id,
     }
     return {"people": people, "params": params}
 
@@ -511,6 +518,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
     "/sessions/{session_id}/vitals": {"systolic": "124", "diastolic": "78"},
     "/admin/displays": {"label": "Waiting room"},
+    "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

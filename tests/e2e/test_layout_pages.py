@@ -232,7 +232,7 @@ def test_it_keeps_the_navigation_to_one_bar_for_each_role(
 
 
 def _public_pages(live: LiveClinic, engine: Engine) -> list[str]:
-    """The consultation form, a patient's questionnaire link, the sign-in page."""
+    """The consultation form, a patient's questionnaire link, the sign-in pages."""
     nurse = add_staff(engine, live, "nurse", "Nia Nurse")
     session = make_sessionmaker(engine)()
     try:
@@ -253,7 +253,7 @@ def _public_pages(live: LiveClinic, engine: Engine) -> list[str]:
         session.commit()
     finally:
         session.close()
-    return [f"/consult/{live.slug}", f"/q/{token}", "/login"]
+    return [f"/consult/{live.slug}", f"/q/{token}", "/login", "/portal/sign-in"]
 
 
 def test_it_fits_the_public_pages_on_a_phone(

@@ -137,6 +137,27 @@ ACTION_LABELS: dict[str, str] = {
     "patient.session.addendum": "Note addendum added",
     "patient.session.rems_saved": "REMS form saved",
     "patient.session.rems_sent": "REMS form sent",
+    # the patient portal (the patient's account as actor, or staff for the invitation)
+    "portal.invited": "Invited to the patient portal",
+    "portal.account_activated": "Portal account set up by the patient",
+    "portal.account_disabled": "Portal access switched off",
+    "portal.sign_in_link_sent": "Portal sign-in link emailed",
+    "portal.sign_in": "Patient signed in to the portal",
+    "portal.sign_in_failed": "Portal sign-in failed",
+    "portal.second_factor": "Patient entered the portal code",
+    "portal.sign_out": "Patient signed out of the portal",
+    "portal.password_set": "Patient set a portal password",
+    "portal.two_factor_on": "Patient turned portal two-factor on",
+    "portal.two_factor_off": "Patient turned portal two-factor off",
+    "portal.visits_read": "Patient viewed their visits",
+    "portal.visit_read": "Patient viewed a visit",
+    "portal.visit_cancelled": "Patient cancelled a visit in the portal",
+    "portal.request_made": "Patient asked the front desk about a visit",
+    "portal.request_read": "Patient viewed their request",
+    "portal.escort_confirmed": "Patient confirmed the escort",
+    "portal.scores_read": "Patient viewed their scores",
+    "portal.requests_read": "Patient requests queue opened",
+    "portal.request_closed": "Patient request closed",
 }
 
 _PREFIX_WORDS = {"patient": "", "auth": "sign-in", "ledger": "ledger", "staff": "staff"}

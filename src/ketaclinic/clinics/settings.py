@@ -52,6 +52,8 @@ class ClinicSettings:
     booster_within_fraction: Decimal = Decimal("0.25")
     booster_consecutive: int = 2
     questionnaire_open_hours: int = 48
+    portal_cancel_notice_hours: int = 24
+    portal_show_scores: int = 0
     # Overrides of the protocols' vital-sign thresholds, by threshold name.
     vital_thresholds: Mapping[str, int] = field(default_factory=dict)
     # Overrides of the questionnaires' flag thresholds, by instrument and flag.

@@ -283,6 +283,32 @@ COURSE_SPECS: tuple[Spec, ...] = (
         COURSE,
     ),
 )
+SCALARS = SCALARS + COURSE_SPECS
+
+PORTAL = "Patient portal"
+PORTAL_SPECS: tuple[Spec, ...] = (
+    _int_spec(
+        "portal_cancel_notice_hours",
+        "Patients may cancel in the portal up to this long before a visit (practice); "
+        "later, the front desk gets a request",
+        0,
+        168,
+        "hours",
+        "patient-portal",
+        "Patient portal",
+        PORTAL,
+    ),
+    _int_spec(
+        "portal_show_scores",
+        "Patients see their own questionnaire scores in the portal (1 yes, 0 no; practice)",
+        0,
+        1,
+        "",
+        "patient-portal",
+        "Patient portal",
+        PORTAL,
+    ),
+)
 # What the patient is asked to do before a visit (issue 21).
 PATIENT_SPECS: tuple[Spec, ...] = (
     _int_spec(
@@ -293,10 +319,10 @@ PATIENT_SPECS: tuple[Spec, ...] = (
         "hours",
         "assigned-questionnaires",
         "Assigned questionnaires",
-        COURSE,
+        PORTAL,
     ),
 )
-SCALARS = SCALARS + COURSE_SPECS + PATIENT_SPECS
+SCALARS = SCALARS + PORTAL_SPECS + PATIENT_SPECS
 
 VITAL_LABELS: dict[str, str] = {
     "systolic_above": "Alert: systolic above",

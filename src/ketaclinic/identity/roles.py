@@ -438,6 +438,14 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     # the patient portal (issue 21): signing in is public (the emailed link or the
     # password is the key); every other page is the signed-in patient's own record
     "GET /portal/sign-in": Access.PUBLIC,
+    "POST /portal/sign-in": Access.PUBLIC,
+    "POST /portal/sign-in/password": Access.PUBLIC,
+    "GET /portal/sign-in/code": Access.PUBLIC,
+    "POST /portal/sign-in/code": Access.PUBLIC,
+    "GET /portal/link/{token}": Access.PUBLIC,
+    "POST /portal/link/{token}": Access.PUBLIC,
+    "GET /portal/welcome/{token}": Access.PUBLIC,
+    "POST /portal/welcome/{token}": Access.PUBLIC,
     "POST /portal/sign-out": Access.PATIENT,
     "GET /portal": Access.PATIENT,
     # the patient's questionnaires and consent documents (issue 21)
@@ -450,6 +458,23 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /portal/documents/signed/{signature_id}.pdf": Access.PATIENT,
     "GET /patients/{patient_id}/consents/{signature_id}.pdf": P.PATIENT_READ,
     "POST /patients/{patient_id}/consents/share": P.PATIENT_WRITE,
+    "GET /portal/visits/{appointment_id}": Access.PATIENT,
+    "POST /portal/visits/{appointment_id}/cancel": Access.PATIENT,
+    "POST /portal/visits/{appointment_id}/reschedule": Access.PATIENT,
+    "POST /portal/visits/{appointment_id}/escort": Access.PATIENT,
+    "GET /portal/requests/{request_id}": Access.PATIENT,
+    "GET /portal/scores": Access.PATIENT,
+    "GET /portal/scores/{instrument_id}/plot": Access.PATIENT,
+    "GET /portal/account": Access.PATIENT,
+    "POST /portal/account/password": Access.PATIENT,
+    "POST /portal/account/two-factor": Access.PATIENT,
+    "POST /portal/account/two-factor/off": Access.PATIENT,
+    # portal: staff invite a patient from the chart (or switch the access off); the
+    # front desk's queue of what patients asked (cancel inside the notice, move a visit)
+    "POST /patients/{patient_id}/portal-invitation": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/portal-account/disable": P.PATIENT_WRITE,
+    "GET /schedule/requests": P.PATIENT_READ,
+    "POST /schedule/requests/{request_id}/close": P.PATIENT_WRITE,
 }
 
 

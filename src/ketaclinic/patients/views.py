@@ -30,6 +30,7 @@ from ketaclinic.measures import service as measures
 from ketaclinic.patients import service, units
 from ketaclinic.patients.duplicates import LikelyDuplicate
 from ketaclinic.patients.schemas import MeasurementIn, PatientCreate, PatientUpdate
+from ketaclinic.portal import service as portal
 from ketaclinic.screenings import service as screenings
 from ketaclinic.screenings.deps import policy_of
 
@@ -256,6 +257,8 @@ def _detail_context(
         "consents": consent_views.chart_context(
             db, principal, patient, getattr(request.app.state, "protocols", None)
         ),
+        "portal_account": portal.account_of(db, principal, patient.id),
+        "portal_errors": "",
         "errors": {},
         "values": {},
         "measure_hints": MEASURE_HINTS,

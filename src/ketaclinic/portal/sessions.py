@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.kit.time import utcnow
+from ketaclinic.portal import repository
 from ketaclinic.portal.models import PatientAccount, PortalSession
 
 # A session's last activity is kept to the minute (as staff sessions'): a page need
@@ -54,7 +55,7 @@ def for_cookie(
     if row.last_seen_at + idle_timeout <= now:
         row.ended_at = now  # idle too long: this cookie is done for good
         return None
-    account = db.get(PatientAccount, row.account_id)
+    account = repository.account_by_id(db, row.account_id)
     if account is None or account.status != "active":
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:

@@ -129,3 +129,61 @@ def confirm_escort(
         resource_id=row.id,
     )
     return row
+
+
+# ---- changes a patient makes from the portal --------------------------------------
+# No staff member acts: the event's ``by_id`` stays empty and the portal audits the
+# change with the patient's account as actor (portal.actor.record).
+
+
+def _patients_open_visit(
+    db: Session, clinic_id: int, patient_id: int, appointment_id: int
+) -> Appointment:
+    found = repo.appointment(db, [clinic_id], appointment_id)
+    if found is None or found[0].patient_id != patient_id:
+        raise errors.AppointmentNotFound()
+    row = found[0]
+    if row.status != "booked":
+        raise errors.AppointmentNotOpen(
+            f"This appointment is {row.status.replace('_', ' ')}.", {"status": row.status}
+        )
+    return row
+
+
+def cancel_for_patient(
+    db: Session, clinic_id: int, patient_id: int, appointment_id: int, reason: str
+) -> int | None:
+    """The patient cancels their own booked visit (the portal checks the notice
+    first); the freed chair is offered to the longest waiting. Returns the waitlist
+    entry offered the slot, if any."""
+    row = _patients_open_visit(db, clinic_id, patient_id, appointment_id)
+    row.status = "cancelled"
+    db.add(
+        AppointmentEvent(
+            appointment_id=row.id,
+            kind="cancelled",
+            reason=reason.strip() or "Cancelled by the patient in the portal",
+            detail=json.dumps({"by": "patient"}),
+        )
+    )
+    db.flush()
+    return _offer_freed_slot(db, None, row)
+
+
+def confirm_escort_for_patient(
+    db: Session, clinic_id: int, patient_id: int, appointment_id: int, name: str, phone: str
+) -> Appointment:
+    """The patient names who takes them home; the visit's escort is confirmed."""
+    if len(name.strip()) < 2:
+        raise errors.EscortRequired()
+    row = _patients_open_visit(db, clinic_id, patient_id, appointment_id)
+    row.escort_confirmed = True
+    db.add(
+        AppointmentEvent(
+            appointment_id=row.id,
+            kind="escort_confirmed",
+            detail=json.dumps({"escort": name.strip(), "phone": phone, "by": "patient"}),
+        )
+    )
+    db.flush()
+    return row

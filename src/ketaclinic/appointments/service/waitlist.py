@@ -42,7 +42,7 @@ def add_to_waitlist(
     return entry
 
 
-def _offer_freed_slot(db: Session, principal: Principal, freed: Appointment) -> int | None:
+def _offer_freed_slot(db: Session, principal: Principal | None, freed: Appointment) -> int | None:
     """The longest-waiting patient gets the freed chair and time offered."""
     if freed.starts_at <= utcnow():
         return None

@@ -5,7 +5,7 @@ patients and escort confirmations (row-level security through the patient;
 confirmations append-only by trigger on both databases).
 
 Revision ID: 0022_portal
-Revises: 0020_report_indexes
+Revises: 0021_notifications
 Create Date: 2026-12-06
 
 """
@@ -22,7 +22,7 @@ from ketaclinic.kit.migrate import (
 )
 
 revision: str = "0022_portal"
-down_revision: str | Sequence[str] | None = "0020_report_indexes"
+down_revision: str | Sequence[str] | None = "0021_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
