@@ -20,9 +20,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
+# The job runner (ketaclinic worker: reminders, messages) runs beside the server and
+# stops with it (Ctrl+C, or serve ending for any reason): one command, no stray process.
 demo: $(STAMP)
 	$(BIN)/ketaclinic migrate
 	$(BIN)/ketaclinic demo
+	$(BIN)/ketaclinic reminders send-due
+	$(BIN)/ketaclinic worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/ketaclinic serve --host 127.0.0.1 --port 8000
 
 serve: $(STAMP)

@@ -44,6 +44,7 @@ from ketaclinic.consents import views as consent_views
 from ketaclinic.identity.roles import Access, rule_for
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
+from ketaclinic.kit import jobs
 from ketaclinic.kit.clock_store import StoredClock, read_clock
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.kit.errors import (
@@ -68,6 +69,8 @@ from ketaclinic.ledger import views as ledger_views
 from ketaclinic.measures import endpoints as measures_api
 from ketaclinic.measures import public as measures_public
 from ketaclinic.measures import views as measures_views
+from ketaclinic.notifications import endpoints as notification_api
+from ketaclinic.notifications import views as notification_views
 from ketaclinic.outcomes import endpoints as outcomes_api
 from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.outcomes.deps import load_course_data
@@ -190,6 +193,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     measures_api.router,
     outcomes_api.router,
     outcomes_views.router,
+    notification_api.router,
+    notification_api.webhooks,
+    notification_views.router,
     screening_api.router,
     screening_views.router,
     plan_api.router,
@@ -224,6 +230,8 @@ ROUTERS: tuple[APIRouter, ...] = (
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
+    # Jobs a request causes (a message to send) are enqueued for this deployment.
+    jobs.configure(settings)
     engine = engine or make_engine(settings.database_url, slots=settings.request_slots)
     # Eligibility rules and protocols are data: a malformed file stops start-up, naming
     # file and line. A clinic's own directories add to (or replace) the packaged ones and

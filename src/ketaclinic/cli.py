@@ -360,6 +360,11 @@ from ketaclinic.cli_report import register as register_report  # noqa: E402
 
 register_report(app)
 
+# The job runner and messages to patients (issue 21) live in their own module.
+from ketaclinic.cli_notify import register as register_notify  # noqa: E402
+
+register_notify(app)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -8,6 +8,7 @@ import tempfile
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -80,6 +81,14 @@ class Settings(BaseSettings):
     # online up to this long before a visit; whether patients see their own scores.
     portal_cancel_notice_hours: int = Field(default=24, ge=0, le=168)
     portal_show_scores: int = Field(default=0, ge=0, le=1)
+    # Patient messages (docs/clinical-references.md#patient-messages, practice): sent
+    # from 08:00 until 21:00 clinic time unless urgent; visit reminders 72 h and 24 h
+    # before; the next-morning check-in after a treatment at 09:00.
+    quiet_end_morning_hour: int = Field(default=8, ge=0, le=12)
+    quiet_start_evening_hour: int = Field(default=21, ge=13, le=24)
+    reminder_first_hours: int = Field(default=72, ge=1, le=336)
+    reminder_second_hours: int = Field(default=24, ge=1, le=336)
+    checkin_hour: int = Field(default=9, ge=6, le=12)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A questionnaire the plan assigns opens this many hours before its visit
     # (docs/clinical-references.md#assigned-questionnaires, practice).
@@ -135,6 +144,25 @@ class Settings(BaseSettings):
     patient_page_size: int = Field(default=25, ge=5, le=200)
     # Public consultation requests per address (limits syntax, e.g. "5/hour").
     inquiry_rate_limit: str = "5/hour"
+    # Email to patients over SMTP (issue 21); no host: messages stay in the outbox
+    # (/admin/outbox) as "not sent: no transport". smtp_security: starttls, ssl or none.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "KetaClinic <no-reply@localhost>"
+    smtp_timeout_s: int = Field(default=20, ge=1, le=300)
+    # SMS through Twilio's REST API; all three set, or SMS stays in the outbox.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_base_url: str = "https://api.twilio.com"
+    # A message that failed this many times is given up ('failed'), with its last error.
+    message_max_attempts: int = Field(default=6, ge=1, le=20)
+    # Where the job runner keeps its queue on SQLite (a file beside the database when
+    # unset); on PostgreSQL the queue is in the database itself.
+    jobs_sqlite_path: Path | None = None
     log_json: bool = True
     log_level: str = "INFO"
 

@@ -29,6 +29,7 @@ from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import as_utc, today_in
+from ketaclinic.notifications import service as notifications
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.scheduling import model as m
@@ -138,6 +139,20 @@ def reschedule(
         chair=chosen.chair.name,
     )
     db.flush()
+    if as_utc(chosen.starts_at) != as_utc(before):  # a new time, not only a new chair
+        notifications.cancel_pending(
+            db, clinic_id=row.clinic_id, appointment_id=row.id, reason="visit moved"
+        )
+        notifications.queue(
+            db,
+            clinic_id=row.clinic_id,
+            patient_id=row.patient_id,
+            template="booking_changed",
+            event_key=f"booking_changed:{row.id}:{as_utc(chosen.starts_at):%Y%m%dT%H%MZ}",
+            link_path="/portal",
+            appointment_id=row.id,
+            visit_starts_at=chosen.starts_at,
+        )
     protocol = _protocol_of(db, row, protocols)
     if protocol is not None and row.plan_id is not None:
         clinic = db.get(Clinic, row.clinic_id)

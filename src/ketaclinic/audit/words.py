@@ -158,6 +158,22 @@ ACTION_LABELS: dict[str, str] = {
     "portal.scores_read": "Patient viewed their scores",
     "portal.requests_read": "Patient requests queue opened",
     "portal.request_closed": "Patient request closed",
+    "portal.questionnaires_read": "Patient viewed their questionnaires",
+    "portal.documents_read": "Patient viewed their documents",
+    "portal.consent_signed": "Patient signed a consent document",
+    "portal.consent_copy_read": "Patient opened a signed consent copy",
+    "patient.consent.share": "Document shared with the patient to sign",
+    # messages to patients (issue 21)
+    "notification.queued": "Message to the patient queued",
+    "notification.sent": "Message to the patient sent",
+    "notification.failed": "Message to the patient failed",
+    "notification.not_sent": "Message to the patient not sent",
+    "notification.cancelled": "Message to the patient cancelled",
+    "notification.outbox_read": "Outbox opened",
+    "patient.messages_read": "Messages to the patient read",
+    "patient.contact_preference_changed": "Contact preference changed",
+    "patient.sms_stopped": "Patient stopped text messages",
+    "patient.sms_restarted": "Patient restarted text messages",
 }
 
 _PREFIX_WORDS = {"patient": "", "auth": "sign-in", "ledger": "ledger", "staff": "staff"}

@@ -54,6 +54,13 @@ class ClinicSettings:
     questionnaire_open_hours: int = 48
     portal_cancel_notice_hours: int = 24
     portal_show_scores: int = 0
+    # Patient messages (issue 21, practice): sent between these hours, clinic time;
+    # visit reminders this many hours before; the check-in at this hour the next morning.
+    quiet_end_morning_hour: int = 8
+    quiet_start_evening_hour: int = 21
+    reminder_first_hours: int = 72
+    reminder_second_hours: int = 24
+    checkin_hour: int = 9
     # Overrides of the protocols' vital-sign thresholds, by threshold name.
     vital_thresholds: Mapping[str, int] = field(default_factory=dict)
     # Overrides of the questionnaires' flag thresholds, by instrument and flag.

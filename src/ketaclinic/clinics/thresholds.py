@@ -283,7 +283,21 @@ COURSE_SPECS: tuple[Spec, ...] = (
         COURSE,
     ),
 )
-SCALARS = SCALARS + COURSE_SPECS
+MESSAGES = "Patient messages"
+
+# Quiet hours, reminders and the next-morning check-in (issue 21): practice
+# (docs/clinical-references.md#patient-messages).
+MESSAGE_SPECS: tuple[Spec, ...] = tuple(
+    _int_spec(key, label, low, high, unit, "patient-messages", "Patient messages", MESSAGES)
+    for key, label, low, high, unit in (
+        ("quiet_end_morning_hour", "Messages are sent from", 0, 12, "o'clock (clinic time)"),
+        ("quiet_start_evening_hour", "Messages are sent until", 13, 24, "o'clock (clinic time)"),
+        ("reminder_first_hours", "First visit reminder", 1, 336, "hours before the visit"),
+        ("reminder_second_hours", "Second visit reminder", 1, 336, "hours before the visit"),
+        ("checkin_hour", "Next-morning check-in at", 6, 12, "o'clock (clinic time)"),
+    )
+)
+SCALARS = SCALARS + COURSE_SPECS + MESSAGE_SPECS
 
 PORTAL = "Patient portal"
 PORTAL_SPECS: tuple[Spec, ...] = (

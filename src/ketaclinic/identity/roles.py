@@ -265,6 +265,14 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /patients/{patient_id}/plans/{plan_id}/dose/{check_id}/verify": P.PLAN_WRITE,
     # audit and administration
     "GET /api/v1/audit-events": P.AUDIT_READ,
+    # notifications (issue 21): the chart's message log and contact preference, the
+    # administrator's outbox, and Twilio's inbound-SMS webhook (its signature checked)
+    "GET /patients/{patient_id}/messages": P.PATIENT_READ,
+    "GET /patients/{patient_id}/contact-preferences": P.PATIENT_WRITE,
+    "POST /patients/{patient_id}/contact-preferences": P.PATIENT_WRITE,
+    "GET /admin/outbox": P.SETTINGS_MANAGE,
+    "GET /api/v1/admin/outbox": P.SETTINGS_MANAGE,
+    "POST /notifications/sms/inbound": Access.PUBLIC,
     "GET /admin/audit": P.AUDIT_READ,
     "GET /admin/roles": P.STAFF_ADMIN,
     "GET /admin/staff": P.STAFF_ADMIN,

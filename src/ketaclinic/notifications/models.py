@@ -13,8 +13,9 @@ from ketaclinic.kit.time import utcnow
 
 # queued: waiting for its time (or its next attempt); sending: claimed by one worker;
 # sent; failed: every attempt failed; no_transport: nothing configured to send it by;
-# no_contact: no address on file for any channel the patient accepts (or SMS opted out).
-STATUSES = ("queued", "sending", "sent", "failed", "no_transport", "no_contact")
+# no_contact: no address on file for any channel the patient accepts (or SMS opted out);
+# cancelled: its visit was moved or cancelled before it went.
+STATUSES = ("queued", "sending", "sent", "failed", "no_transport", "no_contact", "cancelled")
 CHANNELS = ("email", "sms")
 
 
@@ -38,6 +39,8 @@ class Message(Base):
     link_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
     # The visit whose date, time and address the template may name.
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), nullable=True)
+    # The visit's start when queued (a moved visit cancels the message and queues anew).
+    visit_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="queued")

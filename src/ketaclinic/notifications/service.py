@@ -4,7 +4,6 @@ event, and delivery happens after that transaction commits (``kit.jobs``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,13 +11,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit.service import record
+from ketaclinic.kit.jobs import enqueue_after_commit
 from ketaclinic.kit.time import as_utc, utcnow
+from ketaclinic.notifications import repository as repo
 from ketaclinic.notifications.models import Message, MessageEvent
 from ketaclinic.notifications.templates import template as find_template
 
-# Called with the session after a message is queued (kit.jobs arranges delivery after
-# commit); empty until the job runner is set up, so queueing never needs it.
-AFTER_QUEUE: list[Callable[[Session], None]] = []
+# The job that sends what is due (registered by the worker's jobs, ketaclinic.cli_notify).
+DELIVER_JOB = "notifications.deliver"
 
 
 def queue(
@@ -32,6 +32,7 @@ def queue(
     not_before: datetime | None = None,
     urgent: bool = False,
     appointment_id: int | None = None,
+    visit_starts_at: datetime | None = None,
 ) -> Message | None:
     """Write one outbox row in the caller's transaction (never commits). event_key is unique:
     a second call with the same key returns None and sends nothing (never twice for the same
@@ -41,10 +42,13 @@ def queue(
     template's fixed words, the clinic's name, date/time/address of a visit where the template
     says so, and the link.
 
-    ``appointment_id`` names the visit a ``visit: true`` template describes."""
+    ``appointment_id`` and ``visit_starts_at`` name the visit a ``visit: true`` template
+    describes (its date, time and the clinic's address are rendered when sent)."""
     chosen = find_template(template)
-    if chosen.visit and appointment_id is None:
-        raise ValueError(f"template {template!r} names a visit: give appointment_id")
+    if chosen.visit and (appointment_id is None or visit_starts_at is None):
+        raise ValueError(
+            f"template {template!r} names a visit: give appointment_id and visit_starts_at"
+        )
     if link_path is not None and not link_path.startswith("/"):
         raise ValueError("link_path is a path starting with '/'")
     now = utcnow()
@@ -56,6 +60,7 @@ def queue(
         "event_key": event_key[:200],
         "link_path": link_path,
         "appointment_id": appointment_id,
+        "visit_starts_at": as_utc(visit_starts_at) if visit_starts_at is not None else None,
         "urgent": urgent,
         "not_before": when,
         "next_attempt_at": when,
@@ -86,6 +91,51 @@ def queue(
         detail={"template": template},
         actor="notifications",
     )
-    for hook in AFTER_QUEUE:
-        hook(db)
-    return db.get(Message, message_id)
+    # Delivery is asked for only if this transaction commits.
+    enqueue_after_commit(db, DELIVER_JOB)
+    return repo.message(db, [clinic_id], message_id)
+
+
+def change_status(
+    db: Session, message: Message, status: str, detail: str = "", *, audit_action: str = ""
+) -> None:
+    """Move a message to ``status``, keeping the change (and auditing it when asked)."""
+    now = utcnow()
+    message.status = status
+    message.updated_at = now
+    db.add(
+        MessageEvent(
+            message_id=message.id,
+            patient_id=message.patient_id,
+            status=status,
+            detail=detail[:500],
+            at=now,
+        )
+    )
+    if audit_action:
+        record(
+            db,
+            None,
+            audit_action,
+            clinic_id=message.clinic_id,
+            patient_id=message.patient_id,
+            resource_type="notification_message",
+            resource_id=message.id,
+            detail={"template": message.template, "channel": message.channel, "status": status},
+            actor="notifications",
+        )
+
+
+def cancel_pending(
+    db: Session,
+    *,
+    clinic_id: int,
+    appointment_id: int,
+    templates: tuple[str, ...] = ("visit_reminder", "escort_request"),
+    reason: str,
+) -> int:
+    """Cancel the visit's messages not sent yet (it moved or was cancelled): how many."""
+    pending = repo.pending_for_appointment(db, [clinic_id], appointment_id, templates)
+    for message in pending:
+        change_status(db, message, "cancelled", reason, audit_action="notification.cancelled")
+    return len(pending)

@@ -36,6 +36,7 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import today_in
+from ketaclinic.notifications import service as notifications
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import service as plans
 from ketaclinic.plans.models import TreatmentPlan
@@ -193,6 +194,18 @@ def book_visits(
     for row in rows:
         db.add(AppointmentEvent(appointment_id=row.id, kind="booked", by_id=principal.user_id))
     db.flush()
+    if rows:  # one confirmation for the first visit; the portal lists the rest
+        first = min(rows, key=lambda r: r.starts_at)
+        notifications.queue(
+            db,
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            template="booking_confirmed",
+            event_key=f"booking_confirmed:{first.id}",
+            link_path="/portal",
+            appointment_id=first.id,
+            visit_starts_at=first.starts_at,
+        )
     audit.on_patient(
         db,
         principal,

@@ -21,6 +21,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
+from ketaclinic.notifications import service as notifications
 from ketaclinic.patients.models import Patient
 
 # ---- changes to one appointment -----------------------------------------------------
@@ -71,6 +72,19 @@ def cancel(db: Session, principal: Principal, appointment_id: int, reason: str) 
     row.status = "cancelled"
     _event(db, principal, row, "cancelled", reason.strip())
     db.flush()
+    notifications.cancel_pending(
+        db, clinic_id=row.clinic_id, appointment_id=row.id, reason="visit cancelled"
+    )
+    notifications.queue(
+        db,
+        clinic_id=row.clinic_id,
+        patient_id=row.patient_id,
+        template="booking_cancelled",
+        event_key=f"booking_cancelled:{row.id}",
+        link_path="/portal",
+        appointment_id=row.id,
+        visit_starts_at=row.starts_at,
+    )
     offered = _offer_freed_slot(db, principal, row)
     audit.on_patient(
         db,

@@ -20,7 +20,7 @@ down_revision: str | Sequence[str] | None = "0020_report_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-STATUSES = "('queued', 'sending', 'sent', 'failed', 'no_transport', 'no_contact')"
+STATUSES = "('queued', 'sending', 'sent', 'failed', 'no_transport', 'no_contact', 'cancelled')"
 
 
 def upgrade() -> None:
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("event_key", sa.String(length=200), nullable=False),
         sa.Column("link_path", sa.String(length=500), nullable=True),
         sa.Column("appointment_id", sa.Integer(), nullable=True),
+        sa.Column("visit_starts_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("urgent", sa.Boolean(), nullable=False),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -134,12 +135,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("patient_id", name=op.f("uq_contact_preferences_patient_id")),
     )
     install_append_only(("notification_message_events",))
+    if op.get_bind().dialect.name == "postgresql":
+        # The job runner's queue (huey's PostgresHuey makes its tables here itself).
+        op.execute("CREATE SCHEMA IF NOT EXISTS ketaclinic_jobs")
     install_patient_row_security(
         ("notification_messages", "notification_message_events", "contact_preferences")
     )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SCHEMA IF EXISTS ketaclinic_jobs CASCADE")
     drop_guards(("notification_messages", "notification_message_events", "contact_preferences"))
     op.drop_table("contact_preferences")
     op.drop_index(

@@ -3,7 +3,7 @@ append-only (triggers refuse UPDATE/DELETE on both databases), row-level securit
 through the patient, written the 0013 way (the visible clinics read once per query).
 
 Revision ID: 0023_consents
-Revises: 0021_notifications, 0022_portal
+Revises: 0022_portal
 Create Date: 2026-12-06
 
 """
@@ -16,8 +16,7 @@ from alembic import op
 from ketaclinic.kit.migrate import drop_guards, install_append_only
 
 revision: str = "0023_consents"
-# Merges the two heads issue 21's branches left (the integrator re-chains them).
-down_revision: str | Sequence[str] | None = ("0021_notifications", "0022_portal")
+down_revision: str | Sequence[str] | None = "0022_portal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,116 @@
+"""``ketaclinic worker`` (the job runner: huey's consumer with the minute's periodic
+job) and ``ketaclinic reminders send-due [--now ISO-TIME]`` (one scan and delivery, at
+once, for operators and tests). Also the jobs themselves: the scans that queue visit
+reminders and next-morning check-ins, and delivery of whatever is due."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from ketaclinic.appointments.reminders import queue_reminders
+from ketaclinic.chairside.checkins import queue_checkins
+from ketaclinic.cli_common import err, out, unit_of_work
+from ketaclinic.kit import jobs
+from ketaclinic.kit.time import clock_shift, shifted_clock, utcnow
+from ketaclinic.notifications.delivery import Outcome, deliver_due
+from ketaclinic.notifications.service import DELIVER_JOB
+from ketaclinic.notifications.templates import title
+from ketaclinic.settings import Settings, get_settings
+
+SCAN_JOB = "notifications.scan"
+
+reminders_app = typer.Typer(help="Reminders and other messages to patients.", no_args_is_help=True)
+
+
+@dataclass(frozen=True)
+class Report:
+    queued: Counter[str]
+    outcomes: list[Outcome]
+
+
+def send_due(db: Session, settings: Settings, now: datetime) -> Report:
+    """One scan (visit reminders, next-morning check-ins) and one delivery round."""
+    queued = queue_reminders(db, now) + queue_checkins(db, now)
+    db.commit()
+    outcomes = deliver_due(db, settings=settings, now=now)
+    return Report(Counter(m.template for m in queued), outcomes)
+
+
+def register_jobs() -> None:
+    """The worker's jobs: delivery (enqueued after a commit that queued a message) and
+    the scan with delivery, every minute (so nothing waits on a lost enqueue)."""
+
+    @jobs.register(DELIVER_JOB)
+    def deliver() -> None:
+        with jobs.job_session() as db:
+            deliver_due(db)
+
+    @jobs.register(SCAN_JOB, every_minute=True)
+    def scan() -> None:
+        with jobs.job_session() as db:
+            send_due(db, get_settings(), utcnow())
+
+
+def _parse_now(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            "must be an ISO time with its offset, like 2026-12-09T08:00:00-06:00"
+        ) from None
+    if when.tzinfo is None:
+        raise typer.BadParameter(
+            "needs its offset from UTC (e.g. -06:00 or Z): a time alone is ambiguous"
+        )
+    return when
+
+
+@reminders_app.command("send-due")
+def send_due_command(
+    now: Annotated[
+        str | None,
+        typer.Option(help="Run as if it were this time (ISO with offset); default: now"),
+    ] = None,
+) -> None:
+    """Queue the reminders and check-ins now due and send every message due, once."""
+    when = _parse_now(now) if now is not None else None
+    settings = get_settings()
+    with unit_of_work() as db:
+        jobs.see_every_clinic(db)
+        # The command's own clock: every record it writes is stamped at --now.
+        shift = clock_shift() if when is None else when - (utcnow() - clock_shift())
+        with shifted_clock(shift):
+            report = send_due(db, settings, utcnow())
+    for template, count in sorted(report.queued.items()):
+        out.print(f"queued {count}: {title(template)}")
+    counts = Counter(o.status for o in report.outcomes)
+    for o in report.outcomes:
+        channel = f" by {o.channel}" if o.channel else ""
+        detail = f" ({o.detail})" if o.detail and o.status != "sent" else ""
+        out.print(f"message {o.message_id}: {title(o.template)} {o.status}{channel}{detail}")
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing due"
+    out.print(f"Done: {sum(report.queued.values())} queued; {summary}.")
+
+
+def worker(
+    workers: Annotated[int, typer.Option(min=1, max=16, help="Threads running jobs")] = 2,
+) -> None:
+    """Run the job runner (huey's consumer): delivers messages after the change that
+    queued them commits, and every minute scans for reminders and sends what is due."""
+    settings = get_settings()
+    jobs.configure(settings)
+    register_jobs()
+    kind, _ = jobs.queue_store(settings)
+    err.print(f"KetaClinic worker ({kind.__name__}); Ctrl+C stops it")
+    jobs.run_consumer(workers=workers)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(reminders_app, name="reminders")
+    app.command("worker")(worker)
