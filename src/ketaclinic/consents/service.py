@@ -138,19 +138,28 @@ def documents_for(
     *,
     documents: Mapping[str, ConsentDocument] | None = None,
     protocols: Mapping[str, Protocol] | None = None,
+    audited: bool = True,
 ) -> Documents:
-    """What the patient is asked to sign and what they signed (audited read)."""
+    """What the patient is asked to sign and what they signed; audited, unless it is
+    part of a page whose read is already recorded (the chart)."""
     patient = _patient(db, who, patient_id)
     found = _statuses(db, patient, documents or load_documents(), protocols or load_protocols())
-    action = "patient.read" if isinstance(who, Principal) else "portal.documents_read"
-    _audit(db, who, patient, action, patient.id, {"purpose": "consent documents"})
+    if audited:
+        action = "patient.read" if isinstance(who, Principal) else "portal.documents_read"
+        _audit(db, who, patient, action, patient.id, {"purpose": "consent documents"})
     return found
 
 
 def document_for(
-    db: Session, who: Caller, patient_id: int, document_id: str, **sources: object
+    db: Session,
+    who: Caller,
+    patient_id: int,
+    document_id: str,
+    *,
+    protocols: Mapping[str, Protocol] | None = None,
 ) -> DocumentStatus:
-    found = documents_for(db, who, patient_id, **sources)  # type: ignore[arg-type]
+    """One document asked of (or signed by) the patient, as they read it (audited)."""
+    found = documents_for(db, who, patient_id, protocols=protocols)
     for status in (*found.to_sign, *found.signed):
         if status.document.id == document_id:
             return status

@@ -149,7 +149,8 @@ def chart_context(
     protocols: Mapping[str, Protocol] | None = None,
 ) -> dict[str, Any]:
     """What the chart's "Consents" section shows (consents/_chart.html)."""
-    found = service.documents_for(db, principal, patient.id, protocols=protocols)
+    # The chart's own read is recorded once (patients.views); this section is part of it.
+    found = service.documents_for(db, principal, patient.id, protocols=protocols, audited=False)
     asked = {s.document.id for s in (*found.to_sign, *found.signed)}
     return {
         "to_sign": found.to_sign,
