@@ -117,6 +117,8 @@ def test_it_lets_a_patient_answer_the_phq9_and_sign_the_consent_on_a_phone(
     expect(page.get_by_role("heading", name="Questionnaires", level=1)).to_be_visible()
     _fits(page)
     page.get_by_role("link", name="Answer: Patient Health Questionnaire-9 (PHQ-9)").click()
+    # Each check waits for the next page first (a check on a page being replaced fails).
+    expect(page.get_by_role("button", name="Send my answers")).to_be_visible()
     _fits(page)
     for n in range(1, 10):
         value = "0" if n == 9 else "1"
@@ -128,8 +130,10 @@ def test_it_lets_a_patient_answer_the_phq9_and_sign_the_consent_on_a_phone(
     expect(page.get_by_text("Done Patient Health Questionnaire-9 (PHQ-9)")).to_be_visible()
 
     page.get_by_role("link", name="Documents", exact=True).click()
+    expect(page.get_by_role("heading", name="Documents", level=1)).to_be_visible()
     _fits(page)
     page.get_by_role("link", name="Read and sign: Consent to ketamine infusion treatment").click()
+    expect(page.get_by_label("Type your full name to sign")).to_be_visible()
     _fits(page)
     page.get_by_label("Type your full name to sign").fill("Rosa Delgado")
     page.get_by_role("button", name="Sign", exact=True).click()
