@@ -40,6 +40,7 @@ from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.deps import load_chairside_data
 from ketaclinic.clinic_data import Watcher
+from ketaclinic.consents import views as consent_views
 from ketaclinic.identity.roles import Access, rule_for
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
@@ -79,6 +80,7 @@ from ketaclinic.plans import endpoints as plan_api
 from ketaclinic.plans import views as plan_views
 from ketaclinic.portal import views as portal_views
 from ketaclinic.portal.deps import PORTAL_SIGN_IN, PortalSignInRequired, is_portal
+from ketaclinic.previsit import views as previsit_views
 from ketaclinic.refusals import on_refused
 from ketaclinic.reports import endpoints as report_api
 from ketaclinic.reports import views as report_views
@@ -219,6 +221,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     report_api.router,
     report_views.router,
     portal_views.router,
+    previsit_views.router,
+    consent_views.router,
+    consent_views.portal,
 )
 
 

@@ -37,6 +37,7 @@ from ketaclinic.chairside.models import (
     VitalReading,
 )
 from ketaclinic.clinics.models import Clinic, ClinicSetting
+from ketaclinic.consents.models import ConsentRequest, ConsentSignature
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import Base
@@ -96,6 +97,8 @@ __all__ = [
     "ClinicHours",
     "ClinicSetting",
     "ClockShift",
+    "ConsentRequest",
+    "ConsentSignature",
     "Contact",
     "ContactPreference",
     "CsContainer",

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     reminder_second_hours: int = Field(default=24, ge=1, le=336)
     checkin_hour: int = Field(default=9, ge=6, le=12)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
+    # A questionnaire the plan assigns opens this many hours before its visit
+    # (docs/clinical-references.md#assigned-questionnaires, practice).
+    questionnaire_open_hours: int = Field(default=48, ge=1, le=24 * 14)
     # A clinic's own eligibility rule sets (YAML), checked at start-up like the defaults.
     rules_dir: Path | None = None
     # A clinic's own treatment protocols (YAML), checked at start-up like the packaged ones.

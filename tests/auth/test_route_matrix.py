@@ -67,6 +67,19 @@ def matrix_connection(engine: Engine) -> Iterator[Connection]:
             outer.rollback()
 
 
+def _signed_consent(db: Session, patient_id: int, clinic_id: int) -> int:
+    """The patient signed the infusion consent (their plan asks for it) in the portal."""
+    from ketaclinic.consents import service as consents
+    from ketaclinic.portal.actor import PortalPatient
+
+    me = PortalPatient(account_id=1, patient_id=patient_id, clinic_id=clinic_id)
+    row = consents.sign(
+        db, me, "iv_ketamine_infusion", "Maya Lindqvist", ip_address="", user_agent=""
+    )
+    db.commit()
+    return row.id
+
+
 @pytest.fixture(scope="module")
 def world(
     matrix_connection: Connection, engine: Engine, tmp_path_factory: pytest.TempPathFactory
@@ -146,6 +159,7 @@ def world(
     ledger = _ledger(api, people["custodian"], nurse, patient["id"])
     appointment = _booked(db, api, front_desk, patient["id"], plan)
     session = _in_chair(db, front_desk, appointment)
+    signature = _signed_consent(db, patient["id"], front_desk.clinic.id)
     asked = PortalRequest(
         clinic_id=clinic.id, patient_id=patient["id"], appointment_id=appointment, kind="cancel"
     )
@@ -176,6 +190,10 @@ def world(
         "session_id": session,
         "display_id": 1,
         "suggestion_id": 1,
+        # issue 21: the portal's questionnaires and consent documents
+        "visit_id": appointment,
+        "document_id": "iv_ketamine_infusion",
+        "signature_id": signature,
         "request_id": asked.id,
     }
     return {"people": people, "params": params}

@@ -158,6 +158,11 @@ ACTION_LABELS: dict[str, str] = {
     "portal.scores_read": "Patient viewed their scores",
     "portal.requests_read": "Patient requests queue opened",
     "portal.request_closed": "Patient request closed",
+    "portal.questionnaires_read": "Patient viewed their questionnaires",
+    "portal.documents_read": "Patient viewed their documents",
+    "portal.consent_signed": "Patient signed a consent document",
+    "portal.consent_copy_read": "Patient opened a signed consent copy",
+    "patient.consent.share": "Document shared with the patient to sign",
     # messages to patients (issue 21)
     "notification.queued": "Message to the patient queued",
     "notification.sent": "Message to the patient sent",

@@ -51,6 +51,7 @@ class ClinicSettings:
     outcome_window_to_day: int = 31
     booster_within_fraction: Decimal = Decimal("0.25")
     booster_consecutive: int = 2
+    questionnaire_open_hours: int = 48
     portal_cancel_notice_hours: int = 24
     portal_show_scores: int = 0
     # Patient messages (issue 21, practice): sent between these hours, clinic time;

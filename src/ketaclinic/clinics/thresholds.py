@@ -324,7 +324,20 @@ PORTAL_SPECS: tuple[Spec, ...] = (
         PORTAL,
     ),
 )
-SCALARS = SCALARS + PORTAL_SPECS
+# What the patient is asked to do before a visit (issue 21).
+PATIENT_SPECS: tuple[Spec, ...] = (
+    _int_spec(
+        "questionnaire_open_hours",
+        "A questionnaire the plan assigns opens before its visit",
+        1,
+        24 * 14,
+        "hours",
+        "assigned-questionnaires",
+        "Assigned questionnaires",
+        PORTAL,
+    ),
+)
+SCALARS = SCALARS + PORTAL_SPECS + PATIENT_SPECS
 
 VITAL_LABELS: dict[str, str] = {
     "systolic_above": "Alert: systolic above",

@@ -464,3 +464,31 @@ def complete_link(
     link.response_id = row.id
     db.flush()
     return row, raised
+
+
+def record_patient_response(
+    db: Session,
+    patient: Patient,
+    instrument_id: str,
+    answers: dict[str, int | bool],
+    *,
+    origin: Origin | None,
+    actor: str,
+) -> tuple[QuestionnaireResponse, list[SafetyAlert]]:
+    """The patient answers a self-report questionnaire themselves (the portal): the same
+    scoring, storing and safety alerts as a one-time link. The caller checks that it
+    is theirs to answer now."""
+    inst = instrument(instrument_id)
+    result = _score(inst, answers, _clinic_scales(db, patient, None))
+    return _store(
+        db,
+        patient,
+        result,
+        completed_at=utcnow(),
+        completed_by="patient",
+        entered_by_id=None,
+        session_id=None,
+        principal=None,
+        origin=origin,
+        actor=actor,
+    )

@@ -17,6 +17,7 @@ from ketaclinic.audit.words import action_label
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import list_clinics
+from ketaclinic.consents import views as consent_views
 from ketaclinic.frontdesk import chart_visits as visits
 from ketaclinic.frontdesk.patient_list import search_patients
 from ketaclinic.identity.roles import Permission
@@ -253,6 +254,9 @@ def _detail_context(
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "screening": screenings.status(db, principal, patient, policy_of(request)),
         "visits": visits.of_patient(db, patient.id, patient.clinic_id),
+        "consents": consent_views.chart_context(
+            db, principal, patient, getattr(request.app.state, "protocols", None)
+        ),
         "portal_account": portal.account_of(db, principal, patient.id),
         "errors": {},
         "values": {},

@@ -19,6 +19,7 @@ from ketaclinic.clinical.scales.loader import load_instruments
 from ketaclinic.clinics.service import today_at
 from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.time import recorded_now, to_local
+from ketaclinic.previsit import service as previsit
 from ketaclinic.screenings import service as screenings
 
 
@@ -52,16 +53,42 @@ def auto_checks(
             problem = exc.fields.get("weight_kg") or "; ".join(exc.fields.values())
             found["weight_current"] = ("fail", problem)
     if "questionnaires_today" in keys:
-        zone = c.clinic.timezone
-        start = datetime.combine(today_at(db, c.session.clinic_id), datetime.min.time())
-        since = start.replace(tzinfo=to_local(recorded_now(), zone).tzinfo)
-        done = repo.questionnaires_since(db, [c.session.clinic_id], c.patient.id, since)
-        found["questionnaires_today"] = (
-            ("pass", ", ".join(sorted({_instrument_name(q.instrument_id) for q in done})))
-            if done
-            else ("fail", "no questionnaire completed today")
-        )
+        found["questionnaires_today"] = _questionnaires(db, principal, c, policy)
     return found
+
+
+def _questionnaires(
+    db: Session, principal: Principal, c: Chart, policy: ChairsidePolicy
+) -> tuple[str, str]:
+    """The questionnaires the plan assigns for this visit, done or not (naming the
+    missing ones); without any assigned, any questionnaire completed today."""
+    visit_id = c.session.appointment_id
+    assigned = (
+        previsit.due_for_patient(
+            db,
+            principal,
+            c.patient.id,
+            visit_id=visit_id,
+            protocols=policy.plan.protocols,
+            audited=False,
+        )
+        if visit_id is not None
+        else []
+    )
+    if assigned:
+        done = [d.name for d in assigned if d.done is not None]
+        missing = [d.name for d in assigned if d.done is None]
+        if not missing:
+            return "pass", f"done: {', '.join(done)}"
+        seen = f"not done: {', '.join(missing)}"
+        return "fail", seen + (f"; done: {', '.join(done)}" if done else "")
+    zone = c.clinic.timezone
+    start = datetime.combine(today_at(db, c.session.clinic_id), datetime.min.time())
+    since = start.replace(tzinfo=to_local(recorded_now(), zone).tzinfo)
+    today = repo.questionnaires_since(db, [c.session.clinic_id], c.patient.id, since)
+    if today:
+        return "pass", ", ".join(sorted({_instrument_name(q.instrument_id) for q in today}))
+    return "fail", "no questionnaire completed today"
 
 
 def _instrument_name(instrument_id: str) -> str:

@@ -39,6 +39,7 @@ from ketaclinic.clinical.dosing import (
     Preparation,
     WeightBasis,
 )
+from ketaclinic.clinical.scales import load_instruments
 from ketaclinic.clinical.screening import INDICATIONS
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
@@ -282,6 +283,26 @@ class Monitoring(_Frozen):
         return value
 
 
+class QuestionnaireRule(_Frozen):
+    """A questionnaire the patient answers before visits of this protocol: before
+    every visit (``min_days_apart: 0``) or at most once in ``min_days_apart`` days
+    (GAD-7 weekly: 7). Only self-report instruments: the patient fills them in."""
+
+    instrument: Identifier
+    min_days_apart: Annotated[int, Field(ge=0, le=365)] = 0
+    source: Text
+
+    @field_validator("instrument")
+    @classmethod
+    def _self_report(cls, value: str) -> str:
+        known = load_instruments()
+        if value not in known:
+            raise ValueError(f"unknown questionnaire {value!r}; known: {', '.join(sorted(known))}")
+        if known[value].completed_by != "self":
+            raise ValueError(f"{value} is rated by a clinician, not answered by the patient")
+        return value
+
+
 class Protocol(_Frozen):
     id: Identifier
     version: Text
@@ -302,7 +323,18 @@ class Protocol(_Frozen):
     booster: FollowOn | None = None
     monitoring: Monitoring
     rems: bool = False
+    # What the patient answers before visits (docs/clinical-references.md#assigned-questionnaires).
+    questionnaires: tuple[QuestionnaireRule, ...] = ()
     source: Text
+
+    @field_validator("questionnaires")
+    @classmethod
+    def _once_each(cls, value: tuple[QuestionnaireRule, ...]) -> tuple[QuestionnaireRule, ...]:
+        ids = [rule.instrument for rule in value]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"questionnaires: {', '.join(twice)} listed more than once")
+        return value
 
     @field_validator("indications")
     @classmethod
