@@ -80,4 +80,3 @@ def outcomes(
     )
     report = service.outcomes(db, principal, r, protocols=request.app.state.protocols)
     return export.to_json(report)
-
