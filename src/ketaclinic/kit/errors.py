@@ -19,6 +19,9 @@ class KetaClinicError(Exception):
     status_code = 400
     code = "bad_request"
     default_message = "The request was refused."
+    # Raised only by pages no API operation reaches (the patient portal's sign-in):
+    # left out of the API description's error codes.
+    pages_only = False
 
     def __init__(self, message: str | None = None, fields: Mapping[str, str] | None = None) -> None:
         message = self.default_message if message is None else message

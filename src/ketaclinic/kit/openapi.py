@@ -81,7 +81,7 @@ def error_codes() -> dict[int, list[str]]:
     while pending:
         cls = pending.pop()
         pending += cls.__subclasses__()
-        if cls is not KetaClinicError:
+        if cls is not KetaClinicError and not cls.pages_only:
             found.setdefault(cls.status_code, set()).add(cls.code)
     return {status: sorted(codes) for status, codes in found.items()}
 

@@ -9,11 +9,13 @@ class PortalSignInRequired(NotAuthenticated):
     """Pages answer it with a redirect to the portal's sign-in page (app.py)."""
 
     code = "portal_sign_in_required"
+    pages_only = True
     default_message = "Sign in to the patient portal."
 
 
 class PortalLinkUnusable(NotFound):
     code = "portal_link_unusable"
+    pages_only = True
     default_message = "This link has expired or was already used. Ask for a new sign-in link below."
 
 
@@ -21,6 +23,7 @@ class PortalRecordNotFound(NotFound):
     """Not the patient's, or not there: the same answer either way."""
 
     code = "portal_record_not_found"
+    pages_only = True
     default_message = "We could not find that."
 
 
