@@ -42,13 +42,16 @@ def queue(
     template's fixed words, the clinic's name, date/time/address of a visit where the template
     says so, and the link.
 
-    ``appointment_id`` and ``visit_starts_at`` name the visit a ``visit: true`` template
-    describes (its date, time and the clinic's address are rendered when sent)."""
+    ``appointment_id`` names the visit a ``visit: true`` template describes (its date,
+    time and the clinic's address are rendered when sent); ``visit_starts_at`` is its
+    start, read from the appointment when not given."""
     chosen = find_template(template)
-    if chosen.visit and (appointment_id is None or visit_starts_at is None):
-        raise ValueError(
-            f"template {template!r} names a visit: give appointment_id and visit_starts_at"
-        )
+    if chosen.visit and appointment_id is None:
+        raise ValueError(f"template {template!r} names a visit: give appointment_id")
+    if chosen.visit and visit_starts_at is None and appointment_id is not None:
+        visit_starts_at = repo.appointment_start(db, clinic_id, appointment_id)
+        if visit_starts_at is None:
+            raise ValueError(f"no appointment {appointment_id} in clinic {clinic_id}")
     if link_path is not None and not link_path.startswith("/"):
         raise ValueError("link_path is a path starting with '/'")
     now = utcnow()
