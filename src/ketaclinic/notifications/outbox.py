@@ -30,13 +30,17 @@ STATUS_WORDS = {
     "cancelled": "cancelled",
 }
 CHANNEL_WORDS = {"email": "Email", "sms": "SMS"}
-# A path segment that looks like a token (long, URL-safe): shown as its first 4 characters.
-_TOKEN = re.compile(r"(?<=/)([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{12,}")
+# A path segment or query value that could be a token (12 or more URL-safe characters):
+# shown as its first 4 characters. A long word of a path is cut too; no token survives.
+_TOKEN = re.compile(r"(?<=[/=])([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{8,}")
 
 
 def mask(text: str) -> str:
-    """Every token-like path segment in ``text`` cut to 4 characters and an ellipsis."""
-    return _TOKEN.sub(lambda m: m.group(1) + "…", text)
+    """Every token-like path segment or query value in ``text`` (a link, or an error
+    that quotes one) cut to 4 characters and an ellipsis; a link's host is kept."""
+    host = re.match(r"^[a-z]+://[^/]+", text)
+    start = host.end() if host else 0
+    return text[:start] + _TOKEN.sub(lambda m: m.group(1) + "…", text[start:])
 
 
 @dataclass(frozen=True)
