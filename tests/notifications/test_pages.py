@@ -134,7 +134,7 @@ def test_it_stops_sms_when_the_patient_texts_stop(
 
 
 def test_it_cuts_every_token_short() -> None:
-    from ketaclinic.notifications.outbox import mask
+    from ketaclinic.notifications.links import mask
 
     assert (
         mask("https://c.example/portal/sign-in/abcdEFGH1234")

@@ -4,7 +4,6 @@ in a link, so no page ever holds a usable sign-in link."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.notifications import repository as repo
 from ketaclinic.notifications.delivery import fields_for, link_for
+from ketaclinic.notifications.links import mask
 from ketaclinic.notifications.models import Message, MessageEvent
 from ketaclinic.notifications.templates import render, title
 from ketaclinic.patients.models import Patient
@@ -30,17 +30,6 @@ STATUS_WORDS = {
     "cancelled": "cancelled",
 }
 CHANNEL_WORDS = {"email": "Email", "sms": "SMS"}
-# A path segment or query value that could be a token (12 or more URL-safe characters):
-# shown as its first 4 characters. A long word of a path is cut too; no token survives.
-_TOKEN = re.compile(r"(?<=[/=])([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{8,}")
-
-
-def mask(text: str) -> str:
-    """Every token-like path segment or query value in ``text`` (a link, or an error
-    that quotes one) cut to 4 characters and an ellipsis; a link's host is kept."""
-    host = re.match(r"^[a-z]+://[^/]+", text)
-    start = host.end() if host else 0
-    return text[:start] + _TOKEN.sub(lambda m: m.group(1) + "…", text[start:])
 
 
 @dataclass(frozen=True)

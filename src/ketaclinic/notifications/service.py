@@ -14,9 +14,12 @@ from ketaclinic.audit.service import record
 from ketaclinic.kit.jobs import enqueue_after_commit
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.notifications import repository as repo
+from ketaclinic.notifications.links import mask
 from ketaclinic.notifications.models import Message, MessageEvent
 from ketaclinic.notifications.templates import template as find_template
 
+# A message in one of these is done with: its link's token is no longer kept.
+DONE = frozenset({"sent", "failed", "no_transport", "no_contact", "cancelled"})
 # The job that sends what is due (registered by the worker's jobs, ketaclinic.cli_notify).
 DELIVER_JOB = "notifications.deliver"
 
@@ -106,6 +109,8 @@ def change_status(
     now = utcnow()
     message.status = status
     message.updated_at = now
+    if status in DONE and message.link_path:
+        message.link_path = mask(message.link_path)  # the token is needed no longer
     db.add(
         MessageEvent(
             message_id=message.id,
