@@ -38,7 +38,7 @@ def test_it_emails_the_sign_in_link_with_no_health_information(
         patient_id=patient.id,
         template="sign_in_link",
         event_key="sign_in:42",
-        link_path="/portal/sign-in/TOKEN123",
+        link_path="/portal/sign-in/TOKEN1234567890",
         urgent=True,
     )
     assert message is not None
@@ -53,12 +53,13 @@ def test_it_emails_the_sign_in_link_with_no_health_information(
     assert mail["To"] == "ana.reyes@example.org"
     assert mail["Subject"] == "Your sign-in link for Lakeside Ketamine"
     body = mail.get_payload(decode=True).decode()
-    assert "https://clinic.example.org/portal/sign-in/TOKEN123" in body
+    assert "https://clinic.example.org/portal/sign-in/TOKEN1234567890" in body
     # The clinic's own name is the patient's to see; nothing else may hint at care.
     text = (body + mail["Subject"]).replace("Lakeside Ketamine", "the clinic").lower()
     assert not any(word in text for word in HEALTH_WORDS)
     db.refresh(message)
     assert message.status == "sent" and message.channel == "email" and message.attempts == 1
+    assert message.link_path == "/portal/sign-in/TOKE…"  # the token is not kept once sent
 
 
 def test_it_sends_once_however_often_delivery_runs(

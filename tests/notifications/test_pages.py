@@ -131,3 +131,17 @@ def test_it_stops_sms_when_the_patient_texts_stop(
     db.expire_all()
     found = db.scalar(select(ContactPreference).where(ContactPreference.patient_id == patient.id))
     assert found is not None and found.sms_opted_out_at is not None
+
+
+def test_it_cuts_every_token_short() -> None:
+    from ketaclinic.notifications.links import mask
+
+    assert (
+        mask("https://c.example/portal/sign-in/abcdEFGH1234")
+        == "https://c.example/portal/sign-in/abcd…"
+    )
+    assert mask("/portal/q?token=Zy12ab34cd56") == "/portal/q?token=Zy12…"
+    assert mask("/portal") == "/portal"
+    assert mask("https://ketaclinic-lakeside.example.org/portal") == (
+        "https://ketaclinic-lakeside.example.org/portal"
+    )

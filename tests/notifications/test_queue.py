@@ -70,3 +70,30 @@ def test_it_refuses_an_unknown_template_and_a_visit_without_one(
             template="visit_reminder",
             event_key="y",
         )
+
+
+def test_it_reads_the_visits_start_when_the_caller_names_only_the_visit(
+    db: Session, clinic: Clinic, patient: Patient
+) -> None:
+    from tests.notifications.test_scan import _visit
+
+    start = utcnow() + timedelta(days=3)
+    visit = _visit(db, clinic, patient, start)
+    message = queue(
+        db,
+        clinic_id=clinic.id,
+        patient_id=patient.id,
+        template="escort_request",
+        event_key="escort:portal",
+        appointment_id=visit.id,
+    )
+    assert message is not None and message.visit_starts_at == start
+    with pytest.raises(ValueError, match="no appointment"):
+        queue(
+            db,
+            clinic_id=clinic.id,
+            patient_id=patient.id,
+            template="escort_request",
+            event_key="escort:nowhere",
+            appointment_id=visit.id + 1000,
+        )

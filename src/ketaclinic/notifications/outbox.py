@@ -4,7 +4,6 @@ in a link, so no page ever holds a usable sign-in link."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.notifications import repository as repo
 from ketaclinic.notifications.delivery import fields_for, link_for
+from ketaclinic.notifications.links import mask
 from ketaclinic.notifications.models import Message, MessageEvent
 from ketaclinic.notifications.templates import render, title
 from ketaclinic.patients.models import Patient
@@ -30,13 +30,6 @@ STATUS_WORDS = {
     "cancelled": "cancelled",
 }
 CHANNEL_WORDS = {"email": "Email", "sms": "SMS"}
-# A path segment that looks like a token (long, URL-safe): shown as its first 4 characters.
-_TOKEN = re.compile(r"(?<=/)([A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]{12,}")
-
-
-def mask(text: str) -> str:
-    """Every token-like path segment in ``text`` cut to 4 characters and an ellipsis."""
-    return _TOKEN.sub(lambda m: m.group(1) + "…", text)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import column, func, select, table, update
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.models import User
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.db import UTCDateTime
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.notifications.models import ContactPreference, Message, MessageEvent
 from ketaclinic.patients.models import Patient
@@ -161,3 +162,18 @@ def pending_for_appointment(
 def user_name(db: Session, user_id: int) -> str | None:
     found = db.get(User, user_id)
     return found.name if found else None
+
+
+# The visit's start by id, read as a plain row: notifications sit below appointments
+# (the appointments service queues messages), so they do not import its models.
+_APPOINTMENTS = table(
+    "appointments", column("id"), column("clinic_id"), column("starts_at", UTCDateTime())
+)
+
+
+def appointment_start(db: Session, clinic_id: int, appointment_id: int) -> datetime | None:
+    stmt = select(_APPOINTMENTS.c.starts_at).where(
+        _APPOINTMENTS.c.id == appointment_id, _APPOINTMENTS.c.clinic_id == clinic_id
+    )
+    found: datetime | None = db.scalar(stmt)
+    return found

@@ -14,9 +14,12 @@ from ketaclinic.audit.service import record
 from ketaclinic.kit.jobs import enqueue_after_commit
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.notifications import repository as repo
+from ketaclinic.notifications.links import mask
 from ketaclinic.notifications.models import Message, MessageEvent
 from ketaclinic.notifications.templates import template as find_template
 
+# A message in one of these is done with: its link's token is no longer kept.
+DONE = frozenset({"sent", "failed", "no_transport", "no_contact", "cancelled"})
 # The job that sends what is due (registered by the worker's jobs, ketaclinic.cli_notify).
 DELIVER_JOB = "notifications.deliver"
 
@@ -42,13 +45,16 @@ def queue(
     template's fixed words, the clinic's name, date/time/address of a visit where the template
     says so, and the link.
 
-    ``appointment_id`` and ``visit_starts_at`` name the visit a ``visit: true`` template
-    describes (its date, time and the clinic's address are rendered when sent)."""
+    ``appointment_id`` names the visit a ``visit: true`` template describes (its date,
+    time and the clinic's address are rendered when sent); ``visit_starts_at`` is its
+    start, read from the appointment when not given."""
     chosen = find_template(template)
-    if chosen.visit and (appointment_id is None or visit_starts_at is None):
-        raise ValueError(
-            f"template {template!r} names a visit: give appointment_id and visit_starts_at"
-        )
+    if chosen.visit and appointment_id is None:
+        raise ValueError(f"template {template!r} names a visit: give appointment_id")
+    if chosen.visit and visit_starts_at is None and appointment_id is not None:
+        visit_starts_at = repo.appointment_start(db, clinic_id, appointment_id)
+        if visit_starts_at is None:
+            raise ValueError(f"no appointment {appointment_id} in clinic {clinic_id}")
     if link_path is not None and not link_path.startswith("/"):
         raise ValueError("link_path is a path starting with '/'")
     now = utcnow()
@@ -103,6 +109,8 @@ def change_status(
     now = utcnow()
     message.status = status
     message.updated_at = now
+    if status in DONE and message.link_path:
+        message.link_path = mask(message.link_path)  # the token is needed no longer
     db.add(
         MessageEvent(
             message_id=message.id,
