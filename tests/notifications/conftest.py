@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from datetime import datetime
+from email import message_from_bytes
+from email.message import Message as Mail
+from typing import Any
+
 import pytest
-from sqlalchemy.orm import Session
+from aiosmtpd.controller import Controller
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
 
 from ketaclinic.auth.service import principal_for
+from ketaclinic.clinical.messaging import next_morning
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit.time import utcnow
+from ketaclinic.notifications.models import Message as Outbox
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientCreate
 from ketaclinic.patients.service import create_patient
+from ketaclinic.settings import Settings
+from tests.appointments.conftest import booking, chairs  # noqa: F401
 from tests.conftest import Persona
 
 
@@ -32,19 +46,6 @@ def patient(db: Session, nurse: Persona, clinic: Clinic) -> Patient:
 
 
 # ---- a real SMTP server, in-process ----------------------------------------------
-
-import socket  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
-from datetime import datetime  # noqa: E402
-from email import message_from_bytes  # noqa: E402
-from email.message import Message as Mail  # noqa: E402
-from typing import Any  # noqa: E402
-
-from aiosmtpd.controller import Controller  # noqa: E402
-
-from ketaclinic.clinical.messaging import next_morning  # noqa: E402
-from ketaclinic.kit.time import utcnow  # noqa: E402
-from ketaclinic.settings import Settings  # noqa: E402
 
 
 class Inbox:
@@ -95,4 +96,19 @@ def morning(clinic: Clinic) -> datetime:
     return next_morning(utcnow(), timezone=clinic.timezone, hour=10)
 
 
-from tests.appointments.conftest import booking, chairs  # noqa: E402, F401
+# ---- messages other tests left behind ------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _earlier_messages_settled(session_factory: sessionmaker[Session]) -> None:
+    """Delivery goes through every due message in the database, and the suite's
+    database keeps what earlier tests committed (served pages book visits, which
+    queue confirmations): those are settled as cancelled first, so each test's
+    delivery sees its own messages only."""
+    with session_factory() as session:
+        session.execute(
+            update(Outbox)
+            .where(Outbox.status.in_(("queued", "sending")))
+            .values(status="cancelled")
+        )
+        session.commit()

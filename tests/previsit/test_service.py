@@ -102,7 +102,10 @@ def test_it_records_the_patients_account_as_the_actor(db: Session, planned: Plan
     service.complete(db, planned.me, "phq9", visit.id, PHQ9_CALM)
     db.commit()
     event = db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "patient.questionnaire.create")
+        select(AuditEvent).where(
+            AuditEvent.action == "patient.questionnaire.create",
+            AuditEvent.patient_id == planned.patient_id,
+        )
     ).one()
     assert event.actor == f"patient-account:{planned.account.id}"
 
@@ -127,7 +130,14 @@ def test_it_stores_nothing_for_answers_that_do_not_score(db: Session, planned: P
     visit = planned.visit(db, in_hours(30))
     with pytest.raises(ValidationFailed):
         service.complete(db, planned.me, "phq9", visit.id, {"phq9_1": 1})
-    assert db.scalars(select(QuestionnaireResponse)).all() == []
+    assert (
+        db.scalars(
+            select(QuestionnaireResponse).where(
+                QuestionnaireResponse.patient_id == planned.patient_id
+            )
+        ).all()
+        == []
+    )
 
 
 def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
@@ -139,7 +149,9 @@ def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
     later = planned.visit(db, in_hours(40), 2)
     assert service.queue_due_notices(db, [planned.clinic_id]) == 2
     assert service.queue_due_notices(db, [planned.clinic_id]) == 0
-    rows = db.scalars(select(Message).order_by(Message.id)).all()
+    rows = db.scalars(
+        select(Message).where(Message.patient_id == planned.patient_id).order_by(Message.id)
+    ).all()
     assert [r.event_key for r in rows] == [
         f"questionnaire_due:{soon.id}",
         f"questionnaire_due:{later.id}",
