@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.service import principal_for
+from ketaclinic.kit.time import utcnow
 from ketaclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from ketaclinic.portal.actor import PortalPatient
 from ketaclinic.previsit import errors, service
+from ketaclinic.settings import Settings
 from tests.conftest import Persona
 from tests.previsit.conftest import Planned, in_hours
 
@@ -155,3 +157,17 @@ def test_it_queues_no_notice_once_everything_is_answered(db: Session, planned: P
     service.complete(db, planned.me, "phq9", visit.id, PHQ9_CALM)
     service.complete(db, planned.me, "gad7", visit.id, {f"gad7_{n}": 0 for n in range(1, 8)})
     assert service.queue_due_notices(db, [planned.clinic_id]) == 0
+
+
+def test_it_queues_the_questionnaire_notice_in_the_scan_the_worker_runs(
+    db: Session, planned: Planned, settings: Settings
+) -> None:
+    from ketaclinic.cli_notify import send_due
+    from ketaclinic.notifications.models import Message
+
+    visit = planned.visit(db, in_hours(30))
+    first = send_due(db, settings, utcnow())
+    assert first.queued["questionnaire_due"] == 1
+    assert send_due(db, settings, utcnow()).queued["questionnaire_due"] == 0  # never twice
+    keys = db.scalars(select(Message.event_key).where(Message.template == "questionnaire_due"))
+    assert list(keys) == [f"questionnaire_due:{visit.id}"]
