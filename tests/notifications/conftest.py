@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from ketaclinic.appointments.models import Appointment
 from ketaclinic.auth.service import principal_for
+from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientCreate
 from ketaclinic.patients.service import create_patient
 from tests.conftest import Persona
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_messages(db: Session) -> None:
+    """The scans and delivery are system work over every clinic, and the end-to-end
+    tests of the same run commit for real (visits, discharges, links not yet sent). In
+    this test's transaction, rolled back after it, what they left is set aside: their
+    messages cancelled, visits cancelled, discharges forgotten."""
+    db.execute(
+        update(Message).where(Message.status.in_(("queued", "sending"))).values(status="cancelled")
+    )
+    db.execute(update(Appointment).where(Appointment.status == "booked").values(status="cancelled"))
+    db.execute(
+        update(ChairsideSession)
+        .where(ChairsideSession.discharged_at.is_not(None))
+        .values(discharged_at=None)
+    )
+    db.commit()
 
 
 @pytest.fixture

@@ -103,8 +103,12 @@ def test_it_records_the_patients_account_as_the_actor(db: Session, planned: Plan
     visit = planned.visit(db, in_hours(30))
     service.complete(db, planned.me, "phq9", visit.id, PHQ9_CALM)
     db.commit()
+    # This patient's: an end-to-end test in the same run commits events of its own.
     event = db.scalars(
-        select(AuditEvent).where(AuditEvent.action == "patient.questionnaire.create")
+        select(AuditEvent).where(
+            AuditEvent.action == "patient.questionnaire.create",
+            AuditEvent.patient_id == planned.patient_id,
+        )
     ).one()
     assert event.actor == f"patient-account:{planned.account.id}"
 
@@ -129,7 +133,8 @@ def test_it_stores_nothing_for_answers_that_do_not_score(db: Session, planned: P
     visit = planned.visit(db, in_hours(30))
     with pytest.raises(ValidationFailed):
         service.complete(db, planned.me, "phq9", visit.id, {"phq9_1": 1})
-    assert db.scalars(select(QuestionnaireResponse)).all() == []
+    mine = QuestionnaireResponse.patient_id == planned.patient_id
+    assert db.scalars(select(QuestionnaireResponse).where(mine)).all() == []
 
 
 def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
@@ -141,7 +146,8 @@ def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
     later = planned.visit(db, in_hours(40), 2)
     assert service.queue_due_notices(db, [planned.clinic_id]) == 2
     assert service.queue_due_notices(db, [planned.clinic_id]) == 0
-    rows = db.scalars(select(Message).order_by(Message.id)).all()
+    mine = Message.patient_id == planned.patient_id
+    rows = db.scalars(select(Message).where(mine).order_by(Message.id)).all()
     assert [r.event_key for r in rows] == [
         f"questionnaire_due:{soon.id}",
         f"questionnaire_due:{later.id}",
@@ -169,5 +175,9 @@ def test_it_queues_the_questionnaire_notice_in_the_scan_the_worker_runs(
     first = send_due(db, settings, utcnow())
     assert first.queued["questionnaire_due"] == 1
     assert send_due(db, settings, utcnow()).queued["questionnaire_due"] == 0  # never twice
-    keys = db.scalars(select(Message.event_key).where(Message.template == "questionnaire_due"))
+    keys = db.scalars(
+        select(Message.event_key).where(
+            Message.template == "questionnaire_due", Message.patient_id == planned.patient_id
+        )
+    )
     assert list(keys) == [f"questionnaire_due:{visit.id}"]

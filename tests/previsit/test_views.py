@@ -44,7 +44,8 @@ def test_it_takes_the_answers_once_and_shows_them_done(
     assert "already answered" in again.text
     twice = browser.post(path, data=CALM | {"csrf_token": csrf_of(db, browser)})
     assert twice.status_code == 409
-    assert len(db.scalars(select(QuestionnaireResponse)).all()) == 1
+    mine = QuestionnaireResponse.patient_id == planned.patient_id
+    assert len(db.scalars(select(QuestionnaireResponse).where(mine)).all()) == 1
 
 
 def test_it_names_the_questions_still_unanswered(
@@ -95,7 +96,8 @@ def test_it_refuses_a_form_without_the_session_token(
     visit = planned.visit(db, in_hours(30))
     sent = sign_in(planned.account).post(f"/portal/questionnaires/{visit.id}/phq9", data=CALM)
     assert sent.status_code == 403
-    assert db.scalars(select(QuestionnaireResponse)).all() == []
+    mine = QuestionnaireResponse.patient_id == planned.patient_id
+    assert db.scalars(select(QuestionnaireResponse).where(mine)).all() == []
 
 
 def test_it_answers_another_patients_visit_as_not_found(
