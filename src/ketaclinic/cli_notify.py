@@ -1,7 +1,8 @@
 """``ketaclinic worker`` (the job runner: huey's consumer with the minute's periodic
 job) and ``ketaclinic reminders send-due [--now ISO-TIME]`` (one scan and delivery, at
 once, for operators and tests). Also the jobs themselves: the scans that queue visit
-reminders and next-morning check-ins, and delivery of whatever is due."""
+reminders, questionnaire-due notices and next-morning check-ins, and delivery of
+whatever is due."""
 
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ from ketaclinic.chairside.checkins import queue_checkins
 from ketaclinic.cli_common import err, out, unit_of_work
 from ketaclinic.kit import jobs
 from ketaclinic.kit.time import clock_shift, shifted_clock, utcnow
+from ketaclinic.notifications import repository as outbox
 from ketaclinic.notifications.delivery import Outcome, deliver_due
 from ketaclinic.notifications.service import DELIVER_JOB
 from ketaclinic.notifications.templates import title
+from ketaclinic.previsit.service import queue_due_notices
 from ketaclinic.settings import Settings, get_settings
 
 SCAN_JOB = "notifications.scan"
@@ -35,11 +38,16 @@ class Report:
 
 
 def send_due(db: Session, settings: Settings, now: datetime) -> Report:
-    """One scan (visit reminders, next-morning check-ins) and one delivery round."""
+    """One scan (visit reminders, questionnaires due, next-morning check-ins) and one
+    delivery round."""
     queued = queue_reminders(db, now) + queue_checkins(db, now)
+    counts = Counter(m.template for m in queued)
+    notices = queue_due_notices(db, sorted(outbox.all_clinic_ids(db)), now)
+    if notices:
+        counts["questionnaire_due"] += notices
     db.commit()
     outcomes = deliver_due(db, settings=settings, now=now)
-    return Report(Counter(m.template for m in queued), outcomes)
+    return Report(counts, outcomes)
 
 
 def register_jobs() -> None:

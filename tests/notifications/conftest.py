@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
-from datetime import datetime
-from email import message_from_bytes
-from email.message import Message as Mail
-from typing import Any
-
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from ketaclinic.appointments.models import Appointment
 from ketaclinic.auth.service import principal_for
-from ketaclinic.clinical.messaging import next_morning
+from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.kit.time import utcnow
-from ketaclinic.notifications.models import Message as Outbox
+from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import PatientCreate
 from ketaclinic.patients.service import create_patient
-from ketaclinic.settings import Settings
-from tests.appointments.conftest import booking, chairs  # noqa: F401
 from tests.conftest import Persona
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_messages(db: Session) -> None:
+    """The scans and delivery are system work over every clinic, and the end-to-end
+    tests of the same run commit for real (visits, discharges, links not yet sent). In
+    this test's transaction, rolled back after it, what they left is set aside: their
+    messages cancelled, visits cancelled, discharges forgotten."""
+    db.execute(
+        update(Message).where(Message.status.in_(("queued", "sending"))).values(status="cancelled")
+    )
+    db.execute(update(Appointment).where(Appointment.status == "booked").values(status="cancelled"))
+    db.execute(
+        update(ChairsideSession)
+        .where(ChairsideSession.discharged_at.is_not(None))
+        .values(discharged_at=None)
+    )
+    db.commit()
 
 
 @pytest.fixture
@@ -46,6 +54,19 @@ def patient(db: Session, nurse: Persona, clinic: Clinic) -> Patient:
 
 
 # ---- a real SMTP server, in-process ----------------------------------------------
+
+import socket  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from datetime import datetime  # noqa: E402
+from email import message_from_bytes  # noqa: E402
+from email.message import Message as Mail  # noqa: E402
+from typing import Any  # noqa: E402
+
+from aiosmtpd.controller import Controller  # noqa: E402
+
+from ketaclinic.clinical.messaging import next_morning  # noqa: E402
+from ketaclinic.kit.time import utcnow  # noqa: E402
+from ketaclinic.settings import Settings  # noqa: E402
 
 
 class Inbox:
@@ -96,19 +117,4 @@ def morning(clinic: Clinic) -> datetime:
     return next_morning(utcnow(), timezone=clinic.timezone, hour=10)
 
 
-# ---- messages other tests left behind ------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _earlier_messages_settled(session_factory: sessionmaker[Session]) -> None:
-    """Delivery goes through every due message in the database, and the suite's
-    database keeps what earlier tests committed (served pages book visits, which
-    queue confirmations): those are settled as cancelled first, so each test's
-    delivery sees its own messages only."""
-    with session_factory() as session:
-        session.execute(
-            update(Outbox)
-            .where(Outbox.status.in_(("queued", "sending")))
-            .values(status="cancelled")
-        )
-        session.commit()
+from tests.appointments.conftest import booking, chairs  # noqa: E402, F401

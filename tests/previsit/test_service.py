@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.service import principal_for
+from ketaclinic.kit.time import utcnow
 from ketaclinic.measures.models import QuestionnaireResponse, SafetyAlert
 from ketaclinic.portal.actor import PortalPatient
 from ketaclinic.previsit import errors, service
+from ketaclinic.settings import Settings
 from tests.conftest import Persona
 from tests.previsit.conftest import Planned, in_hours
 
@@ -101,6 +103,7 @@ def test_it_records_the_patients_account_as_the_actor(db: Session, planned: Plan
     visit = planned.visit(db, in_hours(30))
     service.complete(db, planned.me, "phq9", visit.id, PHQ9_CALM)
     db.commit()
+    # This patient's: an end-to-end test in the same run commits events of its own.
     event = db.scalars(
         select(AuditEvent).where(
             AuditEvent.action == "patient.questionnaire.create",
@@ -130,14 +133,8 @@ def test_it_stores_nothing_for_answers_that_do_not_score(db: Session, planned: P
     visit = planned.visit(db, in_hours(30))
     with pytest.raises(ValidationFailed):
         service.complete(db, planned.me, "phq9", visit.id, {"phq9_1": 1})
-    assert (
-        db.scalars(
-            select(QuestionnaireResponse).where(
-                QuestionnaireResponse.patient_id == planned.patient_id
-            )
-        ).all()
-        == []
-    )
+    mine = QuestionnaireResponse.patient_id == planned.patient_id
+    assert db.scalars(select(QuestionnaireResponse).where(mine)).all() == []
 
 
 def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
@@ -149,9 +146,8 @@ def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
     later = planned.visit(db, in_hours(40), 2)
     assert service.queue_due_notices(db, [planned.clinic_id]) == 2
     assert service.queue_due_notices(db, [planned.clinic_id]) == 0
-    rows = db.scalars(
-        select(Message).where(Message.patient_id == planned.patient_id).order_by(Message.id)
-    ).all()
+    mine = Message.patient_id == planned.patient_id
+    rows = db.scalars(select(Message).where(mine).order_by(Message.id)).all()
     assert [r.event_key for r in rows] == [
         f"questionnaire_due:{soon.id}",
         f"questionnaire_due:{later.id}",
@@ -167,3 +163,20 @@ def test_it_queues_no_notice_once_everything_is_answered(db: Session, planned: P
     service.complete(db, planned.me, "phq9", visit.id, PHQ9_CALM)
     service.complete(db, planned.me, "gad7", visit.id, {f"gad7_{n}": 0 for n in range(1, 8)})
     assert service.queue_due_notices(db, [planned.clinic_id]) == 0
+
+
+def test_it_queues_the_questionnaire_notice_in_the_scan_the_worker_runs(
+    db: Session, planned: Planned, settings: Settings
+) -> None:
+    from ketaclinic.cli_notify import send_due
+    from ketaclinic.notifications.models import Message
+
+    visit = planned.visit(db, in_hours(30))
+    assert send_due(db, settings, utcnow()).queued["questionnaire_due"] >= 1
+    send_due(db, settings, utcnow())  # never twice
+    keys = db.scalars(
+        select(Message.event_key).where(
+            Message.template == "questionnaire_due", Message.patient_id == planned.patient_id
+        )
+    )
+    assert list(keys) == [f"questionnaire_due:{visit.id}"]

@@ -44,16 +44,8 @@ def test_it_takes_the_answers_once_and_shows_them_done(
     assert "already answered" in again.text
     twice = browser.post(path, data=CALM | {"csrf_token": csrf_of(db, browser)})
     assert twice.status_code == 409
-    assert (
-        len(
-            db.scalars(
-                select(QuestionnaireResponse).where(
-                    QuestionnaireResponse.patient_id == planned.patient_id
-                )
-            ).all()
-        )
-        == 1
-    )
+    mine = QuestionnaireResponse.patient_id == planned.patient_id
+    assert len(db.scalars(select(QuestionnaireResponse).where(mine)).all()) == 1
 
 
 def test_it_names_the_questions_still_unanswered(
@@ -83,14 +75,7 @@ def test_it_shows_crisis_resources_and_raises_the_alert(
     assert sent.status_code == 200
     assert "Help is available now" in sent.text
     assert 'href="tel:988"' in sent.text
-    assert (
-        len(
-            db.scalars(
-                select(SafetyAlert).where(SafetyAlert.patient_id == planned.patient_id)
-            ).all()
-        )
-        == 1
-    )
+    assert len(db.scalars(select(SafetyAlert)).all()) == 1
 
 
 def test_it_says_when_a_questionnaire_is_not_open_yet(
@@ -111,14 +96,8 @@ def test_it_refuses_a_form_without_the_session_token(
     visit = planned.visit(db, in_hours(30))
     sent = sign_in(planned.account).post(f"/portal/questionnaires/{visit.id}/phq9", data=CALM)
     assert sent.status_code == 403
-    assert (
-        db.scalars(
-            select(QuestionnaireResponse).where(
-                QuestionnaireResponse.patient_id == planned.patient_id
-            )
-        ).all()
-        == []
-    )
+    mine = QuestionnaireResponse.patient_id == planned.patient_id
+    assert db.scalars(select(QuestionnaireResponse).where(mine)).all() == []
 
 
 def test_it_answers_another_patients_visit_as_not_found(

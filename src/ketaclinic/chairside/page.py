@@ -92,6 +92,7 @@ def session_page(
     if c.state == "prechecked" and can_chart:
         release = _release(db, principal, c, policy)
     auto = service.auto_checks(db, principal, c, policy) if c.state == "checked_in" else {}
+    escort = service.escort_on_file(db, c) if c.state == "checked_in" else None
     # The last values are shown beside empty fields, never pre-filled: one tap
     # must not chart the previous reading again.
     last = c.last_reading
@@ -115,6 +116,7 @@ def session_page(
             "can_chart": can_chart,
             **release,
             "auto": auto,
+            "escort": escort,
             "last_values": last_values,
             "last_at": last.taken_at if last else None,
             "infused_min": service.infused_min(c, c.now) if c.drug_given else None,

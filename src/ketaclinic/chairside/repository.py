@@ -9,7 +9,7 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ketaclinic.appointments.models import Appointment, Chair
+from ketaclinic.appointments.models import Appointment, AppointmentEvent, Chair
 from ketaclinic.chairside.models import (
     AdverseEvent,
     AldreteScore,
@@ -145,6 +145,25 @@ def questionnaires_since(
         QuestionnaireResponse.patient_id == patient_id, QuestionnaireResponse.completed_at >= since
     )
     return list(db.scalars(stmt))
+
+
+def escort_confirmation(
+    db: Session, clinic_ids: Sequence[int], appointment_id: int
+) -> AppointmentEvent | None:
+    """The newest confirmation of the visit's escort (by the patient in the portal or by
+    staff), while the visit counts its escort as confirmed."""
+    stmt = in_clinics(
+        select(AppointmentEvent).join(
+            Appointment, Appointment.id == AppointmentEvent.appointment_id
+        ),
+        Appointment.clinic_id,
+        clinic_ids,
+    ).where(
+        AppointmentEvent.appointment_id == appointment_id,
+        AppointmentEvent.kind == "escort_confirmed",
+        Appointment.escort_confirmed.is_(True),
+    )
+    return db.scalar(stmt.order_by(AppointmentEvent.id.desc()).limit(1))
 
 
 def dose_check(db: Session, clinic_ids: Sequence[int], check_id: int) -> DoseCheck | None:

@@ -22,7 +22,12 @@ from ketaclinic.chairside.service.chart import (
     pure_reading,
     session_dose,
 )
-from ketaclinic.chairside.service.checklist import auto_checks, record_checks
+from ketaclinic.chairside.service.checklist import (
+    EscortOnFile,
+    auto_checks,
+    escort_on_file,
+    record_checks,
+)
 from ketaclinic.chairside.service.discharge import DischargeRefused, discharge
 from ketaclinic.chairside.service.dose import (
     ContainerChoice,
@@ -78,6 +83,7 @@ __all__ = [
     "ContainerChoice",
     "DischargeRefused",
     "DoseMismatch",
+    "EscortOnFile",
     "RemsDue",
     "Signing",
     "VitalsResult",
@@ -94,6 +100,7 @@ __all__ = [
     "containers_for",
     "discharge",
     "end_administration",
+    "escort_on_file",
     "infused_min",
     "mark_rems_sent",
     "open_mg",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -95,6 +97,36 @@ def _instrument_name(instrument_id: str) -> str:
     """The questionnaire's name as staff know it (PHQ-9), not its id."""
     instrument = load_instruments().get(instrument_id)
     return instrument.name if instrument else instrument_id
+
+
+@dataclass(frozen=True)
+class EscortOnFile:
+    """The escort confirmed for the visit: what the chart says beside the nurse's own
+    "Escort present" check (the escort must still be here in person)."""
+
+    name: str
+    phone: str  # E.164; "" when staff confirmed a name only
+    by_patient: bool
+
+
+def escort_on_file(db: Session, c: Chart) -> EscortOnFile | None:
+    """Who the patient (in the portal) or staff confirmed will take the patient home
+    from this session's visit; None when no one is confirmed."""
+    visit_id = c.session.appointment_id
+    if visit_id is None:
+        return None
+    event = repo.escort_confirmation(db, [c.session.clinic_id], visit_id)
+    if event is None:
+        return None
+    try:
+        detail = json.loads(event.detail or "{}")
+    except ValueError:
+        detail = {}
+    return EscortOnFile(
+        name=str(detail.get("escort", "")),
+        phone=str(detail.get("phone", "")),
+        by_patient=detail.get("by") == "patient",
+    )
 
 
 def _vitals_text(r: VitalReading) -> str:
