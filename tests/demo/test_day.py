@@ -59,6 +59,7 @@ MAY_BE_LATER = {
     ("appointments", "administration_ends_at"),
     ("appointments", "ends_at"),
     ("questionnaire_links", "expires_at"),
+    ("portal_links", "expires_at"),  # the demo patient's used invitation: still dated
     ("staff_sessions", "expires_at"),
     # a message to a patient: the visit it is about, and when it is to go
     ("notification_messages", "visit_starts_at"),

@@ -14,15 +14,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.consents import service as consents
 from ketaclinic.demo.loader import DEMO_PASSWORD, demo_logins, load_demo
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.time import as_utc, shifted_clock, utcnow
+from ketaclinic.notifications import outbox
 from ketaclinic.notifications.delivery import fields_for, link_for
 from ketaclinic.notifications.models import Message
 from ketaclinic.notifications.templates import render
+from ketaclinic.patients.models import Patient
 from ketaclinic.portal import visits as portal_visits
 from ketaclinic.portal.actor import PortalPatient
 from ketaclinic.portal.models import PatientAccount
@@ -65,6 +68,20 @@ def test_it_has_a_patient_on_the_portal_and_an_outbox(
         for email in patients.values():
             _check_patient(app, db, email)
         _check_outbox(db, settings)
+        _check_staff_pages(db, settings, patients)
+
+
+def _check_staff_pages(db: Session, settings: Settings, patients: dict[str, str]) -> None:
+    """The admin's outbox and the portal patient's chart list real messages."""
+    for slug, email in patients.items():
+        admin = principal_for(db, get_user_by_email(db, f"admin@{slug}.example.org"))
+        lines, total = outbox.outbox(db, admin, settings, status=None, offset=0, limit=50)
+        assert total > 0 and lines
+        account = db.scalars(select(PatientAccount).where(PatientAccount.email == email)).one()
+        patient = db.get(Patient, account.patient_id)
+        assert patient is not None
+        log = outbox.patient_log(db, admin, patient, settings)
+        assert {line.template for line in log} >= {"portal_invitation", "visit_reminder"}
 
 
 def _check_patient(app: FastAPI, db: Session, email: str) -> None:
