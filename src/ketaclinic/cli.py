@@ -126,7 +126,8 @@ def demo(
     for _role, email, clinic in (login for login in logins if login[0] == "patient"):
         out.print(
             f"Patient portal ({clinic}): http://127.0.0.1:8000/portal — "
-            f"email {email} password {DEMO_PASSWORD}"
+            f"email {email} password {DEMO_PASSWORD}",
+            soft_wrap=True,  # one line, whatever the terminal's width: easy to copy
         )
     with unit_of_work() as db:
         stored = db.get(ClockShift, 1)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments import service as calendar
+from ketaclinic.appointments.errors import SessionsDoNotFit
 from ketaclinic.appointments.models import Appointment
 from ketaclinic.appointments.reminders import queue_reminders
 from ketaclinic.chairside.checkins import queue_checkins
@@ -78,11 +79,7 @@ def load_portal_patient(
     )
     me = PortalPatient(account.id, patient.id, clinic_id, origin=origin)
     assert visit.plan_id is not None
-    # The rest of the series, booked by the front desk after today's first session.
-    protocols = load_protocols(None)
-    calendar.book(
-        db, desk, patient, visit.plan_id, 0, protocols, calendar.SchedulePolicy(), rest="waitlist"
-    )
+    _book_the_rest(db, staff, patient, visit.plan_id)
     clinic = db.get(Clinic, clinic_id)
     assert clinic is not None
     for status in consents.documents_for(db, me, patient.id).to_sign:
@@ -107,6 +104,32 @@ def load_portal_patient(
     name, phone = (escort.name, escort.phone) if escort else ("Alex Rivera", "+1 512 555 0100")
     portal_visits.confirm_escort(db, me, visit.id, name, phone)
     return ("patient", email, slug)
+
+
+def _book_the_rest(
+    db: Session, staff: dict[Role, Principal], patient: Patient, plan_id: int
+) -> list[Appointment]:
+    """The rest of the series after today's first session, booked by the front desk;
+    when a holiday week leaves no next session inside its window (the demo's day
+    before New Year's), the prescriber books it just after, saying why."""
+    protocols = load_protocols(None)
+    policy = calendar.SchedulePolicy()
+    desk, prescriber = staff[Role.FRONT_DESK], staff[Role.PRESCRIBER]
+    try:
+        return calendar.book(db, desk, patient, plan_id, 0, protocols, policy)
+    except SessionsDoNotFit:
+        pass
+    return calendar.book(
+        db,
+        prescriber,
+        patient,
+        plan_id,
+        0,
+        protocols,
+        policy,
+        rest="waitlist",
+        override_reason="Clinic closures around the holiday: next sessions a little later.",
+    )
 
 
 def _candidate(db: Session, clinic_id: int, now: datetime) -> tuple[Appointment, Patient] | None:
