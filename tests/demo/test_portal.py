@@ -81,7 +81,7 @@ def _check_staff_pages(db: Session, settings: Settings, patients: dict[str, str]
         patient = db.get(Patient, account.patient_id)
         assert patient is not None
         log = outbox.patient_log(db, admin, patient, settings)
-        assert {line.template for line in log} >= {"portal_invitation", "visit_reminder"}
+        assert {line.template for line in log} >= {"portal_invitation", "booking_confirmed"}
 
 
 def _check_patient(app: FastAPI, db: Session, email: str) -> None:

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments import service as calendar
-from ketaclinic.appointments.errors import SessionsDoNotFit
 from ketaclinic.appointments.models import Appointment
 from ketaclinic.appointments.reminders import queue_reminders
 from ketaclinic.chairside.checkins import queue_checkins
@@ -115,10 +114,9 @@ def _book_the_rest(
     protocols = load_protocols(None)
     policy = calendar.SchedulePolicy()
     desk, prescriber = staff[Role.FRONT_DESK], staff[Role.PRESCRIBER]
-    try:
-        return calendar.book(db, desk, patient, plan_id, 0, protocols, policy)
-    except SessionsDoNotFit:
-        pass
+    proposals = calendar.propose(db, desk, patient, plan_id, protocols, policy)
+    if proposals and proposals[0].visits:
+        return calendar.book(db, desk, patient, plan_id, 0, protocols, policy, rest="waitlist")
     return calendar.book(
         db,
         prescriber,
