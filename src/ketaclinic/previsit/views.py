@@ -38,9 +38,11 @@ def _zone(db: DbSession, clinic_id: int) -> str:
 
 
 @router.get("/portal/forms")
-def forms() -> Response:
+def forms(patient: CurrentPatient) -> Response:
     """The link a "form to fill in" message carries: its words say nothing of health
-    (a lock screen shows them), so it names forms, not questionnaires."""
+    (a lock screen shows them), so it names forms, not questionnaires. Signed-in
+    patients only, like the list (others are sent to sign in)."""
+    del patient
     return RedirectResponse("/portal/questionnaires", status_code=303)
 
 
