@@ -117,6 +117,12 @@ def test_it_loads_the_demo_once_and_resets_on_request(cli_db: str) -> None:
     assert reset.exit_code == 0, reset.output
     assert "custodian@lakeside.example.org" in reset.stdout
     assert "frontdesk@lakeside.example.org" in reset.stdout
+    # One patient login per clinic, for the portal (issue 21), with the demo password.
+    portal = [line for line in reset.stdout.splitlines() if line.startswith("Patient portal")]
+    assert len(portal) == 2, reset.stdout
+    assert "http://127.0.0.1:8000/portal" in portal[0]
+    assert "patient@lakeside.example.org" in portal[0] and "ketamine-demo-2026" in portal[0]
+    assert "patient@mesa.example.org" in again.stdout  # printed again when already loaded
 
 
 _DEMO_COPY: list[Path] = []

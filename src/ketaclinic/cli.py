@@ -120,8 +120,15 @@ def demo(
     table.add_column("email")
     table.add_column("clinic")
     for role, email, clinic in logins:
-        table.add_row(role, email, clinic)
+        if role != "patient":
+            table.add_row(role, email, clinic)
     out.print(table)
+    for _role, email, clinic in (login for login in logins if login[0] == "patient"):
+        out.print(
+            f"Patient portal ({clinic}): http://127.0.0.1:8000/portal — "
+            f"email {email} password {DEMO_PASSWORD}",
+            soft_wrap=True,  # one line, whatever the terminal's width: easy to copy
+        )
     with unit_of_work() as db:
         stored = db.get(ClockShift, 1)
         at = to_local(utcnow(), stored.timezone if stored else "UTC")

@@ -1,8 +1,8 @@
 """``ketaclinic worker`` (the job runner: huey's consumer with the minute's periodic
 job) and ``ketaclinic reminders send-due [--now ISO-TIME]`` (one scan and delivery, at
 once, for operators and tests). Also the jobs themselves: the scans that queue visit
-reminders, questionnaire-due notices and next-morning check-ins, and delivery of
-whatever is due."""
+reminders, next-morning check-ins and questionnaires due, and delivery of whatever is
+due."""
 
 from __future__ import annotations
 
@@ -12,21 +12,23 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ketaclinic.appointments.reminders import queue_reminders
 from ketaclinic.chairside.checkins import queue_checkins
 from ketaclinic.cli_common import err, out, unit_of_work
+from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit import jobs
 from ketaclinic.kit.time import clock_shift, shifted_clock, utcnow
-from ketaclinic.notifications import repository as outbox
 from ketaclinic.notifications.delivery import Outcome, deliver_due
 from ketaclinic.notifications.service import DELIVER_JOB
 from ketaclinic.notifications.templates import title
-from ketaclinic.previsit.service import queue_due_notices
+from ketaclinic.previsit import service as previsit
 from ketaclinic.settings import Settings, get_settings
 
 SCAN_JOB = "notifications.scan"
+QUESTIONNAIRE_JOB = "previsit.questionnaire_scan"
 
 reminders_app = typer.Typer(help="Reminders and other messages to patients.", no_args_is_help=True)
 
@@ -37,13 +39,20 @@ class Report:
     outcomes: list[Outcome]
 
 
-def send_due(db: Session, settings: Settings, now: datetime) -> Report:
-    """One scan (visit reminders, questionnaires due, next-morning check-ins) and one
-    delivery round."""
+def queue_questionnaire_notices(db: Session, now: datetime) -> int:
+    """The questionnaire scan (``previsit``) over every clinic: how many it queued."""
+    clinic_ids = list(db.scalars(select(Clinic.id).order_by(Clinic.id)))
+    return previsit.queue_due_notices(db, clinic_ids, now)
+
+
+def send_due(
+    db: Session, settings: Settings, now: datetime, *, questionnaires: bool = True
+) -> Report:
+    """One scan (visit reminders, next-morning check-ins and, unless told not to, the
+    questionnaires due) and one delivery round."""
     queued = queue_reminders(db, now) + queue_checkins(db, now)
     counts = Counter(m.template for m in queued)
-    notices = queue_due_notices(db, sorted(outbox.all_clinic_ids(db)), now)
-    if notices:
+    if questionnaires and (notices := queue_questionnaire_notices(db, now)):
         counts["questionnaire_due"] += notices
     db.commit()
     outcomes = deliver_due(db, settings=settings, now=now)
@@ -51,8 +60,10 @@ def send_due(db: Session, settings: Settings, now: datetime) -> Report:
 
 
 def register_jobs() -> None:
-    """The worker's jobs: delivery (enqueued after a commit that queued a message) and
-    the scan with delivery, every minute (so nothing waits on a lost enqueue)."""
+    """The worker's jobs: delivery (enqueued after a commit that queued a message), the
+    scan with delivery, every minute (so nothing waits on a lost enqueue), and the
+    questionnaire scan every minute (its messages go by the delivery it enqueues, or
+    the next minute's)."""
 
     @jobs.register(DELIVER_JOB)
     def deliver() -> None:
@@ -62,7 +73,12 @@ def register_jobs() -> None:
     @jobs.register(SCAN_JOB, every_minute=True)
     def scan() -> None:
         with jobs.job_session() as db:
-            send_due(db, get_settings(), utcnow())
+            send_due(db, get_settings(), utcnow(), questionnaires=False)
+
+    @jobs.register(QUESTIONNAIRE_JOB, every_minute=True)
+    def questionnaire_scan() -> None:
+        with jobs.job_session() as db:
+            queue_questionnaire_notices(db, utcnow())
 
 
 def _parse_now(text: str) -> datetime:
@@ -86,7 +102,8 @@ def send_due_command(
         typer.Option(help="Run as if it were this time (ISO with offset); default: now"),
     ] = None,
 ) -> None:
-    """Queue the reminders and check-ins now due and send every message due, once."""
+    """Queue the reminders, check-ins and questionnaire notices now due and send every
+    message due, once."""
     when = _parse_now(now) if now is not None else None
     settings = get_settings()
     with unit_of_work() as db:

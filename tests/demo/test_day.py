@@ -21,7 +21,9 @@ from ketaclinic.appointments.models import Appointment, Chair, ClinicClosure, Cl
 from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.chairside import board as boards
 from ketaclinic.chairside.models import ChairsideSession
+from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.consents import service as consents
 from ketaclinic.demo.chairside import STORIES, end_state, policy
 from ketaclinic.demo.clock import DEMO_TIME
 from ketaclinic.demo.loader import load_demo
@@ -29,7 +31,12 @@ from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import Base, UTCDateTime
 from ketaclinic.kit.time import as_utc, shifted_clock, to_local, utcnow
 from ketaclinic.ledger.verify import verify
+from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
+from ketaclinic.portal import visits as portal_visits
+from ketaclinic.portal.actor import PortalPatient
+from ketaclinic.portal.models import PatientAccount
+from ketaclinic.previsit import service as previsit
 from ketaclinic.treatments.models import TreatmentSession
 
 # Clinic-local moments at Lakeside (America/Chicago) when someone runs `make demo`.
@@ -52,6 +59,7 @@ MAY_BE_LATER = {
     ("appointments", "administration_ends_at"),
     ("appointments", "ends_at"),
     ("questionnaire_links", "expires_at"),
+    ("portal_links", "expires_at"),  # the demo patient's used invitation: still dated
     ("staff_sessions", "expires_at"),
     # a message to a patient: the visit it is about, and when it is to go
     ("notification_messages", "visit_starts_at"),
@@ -75,6 +83,7 @@ def test_it_is_a_believable_clinic_day_whenever_it_is_loaded(moment: str, db: Se
                 "chairs": _overlaps(db),
                 "hours and roster": _closed_or_unstaffed(db),
                 "the future": _future_records(db),
+                "the patient's side": _portal_problems(db),
             }
     assert {k: v for k, v in found.items() if v} == {}
 
@@ -201,6 +210,37 @@ def _clinic_hours(db: Session, slug: str, clinic: Clinic) -> list[str]:
     )
     for at in treatments:
         check("a treatment given", at, at, staffed=True)
+    return problems
+
+
+def _portal_problems(db: Session) -> list[str]:
+    """Each clinic's portal patient (issue 21): two visits to come, one with the escort
+    named; today's PHQ-9 done and GAD-7 open; a signed consent; messages sent (no
+    transport) and waiting."""
+    problems = []
+    for slug, clinic in _clinics(db).items():
+        account = db.scalar(
+            select(PatientAccount).where(
+                PatientAccount.clinic_id == clinic.id, PatientAccount.status == "active"
+            )
+        )
+        if account is None:
+            problems.append(f"{slug}: no patient on the portal")
+            continue
+        me = PortalPatient(account.id, account.patient_id, clinic.id)
+        visits = portal_visits.upcoming(db, me, dict(load_protocols(None)))
+        if sorted({v.escort_confirmed for v in visits}) != [False, True]:
+            problems.append(f"{slug}: escorts {[v.escort_confirmed for v in visits]}")
+        states = {
+            (d.instrument.id, d.state) for d in previsit.due_for_patient(db, me, me.patient_id)
+        }
+        if not {("phq9", "done"), ("gad7", "open")} <= states:
+            problems.append(f"{slug}: questionnaires {sorted(states)}")
+        if not consents.documents_for(db, me, me.patient_id).signed:
+            problems.append(f"{slug}: no signed consent")
+        statuses = set(db.scalars(select(Message.status).where(Message.clinic_id == clinic.id)))
+        if not {"no_transport", "queued"} <= statuses:
+            problems.append(f"{slug}: messages {sorted(statuses)}")
     return problems
 
 

@@ -153,7 +153,7 @@ def test_it_queues_one_questionnaire_notice_per_visit_from_when_it_opens(
         f"questionnaire_due:{later.id}",
     ]
     assert {r.template for r in rows} == {"questionnaire_due"}
-    assert {r.link_path for r in rows} == {"/portal/questionnaires"}
+    assert {r.link_path for r in rows} == {"/portal/forms"}
     # The second visit's questionnaire opens when the first visit starts.
     assert rows[1].not_before == soon.starts_at
 

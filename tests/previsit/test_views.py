@@ -114,3 +114,12 @@ def test_it_answers_another_patients_visit_as_not_found(
     theirs = noor.visit(db, in_hours(30))
     page = sign_in(planned.account).get(f"/portal/questionnaires/{theirs.id}/phq9")
     assert page.status_code == 404
+
+
+def test_it_takes_the_messages_forms_link_to_the_list(
+    db: Session, planned: Planned, sign_in: SignIn
+) -> None:
+    planned.visit(db, in_hours(30))
+    landing = sign_in(planned.account).get("/portal/forms", follow_redirects=False)
+    assert landing.status_code == 303
+    assert landing.headers["location"] == "/portal/questionnaires"

@@ -33,6 +33,7 @@ from ketaclinic.demo.courses import measurement_series
 from ketaclinic.demo.history import load_history
 from ketaclinic.demo.ledger import load_ledger
 from ketaclinic.demo.network import add_network_operator
+from ketaclinic.demo.portal import load_portal_patient, run_message_jobs
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Role
 from ketaclinic.intake import service as intake
@@ -50,6 +51,7 @@ from ketaclinic.patients.schemas import (
     MedicationIn,
     PatientCreate,
 )
+from ketaclinic.portal.models import PatientAccount
 
 DEMO_PASSWORD = "ketamine-demo-2026"  # noqa: S105 - printed on purpose: demo data only
 
@@ -106,6 +108,7 @@ DEMO_IPS = {"lakeside": "10.20.0.", "mesa": "10.30.0."}
 
 
 def demo_logins(db: Session) -> list[tuple[str, str, str]]:
+    """Staff logins, then the patients' portal logins ("patient", email, clinic)."""
     rows = db.execute(
         select(Membership.role, User.email, Clinic.slug)
         .join(User, User.id == Membership.user_id)
@@ -113,7 +116,13 @@ def demo_logins(db: Session) -> list[tuple[str, str, str]]:
         .where(User.email.like("%@%.example.org"))
         .order_by(Clinic.slug, Membership.role)
     ).all()
-    return [(r, e, c) for r, e, c in rows]
+    patients = db.execute(
+        select(PatientAccount.email, Clinic.slug)
+        .join(Clinic, Clinic.id == PatientAccount.clinic_id)
+        .where(PatientAccount.email.like("%@%.example.org"), PatientAccount.status == "active")
+        .order_by(Clinic.slug)
+    ).all()
+    return [(r, e, c) for r, e, c in rows] + [("patient", e, c) for e, c in patients]
 
 
 # The synthetic names repeat by design (a short list each), so two demo patients born
@@ -263,6 +272,13 @@ def _load(
         clinic = db.get(Clinic, next(iter(staff_of[spec.slug][Role.ADMIN].roles)))
         assert clinic is not None
         load_history(db, clinic, staff_of[spec.slug], seed)
+    # The patient's side (issue 21): a portal login per clinic, then the worker's
+    # minute once, so the outbox holds what went out and what waits.
+    for spec in DEMO_CLINICS:
+        patient_login = load_portal_patient(db, spec.slug, staff_of[spec.slug], DEMO_PASSWORD)
+        if patient_login is not None:
+            logins.append(patient_login)
+    run_message_jobs(db)
     db.flush()
     return logins
 

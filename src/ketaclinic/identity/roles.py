@@ -457,6 +457,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /portal/sign-out": Access.PATIENT,
     "GET /portal": Access.PATIENT,
     # the patient's questionnaires and consent documents (issue 21)
+    "GET /portal/forms": Access.PATIENT,
     "GET /portal/questionnaires": Access.PATIENT,
     "GET /portal/questionnaires/{visit_id}/{instrument_id}": Access.PATIENT,
     "POST /portal/questionnaires/{visit_id}/{instrument_id}": Access.PATIENT,

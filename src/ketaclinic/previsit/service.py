@@ -32,6 +32,8 @@ from ketaclinic.previsit import errors
 from ketaclinic.previsit import repository as repo
 
 Caller = Principal | PortalPatient
+# The "form to fill in" message's link: no health word in it (it redirects to the list).
+FORMS_LINK = "/portal/forms"
 
 
 @dataclass(frozen=True)
@@ -219,8 +221,8 @@ def queue_due_notices(
                 patient_id=patient.id,
                 template="questionnaire_due",
                 event_key=f"questionnaire_due:{visit_id}",
-                link_path="/portal/questionnaires",
-                not_before=opens if opens > now else None,
+                link_path=FORMS_LINK,
+                not_before=max(opens, now),  # now, not a moment later: due this round
             )
             queued += message is not None
     return queued

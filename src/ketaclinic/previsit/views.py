@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from ketaclinic.clinical.scales import get_instrument
 from ketaclinic.clinical.treatment import Protocol
@@ -35,6 +35,15 @@ def _protocols(request: Request) -> Mapping[str, Protocol] | None:
 def _zone(db: DbSession, clinic_id: int) -> str:
     clinic = db.get(Clinic, clinic_id)
     return clinic.timezone if clinic is not None else "UTC"
+
+
+@router.get("/portal/forms")
+def forms(patient: CurrentPatient) -> Response:
+    """The link a "form to fill in" message carries: its words say nothing of health
+    (a lock screen shows them), so it names forms, not questionnaires. Signed-in
+    patients only, like the list (others are sent to sign in)."""
+    del patient
+    return RedirectResponse("/portal/questionnaires", status_code=303)
 
 
 @router.get("/portal/questionnaires")
