@@ -90,7 +90,12 @@ def test_it_refuses_a_name_that_is_not_the_charts_and_says_so(
         sign(db, planned, "Noor Lindqvist")
     assert "does not match the name on your record (Maya Lindqvist)" in refused.value.message
     assert refused.value.fields.keys() == {"typed_name"}
-    assert db.scalars(select(ConsentSignature)).all() == []
+    assert (
+        db.scalars(
+            select(ConsentSignature).where(ConsentSignature.patient_id == planned.patient_id)
+        ).all()
+        == []
+    )
 
 
 def test_it_refuses_to_sign_the_same_version_twice(db: Session, planned: Planned) -> None:
@@ -137,7 +142,12 @@ def test_it_lets_staff_share_a_document_and_read_the_copy(
 
 def test_it_audits_the_signature_as_the_patients_account(db: Session, planned: Planned) -> None:
     row = sign(db, planned)
-    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "portal.consent_signed")).one()
+    event = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "portal.consent_signed",
+            AuditEvent.patient_id == planned.patient_id,
+        )
+    ).one()
     assert event.actor == f"patient-account:{planned.account.id}"
     assert event.resource_id == str(row.id)
 
@@ -160,7 +170,7 @@ def test_it_sends_the_patient_a_link_when_staff_share_a_document(
     from ketaclinic.notifications.models import Message
 
     row = service.share(db, principal_for(db, nurse.user), planned.patient_id, REMS)
-    message = db.scalars(select(Message)).one()
+    message = db.scalars(select(Message).where(Message.patient_id == planned.patient_id)).one()
     assert (message.template, message.event_key, message.link_path) == (
         "consent_request",
         f"consent_request:{row.id}",

@@ -35,7 +35,9 @@ def test_it_signs_with_the_typed_name_and_offers_the_copy(
     )
     assert sent.status_code == 303
     assert sent.headers["location"] == "/portal/documents?signed=1"
-    row = db.scalars(select(ConsentSignature)).one()
+    row = db.scalars(
+        select(ConsentSignature).where(ConsentSignature.patient_id == planned.patient_id)
+    ).one()
     assert row.user_agent == "PhoneBrowser/1.0"
     listed = browser.get("/portal/documents?signed=1")
     assert "Signed. A copy is kept below." in listed.text
@@ -57,7 +59,12 @@ def test_it_says_clearly_when_the_name_does_not_match(
     assert sent.status_code == 422
     assert "does not match the name on your record (Maya Lindqvist)" in sent.text
     assert 'value="M L"' in sent.text
-    assert db.scalars(select(ConsentSignature)).all() == []
+    assert (
+        db.scalars(
+            select(ConsentSignature).where(ConsentSignature.patient_id == planned.patient_id)
+        ).all()
+        == []
+    )
 
 
 def test_it_answers_another_patients_copy_as_not_found(
@@ -111,4 +118,9 @@ def test_it_lets_staff_share_a_document_to_sign(
         follow_redirects=False,
     )
     assert sent.status_code == 303, sent.text
-    assert db.scalars(select(ConsentRequest)).one().document_id == "spravato_rems_acknowledgement"
+    assert (
+        db.scalars(select(ConsentRequest).where(ConsentRequest.patient_id == planned.patient_id))
+        .one()
+        .document_id
+        == "spravato_rems_acknowledgement"
+    )

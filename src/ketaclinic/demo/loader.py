@@ -119,7 +119,11 @@ def demo_logins(db: Session) -> list[tuple[str, str, str]]:
     patients = db.execute(
         select(PatientAccount.email, Clinic.slug)
         .join(Clinic, Clinic.id == PatientAccount.clinic_id)
-        .where(PatientAccount.email.like("%@%.example.org"), PatientAccount.status == "active")
+        .where(
+            Clinic.slug.in_([spec.slug for spec in DEMO_CLINICS]),
+            PatientAccount.email.like("%@%.example.org"),
+            PatientAccount.status == "active",
+        )
         .order_by(Clinic.slug)
     ).all()
     return [(r, e, c) for r, e, c in rows] + [("patient", e, c) for e, c in patients]
