@@ -1,8 +1,8 @@
 """``ketaclinic worker`` (the job runner: huey's consumer with the minute's periodic
 job) and ``ketaclinic reminders send-due [--now ISO-TIME]`` (one scan and delivery, at
 once, for operators and tests). Also the jobs themselves: the scans that queue visit
-reminders, next-morning check-ins and questionnaires due, and delivery of whatever is
-due."""
+reminders, next-morning check-ins, questionnaires due and the staff digest of REMS
+forms due, and delivery of whatever is due."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.appointments.reminders import queue_reminders
 from ketaclinic.chairside.checkins import queue_checkins
+from ketaclinic.chairside.rems_digest import TEMPLATE as REMS_TEMPLATE
+from ketaclinic.chairside.rems_digest import queue_rems_digests
+from ketaclinic.chairside.service.chart import ChairsidePolicy
 from ketaclinic.cli_common import err, out, unit_of_work
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.kit import jobs
@@ -29,6 +32,7 @@ from ketaclinic.settings import Settings, get_settings
 
 SCAN_JOB = "notifications.scan"
 QUESTIONNAIRE_JOB = "previsit.questionnaire_scan"
+REMS_JOB = "chairside.rems_forms_due"
 
 reminders_app = typer.Typer(help="Reminders and other messages to patients.", no_args_is_help=True)
 
@@ -45,15 +49,43 @@ def queue_questionnaire_notices(db: Session, now: datetime) -> int:
     return previsit.queue_due_notices(db, clinic_ids, now)
 
 
+def chairside_policy(settings: Settings) -> ChairsidePolicy:
+    """The chairside policy system work reads (which protocols are under the REMS)."""
+    from ketaclinic.clinical.chairside import load_alert_rules, load_checklist, load_vocabulary
+    from ketaclinic.clinical.treatment import load_protocols
+    from ketaclinic.ledger.service import LedgerPolicy
+    from ketaclinic.plans.service import PlanPolicy
+
+    return ChairsidePolicy(
+        plan=PlanPolicy(protocols=load_protocols(settings.protocols_dir)),
+        ledger=LedgerPolicy.from_settings(settings),
+        rules=load_alert_rules(),
+        checklist=load_checklist(),
+        vocabulary=load_vocabulary(),
+    )
+
+
+def queue_rems_forms_due(db: Session, settings: Settings, now: datetime) -> int:
+    """The staff digest of REMS forms due (``chairside.rems_digest``): how many queued."""
+    return len(queue_rems_digests(db, now, chairside_policy(settings)))
+
+
 def send_due(
-    db: Session, settings: Settings, now: datetime, *, questionnaires: bool = True
+    db: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    questionnaires: bool = True,
+    rems_forms: bool = True,
 ) -> Report:
     """One scan (visit reminders, next-morning check-ins and, unless told not to, the
-    questionnaires due) and one delivery round."""
+    questionnaires due and the staff digest of REMS forms due) and one delivery round."""
     queued = queue_reminders(db, now) + queue_checkins(db, now)
     counts = Counter(m.template for m in queued)
     if questionnaires and (notices := queue_questionnaire_notices(db, now)):
         counts["questionnaire_due"] += notices
+    if rems_forms and (digests := queue_rems_forms_due(db, settings, now)):
+        counts[REMS_TEMPLATE] += digests
     db.commit()
     outcomes = deliver_due(db, settings=settings, now=now)
     return Report(counts, outcomes)
@@ -62,8 +94,8 @@ def send_due(
 def register_jobs() -> None:
     """The worker's jobs: delivery (enqueued after a commit that queued a message), the
     scan with delivery, every minute (so nothing waits on a lost enqueue), and the
-    questionnaire scan every minute (its messages go by the delivery it enqueues, or
-    the next minute's)."""
+    questionnaire scan and the REMS-forms-due digest every minute (their messages go by
+    the delivery they enqueue, or the next minute's; the digest acts once a clinic-day)."""
 
     @jobs.register(DELIVER_JOB)
     def deliver() -> None:
@@ -73,12 +105,17 @@ def register_jobs() -> None:
     @jobs.register(SCAN_JOB, every_minute=True)
     def scan() -> None:
         with jobs.job_session() as db:
-            send_due(db, get_settings(), utcnow(), questionnaires=False)
+            send_due(db, get_settings(), utcnow(), questionnaires=False, rems_forms=False)
 
     @jobs.register(QUESTIONNAIRE_JOB, every_minute=True)
     def questionnaire_scan() -> None:
         with jobs.job_session() as db:
             queue_questionnaire_notices(db, utcnow())
+
+    @jobs.register(REMS_JOB, every_minute=True)
+    def rems_forms_due() -> None:
+        with jobs.job_session() as db:
+            queue_rems_forms_due(db, get_settings(), utcnow())
 
 
 def _parse_now(text: str) -> datetime:
@@ -102,8 +139,8 @@ def send_due_command(
         typer.Option(help="Run as if it were this time (ISO with offset); default: now"),
     ] = None,
 ) -> None:
-    """Queue the reminders, check-ins and questionnaire notices now due and send every
-    message due, once."""
+    """Queue the reminders, check-ins, questionnaire notices and staff digests of REMS
+    forms now due and send every message due, once."""
     when = _parse_now(now) if now is not None else None
     settings = get_settings()
     with unit_of_work() as db:

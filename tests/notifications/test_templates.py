@@ -93,9 +93,25 @@ def test_it_renders_the_link_and_the_visit() -> None:
 
 def test_it_keeps_an_sms_short_and_offers_stop() -> None:
     for name, found in templates().items():
+        if found.staff:  # to staff by email only: no SMS body
+            assert found.sms == "", name
+            continue
         assert "STOP" in found.sms, name
         # Without the link and the clinic's name, two SMS segments at most.
         assert len(found.sms) < 300, name
+
+
+def test_it_tells_staff_how_many_forms_are_due_and_nothing_more() -> None:
+    found = template("rems_forms_due")
+    assert found.staff and not found.visit
+    fields = {"clinic_name": "Lakeside", "link": "https://x.test/rems"}
+    out = render("rems_forms_due", fields | {"due_count": "3", "overdue_count": "1"})
+    assert "3 monitoring forms are due" in " ".join(out.email.split())
+    assert "(1 overdue)" in out.email and "https://x.test/rems" in out.email
+    from ketaclinic.notifications.templates import Template
+
+    with pytest.raises(ValueError, match="due_count"):
+        Template(title="x", subject="{due_count}", email="", sms="x")  # a patient's
 
 
 def test_it_refuses_a_placeholder_that_could_carry_anything() -> None:

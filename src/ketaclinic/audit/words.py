@@ -170,6 +170,7 @@ ACTION_LABELS: dict[str, str] = {
     "notification.not_sent": "Message to the patient not sent",
     "notification.cancelled": "Message to the patient cancelled",
     "notification.outbox_read": "Outbox opened",
+    "rems.digest_queued": "REMS forms due: staff digest queued",
     "patient.messages_read": "Messages to the patient read",
     "patient.contact_preference_changed": "Contact preference changed",
     "patient.sms_stopped": "Patient stopped text messages",

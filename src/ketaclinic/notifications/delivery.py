@@ -10,12 +10,14 @@ send is tried again after a growing wait, and given up after ``message_max_attem
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from ketaclinic.auth.models import User
 from ketaclinic.clinical.messaging import backoff, send_time
 from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.time import to_local, utcnow
@@ -63,6 +65,15 @@ def choose_channel(
     return None, "no email on file and no SMS consent"
 
 
+def staff_address(user: User | None) -> tuple[str, str] | tuple[None, str]:
+    """A staff message goes by email to the staff member's address (never SMS)."""
+    if user is None or not user.is_active:
+        return None, "the staff member's account is not active"
+    if not user.email:
+        return None, "no email on file for the staff member"
+    return "email", user.email
+
+
 def link_for(message: Message, settings: Settings) -> str:
     base = settings.public_url.rstrip("/")
     return base + (message.link_path or "/portal")
@@ -72,6 +83,8 @@ def fields_for(
     message: Message, clinic_name: str, address: str, timezone: str, link: str
 ) -> dict[str, str]:
     fields = {"clinic_name": clinic_name, "link": link}
+    if message.counts:
+        fields |= {k: str(int(v)) for k, v in json.loads(message.counts).items()}
     if message.visit_starts_at is not None:
         local = to_local(message.visit_starts_at, timezone)
         fields["visit_date"] = f"{local:%A} {local.day} {local:%B}"
@@ -144,11 +157,17 @@ def _send(
     message = repo.message(db, clinic_ids, message_id)
     assert message is not None
     change_status(db, message, "sending", f"attempt {message.attempts + 1}")
-    patient = repo.patient(db, clinic_ids, message.patient_id)
     clinic = repo.clinic(db, message.clinic_id)
-    assert patient is not None and clinic is not None
-    preference = repo.preference(db, clinic_ids, patient.id)
-    channel, address = choose_channel(patient, preference)
+    assert clinic is not None
+    channel: str | None
+    if message.user_id is not None:  # to staff: by email only
+        channel, address = staff_address(repo.user(db, message.user_id))
+    else:
+        assert message.patient_id is not None
+        patient = repo.patient(db, clinic_ids, message.patient_id)
+        assert patient is not None
+        preference = repo.preference(db, clinic_ids, patient.id)
+        channel, address = choose_channel(patient, preference)
     if channel is None:
         message.attempts += 1
         change_status(db, message, "no_contact", address, audit_action="notification.not_sent")

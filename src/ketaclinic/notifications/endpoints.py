@@ -38,8 +38,8 @@ assert set(get_args(StatusName)) == set(STATUSES)
 
 class OutboxMessageOut(BaseModel):
     id: int
-    patient_id: int
-    patient_name: str
+    patient_id: int | None  # None: a message to staff
+    patient_name: str  # a staff message: "to staff: NAME"
     template: str
     template_title: str
     status: str

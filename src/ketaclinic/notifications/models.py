@@ -20,19 +20,27 @@ CHANNELS = ("email", "sms")
 
 
 class Message(Base):
-    """One message to one patient for one event (``event_key`` is unique: the same
-    event never sends twice). The body is rendered from the template when sent."""
+    """One message to one patient, or to one staff member (``user_id``: a staff digest,
+    by email only), for one event (``event_key`` is unique: the same event never sends
+    twice). The body is rendered from the template when sent."""
 
     __tablename__ = "notification_messages"
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES!r}", name="status"),
         CheckConstraint("channel IS NULL OR channel IN ('email', 'sms')", name="channel"),
+        CheckConstraint("(patient_id IS NULL) <> (user_id IS NULL)", name="one_recipient"),
         Index("ix_notification_messages_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id"))
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id"), index=True, nullable=True
+    )
+    # A staff recipient instead of a patient (a digest such as REMS forms due).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True, nullable=True)
+    # Numbers a staff template may name (JSON: {"due_count": 3, ...}); never patient data.
+    counts: Mapped[str | None] = mapped_column(String(200), nullable=True)
     template: Mapped[str] = mapped_column(String(40))
     event_key: Mapped[str] = mapped_column(String(200), unique=True)
     # A path ('/portal/sign-in/TOKEN'); made absolute with the public URL when sent.
@@ -66,7 +74,10 @@ class MessageEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("notification_messages.id"), index=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    # None for a staff message (row-level security then goes through the message's clinic).
+    patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patients.id"), index=True, nullable=True
+    )
     status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(String(500), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

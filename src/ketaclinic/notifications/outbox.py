@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
+from ketaclinic.auth.models import User
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.notifications import repository as repo
@@ -37,8 +38,8 @@ class Line:
     """One message as a page or the API shows it."""
 
     id: int
-    patient_id: int
-    patient_name: str
+    patient_id: int | None  # None: a message to staff
+    patient_name: str  # or "to staff: NAME"
     template: str
     template_title: str
     status: str
@@ -59,15 +60,20 @@ class Line:
 
 def _line(
     message: Message,
-    patient: Patient,
+    patient: Patient | None,
     settings: Settings,
     history: tuple[MessageEvent, ...] = (),
     preview: str = "",
+    staff: User | None = None,
 ) -> Line:
+    if patient is not None:
+        to = f"{patient.family_name}, {patient.given_name}"
+    else:
+        to = f"to staff: {staff.name if staff is not None else 'a former account'}"
     return Line(
         id=message.id,
-        patient_id=patient.id,
-        patient_name=f"{patient.family_name}, {patient.given_name}",
+        patient_id=patient.id if patient is not None else None,
+        patient_name=to,
         template=message.template,
         template_title=title(message.template),
         status=message.status,
@@ -134,6 +140,11 @@ def outbox(
             "notification.outbox_read",
             clinic_id=clinic_id,
             resource_type="notification_outbox",
-            detail={"status": status, "shown": sum(1 for m, _ in rows if m.clinic_id == clinic_id)},
+            detail={
+                "status": status,
+                "shown": sum(1 for m, _, _ in rows if m.clinic_id == clinic_id),
+            },
         )
-    return [_line(m, p, settings, preview=_preview(db, m, settings)) for m, p in rows], total
+    return [
+        _line(m, p, settings, preview=_preview(db, m, settings), staff=u) for m, p, u in rows
+    ], total

@@ -120,8 +120,13 @@ def messages_of(
 
 def outbox(
     db: Session, clinic_ids: Sequence[int], *, status: str | None, offset: int, limit: int
-) -> tuple[list[tuple[Message, Patient]], int]:
-    stmt = select(Message, Patient).join(Patient, Patient.id == Message.patient_id)
+) -> tuple[list[tuple[Message, Patient | None, User | None]], int]:
+    """Messages with their patient, or for a staff message its staff recipient."""
+    stmt = (
+        select(Message, Patient, User)
+        .outerjoin(Patient, Patient.id == Message.patient_id)
+        .outerjoin(User, User.id == Message.user_id)
+    )
     count = select(func.count(Message.id))
     if status is not None:
         stmt = stmt.where(Message.status == status)
@@ -131,7 +136,7 @@ def outbox(
     rows = db.execute(
         stmt.order_by(Message.next_attempt_at.desc(), Message.id.desc()).offset(offset).limit(limit)
     )
-    return [(r[0], r[1]) for r in rows], int(db.scalar(count) or 0)
+    return [(r[0], r[1], r[2]) for r in rows], int(db.scalar(count) or 0)
 
 
 def events_of(
@@ -157,6 +162,10 @@ def pending_for_appointment(
         Message.template.in_(list(templates)),
     )
     return list(db.scalars(in_clinics(stmt, Message.clinic_id, clinic_ids)))
+
+
+def user(db: Session, user_id: int) -> User | None:
+    return db.get(User, user_id)
 
 
 def user_name(db: Session, user_id: int) -> str | None:

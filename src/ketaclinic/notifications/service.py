@@ -4,6 +4,7 @@ event, and delivery happens after that transaction commits (``kit.jobs``)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,7 +29,8 @@ def queue(
     db: Session,
     *,
     clinic_id: int,
-    patient_id: int,
+    patient_id: int | None = None,
+    user_id: int | None = None,
     template: str,
     event_key: str,
     link_path: str | None = None,
@@ -36,6 +38,7 @@ def queue(
     urgent: bool = False,
     appointment_id: int | None = None,
     visit_starts_at: datetime | None = None,
+    counts: dict[str, int] | None = None,
 ) -> Message | None:
     """Write one outbox row in the caller's transaction (never commits). event_key is unique:
     a second call with the same key returns None and sends nothing (never twice for the same
@@ -47,8 +50,17 @@ def queue(
 
     ``appointment_id`` names the visit a ``visit: true`` template describes (its date,
     time and the clinic's address are rendered when sent); ``visit_starts_at`` is its
-    start, read from the appointment when not given."""
+    start, read from the appointment when not given.
+
+    A ``staff: true`` template goes to a staff member (``user_id``, by email only) with
+    the ``counts`` it names (numbers only); every other template to ``patient_id``."""
     chosen = find_template(template)
+    if chosen.staff and (user_id is None or patient_id is not None):
+        raise ValueError(f"template {template!r} is to staff: give user_id, not patient_id")
+    if not chosen.staff and (patient_id is None or user_id is not None):
+        raise ValueError(f"template {template!r} is to a patient: give patient_id")
+    if counts is not None and not all(isinstance(v, int) for v in counts.values()):
+        raise ValueError("counts are numbers only")
     if chosen.visit and appointment_id is None:
         raise ValueError(f"template {template!r} names a visit: give appointment_id")
     if chosen.visit and visit_starts_at is None and appointment_id is not None:
@@ -62,6 +74,8 @@ def queue(
     values = {
         "clinic_id": clinic_id,
         "patient_id": patient_id,
+        "user_id": user_id,
+        "counts": json.dumps(counts, sort_keys=True) if counts else None,
         "template": template,
         "event_key": event_key[:200],
         "link_path": link_path,
@@ -94,7 +108,7 @@ def queue(
         patient_id=patient_id,
         resource_type="notification_message",
         resource_id=message_id,
-        detail={"template": template},
+        detail={"template": template} | ({"to_user": user_id} if user_id else {}),
         actor="notifications",
     )
     # Delivery is asked for only if this transaction commits.

@@ -1,6 +1,7 @@
 """The message templates as data (``templates.yaml``), loaded once and rendered with
-only the fields a template may name: the clinic, the link, and a visit's date, time
-and address where the template says ``visit: true``."""
+only the fields a template may name: the clinic, the link, a visit's date, time and
+address where the template says ``visit: true``, and for a staff digest
+(``staff: true``: to a staff member, by email only, no SMS body) the counts it names."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 BASE_FIELDS = frozenset({"clinic_name", "link"})
 VISIT_FIELDS = frozenset({"visit_date", "visit_time", "visit_address"})
+# Numbers only (``Message.counts``): a staff digest says how many, never whose.
+STAFF_FIELDS = frozenset({"due_count", "overdue_count"})
 
 
 class Template(BaseModel):
@@ -21,16 +24,20 @@ class Template(BaseModel):
     title: str
     subject: str
     email: str
-    sms: str
+    sms: str = ""
     visit: bool = False
+    staff: bool = False
 
     @model_validator(mode="after")
     def _only_allowed_fields(self) -> Template:
         allowed = BASE_FIELDS | (VISIT_FIELDS if self.visit else frozenset())
+        allowed |= STAFF_FIELDS if self.staff else frozenset()
         for text in (self.subject, self.email, self.sms):
             for _, name, _, _ in string.Formatter().parse(text):
                 if name is not None and name not in allowed:
                     raise ValueError(f"placeholder {{{name}}} is not allowed here")
+        if not self.staff and not self.sms:
+            raise ValueError("a message to a patient needs an SMS body")
         return self
 
 

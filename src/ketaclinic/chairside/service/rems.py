@@ -4,9 +4,9 @@ marked sent; the 7-day due list."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -227,6 +227,25 @@ class RemsDue:
 def rems_due(db: Session, principal: Principal, policy: ChairsidePolicy) -> list[RemsDue]:
     """REMS sessions given and not yet reported, soonest due first."""
     clinics = clinics_of(principal)
+    found = rems_due_in_clinics(db, clinics, policy)
+    audit.record(
+        db,
+        principal,
+        "rems.due_viewed",
+        clinic_id=clinics[0],
+        resource_type="rems_forms",
+        detail={"unsent": len(found)},
+    )
+    return found
+
+
+def rems_due_in_clinics(
+    db: Session, clinic_ids: Sequence[int], policy: ChairsidePolicy, now: datetime | None = None
+) -> list[RemsDue]:
+    """System work (no principal, not audited here: the caller audits what it does with
+    it): the REMS sessions of these clinics given and not yet reported, soonest due
+    first; overdue by each clinic's date at ``now`` (the clock's now by default)."""
+    clinics = list(clinic_ids)
     rems_ids = [p.id for p in policy.plan.protocols.values() if p.rems]
     rows = repo.rems_sessions(
         db,
@@ -241,15 +260,9 @@ def rems_due(db: Session, principal: Principal, policy: ChairsidePolicy) -> list
     for s, patient in rows:
         if s.id in sent or s.administration_started_at is None:
             continue
-        treated = to_local(s.administration_started_at, timezone_of(db, s.clinic_id)).date()
+        zone = timezone_of(db, s.clinic_id)
+        treated = to_local(s.administration_started_at, zone).date()
         due = rems_rules.due_on(treated)
-        found.append(RemsDue(s, patient, treated, due, due < today_at(db, s.clinic_id)))
-    audit.record(
-        db,
-        principal,
-        "rems.due_viewed",
-        clinic_id=clinics[0],
-        resource_type="rems_forms",
-        detail={"unsent": len(found)},
-    )
+        today = today_at(db, s.clinic_id, now)
+        found.append(RemsDue(s, patient, treated, due, due < today))
     return sorted(found, key=lambda d: (d.due_on, d.session.id))

@@ -1,6 +1,8 @@
 """Notifications (issue 21): the outbox of messages to patients, every status each
 message passed through (append-only on both databases) and the patient's contact
-preference (channel, SMS consent, STOP). Row-level security through the patient; on
+preference (channel, SMS consent, STOP). A message goes to a patient or to one staff
+member (``user_id``, a staff digest). Row-level security through the patient, or for a
+staff message (and its events) through the message's clinic; on
 PostgreSQL a schema for the job runner's queue (huey's PostgresHuey makes its own
 tables there).
 
@@ -29,6 +31,23 @@ VISIBLE = (
     "((SELECT ketaclinic_every_clinic_visible()) "
     "OR p.clinic_id = ANY ((SELECT ketaclinic_visible_clinics())::integer[])))"
 )
+CLINIC_VISIBLE = (
+    "((SELECT ketaclinic_every_clinic_visible()) "
+    "OR {col} = ANY ((SELECT ketaclinic_visible_clinics())::integer[]))"
+)
+# A staff message: visible where its clinic is; its events: where their message's clinic is.
+_MESSAGE_CLINIC = (
+    "EXISTS (SELECT 1 FROM notification_messages m WHERE m.id = message_id AND "  # noqa: S608
+    + CLINIC_VISIBLE.format(col="m.clinic_id")
+    + ")"
+)
+POLICIES = {
+    "notification_messages": f"((patient_id IS NOT NULL AND {VISIBLE}) OR "
+    f"(patient_id IS NULL AND {CLINIC_VISIBLE.format(col='clinic_id')}))",
+    "notification_message_events": f"((patient_id IS NOT NULL AND {VISIBLE}) OR "
+    f"(patient_id IS NULL AND {_MESSAGE_CLINIC}))",
+    "contact_preferences": VISIBLE,
+}
 STATUSES = "('queued', 'sending', 'sent', 'failed', 'no_transport', 'no_contact', 'cancelled')"
 
 
@@ -37,7 +56,9 @@ def upgrade() -> None:
         "notification_messages",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("clinic_id", sa.Integer(), nullable=False),
-        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("counts", sa.String(length=200), nullable=True),
         sa.Column("template", sa.String(length=40), nullable=False),
         sa.Column("event_key", sa.String(length=200), nullable=False),
         sa.Column("link_path", sa.String(length=500), nullable=True),
@@ -62,6 +83,10 @@ def upgrade() -> None:
             "channel IS NULL OR channel IN ('email', 'sms')",
             name=op.f("ck_notification_messages_channel"),
         ),
+        sa.CheckConstraint(
+            "(patient_id IS NULL) <> (user_id IS NULL)",
+            name=op.f("ck_notification_messages_one_recipient"),
+        ),
         sa.ForeignKeyConstraint(
             ["clinic_id"], ["clinics.id"], name=op.f("fk_notification_messages_clinic_id_clinics")
         ),
@@ -69,6 +94,9 @@ def upgrade() -> None:
             ["patient_id"],
             ["patients.id"],
             name=op.f("fk_notification_messages_patient_id_patients"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_notification_messages_user_id_users")
         ),
         sa.ForeignKeyConstraint(
             ["appointment_id"],
@@ -81,6 +109,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_notification_messages_patient_id"), "notification_messages", ["patient_id"]
     )
+    op.create_index(op.f("ix_notification_messages_user_id"), "notification_messages", ["user_id"])
     op.create_index(
         "ix_notification_messages_status_next_attempt_at",
         "notification_messages",
@@ -90,7 +119,7 @@ def upgrade() -> None:
         "notification_message_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("message_id", sa.Integer(), nullable=False),
-        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("patient_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("detail", sa.String(length=500), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -149,11 +178,11 @@ def upgrade() -> None:
         op.execute("CREATE SCHEMA IF NOT EXISTS ketaclinic_jobs")
     if op.get_bind().dialect.name == "postgresql":
         for table in TABLES:
+            policy = POLICIES[table]
             op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
             op.execute(
-                f"CREATE POLICY {table}_by_clinic ON {table} "
-                f"USING ({VISIBLE}) WITH CHECK ({VISIBLE})"
+                f"CREATE POLICY {table}_by_clinic ON {table} USING ({policy}) WITH CHECK ({policy})"
             )
 
 
@@ -172,5 +201,6 @@ def downgrade() -> None:
     op.drop_index(
         "ix_notification_messages_status_next_attempt_at", table_name="notification_messages"
     )
+    op.drop_index(op.f("ix_notification_messages_user_id"), table_name="notification_messages")
     op.drop_index(op.f("ix_notification_messages_patient_id"), table_name="notification_messages")
     op.drop_table("notification_messages")
