@@ -122,3 +122,49 @@ def test_it_reads_the_visible_clinics_once_per_query_not_once_per_row(
     )
     assert "InitPlan" in plan
     assert "current_setting" not in plan
+
+
+def test_it_shows_a_staff_message_where_its_clinic_is_visible(
+    nurse: Persona, outsider: Persona, db: Session, as_app_role: Callable[[str], None]
+) -> None:
+    from ketaclinic.notifications.service import change_status, queue
+
+    as_app_role(str(nurse.clinic.id))  # written where its clinic is visible
+    made = queue(
+        db,
+        clinic_id=nurse.clinic.id,
+        user_id=nurse.user.id,
+        template="rems_forms_due",
+        event_key=f"rems_forms_due:{nurse.clinic.id}:rls-test:{nurse.user.id}",
+        link_path="/rems",
+        counts={"due_count": 1, "overdue_count": 0},
+    )
+    assert made is not None
+    change_status(db, made, "cancelled", "a test")
+    db.flush()
+
+    def seen() -> tuple[int, int]:
+        one = {"id": made.id}
+        messages = db.execute(
+            text("SELECT count(*) FROM notification_messages WHERE id = :id"), one
+        ).scalar_one()
+        events = db.execute(
+            text("SELECT count(*) FROM notification_message_events WHERE message_id = :id"), one
+        ).scalar_one()
+        return int(messages), int(events)
+
+    as_app_role(str(outsider.clinic.id))
+    assert seen() == (0, 0)
+    as_app_role(str(nurse.clinic.id))
+    assert seen() == (1, 2)
+    as_app_role("")
+    assert seen() == (0, 0)
+    as_app_role(str(outsider.clinic.id))  # and is not written into a clinic not visible
+    with pytest.raises(DBAPIError, match="row-level security"), db.begin_nested():
+        queue(
+            db,
+            clinic_id=nurse.clinic.id,
+            user_id=nurse.user.id,
+            template="rems_forms_due",
+            event_key=f"rems_forms_due:{nurse.clinic.id}:rls-test-2:{nurse.user.id}",
+        )
