@@ -3,7 +3,8 @@ email per staff member who may report the forms, counts only, through the outbox
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from ketaclinic import cli_notify
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.chairside.rems_digest import TEMPLATE, queue_rems_digests, recipients
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.kit import jobs
 from ketaclinic.notifications.delivery import deliver_due
 from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
@@ -182,3 +184,25 @@ def test_it_emails_the_staff_by_smtp_without_a_patient_and_shows_it_in_the_outbo
     staff = [i for i in listed if i["id"] in ours]
     assert staff and all(i["patient_id"] is None for i in staff)
     assert {i["patient_name"] for i in staff} >= {f"to staff: {prescriber.user.name}"}
+
+
+def test_it_is_a_job_the_worker_runs_every_minute(
+    db: Session,
+    settings: Settings,
+    clinic: Clinic,
+    forms: Patient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cli_notify.register_jobs()
+    assert cli_notify.REMS_JOB in jobs.EVERY_MINUTE
+
+    @contextmanager
+    def this_session(_settings: Settings | None = None) -> Iterator[Session]:
+        yield db
+        db.commit()
+
+    monkeypatch.setattr(jobs, "job_session", this_session)
+    monkeypatch.setattr(cli_notify, "utcnow", lambda: at_local(clinic, 0, 10))
+    jobs.JOBS[cli_notify.REMS_JOB]()
+    jobs.JOBS[cli_notify.REMS_JOB]()  # once a clinic-day
+    assert len(mine(db, clinic)) == 2  # the nurse and the prescriber
