@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from ketaclinic.clinical.messaging import backoff, send_time
+from ketaclinic.clinical.messaging import backoff, send_time, sender_name
 from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.time import to_local, utcnow
 from ketaclinic.notifications import repository as repo
@@ -155,7 +155,14 @@ def _send(
         return Outcome(message.id, message.template, "no_contact", None, address)
     link = link_for(message, settings)
     text = render(
-        message.template, fields_for(message, clinic.name, clinic.address, clinic.timezone, link)
+        message.template,
+        fields_for(
+            message,
+            sender_name(clinic.name, clinic.message_name),
+            clinic.address,
+            clinic.timezone,
+            link,
+        ),
     )
     message.channel, message.recipient, message.subject = channel, address, text.subject[:200]
     transport = transports.get(channel)

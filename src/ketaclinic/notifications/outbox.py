@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
+from ketaclinic.clinical.messaging import sender_name
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.notifications import repository as repo
@@ -94,7 +95,14 @@ def _preview(db: Session, message: Message, settings: Settings) -> str:
         return ""
     link = mask(link_for(message, settings))
     text = render(
-        message.template, fields_for(message, clinic.name, clinic.address, clinic.timezone, link)
+        message.template,
+        fields_for(
+            message,
+            sender_name(clinic.name, clinic.message_name),
+            clinic.address,
+            clinic.timezone,
+            link,
+        ),
     )
     return text.sms if message.channel == "sms" else text.email
 
