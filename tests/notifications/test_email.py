@@ -51,11 +51,13 @@ def test_it_emails_the_sign_in_link_with_no_health_information(
     assert to == ["ana.reyes@example.org"]
     assert mail["From"] == "Lakeside <no-reply@lakeside.example.org>"
     assert mail["To"] == "ana.reyes@example.org"
-    assert mail["Subject"] == "Your sign-in link for Lakeside Ketamine"
+    # "Lakeside Ketamine" would say ketamine on a lock screen: until the clinic chooses a
+    # name for its messages, they say "your clinic".
+    assert mail["Subject"] == "Your sign-in link for your clinic"
     body = mail.get_payload(decode=True).decode()
     assert "https://clinic.example.org/portal/sign-in/TOKEN1234567890" in body
-    # The clinic's own name is the patient's to see; nothing else may hint at care.
-    text = (body + mail["Subject"]).replace("Lakeside Ketamine", "the clinic").lower()
+    # Nothing in it may hint at the care, the clinic's name included.
+    text = (body + mail["Subject"]).lower()
     assert not any(word in text for word in HEALTH_WORDS)
     db.refresh(message)
     assert message.status == "sent" and message.channel == "email" and message.attempts == 1
@@ -155,3 +157,31 @@ def test_it_sends_over_starttls_and_signs_in_to_the_relay(
         controller.stop()
     assert logins == [(b"clinic", b"relay-password")]
     assert len(inbox.mails) == 1
+
+
+def test_it_names_the_clinic_by_the_name_chosen_for_messages(
+    db: Session,
+    clinic: Clinic,
+    patient: Patient,
+    mail_settings: Settings,
+    smtp_server: tuple[Inbox, int],
+    morning: datetime,
+) -> None:
+    clinic.message_name = "Lakeside Wellness"
+    queue(
+        db,
+        clinic_id=clinic.id,
+        patient_id=patient.id,
+        template="sign_in_link",
+        event_key="sign_in:named",
+        link_path="/portal/sign-in/TOKEN1234567890",
+        urgent=True,
+    )
+    db.commit()
+    deliver_due(db, settings=mail_settings, now=morning)
+    inbox, _ = smtp_server
+    assert [mail["Subject"] for _, mail in inbox.mails] == [
+        "Your sign-in link for Lakeside Wellness"
+    ]
+    clinic.message_name = None
+    db.commit()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ketaclinic.audit.models import AuditEvent
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.notifications.delivery import deliver_due
 from ketaclinic.notifications.models import ContactPreference
@@ -19,6 +21,7 @@ from ketaclinic.notifications.service import queue
 from ketaclinic.notifications.transports import twilio_signature
 from ketaclinic.patients.models import Patient
 from ketaclinic.settings import Settings
+from tests.auth.test_login import login, page_csrf
 from tests.conftest import Persona
 
 Api = Callable[[Persona], TestClient]
@@ -145,3 +148,38 @@ def test_it_cuts_every_token_short() -> None:
     assert mask("https://ketaclinic-lakeside.example.org/portal") == (
         "https://ketaclinic-lakeside.example.org/portal"
     )
+
+
+def test_it_lets_the_admin_name_the_clinic_for_messages_and_refuses_a_revealing_name(
+    db: Session,
+    client: TestClient,
+    admin: Persona,
+    clinic: Clinic,
+    patient: Patient,
+    settings: Settings,
+) -> None:
+    login(client, admin.email)
+    page = client.get("/admin/outbox")
+    # "Lakeside Ketamine" says ketamine: until a name is chosen, messages say "your clinic".
+    assert "messages say <strong>your clinic</strong>" in page.text
+    token = page_csrf(client, "/admin/outbox")
+    url = f"/admin/outbox/clinics/{clinic.id}/message-name"
+    refused = client.post(url, data={"message_name": "Lakeside Infusions", "csrf_token": token})
+    assert refused.status_code == 422
+    assert 'about the care ("infusion")' in html.unescape(refused.text)
+    assert 'value="Lakeside Infusions"' in refused.text
+    saved = client.post(
+        url,
+        data={"message_name": " Lakeside  Wellness ", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == "/admin/outbox"
+    db.expire_all()
+    assert db.get(Clinic, clinic.id).message_name == "Lakeside Wellness"  # type: ignore[union-attr]
+    assert "messages say <strong>Lakeside Wellness</strong>" in client.get("/admin/outbox").text
+    changed = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "clinic.message_name_changed", AuditEvent.clinic_id == clinic.id
+        )
+    ).all()
+    assert '"new": "Lakeside Wellness"' in changed[-1].detail

@@ -34,6 +34,7 @@ ACTION_LABELS: dict[str, str] = {
     "staff.password_set": "Password set",
     "settings.manage": "Clinic settings opened",
     "clinic.setting_changed": "Clinic setting changed",
+    "clinic.message_name_changed": "Name in patient messages changed",
     # wall-screen boards
     "display.created": "Wall screen added",
     "display.manage": "Wall screens opened",

@@ -47,3 +47,41 @@ def next_morning(after: datetime, *, timezone: str, hour: int) -> datetime:
     zone = ZoneInfo(timezone)
     day = after.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(day, time(hour), tzinfo=zone).astimezone(UTC)
+
+
+# Words in a clinic's name that would tell whoever sees the message (a lock screen, a
+# shared inbox) why the patient is seen there: "Lakeside Ketamine & Wellness" in a
+# reminder says ketamine. Messages then name the clinic by the name the clinic chose
+# for them, or "your clinic" (docs/clinical-references.md#patient-messages).
+REVEALING = (
+    "ketamine",
+    "esketamine",
+    "spravato",
+    "infusion",
+    "psychiatr",
+    "mental",
+    "depress",
+    "anxiety",
+    "ptsd",
+    "trauma",
+    "addiction",
+    "pain",
+    "behavioral",
+    "behavioural",
+    "mood",
+)
+NEUTRAL_NAME = "your clinic"
+
+
+def revealing_words(text: str) -> list[str]:
+    """The revealing words ``text`` contains (lower-case stems), in list order."""
+    lowered = text.lower()
+    return [word for word in REVEALING if word in lowered]
+
+
+def sender_name(clinic_name: str, message_name: str | None) -> str:
+    """How a message names the clinic: the name chosen for messages, else the clinic's
+    own name when it reveals nothing, else "your clinic"."""
+    if message_name and message_name.strip():
+        return message_name.strip()
+    return NEUTRAL_NAME if revealing_words(clinic_name) else clinic_name

@@ -21,6 +21,9 @@ class Clinic(Base):
     # ISO 3166-1 alpha-2 country and, optionally, its state or province code.
     country: Mapped[str] = mapped_column(String(2), default="US", server_default="US")
     subdivision: Mapped[str | None] = mapped_column(String(10), default=None)
+    # How messages to patients name the clinic when its name would reveal why they
+    # are seen there (notifications; clinical.messaging.sender_name). None: the name.
+    message_name: Mapped[str | None] = mapped_column(String(120), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

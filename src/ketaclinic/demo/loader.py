@@ -66,6 +66,9 @@ class DemoClinic:
     patients: int
     subdivision: str  # the state whose holiday calendar the clinic keeps (stored)
     country: str = "US"
+    # How its messages name it (its name says ketamine); Mesa's says "infusion" and has
+    # none, so its messages say "your clinic".
+    message_name: str | None = None
 
 
 DEMO_CLINICS = [
@@ -86,6 +89,7 @@ DEMO_CLINICS = [
         ],
         40,
         "TX",
+        message_name="Lakeside Wellness",
     ),
     # A second clinic on the same deployment: its staff see none of Lakeside's
     # patients, and Lakeside's see none of theirs.
@@ -299,6 +303,7 @@ def _load_clinic(
         country=spec.country,
         subdivision=spec.subdivision,
     )
+    clinic.message_name = spec.message_name
     staff: dict[Role, Principal] = {}  # the first of each role acts in the demo's stories
     for index, (role, full_name, email) in enumerate(spec.staff):
         user = create_user(

@@ -271,6 +271,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /patients/{patient_id}/contact-preferences": P.PATIENT_WRITE,
     "POST /patients/{patient_id}/contact-preferences": P.PATIENT_WRITE,
     "GET /admin/outbox": P.SETTINGS_MANAGE,
+    "POST /admin/outbox/clinics/{clinic_id}/message-name": P.SETTINGS_MANAGE,
     "GET /api/v1/admin/outbox": P.SETTINGS_MANAGE,
     "POST /notifications/sms/inbound": Access.PUBLIC,
     "GET /admin/audit": P.AUDIT_READ,

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.models import User
-from ketaclinic.clinical.messaging import backoff, send_time
+from ketaclinic.clinical.messaging import backoff, send_time, sender_name
 from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.time import to_local, utcnow
 from ketaclinic.notifications import repository as repo
@@ -77,6 +77,12 @@ def staff_address(user: User | None) -> tuple[str, str] | tuple[None, str]:
 def link_for(message: Message, settings: Settings) -> str:
     base = settings.public_url.rstrip("/")
     return base + (message.link_path or "/portal")
+
+
+def name_for(message: Message, clinic_name: str, message_name: str | None) -> str:
+    """How the message names the clinic: to a patient, never by a name that reveals the
+    care (``sender_name``); to staff (a digest), by its own name."""
+    return clinic_name if message.user_id is not None else sender_name(clinic_name, message_name)
 
 
 def fields_for(
@@ -174,7 +180,14 @@ def _send(
         return Outcome(message.id, message.template, "no_contact", None, address)
     link = link_for(message, settings)
     text = render(
-        message.template, fields_for(message, clinic.name, clinic.address, clinic.timezone, link)
+        message.template,
+        fields_for(
+            message,
+            name_for(message, clinic.name, clinic.message_name),
+            clinic.address,
+            clinic.timezone,
+            link,
+        ),
     )
     message.channel, message.recipient, message.subject = channel, address, text.subject[:200]
     transport = transports.get(channel)

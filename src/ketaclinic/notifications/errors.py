@@ -26,3 +26,9 @@ class ChannelInvalid(FieldInvalid):
 class TwilioSignatureInvalid(Forbidden):
     code = "twilio_signature_invalid"
     default_message = "The request is not signed by the SMS provider."
+
+
+class MessageNameInvalid(FieldInvalid):
+    code = "message_name_invalid"
+    field = "message_name"
+    default_message = "is not a name messages can use"

@@ -14,7 +14,7 @@ from ketaclinic.auth.models import User
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.notifications import repository as repo
-from ketaclinic.notifications.delivery import fields_for, link_for
+from ketaclinic.notifications.delivery import fields_for, link_for, name_for
 from ketaclinic.notifications.links import mask
 from ketaclinic.notifications.models import Message, MessageEvent
 from ketaclinic.notifications.templates import render, title
@@ -100,7 +100,14 @@ def _preview(db: Session, message: Message, settings: Settings) -> str:
         return ""
     link = mask(link_for(message, settings))
     text = render(
-        message.template, fields_for(message, clinic.name, clinic.address, clinic.timezone, link)
+        message.template,
+        fields_for(
+            message,
+            name_for(message, clinic.name, clinic.message_name),
+            clinic.address,
+            clinic.timezone,
+            link,
+        ),
     )
     return text.sms if message.channel == "sms" else text.email
 

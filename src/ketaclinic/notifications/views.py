@@ -8,15 +8,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.clinics.service import timezone_of
+from ketaclinic.identity.principal import Principal
 from ketaclinic.kit import forms
 from ketaclinic.kit.errors import FieldInvalid
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.web import DbSession, Form, is_htmx, render
-from ketaclinic.notifications import contacts, outbox
+from ketaclinic.notifications import contacts, naming, outbox
 from ketaclinic.notifications.deps import settings_of
 from ketaclinic.notifications.models import STATUSES
 from ketaclinic.patients import service as patients
@@ -102,6 +104,20 @@ def outbox_page(
     status: Annotated[str | None, Query(max_length=16)] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
+    return _outbox(request, principal, db, status, page)
+
+
+def _outbox(
+    request: Request,
+    principal: Principal,
+    db: Session,
+    status: str | None,
+    page: int,
+    *,
+    naming_errors: dict[int, str] | None = None,
+    naming_values: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     chosen = status if status in STATUSES else None
     lines, total = outbox.outbox(
         db,
@@ -123,5 +139,31 @@ def outbox_page(
             "statuses": [(s, outbox.STATUS_WORDS[s]) for s in STATUSES],
             "channels": outbox.CHANNEL_WORDS,
             "tz": request.app.state.settings.timezone,
+            "namings": naming.namings(db, principal),
+            "naming_errors": naming_errors or {},
+            "naming_values": naming_values or {},
         },
+        status_code=status_code,
     )
+
+
+@router.post("/admin/outbox/clinics/{clinic_id}/message-name")
+def message_name_save(
+    request: Request, form: Form, clinic_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    text = forms.values(form, ["message_name"])["message_name"]
+    try:
+        naming.set_message_name(db, principal, clinic_id, text)
+    except FieldInvalid as exc:
+        db.rollback()
+        return _outbox(
+            request,
+            principal,
+            db,
+            None,
+            1,
+            naming_errors={clinic_id: forms.field_errors(exc).get("message_name", exc.message)},
+            naming_values={clinic_id: text},
+            status_code=422,
+        )
+    return RedirectResponse("/admin/outbox", status_code=303)
