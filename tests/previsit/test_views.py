@@ -75,7 +75,8 @@ def test_it_shows_crisis_resources_and_raises_the_alert(
     assert sent.status_code == 200
     assert "Help is available now" in sent.text
     assert 'href="tel:988"' in sent.text
-    assert len(db.scalars(select(SafetyAlert)).all()) == 1
+    alerts = select(SafetyAlert).where(SafetyAlert.patient_id == planned.patient_id)
+    assert len(db.scalars(alerts).all()) == 1
 
 
 def test_it_says_when_a_questionnaire_is_not_open_yet(

@@ -19,6 +19,7 @@ from ketaclinic.chairside.service.chart import ChairsidePolicy
 from ketaclinic.chairside.service.rems import rems_due_in_clinics
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.roles import Permission, roles_with
+from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import as_utc, to_local
 from ketaclinic.notifications.models import Message
 from ketaclinic.notifications.service import queue
@@ -52,11 +53,9 @@ def recipients(db: Session, clinic_id: int) -> list[User]:
 def _sent_today(db: Session, clinic_id: int, day: str) -> bool:
     prefix = f"{TEMPLATE}:{clinic_id}:{day}:"
     stmt = select(Message.id).where(
-        Message.clinic_id == clinic_id,
-        Message.template == TEMPLATE,
-        Message.event_key.startswith(prefix, autoescape=True),
+        Message.template == TEMPLATE, Message.event_key.startswith(prefix, autoescape=True)
     )
-    return db.scalar(stmt.limit(1)) is not None
+    return db.scalar(in_clinics(stmt, Message.clinic_id, [clinic_id]).limit(1)) is not None
 
 
 def queue_rems_digests(db: Session, now: datetime, policy: ChairsidePolicy) -> list[Message]:
