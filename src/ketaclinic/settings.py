@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     reminder_first_hours: int = Field(default=72, ge=1, le=336)
     reminder_second_hours: int = Field(default=24, ge=1, le=336)
     checkin_hour: int = Field(default=9, ge=6, le=12)
+    # The staff digest lists the REMS monitoring forms due within this many days, and the
+    # overdue (docs/clinical-references.md#rems: each form is due within 7 days; practice).
+    rems_digest_days: int = Field(default=2, ge=0, le=7)
     questionnaire_link_hours: int = Field(default=72, ge=1, le=24 * 14)
     # A questionnaire the plan assigns opens this many hours before its visit
     # (docs/clinical-references.md#assigned-questionnaires, practice).

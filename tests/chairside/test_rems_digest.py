@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ketaclinic import cli_notify
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.chairside.rems_digest import TEMPLATE, queue_rems_digests, recipients
-from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.models import Clinic, ClinicSetting
 from ketaclinic.kit import jobs
 from ketaclinic.notifications.delivery import deliver_due
 from ketaclinic.notifications.models import Message
@@ -206,3 +206,19 @@ def test_it_is_a_job_the_worker_runs_every_minute(
     jobs.JOBS[cli_notify.REMS_JOB]()
     jobs.JOBS[cli_notify.REMS_JOB]()  # once a clinic-day
     assert len(mine(db, clinic)) == 2  # the nurse and the prescriber
+
+
+def test_it_lists_as_far_ahead_as_the_clinic_sets(
+    api: Api,
+    db: Session,
+    settings: Settings,
+    clinic: Clinic,
+    nurse: Persona,
+    prescriber: Persona,
+) -> None:
+    pid, plan = signed_plan(api, nurse, prescriber)
+    given(db, clinic, pid, plan, at_local(clinic, -1, 10))  # due in six days
+    db.add(ClinicSetting(clinic_id=clinic.id, key="rems_digest_days", value="6"))
+    db.commit()
+    made = queue_rems_digests(db, at_local(clinic, 0, 9), policy(settings))
+    assert made and all(m.clinic_id == clinic.id for m in mine(db, clinic))

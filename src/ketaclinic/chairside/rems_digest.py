@@ -1,7 +1,8 @@
 """The staff digest of Spravato REMS monitoring forms due (issue 21): once a day per
-clinic, from 08:00 clinic time, one email to each of the clinic's active staff who may
-report a REMS form (the permission of its routes, ``SESSION_CHART``) with an email
-address, when any form is due within two days or overdue. Counts and a link to
+clinic, from when its messages start (08:00 clinic time by default), one email to each
+of the clinic's active staff who may report a REMS form (the permission of its routes,
+``SESSION_CHART``) with an email address, when any form is due within the clinic's
+``rems_digest_days`` (2 by default) or overdue. Counts and a link to
 ``/rems`` only: no patient, no health detail. It goes through the outbox
 (``notifications.queue``): logged, deduplicated by ``rems_forms_due:{clinic}:{local
 date}:{user}``, retried, and shown on ``/admin/outbox``."""
@@ -18,6 +19,7 @@ from ketaclinic.auth.models import Membership, User
 from ketaclinic.chairside.service.chart import ChairsidePolicy
 from ketaclinic.chairside.service.rems import rems_due_in_clinics
 from ketaclinic.clinics.models import Clinic
+from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.identity.roles import Permission, roles_with
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import as_utc, to_local
@@ -25,10 +27,9 @@ from ketaclinic.notifications.models import Message
 from ketaclinic.notifications.service import queue
 
 TEMPLATE = "rems_forms_due"
-# Practice: the digest goes with the clinic's morning, not at midnight.
-DIGEST_HOUR = 8
-# Forms due within this many days (or overdue) are in the digest.
-DUE_WITHIN = timedelta(days=2)
+# The digest goes with the clinic's morning, when its messages start
+# (``quiet_end_morning_hour``), and lists the forms due within ``rems_digest_days``
+# and the overdue: both clinic settings (practice; docs/clinical-references.md#rems).
 # Whoever may report a REMS form (the permission of its routes in identity/roles.py).
 REPORTS_REMS = Permission.SESSION_CHART
 
@@ -59,22 +60,25 @@ def _sent_today(db: Session, clinic_id: int, day: str) -> bool:
 
 
 def queue_rems_digests(db: Session, now: datetime, policy: ChairsidePolicy) -> list[Message]:
-    """Queue today's digest for every clinic where it is past 08:00 and none went today
+    """Queue today's digest for every clinic where its messages have started for the day
+    and none went today
     (the scan runs every minute and acts once a clinic-day); the messages queued."""
     queued: list[Message] = []
     for clinic in db.scalars(select(Clinic).order_by(Clinic.id)):
         local = to_local(now, clinic.timezone)
-        if local.time() < time(DIGEST_HOUR):
+        limits = for_clinic(db, clinic.id)
+        if local.time() < time(limits.quiet_end_morning_hour):
             continue
         day = local.date().isoformat()
         if _sent_today(db, clinic.id, day):
             continue
-        horizon = local.date() + DUE_WITHIN
+        horizon = local.date() + timedelta(days=limits.rems_digest_days)
         due = [d for d in rems_due_in_clinics(db, [clinic.id], policy, now) if d.due_on <= horizon]
         if not due:
             continue
         counts = {"due_count": len(due), "overdue_count": sum(1 for d in due if d.overdue)}
-        start = as_utc(datetime.combine(local.date(), time(DIGEST_HOUR), tzinfo=local.tzinfo))
+        opening = time(limits.quiet_end_morning_hour)
+        start = as_utc(datetime.combine(local.date(), opening, tzinfo=local.tzinfo))
         made = []
         for user in recipients(db, clinic.id):
             message = queue(

@@ -61,6 +61,7 @@ class ClinicSettings:
     reminder_first_hours: int = 72
     reminder_second_hours: int = 24
     checkin_hour: int = 9
+    rems_digest_days: int = 2
     # Overrides of the protocols' vital-sign thresholds, by threshold name.
     vital_thresholds: Mapping[str, int] = field(default_factory=dict)
     # Overrides of the questionnaires' flag thresholds, by instrument and flag.

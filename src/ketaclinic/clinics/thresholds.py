@@ -298,7 +298,23 @@ MESSAGE_SPECS: tuple[Spec, ...] = tuple(
         ("checkin_hour", "Next-morning check-in at", 6, 12, "o'clock (clinic time)"),
     )
 )
-SCALARS = SCALARS + COURSE_SPECS + MESSAGE_SPECS
+SCALARS = (
+    SCALARS
+    + COURSE_SPECS
+    + MESSAGE_SPECS
+    + (
+        _int_spec(
+            "rems_digest_days",
+            "Staff digest: REMS monitoring forms due within",
+            0,
+            7,
+            "days (and the overdue)",
+            "rems",
+            "REMS",
+            MESSAGES,
+        ),
+    )
+)
 
 PORTAL = "Patient portal"
 PORTAL_SPECS: tuple[Spec, ...] = (
