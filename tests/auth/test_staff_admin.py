@@ -31,10 +31,14 @@ from tests.conftest import PASSWORD, Persona
 NEW_PASSWORD = "a brand new passphrase"
 
 
-def events(db: Session, action: str) -> list[AuditEvent]:
-    """The events of ``action`` (written when the change commits)."""
+def events(db: Session, action: str, clinic_id: int | None = None) -> list[AuditEvent]:
+    """The events of ``action`` (written when the change commits), oldest first; on
+    ``clinic_id``'s trail when given (served tests commit events of their own)."""
     db.commit()
-    return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+    stmt = select(AuditEvent).where(AuditEvent.action == action)
+    if clinic_id is not None:
+        stmt = stmt.where(AuditEvent.clinic_id == clinic_id)
+    return list(db.scalars(stmt.order_by(AuditEvent.id)))
 
 
 def detail(event: AuditEvent) -> dict[str, Any]:
@@ -140,7 +144,8 @@ def test_it_keeps_the_last_admin_of_a_clinic(
     second = principal_for(db, nurse.user)
     with pytest.raises(Conflict):
         staff.set_role(db, second, nurse.user.id, clinic.id, "nurse")
-    changes = [(detail(e)["old"], detail(e)["new"]) for e in events(db, "staff.role_changed")]
+    changed = events(db, "staff.role_changed", clinic.id)
+    changes = [(detail(e)["old"], detail(e)["new"]) for e in changed]
     assert changes == [("nurse", "admin"), ("admin", "prescriber")]
 
 

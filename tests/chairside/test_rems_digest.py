@@ -18,6 +18,7 @@ from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.chairside.rems_digest import TEMPLATE, queue_rems_digests, recipients
 from ketaclinic.clinics.models import Clinic, ClinicSetting
 from ketaclinic.kit import jobs
+from ketaclinic.kit.time import utcnow
 from ketaclinic.notifications.delivery import deliver_due
 from ketaclinic.notifications.models import Message
 from ketaclinic.patients.models import Patient
@@ -41,7 +42,7 @@ def _no_earlier_digests(db: Session) -> None:
 def at_local(clinic: Clinic, days: int, hour: int, minute: int = 0) -> datetime:
     """``hour`` o'clock at the clinic, ``days`` from the clinic's today."""
     zone = ZoneInfo(clinic.timezone)
-    today = datetime.now(UTC).astimezone(zone).date() + timedelta(days=days)
+    today = utcnow().astimezone(zone).date() + timedelta(days=days)
     return datetime.combine(today, time(hour, minute), zone).astimezone(UTC)
 
 
