@@ -28,7 +28,10 @@ def test_it_never_sends_before_the_moment_nor_in_quiet_hours(
     assert may_send_at(local.time(), start_hour=start, end_hour=end)
     # Never later than needed: at once inside the hours, else the next morning's start.
     if at != when:
-        assert (local.hour, local.minute, local.second) == (start, 0, 0)
+        # The morning's start: start:00 on the wall clock, or the first moment after it
+        # on a night the clocks skip that hour (02:00 on a spring-forward night is 03:00).
+        opening = datetime.combine(local.date(), time(start), tzinfo=ZoneInfo(zone))
+        assert at == opening.astimezone(UTC)
         assert at - when <= timedelta(hours=24 - (end - start) + 1)
 
 
