@@ -95,8 +95,28 @@ class ReleaseIn(_In):
     checker: WitnessIn = Field(description="The second clinician's own credentials")
     weight_kg: Decimal = Field(gt=0, le=400, description="Re-entered blind by the checker")
     concentration_mg_per_ml: Decimal | None = Field(default=None, gt=0, le=200)
-    container_id: Id
-    drawn_mg: MgAmount
+    container_id: Id = Field(description="The container drawn from (the first of two)")
+    drawn_mg: MgAmount | None = Field(
+        default=None,
+        description="Drawn up from the one container: at least the dose, the excess "
+        "wasted now before the checker. Needed without a second container; left out "
+        "with one (the two draws make the dose exactly)",
+    )
+    second_container_id: Id | None = Field(
+        default=None,
+        description="A second container of the same product and strength, in the same "
+        "safe: the dose is drawn from both, each its own ledger draw",
+    )
+    first_mg: MgAmount | None = Field(
+        default=None,
+        description="With a second container: the mg from the first (default: all it "
+        "holds); with second_mg it adds up to the dose exactly",
+    )
+    second_mg: MgAmount | None = Field(
+        default=None,
+        description="With a second container: the mg from the second (default: the rest "
+        "of the dose)",
+    )
     witnesses: list[WitnessIn] = Field(
         default_factory=list,
         max_length=2,
