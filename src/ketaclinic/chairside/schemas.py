@@ -198,6 +198,11 @@ class RemsSentIn(_In):
     reference: str = Field(default="", max_length=80)
 
 
+class DrawnOut(BaseModel):
+    lot: str = Field(description="The lot of a container the dose was drawn from")
+    mg: Number = Field(description="Drawn from it, mg")
+
+
 class SessionOut(BaseModel):
     id: int
     patient_id: int
@@ -218,3 +223,8 @@ class SessionOut(BaseModel):
     open_alerts: list[dict[str, Any]]
     pending: list[dict[str, Any]]
     blocking: list[str]
+    drawn_from: list[DrawnOut] = Field(
+        default_factory=list,
+        description="The containers the released dose was drawn from (two when one "
+        "did not hold it), first to second",
+    )

@@ -111,6 +111,10 @@ class DrawnFrom:
     lot: str
     mg: Decimal
 
+    @property
+    def text(self) -> str:
+        return f"lot {self.lot} ({self.mg.normalize():f} mg)"
+
 
 @dataclass
 class Chart:
