@@ -147,7 +147,7 @@ def test_it_draws_the_dose_from_two_part_used_vials_first_balance_first(
         select(AuditEvent.action)
         .where(
             AuditEvent.resource_type == "cs_entry",
-            AuditEvent.resource_id.in_([first.id, second.id]),
+            AuditEvent.resource_id.in_([str(first.id), str(second.id)]),
         )
         .order_by(AuditEvent.id)
     ).all()
