@@ -417,3 +417,33 @@ def test_it_names_both_lots_in_the_note_pdf(
     assert pdf.status_code == 200
     text = read_layout(pdf.content).text
     assert "lot KX2611 (14.5 mg)" in text and "lot KX2612 (19.7 mg)" in text
+
+
+def test_it_lets_the_nurse_choose_two_containers_when_one_would_do(
+    api: Api, db: Session, nurse: Persona, prescriber: Persona, chairside: Chairside
+) -> None:
+    sid = _prechecked(api, nurse, chairside)
+    one = api(nurse).get(f"/sessions/{sid}").text
+    assert 'id="draw-two"' in one and 'id="two-containers"' not in one
+    two = api(nurse).get(f"/sessions/{sid}?draw=two").text
+    assert 'id="two-containers"' in two and 'id="draw-one"' in two
+    assert "No one container holds" not in two
+    # A full vial first holds the whole dose: the amounts say what comes from each.
+    vials = sorted(
+        db.scalars(select(CsContainer.id).where(CsContainer.lot_id == chairside.vial.lot_id))
+    )
+    out = _release(api, nurse, prescriber, sid, container_id=vials[0], second_container_id=vials[1])
+    assert out.status_code == 422
+    assert "alone holds the 34.2 mg dose" in out.json()["error"]["fields"]["second_container_id"]
+    out = _release(
+        api,
+        nurse,
+        prescriber,
+        sid,
+        container_id=vials[0],
+        second_container_id=vials[1],
+        first_mg="17.1",
+        second_mg="17.1",
+    )
+    assert out.status_code == 200, out.text
+    assert [d["mg"] for d in out.json()["drawn_from"]] == [17.1, 17.1]

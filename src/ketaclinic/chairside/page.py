@@ -38,17 +38,14 @@ REMS_LABELS = {f.key: f.label for f in REMS_FIELDS}
 ALDRETE_LABELS = {key: key.replace("_", " ").capitalize() for key in ITEMS}
 
 
-def _pair(
-    choices: list[service.ContainerChoice], dose_mg: Decimal
-) -> tuple[int | None, int | None]:
+def _pair(choices: list[service.ContainerChoice], dose_mg: Decimal) -> tuple[int, int] | None:
     """The two containers offered first: the one with least left, and the next that
-    with it holds the dose (the opened vial finished first)."""
+    with it holds the dose (the opened vial finished first); None when no two do."""
     for i, first in enumerate(choices):
         for second in choices[i + 1 :]:
             if first.on_hand_mg + second.on_hand_mg >= dose_mg:
                 return first.id, second.id
-    ids: list[int | None] = [*(x.id for x in choices[:2]), None, None]
-    return ids[0], ids[1]
+    return None
 
 
 def _release(
@@ -66,13 +63,14 @@ def _release(
         return {"dose": None, "dose_problem": str(exc)}
     every = service.drawable(db, c)
     holding = [x for x in every if x.on_hand_mg >= dose.dose.value]
+    pair = _pair(every, dose.dose.value)
     return {
         "dose": dose,
         "dose_problem": "",
         "containers": holding,
         "all_containers": every,
-        "two": len(every) > 1 and (draw_two or not holding),
-        "pair": _pair(every, dose.dose.value),
+        "two": pair is not None and (draw_two or not holding),
+        "pair": pair,
         "concentration_label": service.concentration_label(db, principal, c),
     }
 
