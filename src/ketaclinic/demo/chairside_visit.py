@@ -124,13 +124,15 @@ def _pair(day: Day, clinic_id: int, drug: str, need: Decimal) -> tuple[int, int]
     rows = sorted(
         ledger.drawable(day.db, [clinic_id], today, drug=drug), key=lambda r: r[0].on_hand_ug
     )
-    low = next((r[0] for r in rows if r[0].on_hand_ug < need * 1000), None)
+    low = next((r for r in rows if r[0].on_hand_ug < need * 1000), None)
     if low is None:
         return None
-    for container, _lot, _product, _location in rows:
-        same_safe = container.location_id == low.location_id and container.id != low.id
-        if same_safe and low.on_hand_ug + container.on_hand_ug >= need * 1000:
-            return low.id, container.id
+    opened, product = low[0], low[2]
+    for container, _lot, other, _location in rows:
+        alike = other.id == product.id and container.location_id == opened.location_id
+        enough = opened.on_hand_ug + container.on_hand_ug >= need * 1000
+        if alike and enough and container.id != opened.id:
+            return opened.id, container.id
     return None
 
 
