@@ -158,16 +158,17 @@ def test_it_offers_only_containers_that_hold_the_dose_and_names_the_lot(
 def test_it_says_there_is_no_container_that_holds_the_dose(
     api: Api, db: Session, nurse: Persona, chairside: Chairside
 ) -> None:
+    # 10 mg left in each vial: neither holds 34.2 mg, nor do the two together.
     for vial in (chairside.vial.id, chairside.vial.id + 1):
         taken = api(nurse).post(
             "/api/v1/ledger/draws",
-            json={"container_id": vial, "patient_id": chairside.patient_id, "amount_mg": "480"},
+            json={"container_id": vial, "patient_id": chairside.patient_id, "amount_mg": "490"},
         )
         assert taken.status_code in (200, 201), taken.text
     sid = _prechecked(api, nurse, chairside)
     page = api(nurse).get(f"/sessions/{sid}").text
-    assert 'id="no-container"' in page and "holds 34.2 mg" in page
-    assert 'name="container_id"' not in page
+    assert 'id="no-container"' in page and "holds 34.2 mg, nor do two together" in page
+    assert 'name="container_id"' not in page and 'id="draw-two"' not in page
 
 
 def _prechecked(api: Api, nurse: Persona, c: Chairside) -> int:

@@ -90,6 +90,15 @@ def test_it_has_today_s_sessions_in_every_state_and_an_open_hypertension_alert(
             )
         ).all()
         assert sum(w.amount_ug for w in wastes) >= Decimal(detail["wasted_mg"]) * 1000
+        # The dose just released at Lakeside was drawn from the cart's opened vial and
+        # the next: two draws for one session, with the same witness.
+        [two] = db.scalars(
+            select(ChairsideSession).where(ChairsideSession.second_draw_entry_id.is_not(None))
+        ).all()
+        assert two.state == "dose_released"
+        draws = [db.get(CsEntry, d) for d in (two.draw_entry_id, two.second_draw_entry_id)]
+        assert all(d is not None and d.kind == "draw" and d.witness_ids for d in draws)
+        assert len({d.container_id for d in draws if d}) == 2
         assert verify(db)[1] is None
     engine.dispose()
 

@@ -23,6 +23,7 @@ from ketaclinic.chairside.schemas import (
     AdverseIn,
     ChecklistIn,
     DischargeIn,
+    DrawnOut,
     GivenIn,
     OpenIn,
     ReleaseIn,
@@ -81,6 +82,7 @@ def session_out(c: service.Chart) -> SessionOut:
             for f in c.pending
         ],
         blocking=[i.key for i in c.blocking],
+        drawn_from=[DrawnOut(lot=d.lot, mg=d.mg) for d in c.drawn],
     )
 
 

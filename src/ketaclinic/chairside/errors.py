@@ -113,6 +113,33 @@ class ContainerTooLow(FieldInvalid):
     field = "container_id"
 
 
+class DrawnRequired(FieldInvalid):
+    code = "drawn_required"
+    field = "drawn_mg"
+    default_message = "say how much was drawn up from the container"
+
+
+class DrawnWithSecondContainer(FieldInvalid):
+    code = "drawn_with_second_container"
+    field = "drawn_mg"
+    default_message = (
+        "leave out with a second container: the two draws make the dose exactly "
+        "(first_mg and second_mg)"
+    )
+
+
+class SplitAmountsWithoutSecond(FieldInvalid):
+    code = "split_amounts_without_second"
+    field = "second_container_id"
+    default_message = "choose the second container the amounts come from"
+
+
+class SplitAmountsIncomplete(FieldInvalid):
+    code = "split_amounts_incomplete"
+    field = "second_mg"
+    default_message = "enter both amounts, or neither (the first container's balance first)"
+
+
 class BlockingChecklistOpen(Conflict):
     code = "blocking_checklist_open"
 

@@ -51,6 +51,10 @@ class ChairsideSession(Base):
     # treatment record outcomes are measured against.
     dose_check_id: Mapped[int | None] = mapped_column(ForeignKey("dose_checks.id"), nullable=True)
     draw_entry_id: Mapped[int | None] = mapped_column(ForeignKey("cs_entries.id"), nullable=True)
+    # A dose drawn from two containers: the second container's draw (issue 19).
+    second_draw_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cs_entries.id"), nullable=True
+    )
     treatment_session_id: Mapped[int | None] = mapped_column(
         ForeignKey("treatment_sessions.id"), nullable=True
     )

@@ -38,19 +38,39 @@ REMS_LABELS = {f.key: f.label for f in REMS_FIELDS}
 ALDRETE_LABELS = {key: key.replace("_", " ").capitalize() for key in ITEMS}
 
 
+def _pair(choices: list[service.ContainerChoice], dose_mg: Decimal) -> tuple[int, int] | None:
+    """The two containers offered first: the one with least left, and the next that
+    with it holds the dose (the opened vial finished first); None when no two do."""
+    for i, first in enumerate(choices):
+        for second in choices[i + 1 :]:
+            if first.on_hand_mg + second.on_hand_mg >= dose_mg:
+                return first.id, second.id
+    return None
+
+
 def _release(
-    db: Session, principal: Principal, c: service.Chart, policy: service.ChairsidePolicy
+    db: Session,
+    principal: Principal,
+    c: service.Chart,
+    policy: service.ChairsidePolicy,
+    draw_two: bool,
 ) -> dict[str, Any]:
-    """The dose to release, the containers that hold it, and what the checker reads
-    the concentration from."""
+    """The dose to release, the containers that hold it (or every container, to draw
+    from two), and what the checker reads the concentration from."""
     try:
         dose = service.session_dose(db, principal, c, policy)
     except DoseError as exc:
         return {"dose": None, "dose_problem": str(exc)}
+    every = service.drawable(db, c)
+    holding = [x for x in every if x.on_hand_mg >= dose.dose.value]
+    pair = _pair(every, dose.dose.value)
     return {
         "dose": dose,
         "dose_problem": "",
-        "containers": service.containers_for(db, c, dose.dose.value),
+        "containers": holding,
+        "all_containers": every,
+        "two": pair is not None and (draw_two or not holding),
+        "pair": pair,
         "concentration_label": service.concentration_label(db, principal, c),
     }
 
@@ -84,13 +104,16 @@ def session_page(
     values: Any = None,
     status_code: int = 200,
     focus: str = "",
+    draw_two: bool = False,
 ) -> Response:
+    """The session's page; ``draw_two`` offers the dose release from two containers."""
     policy = policy_of(request)
     c = service.chart(db, principal, session_id, policy)
     can_chart = principal.can(Permission.SESSION_CHART, c.session.clinic_id)
     release: dict[str, Any] = {"dose": None, "dose_problem": "", "containers": []}
     if c.state == "prechecked" and can_chart:
-        release = _release(db, principal, c, policy)
+        two = draw_two or (values or {}).get("draw") == "two"
+        release = _release(db, principal, c, policy, two)
     auto = service.auto_checks(db, principal, c, policy) if c.state == "checked_in" else {}
     escort = service.escort_on_file(db, c) if c.state == "checked_in" else None
     # The last values are shown beside empty fields, never pre-filled: one tap

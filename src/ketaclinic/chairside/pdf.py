@@ -29,6 +29,14 @@ def _doc(title: str, subtitle: str) -> FPDF:
     return pdf
 
 
+def _drawn_from(drawn: list[dict[str, str]]) -> str:
+    """ "; drawn from lot K1 (14.5 mg) and lot K2 (30.7 mg)" (notes signed before the
+    draws were named have none)."""
+    if not drawn:
+        return ""
+    return "; drawn from " + " and ".join(f"lot {d['lot']} ({d['mg']} mg)" for d in drawn)
+
+
 def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
@@ -151,6 +159,7 @@ def note_pdf(c: Chart) -> bytes:
             )
             + (f", {dose['devices']} devices" if dose["devices"] else "")
             + (f"; dosing weight {dose['weight_kg']} kg" if dose["weight_kg"] else "")
+            + _drawn_from(dose.get("drawn_from") or [])
         ),
         new_x="LMARGIN",
         new_y="NEXT",

@@ -95,8 +95,28 @@ class ReleaseIn(_In):
     checker: WitnessIn = Field(description="The second clinician's own credentials")
     weight_kg: Decimal = Field(gt=0, le=400, description="Re-entered blind by the checker")
     concentration_mg_per_ml: Decimal | None = Field(default=None, gt=0, le=200)
-    container_id: Id
-    drawn_mg: MgAmount
+    container_id: Id = Field(description="The container drawn from (the first of two)")
+    drawn_mg: MgAmount | None = Field(
+        default=None,
+        description="Drawn up from the one container: at least the dose, the excess "
+        "wasted now before the checker. Needed without a second container; left out "
+        "with one (the two draws make the dose exactly)",
+    )
+    second_container_id: Id | None = Field(
+        default=None,
+        description="A second container of the same product and strength, in the same "
+        "safe: the dose is drawn from both, each its own ledger draw",
+    )
+    first_mg: MgAmount | None = Field(
+        default=None,
+        description="With a second container: the mg from the first (default: all it "
+        "holds); with second_mg it adds up to the dose exactly",
+    )
+    second_mg: MgAmount | None = Field(
+        default=None,
+        description="With a second container: the mg from the second (default: the rest "
+        "of the dose)",
+    )
     witnesses: list[WitnessIn] = Field(
         default_factory=list,
         max_length=2,
@@ -178,6 +198,11 @@ class RemsSentIn(_In):
     reference: str = Field(default="", max_length=80)
 
 
+class DrawnOut(BaseModel):
+    lot: str = Field(description="The lot of a container the dose was drawn from")
+    mg: Number = Field(description="Drawn from it, mg")
+
+
 class SessionOut(BaseModel):
     id: int
     patient_id: int
@@ -198,3 +223,8 @@ class SessionOut(BaseModel):
     open_alerts: list[dict[str, Any]]
     pending: list[dict[str, Any]]
     blocking: list[str]
+    drawn_from: list[DrawnOut] = Field(
+        default_factory=list,
+        description="The containers the released dose was drawn from (two when one "
+        "did not hold it), first to second",
+    )

@@ -133,6 +133,22 @@ def checklist(
     return _answer(request, db, principal, session_id, form, "checklist", "step", work)
 
 
+def _drawn_from(form: FormData) -> dict[str, Any]:
+    """One container and what was drawn up, or two containers (and the amounts, when
+    the nurse entered them): the form's fields for the one it shows."""
+    if kit_forms.text(form, "draw") == "two":
+        return {
+            "container_id": forms.int_or_none(form, "container_id"),
+            "second_container_id": forms.int_or_none(form, "second_container_id"),
+            "first_mg": forms.decimal(form, "first_mg"),
+            "second_mg": forms.decimal(form, "second_mg"),
+        }
+    return {
+        "container_id": forms.int_or_none(form, "container_id"),
+        "drawn_mg": forms.decimal(form, "drawn_mg"),
+    }
+
+
 @router.post("/sessions/{session_id}/release")
 def release(
     request: Request, form: Form, session_id: Id, principal: CurrentPrincipal, db: DbSession
@@ -154,8 +170,7 @@ def release(
                 },
                 "weight_kg": forms.decimal(form, "weight_kg") or "1",
                 "concentration_mg_per_ml": forms.decimal(form, "concentration_mg_per_ml"),
-                "container_id": forms.int_or_none(form, "container_id"),
-                "drawn_mg": forms.decimal(form, "drawn_mg"),
+                **_drawn_from(form),
             },
         )
         if c.protocol.dose.unit != "mg" and not kit_forms.text(form, "weight_kg"):

@@ -6,6 +6,8 @@ one form per step."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
@@ -84,9 +86,14 @@ def no_show(
 
 @router.get("/sessions/{session_id}")
 def session_page(
-    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
+    request: Request,
+    session_id: Id,
+    principal: CurrentPrincipal,
+    db: DbSession,
+    draw: Literal["one", "two"] = "one",
 ) -> Response:
-    return page.session_page(request, db, principal, session_id)
+    """The session; ``?draw=two`` offers the dose release from two containers."""
+    return page.session_page(request, db, principal, session_id, draw_two=draw == "two")
 
 
 @router.get("/sessions/{session_id}/status")

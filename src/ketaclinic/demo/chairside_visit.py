@@ -117,6 +117,25 @@ def _container(day: Day, clinic_id: int, drug: str, need: Decimal) -> int:
     raise DemoStockEmpty(f"no {drug} stock left in the demo")
 
 
+def _pair(day: Day, clinic_id: int, drug: str, need: Decimal) -> tuple[int, int] | None:
+    """An opened container left too low for the dose and the next in the same safe
+    that makes it up: the demo's one dose drawn from two vials. None if none is low."""
+    today = today_at(day.db, clinic_id, day.now)
+    rows = sorted(
+        ledger.drawable(day.db, [clinic_id], today, drug=drug), key=lambda r: r[0].on_hand_ug
+    )
+    low = next((r for r in rows if r[0].on_hand_ug < need * 1000), None)
+    if low is None:
+        return None
+    opened, product = low[0], low[2]
+    for container, _lot, other, _location in rows:
+        alike = other.id == product.id and container.location_id == opened.location_id
+        enough = opened.on_hand_ug + container.on_hand_ug >= need * 1000
+        if alike and enough and container.id != opened.id:
+            return opened.id, container.id
+    return None
+
+
 def tell(day: Day, appointment: Appointment, start: datetime, goal: str) -> None:
     """Walk one visit through the chairside service up to ``goal``."""
     db, nurse, prescriber, p = day.db, day.nurse, day.prescriber, day.policy
@@ -176,15 +195,28 @@ def tell(day: Day, appointment: Appointment, start: datetime, goal: str) -> None
         if rems
         else (dose.dose.value / 5).to_integral_value(rounding=ROUND_CEILING) * 5
     )
-    container = _container(day, s.clinic_id, c.protocol.drug, drawn)
-    weight = dose.dosing_weight.value if dose.dosing_weight else Decimal(70)
-    release = ReleaseIn(
-        checker=CREDENTIALS,
-        weight_kg=weight,
-        container_id=container,
-        drawn_mg=drawn,
-        concentration_mg_per_ml=None,
+    # The dose just released is drawn from the cart's opened vial and the next one,
+    # when the opened one no longer holds a dose (issue 19).
+    pair = (
+        _pair(day, s.clinic_id, c.protocol.drug, dose.dose.value)
+        if goal == "dose_released"
+        else None
     )
+    weight = dose.dosing_weight.value if dose.dosing_weight else Decimal(70)
+    if pair is not None:
+        release = ReleaseIn(
+            checker=CREDENTIALS,
+            weight_kg=weight,
+            container_id=pair[0],
+            second_container_id=pair[1],
+        )
+    else:
+        release = ReleaseIn(
+            checker=CREDENTIALS,
+            weight_kg=weight,
+            container_id=_container(day, s.clinic_id, c.protocol.drug, drawn),
+            drawn_mg=drawn,
+        )
     checker = Principal(
         prescriber.user_id,
         prescriber.email,

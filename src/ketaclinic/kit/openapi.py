@@ -326,6 +326,10 @@ BUSINESS_RULES: dict[str, tuple[str, ...]] = {
     ),
     "POST /api/v1/sessions/{session_id}/vitals": ("each value physically possible",),
     "POST /api/v1/sessions/{session_id}/actions": ("a rate change says why",),
+    "POST /api/v1/sessions/{session_id}/release": (
+        "drawn_mg with one container, or a second_container_id whose two containers "
+        "together hold the dose (first_mg and second_mg both or neither, adding up to it)",
+    ),
     "POST /api/v1/sessions/{session_id}/end": ("the witness's own credentials",),
     "POST /api/v1/sessions/{session_id}/stop": ("the witness's own credentials",),
     "POST /api/v1/appointments/{appointment_id}/escort": (

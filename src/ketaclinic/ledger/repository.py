@@ -82,6 +82,18 @@ def stock_row(db: Session, clinic_ids: Sequence[int], container_id: int) -> Stoc
     return None if row is None else (row[0], row[1], row[2], row[3])
 
 
+def lot_numbers(
+    db: Session, clinic_ids: Sequence[int], container_ids: Sequence[int]
+) -> dict[int, str]:
+    """Each container's lot number (a chart names the lots a dose was drawn from)."""
+    stmt = in_clinics(
+        select(CsContainer.id, CsLot.lot_number).join(CsLot, CsLot.id == CsContainer.lot_id),
+        CsContainer.clinic_id,
+        clinic_ids,
+    ).where(CsContainer.id.in_(list(container_ids)))
+    return {cid: number for cid, number in db.execute(stmt)}
+
+
 def container(
     db: Session, clinic_ids: Sequence[int], container_id: int, *, lock: bool = False
 ) -> CsContainer | None:

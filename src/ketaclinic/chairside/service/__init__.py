@@ -30,17 +30,20 @@ from ketaclinic.chairside.service.checklist import (
 )
 from ketaclinic.chairside.service.discharge import DischargeRefused, discharge
 from ketaclinic.chairside.service.dose import (
-    ContainerChoice,
     DoseMismatch,
     act,
     checker_principal,
     concentration_label,
-    containers_for,
     end_administration,
     infused_min,
-    open_mg,
     release_dose,
     stop,
+)
+from ketaclinic.chairside.service.draws import (
+    ContainerChoice,
+    containers_for,
+    drawable,
+    open_mg,
 )
 from ketaclinic.chairside.service.note import (
     Signing,
@@ -100,6 +103,7 @@ __all__ = [
     "concentration_label",
     "containers_for",
     "discharge",
+    "drawable",
     "end_administration",
     "escort_on_file",
     "infused_min",

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -48,6 +49,7 @@ from ketaclinic.clinical.chairside import (
     pregnancy_possible,
     thresholds_with,
 )
+from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.clinical.dosing import Dose
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinical.treatment.model import Thresholds
@@ -102,6 +104,18 @@ class AlertView:
         return not self.actions
 
 
+@dataclass(frozen=True)
+class DrawnFrom:
+    """One container the released dose was drawn from: its lot and the mg drawn."""
+
+    lot: str
+    mg: Decimal
+
+    @property
+    def text(self) -> str:
+        return f"lot {self.lot} ({self.mg.normalize():f} mg)"
+
+
 @dataclass
 class Chart:
     """Everything charted on one session, and what follows from it now."""
@@ -131,6 +145,8 @@ class Chart:
     rules: AlertRules
     # The clinic's clinical thresholds (its own values over the environment's).
     settings: ClinicSettings
+    # The containers the dose was drawn from (two when one did not hold it).
+    drawn: tuple[DrawnFrom, ...] = ()
 
     @property
     def state(self) -> str:
@@ -294,9 +310,9 @@ def charts(
             grouped[row.session_id].append(row)
         rows[model] = grouped
     checks = repo.dose_checks(db, clinics, [s.dose_check_id for s, _ in found if s.dose_check_id])
-    draws = ledger.entries_by_id(
-        db, clinics, [s.draw_entry_id for s, _ in found if s.draw_entry_id]
-    )
+    draw_ids = [d for s, _ in found for d in (s.draw_entry_id, s.second_draw_entry_id) if d]
+    draws = ledger.entries_by_id(db, clinics, draw_ids)
+    lots = ledger.lot_numbers(db, clinics, sorted({e.container_id for e in draws.values()}))
     charted = [r for grouped in rows.values() for of_one in grouped.values() for r in of_one]
     people = _names(db, {r.by_id for r in charted if r.by_id})
     clinic_of = {c: db.get(Clinic, c) for c in clinics}
@@ -308,21 +324,24 @@ def charts(
         clinic = clinic_of[s.clinic_id]
         assert clinic is not None
         mine = {model: rows[model].get(s.id, []) for model in CHARTED}
-        result.append(
-            _assemble(
-                s,
-                patient,
-                clinic,
-                mine,
-                policy,
-                today[s.clinic_id],
-                people,
-                now,
-                checks.get(s.dose_check_id or 0),
-                draws.get(s.draw_entry_id or 0),
-                settings_of[s.clinic_id],
-            )
+        mine_drawn = [draws[d] for d in (s.draw_entry_id, s.second_draw_entry_id) if d in draws]
+        chart = _assemble(
+            s,
+            patient,
+            clinic,
+            mine,
+            policy,
+            today[s.clinic_id],
+            people,
+            now,
+            checks.get(s.dose_check_id or 0),
+            draws.get(s.draw_entry_id or 0),
+            settings_of[s.clinic_id],
         )
+        chart.drawn = tuple(
+            DrawnFrom(lots.get(e.container_id, ""), to_mg(e.amount_ug)) for e in mine_drawn
+        )
+        result.append(chart)
     return result
 
 

@@ -4,8 +4,7 @@ the step: together or not at all), administration and an early stop."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -15,22 +14,18 @@ from ketaclinic.auth.models import Membership, User
 from ketaclinic.chairside.errors import (
     BlockingChecklistOpen,
     CheckerNotClinician,
-    ContainerNotAvailable,
-    ContainerTooLow,
     DrawBelowDose,
     EarlyEndReasonRequired,
-    GivenAboveDrawn,
     GivenDoseInvalid,
     NoPumpProgramme,
     RateAboveReleased,
     RateReasonRequired,
     RateRequired,
     StopReasonRequired,
-    WasteWitnessRequired,
 )
-from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.chairside.schemas import GivenIn, ReleaseIn, StopIn
 from ketaclinic.chairside.service.chart import MODALITY, ChairsidePolicy, Chart
+from ketaclinic.chairside.service.draws import account_for_draws, check_release, draw_release
 from ketaclinic.chairside.service.steps import (
     check_allowed,
     complete_visit,
@@ -45,13 +40,12 @@ from ketaclinic.clinical.chairside import (
     infused_minutes,
     stop_reason_problems,
 )
+from ketaclinic.clinical.controlled import to_mg
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission, Role, roles_with
 from ketaclinic.kit.errors import ValidationFailed
-from ketaclinic.kit.time import as_utc, recorded_now, to_local
+from ketaclinic.kit.time import as_utc, recorded_now
 from ketaclinic.ledger import service as ledger
-from ketaclinic.ledger.models import CsContainer, CsLocation, CsLot, CsProduct
-from ketaclinic.ledger.schemas import DrawIn
 from ketaclinic.ledger.witnesses import Witness
 from ketaclinic.plans import service as plans
 from ketaclinic.treatments.models import TreatmentSession
@@ -69,67 +63,6 @@ def checker_principal(db: Session, witness: Witness, clinic_id: int, origin: Any
     user = db.get(User, witness.user_id)
     assert user is not None
     return Principal(user.id, user.email, user.name, {clinic_id: Role(role)}, origin=origin)
-
-
-@dataclass(frozen=True)
-class ContainerChoice:
-    """A container a dose may be drawn from, in the words on its label."""
-
-    id: int
-    lot: str
-    on_hand_mg: Decimal
-    label: str  # "Lot K2301, 500 mg/10 mL vial, 320 mg left"
-
-
-def _mg(ug: int) -> Decimal:
-    return (Decimal(ug) / 1000).normalize()
-
-
-def _kind(form: str, name: str) -> str:
-    words = f"{form} {name}".lower()
-    for kind in ("vial", "dose kit", "bag", "syringe", "ampoule"):
-        if kind in words:
-            return kind
-    return "container"
-
-
-def _choice(row: tuple[CsContainer, CsLot, CsProduct, CsLocation]) -> ContainerChoice:
-    container, lot, product, _location = row
-    size = f"{_mg(product.container_ug):f} mg"
-    if product.container_ul:
-        size += f"/{_mg(product.container_ul):f} mL"
-    left = _mg(container.on_hand_ug)
-    label = f"Lot {lot.lot_number}, {size} {_kind(product.form, product.name)}, {left:f} mg left"
-    return ContainerChoice(container.id, lot.lot_number, left, label)
-
-
-def _today(c: Chart) -> date:
-    return to_local(c.now, c.clinic.timezone).date()
-
-
-def containers_for(db: Session, c: Chart, dose_mg: Decimal) -> list[ContainerChoice]:
-    """The containers that hold the whole dose (unexpired, of the protocol's drug),
-    fullest-used first: an opened container is finished before a sealed one."""
-    rows = ledger.drawable(db, [c.session.clinic_id], _today(c), drug=c.protocol.drug)
-    choices = [_choice(row) for row in rows]
-    return sorted(
-        (x for x in choices if x.on_hand_mg >= dose_mg), key=lambda x: (x.on_hand_mg, x.lot)
-    )
-
-
-def _check_container(db: Session, c: Chart, container_id: int, drawn_mg: Decimal) -> None:
-    """Refuse, naming the lot, a container the dose cannot be drawn from."""
-    rows = ledger.drawable(db, [c.session.clinic_id], _today(c), drug=c.protocol.drug)
-    found = next((_choice(r) for r in rows if r[0].id == container_id), None)
-    if found is None:
-        raise ContainerNotAvailable(
-            f"choose a container of {c.protocol.drug} from this clinic's stock, in date",
-        )
-    if found.on_hand_mg < drawn_mg:
-        raise ContainerTooLow(
-            f"lot {found.lot} has {found.on_hand_mg:f} mg left, less than the {drawn_mg:f} mg "
-            "drawn up: choose another container",
-        )
 
 
 def concentration_label(db: Session, principal: Principal, c: Chart) -> str:
@@ -167,7 +100,7 @@ def release_dose(
         raise BlockingChecklistOpen(
             "Blocking checklist items are open: " + ", ".join(i.label for i in c.blocking)
         )
-    _check_container(db, c, data.container_id, data.drawn_mg)
+    check_release(db, c, data)
     view = plans.get(db, principal, c.patient, c.session.plan_id, audited=False)
     if view.status == "signed":
         # The first dose given starts the plan.
@@ -191,7 +124,7 @@ def release_dose(
             if name
         }
         raise DoseMismatch("The second check does not match; the dose is not released.", fields)
-    if data.drawn_mg < check.dose_mg:
+    if data.drawn_mg is not None and data.drawn_mg < check.dose_mg:
         raise DrawBelowDose(f"draw at least the dose, {check.dose_mg} mg")
     zone = c.clinic.timezone
     treatment = TreatmentSession(
@@ -203,21 +136,15 @@ def release_dose(
     )
     db.add(treatment)
     db.flush()
-    draw = ledger.draw(
-        db,
-        principal,
-        DrawIn(
-            container_id=data.container_id,
-            patient_id=c.patient.id,
-            amount_mg=data.drawn_mg,
-            session_id=treatment.id,
-        ),
+    draw, second, drawn = draw_release(
+        db, principal, c, data, check.dose_mg, treatment.id, witnesses
     )
-    excess = data.drawn_mg - check.dose_mg
+    excess = drawn - check.dose_mg
     if excess > 0:
         ledger.waste(db, principal, draw.id, excess, witnesses, policy.ledger)
     s = c.session
     s.dose_check_id, s.draw_entry_id, s.treatment_session_id = check.id, draw.id, treatment.id
+    s.second_draw_entry_id = second.id if second is not None else None
     s.rate_ml_per_h = check.rate_ml_per_h
     step(
         db,
@@ -231,23 +158,19 @@ def release_dose(
             "rate_ml_per_h": check.rate_ml_per_h,
             "duration_min": check.duration_min,
             "devices": check.devices,
-            "drawn_mg": data.drawn_mg,
+            "drawn_mg": drawn,
             "wasted_mg": excess,
             "container_id": data.container_id,
+            **({"second_container_id": data.second_container_id} if second else {}),
+            "drawn_from": [
+                {"entry_id": e.id, "mg": to_mg(e.amount_ug)} for e in (draw, second) if e
+            ],
             "checked_by": checker.name,
             "witnesses": [w.name for w in witnesses],
             "zone": zone,
         },
     )
     return c
-
-
-def open_mg(db: Session, principal: Principal, s: ChairsideSession) -> Decimal:
-    if s.draw_entry_id is None:
-        return Decimal(0)
-    entry = ledger.get_draw(db, principal, s.draw_entry_id)
-    state = ledger.draw_state(db, principal, entry)
-    return state.open_mg
 
 
 def _account_for(
@@ -267,16 +190,7 @@ def _account_for(
         raise GivenDoseInvalid(problem)
     if s.draw_entry_id is None:
         return {}
-    remaining = open_mg(db, principal, s)
-    if given > remaining:
-        raise GivenAboveDrawn(f"more than the {remaining} mg drawn and not yet accounted for")
-    if given > 0:
-        ledger.administer(db, principal, s.draw_entry_id, given)
-    left = remaining - given
-    if left > 0:
-        if not witnesses:
-            raise WasteWitnessRequired(f"{left} mg is left to waste: a witness must confirm")
-        ledger.waste(db, principal, s.draw_entry_id, left, witnesses, policy.ledger)
+    left = account_for_draws(db, principal, s, given, witnesses, policy.ledger)
     return {"given_mg": given, "wasted_mg": left}
 
 

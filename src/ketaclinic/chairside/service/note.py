@@ -63,6 +63,8 @@ def compose_note(c: Chart) -> dict[str, Any]:
             "duration_min": dose.duration_min,
             "devices": dose.devices,
             "weight_kg": str(dose.weight_kg or ""),
+            # The containers it was drawn from, by lot (two when one did not hold it).
+            "drawn_from": [{"lot": d.lot, "mg": f"{d.mg.normalize():f}"} for d in c.drawn],
         },
         "vitals": [
             {

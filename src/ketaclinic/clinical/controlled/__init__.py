@@ -30,6 +30,7 @@ from ketaclinic.clinical.controlled.ledger import (
     apply,
     replay,
 )
+from ketaclinic.clinical.controlled.split import Source, split_dose
 
 __all__ = [
     "DEFAULT_WASTE_WITNESSES",
@@ -50,12 +51,14 @@ __all__ = [
     "Receive",
     "Return",
     "Reverse",
+    "Source",
     "Transfer",
     "Waste",
     "add_business_days",
     "apply",
     "loss_deadlines",
     "replay",
+    "split_dose",
     "to_mg",
     "to_ug",
 ]

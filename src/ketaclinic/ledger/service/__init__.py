@@ -34,6 +34,7 @@ from ketaclinic.ledger.service.setup import (
     add_location,
     add_product,
 )
+from ketaclinic.ledger.service.split import draw_split
 from ketaclinic.ledger.service.write import (
     HASHED_FIELDS,
     PARTS,
@@ -45,6 +46,7 @@ from ketaclinic.ledger.service.write import (
     entries_by_id,
     entry_fields,
     locked_container,
+    lot_numbers,
     now,
     open_draws,
     people_of,
@@ -63,6 +65,7 @@ __all__ = [
     "destroy",
     "detail_of",
     "draw",
+    "draw_split",
     "draw_state",
     "drawable",
     "draws_of",
@@ -71,6 +74,7 @@ __all__ = [
     "get_draw",
     "locked_container",
     "losses",
+    "lot_numbers",
     "now",
     "open_draws",
     "people_of",

@@ -159,9 +159,12 @@ def _patient(db: Session, principal: Principal, patient_id: int, clinic_id: int)
     return patient
 
 
-def draw(db: Session, principal: Principal, data: DrawIn) -> CsEntry:
+def draw(
+    db: Session, principal: Principal, data: DrawIn, *, witnesses: Sequence[Witness] = ()
+) -> CsEntry:
     """Stock drawn for a patient's session: the amount leaves the container and must
-    then be accounted for as administered, wasted or returned."""
+    then be accounted for as administered, wasted or returned. ``witnesses`` (already
+    confirmed) are recorded on the entry: who saw a dose drawn from two containers."""
     write = locked_container(db, principal, Permission.LEDGER_ADMINISTER, data.container_id)
     patient = _patient(db, principal, data.patient_id, write.clinic_id)
     if data.session_id is not None:
@@ -178,6 +181,7 @@ def draw(db: Session, principal: Principal, data: DrawIn) -> CsEntry:
         amount_ug=amount,
         patient_id=patient.id,
         session_id=data.session_id,
+        witnesses=witnesses,
         detail={"on": on.isoformat()},
     )
     _audit(db, write, entry, patient=patient)

@@ -278,6 +278,13 @@ def entries_by_id(
     return repo.entries_by_id(db, clinic_ids, entry_ids)
 
 
+def lot_numbers(
+    db: Session, clinic_ids: Sequence[int], container_ids: Sequence[int]
+) -> dict[int, str]:
+    """Each container's lot number, in these clinics."""
+    return repo.lot_numbers(db, clinic_ids, container_ids) if container_ids else {}
+
+
 def _draw_of(db: Session, clinic_ids: Sequence[int], draw: CsEntry) -> Draw:
     """Drawn, administered, wasted and returned so far, from the draw's entries."""
     return draws_of(draw, repo.draw_entries(db, clinic_ids, draw.id))
