@@ -7,7 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from ketaclinic.outcomes import jobs as booster_jobs
 from tests.conftest import Persona
 from tests.patients.test_api import valid_patient
 
@@ -74,3 +76,11 @@ def course_patient(
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def evaluate(db: Session) -> tuple[int, int]:
+    """One run of the booster job (outcomes.boosters) in the test's transaction; it
+    commits as the job does (a savepoint here), so its audit events are written."""
+    found = booster_jobs.evaluate_due(db)
+    db.commit()
+    return found

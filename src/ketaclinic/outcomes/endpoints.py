@@ -120,7 +120,7 @@ def list_suggestions(
     request: Request, principal: CurrentPrincipal, db: DbSession, paging: Paging
 ) -> Any:
     """Undecided booster suggestions where you decide on boosters, newest first."""
-    rows = service.pending(db, principal, policy_of(request))
+    rows = service.pending(db, principal)
     zones: dict[int, str] = {}
     items = [
         suggestion_out(s, None, zones.setdefault(p.clinic_id, timezone_of(db, p.clinic_id)))

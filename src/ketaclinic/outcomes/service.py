@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -31,9 +31,12 @@ from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 
-# The dashboard looks again at the courses of patients measured this recently.
-RECENT_DAYS = 120
 MIN_REASON = 3
+# The sweep evaluates this many patients per query (a first run over a large clinic
+# goes batch by batch).
+SWEEP_BATCH = 500
+# Who the audit trail names for the job's suggestions.
+EVALUATOR = "booster rules"
 
 
 @dataclass(frozen=True)
@@ -115,9 +118,10 @@ def _courses(
 
 
 def _suggest(
-    db: Session, principal: Principal, patient: Patient, found: Course, policy: CoursePolicy
+    db: Session, principal: Principal | None, patient: Patient, found: Course, policy: CoursePolicy
 ) -> int:
-    """Store the course's suggestions not stored yet; how many were new."""
+    """Store the course's suggestions not stored yet; how many were new. Without a
+    principal it is the job's work, audited as the booster rules'."""
     clinic = for_clinic(db, patient.clinic_id)
     limits = booster_limits(clinic)
     new = 0
@@ -138,7 +142,7 @@ def _suggest(
             },
         )
         if created is None:
-            continue
+            continue  # this evidence was stored before (decided or not): never raised twice
         new += 1
         audit.on_patient(
             db,
@@ -148,8 +152,60 @@ def _suggest(
             resource_type="booster_suggestion",
             resource_id=created,
             detail={"rule": suggestion.rule_id, "instrument": suggestion.instrument_id},
+            actor=None if principal is not None else EVALUATOR,
         )
     return new
+
+
+def evaluate(
+    db: Session, clinic_ids: Sequence[int], found: Sequence[Patient], policy: CoursePolicy
+) -> int:
+    """Evaluate these patients' booster rules now: store each new suggestion (audited)
+    and remember how far each patient was evaluated. How many suggestions were new."""
+    if not found:
+        return 0
+    newest = repo.newest_ids(db, clinic_ids, [p.id for p in found], course.INSTRUMENTS)
+    courses = _courses(db, clinic_ids, found, policy)
+    new = 0
+    for patient in found:
+        new += _suggest(db, None, patient, courses[patient.id][0], policy)
+        response_id, treatment_id = newest[patient.id]
+        repo.mark_evaluated(
+            db,
+            {
+                "patient_id": patient.id,
+                "response_id": response_id,
+                "treatment_id": treatment_id,
+                "evaluated_at": utcnow(),
+            },
+        )
+    return new
+
+
+def evaluate_due(
+    db: Session, clinic_ids: Sequence[int], policy: CoursePolicy, batch: int = SWEEP_BATCH
+) -> tuple[int, int]:
+    """The job: every patient with a response or treatment newer than their last
+    evaluation, ``batch`` at a time until none is left. (patients, new suggestions)."""
+    patients_seen = new = 0
+    while True:
+        due = [p for p, _r, _t in repo.to_evaluate(db, clinic_ids, course.INSTRUMENTS, batch)]
+        if not due:
+            return patients_seen, new
+        new += evaluate(db, clinic_ids, due, policy)
+        patients_seen += len(due)
+        db.flush()
+
+
+def evaluate_all(db: Session, clinic_ids: Sequence[int], policy: CoursePolicy) -> tuple[int, int]:
+    """Every treated and measured patient of these clinics, whatever was evaluated
+    before (``ketaclinic outcomes evaluate``: after a clinic changes its booster
+    thresholds). (patients, new suggestions)."""
+    found = repo.treated(db, clinic_ids)
+    new = 0
+    for start in range(0, len(found), SWEEP_BATCH):
+        new += evaluate(db, clinic_ids, found[start : start + SWEEP_BATCH], policy)
+    return len(found), new
 
 
 def booster_protocol(policy: CoursePolicy, protocol_ids: Iterable[str | None]) -> str | None:
@@ -164,11 +220,10 @@ def booster_protocol(policy: CoursePolicy, protocol_ids: Iterable[str | None]) -
 def patient_course(
     db: Session, principal: Principal, patient_id: int, policy: CoursePolicy
 ) -> PatientCourse:
-    """One patient's course (audited), its booster suggestions brought up to date."""
+    """One patient's course (audited) with the booster suggestions the job stored."""
     patient = patients.get_patient(db, principal, patient_id)
     clinic_ids = list(principal.roles)
     found, rows, scores = _courses(db, clinic_ids, [patient], policy)[patient.id]
-    _suggest(db, principal, patient, found, policy)
     audit.on_patient(db, principal, "patient.course.read", patient, resource_type="course")
     latest = repo.latest_plan_protocol(db, clinic_ids, patient.id)
     return PatientCourse(
@@ -182,18 +237,12 @@ def patient_course(
     )
 
 
-def pending(
-    db: Session, principal: Principal, policy: CoursePolicy
-) -> list[tuple[BoosterSuggestion, Patient]]:
-    """Undecided suggestions in the clinics where the caller decides on boosters, after
-    looking again at the courses of patients measured lately (the dashboard)."""
+def pending(db: Session, principal: Principal) -> list[tuple[BoosterSuggestion, Patient]]:
+    """Undecided suggestions in the clinics where the caller decides on boosters (the
+    dashboard): read as the job stored them, nothing is evaluated here."""
     clinic_ids = principal.clinics_with(Permission.PLAN_SIGN)
     if not clinic_ids:
         return []
-    recent = repo.recently_measured(db, clinic_ids, utcnow() - timedelta(days=RECENT_DAYS))
-    courses = _courses(db, clinic_ids, recent, policy)
-    for patient in recent:
-        _suggest(db, principal, patient, courses[patient.id][0], policy)
     found = [(s, p) for s, _, p in repo.suggestions(db, clinic_ids, undecided_only=True)]
     for clinic_id in sorted({p.clinic_id for _, p in found}):
         audit.record(

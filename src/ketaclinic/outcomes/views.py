@@ -57,7 +57,7 @@ def boosters_card(request: Request, db: Session, principal: Principal) -> dict[s
     """The dashboard card's context: shown to roles that decide on boosters."""
     if not principal.clinics_with(Permission.PLAN_SIGN):
         return {"show_boosters": False, "boosters": []}
-    rows = service.pending(db, principal, policy_of(request))
+    rows = service.pending(db, principal)
     zones: dict[int, str] = {}
     found = [
         {
