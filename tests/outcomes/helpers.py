@@ -63,6 +63,12 @@ def course_patient(
     )
     assert patient.status_code == 201, patient.text
     patient_id = int(patient.json()["id"])
+    course_history(client, patient_id, relapse=relapse)
+    return patient_id
+
+
+def course_history(client: TestClient, patient_id: int, *, relapse: bool = True) -> None:
+    """The scores and treatments of ``course_patient`` on an existing chart."""
     score(client, patient_id, "2026-09-01T13:00:00Z", 20)
     for day in TREATMENT_DAYS:
         treat(client, patient_id, f"{day}T15:00:00Z")
@@ -71,7 +77,6 @@ def course_patient(
     if relapse:
         score(client, patient_id, "2026-10-20T15:00:00Z", 16)
         score(client, patient_id, "2026-10-27T15:00:00Z", 17)
-    return patient_id
 
 
 def at(text: str) -> datetime:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from ketaclinic.clinical.course import Course, CourseSettings, Treatment, local_
 from ketaclinic.clinical.outcomes import Point
 from ketaclinic.clinical.scales import UnknownInstrumentError, get_instrument
 from ketaclinic.clinical.treatment.model import Protocol
-from ketaclinic.clinics.service import timezone_of
+from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.clinics.settings import ClinicSettings, for_clinic
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
@@ -30,6 +30,8 @@ from ketaclinic.outcomes import repository as repo
 from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans import service as plans
+from ketaclinic.plans.models import TreatmentPlan
 
 MIN_REASON = 3
 # The sweep evaluates this many patients per query (a first run over a large clinic
@@ -263,6 +265,7 @@ def _decide(
     decision: str,
     reason: str | None,
 ) -> tuple[BoosterDecision, BoosterSuggestion, Patient]:
+    """Store the decision (not yet audited: the caller knows what followed)."""
     row = repo.suggestion(db, list(principal.roles), suggestion_id, for_update=True)
     if row is None:
         raise errors.SuggestionNotFound()
@@ -281,27 +284,60 @@ def _decide(
     )
     db.add(made)
     db.flush()
-    audit.on_patient(
-        db,
-        principal,
-        f"patient.booster.{'accept' if decision == 'accepted' else 'dismiss'}",
-        patient,
-        resource_type="booster_suggestion",
-        resource_id=suggestion.id,
-        detail={"reason": reason} if reason else None,
-    )
     return made, suggestion, patient
 
 
-def accept(
-    db: Session, principal: Principal, suggestion_id: int, policy: CoursePolicy
-) -> tuple[BoosterDecision, Patient, str | None]:
-    """Accepted: the decision, the patient and the protocol a plan revision starts from."""
-    made, _suggestion, patient = _decide(db, principal, suggestion_id, "accepted", None)
-    clinic_ids = list(principal.roles)
-    rows = repo.treatments(db, clinic_ids, [patient.id])
-    latest = repo.latest_plan_protocol(db, clinic_ids, patient.id)
-    return made, patient, booster_protocol(policy, [p for _, _, p, _ in rows] + [latest])
+@dataclass(frozen=True)
+class Accepted:
+    decision: BoosterDecision
+    patient: Patient
+    # The new version of the current plan with the booster sessions (a draft to sign),
+    # or None when there is no plan to revise (a new plan on ``protocol_id`` follows).
+    plan: TreatmentPlan | None
+    protocol_id: str | None
+    next_url: str
+
+
+def accept(db: Session, principal: Principal, suggestion_id: int, policy: CoursePolicy) -> Accepted:
+    """Accepted: the patient's current plan gets a new version adding the booster
+    sessions of its protocol's booster rule (a draft, signed by a prescriber like any
+    revision), then on to booking it. Without a current plan whose protocol has a
+    booster rule, on to a new plan on the booster protocol. Audited with the version."""
+    made, suggestion, patient = _decide(db, principal, suggestion_id, "accepted", None)
+    view = plans.current(db, principal, patient)
+    revised = None
+    protocol_id = None
+    if view is not None and plans.booster_rule(view, policy.protocols) is not None:
+        revised = plans.add_boosters(
+            db,
+            principal,
+            patient,
+            view,
+            policy.protocols,
+            start=today_at(db, patient.clinic_id) + timedelta(days=1),
+            note=f"Booster accepted: {describe(suggestion, timezone_of(db, patient.clinic_id))}",
+        )
+        next_url = booking_url(patient.id, revised.id)
+    else:
+        clinic_ids = list(principal.roles)
+        rows = repo.treatments(db, clinic_ids, [patient.id])
+        latest = repo.latest_plan_protocol(db, clinic_ids, patient.id)
+        protocol_id = booster_protocol(policy, [p for _, _, p, _ in rows] + [latest])
+        next_url = plan_url(patient.id, protocol_id)
+    audit.on_patient(
+        db,
+        principal,
+        "patient.booster.accept",
+        patient,
+        resource_type="booster_suggestion",
+        resource_id=suggestion.id,
+        detail={
+            "plan_id": revised.id if revised else None,
+            "plan_version": revised.version if revised else None,
+            "protocol": protocol_id,
+        },
+    )
+    return Accepted(made, patient, revised, protocol_id, next_url)
 
 
 def dismiss(
@@ -310,7 +346,16 @@ def dismiss(
     text = (reason or "").strip()
     if len(text) < MIN_REASON:
         raise errors.DismissReasonRequired()
-    made, _suggestion, patient = _decide(db, principal, suggestion_id, "dismissed", text)
+    made, suggestion, patient = _decide(db, principal, suggestion_id, "dismissed", text)
+    audit.on_patient(
+        db,
+        principal,
+        "patient.booster.dismiss",
+        patient,
+        resource_type="booster_suggestion",
+        resource_id=suggestion.id,
+        detail={"reason": text},
+    )
     return made, patient
 
 
@@ -344,8 +389,15 @@ def describe(suggestion: BoosterSuggestion, zone: str) -> str:
     )
 
 
+def booking_url(patient_id: int, plan_id: int) -> str:
+    """Where an accepted booster continues: booking the revised plan (which says when
+    it must be signed first)."""
+    return f"/patients/{patient_id}/plans/{plan_id}/book"
+
+
 def plan_url(patient_id: int, protocol_id: str | None) -> str:
-    """Where an accepted booster continues: a new plan, on the booster protocol."""
+    """Where an accepted booster continues without a plan to revise: a new plan, on
+    the booster protocol."""
     query = f"?protocol_id={protocol_id}" if protocol_id else ""
     return f"/patients/{patient_id}/plans/new{query}"
 
