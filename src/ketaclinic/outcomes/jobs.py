@@ -41,9 +41,13 @@ def _enqueue(db: Session, _patient_id: int) -> None:
     jobs.enqueue_after_commit(db, BOOSTER_JOB)
 
 
-def evaluate_due(db: Session, settings: Settings | None = None) -> tuple[int, int]:
-    """One run of the job in ``db`` (system work: every clinic): (patients, new)."""
-    return service.evaluate_due(db, every_clinic(db), policy(settings or get_settings()))
+def evaluate_due(
+    db: Session, settings: Settings | None = None, clinic_ids: list[int] | None = None
+) -> tuple[int, int]:
+    """One run of the job in ``db`` (system work: every clinic, or these): (patients,
+    new suggestions)."""
+    clinics = every_clinic(db) if clinic_ids is None else clinic_ids
+    return service.evaluate_due(db, clinics, policy(settings or get_settings()))
 
 
 def install() -> None:
