@@ -189,13 +189,16 @@ def evaluate_due(
 ) -> tuple[int, int]:
     """The job: every patient with a response or treatment newer than their last
     evaluation, ``batch`` at a time until none is left. (patients, new suggestions)."""
-    patients_seen = new = 0
+    done: set[int] = set()
+    new = 0
     while True:
-        due = [p for p, _r, _t in repo.to_evaluate(db, clinic_ids, course.INSTRUMENTS, batch)]
+        found = repo.to_evaluate(db, clinic_ids, course.INSTRUMENTS, batch)
+        # Once per run each: a patient recorded again meanwhile waits for the next run.
+        due = [p for p, _r, _t in found if p.id not in done]
         if not due:
-            return patients_seen, new
+            return len(done), new
         new += evaluate(db, clinic_ids, due, policy)
-        patients_seen += len(due)
+        done.update(p.id for p in due)
         db.flush()
 
 
