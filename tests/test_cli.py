@@ -426,3 +426,14 @@ def test_it_fills_a_years_holiday_closures(cli_db: str) -> None:
         ],
     )
     assert german.exit_code == 0 and "Public holidays of DE-BY" in german.output
+
+
+def test_it_evaluates_the_booster_rules_again_without_raising_one_twice(cli_db: str) -> None:
+    """``ketaclinic outcomes evaluate``: the demo loader ran the booster job, so
+    evaluating every patient again (as after a change of thresholds) stores nothing new."""
+    _demo(cli_db)
+    again = runner.invoke(app, ["outcomes", "evaluate", "--clinic", "lakeside"])
+    assert again.exit_code == 0, again.output
+    assert re.search(r"Evaluated [1-9]\d* patients: 0 new booster suggestions\.", again.stdout)
+    unknown = runner.invoke(app, ["outcomes", "evaluate", "--clinic", "nowhere"])
+    assert unknown.exit_code != 0 and "nowhere" in unknown.stderr

@@ -72,6 +72,7 @@ from ketaclinic.measures import views as measures_views
 from ketaclinic.notifications import endpoints as notification_api
 from ketaclinic.notifications import views as notification_views
 from ketaclinic.outcomes import endpoints as outcomes_api
+from ketaclinic.outcomes import jobs as booster_jobs
 from ketaclinic.outcomes import views as outcomes_views
 from ketaclinic.outcomes.deps import load_course_data
 from ketaclinic.patients import endpoints as patient_api
@@ -232,6 +233,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     configure_logging(json=settings.log_json, level=settings.log_level)
     # Jobs a request causes (a message to send) are enqueued for this deployment.
     jobs.configure(settings)
+    # A score recorded asks for the booster rules' evaluation after it commits.
+    booster_jobs.install()
     engine = engine or make_engine(settings.database_url, slots=settings.request_slots)
     # Eligibility rules and protocols are data: a malformed file stops start-up, naming
     # file and line. A clinic's own directories add to (or replace) the packaged ones and

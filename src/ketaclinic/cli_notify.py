@@ -27,6 +27,7 @@ from ketaclinic.kit.time import clock_shift, shifted_clock, utcnow
 from ketaclinic.notifications.delivery import Outcome, deliver_due
 from ketaclinic.notifications.service import DELIVER_JOB
 from ketaclinic.notifications.templates import title
+from ketaclinic.outcomes import jobs as booster_jobs
 from ketaclinic.previsit import service as previsit
 from ketaclinic.settings import Settings, get_settings
 
@@ -96,6 +97,8 @@ def register_jobs() -> None:
     scan with delivery, every minute (so nothing waits on a lost enqueue), and the
     questionnaire scan and the REMS-forms-due digest every minute (their messages go by
     the delivery they enqueue, or the next minute's; the digest acts once a clinic-day)."""
+
+    booster_jobs.install()  # outcomes.boosters: a score recorded, and every minute
 
     @jobs.register(DELIVER_JOB)
     def deliver() -> None:

@@ -1,5 +1,8 @@
 """``ketaclinic report outcomes``: a clinic's outcomes report at the terminal, as a
-table or a PDF (the same figures as /reports/outcomes; audited on the clinic)."""
+table or a PDF (the same figures as /reports/outcomes; audited on the clinic).
+``ketaclinic outcomes evaluate [--clinic SLUG]``: the booster rules evaluated again
+for every treated patient (after a clinic changes its booster thresholds; the job
+``outcomes.boosters`` does it for new scores)."""
 
 from __future__ import annotations
 
@@ -12,9 +15,14 @@ from rich.table import Table
 
 from ketaclinic.cli_common import cli_origin, out, unit_of_work
 from ketaclinic.clinics.service import get_by_slug
+from ketaclinic.kit import jobs
+from ketaclinic.outcomes import jobs as booster_jobs
+from ketaclinic.outcomes import service as course
 from ketaclinic.reports import export, service
+from ketaclinic.settings import get_settings
 
 report_app = typer.Typer(help="Clinic outcome and safety reports (aggregates only).")
+outcomes_app = typer.Typer(help="Patients' courses: booster suggestions.", no_args_is_help=True)
 
 
 def _day(text: str) -> date:
@@ -52,5 +60,21 @@ def outcomes(
     out.print(table)
 
 
+@outcomes_app.command("evaluate")
+def evaluate(
+    clinic: Annotated[
+        str | None, typer.Option(help="The clinic's slug (default: every clinic)")
+    ] = None,
+) -> None:
+    """Evaluate the booster rules for every treated and measured patient now, on the
+    clinic's current thresholds; store the new suggestions (each once per evidence)."""
+    with unit_of_work() as db:
+        jobs.see_every_clinic(db)
+        clinic_ids = [get_by_slug(db, clinic).id] if clinic else booster_jobs.every_clinic(db)
+        seen, new = course.evaluate_all(db, clinic_ids, booster_jobs.policy(get_settings()))
+    typer.echo(f"Evaluated {seen} patients: {new} new booster suggestions.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
+    app.add_typer(outcomes_app, name="outcomes")

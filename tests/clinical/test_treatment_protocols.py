@@ -133,7 +133,7 @@ def _text(protocol_id: str = "depression_iv_twice_weekly") -> str:
         ),
         (
             ("    administration: 10", "    administration: 10\n    administration: 5"),
-            61,
+            67,
             "duplicate key",
         ),
         (("indications: [trd,", "indications: [bunions,"), 10, "unknown indications"),
@@ -172,3 +172,18 @@ def test_it_refuses_a_file_whose_id_is_not_its_name(tmp_path: Path) -> None:
 def test_it_refuses_esketamine_without_the_rems_flag() -> None:
     with pytest.raises(ProtocolError, match="REMS"):
         parse_protocol(_text("esketamine_nasal").replace("rems: true", "rems: false"), "x.yaml")
+
+
+def test_it_says_what_an_accepted_booster_adds() -> None:
+    """The booster rule's sessions (docs/clinical-references.md#boosters, practice):
+    two, the first within a week, the second about two weeks later."""
+    rule = get_protocol("depression_iv_twice_weekly").booster
+    assert rule is not None and rule.sessions == 2 and rule.first_within_days == 7
+    assert rule.gap is not None and (rule.gap.min, rule.gap.target, rule.gap.max) == (12, 14, 16)
+    broken = _text().replace(
+        "  sessions: 2\n  first_within_days: 7\n  gap: {min: 12, target: 14, max: 16}",
+        "  sessions: 3",
+    )
+    with pytest.raises(ProtocolError) as refused:
+        parse_protocol(broken, "depression_iv_twice_weekly.yaml")
+    assert "more than one session needs the gap" in refused.value.problem

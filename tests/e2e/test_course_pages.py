@@ -12,10 +12,12 @@ from sqlalchemy import Engine, select
 
 from ketaclinic.auth.models import User
 from ketaclinic.auth.service import principal_for
-from ketaclinic.kit.db import make_sessionmaker
+from ketaclinic.kit import jobs
+from ketaclinic.kit.db import make_sessionmaker, set_visible_clinics
 from ketaclinic.kit.time import utcnow
 from ketaclinic.measures import service as measures
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
+from ketaclinic.outcomes import jobs as booster_jobs
 from ketaclinic.patients.models import Patient
 from tests.e2e.conftest import LiveClinic, add_staff, sign_in_as
 from tests.e2e.test_layout_pages import _problems
@@ -58,6 +60,11 @@ def _history(engine: Engine, clinic: LiveClinic, nurse_email: str) -> None:
                 patient,
                 TreatmentIn(given_at=start + timedelta(days=day), modality="iv_ketamine"),
             )
+        session.commit()
+        # The worker's booster job, as it runs after that commit (system work).
+        jobs.see_every_clinic(session)
+        set_visible_clinics(session, "*")
+        booster_jobs.evaluate_due(session, clinic_ids=[patient.clinic_id])
         session.commit()
     finally:
         session.close()

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from ketaclinic.outcomes import jobs as booster_jobs
 from tests.conftest import Persona
 from tests.patients.test_api import valid_patient
 
@@ -61,6 +63,12 @@ def course_patient(
     )
     assert patient.status_code == 201, patient.text
     patient_id = int(patient.json()["id"])
+    course_history(client, patient_id, relapse=relapse)
+    return patient_id
+
+
+def course_history(client: TestClient, patient_id: int, *, relapse: bool = True) -> None:
+    """The scores and treatments of ``course_patient`` on an existing chart."""
     score(client, patient_id, "2026-09-01T13:00:00Z", 20)
     for day in TREATMENT_DAYS:
         treat(client, patient_id, f"{day}T15:00:00Z")
@@ -69,8 +77,15 @@ def course_patient(
     if relapse:
         score(client, patient_id, "2026-10-20T15:00:00Z", 16)
         score(client, patient_id, "2026-10-27T15:00:00Z", 17)
-    return patient_id
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+def evaluate(db: Session) -> tuple[int, int]:
+    """One run of the booster job (outcomes.boosters) in the test's transaction; it
+    commits as the job does (a savepoint here), so its audit events are written."""
+    found = booster_jobs.evaluate_due(db)
+    db.commit()
+    return found

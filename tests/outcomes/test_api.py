@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from tests.conftest import Persona
-from tests.outcomes.helpers import Api, course_patient
+from tests.outcomes.helpers import Api, course_patient, evaluate
 
 
 def test_it_gives_the_course_with_induction_summary_and_durability(
@@ -38,6 +38,7 @@ def test_it_suggests_a_booster_once_and_lists_it_for_a_prescriber(
     api: Api, nurse: Persona, prescriber: Persona, db: Session
 ) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     first = api(prescriber).get(f"/api/v1/patients/{patient_id}/course").json()
     [suggestion] = first["suggestions"]
     assert [s["total"] for s in suggestion["evidence"]["scores"]] == [16, 17]
@@ -63,6 +64,7 @@ def test_it_dismisses_with_a_reason_and_only_once(
     api: Api, nurse: Persona, prescriber: Persona, db: Session
 ) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     [s] = api(prescriber).get(f"/api/v1/patients/{patient_id}/course").json()["suggestions"]
     url = f"/api/v1/booster-suggestions/{s['id']}/dismiss"
     blank = api(prescriber).post(url, json={"reason": "  "})
@@ -85,9 +87,10 @@ def test_it_dismisses_with_a_reason_and_only_once(
 
 
 def test_it_accepts_and_points_to_a_plan_on_the_booster_protocol(
-    api: Api, nurse: Persona, prescriber: Persona
+    api: Api, nurse: Persona, prescriber: Persona, db: Session
 ) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     [s] = api(prescriber).get(f"/api/v1/patients/{patient_id}/course").json()["suggestions"]
     done = api(prescriber).post(f"/api/v1/booster-suggestions/{s['id']}/accept")
     assert done.status_code == 201, done.text
@@ -97,9 +100,10 @@ def test_it_accepts_and_points_to_a_plan_on_the_booster_protocol(
 
 
 def test_it_hides_another_clinics_suggestion(
-    api: Api, nurse: Persona, prescriber: Persona, outsider: Persona
+    api: Api, nurse: Persona, prescriber: Persona, outsider: Persona, db: Session
 ) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     [s] = api(prescriber).get(f"/api/v1/patients/{patient_id}/course").json()["suggestions"]
     assert api(outsider).get(f"/api/v1/patients/{patient_id}/course").status_code == 404
     refused = api(outsider).post(
@@ -112,6 +116,7 @@ def test_it_keeps_suggestions_and_decisions_append_only(
     api: Api, nurse: Persona, prescriber: Persona, db: Session
 ) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     [s] = api(prescriber).get(f"/api/v1/patients/{patient_id}/course").json()["suggestions"]
     api(prescriber).post(
         f"/api/v1/booster-suggestions/{s['id']}/dismiss", json={"reason": "ok then"}

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
+
 from tests.conftest import Persona
-from tests.outcomes.helpers import Api, course_patient
+from tests.outcomes.helpers import Api, course_patient, evaluate
 
 
-def test_it_shows_the_course_in_words_with_a_timeline(api: Api, nurse: Persona) -> None:
+def test_it_shows_the_course_in_words_with_a_timeline(
+    api: Api, nurse: Persona, db: Session
+) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     page = api(nurse).get(f"/patients/{patient_id}/course")
     assert page.status_code == 200
     assert "6 treatments from Sep 1, 2026 to Sep 18, 2026 (18 days)" in page.text
@@ -25,9 +30,10 @@ def test_it_shows_the_course_in_words_with_a_timeline(api: Api, nurse: Persona) 
 
 
 def test_it_lists_the_suggestion_on_the_prescribers_dashboard(
-    api: Api, nurse: Persona, prescriber: Persona
+    api: Api, nurse: Persona, prescriber: Persona, db: Session
 ) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     page = api(prescriber).get("/dashboard")
     assert page.status_code == 200
     assert "Booster suggested" in page.text
@@ -43,9 +49,10 @@ def _suggestion_id(page: str) -> int:
 
 
 def test_it_needs_a_reason_to_dismiss_and_names_the_field(
-    api: Api, nurse: Persona, prescriber: Persona
+    api: Api, nurse: Persona, prescriber: Persona, db: Session
 ) -> None:
     course_patient(api, nurse)
+    evaluate(db)
     client = api(prescriber)
     suggestion_id = _suggestion_id(client.get("/dashboard").text)
     url = f"/booster-suggestions/{suggestion_id}/dismiss"
@@ -60,9 +67,10 @@ def test_it_needs_a_reason_to_dismiss_and_names_the_field(
 
 
 def test_it_accepts_and_goes_on_to_a_new_plan(
-    api: Api, nurse: Persona, prescriber: Persona
+    api: Api, nurse: Persona, prescriber: Persona, db: Session
 ) -> None:
     patient_id = course_patient(api, nurse)
+    evaluate(db)
     client = api(prescriber)
     page = client.get(f"/patients/{patient_id}/course").text
     suggestion_id = _suggestion_id(page)

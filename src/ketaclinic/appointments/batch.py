@@ -86,7 +86,9 @@ def plan_batch(
         if status not in BOOKABLE or protocol is None:
             continue
         try:
-            wanted = windows.continuation(plan, protocol, h, repo.of_plan(db, [clinic.id], plan.id))
+            wanted = windows.continuation(
+                plan, protocol, h, repo.of_lineage(db, [clinic.id], plan.lineage_id)
+            )
         except (Conflict, ValidationFailed):
             continue
         requests.append(wanted.request)

@@ -110,6 +110,16 @@ def of_plan(db: Session, clinic_ids: Sequence[int], plan_id: int) -> list[Appoin
     return list(db.scalars(stmt.order_by(Appointment.session_number)))
 
 
+def of_lineage(db: Session, clinic_ids: Sequence[int], lineage_id: str) -> list[Appointment]:
+    """The booked and completed visits of every version of one plan (a revision keeps
+    the session numbers: what was booked under an earlier version stays booked)."""
+    versions = select(TreatmentPlan.id).where(TreatmentPlan.lineage_id == lineage_id)
+    stmt = in_clinics(select(Appointment), Appointment.clinic_id, clinic_ids).where(
+        Appointment.plan_id.in_(versions), Appointment.status.in_(["booked", "completed"])
+    )
+    return list(db.scalars(stmt.order_by(Appointment.session_number, Appointment.starts_at)))
+
+
 def of_patient(db: Session, clinic_ids: Sequence[int], patient_id: int) -> list[Appointment]:
     stmt = in_clinics(select(Appointment), Appointment.clinic_id, clinic_ids).where(
         Appointment.patient_id == patient_id

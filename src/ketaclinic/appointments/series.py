@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -76,10 +76,21 @@ def continuation(
     inside its window after the session before it (as booked or given), the last of
     them keeping the next booked session inside its window. ``outside_window`` (a
     prescriber's override) drops the upper bounds; the lower ones stay."""
-    specs = list(sessions_of(protocol))
-    gaps = gaps_of(protocol)
+    planned = list(sessions_of(protocol))
+    specs = {n: spec for n, spec in enumerate(planned, start=1)}
+    gaps = dict(gaps_of(protocol))
+    boosters = _boosters(plan, len(planned))
+    for row in boosters:
+        gap = Gap(**row["gap"]) if row.get("gap") else None
+        gaps[row["number"]] = gap
+        specs[row["number"]] = replace(
+            planned[-1], gap_min_days=gap.min if gap else 0, gap_max_days=gap.max if gap else 0
+        )
     done = {a.session_number: a for a in live}
-    todo = [n for n in range(1, len(specs) + 1) if n not in done]
+    # A booster revision books its booster sessions; the series before them was the
+    # earlier version's (booked, given or not).
+    numbers = [int(r["number"]) for r in boosters] or list(range(1, len(planned) + 1))
+    todo = [n for n in numbers if n not in done]
     if not todo:
         raise errors.SeriesFullyBooked(fields={"plan_id": "fully booked"})
     run = [todo[0]]
@@ -97,9 +108,17 @@ def continuation(
         lo, hi = bounds[-1]
         late = -FAR if outside_window else _day(h, following) - gap.max
         bounds[-1] = (max(lo, late), min(hi, _day(h, following) - gap.min))
+    window = next((r for r in boosters if r["number"] == run[0] and not r.get("gap")), None)
+    if window is not None:
+        # The first booster: inside its own window from the revision, whatever the
+        # session before it (weeks or months ago).
+        lo = max(0, (date.fromisoformat(window["earliest"]) - h.start).days)
+        hi = FAR if outside_window else (date.fromisoformat(window["latest"]) - h.start).days
+        low = max(low, lo)
+        bounds[0] = (max(bounds[0][0], lo), min(bounds[0][1], hi))
     if low >= h.days:
         raise errors.PlanStartsAfterHorizon()
-    first = specs[run[0] - 1]
+    first = specs[run[0]]
     sessions = (
         m.SessionSpec(
             first.setup_min,
@@ -108,7 +127,7 @@ def continuation(
             first.long_chair,
             first.prescriber,
         ),
-        *(specs[n - 1] for n in run[1:]),
+        *(specs[n] for n in run[1:]),
     )
     when = availability or AvailabilityIn()
     span = m.Span(
@@ -127,6 +146,12 @@ def continuation(
         day_bounds=tuple(bounds),
     )
     return Continuation(request, run)
+
+
+def _boosters(plan: TreatmentPlan, planned: int) -> list[dict[str, Any]]:
+    """The booster sessions a revision added after the protocol's ``planned`` ones."""
+    rows: list[dict[str, Any]] = json.loads(plan.sessions)
+    return [r for r in rows if int(r["number"]) > planned and r.get("block") == "booster"]
 
 
 def _gap(gaps: dict[int, Gap | None], number: int) -> Gap:

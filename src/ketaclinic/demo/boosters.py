@@ -3,7 +3,8 @@
 a six-infusion induction about seven weeks ago (PHQ-9 baseline 19, 8 a week after the
 last infusion: a response), then 15 and 16 in the last two weeks: back within 25% of
 baseline on two consecutive measures (clinical/boosters.yaml, the default rule). The
-suggestion itself is made when the dashboard or the patient's course is opened."""
+suggestion itself is stored by the booster job (``outcomes.jobs``), which the loader
+runs once the clinic's history is in, as the worker would."""
 
 from __future__ import annotations
 

@@ -41,6 +41,7 @@ from ketaclinic.intake.schemas import InquiryIn
 from ketaclinic.kit.clock_store import store_clock
 from ketaclinic.kit.errors import NotFound
 from ketaclinic.kit.time import clock_shift, shifted_clock, today_in, utcnow
+from ketaclinic.outcomes import jobs as booster_jobs
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
 from ketaclinic.patients.schemas import (
@@ -287,6 +288,10 @@ def _load(
         if patient_login is not None:
             logins.append(patient_login)
     run_message_jobs(db)
+    # The booster job's work, done at once: the suggestions the worker would store for
+    # every score above (the dashboard only reads them).
+    demo_clinics = [c for s in staff_of.values() for c in s[Role.ADMIN].roles]
+    booster_jobs.evaluate_due(db, clinic_ids=demo_clinics)
     db.flush()
     return logins
 

@@ -33,7 +33,7 @@ from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.time import utcnow
-from ketaclinic.measures import errors
+from ketaclinic.measures import errors, events
 from ketaclinic.measures import repository as repo
 from ketaclinic.measures.models import QuestionnaireLink, QuestionnaireResponse, SafetyAlert
 from ketaclinic.measures.schemas import ResponseIn, TreatmentIn
@@ -147,6 +147,7 @@ def _store(
             detail={"kind": alert.kind, "response_id": row.id},
             **common,
         )
+    events.recorded(db, patient.id)
     return row, raised
 
 
@@ -288,6 +289,7 @@ def record_treatment(
         resource_id=row.id,
         detail={"modality": row.modality},
     )
+    events.recorded(db, patient.id)
     return row
 
 

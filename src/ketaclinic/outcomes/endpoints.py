@@ -26,7 +26,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credentials"},
     403: {"description": "Wrong role (a booster decision needs a prescriber)"},
     404: {"description": "No such patient or suggestion in your clinics"},
-    409: {"description": "The suggestion was already accepted or dismissed"},
+    409: {
+        "description": "The suggestion was already accepted or dismissed, or the plan "
+        "cannot be revised (a newer version, not cleared)"
+    },
     422: {"description": "A field is invalid; `error.fields` names it (reason)"},
 }
 
@@ -120,7 +123,7 @@ def list_suggestions(
     request: Request, principal: CurrentPrincipal, db: DbSession, paging: Paging
 ) -> Any:
     """Undecided booster suggestions where you decide on boosters, newest first."""
-    rows = service.pending(db, principal, policy_of(request))
+    rows = service.pending(db, principal)
     zones: dict[int, str] = {}
     items = [
         suggestion_out(s, None, zones.setdefault(p.clinic_id, timezone_of(db, p.clinic_id)))
@@ -130,16 +133,20 @@ def list_suggestions(
 
 
 def _decision_out(
-    made: BoosterDecision, protocol_id: str | None = None, next_url: str | None = None
+    made: BoosterDecision, accepted: service.Accepted | None = None
 ) -> dict[str, Any]:
+    plan = accepted.plan if accepted else None
     return {
         "suggestion_id": made.suggestion_id,
         "patient_id": made.patient_id,
         "decision": made.decision,
         "reason": made.reason,
         "decided_at": made.decided_at,
-        "protocol_id": protocol_id,
-        "next": next_url,
+        "plan_id": plan.id if plan else None,
+        "plan_version": plan.version if plan else None,
+        "plan_status": "draft" if plan else None,
+        "protocol_id": accepted.protocol_id if accepted else None,
+        "next": accepted.next_url if accepted else None,
     }
 
 
@@ -150,9 +157,12 @@ def _decision_out(
     responses=ERRORS,
 )
 def accept(request: Request, suggestion_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
-    """Accept: a plan revision follows (``next``, prefilled with ``protocol_id``)."""
-    made, patient, protocol_id = service.accept(db, principal, suggestion_id, policy_of(request))
-    return _decision_out(made, protocol_id, service.plan_url(patient.id, protocol_id))
+    """Accept: the patient's current plan gets a new version with the booster sessions
+    of its protocol's booster rule, a draft a prescriber signs before it is booked
+    (``plan_id``, ``plan_version``; ``next`` is its booking page). Without a plan to
+    revise, ``next`` is a new plan on the booster protocol (``protocol_id``)."""
+    accepted = service.accept(db, principal, suggestion_id, policy_of(request))
+    return _decision_out(accepted.decision, accepted)
 
 
 @router.post(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ketaclinic.kit.db import Base, UTCDateTime
@@ -43,3 +43,17 @@ class BoosterDecision(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BoosterEvaluation(Base):
+    """How far a patient's booster rules have been evaluated: the newest response and
+    treatment the last evaluation saw. The sweep evaluates a patient again when a newer
+    one is recorded (a lost enqueue, a treatment entered after its scores). Bookkeeping,
+    updated in place; the suggestions it stores are the record."""
+
+    __tablename__ = "booster_evaluations"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    response_id: Mapped[int] = mapped_column(Integer, default=0)
+    treatment_id: Mapped[int] = mapped_column(Integer, default=0)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -100,7 +100,16 @@ class DecisionOut(BaseModel):
     decision: Literal["accepted", "dismissed"]
     reason: str | None
     decided_at: IsoDateTime
-    protocol_id: str | None = Field(
-        default=None, description="Accepted: the booster protocol a plan revision starts from"
+    plan_id: int | None = Field(
+        default=None, description="Accepted: the new plan version with the booster sessions"
     )
-    next: str | None = Field(default=None, description="Accepted: the plan page to continue on")
+    plan_version: int | None = None
+    plan_status: Literal["draft"] | None = Field(
+        default=None, description="Accepted: the revision is a draft until a prescriber signs it"
+    )
+    protocol_id: str | None = Field(
+        default=None, description="Accepted without a plan to revise: a new plan's protocol"
+    )
+    next: str | None = Field(
+        default=None, description="Accepted: the revised plan's booking page (or a new plan)"
+    )

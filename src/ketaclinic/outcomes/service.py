@@ -20,7 +20,7 @@ from ketaclinic.clinical.course import Course, CourseSettings, Treatment, local_
 from ketaclinic.clinical.outcomes import Point
 from ketaclinic.clinical.scales import UnknownInstrumentError, get_instrument
 from ketaclinic.clinical.treatment.model import Protocol
-from ketaclinic.clinics.service import timezone_of
+from ketaclinic.clinics.service import timezone_of, today_at
 from ketaclinic.clinics.settings import ClinicSettings, for_clinic
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
@@ -30,10 +30,15 @@ from ketaclinic.outcomes import repository as repo
 from ketaclinic.outcomes.models import BoosterDecision, BoosterSuggestion
 from ketaclinic.patients import service as patients
 from ketaclinic.patients.models import Patient
+from ketaclinic.plans import service as plans
+from ketaclinic.plans.models import TreatmentPlan
 
-# The dashboard looks again at the courses of patients measured this recently.
-RECENT_DAYS = 120
 MIN_REASON = 3
+# The sweep evaluates this many patients per query (a first run over a large clinic
+# goes batch by batch).
+SWEEP_BATCH = 500
+# Who the audit trail names for the job's suggestions.
+EVALUATOR = "booster rules"
 
 
 @dataclass(frozen=True)
@@ -115,9 +120,10 @@ def _courses(
 
 
 def _suggest(
-    db: Session, principal: Principal, patient: Patient, found: Course, policy: CoursePolicy
+    db: Session, principal: Principal | None, patient: Patient, found: Course, policy: CoursePolicy
 ) -> int:
-    """Store the course's suggestions not stored yet; how many were new."""
+    """Store the course's suggestions not stored yet; how many were new. Without a
+    principal it is the job's work, audited as the booster rules'."""
     clinic = for_clinic(db, patient.clinic_id)
     limits = booster_limits(clinic)
     new = 0
@@ -138,7 +144,7 @@ def _suggest(
             },
         )
         if created is None:
-            continue
+            continue  # this evidence was stored before (decided or not): never raised twice
         new += 1
         audit.on_patient(
             db,
@@ -148,8 +154,63 @@ def _suggest(
             resource_type="booster_suggestion",
             resource_id=created,
             detail={"rule": suggestion.rule_id, "instrument": suggestion.instrument_id},
+            actor=None if principal is not None else EVALUATOR,
         )
     return new
+
+
+def evaluate(
+    db: Session, clinic_ids: Sequence[int], found: Sequence[Patient], policy: CoursePolicy
+) -> int:
+    """Evaluate these patients' booster rules now: store each new suggestion (audited)
+    and remember how far each patient was evaluated. How many suggestions were new."""
+    if not found:
+        return 0
+    newest = repo.newest_ids(db, clinic_ids, [p.id for p in found], course.INSTRUMENTS)
+    courses = _courses(db, clinic_ids, found, policy)
+    new = 0
+    for patient in found:
+        new += _suggest(db, None, patient, courses[patient.id][0], policy)
+        response_id, treatment_id = newest[patient.id]
+        repo.mark_evaluated(
+            db,
+            {
+                "patient_id": patient.id,
+                "response_id": response_id,
+                "treatment_id": treatment_id,
+                "evaluated_at": utcnow(),
+            },
+        )
+    return new
+
+
+def evaluate_due(
+    db: Session, clinic_ids: Sequence[int], policy: CoursePolicy, batch: int = SWEEP_BATCH
+) -> tuple[int, int]:
+    """The job: every patient with a response or treatment newer than their last
+    evaluation, ``batch`` at a time until none is left. (patients, new suggestions)."""
+    done: set[int] = set()
+    new = 0
+    while True:
+        found = repo.to_evaluate(db, clinic_ids, course.INSTRUMENTS, batch)
+        # Once per run each: a patient recorded again meanwhile waits for the next run.
+        due = [p for p, _r, _t in found if p.id not in done]
+        if not due:
+            return len(done), new
+        new += evaluate(db, clinic_ids, due, policy)
+        done.update(p.id for p in due)
+        db.flush()
+
+
+def evaluate_all(db: Session, clinic_ids: Sequence[int], policy: CoursePolicy) -> tuple[int, int]:
+    """Every treated and measured patient of these clinics, whatever was evaluated
+    before (``ketaclinic outcomes evaluate``: after a clinic changes its booster
+    thresholds). (patients, new suggestions)."""
+    found = repo.treated(db, clinic_ids)
+    new = 0
+    for start in range(0, len(found), SWEEP_BATCH):
+        new += evaluate(db, clinic_ids, found[start : start + SWEEP_BATCH], policy)
+    return len(found), new
 
 
 def booster_protocol(policy: CoursePolicy, protocol_ids: Iterable[str | None]) -> str | None:
@@ -164,11 +225,10 @@ def booster_protocol(policy: CoursePolicy, protocol_ids: Iterable[str | None]) -
 def patient_course(
     db: Session, principal: Principal, patient_id: int, policy: CoursePolicy
 ) -> PatientCourse:
-    """One patient's course (audited), its booster suggestions brought up to date."""
+    """One patient's course (audited) with the booster suggestions the job stored."""
     patient = patients.get_patient(db, principal, patient_id)
     clinic_ids = list(principal.roles)
     found, rows, scores = _courses(db, clinic_ids, [patient], policy)[patient.id]
-    _suggest(db, principal, patient, found, policy)
     audit.on_patient(db, principal, "patient.course.read", patient, resource_type="course")
     latest = repo.latest_plan_protocol(db, clinic_ids, patient.id)
     return PatientCourse(
@@ -182,18 +242,12 @@ def patient_course(
     )
 
 
-def pending(
-    db: Session, principal: Principal, policy: CoursePolicy
-) -> list[tuple[BoosterSuggestion, Patient]]:
-    """Undecided suggestions in the clinics where the caller decides on boosters, after
-    looking again at the courses of patients measured lately (the dashboard)."""
+def pending(db: Session, principal: Principal) -> list[tuple[BoosterSuggestion, Patient]]:
+    """Undecided suggestions in the clinics where the caller decides on boosters (the
+    dashboard): read as the job stored them, nothing is evaluated here."""
     clinic_ids = principal.clinics_with(Permission.PLAN_SIGN)
     if not clinic_ids:
         return []
-    recent = repo.recently_measured(db, clinic_ids, utcnow() - timedelta(days=RECENT_DAYS))
-    courses = _courses(db, clinic_ids, recent, policy)
-    for patient in recent:
-        _suggest(db, principal, patient, courses[patient.id][0], policy)
     found = [(s, p) for s, _, p in repo.suggestions(db, clinic_ids, undecided_only=True)]
     for clinic_id in sorted({p.clinic_id for _, p in found}):
         audit.record(
@@ -214,6 +268,7 @@ def _decide(
     decision: str,
     reason: str | None,
 ) -> tuple[BoosterDecision, BoosterSuggestion, Patient]:
+    """Store the decision (not yet audited: the caller knows what followed)."""
     row = repo.suggestion(db, list(principal.roles), suggestion_id, for_update=True)
     if row is None:
         raise errors.SuggestionNotFound()
@@ -232,27 +287,60 @@ def _decide(
     )
     db.add(made)
     db.flush()
-    audit.on_patient(
-        db,
-        principal,
-        f"patient.booster.{'accept' if decision == 'accepted' else 'dismiss'}",
-        patient,
-        resource_type="booster_suggestion",
-        resource_id=suggestion.id,
-        detail={"reason": reason} if reason else None,
-    )
     return made, suggestion, patient
 
 
-def accept(
-    db: Session, principal: Principal, suggestion_id: int, policy: CoursePolicy
-) -> tuple[BoosterDecision, Patient, str | None]:
-    """Accepted: the decision, the patient and the protocol a plan revision starts from."""
-    made, _suggestion, patient = _decide(db, principal, suggestion_id, "accepted", None)
-    clinic_ids = list(principal.roles)
-    rows = repo.treatments(db, clinic_ids, [patient.id])
-    latest = repo.latest_plan_protocol(db, clinic_ids, patient.id)
-    return made, patient, booster_protocol(policy, [p for _, _, p, _ in rows] + [latest])
+@dataclass(frozen=True)
+class Accepted:
+    decision: BoosterDecision
+    patient: Patient
+    # The new version of the current plan with the booster sessions (a draft to sign),
+    # or None when there is no plan to revise (a new plan on ``protocol_id`` follows).
+    plan: TreatmentPlan | None
+    protocol_id: str | None
+    next_url: str
+
+
+def accept(db: Session, principal: Principal, suggestion_id: int, policy: CoursePolicy) -> Accepted:
+    """Accepted: the patient's current plan gets a new version adding the booster
+    sessions of its protocol's booster rule (a draft, signed by a prescriber like any
+    revision), then on to booking it. Without a current plan whose protocol has a
+    booster rule, on to a new plan on the booster protocol. Audited with the version."""
+    made, suggestion, patient = _decide(db, principal, suggestion_id, "accepted", None)
+    view = plans.current(db, principal, patient)
+    revised = None
+    protocol_id = None
+    if view is not None and plans.booster_rule(view, policy.protocols) is not None:
+        revised = plans.add_boosters(
+            db,
+            principal,
+            patient,
+            view,
+            policy.protocols,
+            start=today_at(db, patient.clinic_id) + timedelta(days=1),
+            note=f"Booster accepted: {describe(suggestion, timezone_of(db, patient.clinic_id))}",
+        )
+        next_url = booking_url(patient.id, revised.id)
+    else:
+        clinic_ids = list(principal.roles)
+        rows = repo.treatments(db, clinic_ids, [patient.id])
+        latest = repo.latest_plan_protocol(db, clinic_ids, patient.id)
+        protocol_id = booster_protocol(policy, [p for _, _, p, _ in rows] + [latest])
+        next_url = plan_url(patient.id, protocol_id)
+    audit.on_patient(
+        db,
+        principal,
+        "patient.booster.accept",
+        patient,
+        resource_type="booster_suggestion",
+        resource_id=suggestion.id,
+        detail={
+            "plan_id": revised.id if revised else None,
+            "plan_version": revised.version if revised else None,
+            "protocol": protocol_id,
+        },
+    )
+    return Accepted(made, patient, revised, protocol_id, next_url)
 
 
 def dismiss(
@@ -261,7 +349,16 @@ def dismiss(
     text = (reason or "").strip()
     if len(text) < MIN_REASON:
         raise errors.DismissReasonRequired()
-    made, _suggestion, patient = _decide(db, principal, suggestion_id, "dismissed", text)
+    made, suggestion, patient = _decide(db, principal, suggestion_id, "dismissed", text)
+    audit.on_patient(
+        db,
+        principal,
+        "patient.booster.dismiss",
+        patient,
+        resource_type="booster_suggestion",
+        resource_id=suggestion.id,
+        detail={"reason": text},
+    )
     return made, patient
 
 
@@ -295,8 +392,15 @@ def describe(suggestion: BoosterSuggestion, zone: str) -> str:
     )
 
 
+def booking_url(patient_id: int, plan_id: int) -> str:
+    """Where an accepted booster continues: booking the revised plan (which says when
+    it must be signed first)."""
+    return f"/patients/{patient_id}/plans/{plan_id}/book"
+
+
 def plan_url(patient_id: int, protocol_id: str | None) -> str:
-    """Where an accepted booster continues: a new plan, on the booster protocol."""
+    """Where an accepted booster continues without a plan to revise: a new plan, on
+    the booster protocol."""
     query = f"?protocol_id={protocol_id}" if protocol_id else ""
     return f"/patients/{patient_id}/plans/new{query}"
 

@@ -57,7 +57,7 @@ def boosters_card(request: Request, db: Session, principal: Principal) -> dict[s
     """The dashboard card's context: shown to roles that decide on boosters."""
     if not principal.clinics_with(Permission.PLAN_SIGN):
         return {"show_boosters": False, "boosters": []}
-    rows = service.pending(db, principal, policy_of(request))
+    rows = service.pending(db, principal)
     zones: dict[int, str] = {}
     found = [
         {
@@ -111,9 +111,11 @@ def course_page(
 def accept(
     request: Request, suggestion_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
-    """Recorded; on to a new plan for the patient on the booster protocol."""
-    _made, patient, protocol_id = service.accept(db, principal, suggestion_id, policy_of(request))
-    return RedirectResponse(service.plan_url(patient.id, protocol_id), status_code=303)
+    """Recorded with a new version of the current plan adding the booster sessions; on
+    to its booking page (which says it is signed first). Without a plan to revise, on
+    to a new plan on the booster protocol."""
+    accepted = service.accept(db, principal, suggestion_id, policy_of(request))
+    return RedirectResponse(accepted.next_url, status_code=303)
 
 
 @router.post("/booster-suggestions/{suggestion_id}/dismiss")

@@ -133,3 +133,10 @@ class DoseRefused(ValidationFailed):
 
     code = "dose_refused"
     default_message = "The dose cannot be given as asked."
+
+
+class NoBoosterRule(Conflict):
+    """Booster sessions are added per the plan's protocol's booster rule; it has none."""
+
+    code = "plan_no_booster_rule"
+    default_message = "This plan's protocol has no booster rule: start a new plan."

@@ -120,7 +120,7 @@ def propose(
     # From tomorrow: a series is not started in the next few hours.
     start = today or today_in(clinic.timezone) + timedelta(days=1)
     h = horizon(db, clinic, start, policy.horizon_days, policy)
-    booked = repo.of_plan(db, [clinic.id], plan.id)
+    booked = repo.of_lineage(db, [clinic.id], plan.lineage_id)
     wanted = windows.continuation(plan, protocol, h, booked, availability, outside_window)
     request, numbers = wanted.request, wanted.numbers
     settings = online.OnlineSettings(time_limit_s=policy.online_time_limit_s)

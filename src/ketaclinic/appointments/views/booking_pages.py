@@ -102,6 +102,11 @@ def _book_page(
             "can_override": can_override,
             "outside_window": outside_window,
             "override_url": _override_url(patient.id, plan_id, given),
+            "boosters": [
+                int(r["number"])
+                for r in plans.sessions_of(view.plan)
+                if r.get("block") == "booster"
+            ],
         },
         status_code,
     )

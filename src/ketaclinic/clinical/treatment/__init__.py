@@ -17,6 +17,7 @@ from ketaclinic.clinical.treatment.loader import (
 from ketaclinic.clinical.treatment.model import (
     ROUTES,
     DoseSpec,
+    FollowOn,
     Gap,
     Monitoring,
     Phases,
@@ -40,6 +41,7 @@ __all__ = [
     "PLAN_STATUSES",
     "ROUTES",
     "DoseSpec",
+    "FollowOn",
     "Gap",
     "Monitoring",
     "Phases",

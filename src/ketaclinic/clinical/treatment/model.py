@@ -223,11 +223,25 @@ class Futility(_Frozen):
 
 
 class FollowOn(_Frozen):
-    """What comes after the series: a maintenance protocol, or a booster rule."""
+    """What comes after the series: a maintenance protocol, or a booster rule.
+
+    A booster rule also says what an accepted booster adds to the plan (a new version
+    of it): ``sessions`` sessions, the first within ``first_within_days`` of the day
+    the revision starts, the rest ``gap`` apart (docs/clinical-references.md#boosters,
+    practice). The maintenance entry ignores them."""
 
     protocol: Identifier | None = None
     when: Text
     source: Text
+    sessions: Annotated[int, Field(ge=1, le=12)] = 1
+    first_within_days: Annotated[int, Field(ge=0, le=60)] = 7
+    gap: Gap | None = None
+
+    @model_validator(mode="after")
+    def _gap_between(self) -> FollowOn:
+        if self.sessions > 1 and self.gap is None:
+            raise ValueError("more than one session needs the gap between them")
+        return self
 
 
 class Thresholds(_Frozen):

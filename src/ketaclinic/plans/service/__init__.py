@@ -9,6 +9,11 @@ they decide.
 
 from __future__ import annotations
 
+from ketaclinic.plans.service.boosters import (
+    add_boosters,
+    booster_rule,
+    current,
+)
 from ketaclinic.plans.service.building import (
     draft,
     revise,
@@ -40,7 +45,10 @@ __all__ = [
     "REASON_MIN_LENGTH",
     "PlanPolicy",
     "PlanView",
+    "add_boosters",
+    "booster_rule",
     "calculate_dose",
+    "current",
     "dose_checks",
     "dose_for",
     "draft",

@@ -1,0 +1,46 @@
+"""Booster rules evaluated by a job when a score arrives (issue 20): how far each
+patient's rules have been evaluated (the newest response and treatment seen), so the
+periodic sweep finds what a lost enqueue missed. Row-level security through the
+patient; updated in place (bookkeeping, not a record).
+
+Revision ID: 0026_booster_jobs
+Revises: 0024_clinic_message_name
+Create Date: 2026-12-07
+
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from ketaclinic.kit.migrate import drop_guards, install_patient_row_security
+
+revision: str = "0026_booster_jobs"
+down_revision: str | Sequence[str] | None = "0024_clinic_message_name"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+TABLES = ("booster_evaluations",)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "booster_evaluations",
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("response_id", sa.Integer(), nullable=False),
+        sa.Column("treatment_id", sa.Integer(), nullable=False),
+        sa.Column("evaluated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_booster_evaluations_patient_id_patients"),
+        ),
+        sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_booster_evaluations")),
+    )
+    install_patient_row_security(TABLES)
+
+
+def downgrade() -> None:
+    drop_guards(TABLES)
+    op.drop_table("booster_evaluations")
