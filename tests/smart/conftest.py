@@ -50,9 +50,7 @@ def jwks_of(*keys: Keys) -> str:
     return json.dumps({"keys": [k.public_jwk() for k in keys]})
 
 
-def assertion(
-    client: SmartClient, keys: Keys, *, alg: str | None = None, **claims: Any
-) -> str:
+def assertion(client: SmartClient, keys: Keys, *, alg: str | None = None, **claims: Any) -> str:
     """A signed client assertion; ``claims`` replace the valid defaults (None drops one)."""
     now = utcnow()
     body: dict[str, Any] = {

@@ -153,9 +153,7 @@ def test_it_refuses_an_assertion_for_another_audience(
     wrong = assertion(registered, keys, aud="https://elsewhere.example.org/token")
     answer = client.post(TOKEN, data=token_form(wrong))
     assert answer.status_code == 401
-    assert "aud must be http://127.0.0.1:8000/fhir/auth/token" in answer.json()[
-        "error_description"
-    ]
+    assert "aud must be http://127.0.0.1:8000/fhir/auth/token" in answer.json()["error_description"]
 
 
 def test_it_refuses_an_assertion_whose_iss_is_not_its_sub(

@@ -495,7 +495,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     # assertion is the key) and the SMART configuration documents
     "GET /admin/fhir-clients": P.STAFF_ADMIN,
     "POST /admin/fhir-clients": P.STAFF_ADMIN,
-    "POST /admin/fhir-clients/{client_id}/revoke": P.STAFF_ADMIN,
+    "POST /admin/fhir-clients/{fhir_client_id}/revoke": P.STAFF_ADMIN,
     "POST /fhir/auth/token": Access.PUBLIC,
     "GET /fhir/auth/introspect": Access.SMART,
     "GET /.well-known/smart-configuration": Access.PUBLIC,

@@ -19,11 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from ketaclinic.auth import service as auth_service
 from ketaclinic.auth.deps import origin_of
 from ketaclinic.identity.principal import Principal
-from ketaclinic.kit.db import set_visible_clinics
-from ketaclinic.kit.errors import NotAuthenticated
-from ketaclinic.kit.web import DbSession
-from ketaclinic.smart.errors import ScopeNotGranted
-from ketaclinic.smart.scopes import (
+from ketaclinic.identity.scopes import (
     Context,
     Interaction,
     Scope,
@@ -32,10 +28,21 @@ from ketaclinic.smart.scopes import (
     parse_scopes,
     permits,
 )
+from ketaclinic.kit.db import set_visible_clinics
+from ketaclinic.kit.errors import NotAuthenticated
+from ketaclinic.kit.web import DbSession
+from ketaclinic.smart.errors import ScopeNotGranted
 from ketaclinic.smart.service import tokens
 
+TOKEN_PATH = "/fhir/auth/token"  # noqa: S105 - a path, not a secret
 # An API token with no scopes chosen reads (and searches) what its role may read.
 API_TOKEN_DEFAULT: tuple[Scope, ...] = (parse_scope("user/*.rs"),)
+
+
+def token_url(request: Request) -> str:
+    """The token endpoint's address as clients must name it in ``aud``: the
+    deployment's public address (``public_url``), not what a proxy passed on."""
+    return str(request.app.state.settings.public_url).rstrip("/") + TOKEN_PATH
 
 
 @dataclass(frozen=True)

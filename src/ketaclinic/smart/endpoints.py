@@ -13,28 +13,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import origin_of
+from ketaclinic.identity.scopes import render
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.forms import text
 from ketaclinic.kit.web import DbSession, Form
 from ketaclinic.smart.assertion import ALGORITHMS
-from ketaclinic.smart.deps import SmartCaller
+from ketaclinic.smart.deps import TOKEN_PATH, SmartCaller, token_url
 from ketaclinic.smart.errors import OAuthError
-from ketaclinic.smart.scopes import render
 from ketaclinic.smart.service import tokens
 
-TOKEN_PATH = "/fhir/auth/token"  # noqa: S105 - a path, not a secret
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # What a backend client may ask for: every resource, read and search (the FHIR
 # server reads only). The registered client's own scopes narrow it further.
 SCOPES_SUPPORTED = ("system/*.rs", "system/*.read", "user/*.rs", "user/*.read")
 
 router = APIRouter(include_in_schema=False)
-
-
-def token_url(request: Request) -> str:
-    """The token endpoint's address as clients must name it in ``aud``: the
-    deployment's public address (``public_url``), not what a proxy passed on."""
-    return str(request.app.state.settings.public_url).rstrip("/") + TOKEN_PATH
 
 
 def _exchange(request: Request, db: Session, form: tokens.TokenRequest) -> Response:

@@ -3,7 +3,7 @@ errors the token endpoint answers in OAuth's own shape (RFC 6749 section 5.2).""
 
 from __future__ import annotations
 
-from ketaclinic.kit.errors import FieldInvalid, Forbidden, NotFound
+from ketaclinic.kit.errors import FieldInvalid, Forbidden, NotFound, ValidationFailed
 
 
 class ScopeNotGranted(Forbidden):
@@ -12,24 +12,10 @@ class ScopeNotGranted(Forbidden):
     code = "scope_not_granted"
 
 
-class ClientNameInvalid(FieldInvalid):
-    code = "fhir_client_name_invalid"
-    field = "name"
+class ClientDetailsInvalid(ValidationFailed):
+    """A client's registration with fields to correct (name, role, scopes, jwks)."""
 
-
-class ClientRoleInvalid(FieldInvalid):
-    code = "fhir_client_role_invalid"
-    field = "role"
-
-
-class ClientScopesInvalid(FieldInvalid):
-    code = "fhir_client_scopes_invalid"
-    field = "scopes"
-
-
-class ClientKeysInvalid(FieldInvalid):
-    code = "fhir_client_keys_invalid"
-    field = "jwks"
+    code = "fhir_client_details_invalid"
 
 
 class TokenScopesInvalid(FieldInvalid):

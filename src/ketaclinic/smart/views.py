@@ -22,7 +22,7 @@ from ketaclinic.kit import forms as kit_forms
 from ketaclinic.kit.errors import KetaClinicError
 from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.web import DbSession, Form, form_errors, render
-from ketaclinic.smart.endpoints import token_url
+from ketaclinic.smart.deps import token_url
 from ketaclinic.smart.models import SmartClient
 from ketaclinic.smart.service import clients
 
@@ -102,7 +102,7 @@ def register_client(
     return _page(request, db, principal, created=created)
 
 
-@router.post("/{client_id}/revoke")
-def revoke_client(client_id: Id, principal: CurrentPrincipal, db: DbSession) -> Response:
-    clients.revoke(db, principal, client_id)
+@router.post("/{fhir_client_id}/revoke")
+def revoke_client(fhir_client_id: Id, principal: CurrentPrincipal, db: DbSession) -> Response:
+    clients.revoke(db, principal, fhir_client_id)
     return RedirectResponse("/admin/fhir-clients", status_code=303)

@@ -12,18 +12,12 @@ from ketaclinic.audit import service as audit
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission, Role
+from ketaclinic.identity.scopes import Context, ScopeInvalid, parse_scopes, render
 from ketaclinic.kit.time import utcnow
 from ketaclinic.smart import repository
 from ketaclinic.smart.assertion import KeysInvalid, load_jwks
-from ketaclinic.smart.errors import (
-    ClientKeysInvalid,
-    ClientNameInvalid,
-    ClientNotFound,
-    ClientRoleInvalid,
-    ClientScopesInvalid,
-)
+from ketaclinic.smart.errors import ClientDetailsInvalid, ClientNotFound
 from ketaclinic.smart.models import NAME_MAX, SmartClient
-from ketaclinic.smart.scopes import Context, ScopeInvalid, parse_scopes, render
 
 MANAGE = Permission.STAFF_ADMIN
 DEFAULT_SCOPES = "system/*.rs"
@@ -58,14 +52,7 @@ def _checked(name: str, role: str, scopes: str, jwks: str) -> tuple[str, Role, s
     except KeysInvalid as exc:
         fields["jwks"] = str(exc)
     if fields:
-        first = next(iter(fields))
-        error = {
-            "name": ClientNameInvalid,
-            "role": ClientRoleInvalid,
-            "scopes": ClientScopesInvalid,
-            "jwks": ClientKeysInvalid,
-        }[first]
-        raise error("Please correct the client's details.", fields)
+        raise ClientDetailsInvalid("Please correct the client's details.", fields)
     assert parsed_role is not None
     return name, parsed_role, render(parsed), jwks.strip()
 

@@ -17,12 +17,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit import service as audit
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Role
-from ketaclinic.kit.time import utcnow
-from ketaclinic.smart import repository
-from ketaclinic.smart.assertion import ASSERTION_TYPE, issuer_of, verify
-from ketaclinic.smart.errors import OAuthError, invalid_client, invalid_request, invalid_scope
-from ketaclinic.smart.models import SmartAccessToken, SmartClient
-from ketaclinic.smart.scopes import (
+from ketaclinic.identity.scopes import (
     Context,
     Scope,
     intersect,
@@ -30,6 +25,11 @@ from ketaclinic.smart.scopes import (
     render,
     resource_scopes,
 )
+from ketaclinic.kit.time import utcnow
+from ketaclinic.smart import repository
+from ketaclinic.smart.assertion import ASSERTION_TYPE, issuer_of, verify
+from ketaclinic.smart.errors import OAuthError, invalid_client, invalid_request, invalid_scope
+from ketaclinic.smart.models import SmartAccessToken, SmartClient
 
 ACCESS_TOKEN_SECONDS = 300
 ACCESS_TOKEN_PREFIX = "kcs_"  # noqa: S105 - a marker, not a secret

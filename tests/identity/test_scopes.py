@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ketaclinic.smart.scopes import (
+from ketaclinic.identity.scopes import (
     ORDER,
     Context,
     Interaction,
