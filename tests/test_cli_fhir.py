@@ -29,8 +29,19 @@ def test_it_registers_lists_and_revokes_a_fhir_client(
     keys.write_text(jwks_of(ec_keys()))
     made = runner.invoke(
         app,
-        ["fhir-client", "register", "--name", "State registry", "--clinic", "lake"]
-        + ["--jwks", str(keys), "--scopes", "system/Patient.rs system/Observation.read", *BY],
+        [
+            "fhir-client",
+            "register",
+            "--name",
+            "State registry",
+            "--clinic",
+            "lake",
+            "--jwks",
+            str(keys),
+            "--scopes",
+            "system/Patient.rs system/Observation.read",
+            *BY,
+        ],
     )
     assert made.exit_code == 0, made.output
     client_id = made.stdout.splitlines()[0].strip()
@@ -63,8 +74,19 @@ def test_it_refuses_a_private_key_or_a_user_scope_for_a_client(
     keys.write_text('{"keys": [{"kty": "EC", "crv": "P-384", "x": "a", "y": "b", "d": "c"}]}')
     made = runner.invoke(
         app,
-        ["fhir-client", "register", "--name", "Registry", "--clinic", "lake"]
-        + ["--jwks", str(keys), "--scopes", "user/*.rs", *BY],
+        [
+            "fhir-client",
+            "register",
+            "--name",
+            "Registry",
+            "--clinic",
+            "lake",
+            "--jwks",
+            str(keys),
+            "--scopes",
+            "user/*.rs",
+            *BY,
+        ],
     )
     assert made.exit_code != 0
     assert "private" in made.output and "only system scopes" in made.output
@@ -74,8 +96,18 @@ def test_it_makes_an_api_token_with_smart_scopes(cli_db: str) -> None:  # noqa: 
     _setup()
     made = runner.invoke(
         app,
-        ["token", "create", "--email", "nia@lake.example.org", "--label", "fhir"]
-        + ["--scope", "user/Patient.read", "--scope", "user/Observation.rs"],
+        [
+            "token",
+            "create",
+            "--email",
+            "nia@lake.example.org",
+            "--label",
+            "fhir",
+            "--scope",
+            "user/Patient.read",
+            "--scope",
+            "user/Observation.rs",
+        ],
     )
     assert made.exit_code == 0, made.output
     plain = runner.invoke(app, ["token", "create", "--email", "nia@lake.example.org"])
