@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -241,3 +242,16 @@ def test_it_describes_itself_at_both_well_known_addresses(client: TestClient) ->
         assert config["token_endpoint_auth_signing_alg_values_supported"] == ["RS384", "ES384"]
         assert "system/*.rs" in config["scopes_supported"]
         assert {"client-confidential-asymmetric", "permission-v2"} <= set(config["capabilities"])
+
+
+def test_it_stops_an_access_token_after_five_minutes(
+    client: TestClient, register: Register
+) -> None:
+    keys = ec_keys()
+    registered = register(keys)
+    token = client.post(TOKEN, data=token_form(assertion(registered, keys))).json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    with time_machine.travel(utcnow() + timedelta(seconds=299), tick=False):
+        assert client.get("/fhir/auth/introspect", headers=bearer).status_code == 200
+    with time_machine.travel(utcnow() + timedelta(seconds=301), tick=False):
+        assert client.get("/fhir/auth/introspect", headers=bearer).status_code == 401
