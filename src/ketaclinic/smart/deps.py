@@ -81,12 +81,13 @@ def smart_caller(request: Request, db: Session) -> Caller:
             raise NotAuthenticated("The access token is unknown, expired or revoked.")
         principal, scopes, client_pk = found
         caller = Caller(principal, tuple(scopes), client_pk)
+        set_visible_clinics(db, list(principal.roles))
     else:
+        # On PostgreSQL its one statement also sets the user's clinics as visible.
         staff = auth_service.principal_for_token(db, token, origin)
         if staff is None:
             raise NotAuthenticated("The API token is missing, unknown or revoked.")
         caller = Caller(staff, _api_token_scopes(db, token))
-    set_visible_clinics(db, list(caller.principal.roles))
     request.state.principal = caller.principal
     request.state.smart_caller = caller
     return caller
