@@ -117,3 +117,14 @@ def test_it_keeps_a_context_to_where_it_is_allowed() -> None:
 def test_it_leaves_out_what_is_not_a_resource_scope_from_an_ask() -> None:
     asked = resource_scopes("openid fhirUser system/Patient.rs bad/scope system/Patient.rs")
     assert render(asked) == "system/Patient.rs"
+
+
+@given(st.text(max_size=80))
+def test_it_answers_any_text_with_a_scope_or_a_reason(text: str) -> None:
+    try:
+        scope = parse_scope(text)
+    except ScopeInvalid as exc:
+        assert str(exc)
+    else:
+        assert parse_scope(str(scope)) == scope
+    assert all(isinstance(s, Scope) for s in resource_scopes(text))
