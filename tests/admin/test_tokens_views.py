@@ -31,6 +31,8 @@ def test_it_makes_a_token_with_scopes_and_shows_it_once(
         select(ApiToken).where(ApiToken.user_id == nurse.user.id, ApiToken.label == "Registry")
     ).one()
     assert row.scopes == "user/Patient.rs"
+    listed = api(admin).get("/api/v1/admin/tokens", params={"page_size": 100}).json()["items"]
+    assert [t["scopes"] for t in listed if t["id"] == row.id] == ["user/Patient.rs"]
     again = api(admin).get("/admin/tokens").text
     assert shown.group(1) not in again and "user/Patient.rs" in again
     introspect = TestClient(api(admin).app).get(
