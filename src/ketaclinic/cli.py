@@ -10,6 +10,7 @@ import typer
 
 from ketaclinic.cli_common import cli_origin, err, out, unit_of_work
 from ketaclinic.cli_export import export_app
+from ketaclinic.cli_import import import_app
 from ketaclinic.cli_records import audit_app, ledger_app
 from ketaclinic.cli_schedule import schedule_app
 from ketaclinic.kit.clock_store import ClockShift
@@ -256,6 +257,7 @@ def token_create(
 
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 
 
 rems_app = typer.Typer(help="Spravato REMS patient monitoring forms.", no_args_is_help=True)

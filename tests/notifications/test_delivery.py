@@ -216,3 +216,32 @@ def test_it_lets_only_one_worker_claim_a_message(
     db.commit()
     db.refresh(message)
     assert message.status == "sending" and message.claim == "worker-a"
+
+
+def test_it_never_resends_a_message_whose_worker_stopped_mid_send(
+    db: Session, clinic: Clinic, patient: Patient, sms_settings: Settings, morning: datetime
+) -> None:
+    """A claim left behind by a worker that died may have gone out: after the stale
+    limit it is marked failed (delivery uncertain) and no later run sends it."""
+    message = _reminder(db, clinic, patient, key="r:stale")
+    assert repo.claim(db, message.id, "worker-that-died", morning)
+    db.commit()
+
+    soon = deliver_due(db, settings=sms_settings, now=morning + timedelta(minutes=5))
+    assert message.id not in {o.message_id for o in soon}
+    db.refresh(message)
+    assert message.status == "sending"  # its worker may still be at it
+
+    later = morning + timedelta(minutes=11)
+    outcomes = deliver_due(db, settings=sms_settings, now=later)
+    assert message.id not in {o.message_id for o in outcomes}
+    db.refresh(message)
+    assert (message.status, message.claim) == ("failed", None)
+    events = db.scalars(
+        select(MessageEvent).where(MessageEvent.message_id == message.id).order_by(MessageEvent.id)
+    ).all()
+    assert events[-1].status == "failed" and "uncertain" in events[-1].detail
+    again = deliver_due(db, settings=sms_settings, now=later + timedelta(hours=1))
+    assert message.id not in {o.message_id for o in again}
+    db.refresh(message)
+    assert message.status == "failed"

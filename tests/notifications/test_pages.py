@@ -65,6 +65,23 @@ def test_it_shows_the_admin_what_would_have_been_sent_without_the_token(
     assert TOKEN not in str(listed)
 
 
+def test_it_shows_outbox_times_in_the_clinics_zone(
+    db: Session,
+    api: Api,
+    admin: Persona,
+    clinic: Clinic,
+    patient: Patient,
+    settings: Settings,
+    morning: datetime,
+) -> None:
+    clinic.timezone = "America/Los_Angeles"  # not the deployment's zone
+    db.commit()
+    _sign_in_link(db, clinic, patient)
+    page = api(admin).get("/admin/outbox")
+    assert "(America/Los_Angeles)" in page.text
+    assert f"({settings.timezone})" not in page.text
+
+
 def test_it_keeps_the_outbox_from_a_nurse(api: Api, nurse: Persona) -> None:
     assert api(nurse).get("/admin/outbox").status_code == 403
     assert api(nurse).get("/api/v1/admin/outbox").status_code == 403

@@ -70,6 +70,8 @@ ACTION_LABELS: dict[str, str] = {
     "patient.update": "Demographics changed",
     "patient.write": "Chart changed",
     "patient.duplicate_warning": "Possible duplicate shown",
+    "patient.import": "Records imported (FHIR)",
+    "patient.import_checked": "Import checked, nothing written (FHIR)",
     "patient.administrations_viewed": "Administrations viewed",
     "patient.contacts.create": "Contact added",
     "patient.contacts.update": "Contact changed",

@@ -18,4 +18,8 @@ S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 def in_clinics(stmt: S, clinic_column: InstrumentedAttribute[int], clinic_ids: Sequence[int]) -> S:
     if not clinic_ids:
         return stmt.where(false())
+    if len(clinic_ids) == 1:
+        # Most staff work in one clinic: a plain comparison is compiled once and
+        # cached, where IN (...) re-renders its expanding parameter on every query.
+        return stmt.where(clinic_column == clinic_ids[0])
     return stmt.where(clinic_column.in_(list(clinic_ids)))

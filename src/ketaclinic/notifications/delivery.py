@@ -1,6 +1,7 @@
 """Sending what is due: the job's side of the outbox. This module is a job boundary
 (like a CLI command): it commits, one message at a time, so a crash loses at most the
-message in hand and never sends one twice.
+message in hand and never sends one twice: a message whose worker stopped mid-send
+is marked failed ("delivery uncertain") for staff to see, never sent again.
 
 A message is due when its next attempt time has come and, unless urgent, the patient's
 clock (the clinic's zone) is inside the sending hours; outside them it waits until the
@@ -31,6 +32,10 @@ from ketaclinic.settings import Settings, get_settings
 
 # A claim older than this belongs to a worker that died mid-send.
 STALE_CLAIM = timedelta(minutes=10)
+UNCERTAIN = (
+    "delivery uncertain: the sender stopped while sending this message; it is not sent "
+    "again, so that it never arrives twice"
+)
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,9 @@ def deliver_due(
     now = now or utcnow()
     transports = configured(settings) if transports is None else transports
     clinic_ids = repo.all_clinic_ids(db)
-    repo.release_stale_claims(db, clinic_ids, now - STALE_CLAIM)
+    for message in repo.stale_claims(db, clinic_ids, now - STALE_CLAIM):
+        message.claim = None
+        change_status(db, message, "failed", UNCERTAIN, audit_action="notification.failed")
     db.commit()
     outcomes: list[Outcome] = []
     for message_id, clinic_id, urgent in repo.due_candidates(db, clinic_ids, now, limit):

@@ -56,6 +56,7 @@ class Line:
     created_at: datetime
     history: tuple[MessageEvent, ...] = ()
     preview: str = ""
+    timezone: str = "UTC"  # the clinic's: its times are shown in it
 
 
 def _line(
@@ -65,6 +66,7 @@ def _line(
     history: tuple[MessageEvent, ...] = (),
     preview: str = "",
     staff: User | None = None,
+    timezone: str = "UTC",
 ) -> Line:
     if patient is not None:
         to = f"{patient.family_name}, {patient.given_name}"
@@ -90,6 +92,7 @@ def _line(
         created_at=message.created_at,
         history=history,
         preview=preview,
+        timezone=timezone,
     )
 
 
@@ -152,6 +155,15 @@ def outbox(
                 "shown": sum(1 for m, _, _ in rows if m.clinic_id == clinic_id),
             },
         )
+    zones = {cid: c.timezone for cid in clinic_ids if (c := repo.clinic(db, cid)) is not None}
     return [
-        _line(m, p, settings, preview=_preview(db, m, settings), staff=u) for m, p, u in rows
+        _line(
+            m,
+            p,
+            settings,
+            preview=_preview(db, m, settings),
+            staff=u,
+            timezone=zones.get(m.clinic_id, settings.timezone),
+        )
+        for m, p, u in rows
     ], total

@@ -53,19 +53,12 @@ def claim(db: Session, message_id: int, token: str, now: datetime) -> bool:
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-def release_stale_claims(db: Session, clinic_ids: Sequence[int], before: datetime) -> list[int]:
-    """Messages claimed before ``before`` and never finished (their worker died): back
-    to the queue. Their send may or may not have happened; it is tried again."""
-    stmt = select(Message.id).where(Message.status == "sending", Message.claimed_at < before)
-    stale = list(db.scalars(in_clinics(stmt, Message.clinic_id, clinic_ids)))
-    if stale:
-        db.execute(
-            update(Message)
-            .where(Message.id.in_(stale), Message.status == "sending")
-            .values(status="queued", claim=None)
-            .execution_options(synchronize_session=False)
-        )
-    return stale
+def stale_claims(db: Session, clinic_ids: Sequence[int], before: datetime) -> list[Message]:
+    """Messages claimed before ``before`` and never finished: their worker stopped
+    while sending, so whether they went is unknown."""
+    stmt = select(Message).where(Message.status == "sending", Message.claimed_at < before)
+    stmt = in_clinics(stmt, Message.clinic_id, clinic_ids).order_by(Message.id)
+    return list(db.scalars(stmt.execution_options(populate_existing=True)))
 
 
 def defer(db: Session, message_id: int, until: datetime, now: datetime) -> None:

@@ -138,7 +138,6 @@ def _outbox(
             "status": chosen,
             "statuses": [(s, outbox.STATUS_WORDS[s]) for s in STATUSES],
             "channels": outbox.CHANNEL_WORDS,
-            "tz": request.app.state.settings.timezone,
             "namings": naming.namings(db, principal),
             "naming_errors": naming_errors or {},
             "naming_values": naming_values or {},
