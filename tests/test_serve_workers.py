@@ -252,3 +252,37 @@ def test_it_gives_a_chair_to_one_of_two_desks_racing_through_two_processes(
     for desk in desks:
         desk.join()
     assert sorted(codes) == [200, 409], codes
+
+
+def test_it_accepts_a_fhir_client_assertion_once_whichever_process_sees_it(
+    servers: tuple[str, str], seeded: dict[str, Any]
+) -> None:
+    """The jti is kept in the database: a second process refuses the same assertion,
+    and an access token one process gave works on the other."""
+    from ketaclinic.auth.service import principal_for
+    from ketaclinic.smart.service import clients
+    from tests.smart.conftest import assertion, ec_keys, jwks_of, token_form
+
+    a, b = servers
+    keys = ec_keys()
+    with seeded["sessions"]() as db:
+        clinic = seeded["staff"]["nurse"].clinic
+        admin = _persona(db, "admin", clinic, "Ada Admin")
+        client = clients.register(
+            db,
+            principal_for(db, admin.user),
+            clinic.id,
+            name="Registry",
+            role="nurse",
+            scopes="system/*.rs",
+            jwks=jwks_of(keys),
+        )
+        db.commit()
+    form = token_form(assertion(client, keys))
+    first = requests.post(f"{a}/fhir/auth/token", data=form, timeout=10)
+    assert first.status_code == 200, first.text
+    again = requests.post(f"{b}/fhir/auth/token", data=form, timeout=10)
+    assert again.status_code == 401 and "used before" in again.json()["error_description"]
+    bearer = {"Authorization": f"Bearer {first.json()['access_token']}"}
+    seen = requests.get(f"{b}/fhir/auth/introspect", headers=bearer, timeout=10)
+    assert seen.status_code == 200 and seen.json()["actor"] == f"fhir-client:{client.id}"

@@ -88,10 +88,12 @@ from ketaclinic.reports import views as report_views
 from ketaclinic.screenings import endpoints as screening_api
 from ketaclinic.screenings import views as screening_views
 from ketaclinic.settings import Settings, get_settings
+from ketaclinic.smart import endpoints as smart_api
+from ketaclinic.smart import views as smart_views
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/")
+    return not request.url.path.startswith(("/api/", "/fhir/", "/.well-known/"))
 
 
 async def _on_business_error(request: Request, exc: Exception) -> Response:
@@ -225,6 +227,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     previsit_views.router,
     consent_views.router,
     consent_views.portal,
+    smart_api.router,
+    smart_views.router,
 )
 
 
@@ -344,6 +348,8 @@ def who_may_call(method: str, path: str) -> str | None:
         return "any signed-in user"
     if rule is Access.PATIENT:
         return "the patient signed in to the portal (their own record only)"
+    if rule is Access.SMART:
+        return "a bearer token with the SMART scope the interaction needs"
     return f"the `{rule.value}` permission in the record's clinic"
 
 

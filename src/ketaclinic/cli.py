@@ -237,12 +237,19 @@ def user_reset_mfa(email: Annotated[str, typer.Option()]) -> None:
 def token_create(
     email: Annotated[str, typer.Option()],
     label: Annotated[str, typer.Option(help="What the token is for")] = "",
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="A SMART scope for FHIR, e.g. user/Patient.rs (repeat for more)"),
+    ] = None,
 ) -> None:
-    """Create an API token; it is printed once and only its hash is kept."""
+    """Create an API token; it is printed once and only its hash is kept. Without
+    --scope it works as before, and FHIR reads what the person's role may read."""
     from ketaclinic.auth.service import create_api_token, get_user_by_email
+    from ketaclinic.auth.staff import token_scopes
 
     with unit_of_work() as db:
-        token = create_api_token(db, get_user_by_email(db, email), label=label)
+        scopes = token_scopes(" ".join(scope or []))
+        token = create_api_token(db, get_user_by_email(db, email), label=label, scopes=scopes)
     # Plain print: the token alone on stdout, so scripts can capture it.
     print(token)
     err.print("Store this token now: it cannot be shown again.")
@@ -363,6 +370,11 @@ app.command("restore")(restore_command)
 from ketaclinic.cli_admin import register as register_admin  # noqa: E402
 
 register_admin(user_app, token_app, clinic_app)
+
+# SMART backend clients for FHIR (issue 22) live in their own module.
+from ketaclinic.cli_fhir import fhir_client_app  # noqa: E402
+
+app.add_typer(fhir_client_app, name="fhir-client")
 
 # Clinic outcome reports (issue 20) live in their own module.
 from ketaclinic.cli_report import register as register_report  # noqa: E402

@@ -74,6 +74,7 @@ from ketaclinic.portal.models import (
     PortalSession,
 )
 from ketaclinic.screenings.models import PatientIntake, Screening, ScreeningSignature
+from ketaclinic.smart.models import SmartAccessToken, SmartAssertionUse, SmartClient
 from ketaclinic.treatments.models import TreatmentSession
 
 __all__ = [
@@ -145,6 +146,9 @@ __all__ = [
     "SessionCheck",
     "SessionEvent",
     "SessionNote",
+    "SmartAccessToken",
+    "SmartAssertionUse",
+    "SmartClient",
     "StaffLink",
     "StaffSession",
     "StaffShift",

@@ -189,6 +189,7 @@ def world(
         "appointment_id": appointment,
         "session_id": session,
         "display_id": 1,
+        "fhir_client_id": 1,
         "suggestion_id": 1,
         # issue 21: the portal's questionnaires and consent documents
         "visit_id": appointment,
@@ -331,7 +332,7 @@ def _expected(rule: Any, persona: str, role: Role | None, path: str) -> str:
         return "unauthenticated"
     if persona == "anonymous":
         return "unauthenticated"
-    if rule is Access.SIGNED_IN:
+    if rule is Access.SIGNED_IN or rule is Access.SMART:  # SMART: any bearer token
         return "open"
     if role not in roles_with(rule):
         return "forbidden"
@@ -518,6 +519,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/sessions/{session_id}/rems/sent": {"sent_on": "2026-11-01"},
     "/sessions/{session_id}/vitals": {"systolic": "124", "diastolic": "78"},
     "/admin/displays": {"label": "Waiting room"},
+    "/admin/fhir-clients": {"name": "State registry", "role": "nurse", "scopes": "system/*.rs"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}

@@ -74,6 +74,10 @@ class TokenOut(BaseModel):
     owner_name: str
     label: str
     prefix: str
+    scopes: str | None = Field(
+        description="SMART scopes for FHIR, space-separated; none: FHIR as user/*.rs "
+        "within the owner's role (the JSON API is never limited by them)"
+    )
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -183,6 +187,7 @@ def _token_out(row: staff.TokenRow) -> TokenOut:
         owner_name=row.owner.name,
         label=t.label,
         prefix=t.prefix,
+        scopes=t.scopes,
         created_at=t.created_at,
         last_used_at=t.last_used_at,
         revoked_at=t.revoked_at,

@@ -94,7 +94,8 @@ def record(
     fields: dict[str, Any] = {
         "chain_key": clinic_id if clinic_id is not None else SYSTEM_CHAIN,
         "clinic_id": clinic_id,
-        "user_id": principal.user_id if principal else None,
+        # A backend client (smart/) acts with no staff account: user id 0, kept as none.
+        "user_id": (principal.user_id or None) if principal else None,
         "actor": actor if actor is not None else (principal.email if principal else ""),
         "action": action,
         "resource_type": resource_type,

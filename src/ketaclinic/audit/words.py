@@ -21,6 +21,12 @@ ACTION_LABELS: dict[str, str] = {
     "auth.mfa_disable_failed": "Two-factor removal refused",
     "auth.recovery_code_used": "Recovery code used",
     "auth.token_revoked": "API token revoked",
+    "auth.token_issued": "API token made",
+    # SMART backend clients (FHIR)
+    "fhir_client.registered": "FHIR client registered",
+    "fhir_client.revoked": "FHIR client revoked",
+    "fhir_client.token_issued": "FHIR client given an access token",
+    "fhir_client.token_refused": "FHIR client refused a token",
     # the audit trail itself
     "audit.read": "Audit trail read",
     "audit.export": "Audit trail exported",

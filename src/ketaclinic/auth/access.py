@@ -79,6 +79,8 @@ def allows(
         return True
     if principal is None or rule is Access.PATIENT:
         return False  # portal pages are the patient's, never staff's
+    if rule is Access.SMART:
+        return False  # FHIR routes are for programs with a token, not for pages' links
     if isinstance(rule, Access):
         return True
     if clinic_id is not None:

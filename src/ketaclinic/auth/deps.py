@@ -146,8 +146,10 @@ async def authorize(request: Request, db: DbSession) -> None:
     rule = rule_for(request.method, getattr(route, "path", ""))
     if rule is None:  # create_app refuses to start with an unlisted route
         raise NoAccessRule("This route has no access rule.")
-    if rule is Access.PUBLIC or rule is Access.PATIENT:
-        return  # a portal page: portal.deps.CurrentPatient checks the patient's session
+    if rule is Access.PUBLIC or rule is Access.PATIENT or rule is Access.SMART:
+        # a portal page: portal.deps.CurrentPatient checks the patient's session; a
+        # FHIR route: smart.deps.smart_caller checks the bearer token and its scopes
+        return
     await run_in_threadpool(_authorize, request, db, await csrf_sent(request), rule)
 
 

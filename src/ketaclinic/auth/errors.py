@@ -108,6 +108,12 @@ class ApiTokenNotFound(NotFound):
     code = "api_token_not_found"
 
 
+class ApiTokenDetailsInvalid(ValidationFailed):
+    """A new API token's label or SMART scopes to correct."""
+
+    code = "api_token_details_invalid"
+
+
 class ReaderNotAllowed(FieldInvalid):
     """The command line's reader may not read this clinic's charts."""
 

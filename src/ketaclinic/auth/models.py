@@ -59,6 +59,9 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # SMART scopes for the FHIR routes (user/Patient.rs …, space-separated); None: the
+    # JSON API as before, and user/*.rs (within the role) for FHIR (smart/deps.py).
+    scopes: Mapped[str | None] = mapped_column(String(2000), nullable=True)
 
 
 class StaffSession(Base):

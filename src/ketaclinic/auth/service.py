@@ -168,12 +168,31 @@ def check_password(db: Session, email: str, password: str) -> PasswordCheck:
     return PasswordCheck(user, normalized)
 
 
-def create_api_token(db: Session, user: User, label: str = "") -> str:
-    """Returns the token text; only its hash is stored, so this is the one chance to see it."""
+def create_api_token(db: Session, user: User, label: str = "", scopes: str | None = None) -> str:
+    """Returns the token text; only its hash is stored, so this is the one chance to see it.
+    ``scopes``: SMART scopes for the FHIR routes, already checked (smart.scopes); None
+    keeps today's behaviour."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.add(ApiToken(user_id=user.id, token_hash=_sha256(token), prefix=token[:10], label=label))
+    db.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_sha256(token),
+            prefix=token[:10],
+            label=label,
+            scopes=scopes or None,
+        )
+    )
     db.flush()
     return token
+
+
+def token_scopes(db: Session, token: str) -> str | None:
+    """The SMART scopes a live API token carries (None: none were chosen)."""
+    return db.scalar(
+        select(ApiToken.scopes).where(
+            ApiToken.token_hash == _sha256(token), ApiToken.revoked_at.is_(None)
+        )
+    )
 
 
 # Built once (the token's hash is a bound parameter): SQLAlchemy reuses its cache

@@ -18,6 +18,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.auth import mfa
 from ketaclinic.auth import service as accounts
 from ketaclinic.auth.errors import (
+    ApiTokenDetailsInvalid,
     ApiTokenNotFound,
     CannotDeactivateSelf,
     LastAdministrator,
@@ -33,6 +34,7 @@ from ketaclinic.auth.models import ApiToken, Membership, StaffLink, User
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Permission, Role
+from ketaclinic.identity.scopes import Context, ScopeInvalid, parse_scopes, render
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import as_utc, utcnow
 
@@ -426,3 +428,45 @@ def revoke_token(db: Session, principal: Principal, token_id: int) -> ApiToken:
             {"token": token.prefix, "label": token.label},
         )
     return token
+
+
+LABEL_MAX = 100
+
+
+def token_scopes(text: str) -> str | None:
+    """SMART scopes for a new API token, checked and written canonically (user/
+    scopes: the token acts as its staff member); "" chooses none (None)."""
+    try:
+        return render(parse_scopes(text, contexts=[Context.USER])) or None
+    except ScopeInvalid as exc:
+        raise ApiTokenDetailsInvalid(
+            "Please correct the token's scopes.", {"scopes": str(exc)}
+        ) from None
+
+
+def issue_token(
+    db: Session, principal: Principal, user_id: int, *, label: str, scopes: str
+) -> tuple[ApiToken, str]:
+    """A new API token for a staff member of the administrator's clinics, with the
+    SMART scopes chosen (none: the JSON API as before; FHIR as user/*.rs within the
+    role). The token text is returned this once; only its hash is kept."""
+    clinics = _admin_clinics(principal)
+    owner = staff_member(db, user_id, clinics)
+    label = " ".join(label.split())
+    if len(label) > LABEL_MAX:
+        raise ApiTokenDetailsInvalid(
+            "Please correct the token's label.", {"label": f"at most {LABEL_MAX} characters"}
+        )
+    canonical = token_scopes(scopes)
+    text = accounts.create_api_token(db, owner, label=label, scopes=canonical)
+    token = db.scalars(select(ApiToken).where(ApiToken.token_hash == _sha256(text))).one()
+    shared = sorted(set(roles_of(db, owner.id)) & set(clinics))
+    _record(
+        db,
+        principal,
+        "auth.token_issued",
+        owner,
+        shared,
+        {"token": token.prefix, "label": label, "scopes": canonical or ""},
+    )
+    return token, text

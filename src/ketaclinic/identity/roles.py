@@ -46,11 +46,16 @@ class Access(StrEnum):
     ``PATIENT``: a patient portal page. Staff authorization lets the request through
     (no staff session is looked for); the portal's own dependency
     (``portal.deps.CurrentPatient``) then requires a signed-in patient and names them.
+
+    ``SMART``: a FHIR route. Staff authorization lets the request through; the route
+    asks ``smart.deps.smart_caller`` for the bearer token's caller (an API token or a
+    backend client's access token) and ``require_scope`` for the scope it needs.
     """
 
     PUBLIC = "public"
     SIGNED_IN = "signed_in"
     PATIENT = "patient"
+    SMART = "smart"
 
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -288,6 +293,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /admin/staff/{user_id}/password-reset": P.STAFF_ADMIN,
     "POST /admin/staff/{user_id}/mfa-reset": P.STAFF_ADMIN,
     "GET /admin/tokens": P.STAFF_ADMIN,
+    "POST /admin/tokens": P.STAFF_ADMIN,
     "POST /admin/tokens/{token_id}/revoke": P.STAFF_ADMIN,
     "GET /admin/settings": P.SETTINGS_MANAGE,
     "POST /admin/settings": P.SETTINGS_MANAGE,
@@ -485,6 +491,15 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /patients/{patient_id}/portal-account/disable": P.PATIENT_WRITE,
     "GET /schedule/requests": P.PATIENT_READ,
     "POST /schedule/requests/{request_id}/close": P.PATIENT_WRITE,
+    # SMART access (issue 22): backend clients, their token endpoint (the signed
+    # assertion is the key) and the SMART configuration documents
+    "GET /admin/fhir-clients": P.STAFF_ADMIN,
+    "POST /admin/fhir-clients": P.STAFF_ADMIN,
+    "POST /admin/fhir-clients/{fhir_client_id}/revoke": P.STAFF_ADMIN,
+    "POST /fhir/auth/token": Access.PUBLIC,
+    "GET /fhir/auth/introspect": Access.SMART,
+    "GET /.well-known/smart-configuration": Access.PUBLIC,
+    "GET /fhir/.well-known/smart-configuration": Access.PUBLIC,
 }
 
 
