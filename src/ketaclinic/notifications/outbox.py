@@ -93,7 +93,9 @@ def _line(
     )
 
 
-def _preview(db: Session, message: Message, settings: Settings) -> str:
+def _preview(
+    db: Session, message: Message, settings: Settings, patient: Patient | None = None
+) -> str:
     """The body that was (or would be) sent, link masked."""
     clinic = repo.clinic(db, message.clinic_id)
     if clinic is None:
@@ -107,6 +109,7 @@ def _preview(db: Session, message: Message, settings: Settings) -> str:
             clinic.address,
             clinic.timezone,
             link,
+            patient_zone=patient.timezone if patient is not None else None,
         ),
     )
     return text.sms if message.channel == "sms" else text.email
@@ -153,5 +156,5 @@ def outbox(
             },
         )
     return [
-        _line(m, p, settings, preview=_preview(db, m, settings), staff=u) for m, p, u in rows
+        _line(m, p, settings, preview=_preview(db, m, settings, p), staff=u) for m, p, u in rows
     ], total
