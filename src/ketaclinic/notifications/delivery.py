@@ -132,9 +132,7 @@ def deliver_due(
     repo.release_stale_claims(db, clinic_ids, now - STALE_CLAIM)
     db.commit()
     outcomes: list[Outcome] = []
-    for message_id, clinic_id, urgent, own_zone in repo.due_candidates(
-        db, clinic_ids, now, limit
-    ):
+    for message_id, clinic_id, urgent, own_zone in repo.due_candidates(db, clinic_ids, now, limit):
         clinic = repo.clinic(db, clinic_id)
         assert clinic is not None
         hours = for_clinic(db, clinic_id)

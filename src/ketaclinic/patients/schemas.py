@@ -45,9 +45,7 @@ def _known_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {value!r}: use a name like America/Denver"
-        ) from None
+        raise ValueError(f"unknown time zone {value!r}: use a name like America/Denver") from None
     return value
 
 

@@ -53,7 +53,7 @@ class Library:
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    """"1.10" → (1, 10): versions compare as numbers, part by part."""
+    """ "1.10" → (1, 10): versions compare as numbers, part by part."""
     return tuple(int(part) for part in version.split("."))
 
 
@@ -78,7 +78,8 @@ def load_library(directory: Path | None = None) -> Library:
     """The packaged documents, with the clinic's ``directory`` over them (if any)."""
     consents = dict(load_documents())
     shared = dict(load_shared_documents())
-    sources: list[Source] = [Source(d, None) for d in (*consents.values(), *shared.values())]
+    sources = [Source(c, None) for c in consents.values()]
+    sources += [Source(d, None) for d in shared.values()]
     if directory is None:
         return Library(consents, shared, sources)
     if not directory.is_dir():
@@ -110,7 +111,9 @@ def load_library(directory: Path | None = None) -> Library:
         else:
             shared[document.id] = document
         sources.append(Source(document, path.name, replaces))
-    return Library(consents, shared, sorted(sources, key=lambda s: (s.document.kind, s.document.id)))
+    return Library(
+        consents, shared, sorted(sources, key=lambda s: (s.document.kind, s.document.id))
+    )
 
 
 __all__ = ["Document", "Library", "Source", "load_library", "version_key"]

@@ -55,9 +55,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_shared_documents")),
     )
-    op.create_index(
-        "ix_shared_documents_patient_document", TABLE, ["patient_id", "document_id"]
-    )
+    op.create_index("ix_shared_documents_patient_document", TABLE, ["patient_id", "document_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"ALTER TABLE {TABLE} ENABLE ROW LEVEL SECURITY")
         op.execute(f"ALTER TABLE {TABLE} FORCE ROW LEVEL SECURITY")
