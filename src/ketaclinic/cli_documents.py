@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ketaclinic.cli_common import err, out
 from ketaclinic.clinical.consents.library import KINDS, load_library
@@ -37,16 +36,17 @@ def check(
         err.print(f"[red]Document refused:[/red] {exc}")
         raise typer.Exit(code=1) from None
     total = len(library.consents) + len(library.shared)
-    table = Table(title=f"{total} documents valid")
-    for column in ("kind", "id", "version", "title", "from", "sha-256"):
-        table.add_column(column)
+    out.print(f"{total} documents valid", markup=False)
+    # One line each (greppable at any terminal width): kind, id, version, where from.
     for source in library.sources:
         d = source.document
         where = source.file or "packaged"
         if source.replaces:
-            where += f" (replaces packaged {source.replaces})"
-        table.add_row(KINDS[d.kind], d.id, d.version, d.title, where, d.sha256[:12])
-    out.print(table)
+            where += f", replaces packaged {source.replaces}"
+        line = (
+            f"{KINDS[d.kind]}: {d.id} {d.version} ({where}) - {d.title} [sha-256 {d.sha256[:12]}]"
+        )
+        out.print(line, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
