@@ -17,15 +17,19 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.clinical.consents import SharedDocument, load_shared_documents
+from ketaclinic.clinical.consents.library import load_library
+from ketaclinic.clinical.datafiles import DataFileError
 from ketaclinic.consents import errors
 from ketaclinic.consents import repository as repo
 from ketaclinic.consents.models import SharedDocumentCopy
 from ketaclinic.consents.service import Caller, audit_for, patient_for
 from ketaclinic.identity.principal import Principal
+from ketaclinic.kit.logging import log
 from ketaclinic.kit.time import utcnow
 from ketaclinic.notifications import service as notifications
 from ketaclinic.patients.models import Patient
 from ketaclinic.portal.actor import PortalPatient
+from ketaclinic.settings import get_settings
 
 RESOURCE = "shared_document"
 # The care sheet a completed infusion session shares on its own (when the clinic serves it).
@@ -75,6 +79,20 @@ def _notify(db: Session, row: SharedDocumentCopy) -> None:
     )
 
 
+def served_documents() -> Mapping[str, SharedDocument]:
+    """The documents this deployment serves (the clinic's directory over the packaged
+    ones), for work outside a request; a directory that does not load right now leaves
+    the packaged ones (pages keep the last good files: ``clinic_data``)."""
+    directory = get_settings().documents_dir
+    if directory is None:
+        return load_shared_documents()
+    try:
+        return load_library(directory).shared
+    except DataFileError as exc:
+        log.error("clinic_documents_refused", error=str(exc))
+        return load_shared_documents()
+
+
 def share(
     db: Session,
     principal: Principal,
@@ -117,7 +135,7 @@ def share_on_completion(
 ) -> SharedDocumentCopy | None:
     """A completed infusion session shares the after-infusion care sheet, once per
     version (the patient keeps the copy they have); None when nothing is shared."""
-    document = (documents or load_shared_documents()).get(AFTERCARE)
+    document = (documents or served_documents()).get(AFTERCARE)
     if document is None:
         return None
     copies = repo.shared_copies(db, [patient.clinic_id], patient.id)
