@@ -437,3 +437,25 @@ def test_it_evaluates_the_booster_rules_again_without_raising_one_twice(cli_db: 
     assert re.search(r"Evaluated [1-9]\d* patients: 0 new booster suggestions\.", again.stdout)
     unknown = runner.invoke(app, ["outcomes", "evaluate", "--clinic", "nowhere"])
     assert unknown.exit_code != 0 and "nowhere" in unknown.stderr
+
+
+def test_it_checks_a_clinics_documents_and_names_the_file_and_field(tmp_path: Path) -> None:
+    ok = runner.invoke(app, ["documents", "check"])
+    assert ok.exit_code == 0, ok.output
+    assert "5 documents valid" in ok.stdout and "first_infusion" in ok.stdout
+    (tmp_path / "after_infusion_care.yaml").write_text(
+        "kind: shared\nid: after_infusion_care\nversion: '2.0'\ntitle: Lakeside care\n"
+        "summary: Ours.\nbody: |\n  Rest today. Do not drive until the next day after sleep. 988.\n"
+    )
+    (tmp_path / "parking.yaml").write_text(
+        "kind: shared\nid: parking\nversion: '1.0'\ntitle: Parking and arrival\n"
+        "summary: Ours.\nbody: |\n  Park behind the building; the entrance is on the left side.\n"
+    )
+    listed = runner.invoke(app, ["documents", "check", str(tmp_path)], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    assert "6 documents valid" in listed.stdout
+    assert "replaces packaged 1.0" in listed.stdout and "parking.yaml" in listed.stdout
+    (tmp_path / "parking.yaml").write_text("kind: leaflet\nid: parking\n")
+    broken = runner.invoke(app, ["documents", "check", str(tmp_path)])
+    assert broken.exit_code == 1
+    assert "parking.yaml:1: kind:" in broken.stderr

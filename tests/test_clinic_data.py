@@ -76,3 +76,27 @@ def test_it_never_looks_at_the_disk_when_the_clinic_has_no_files_of_its_own(
 ) -> None:
     watcher = Watcher(Settings(data_dir=tmp_path))
     assert watcher.current() is watcher.data
+
+
+def _care_sheet(directory: Path, version: str, title: str) -> None:
+    (directory / "after_infusion_care.yaml").write_text(
+        f"kind: shared\nid: after_infusion_care\nversion: '{version}'\ntitle: {title}\n"
+        "summary: Reviewed by the clinic.\nbody: |\n"
+        "  Rest today. Do not drive until the next day after a night's sleep. Call 988.\n"
+    )
+
+
+def test_it_serves_the_clinics_own_documents_over_the_packaged_ones(tmp_path: Path) -> None:
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    _care_sheet(documents, "1.1", "Lakeside care sheet")
+    clock = Clock()
+    watcher = Watcher(Settings(documents_dir=documents, data_dir=tmp_path), clock)
+    assert watcher.current().shared_documents["after_infusion_care"].title == "Lakeside care sheet"
+    assert "iv_ketamine_infusion" in watcher.current().consents
+    _care_sheet(documents, "1.2", "Lakeside care sheet, revised")
+    clock.seconds += RECHECK_SECONDS
+    assert watcher.current().shared_documents["after_infusion_care"].version == "1.2"
+    _care_sheet(documents, "1.0", "Older than the packaged")  # refused: not newer
+    clock.seconds += RECHECK_SECONDS
+    assert watcher.current().shared_documents["after_infusion_care"].version == "1.2"

@@ -386,6 +386,11 @@ from ketaclinic.cli_notify import register as register_notify  # noqa: E402
 
 register_notify(app)
 
+# A clinic's own patient documents (issue 21).
+from ketaclinic.cli_documents import register as register_documents  # noqa: E402
+
+register_documents(app)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,12 +1,15 @@
-"""The eligibility rule sets and treatment protocols the app serves, in every process.
+"""The eligibility rule sets, treatment protocols and patient documents (consents to
+sign, documents shared to read) the app serves, in every process.
 
 The packaged files are part of the code: a new version arrives with a deploy, which
-restarts every worker. A clinic's own directories (``rules_dir``, ``protocols_dir``)
+restarts every worker. A clinic's own directories (``rules_dir``, ``protocols_dir``,
+``documents_dir``)
 can change under running servers, so each process looks at them again (names, sizes
 and modification times: one directory listing) at most every ``RECHECK_SECONDS`` and
 re-reads them when anything changed. A malformed change is refused and logged and
 the previous files keep serving; at start-up a malformed file stops the app, as
-before. ``ketaclinic protocols check`` validates a directory before it is copied in.
+before. ``ketaclinic protocols check`` validates a directory before it is copied in;
+``ketaclinic documents check`` does the same for documents.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ketaclinic.clinical.consents import ConsentDocument, SharedDocument
+from ketaclinic.clinical.consents.library import load_library
 from ketaclinic.clinical.datafiles import DataFileError
 from ketaclinic.clinical.screening import RuleSet, load_rule_sets
 from ketaclinic.clinical.treatment import Protocol, load_protocols
@@ -32,6 +37,8 @@ Stamp = tuple[tuple[str, int, int], ...]
 class ClinicData:
     rule_sets: dict[str, RuleSet]
     protocols: dict[str, Protocol]
+    consents: dict[str, ConsentDocument]
+    shared_documents: dict[str, SharedDocument]
 
 
 def load(settings: Settings) -> ClinicData:
@@ -44,7 +51,8 @@ def load(settings: Settings) -> ClinicData:
     protocols = load_protocols()
     if settings.protocols_dir is not None:
         protocols = {**protocols, **load_protocols(settings.protocols_dir, rule_set_ids=rule_sets)}
-    return ClinicData(rule_sets, protocols)
+    library = load_library(settings.documents_dir)
+    return ClinicData(rule_sets, protocols, library.consents, library.shared)
 
 
 def _stamp(directories: tuple[Path, ...]) -> Stamp:
@@ -66,7 +74,9 @@ class Watcher:
         self._settings = settings
         self._clock = clock
         self._directories = tuple(
-            d for d in (settings.rules_dir, settings.protocols_dir) if d is not None
+            d
+            for d in (settings.rules_dir, settings.protocols_dir, settings.documents_dir)
+            if d is not None
         )
         self._stamp = _stamp(self._directories)
         self.data = load(settings)

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     rules_dir: Path | None = None
     # A clinic's own treatment protocols (YAML), checked at start-up like the packaged ones.
     protocols_dir: Path | None = None
+    # A clinic's own consent and shared documents (YAML, ``kind: consent|shared``): a
+    # newer version of a packaged id replaces it, a new id adds one; checked at start-up.
+    documents_dir: Path | None = None
     # A weight older than this must be re-measured before dosing by it (issue 6 default).
     weight_max_age_days: int = Field(default=30, ge=1, le=365)
     # Drug volumes are rounded to this many mL (practice; a clinic setting).

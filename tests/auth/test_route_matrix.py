@@ -195,6 +195,7 @@ def world(
         "visit_id": appointment,
         "document_id": "iv_ketamine_infusion",
         "signature_id": signature,
+        "share_id": 1,  # the portal's routes open to no staff persona
         "request_id": asked.id,
     }
     return {"people": people, "params": params}

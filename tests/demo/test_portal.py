@@ -1,6 +1,7 @@
 """The demo's patient side (issue 21): each clinic has a patient who signs in to the
 portal with the printed password and finds an upcoming visit, a questionnaire done and
-one due, a signed consent with its PDF, an escort named for one visit and not another;
+one due, a signed consent with its PDF, an escort named for one visit and not another,
+a care sheet shared and read and a visit guide shared and not yet read;
 the outbox holds messages that went out (no transport: "not sent") and reminders
 waiting for later, none with a word about health."""
 
@@ -18,6 +19,7 @@ from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.consents import service as consents
+from ketaclinic.consents import sharing
 from ketaclinic.demo.loader import DEMO_PASSWORD, demo_logins, load_demo
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.time import as_utc, shifted_clock, utcnow
@@ -107,6 +109,23 @@ def _check_patient(app: FastAPI, db: Session, email: str) -> None:
     assert signature is not None and signature.pdf.startswith(b"%PDF")
     page = browser.get("/portal/documents")
     assert page.status_code == 200 and signature.document_title in page.text
+
+    # Two documents shared to read: the care sheet opened, the first-visit guide not yet.
+    copies = sharing.shared_with(db, me, me.patient_id)
+    assert sorted((c.document_id, c.first_read_at is not None) for c in copies) == [
+        ("after_infusion_care", True),
+        ("first_infusion", False),
+    ]
+    assert "From your clinic, to read" in page.text and ">New</span>" in page.text
+    # Another patient of the clinic lives in another time zone.
+    clinic = db.get(Clinic, account.clinic_id)
+    assert clinic is not None
+    zones = db.scalars(
+        select(Patient.timezone)
+        .where(Patient.clinic_id == clinic.id, Patient.timezone.is_not(None))
+        .order_by(Patient.id)
+    ).all()
+    assert zones and all(z != clinic.timezone for z in zones), zones
 
 
 def _check_outbox(db: Session, settings: Settings) -> None:

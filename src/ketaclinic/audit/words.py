@@ -172,6 +172,8 @@ ACTION_LABELS: dict[str, str] = {
     "portal.consent_signed": "Patient signed a consent document",
     "portal.consent_copy_read": "Patient opened a signed consent copy",
     "patient.consent.share": "Document shared with the patient to sign",
+    "patient.document.share": "Document shared with the patient to read",
+    "portal.shared_document_read": "Patient opened a document the clinic shared",
     # messages to patients (issue 21)
     "notification.queued": "Message to the patient queued",
     "notification.sent": "Message to the patient sent",

@@ -1,5 +1,6 @@
 """When a patient message may go (pure: no database, no web). Quiet hours are kept in
-the patient's zone (the clinic's): outside them a message waits for the next morning;
+the patient's zone (their own when the chart records one, else the clinic's:
+``message_zone``): outside them a message waits for the next morning;
 an urgent one (a link the patient just asked for) goes at once. A failed send is tried
 again after an exponentially growing wait (docs/clinical-references.md#patient-messages,
 practice)."""
@@ -32,6 +33,23 @@ def send_time(
     # The morning hour exists on every day (clocks change at night), so this is exact.
     morning = datetime.combine(day, time(start_hour), tzinfo=zone)
     return morning.astimezone(UTC)
+
+
+def message_zone(patient_zone: str | None, clinic_zone: str) -> str:
+    """The zone whose clock a message to the patient keeps quiet hours by: the
+    patient's own when recorded, else the clinic's."""
+    return patient_zone or clinic_zone
+
+
+def visit_time_words(when: datetime, *, clinic_zone: str, patient_zone: str | None) -> str:
+    """A visit's time as a message says it: in the clinic's zone, where the visit
+    happens ("9:30 AM"), naming that zone when the patient lives in another
+    ("9:30 AM America/Chicago time")."""
+    local = when.astimezone(ZoneInfo(clinic_zone))
+    words = local.strftime("%I:%M %p").lstrip("0")
+    if patient_zone and patient_zone != clinic_zone:
+        return f"{words} {clinic_zone} time"
+    return words
 
 
 def backoff(attempts: int, *, base_seconds: int = 60, cap_seconds: int = 6 * 3600) -> timedelta:

@@ -46,3 +46,19 @@ class NameMissing(FieldInvalid):
     code = "consent_name_missing"
     field = "typed_name"
     default_message = "type your full name to sign"
+
+
+class UnknownSharedDocument(FieldInvalid):
+    code = "shared_document_unknown"
+    field = "document_id"
+    default_message = "choose one of the clinic's documents to share"
+
+
+class DocumentAlreadyShared(Conflict):
+    code = "shared_document_already_shared"
+    default_message = "This version of the document is already shared with the patient."
+
+
+class SharedDocumentNotFound(NotFound):
+    code = "shared_document_not_found"
+    default_message = "No such shared document."

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from ketaclinic.consents.models import ConsentRequest, ConsentSignature
+from ketaclinic.consents.models import ConsentRequest, ConsentSignature, SharedDocumentCopy
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans.models import PlanEvent, TreatmentPlan
@@ -74,4 +74,27 @@ def signature(
     stmt = in_clinics(select(ConsentSignature), ConsentSignature.clinic_id, clinic_ids).where(
         ConsentSignature.patient_id == patient_id, ConsentSignature.id == signature_id
     )
+    return db.scalars(stmt).one_or_none()
+
+
+def shared_copies(
+    db: Session, clinic_ids: Sequence[int], patient_id: int
+) -> list[SharedDocumentCopy]:
+    """The documents shared with the patient to read, newest first."""
+    stmt = (
+        in_clinics(select(SharedDocumentCopy), SharedDocumentCopy.clinic_id, clinic_ids)
+        .where(SharedDocumentCopy.patient_id == patient_id)
+        .order_by(SharedDocumentCopy.shared_at.desc(), SharedDocumentCopy.id.desc())
+    )
+    return list(db.scalars(stmt))
+
+
+def shared_copy(
+    db: Session, clinic_ids: Sequence[int], patient_id: int, share_id: int, *, lock: bool = False
+) -> SharedDocumentCopy | None:
+    stmt = in_clinics(select(SharedDocumentCopy), SharedDocumentCopy.clinic_id, clinic_ids).where(
+        SharedDocumentCopy.patient_id == patient_id, SharedDocumentCopy.id == share_id
+    )
+    if lock:
+        stmt = stmt.with_for_update()
     return db.scalars(stmt).one_or_none()

@@ -51,7 +51,8 @@ class Documents:
     history: list[ConsentSignature]
 
 
-def _patient(db: Session, who: Caller, patient_id: int, *, write: bool = False) -> Patient:
+def patient_for(db: Session, who: Caller, patient_id: int, *, write: bool = False) -> Patient:
+    """The patient, if the caller may read (or write) their documents; else 404."""
     if isinstance(who, Principal):
         found = repo.patient(db, list(who.roles), patient_id)
         permission = Permission.PATIENT_WRITE if write else Permission.PATIENT_READ
@@ -66,13 +67,15 @@ def _patient(db: Session, who: Caller, patient_id: int, *, write: bool = False) 
     return found
 
 
-def _audit(
+def audit_for(
     db: Session,
     who: Caller,
     patient: Patient,
     action: str,
     resource_id: int | str,
     detail: dict[str, object],
+    *,
+    resource_type: str = "consent",
 ) -> None:
     if isinstance(who, Principal):
         audit.on_patient(
@@ -80,13 +83,13 @@ def _audit(
             who,
             action,
             patient,
-            resource_type="consent",
+            resource_type=resource_type,
             resource_id=resource_id,
             detail=detail,
         )
     else:
         portal.record(
-            db, who, action, resource_type="consent", resource_id=resource_id, detail=detail
+            db, who, action, resource_type=resource_type, resource_id=resource_id, detail=detail
         )
 
 
@@ -142,11 +145,11 @@ def documents_for(
 ) -> Documents:
     """What the patient is asked to sign and what they signed; audited, unless it is
     part of a page whose read is already recorded (the chart)."""
-    patient = _patient(db, who, patient_id)
+    patient = patient_for(db, who, patient_id)
     found = _statuses(db, patient, documents or load_documents(), protocols or load_protocols())
     if audited:
         action = "patient.read" if isinstance(who, Principal) else "portal.documents_read"
-        _audit(db, who, patient, action, patient.id, {"purpose": "consent documents"})
+        audit_for(db, who, patient, action, patient.id, {"purpose": "consent documents"})
     return found
 
 
@@ -156,10 +159,11 @@ def document_for(
     patient_id: int,
     document_id: str,
     *,
+    documents: Mapping[str, ConsentDocument] | None = None,
     protocols: Mapping[str, Protocol] | None = None,
 ) -> DocumentStatus:
     """One document asked of (or signed by) the patient, as they read it (audited)."""
-    found = documents_for(db, who, patient_id, protocols=protocols)
+    found = documents_for(db, who, patient_id, documents=documents, protocols=protocols)
     for status in (*found.to_sign, *found.signed):
         if status.document.id == document_id:
             return status
@@ -182,7 +186,7 @@ def sign(
     """The patient signs the current version of a document asked of them, once.
     The typed name must be the chart's (loosely); the PDF copy is made now."""
     now = now or utcnow()
-    patient = _patient(db, who, who.patient_id, write=True)
+    patient = patient_for(db, who, who.patient_id, write=True)
     found = _statuses(db, patient, documents or load_documents(), protocols or load_protocols())
     status = next((s for s in found.to_sign if s.document.id == document_id), None)
     if status is None:
@@ -216,7 +220,7 @@ def sign(
     row.pdf = pdf.signed_copy(document, row, patient, clinic_name)
     db.add(row)
     db.flush()
-    _audit(
+    audit_for(
         db,
         who,
         patient,
@@ -229,12 +233,12 @@ def sign(
 
 def signed_copy(db: Session, who: Caller, patient_id: int, signature_id: int) -> tuple[str, bytes]:
     """The PDF kept when the document was signed, and a file name for it (audited)."""
-    patient = _patient(db, who, patient_id)
+    patient = patient_for(db, who, patient_id)
     row = repo.signature(db, [patient.clinic_id], patient.id, signature_id)
     if row is None:
         raise errors.SignatureNotFound()
     action = "patient.read" if isinstance(who, Principal) else "portal.consent_copy_read"
-    _audit(db, who, patient, action, row.id, {"purpose": "signed consent copy"})
+    audit_for(db, who, patient, action, row.id, {"purpose": "signed consent copy"})
     day = row.signed_at.date().isoformat()
     return f"consent-{row.document_id}-v{row.document_version}-{day}.pdf", row.pdf
 
@@ -248,7 +252,7 @@ def share(
     documents: Mapping[str, ConsentDocument] | None = None,
 ) -> ConsentRequest:
     """Staff ask the patient to read and sign a document in the portal."""
-    patient = _patient(db, principal, patient_id, write=True)
+    patient = patient_for(db, principal, patient_id, write=True)
     known = documents or load_documents()
     if document_id not in known:
         raise errors.UnknownDocument()
@@ -263,7 +267,7 @@ def share(
     )
     db.add(row)
     db.flush()
-    _audit(db, principal, patient, "patient.consent.share", row.id, {"document": document_id})
+    audit_for(db, principal, patient, "patient.consent.share", row.id, {"document": document_id})
     # The message names no document (no health information): a link to the portal.
     notifications.queue(
         db,

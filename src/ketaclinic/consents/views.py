@@ -1,6 +1,8 @@
 """Consent documents' pages: the patient's in the portal (what to sign, reading and
-signing one, the signed copies) and the staff's on the chart (the "Consents" section,
-the signed copies, sharing a document to sign)."""
+signing one, the signed copies, the documents shared to read) and the staff's on the
+chart (the "Consents" section, the signed copies, sharing a document to sign or to
+read). The documents are the clinic's (``clinic_data``: packaged, or the clinic's own
+directory over them)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,15 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.clinical.consents import load_documents
+from ketaclinic.clinical.consents import (
+    ConsentDocument,
+    SharedDocument,
+    load_documents,
+    load_shared_documents,
+)
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.consents import errors, service
+from ketaclinic.consents import errors, service, sharing
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.fields import Id
@@ -31,6 +38,16 @@ portal = APIRouter(prefix="/portal/documents", include_in_schema=False)
 
 def _protocols(request: Request) -> Mapping[str, Protocol] | None:
     return getattr(request.app.state, "protocols", None)
+
+
+def _consents(request: Request) -> Mapping[str, ConsentDocument]:
+    data = getattr(request.app.state, "clinic_data", None)
+    return data.consents if data is not None else load_documents()
+
+
+def _shared(request: Request) -> Mapping[str, SharedDocument]:
+    data = getattr(request.app.state, "clinic_data", None)
+    return data.shared_documents if data is not None else load_shared_documents()
 
 
 def _zone(db: Session, clinic_id: int) -> str:
@@ -54,12 +71,17 @@ def _pdf(filename: str, body: bytes) -> Response:
 
 @portal.get("")
 def documents(request: Request, db: DbSession, patient: CurrentPatient) -> Response:
-    found = service.documents_for(db, patient, patient.patient_id, protocols=_protocols(request))
+    found = service.documents_for(
+        db, patient, patient.patient_id, documents=_consents(request), protocols=_protocols(request)
+    )
+    # One read of the documents page is recorded (above); the shared list is part of it.
+    shared = sharing.shared_with(db, patient, patient.patient_id, audited=False)
     context = {
         "nav": "documents",
         "tz": _zone(db, patient.clinic_id),
         "to_sign": found.to_sign,
         "signed": found.signed,
+        "shared": shared,
         "just_signed": request.query_params.get("signed") == "1",
     }
     return render_portal(request, "consents/portal_list.html", patient, context, db=db)
@@ -76,7 +98,12 @@ def _document_page(
 ) -> Response:
     try:
         status = service.document_for(
-            db, patient, patient.patient_id, document_id, protocols=_protocols(request)
+            db,
+            patient,
+            patient.patient_id,
+            document_id,
+            documents=_consents(request),
+            protocols=_protocols(request),
         )
     except errors.DocumentNotFound:
         raise PortalRecordNotFound() from None
@@ -119,6 +146,7 @@ def sign(
             ip_address=patient.origin.ip or (request.client.host if request.client else ""),
             user_agent=request.headers.get("user-agent", ""),
             clinic_name=clinic_name(db, patient.clinic_id),
+            documents=_consents(request),
             protocols=_protocols(request),
         )
     except (errors.NameMismatch, errors.NameMissing) as exc:
@@ -128,6 +156,19 @@ def sign(
     except errors.DocumentNotFound:
         raise PortalRecordNotFound() from None
     return RedirectResponse("/portal/documents?signed=1", status_code=303)
+
+
+@portal.get("/shared/{share_id}")
+def shared_document(
+    request: Request, db: DbSession, patient: CurrentPatient, share_id: Id
+) -> Response:
+    """A document the clinic shared, as it was shared; opening it is recorded."""
+    try:
+        row = sharing.open_shared(db, patient, share_id)
+    except errors.SharedDocumentNotFound:
+        raise PortalRecordNotFound() from None
+    context = {"nav": "documents", "tz": _zone(db, patient.clinic_id), "copy": row}
+    return render_portal(request, "consents/portal_shared.html", patient, context, db=db)
 
 
 @portal.get("/signed/{signature_id}.pdf")
@@ -143,21 +184,30 @@ def signed_copy(db: DbSession, patient: CurrentPatient, signature_id: Id) -> Res
 
 
 def chart_context(
-    db: Session,
-    principal: Principal,
-    patient: Patient,
-    protocols: Mapping[str, Protocol] | None = None,
+    request: Request, db: Session, principal: Principal, patient: Patient
 ) -> dict[str, Any]:
-    """What the chart's "Consents" section shows (consents/_chart.html)."""
+    """What the chart's "Consents" and "Shared documents" sections show
+    (consents/_chart.html)."""
     # The chart's own read is recorded once (patients.views); this section is part of it.
-    found = service.documents_for(db, principal, patient.id, protocols=protocols, audited=False)
+    documents = _consents(request)
+    found = service.documents_for(
+        db,
+        principal,
+        patient.id,
+        documents=documents,
+        protocols=_protocols(request),
+        audited=False,
+    )
     asked = {s.document.id for s in (*found.to_sign, *found.signed)}
+    copies = sharing.shared_with(db, principal, patient.id, audited=False)
     return {
         "to_sign": found.to_sign,
         "signed": found.signed,
         "history": found.history,
         "can_share": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
-        "shareable": [d for d in load_documents().values() if d.id not in asked],
+        "shareable": [d for d in documents.values() if d.id not in asked],
+        "shared": copies,
+        "to_share": sharing.shareable(copies, _shared(request)),
     }
 
 
@@ -170,6 +220,21 @@ def staff_copy(
 
 
 @router.post("/{patient_id}/consents/share")
-def share(db: DbSession, principal: CurrentPrincipal, form: Form, patient_id: Id) -> Response:
-    service.share(db, principal, patient_id, str(form.get("document_id") or ""))
+def share(
+    request: Request, db: DbSession, principal: CurrentPrincipal, form: Form, patient_id: Id
+) -> Response:
+    service.share(
+        db, principal, patient_id, str(form.get("document_id") or ""), documents=_consents(request)
+    )
     return RedirectResponse(f"/patients/{patient_id}#consents", status_code=303)
+
+
+@router.post("/{patient_id}/documents/share")
+def share_to_read(
+    request: Request, db: DbSession, principal: CurrentPrincipal, form: Form, patient_id: Id
+) -> Response:
+    """Share a document with the patient to read in the portal."""
+    sharing.share(
+        db, principal, patient_id, str(form.get("document_id") or ""), documents=_shared(request)
+    )
+    return RedirectResponse(f"/patients/{patient_id}#shared-documents", status_code=303)

@@ -5,7 +5,10 @@ patient with a signed plan, ``demo.chairside``): the front desk invites them wit
 demo address like the staff's, and they accept the emailed invitation with the demo's
 password. Their series goes on after today through the booking service; they sign the
 consent their plan asks for (with its PDF), answer today's PHQ-9 (the GAD-7 stays
-due), and name their escort for today, not yet for the next visit. Then the
+due), and name their escort for today, not yet for the next visit. The nurse shares
+two documents to read: the after-infusion care sheet, which the patient has opened,
+and what to expect at a first infusion, not yet. Another patient of the clinic lives
+in another time zone (their messages keep quiet hours on their clock). Then the
 periodic scans run once (visit reminders, escort requests, questionnaires due) and
 delivery once, through the real services: with no transport configured, what was due
 is "not sent: no transport" in the outbox, and reminders for later stay queued.
@@ -26,6 +29,8 @@ from ketaclinic.chairside.checkins import queue_checkins
 from ketaclinic.clinical.treatment import load_protocols
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.consents import service as consents
+from ketaclinic.consents import sharing
+from ketaclinic.consents.errors import DocumentAlreadyShared
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Role
 from ketaclinic.kit import jobs
@@ -47,6 +52,9 @@ PHONE = Origin("web", "", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X
 # A PHQ-9 of a patient doing a little better: 6 (mild), item 9 "not at all".
 PHQ9 = {f"phq9_{i}": v for i, v in enumerate([1, 1, 1, 1, 0, 1, 1, 0, 0, 1], start=1)}
 DONE, DUE = "phq9", "gad7"
+READ_DOCUMENT, UNREAD_DOCUMENT = "after_infusion_care", "first_infusion"
+# A patient who lives away from the clinic (the Denver clinic's in Los Angeles).
+ELSEWHERE, ELSEWHERE_TOO = "America/Denver", "America/Los_Angeles"
 _SAME_DAY = timedelta(hours=6)  # the afternoon's visits still to come (demo.chairside)
 
 
@@ -102,7 +110,33 @@ def load_portal_patient(
     ).first()
     name, phone = (escort.name, escort.phone) if escort else ("Alex Rivera", "+1 512 555 0100")
     portal_visits.confirm_escort(db, me, visit.id, name, phone)
+    _share_documents(db, staff[Role.NURSE], me)
+    _patient_elsewhere(db, desk, clinic, patient.id)
     return ("patient", email, slug)
+
+
+def _share_documents(db: Session, nurse: Principal, me: PortalPatient) -> None:
+    """The care sheet, read in the portal; the first-visit guide, not read yet."""
+    for document_id, read in ((READ_DOCUMENT, True), (UNREAD_DOCUMENT, False)):
+        try:
+            row = sharing.share(db, nurse, me.patient_id, document_id)
+        except DocumentAlreadyShared:
+            continue
+        if read:
+            sharing.open_shared(db, me, row.id)
+
+
+def _patient_elsewhere(db: Session, desk: Principal, clinic: Clinic, portal_patient: int) -> None:
+    """The clinic's first other active patient lives in another zone."""
+    other = db.scalars(
+        in_clinics(select(Patient), Patient.clinic_id, [clinic.id])
+        .where(Patient.status == "active", Patient.id != portal_patient)
+        .order_by(Patient.id)
+    ).first()
+    if other is None:
+        return
+    zone = ELSEWHERE if clinic.timezone != ELSEWHERE else ELSEWHERE_TOO
+    patients.update_patient(db, desk, other, PatientUpdate(timezone=zone))
 
 
 def _book_the_rest(

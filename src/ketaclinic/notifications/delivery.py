@@ -4,7 +4,8 @@ message in hand and never sends one twice: a message whose worker stopped mid-se
 is marked failed ("delivery uncertain") for staff to see, never sent again.
 
 A message is due when its next attempt time has come and, unless urgent, the patient's
-clock (the clinic's zone) is inside the sending hours; outside them it waits until the
+clock (their own zone when the chart records one, else the clinic's) is inside the
+sending hours; outside them it waits until the
 morning. Each message is claimed by one UPDATE that only one worker can win. A failed
 send is tried again after a growing wait, and given up after ``message_max_attempts``.
 """
@@ -19,7 +20,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.models import User
-from ketaclinic.clinical.messaging import backoff, send_time, sender_name
+from ketaclinic.clinical.messaging import (
+    backoff,
+    message_zone,
+    send_time,
+    sender_name,
+    visit_time_words,
+)
 from ketaclinic.clinics.settings import for_clinic
 from ketaclinic.kit.time import to_local, utcnow
 from ketaclinic.notifications import repository as repo
@@ -91,15 +98,25 @@ def name_for(message: Message, clinic_name: str, message_name: str | None) -> st
 
 
 def fields_for(
-    message: Message, clinic_name: str, address: str, timezone: str, link: str
+    message: Message,
+    clinic_name: str,
+    address: str,
+    timezone: str,
+    link: str,
+    *,
+    patient_zone: str | None = None,
 ) -> dict[str, str]:
+    """The template's fields. A visit's date and time are the clinic's (``timezone``,
+    where the visit happens), naming the zone for a patient who lives in another."""
     fields = {"clinic_name": clinic_name, "link": link}
     if message.counts:
         fields |= {k: str(int(v)) for k, v in json.loads(message.counts).items()}
     if message.visit_starts_at is not None:
         local = to_local(message.visit_starts_at, timezone)
         fields["visit_date"] = f"{local:%A} {local.day} {local:%B}"
-        fields["visit_time"] = local.strftime("%I:%M %p").lstrip("0")
+        fields["visit_time"] = visit_time_words(
+            message.visit_starts_at, clinic_zone=timezone, patient_zone=patient_zone
+        )
         fields["visit_address"] = address or clinic_name
     return fields
 
@@ -122,19 +139,20 @@ def deliver_due(
         change_status(db, message, "failed", UNCERTAIN, audit_action="notification.failed")
     db.commit()
     outcomes: list[Outcome] = []
-    for message_id, clinic_id, urgent in repo.due_candidates(db, clinic_ids, now, limit):
+    for message_id, clinic_id, urgent, own_zone in repo.due_candidates(db, clinic_ids, now, limit):
         clinic = repo.clinic(db, clinic_id)
         assert clinic is not None
         hours = for_clinic(db, clinic_id)
+        zone = message_zone(own_zone, clinic.timezone)
         at = send_time(
             now,
-            timezone=clinic.timezone,
+            timezone=zone,
             start_hour=hours.quiet_end_morning_hour,
             end_hour=hours.quiet_start_evening_hour,
             urgent=urgent,
         )
         if at > now:
-            outcomes.append(_defer(db, clinic_ids, message_id, at, now, clinic.timezone))
+            outcomes.append(_defer(db, clinic_ids, message_id, at, now, zone))
             db.commit()
             continue
         if not repo.claim(db, message_id, secrets.token_hex(8), now):
@@ -153,7 +171,7 @@ def _defer(
     assert message is not None
     repo.defer(db, message_id, at, now)
     local = to_local(at, zone)
-    detail = f"held for quiet hours until {local:%Y-%m-%d %H:%M}"
+    detail = f"held for quiet hours until {local:%Y-%m-%d %H:%M} {zone}"
     change_status(db, message, "queued", detail)
     message.next_attempt_at = at
     return Outcome(message_id, message.template, "deferred", None, detail)
@@ -173,12 +191,14 @@ def _send(
     clinic = repo.clinic(db, message.clinic_id)
     assert clinic is not None
     channel: str | None
+    patient_zone: str | None = None
     if message.user_id is not None:  # to staff: by email only
         channel, address = staff_address(repo.user(db, message.user_id))
     else:
         assert message.patient_id is not None
         patient = repo.patient(db, clinic_ids, message.patient_id)
         assert patient is not None
+        patient_zone = patient.timezone
         preference = repo.preference(db, clinic_ids, patient.id)
         channel, address = choose_channel(patient, preference)
     if channel is None:
@@ -194,6 +214,7 @@ def _send(
             clinic.address,
             clinic.timezone,
             link,
+            patient_zone=patient_zone,
         ),
     )
     message.channel, message.recipient, message.subject = channel, address, text.subject[:200]

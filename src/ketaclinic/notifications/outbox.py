@@ -96,7 +96,9 @@ def _line(
     )
 
 
-def _preview(db: Session, message: Message, settings: Settings) -> str:
+def _preview(
+    db: Session, message: Message, settings: Settings, patient: Patient | None = None
+) -> str:
     """The body that was (or would be) sent, link masked."""
     clinic = repo.clinic(db, message.clinic_id)
     if clinic is None:
@@ -110,6 +112,7 @@ def _preview(db: Session, message: Message, settings: Settings) -> str:
             clinic.address,
             clinic.timezone,
             link,
+            patient_zone=patient.timezone if patient is not None else None,
         ),
     )
     return text.sms if message.channel == "sms" else text.email
@@ -161,7 +164,7 @@ def outbox(
             m,
             p,
             settings,
-            preview=_preview(db, m, settings),
+            preview=_preview(db, m, settings, p),
             staff=u,
             timezone=zones.get(m.clinic_id, settings.timezone),
         )

@@ -31,14 +31,17 @@ def message(db: Session, clinic_ids: Sequence[int], message_id: int) -> Message 
 
 def due_candidates(
     db: Session, clinic_ids: Sequence[int], now: datetime, limit: int
-) -> list[tuple[int, int, bool]]:
-    """(id, clinic id, urgent) of queued messages whose time has come, oldest first."""
-    stmt = select(Message.id, Message.clinic_id, Message.urgent).where(
-        Message.status == "queued", Message.next_attempt_at <= now
+) -> list[tuple[int, int, bool, str | None]]:
+    """(id, clinic id, urgent, the patient's own time zone or None) of queued messages
+    whose time has come, oldest first."""
+    stmt = (
+        select(Message.id, Message.clinic_id, Message.urgent, Patient.timezone)
+        .outerjoin(Patient, Patient.id == Message.patient_id)
+        .where(Message.status == "queued", Message.next_attempt_at <= now)
     )
     stmt = in_clinics(stmt, Message.clinic_id, clinic_ids)
     rows = db.execute(stmt.order_by(Message.next_attempt_at, Message.id).limit(limit))
-    return [(r[0], r[1], r[2]) for r in rows]
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def claim(db: Session, message_id: int, token: str, now: datetime) -> bool:

@@ -45,6 +45,9 @@ class Patient(Base):
     region: Mapped[str | None] = mapped_column(String(100), nullable=True)
     postal_code: Mapped[str | None] = mapped_column(String(20), nullable=True)
     country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # The patient's own IANA time zone when it is not the clinic's: messages keep the
+    # quiet hours in it (visit times stay in the clinic's zone, where the visit is).
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="active")
     # Registered although it looked like a chart already on file: the front desk's
     # reason (also in the audit trail, with the charts it resembled).

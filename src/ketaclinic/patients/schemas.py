@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -37,6 +39,25 @@ from ketaclinic.patients.units import HeightUnit, WeightUnit
 SexAtBirth = Literal["female", "male", "intersex", "unknown"]
 PatientStatus = Literal["active", "inactive"]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}: use a name like America/Denver") from None
+    return value
+
+
+TimeZone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        description="The patient's IANA time zone, when not the clinic's (e.g. America/Denver)",
+    ),
+    AfterValidator(_known_zone),
+]
 
 
 class _In(BaseModel):
@@ -149,6 +170,7 @@ class _Demographics(_In):
     region: Annotated[str, Field(max_length=100)] | None = None
     postal_code: Annotated[str, Field(max_length=20)] | None = None
     country: CountryCode | None = None
+    timezone: TimeZone | None = None
 
 
 class PatientCreate(_Demographics, _BodyIn):
@@ -253,6 +275,9 @@ class PatientOut(_Out):
     region: str | None
     postal_code: str | None
     country: str | None
+    timezone: str | None = Field(
+        default=None, description="The patient's own time zone; null: the clinic's"
+    )
     status: str
     weight_kg: Number | None = None
     height_cm: Number | None = None

@@ -76,6 +76,7 @@ DEMOGRAPHICS = (
     "region",
     "postal_code",
     "country",
+    "timezone",
     "status",
 )
 

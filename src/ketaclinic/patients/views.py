@@ -254,9 +254,7 @@ def _detail_context(
         "open_alerts": measures.patient_alerts(db, principal, patient, open_only=True),
         "screening": screenings.status(db, principal, patient, policy_of(request)),
         "visits": visits.of_patient(db, patient.id, patient.clinic_id),
-        "consents": consent_views.chart_context(
-            db, principal, patient, getattr(request.app.state, "protocols", None)
-        ),
+        "consents": consent_views.chart_context(request, db, principal, patient),
         "portal_account": portal.account_of(db, principal, patient.id),
         "errors": {},
         "values": {},

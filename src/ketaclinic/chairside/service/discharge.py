@@ -21,6 +21,7 @@ from ketaclinic.clinical.chairside import (
     missing_for_discharge,
     missing_for_ready,
 )
+from ketaclinic.consents import sharing
 from ketaclinic.identity.principal import Principal
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.time import recorded_now
@@ -108,4 +109,7 @@ def discharge(
         "discharge",
         detail={**detail, "escort_present": True, "instructions_given": True},
     )
+    if c.protocol.route == "iv":
+        # The after-infusion care sheet reaches the portal with the discharge, once per version.
+        sharing.share_on_completion(db, c.patient)
     return c
