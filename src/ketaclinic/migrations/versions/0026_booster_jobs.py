@@ -4,7 +4,7 @@ periodic sweep finds what a lost enqueue missed. Row-level security through the
 patient; updated in place (bookkeeping, not a record).
 
 Revision ID: 0026_booster_jobs
-Revises: 0024_clinic_message_name
+Revises: 0025_patient_documents
 Create Date: 2026-12-07
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 from ketaclinic.kit.migrate import drop_guards, install_patient_row_security
 
 revision: str = "0026_booster_jobs"
-down_revision: str | Sequence[str] | None = "0024_clinic_message_name"
+down_revision: str | Sequence[str] | None = "0025_patient_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

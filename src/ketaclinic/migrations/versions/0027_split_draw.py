@@ -3,7 +3,7 @@ draw beside the first (``chairside_sessions.second_draw_entry_id``), so the end 
 administration accounts for both.
 
 Revision ID: 0027_split_draw
-Revises: 0024_clinic_message_name
+Revises: 0026_booster_jobs
 Create Date: 2026-12-07
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0027_split_draw"
-down_revision: str | Sequence[str] | None = "0024_clinic_message_name"
+down_revision: str | Sequence[str] | None = "0026_booster_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

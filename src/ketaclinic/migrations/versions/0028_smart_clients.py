@@ -4,7 +4,7 @@ assertion ids they used (a replayed assertion is refused by the unique constrain
 whichever process sees it). Clinic-owned: row-level security by clinic on PostgreSQL.
 
 Revision ID: 0028_smart_clients
-Revises: 0024_clinic_message_name
+Revises: 0027_split_draw
 Create Date: 2026-12-07
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0028_smart_clients"
-down_revision: str | Sequence[str] | None = "0024_clinic_message_name"
+down_revision: str | Sequence[str] | None = "0027_split_draw"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
