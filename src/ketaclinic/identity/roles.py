@@ -487,6 +487,31 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /schedule/requests/{request_id}/close": P.PATIENT_WRITE,
 }
 
+# FHIR R4 (issue 22): the CapabilityStatement is public; reading or searching any
+# resource type is reading charts (fhir.deps.require_fhir narrows it per type).
+FHIR_TYPES = [
+    "Patient",
+    "Practitioner",
+    "PractitionerRole",
+    "Organization",
+    "Location",
+    "Encounter",
+    "Appointment",
+    "Observation",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "Condition",
+    "MedicationStatement",
+    "AllergyIntolerance",
+    "MedicationAdministration",
+    "MedicationRequest",
+    "CarePlan",
+]
+ROUTE_RULES["GET /fhir/metadata"] = Access.PUBLIC
+for _type in FHIR_TYPES:
+    ROUTE_RULES[f"GET /fhir/{_type}"] = P.PATIENT_READ
+    ROUTE_RULES[f"GET /fhir/{_type}/{{resource_id}}"] = P.PATIENT_READ
+
 
 def roles_with(permission: Permission) -> frozenset[Role]:
     return ROLE_MATRIX[permission]
