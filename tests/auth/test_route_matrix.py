@@ -195,6 +195,8 @@ def world(
         "document_id": "iv_ketamine_infusion",
         "signature_id": signature,
         "request_id": asked.id,
+        # issue 22: a FHIR read names the resource by its id (the patient's, for Patient)
+        "resource_id": patient["id"],
     }
     return {"people": people, "params": params}
 

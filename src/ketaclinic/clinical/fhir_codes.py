@@ -66,7 +66,7 @@ class Vital:
     unit_display: str
 
 
-# LOINC codes of the US Core vital-signs profiles (docs/clinical-references.md#codes).
+# LOINC codes of the US Core vital-signs profiles (docs/clinical-references.md#fhir-codes).
 BP_PANEL = Code(LOINC, "85354-9", "Blood pressure panel with all children optional")
 SYSTOLIC = Code(LOINC, "8480-6", "Systolic blood pressure")
 DIASTOLIC = Code(LOINC, "8462-4", "Diastolic blood pressure")
