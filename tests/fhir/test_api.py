@@ -92,12 +92,10 @@ def test_it_pages_through_bundle_next_links(
         seen += [e["resource"]["id"] for e in bundle["entry"]]
         url = next((link["url"] for link in bundle["link"] if link["relation"] == "next"), None)
     [total] = totals
-    assert len(seen) == len(set(seen)) == total == 6  # weight, height, 2 × (score, item 9)
+    assert len(seen) == len(set(seen)) == total == 6  # weight, height, twice a score and item 9
 
 
-def test_it_names_an_unknown_parameter_in_a_400_operation_outcome(
-    api: Api, nurse: Persona
-) -> None:
+def test_it_names_an_unknown_parameter_in_a_400_operation_outcome(api: Api, nurse: Persona) -> None:
     response = api(nurse).get("/fhir/Patient?nickname=May")
     assert response.status_code == 400
     assert response.headers["content-type"].startswith(FHIR_JSON)
@@ -153,9 +151,9 @@ def test_it_puts_every_patient_read_on_the_audit_trail(
 def test_it_filters_by_last_update(api: Api, nurse: Persona, chart: dict[str, Any]) -> None:
     client = api(nurse)
     pid = chart["id"]
-    assert client.get(f"/fhir/Condition?patient={pid}&_lastUpdated=ge2000-01-01").json()[
-        "total"
-    ] == 2
-    assert client.get(f"/fhir/Condition?patient={pid}&_lastUpdated=lt2000-01-01").json()[
-        "total"
-    ] == 0
+    assert (
+        client.get(f"/fhir/Condition?patient={pid}&_lastUpdated=ge2000-01-01").json()["total"] == 2
+    )
+    assert (
+        client.get(f"/fhir/Condition?patient={pid}&_lastUpdated=lt2000-01-01").json()["total"] == 0
+    )

@@ -62,7 +62,9 @@ def test_it_puts_every_moment_inside_its_own_day_and_nowhere_else(moment: dateti
 
 
 def test_it_gives_every_resource_type_its_us_core_patient_parameter() -> None:
-    with_patient = {name for name, params in SEARCH.items() if any(p.name == "patient" for p in params)}
+    with_patient = {
+        name for name, params in SEARCH.items() if any(p.name == "patient" for p in params)
+    }
     assert with_patient >= {
         "Encounter",
         "Observation",

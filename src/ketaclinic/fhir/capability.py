@@ -36,6 +36,7 @@ PROFILES: dict[str, tuple[str, ...]] = {
 _RESULT_PARAMS = (
     ("_count", "number", "Entries per page (default 50, at most 200)"),
     ("_offset", "number", "Entries to skip (the next link carries it)"),
+    ("_total", "token", "Accepted; Bundle.total is always the accurate count"),
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,11 +24,25 @@ from ketaclinic.fhir import repository as repo
 from ketaclinic.fhir.mapping_care import ProtocolFacts
 
 
-@dataclass(frozen=True)
+@dataclass
 class Found:
-    resource: dict[str, Any]
+    """A resource, made when first asked for: a page of a large search maps only its
+    own rows."""
+
+    make: Callable[[], dict[str, Any]]
     patient_id: int | None = None
     clinic_id: int | None = None
+    made: dict[str, Any] | None = None
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        if self.made is None:
+            self.made = self.make()
+        return self.made
+
+
+def _made(resource: dict[str, Any], patient_id: int | None, clinic_id: int | None) -> Found:
+    return Found(lambda: resource, patient_id, clinic_id, resource)
 
 
 @dataclass(frozen=True)
@@ -58,32 +73,34 @@ def _patients(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> l
     if patient_ids is not None:
         wanted = [i for i in patient_ids if wanted is None or i in wanted]
     rows = repo.patients(db, scope.clinic_ids, wanted)
-    return [Found(people.patient(p), p.id, p.clinic_id) for p in rows]
+    return [Found(partial(people.patient, p), p.id, p.clinic_id) for p in rows]
 
 
 def _practitioners(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
-    return [Found(people.practitioner(u)) for u in repo.users(db, scope.clinic_ids, _ints(ids))]
+    return [
+        Found(partial(people.practitioner, u)) for u in repo.users(db, scope.clinic_ids, _ints(ids))
+    ]
 
 
 def _roles(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
     rows = repo.memberships(db, scope.clinic_ids, _ints(ids))
-    return [Found(people.practitioner_role(m, u), None, m.clinic_id) for m, u in rows]
+    return [Found(partial(people.practitioner_role, m, u), None, m.clinic_id) for m, u in rows]
 
 
 def _organizations(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
     rows = repo.clinics(db, scope.clinic_ids, _ints(ids))
-    return [Found(people.organization(c), None, c.id) for c in rows]
+    return [Found(partial(people.organization, c), None, c.id) for c in rows]
 
 
 def _locations(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
     rows = repo.clinics(db, scope.clinic_ids, _ints(ids))
-    return [Found(people.location(c), None, c.id) for c in rows]
+    return [Found(partial(people.location, c), None, c.id) for c in rows]
 
 
 def _children(query: Callable[..., list[Any]], to_fhir: Callable[[Any], dict[str, Any]]) -> Builder:
     def build(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
         rows = query(db, scope.clinic_ids, patient_ids, _ints(ids))
-        return [Found(to_fhir(row), row.patient_id, clinic_id) for row, clinic_id in rows]
+        return [Found(partial(to_fhir, row), row.patient_id, clinic_id) for row, clinic_id in rows]
 
     return build
 
@@ -100,19 +117,19 @@ def _observations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) 
     reading_ids = _union(ids, "bp-", "hr-", "rr-", "spo2-")
     if reading_ids is None or reading_ids:
         for r, clinic_id in repo.vital_readings(db, scope.clinic_ids, patient_ids, reading_ids):
-            found += [Found(o, r.patient_id, clinic_id) for o in clinical.vitals_of_reading(r)]
+            found += [_made(o, r.patient_id, clinic_id) for o in clinical.vitals_of_reading(r)]
     measurement_ids = _union(ids, "weight-", "height-")
     if measurement_ids is None or measurement_ids:
         rows = repo.measurements(db, scope.clinic_ids, patient_ids, measurement_ids)
         for m, clinic_id in rows:
-            found += [Found(o, m.patient_id, clinic_id) for o in clinical.vitals_of_measurement(m)]
+            found += [_made(o, m.patient_id, clinic_id) for o in clinical.vitals_of_measurement(m)]
     response_ids = _union(ids, "score-") if ids is None else _response_ids(ids)
     if response_ids is None or response_ids:
         for q, clinic_id in repo.responses(db, scope.clinic_ids, patient_ids, response_ids):
             instrument = _instrument(q.instrument_id)
             if instrument is not None:
                 scores = clinical.scores_of_response(q, instrument)
-                found += [Found(o, q.patient_id, clinic_id) for o in scores]
+                found += [_made(o, q.patient_id, clinic_id) for o in scores]
     if ids is not None:
         found = [f for f in found if f.resource["id"] in ids]
     return found
@@ -131,7 +148,9 @@ def _response_ids(ids: Sequence[str]) -> list[int]:
 
 
 def _questionnaires(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
-    found = [Found(clinical.questionnaire(i)) for _, i in sorted(load_instruments().items())]
+    found = [
+        _made(clinical.questionnaire(i), None, None) for _, i in sorted(load_instruments().items())
+    ]
     return [f for f in found if ids is None or f.resource["id"] in ids]
 
 
@@ -141,19 +160,21 @@ def _responses(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> 
         instrument = _instrument(q.instrument_id)
         if instrument is not None:
             found.append(
-                Found(clinical.questionnaire_response(q, instrument), q.patient_id, clinic_id)
+                Found(
+                    partial(clinical.questionnaire_response, q, instrument), q.patient_id, clinic_id
+                )
             )
     return found
 
 
 def _encounters(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
     rows = repo.sessions(db, scope.clinic_ids, patient_ids, _ints(ids))
-    return [Found(care.encounter(s, a), s.patient_id, s.clinic_id) for s, a, _ in rows]
+    return [Found(partial(care.encounter, s, a), s.patient_id, s.clinic_id) for s, a, _ in rows]
 
 
 def _appointments(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
     rows = repo.appointments(db, scope.clinic_ids, patient_ids, _ints(ids))
-    return [Found(care.appointment(a), a.patient_id, a.clinic_id) for a in rows]
+    return [Found(partial(care.appointment, a), a.patient_id, a.clinic_id) for a in rows]
 
 
 def _administrations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
@@ -171,7 +192,7 @@ def _administrations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Id
         facts = scope.protocols.get(protocols.get(s.plan_id, ""))
         resource = care.medication_administration(s, given[s.id], t, check, facts)
         if resource is not None:
-            found.append(Found(resource, s.patient_id, s.clinic_id))
+            found.append(_made(resource, s.patient_id, s.clinic_id))
     return found
 
 
@@ -181,7 +202,7 @@ def _plans(to_fhir: Callable[..., dict[str, Any]]) -> Builder:
         events = repo.plan_events(db, scope.clinic_ids, [p.id for p, _ in rows])
         return [
             Found(
-                to_fhir(p, events.get(p.id, []), scope.protocols.get(p.protocol_id)),
+                partial(to_fhir, p, events.get(p.id, []), scope.protocols.get(p.protocol_id)),
                 p.patient_id,
                 clinic_id,
             )

@@ -116,21 +116,25 @@ def medication_administration(
     check: DoseCheck | None,
     facts: ProtocolFacts | None,
 ) -> dict[str, Any] | None:
-    """The dose given at a session (what its end or stop recorded); None when the
-    event names no amount."""
+    """The drug given at a session, with the amount its end or stop recorded. None
+    when the drug never ran. Sessions charted without the amount (the demo's year of
+    history) say so in words rather than guess it."""
     detail = json.loads(given.detail or "{}")
-    if "given_mg" not in detail:
-        return None
-    given_mg = Decimal(str(detail["given_mg"]))
-    drug, route = _drug_and_route(t, facts)
     start = s.administration_started_at
+    if "given_mg" not in detail and start is None:
+        return None
+    drug, route = _drug_and_route(t, facts)
     end = s.administration_ended_at or given.at
     effective: dict[str, Any] = (
         {"effectivePeriod": {"start": instant(start), "end": instant(end)}}
         if start is not None
         else {"effectiveDateTime": instant(end)}
     )
-    dosage: dict[str, Any] = {"dose": quantity(given_mg, "mg")}
+    dosage: dict[str, Any] = (
+        {"dose": quantity(Decimal(str(detail["given_mg"])), "mg")}
+        if "given_mg" in detail
+        else {"text": "The amount given was not recorded with this session."}
+    )
     if route is not None:
         dosage["route"] = concept(route)
     rate = s.rate_ml_per_h or (check.rate_ml_per_h if check else None)

@@ -218,9 +218,20 @@ def questionnaire(instrument: Instrument) -> dict[str, Any]:
     }
 
 
+_LABELS: dict[tuple[str, str], dict[str, dict[int, str]]] = {}
+
+
+def _labels(instrument: Instrument) -> dict[str, dict[int, str]]:
+    """Each item's answer labels by value (an instrument's version never changes)."""
+    key = (instrument.id, instrument.version)
+    if key not in _LABELS:
+        _LABELS[key] = {item.id: dict(instrument.choices(item)) for item in instrument.items}
+    return _LABELS[key]
+
+
 def questionnaire_response(q: QuestionnaireResponse, instrument: Instrument) -> dict[str, Any]:
     answers = json.loads(q.answers)
-    labels = {item.id: dict(instrument.choices(item)) for item in instrument.items}
+    labels = _labels(instrument)
     items = []
     for item in instrument.items:
         if item.id not in answers or answers[item.id] is None:

@@ -88,6 +88,9 @@ def parse_query(resource_type: str, items: Sequence[tuple[str, str]]) -> Query:
             query.count = _whole(name, value, 0, MAX_COUNT)
         elif name == "_offset":
             query.offset = _whole(name, value, 0, 10**6)
+        elif name == "_total":
+            if value not in ("none", "estimate", "accurate"):
+                raise FhirInvalidParameter("_total is none, estimate or accurate", name)
         elif name == "_format":
             if value not in _FORMATS:
                 raise FhirInvalidParameter("only JSON is served (application/fhir+json)", name)
@@ -135,22 +138,29 @@ def _audit(
     found: list[Found],
     **detail: Any,
 ) -> None:
-    """One event per patient whose record was read, on their clinic's chain."""
-    seen: dict[int, Found] = {}
+    """The records read, on the audit trail: one patient's, as an event on their
+    chart; several patients' (a search across the clinic), one event per clinic
+    naming them, as the patient list's search is recorded."""
+    by_clinic: dict[int | None, dict[int, list[str]]] = {}
     for f in found:
-        if f.patient_id is not None and f.patient_id not in seen:
-            seen[f.patient_id] = f
-    for patient_id, f in seen.items():
-        ids = [x.resource["id"] for x in found if x.patient_id == patient_id]
+        if f.patient_id is not None:
+            patients = by_clinic.setdefault(f.clinic_id, {})
+            patients.setdefault(f.patient_id, []).append(f.resource["id"])
+    for clinic_id, patients in by_clinic.items():
+        [(only, ids)] = patients.items() if len(patients) == 1 else [(None, [])]
         audit.record(
             db,
             principal,
             action,
-            clinic_id=f.clinic_id,
-            patient_id=patient_id,
+            clinic_id=clinic_id,
+            patient_id=only,
             resource_type=resource_type,
             resource_id=ids[0] if len(ids) == 1 else "",
-            detail={**detail, "ids": ids[:50], "count": len(ids)},
+            detail={
+                **detail,
+                "patient_ids": sorted(patients),
+                "count": sum(len(v) for v in patients.values()),
+            },
         )
 
 
@@ -190,7 +200,9 @@ def search(
         )
     scope = Scope(clinic_ids, protocols)
     built = catalog.build(db, resource_type, scope, query.patient_ids, query.ids)
-    kept = [f for f in built if all(matches(f.resource, p, w) for p, w in query.filters)]
+    # The patient and the ids were asked of the database; the rest is matched here.
+    rest = [(p, w) for p, w in query.filters if p.name not in ("patient", "_id")]
+    kept = [f for f in built if all(matches(f.resource, p, w) for p, w in rest)]
     page = kept[query.offset : query.offset + query.count]
     _audit(db, principal, "fhir.search", resource_type, page, query=urlencode(list(items)))
     return _bundle(resource_type, items, query, page, len(kept), base_url)
