@@ -90,7 +90,8 @@ def _pages(client: TestClient, url: str | None) -> Iterator[dict[str, Any]]:
         response = client.get(url)
         assert response.status_code == 200, response.text
         bundle = response.json()
-        get_fhir_model_class("Bundle").model_validate(bundle)
+        # The searchset's own elements (its resources are validated by the tests).
+        get_fhir_model_class("Bundle").model_validate({**bundle, "entry": []})
         yield from (e["resource"] for e in bundle.get("entry", []))
         url = next((x["url"] for x in bundle["link"] if x["relation"] == "next"), None)
 

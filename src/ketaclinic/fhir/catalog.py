@@ -33,12 +33,17 @@ class Found:
     patient_id: int | None = None
     clinic_id: int | None = None
     made: dict[str, Any] | None = None
+    known_id: str | None = None  # the id, when known before the resource is made
 
     @property
     def resource(self) -> dict[str, Any]:
         if self.made is None:
             self.made = self.make()
         return self.made
+
+    @property
+    def id(self) -> str:
+        return self.known_id or str(self.resource["id"])
 
 
 def _made(resource: dict[str, Any], patient_id: int | None, clinic_id: int | None) -> Found:
@@ -117,7 +122,16 @@ def _observations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) 
     reading_ids = _union(ids, "bp-", "hr-", "rr-", "spo2-")
     if reading_ids is None or reading_ids:
         for r, clinic_id in repo.vital_readings(db, scope.clinic_ids, patient_ids, reading_ids):
-            found += [_made(o, r.patient_id, clinic_id) for o in clinical.vitals_of_reading(r)]
+            found += [
+                Found(
+                    partial(clinical.vital_of_reading, r, key),
+                    r.patient_id,
+                    clinic_id,
+                    None,
+                    f"{key}-{r.id}",
+                )
+                for key in clinical.reading_keys(r)
+            ]
     measurement_ids = _union(ids, "weight-", "height-")
     if measurement_ids is None or measurement_ids:
         rows = repo.measurements(db, scope.clinic_ids, patient_ids, measurement_ids)
@@ -131,7 +145,7 @@ def _observations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) 
                 scores = clinical.scores_of_response(q, instrument)
                 found += [_made(o, q.patient_id, clinic_id) for o in scores]
     if ids is not None:
-        found = [f for f in found if f.resource["id"] in ids]
+        found = [f for f in found if f.id in ids]
     return found
 
 

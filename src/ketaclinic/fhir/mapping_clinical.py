@@ -105,28 +105,33 @@ def _vital(
     }
 
 
-def vitals_of_reading(r: VitalReading) -> list[dict[str, Any]]:
-    """One Observation per vital sign the reading holds (blood pressure: both values)."""
-    found = []
-    if r.systolic is not None and r.diastolic is not None:
-        bp = _vital("bp", r.id, r.patient_id, r.taken_at, r.at)
-        bp["component"] = [
-            {"code": concept(code), "valueQuantity": quantity(value, "mm[Hg]", "mmHg")}
+def reading_keys(r: VitalReading) -> list[str]:
+    """The vital signs a reading holds (blood pressure: both values), in order."""
+    keys = ["bp"] if r.systolic is not None and r.diastolic is not None else []
+    values = (("hr", r.heart_rate), ("rr", r.respiratory_rate), ("spo2", r.spo2))
+    return keys + [key for key, value in values if value is not None]
+
+
+def vital_of_reading(r: VitalReading, key: str) -> dict[str, Any]:
+    """One Observation of a reading: ``key`` is one of ``reading_keys(r)``."""
+    obs = _vital(key, r.id, r.patient_id, r.taken_at, r.at)
+    if key == "bp":
+        obs["component"] = [
+            {"code": concept(code), "valueQuantity": quantity(value or 0, "mm[Hg]", "mmHg")}
             for code, value in ((fc.SYSTOLIC, r.systolic), (fc.DIASTOLIC, r.diastolic))
         ]
-        found.append(bp)
-    for key, value in (("hr", r.heart_rate), ("rr", r.respiratory_rate), ("spo2", r.spo2)):
-        if value is not None:
-            spec = fc.VITALS[key]
-            obs = _vital(key, r.id, r.patient_id, r.taken_at, r.at)
-            obs["valueQuantity"] = quantity(value, spec.unit, spec.unit_display)
-            found.append(obs)
-    for obs in found:
-        obs["encounter"] = ref("Encounter", r.session_id)
-        obs["performer"] = [ref("Practitioner", r.by_id)] if r.by_id else []
-        if not obs["performer"]:
-            del obs["performer"]
-    return found
+    else:
+        spec = fc.VITALS[key]
+        value = {"hr": r.heart_rate, "rr": r.respiratory_rate, "spo2": r.spo2}[key]
+        obs["valueQuantity"] = quantity(value or 0, spec.unit, spec.unit_display)
+    obs["encounter"] = ref("Encounter", r.session_id)
+    if r.by_id:
+        obs["performer"] = [ref("Practitioner", r.by_id)]
+    return obs
+
+
+def vitals_of_reading(r: VitalReading) -> list[dict[str, Any]]:
+    return [vital_of_reading(r, key) for key in reading_keys(r)]
 
 
 def vitals_of_measurement(m: BodyMeasurement) -> list[dict[str, Any]]:
