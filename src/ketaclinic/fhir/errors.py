@@ -15,6 +15,8 @@ class FhirBadRequest(KetaClinicError):
 
     status_code = 400
     code = "fhir_bad_request"
+    # Only /fhir answers it (as an OperationOutcome): not a code of the JSON API.
+    pages_only = True
 
     def __init__(self, message: str, parameter: str) -> None:
         super().__init__(message, {parameter: message})
@@ -35,6 +37,7 @@ class FhirSearchNeedsPatient(FhirBadRequest):
 
 class FhirResourceNotFound(NotFound):
     code = "fhir_resource_not_found"
+    pages_only = True  # only /fhir answers it
     default_message = "No resource of this type with that id."
 
 
