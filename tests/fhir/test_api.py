@@ -157,3 +157,28 @@ def test_it_filters_by_last_update(api: Api, nurse: Persona, chart: dict[str, An
     assert (
         client.get(f"/fhir/Condition?patient={pid}&_lastUpdated=lt2000-01-01").json()["total"] == 0
     )
+
+
+def test_it_reads_back_every_resource_a_search_finds(
+    api: Api, nurse: Persona, chart: dict[str, Any]
+) -> None:
+    client = api(nurse)
+    pid = chart["id"]
+    for name in ("Observation", "Condition", "QuestionnaireResponse", "AllergyIntolerance"):
+        for entry in client.get(f"/fhir/{name}?patient={pid}").json()["entry"]:
+            read = client.get(f"/fhir/{name}/{entry['resource']['id']}")
+            assert read.status_code == 200 and read.json() == entry["resource"]
+    questionnaire = client.get("/fhir/Questionnaire/phq9")
+    assert questionnaire.json()["url"].endswith("/Questionnaire/phq9")
+
+
+def test_it_answers_what_it_does_not_serve_as_an_operation_outcome(
+    api: Api, nurse: Persona
+) -> None:
+    client = api(nurse)
+    unknown = client.get("/fhir/Medication")
+    assert unknown.status_code == 404 and unknown.json()["resourceType"] == "OperationOutcome"
+    write = client.post("/fhir/Patient", json={"resourceType": "Patient"})
+    assert write.status_code == 405 and write.json()["issue"][0]["code"] == "not-supported"
+    assert client.get("/fhir/Patient?_format=xml").status_code == 400
+    assert client.get("/fhir/Observation/bp-x").status_code == 404

@@ -37,6 +37,7 @@ _RESULT_PARAMS = (
     ("_count", "number", "Entries per page (default 50, at most 200)"),
     ("_offset", "number", "Entries to skip (the next link carries it)"),
     ("_total", "token", "Accepted; Bundle.total is always the accurate count"),
+    ("_format", "token", "json or application/fhir+json (the only format served)"),
 )
 
 
