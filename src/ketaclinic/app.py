@@ -41,6 +41,8 @@ from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.deps import load_chairside_data
 from ketaclinic.clinic_data import Watcher
 from ketaclinic.consents import views as consent_views
+from ketaclinic.fhir import endpoints as fhir_api
+from ketaclinic.fhir.errors import FHIR_JSON, operation_outcome
 from ketaclinic.identity.roles import Access, rule_for
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
@@ -96,8 +98,20 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith(("/api/", "/fhir/", "/.well-known/"))
 
 
+def _is_fhir(request: Request) -> bool:
+    return request.url.path.startswith("/fhir/") or request.url.path == "/fhir"
+
+
 async def _on_business_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, KetaClinicError)
+    if _is_fhir(request):  # FHIR clients read an OperationOutcome
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(
+            operation_outcome(exc),
+            status_code=exc.status_code,
+            media_type=FHIR_JSON,
+            headers=headers,
+        )
     if _wants_html(request):
         target = None
         if isinstance(exc, PortalSignInRequired):
@@ -159,6 +173,8 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
         return response
     log.error("unexpected_error", path=request.url.path, request_id=request_id, exc_info=exc)
     error = InternalError(request_id)
+    if _is_fhir(request):
+        return await _on_business_error(request, error)
     if _wants_html(request):
         return render(request, "error.html", {"error": error}, status_code=500)
     return JSONResponse(error.to_body(), status_code=500)
@@ -229,6 +245,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     consent_views.portal,
     smart_api.router,
     smart_views.router,
+    fhir_api.router,
 )
 
 

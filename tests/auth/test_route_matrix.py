@@ -197,6 +197,8 @@ def world(
         "signature_id": signature,
         "share_id": 1,  # the portal's routes open to no staff persona
         "request_id": asked.id,
+        # issue 22: a FHIR read names the resource by its id (the patient's, for Patient)
+        "resource_id": patient["id"],
     }
     return {"people": people, "params": params}
 

@@ -66,6 +66,8 @@ ACTION_LABELS: dict[str, str] = {
     # the chart
     "patient.read": "Chart opened",
     "patient.search": "Patient search",
+    "fhir.read": "Record read over FHIR",
+    "fhir.search": "Records searched over FHIR",
     "patient.create": "Patient registered",
     "patient.update": "Demographics changed",
     "patient.write": "Chart changed",

@@ -107,7 +107,11 @@ class VitalReading(_SessionChild, Base):
     ``reading_key`` makes a gateway's retries land once."""
 
     __tablename__ = "vital_readings"
-    __table_args__ = (UniqueConstraint("session_id", "reading_key"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "reading_key"),
+        # A patient's vital signs over FHIR (Observation?patient=...; 0029_fhir).
+        Index("ix_vital_readings_patient_taken", "patient_id", "taken_at"),
+    )
 
     reading_key: Mapped[str] = mapped_column(String(80))
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -504,6 +504,18 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /fhir/.well-known/smart-configuration": Access.PUBLIC,
 }
 
+# FHIR R4 (issue 22): the CapabilityStatement is public; reading or searching any
+# resource type is reading charts (fhir.deps.require_fhir narrows it per type).
+FHIR_TYPES = (  # noqa: SIM905 - a list of sixteen, one a line, would crowd the table
+    "Patient Practitioner PractitionerRole Organization Location Encounter Appointment "
+    "Observation Questionnaire QuestionnaireResponse Condition MedicationStatement "
+    "AllergyIntolerance MedicationAdministration MedicationRequest CarePlan"
+).split()
+ROUTE_RULES["GET /fhir/metadata"] = Access.PUBLIC
+for _type in FHIR_TYPES:
+    ROUTE_RULES[f"GET /fhir/{_type}"] = P.PATIENT_READ
+    ROUTE_RULES[f"GET /fhir/{_type}/{{resource_id}}"] = P.PATIENT_READ
+
 
 def roles_with(permission: Permission) -> frozenset[Role]:
     return ROLE_MATRIX[permission]

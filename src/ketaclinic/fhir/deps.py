@@ -1,0 +1,60 @@
+"""Request helpers of the FHIR server, and its one permission check.
+
+Every FHIR interaction asks ``require_fhir`` which clinics the caller may read
+``resource_type`` in: the place where SMART scopes (``user/Patient.rs``,
+``system/*.rs``) narrow it further when they arrive. Today it applies the roles of
+the JSON API: reading any of these resources is ``patient.read`` in the clinic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+from fastapi import Request
+
+from ketaclinic.clinical.treatment import Protocol
+from ketaclinic.fhir.mapping_care import ProtocolFacts
+from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.roles import Permission
+
+Interaction = Literal["read", "search-type"]
+
+# The permission each resource type needs (the JSON API's for the same records).
+PERMISSION: Mapping[str, Permission] = {
+    name: Permission.PATIENT_READ
+    for name in (
+        "Patient",
+        "Practitioner",
+        "PractitionerRole",
+        "Organization",
+        "Location",
+        "Encounter",
+        "Appointment",
+        "Observation",
+        "Questionnaire",
+        "QuestionnaireResponse",
+        "Condition",
+        "MedicationStatement",
+        "AllergyIntolerance",
+        "MedicationAdministration",
+        "MedicationRequest",
+        "CarePlan",
+    )
+}
+
+
+def require_fhir(principal: Principal, resource_type: str, interaction: Interaction) -> list[int]:
+    """The clinics whose ``resource_type`` the caller may read or search; 403 when
+    none (``RoleNotAllowed``). The only permission check of the FHIR server."""
+    del interaction  # every interaction served today is a read; SMART scopes tell them apart
+    return principal.require_any(PERMISSION[resource_type])
+
+
+def protocol_facts(request: Request) -> dict[str, ProtocolFacts]:
+    """The drug, route and name of each protocol the app serves (clinic_data)."""
+    protocols: Mapping[str, Protocol] = request.app.state.protocols
+    return {
+        pid: ProtocolFacts(name=str(p.name), drug=p.drug, route=str(p.route))
+        for pid, p in protocols.items()
+    }

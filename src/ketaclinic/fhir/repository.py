@@ -1,0 +1,180 @@
+"""The FHIR server's queries. Every one over patient data is limited to the caller's
+clinics with ``in_clinics`` (a test reads this module); another clinic's record is
+simply not found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from ketaclinic.fhir.models import (
+    Allergy,
+    Appointment,
+    BodyMeasurement,
+    ChairsideSession,
+    Clinic,
+    Diagnosis,
+    DoseCheck,
+    Medication,
+    Membership,
+    Patient,
+    PlanEvent,
+    QuestionnaireResponse,
+    SessionEvent,
+    TreatmentPlan,
+    TreatmentSession,
+    User,
+    VitalReading,
+)
+from ketaclinic.kit.scoping import in_clinics
+
+Ids = Sequence[int] | None
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+def _narrow(stmt: S, column: Any, ids: Ids) -> S:
+    return stmt if ids is None else stmt.where(column.in_(list(ids)))
+
+
+def patients(db: Session, clinic_ids: Sequence[int], ids: Ids) -> list[Patient]:
+    stmt = in_clinics(select(Patient), Patient.clinic_id, clinic_ids)
+    return list(db.scalars(_narrow(stmt, Patient.id, ids).order_by(Patient.id)))
+
+
+def clinics(db: Session, clinic_ids: Sequence[int], ids: Ids) -> list[Clinic]:
+    stmt = in_clinics(select(Clinic), Clinic.id, clinic_ids)
+    return list(db.scalars(_narrow(stmt, Clinic.id, ids).order_by(Clinic.id)))
+
+
+def memberships(
+    db: Session, clinic_ids: Sequence[int], ids: Ids, user_ids: Ids = None
+) -> list[tuple[Membership, User]]:
+    stmt = select(Membership, User).join(User, User.id == Membership.user_id)
+    stmt = _narrow(in_clinics(stmt, Membership.clinic_id, clinic_ids), Membership.id, ids)
+    stmt = _narrow(stmt, Membership.user_id, user_ids)
+    return [(m, u) for m, u in db.execute(stmt.order_by(Membership.id))]
+
+
+def users(db: Session, clinic_ids: Sequence[int], ids: Ids) -> list[User]:
+    """Staff with a membership in one of the clinics."""
+    members = in_clinics(select(Membership.user_id), Membership.clinic_id, clinic_ids)
+    stmt = _narrow(select(User).where(User.id.in_(members)), User.id, ids)
+    return list(db.scalars(stmt.order_by(User.id)))
+
+
+def _of_patients(
+    db: Session, model: Any, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids
+) -> list[tuple[Any, int]]:
+    """Rows of a table hanging off the patient, with the patient's clinic."""
+    stmt = select(model, Patient.clinic_id).join(Patient, Patient.id == model.patient_id)
+    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
+    stmt = _narrow(_narrow(stmt, model.patient_id, patient_ids), model.id, ids)
+    return [(row, clinic_id) for row, clinic_id in db.execute(stmt.order_by(model.id))]
+
+
+def diagnoses(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
+    return _of_patients(db, Diagnosis, clinic_ids, patient_ids, ids)
+
+
+def medications(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
+    return _of_patients(db, Medication, clinic_ids, patient_ids, ids)
+
+
+def allergies(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
+    return _of_patients(db, Allergy, clinic_ids, patient_ids, ids)
+
+
+def measurements(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
+    return _of_patients(db, BodyMeasurement, clinic_ids, patient_ids, ids)
+
+
+def vital_readings(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
+    return _of_patients(db, VitalReading, clinic_ids, patient_ids, ids)
+
+
+def responses(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
+    return _of_patients(db, QuestionnaireResponse, clinic_ids, patient_ids, ids)
+
+
+def appointments(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids
+) -> list[Appointment]:
+    stmt = in_clinics(select(Appointment), Appointment.clinic_id, clinic_ids)
+    stmt = _narrow(_narrow(stmt, Appointment.patient_id, patient_ids), Appointment.id, ids)
+    return list(db.scalars(stmt.order_by(Appointment.id)))
+
+
+def sessions(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids
+) -> list[tuple[ChairsideSession, Appointment | None, TreatmentSession | None]]:
+    stmt = (
+        select(ChairsideSession, Appointment, TreatmentSession)
+        .outerjoin(Appointment, Appointment.id == ChairsideSession.appointment_id)
+        .outerjoin(TreatmentSession, TreatmentSession.id == ChairsideSession.treatment_session_id)
+    )
+    stmt = in_clinics(stmt, ChairsideSession.clinic_id, clinic_ids)
+    stmt = _narrow(
+        _narrow(stmt, ChairsideSession.patient_id, patient_ids), ChairsideSession.id, ids
+    )
+    return [(s, a, t) for s, a, t in db.execute(stmt.order_by(ChairsideSession.id))]
+
+
+def doses_given(
+    db: Session, clinic_ids: Sequence[int], session_ids: Sequence[int]
+) -> dict[int, SessionEvent]:
+    """The event that ended each session's administration (with what was given)."""
+    stmt = (
+        select(SessionEvent)
+        .join(Patient, Patient.id == SessionEvent.patient_id)
+        .where(SessionEvent.session_id.in_(list(session_ids)))
+        .where(SessionEvent.action.in_(("end_administration", "stop")))
+    )
+    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
+    return {e.session_id: e for e in db.scalars(stmt.order_by(SessionEvent.id))}
+
+
+def dose_checks(db: Session, clinic_ids: Sequence[int], ids: Sequence[int]) -> dict[int, DoseCheck]:
+    stmt = select(DoseCheck).join(Patient, Patient.id == DoseCheck.patient_id)
+    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids).where(DoseCheck.id.in_(list(ids)))
+    return {c.id: c for c in db.scalars(stmt)}
+
+
+def plans(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
+    return _of_patients(db, TreatmentPlan, clinic_ids, patient_ids, ids)
+
+
+def plan_events(
+    db: Session, clinic_ids: Sequence[int], plan_ids: Sequence[int]
+) -> dict[int, list[PlanEvent]]:
+    """Each plan's status history, oldest first."""
+    stmt = select(PlanEvent).join(Patient, Patient.id == PlanEvent.patient_id)
+    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
+    stmt = stmt.where(PlanEvent.plan_id.in_(list(plan_ids))).order_by(PlanEvent.id)
+    found: dict[int, list[PlanEvent]] = {}
+    for event in db.scalars(stmt):
+        found.setdefault(event.plan_id, []).append(event)
+    return found
+
+
+def plan_protocols(
+    db: Session, clinic_ids: Sequence[int], plan_ids: Sequence[int]
+) -> dict[int, str]:
+    stmt = select(TreatmentPlan.id, TreatmentPlan.protocol_id).join(
+        Patient, Patient.id == TreatmentPlan.patient_id
+    )
+    stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
+    stmt = stmt.where(TreatmentPlan.id.in_(list(plan_ids)))
+    return {pid: protocol for pid, protocol in db.execute(stmt)}
+
+
+def user_names(db: Session, user_ids: Sequence[int]) -> dict[int, str]:
+    stmt = select(User.id, User.name).where(User.id.in_(list(user_ids)))
+    return {uid: name for uid, name in db.execute(stmt)}
+
+
+def count_patients(db: Session, clinic_ids: Sequence[int]) -> int:
+    stmt = in_clinics(select(func.count()).select_from(Patient), Patient.clinic_id, clinic_ids)
+    return int(db.scalar(stmt) or 0)
