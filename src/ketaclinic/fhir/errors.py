@@ -15,6 +15,7 @@ class FhirBadRequest(KetaClinicError):
 
     status_code = 400
     code = "fhir_bad_request"
+    pages_only = True  # answered under /fhir only, never by the JSON API
 
     def __init__(self, message: str, parameter: str) -> None:
         super().__init__(message, {parameter: message})
@@ -35,7 +36,20 @@ class FhirSearchNeedsPatient(FhirBadRequest):
 
 class FhirResourceNotFound(NotFound):
     code = "fhir_resource_not_found"
+    pages_only = True
     default_message = "No resource of this type with that id."
+
+
+class FhirExportNotFound(NotFound):
+    code = "fhir_export_not_found"
+    pages_only = True
+    default_message = "No such export of yours."
+
+
+class FhirTooManyExports(KetaClinicError):
+    status_code = 429
+    code = "fhir_too_many_exports"
+    pages_only = True
 
 
 # OperationOutcome.issue.code (http://hl7.org/fhir/issue-type) for each status.
