@@ -46,7 +46,8 @@ OUTPUT_FORMATS = frozenset({NDJSON, "application/ndjson", "ndjson"})
 NOT_PATIENT = frozenset({"Practitioner", "PractitionerRole", "Organization", "Location"})
 NOT_PATIENT |= {"Questionnaire"}
 PATIENT_TYPES = tuple(t for t in RESOURCE_TYPES if t not in NOT_PATIENT)
-CHUNK = 200  # patients mapped at a time
+CHUNK = 1000  # patients mapped at a time
+PROGRESS_EVERY = 5  # chunks between progress notes (each one a commit)
 OPEN_PER_CALLER = 2  # exports not finished that one caller may have at once
 
 
@@ -261,7 +262,7 @@ def write(
         count = 0
         _progress(db, export.id, f"{resource_type} ({number} of {len(types)}): starting")
         with path.open("w", encoding="utf-8") as out:
-            for chunk in _chunks(db, resource_type, clinic_ids):
+            for done, chunk in enumerate(_chunks(db, resource_type, clinic_ids), start=1):
                 for found in catalog.build(db, resource_type, scope, chunk, None):
                     resource = found.resource
                     if since is not None and _updated(resource) < since:
@@ -270,7 +271,8 @@ def write(
                     out.write("\n")
                     count += 1
                 db.expunge_all()  # mapped rows go: memory stays flat
-                _progress(db, export.id, f"{resource_type} ({number} of {len(types)}): {count}")
+                if done % PROGRESS_EVERY == 0:
+                    _progress(db, export.id, f"{resource_type} ({number} of {len(types)}): {count}")
         if count:
             files.append({"type": resource_type, "name": path.name, "count": count})
             total += count
