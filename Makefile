@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 export KETACLINIC_DATABASE_URL ?= sqlite:///./ketaclinic.db
 
-.PHONY: stress bench-api fuzz demo test test-sqlite test-postgresql test-clocks test-clock-sunday test-clock-dst lint bench bench-pk bench-schedule bench-board bench-outcomes serve clean install
+.PHONY: stress bench-fhir bench-api fuzz demo test test-sqlite test-postgresql test-clocks test-clock-sunday test-clock-dst lint bench bench-pk bench-schedule bench-board bench-outcomes serve clean install
 
 install: $(STAMP)
 
@@ -109,6 +109,11 @@ bench-board: $(STAMP)
 # PostgreSQL and SQLite (scratch databases). Target: <= 2 s on PostgreSQL.
 bench-outcomes: $(STAMP)
 	$(BIN)/python -m bench outcomes
+
+# The FHIR server (issue 22): Observation search and a whole-system bulk export over
+# 64,000 patients on PostgreSQL (targets: search p50 <= 10 ms; >= 20,000 resources/s).
+bench-fhir: $(STAMP)
+	$(BIN)/python -m bench.fhir $(FHIR_ARGS)
 
 # Scheduling: greedy vs CP-SAT, batch and online. SIZES=small,medium runs a subset.
 SIZES ?= small,medium,large

@@ -41,6 +41,7 @@ from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.deps import load_chairside_data
 from ketaclinic.clinic_data import Watcher
 from ketaclinic.consents import views as consent_views
+from ketaclinic.fhir import bulk_endpoints as fhir_bulk_api
 from ketaclinic.fhir import endpoints as fhir_api
 from ketaclinic.fhir.errors import FHIR_JSON, operation_outcome
 from ketaclinic.identity.roles import Access, rule_for
@@ -245,6 +246,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     consent_views.portal,
     smart_api.router,
     smart_views.router,
+    fhir_bulk_api.router,  # before the read routes: /fhir/Patient/$export is not an id
     fhir_api.router,
 )
 

@@ -115,6 +115,10 @@ def register_jobs() -> None:
         with jobs.job_session() as db:
             queue_questionnaire_notices(db, utcnow())
 
+    from ketaclinic.fhir.bulk_job import register_jobs as fhir_jobs
+
+    fhir_jobs()  # the FHIR bulk export (issue 22)
+
     @jobs.register(REMS_JOB, every_minute=True)
     def rems_forms_due() -> None:
         with jobs.job_session() as db:

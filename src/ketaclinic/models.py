@@ -38,6 +38,7 @@ from ketaclinic.chairside.models import (
 )
 from ketaclinic.clinics.models import Clinic, ClinicSetting
 from ketaclinic.consents.models import ConsentRequest, ConsentSignature
+from ketaclinic.fhir.export_models import FhirExport
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.clock_store import ClockShift
 from ketaclinic.kit.db import Base
@@ -117,6 +118,7 @@ __all__ = [
     "DoseCheck",
     "DoseVerification",
     "EscortConfirmation",
+    "FhirExport",
     "Inquiry",
     "LoginFailure",
     "Medication",

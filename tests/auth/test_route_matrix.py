@@ -199,6 +199,10 @@ def world(
         "request_id": asked.id,
         # issue 22: a FHIR read names the resource by its id (the patient's, for Patient)
         "resource_id": patient["id"],
+        # bulk export: a group is a clinic; an export no one asked for answers 404
+        "group_id": front_desk.clinic.slug,
+        "export_id": "0" * 32,
+        "file_name": "Patient.ndjson",
     }
     return {"people": people, "params": params}
 

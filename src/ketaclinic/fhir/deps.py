@@ -53,7 +53,10 @@ def require_fhir(principal: Principal, resource_type: str, interaction: Interact
 
 def protocol_facts(request: Request) -> dict[str, ProtocolFacts]:
     """The drug, route and name of each protocol the app serves (clinic_data)."""
-    protocols: Mapping[str, Protocol] = request.app.state.protocols
+    return facts_of(request.app.state.protocols)
+
+
+def facts_of(protocols: Mapping[str, Protocol]) -> dict[str, ProtocolFacts]:
     return {
         pid: ProtocolFacts(name=str(p.name), drug=p.drug, route=str(p.route))
         for pid, p in protocols.items()

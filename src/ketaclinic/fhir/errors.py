@@ -41,6 +41,18 @@ class FhirResourceNotFound(NotFound):
     default_message = "No resource of this type with that id."
 
 
+class FhirExportNotFound(NotFound):
+    code = "fhir_export_not_found"
+    pages_only = True
+    default_message = "No such export of yours."
+
+
+class FhirTooManyExports(KetaClinicError):
+    status_code = 429
+    code = "fhir_too_many_exports"
+    pages_only = True
+
+
 # OperationOutcome.issue.code (http://hl7.org/fhir/issue-type) for each status.
 _ISSUE_CODES = {
     400: "invalid",

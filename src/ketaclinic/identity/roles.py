@@ -38,6 +38,7 @@ class Permission(StrEnum):
     SETTINGS_MANAGE = "settings.manage"
     REPORT_READ = "report.read"
     RESEARCH_EXPORT = "research.export"
+    RECORDS_EXPORT = "records.export"
 
 
 class Access(StrEnum):
@@ -92,6 +93,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.REPORT_READ: "See outcome and safety reports (aggregates, no patient names)",
     Permission.RESEARCH_EXPORT: "Export the clinic's data de-identified for research (HIPAA "
     "Safe Harbor)",
+    Permission.RECORDS_EXPORT: "Export the clinic's whole record, identified (FHIR bulk export)",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -131,6 +133,8 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     # A de-identified export leaves the clinic: the administrator decides
     # (docs/clinical-references.md#privacy).
     Permission.RESEARCH_EXPORT: frozenset({Role.ADMIN}),
+    # Every chart at once, identified, leaves the clinic: the administrator decides.
+    Permission.RECORDS_EXPORT: frozenset({Role.ADMIN}),
 }
 
 P = Permission
@@ -512,6 +516,13 @@ FHIR_TYPES = (  # noqa: SIM905 - a list of sixteen, one a line, would crowd the 
     "AllergyIntolerance MedicationAdministration MedicationRequest CarePlan"
 ).split()
 ROUTE_RULES["GET /fhir/metadata"] = Access.PUBLIC
+# Bulk Data export: kick-off, status, delete and the files (fhir.bulk).
+ROUTE_RULES["GET /fhir/$export"] = P.RECORDS_EXPORT
+ROUTE_RULES["GET /fhir/Patient/$export"] = P.RECORDS_EXPORT
+ROUTE_RULES["GET /fhir/Group/{group_id}/$export"] = P.RECORDS_EXPORT
+ROUTE_RULES["GET /fhir/bulk/{export_id}"] = P.RECORDS_EXPORT
+ROUTE_RULES["DELETE /fhir/bulk/{export_id}"] = P.RECORDS_EXPORT
+ROUTE_RULES["GET /fhir/bulk/{export_id}/{file_name}"] = P.RECORDS_EXPORT
 for _type in FHIR_TYPES:
     ROUTE_RULES[f"GET /fhir/{_type}"] = P.PATIENT_READ
     ROUTE_RULES[f"GET /fhir/{_type}/{{resource_id}}"] = P.PATIENT_READ
