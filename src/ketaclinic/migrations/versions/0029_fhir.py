@@ -2,7 +2,7 @@
 patient's vital signs, which were indexed only by session.
 
 Revision ID: 0029_fhir
-Revises: 0024_clinic_message_name
+Revises: 0028_smart_clients
 Create Date: 2026-12-07
 
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0029_fhir"
-down_revision: str | Sequence[str] | None = "0024_clinic_message_name"
+down_revision: str | Sequence[str] | None = "0028_smart_clients"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,8 +3,8 @@ the NDJSON files. No patient data in the table (the files hold it, under the dat
 directory), so no row-level security of its own: the service answers only the
 caller who asked.
 
-Revision ID: 0031_fhir_exports
-Revises: 0024_clinic_message_name
+Revision ID: 0030_fhir_exports
+Revises: 0029_fhir
 Create Date: 2026-12-07
 
 """
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0031_fhir_exports"
-down_revision: str | Sequence[str] | None = "0024_clinic_message_name"
+revision: str = "0030_fhir_exports"
+down_revision: str | Sequence[str] | None = "0029_fhir"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
