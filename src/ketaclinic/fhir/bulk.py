@@ -38,6 +38,7 @@ from ketaclinic.kit.jobs import enqueue_after_commit
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.patients.models import Patient
+from ketaclinic.smart.deps import Caller, require_scope
 
 JOB = "fhir.bulk_export"
 NDJSON = "application/fhir+ndjson"
@@ -91,12 +92,30 @@ def _since(value: str | None) -> datetime | None:
     return as_utc(moment)
 
 
-def kick_off(db: Session, principal: Principal, asked: Asked) -> FhirExport:
+def _who(caller: Caller) -> dict[str, int | None]:
+    if caller.client_id is not None:
+        return {"requested_by_id": None, "requested_by_client_id": caller.client_id}
+    return {"requested_by_id": caller.principal.user_id, "requested_by_client_id": None}
+
+
+def _allowed_clinics(caller: Caller) -> list[int]:
+    """A staff member exports with ``records.export`` (administrators); a backend
+    client an administrator registered reads with its role (``patient.read``) and its
+    ``system/`` scopes say which types."""
+    if caller.client_id is not None:
+        return caller.principal.require_any(Permission.PATIENT_READ)
+    return caller.principal.require_any(Permission.RECORDS_EXPORT)
+
+
+def kick_off(db: Session, caller: Caller, asked: Asked) -> FhirExport:
     """Record an export and ask the job runner for it (after this transaction commits)."""
-    clinic_ids = principal.require_any(Permission.RECORDS_EXPORT)
+    principal = caller.principal
+    clinic_ids = _allowed_clinics(caller)
     if asked.output_format and asked.output_format not in OUTPUT_FORMATS:
         raise FhirInvalidParameter(f"_outputFormat: only {NDJSON} is written", "_outputFormat")
     types, since = _types(asked), _since(asked.since)
+    for resource_type in types:  # every type exported needs a scope that reads it
+        require_scope(caller.scopes, resource_type, "read")
     if asked.level == "group":
         clinic = db.scalar(
             in_clinics(select(Clinic), Clinic.id, clinic_ids).where(Clinic.slug == asked.group)
@@ -104,8 +123,11 @@ def kick_off(db: Session, principal: Principal, asked: Asked) -> FhirExport:
         if clinic is None:
             raise FhirExportNotFound("No Group with that id (a group is one of your clinics).")
         clinic_ids = [clinic.id]
+    who = _who(caller)
     open_ones = select(FhirExport.id).where(
-        FhirExport.requested_by_id == principal.user_id,
+        FhirExport.requested_by_id == who["requested_by_id"]
+        if who["requested_by_id"] is not None
+        else FhirExport.requested_by_client_id == who["requested_by_client_id"],
         FhirExport.status.in_(("queued", "running")),
     )
     if len(db.scalars(open_ones).all()) >= OPEN_PER_CALLER:
@@ -115,7 +137,7 @@ def kick_off(db: Session, principal: Principal, asked: Asked) -> FhirExport:
     now = utcnow()
     export = FhirExport(
         id=secrets.token_hex(16),
-        requested_by_id=principal.user_id,
+        **who,
         clinic_ids=",".join(str(c) for c in sorted(clinic_ids)),
         level=asked.level,
         types=",".join(types),
@@ -144,14 +166,18 @@ def kick_off(db: Session, principal: Principal, asked: Asked) -> FhirExport:
     return export
 
 
-def mine(db: Session, principal: Principal, export_id: str) -> FhirExport:
+def mine(db: Session, caller: Caller, export_id: str) -> FhirExport:
     """The caller's own export (anyone else's is as if it did not exist)."""
+    _allowed_clinics(caller)
     export = db.get(FhirExport, export_id) if len(export_id) == 32 else None
-    if export is None or export.requested_by_id != principal.user_id:
+    who = _who(caller)
+    if export is None or (
+        export.requested_by_id,
+        export.requested_by_client_id,
+    ) != (who["requested_by_id"], who["requested_by_client_id"]):
         raise FhirExportNotFound()
     if export.status == "cancelled":
         raise FhirExportNotFound("That export was deleted.")
-    principal.require_any(Permission.RECORDS_EXPORT)
     return export
 
 

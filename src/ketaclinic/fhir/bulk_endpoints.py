@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.fhir import bulk
 from ketaclinic.fhir.errors import FHIR_JSON, FhirExportNotFound, FhirInvalidParameter
 from ketaclinic.kit.web import DbSession
+from ketaclinic.smart.deps import SmartCaller
 
 router = APIRouter(prefix="/fhir", include_in_schema=False)
 KNOWN = frozenset({"_type", "_since", "_outputFormat"})
@@ -47,28 +47,24 @@ def _accepted(request: Request, export_id: str) -> Response:
 
 
 @router.get("/$export")
-def export_system(request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
-    return _accepted(request, bulk.kick_off(db, principal, _asked(request, "system")).id)
+def export_system(request: Request, db: DbSession, caller: SmartCaller) -> Response:
+    return _accepted(request, bulk.kick_off(db, caller, _asked(request, "system")).id)
 
 
 @router.get("/Patient/$export")
-def export_patients(request: Request, db: DbSession, principal: CurrentPrincipal) -> Response:
-    return _accepted(request, bulk.kick_off(db, principal, _asked(request, "patient")).id)
+def export_patients(request: Request, db: DbSession, caller: SmartCaller) -> Response:
+    return _accepted(request, bulk.kick_off(db, caller, _asked(request, "patient")).id)
 
 
 @router.get("/Group/{group_id}/$export")
-def export_group(
-    request: Request, group_id: str, db: DbSession, principal: CurrentPrincipal
-) -> Response:
+def export_group(request: Request, group_id: str, db: DbSession, caller: SmartCaller) -> Response:
     asked = _asked(request, "group", group_id[:100])
-    return _accepted(request, bulk.kick_off(db, principal, asked).id)
+    return _accepted(request, bulk.kick_off(db, caller, asked).id)
 
 
 @router.get("/bulk/{export_id}")
-def export_status(
-    request: Request, export_id: str, db: DbSession, principal: CurrentPrincipal
-) -> Response:
-    export = bulk.mine(db, principal, export_id)
+def export_status(request: Request, export_id: str, db: DbSession, caller: SmartCaller) -> Response:
+    export = bulk.mine(db, caller, export_id)
     if export.status in ("queued", "running"):
         return Response(
             status_code=202, headers={"X-Progress": export.progress, "Retry-After": "2"}
@@ -83,23 +79,21 @@ def export_status(
 
 
 @router.delete("/bulk/{export_id}")
-def export_delete(
-    request: Request, export_id: str, db: DbSession, principal: CurrentPrincipal
-) -> Response:
-    export = bulk.mine(db, principal, export_id)
-    bulk.cancel(db, principal, export, request.app.state.settings.data_dir / "fhir-exports")
+def export_delete(request: Request, export_id: str, db: DbSession, caller: SmartCaller) -> Response:
+    export = bulk.mine(db, caller, export_id)
+    bulk.cancel(db, caller.principal, export, request.app.state.settings.data_dir / "fhir-exports")
     return Response(status_code=202)
 
 
 @router.get("/bulk/{export_id}/{file_name}")
 def export_file(
-    request: Request, export_id: str, file_name: str, db: DbSession, principal: CurrentPrincipal
+    request: Request, export_id: str, file_name: str, db: DbSession, caller: SmartCaller
 ) -> Response:
-    export = bulk.mine(db, principal, export_id)
+    export = bulk.mine(db, caller, export_id)
     path, entry = bulk.file_of(
         export, file_name, request.app.state.settings.data_dir / "fhir-exports"
     )
     if not path.is_file():
         raise FhirExportNotFound("That file is gone (the export was deleted).")
-    bulk.record_download(db, principal, export, entry)
+    bulk.record_download(db, caller.principal, export, entry)
     return FileResponse(path, media_type=bulk.NDJSON, filename=file_name)

@@ -15,10 +15,12 @@ from fastapi import Request
 
 from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.fhir.mapping_care import ProtocolFacts
-from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
+from ketaclinic.smart.deps import Caller, require_scope
 
 Interaction = Literal["read", "search-type"]
+# FHIR's interaction names as SMART scopes spell them (the "r" and "s" of ".rs").
+SCOPE_INTERACTION = {"read": "read", "search-type": "search"}
 
 # The permission each resource type needs (the JSON API's for the same records).
 PERMISSION: Mapping[str, Permission] = {
@@ -44,11 +46,13 @@ PERMISSION: Mapping[str, Permission] = {
 }
 
 
-def require_fhir(principal: Principal, resource_type: str, interaction: Interaction) -> list[int]:
-    """The clinics whose ``resource_type`` the caller may read or search; 403 when
-    none (``RoleNotAllowed``). The only permission check of the FHIR server."""
-    del interaction  # every interaction served today is a read; SMART scopes tell them apart
-    return principal.require_any(PERMISSION[resource_type])
+def require_fhir(caller: Caller, resource_type: str, interaction: Interaction) -> list[int]:
+    """The clinics whose ``resource_type`` the caller may read or search: the role's
+    permission (403 ``role_not_allowed`` when none) and a SMART scope that allows the
+    interaction (403 ``scope_not_granted``). The one check of the FHIR server's reads."""
+    clinic_ids = caller.principal.require_any(PERMISSION[resource_type])
+    require_scope(caller.scopes, resource_type, SCOPE_INTERACTION[interaction])
+    return clinic_ids
 
 
 def protocol_facts(request: Request) -> dict[str, ProtocolFacts]:

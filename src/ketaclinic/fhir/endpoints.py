@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.fhir import service
 from ketaclinic.fhir.capability import capability_statement
 from ketaclinic.fhir.deps import protocol_facts, require_fhir
@@ -21,6 +20,7 @@ from ketaclinic.fhir.search import RESOURCE_TYPES
 from ketaclinic.fhir.shapes import instant
 from ketaclinic.kit.time import utcnow
 from ketaclinic.kit.web import DbSession
+from ketaclinic.smart.deps import SmartCaller
 
 router = APIRouter(prefix="/fhir", include_in_schema=False)
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -41,8 +41,9 @@ async def metadata(request: Request) -> JSONResponse:
 
 
 def _search(resource_type: str) -> Callable[..., Any]:
-    def search(request: Request, db: DbSession, principal: CurrentPrincipal) -> JSONResponse:
-        clinic_ids = require_fhir(principal, resource_type, "search-type")
+    def search(request: Request, db: DbSession, caller: SmartCaller) -> JSONResponse:
+        clinic_ids = require_fhir(caller, resource_type, "search-type")
+        principal = caller.principal
         bundle = service.search(
             db,
             principal,
@@ -60,9 +61,10 @@ def _search(resource_type: str) -> Callable[..., Any]:
 
 def _read(resource_type: str) -> Callable[..., Any]:
     def read(
-        request: Request, resource_id: str, db: DbSession, principal: CurrentPrincipal
+        request: Request, resource_id: str, db: DbSession, caller: SmartCaller
     ) -> JSONResponse:
-        clinic_ids = require_fhir(principal, resource_type, "read")
+        clinic_ids = require_fhir(caller, resource_type, "read")
+        principal = caller.principal
         if not FHIR_ID.match(resource_id):
             raise FhirResourceNotFound(f"No {resource_type} with that id.")
         found = service.read(

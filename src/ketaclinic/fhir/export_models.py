@@ -22,7 +22,13 @@ class FhirExport(Base):
 
     # A random id: the status address names it, and must not be guessable.
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # Who asked: a staff member, or a registered backend client (SMART Backend Services).
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), index=True, nullable=True
+    )
+    requested_by_client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("smart_clients.id"), index=True, nullable=True
+    )
     # The clinics it covers, as "1,2" (the caller's clinics when asked, or the group's).
     clinic_ids: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(10))  # system, patient, group

@@ -516,16 +516,24 @@ FHIR_TYPES = (  # noqa: SIM905 - a list of sixteen, one a line, would crowd the 
     "AllergyIntolerance MedicationAdministration MedicationRequest CarePlan"
 ).split()
 ROUTE_RULES["GET /fhir/metadata"] = Access.PUBLIC
-# Bulk Data export: kick-off, status, delete and the files (fhir.bulk).
-ROUTE_RULES["GET /fhir/$export"] = P.RECORDS_EXPORT
-ROUTE_RULES["GET /fhir/Patient/$export"] = P.RECORDS_EXPORT
-ROUTE_RULES["GET /fhir/Group/{group_id}/$export"] = P.RECORDS_EXPORT
-ROUTE_RULES["GET /fhir/bulk/{export_id}"] = P.RECORDS_EXPORT
-ROUTE_RULES["DELETE /fhir/bulk/{export_id}"] = P.RECORDS_EXPORT
-ROUTE_RULES["GET /fhir/bulk/{export_id}/{file_name}"] = P.RECORDS_EXPORT
+# The FHIR routes take bearer tokens only, a staff member's API token or a backend
+# client's SMART access token (Access.SMART: the route resolves the caller, see
+# smart.deps). Each still needs its permission in the caller's role, checked by the
+# route (fhir.deps.require_fhir, fhir.bulk.kick_off), and a scope that allows it.
+SMART_PERMISSIONS: dict[str, Permission] = {
+    # Bulk Data export: kick-off, status, delete and the files (fhir.bulk).
+    "GET /fhir/$export": P.RECORDS_EXPORT,
+    "GET /fhir/Patient/$export": P.RECORDS_EXPORT,
+    "GET /fhir/Group/{group_id}/$export": P.RECORDS_EXPORT,
+    "GET /fhir/bulk/{export_id}": P.RECORDS_EXPORT,
+    "DELETE /fhir/bulk/{export_id}": P.RECORDS_EXPORT,
+    "GET /fhir/bulk/{export_id}/{file_name}": P.RECORDS_EXPORT,
+}
 for _type in FHIR_TYPES:
-    ROUTE_RULES[f"GET /fhir/{_type}"] = P.PATIENT_READ
-    ROUTE_RULES[f"GET /fhir/{_type}/{{resource_id}}"] = P.PATIENT_READ
+    SMART_PERMISSIONS[f"GET /fhir/{_type}"] = P.PATIENT_READ
+    SMART_PERMISSIONS[f"GET /fhir/{_type}/{{resource_id}}"] = P.PATIENT_READ
+for _route in SMART_PERMISSIONS:
+    ROUTE_RULES[_route] = Access.SMART
 
 
 def roles_with(permission: Permission) -> frozenset[Role]:

@@ -24,7 +24,8 @@ def upgrade() -> None:
     op.create_table(
         "fhir_exports",
         sa.Column("id", sa.String(length=32), nullable=False),
-        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=True),
+        sa.Column("requested_by_client_id", sa.Integer(), nullable=True),
         sa.Column("clinic_ids", sa.String(length=200), nullable=False),
         sa.Column("level", sa.String(length=10), nullable=False),
         sa.Column("types", sa.String(length=600), nullable=False),
@@ -45,11 +46,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["requested_by_id"], ["users.id"], name=op.f("fk_fhir_exports_requested_by_id_users")
         ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_client_id"],
+            ["smart_clients.id"],
+            name=op.f("fk_fhir_exports_requested_by_client_id_smart_clients"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fhir_exports")),
     )
     op.create_index(op.f("ix_fhir_exports_requested_by_id"), "fhir_exports", ["requested_by_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_fhir_exports_requested_by_client_id"), table_name="fhir_exports")
     op.drop_index(op.f("ix_fhir_exports_requested_by_id"), table_name="fhir_exports")
     op.drop_table("fhir_exports")
