@@ -38,6 +38,7 @@ class Permission(StrEnum):
     SETTINGS_MANAGE = "settings.manage"
     REPORT_READ = "report.read"
     RESEARCH_EXPORT = "research.export"
+    BILLING = "billing"
 
 
 class Access(StrEnum):
@@ -87,6 +88,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.REPORT_READ: "See outcome and safety reports (aggregates, no patient names)",
     Permission.RESEARCH_EXPORT: "Export the clinic's data de-identified for research (HIPAA "
     "Safe Harbor)",
+    Permission.BILLING: "Review and finalise a visit's charges, add corrections, print superbills",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -126,6 +128,9 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     # A de-identified export leaves the clinic: the administrator decides
     # (docs/clinical-references.md#privacy).
     Permission.RESEARCH_EXPORT: frozenset({Role.ADMIN}),
+    # Charges are the front desk's and the administrator's to review and finalise
+    # (issue 23); clinicians chart, the charges follow from the chart.
+    Permission.BILLING: frozenset({Role.ADMIN, Role.FRONT_DESK}),
 }
 
 P = Permission
