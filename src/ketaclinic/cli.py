@@ -372,6 +372,11 @@ from ketaclinic.cli_notify import register as register_notify  # noqa: E402
 
 register_notify(app)
 
+# Billing (issue 23): superbills.
+from ketaclinic.cli_billing import register as register_billing  # noqa: E402
+
+register_billing(app)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -14,7 +14,7 @@ from ketaclinic.billing.errors import BillingPatientNotFound, DateRangeInvalid
 from ketaclinic.billing.models import ChargeLine
 from ketaclinic.billing.service.charges import clinics_of
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.identity.principal import Principal
+from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.patients.models import Patient
 
@@ -67,6 +67,9 @@ def build(
     clinic: Clinic,
     first: date,
     last: date,
+    *,
+    actor: str | None = None,
+    origin: Origin | None = None,
 ) -> Superbill:
     """The superbill of ``patient`` between ``first`` and ``last`` (inclusive). The
     caller checked who may see it (staff with billing, or the patient themself)."""
@@ -99,6 +102,8 @@ def build(
         resource_type="patient",
         resource_id=patient.id,
         detail={"from": first.isoformat(), "to": last.isoformat(), "lines": len(lines)},
+        actor=actor,
+        origin=origin,
     )
     return Superbill(
         clinic_name=clinic.name,
@@ -130,4 +135,12 @@ def patient_by_mrn(db: Session, principal: Principal, mrn: str) -> Patient:
     if found is None:
         raise BillingPatientNotFound(f"No patient with MRN {mrn}.")
     principal.require(Permission.BILLING, found.clinic_id)
+    return found
+
+
+def patient_for_system(db: Session, mrn: str, clinic_ids: list[int]) -> Patient:
+    """A patient by MRN for a command run on the server (every clinic it names)."""
+    found = repo.patient_by_mrn(db, clinic_ids, mrn)
+    if found is None:
+        raise BillingPatientNotFound(f"No patient with MRN {mrn}.")
     return found
