@@ -35,6 +35,8 @@ from ketaclinic.auth.deps import (
     MfaEnrolmentRequired,
     authorize,
 )
+from ketaclinic.billing import endpoints as billing_api
+from ketaclinic.billing import views as billing_views
 from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
@@ -224,6 +226,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     previsit_views.router,
     consent_views.router,
     consent_views.portal,
+    billing_api.router,
+    billing_views.router,
 )
 
 

@@ -216,3 +216,16 @@ def released_mg(db: Session, clinic_ids: Sequence[int], session_id: int) -> Deci
     )
     found: Decimal | None = db.scalar(in_clinics(stmt, ChairsideSession.clinic_id, clinic_ids))
     return found
+
+
+def lines_since(
+    db: Session, clinic_ids: Sequence[int], clinic_id: int, since: date
+) -> list[tuple[ChargeLine, Patient]]:
+    stmt = (
+        select(ChargeLine, Patient)
+        .join(Patient, Patient.id == ChargeLine.patient_id)
+        .where(ChargeLine.clinic_id == clinic_id, ChargeLine.date_of_service >= since)
+        .order_by(ChargeLine.date_of_service.desc(), ChargeLine.session_id.desc(), ChargeLine.id)
+    )
+    rows = db.execute(in_clinics(stmt, ChargeLine.clinic_id, clinic_ids)).all()
+    return [(row[0], row[1]) for row in rows]

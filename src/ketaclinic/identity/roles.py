@@ -471,6 +471,9 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /portal/documents/{document_id}": Access.PATIENT,
     "POST /portal/documents/{document_id}/sign": Access.PATIENT,
     "GET /portal/documents/signed/{signature_id}.pdf": Access.PATIENT,
+    # billing (issue 23): the patient's own superbill
+    "GET /portal/superbill": Access.PATIENT,
+    "GET /portal/superbill.pdf": Access.PATIENT,
     "GET /patients/{patient_id}/consents/{signature_id}.pdf": P.PATIENT_READ,
     "POST /patients/{patient_id}/consents/share": P.PATIENT_WRITE,
     "GET /portal/visits/{appointment_id}": Access.PATIENT,
@@ -490,6 +493,28 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /patients/{patient_id}/portal-account/disable": P.PATIENT_WRITE,
     "GET /schedule/requests": P.PATIENT_READ,
     "POST /schedule/requests/{request_id}/close": P.PATIENT_WRITE,
+    # billing (issue 23): charges from the chart, reviewed and finalised by billing staff;
+    # the fee schedule is the administrator's; the evaluation is the prescriber's.
+    "GET /billing": P.BILLING,
+    "POST /billing/charges": P.BILLING,
+    "GET /billing/visits/{session_id}": P.BILLING,
+    "POST /billing/visits/{session_id}/charges": P.BILLING,
+    "POST /billing/visits/{session_id}/finalise": P.BILLING,
+    "POST /billing/lines/{line_id}/finalise": P.BILLING,
+    "POST /billing/lines/{line_id}/correct": P.BILLING,
+    "GET /admin/fees": P.SETTINGS_MANAGE,
+    "POST /admin/fees": P.SETTINGS_MANAGE,
+    "GET /patients/{patient_id}/superbill.pdf": P.BILLING,
+    "GET /patients/{patient_id}/superbill.csv": P.BILLING,
+    "GET /api/v1/billing/visits": P.BILLING,
+    "GET /api/v1/billing/visits/{session_id}/charges": P.BILLING,
+    "POST /api/v1/billing/visits/{session_id}/charges": P.BILLING,
+    "POST /api/v1/billing/visits/{session_id}/finalise": P.BILLING,
+    "POST /api/v1/billing/charges/{line_id}/finalise": P.BILLING,
+    "POST /api/v1/billing/charges/{line_id}/corrections": P.BILLING,
+    "POST /api/v1/billing/visits/{session_id}/evaluation": P.PLAN_SIGN,
+    "GET /api/v1/billing/fees": P.SETTINGS_MANAGE,
+    "POST /api/v1/billing/fees": P.SETTINGS_MANAGE,
 }
 
 

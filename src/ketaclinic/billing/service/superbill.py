@@ -144,3 +144,11 @@ def patient_for_system(db: Session, mrn: str, clinic_ids: list[int]) -> Patient:
     if found is None:
         raise BillingPatientNotFound(f"No patient with MRN {mrn}.")
     return found
+
+
+def patient_of_own(db: Session, clinic_id: int, patient_id: int) -> Patient:
+    """The signed-in portal patient's own record."""
+    found = repo.patient(db, [clinic_id], patient_id)
+    if found is None:
+        raise BillingPatientNotFound()
+    return found
