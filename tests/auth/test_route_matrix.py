@@ -547,6 +547,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/api/v1/billing/fees": {"code": "96365", "price_cents": 45000, "effective_from": "2026-01-01"},
     "/admin/fees": {"code": "96365", "price": "450.00", "effective_from": "2026-01-01"},
     "/billing/lines/{line_id}/correct": {"reason": "wrong code"},
+    "/billing/lines/{line_id}/ndc": {"ndc": "99999-0500-10"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}

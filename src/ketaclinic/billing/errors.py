@@ -92,3 +92,9 @@ class DateRangeInvalid(FieldInvalid):
     code = "billing_date_range_invalid"
     field = "date_to"
     default_message = "on or after the first date"
+
+
+class NdcInvalid(FieldInvalid):
+    code = "billing_ndc_invalid"
+    field = "ndc"
+    default_message = "an NDC of 10 or 11 digits in three parts, such as 12345-6789-01"

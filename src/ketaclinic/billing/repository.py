@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -185,8 +185,11 @@ def patient_by_mrn(db: Session, clinic_ids: Sequence[int], mrn: str) -> Patient 
     return db.scalar(in_clinics(stmt, Patient.clinic_id, clinic_ids))
 
 
-def completed_without_charges(db: Session, clinic_ids: Sequence[int], clinic_id: int) -> list[int]:
-    """Completed sessions of the clinic that have no charge line yet."""
+def completed_without_charges(
+    db: Session, clinic_ids: Sequence[int], clinic_id: int, since: date | None = None
+) -> list[int]:
+    """Completed sessions of the clinic that have no charge line yet (administered on
+    or after ``since``, a UTC day, when given)."""
     charged = select(ChargeLine.session_id)
     stmt = (
         select(ChairsideSession.id)
@@ -197,6 +200,9 @@ def completed_without_charges(db: Session, clinic_ids: Sequence[int], clinic_id:
         )
         .order_by(ChairsideSession.id)
     )
+    if since is not None:
+        start = datetime.combine(since, time(), tzinfo=UTC)
+        stmt = stmt.where(ChairsideSession.administration_started_at >= start)
     return list(db.scalars(in_clinics(stmt, ChairsideSession.clinic_id, clinic_ids)))
 
 

@@ -161,6 +161,26 @@ def correct_line(
     return RedirectResponse(f"/billing/visits/{made[0].session_id}?done=corrected", status_code=303)
 
 
+@router.post("/billing/lines/{line_id}/ndc")
+def set_ndc(
+    request: Request, line_id: Id, principal: CurrentPrincipal, db: DbSession, form: Form
+) -> Response:
+    ndc = forms.text(form, "ndc")
+    try:
+        line = charges.set_ndc(db, principal, line_id, ndc)
+    except ValidationFailed as exc:
+        session_id = in_id_range(forms.text(form, "session_id"))
+        if session_id is None:
+            raise
+        db.rollback()
+        shown = {f"{line_id}-{k}": v for k, v in exc.fields.items()}
+        typed = {f"{line_id}-ndc": ndc}
+        return _visit(
+            request, db, principal, session_id, errors_shown=shown, typed=typed, status_code=422
+        )
+    return RedirectResponse(f"/billing/visits/{line.session_id}?done=ndc", status_code=303)
+
+
 # ---- the fee schedule ------------------------------------------------------------------
 
 

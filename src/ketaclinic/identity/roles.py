@@ -502,6 +502,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /billing/visits/{session_id}/finalise": P.BILLING,
     "POST /billing/lines/{line_id}/finalise": P.BILLING,
     "POST /billing/lines/{line_id}/correct": P.BILLING,
+    "POST /billing/lines/{line_id}/ndc": P.BILLING,
     "GET /admin/fees": P.SETTINGS_MANAGE,
     "POST /admin/fees": P.SETTINGS_MANAGE,
     "GET /patients/{patient_id}/superbill.pdf": P.BILLING,

@@ -116,3 +116,12 @@ def test_it_picks_exactly_one_esketamine_visit_code_for_any_dose(mg: Decimal) ->
 
 def test_it_cites_a_source_for_every_code() -> None:
     assert all("clinical-references.md#billing-codes" in c.source for c in code_book().codes)
+
+
+def test_it_bills_the_charted_time_but_no_drug_when_the_amount_is_not_charted() -> None:
+    """The time earns the administration codes; the drug line needs the amount given."""
+    charges = charges_for(iv(100, given_mg=None))
+    assert [(x.code, x.units) for x in charges.lines] == [("96365", 1), ("96366", 1)]
+    assert "given_mg" in charges.problems
+    esketamine = charges_for(Visit(DAY, "intranasal", "esketamine", None, diagnoses=DX))
+    assert esketamine.lines == () and "given_mg" in esketamine.problems

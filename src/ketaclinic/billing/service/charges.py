@@ -4,7 +4,9 @@ demand), reviewed, finalised, corrected by new lines. Every step audited."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ from ketaclinic.billing.errors import (
     CorrectionReasonRequired,
     EvaluationCodeInvalid,
     EvaluationNoteRequired,
+    NdcInvalid,
     UnitsInvalid,
     UnknownCode,
     VisitNotCompleted,
@@ -74,9 +77,10 @@ def _found(db: Session, principal: Principal, session_id: int) -> tuple[Chairsid
     return found
 
 
-def _given_mg(db: Session, principal: Principal, s: ChairsideSession) -> Decimal:
+def _given_mg(db: Session, principal: Principal, s: ChairsideSession) -> Decimal | None:
     """The amount the chart says was given: the end (or early stop) of the
-    administration records it; without a ledger draw the released dose was given."""
+    administration records it; without a ledger draw the released dose was given;
+    ``None`` when the chart records neither."""
     if s.administration_started_at is None:
         return Decimal(0)
     for event in reversed(repo.events(db, clinics_of(principal), s.id)):
@@ -84,7 +88,7 @@ def _given_mg(db: Session, principal: Principal, s: ChairsideSession) -> Decimal
             given = json.loads(event.detail).get("given_mg")
             if given is not None:
                 return Decimal(str(given))
-    return repo.released_mg(db, clinics_of(principal), s.id) or Decimal(0)
+    return repo.released_mg(db, clinics_of(principal), s.id)
 
 
 def visit_of(db: Session, principal: Principal, s: ChairsideSession) -> Visit | None:
@@ -396,3 +400,35 @@ def after_step(db: Session, principal: Principal, session_id: int) -> None:
     s, _patient = _found(db, principal, session_id)
     if s.state in COMPLETED and not repo.lines_of_session(db, clinics_of(principal), s.id):
         generate(db, principal, s.id)
+
+
+_NDC = re.compile(r"^(\d{4}-\d{4}-\d{2}|\d{5}-\d{3}-\d{2}|\d{5}-\d{4}-\d{1,2})$")
+
+
+def set_ndc(db: Session, principal: Principal, line_id: int, ndc: str) -> ChargeLine:
+    """The product's NDC on a draft drug line whose chart has no ledger draw to name it
+    (a visit charted before the ledger, or a drug from outside it)."""
+    line = _line(db, principal, line_id, lock=True)
+    if line.status == "final":
+        raise ChargeAlreadyFinal()
+    ndc = ndc.strip()
+    if not _NDC.match(ndc):
+        raise NdcInvalid()
+    line.ndc = ndc
+    db.flush()
+    audit.on_patient(
+        db,
+        principal,
+        "patient.billing.ndc_set",
+        _patient(db, principal, line),
+        resource_type="charge_line",
+        resource_id=line.id,
+        detail={"ndc": ndc},
+    )
+    return line
+
+
+def completed_since(db: Session, principal: Principal, clinic_id: int, since: date) -> list[int]:
+    """The clinic's completed visits from ``since`` on that have no charges yet."""
+    principal.require(Permission.BILLING, clinic_id)
+    return repo.completed_without_charges(db, clinics_of(principal), clinic_id, since)

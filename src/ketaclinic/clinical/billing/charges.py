@@ -32,7 +32,7 @@ class Visit:
     date_of_service: date
     route: Route
     drug: Literal["ketamine", "esketamine"]
-    given_mg: Decimal
+    given_mg: Decimal | None  # None: the chart does not record the amount
     infused_min: Decimal = Decimal(0)  # IV only: the charted infusion clock
     ndc: str | None = None  # the product given (ketamine is billed by NDC)
     evaluation: str | None = None  # 99212-99215 when the prescriber documented one
@@ -99,13 +99,19 @@ def charges_for(visit: Visit, book: CodeBook | None = None) -> Charges:
             modifier = (b.evaluation_modifier,)
             lines.append(line(visit.evaluation, 1, modifiers=modifier))
     given = visit.given_mg
-    if given > 0:
-        if visit.drug == "esketamine":
-            lines.extend(_esketamine(b, day, given, line))
+    if given is not None and given <= 0:
+        pass  # nothing was given: no administration, no drug
+    elif visit.drug == "esketamine":
+        if given is None:
+            problems["given_mg"] = "the chart does not record the dose: G2082/G2083 depend on it"
         else:
-            lines.extend(_ketamine(visit, line))
-            if visit.route in ("iv", "im") and not visit.ndc:
-                problems["ndc"] = "ketamine is billed as J3490 with the product's NDC"
+            lines.extend(_esketamine(b, day, given, line))
+    else:
+        lines.extend(_ketamine(visit, line))
+        if any(x.code == "J3490" and not x.ndc for x in lines):
+            problems["ndc"] = "ketamine is billed as J3490 with the product's NDC"
+        if given is None and visit.route in ("iv", "im"):
+            problems["given_mg"] = "the chart does not record the amount given: no J3490 line"
     return Charges(day, b.place_of_service, diagnoses, tuple(lines), problems)
 
 
@@ -131,5 +137,6 @@ def _ketamine(visit: Visit, make: _MakeLine) -> list[Line]:
         # Sublingual ketamine is taken by the patient: no administration or drug
         # code is billed by the clinic (a pharmacy dispenses it).
         return out
-    out.append(make("J3490", 1, ndc=visit.ndc, ndc_quantity=visit.given_mg, ndc_unit="ME"))
+    if visit.given_mg is not None:
+        out.append(make("J3490", 1, ndc=visit.ndc, ndc_quantity=visit.given_mg, ndc_unit="ME"))
     return out
