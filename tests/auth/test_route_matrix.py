@@ -548,6 +548,7 @@ FORMS: dict[str, dict[str, Any]] = {
     "/admin/fees": {"code": "96365", "price": "450.00", "effective_from": "2026-01-01"},
     "/billing/lines/{line_id}/correct": {"reason": "wrong code"},
     "/billing/lines/{line_id}/ndc": {"ndc": "99999-0500-10"},
+    "/admin/fees/identifiers": {"npi": "1234567893", "tin": "74-1234567"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}

@@ -76,3 +76,27 @@ def test_it_lets_the_patient_download_their_superbill(
     assert got.status_code == 200 and got.content.startswith(b"%PDF")
     staff = api(front_desk).get(f"/patients/{billed.patient_id}/superbill.csv")
     assert staff.status_code == 200 and staff.text.startswith("patient_name,")
+
+
+def test_it_keeps_the_clinics_npi_and_tin_and_a_clinicians_npi(
+    api: Api, admin: Persona, prescriber: Persona
+) -> None:
+    boss = api(admin)
+    page = boss.get("/admin/fees").text
+    assert "Billing identifiers" in page and prescriber.user.name in page
+    bad = boss.post("/admin/fees/identifiers", data={"npi": "1234567890", "tin": "74-1234567"})
+    assert bad.status_code == 422 and "check digit" in bad.text
+    ok = boss.post(
+        "/admin/fees/identifiers",
+        data={"npi": "1234567893", "tin": "741234567"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    mine = boss.post(
+        "/admin/fees/identifiers",
+        data={"npi": "1245319599", "user_id": str(prescriber.user.id)},
+        follow_redirects=False,
+    )
+    assert mine.status_code == 303, mine.text
+    page = boss.get("/admin/fees").text
+    assert "74-1234567" in page and "1245319599" in page

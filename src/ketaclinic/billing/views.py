@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from ketaclinic.auth import staff
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.billing import documents, errors
@@ -195,6 +196,12 @@ def _fees_page(
     status_code: int = 200,
 ) -> Response:
     rows = fees.fee_schedule(db, principal, clinic.id)
+    clinicians = [
+        m
+        for m in staff.list_staff(db, [clinic.id])
+        if any(role in ("prescriber", "nurse") for _name, role in m.roles)
+    ]
+    billing_ids, npis = fees.identifiers(db, principal, clinic.id, [m.user.id for m in clinicians])
     return render(
         request,
         "billing/fees.html",
@@ -206,6 +213,9 @@ def _fees_page(
             "typed": typed or {},
             "today": today_at(db, clinic.id),
             "saved": request.query_params.get("saved", ""),
+            "clinicians": clinicians,
+            "billing_ids": billing_ids,
+            "npis": npis,
         },
         status_code=status_code,
     )
@@ -241,6 +251,34 @@ def fees_change(
         )
     return RedirectResponse(
         f"/admin/fees?clinic_id={clinic.id}&saved={code}#f-{code}", status_code=303
+    )
+
+
+@router.post("/admin/fees/identifiers")
+def identifiers_change(
+    request: Request, principal: CurrentPrincipal, db: DbSession, form: Form
+) -> Response:
+    wanted = in_id_range(forms.text(form, "clinic_id"))
+    clinic = _clinic(db, principal, Permission.SETTINGS_MANAGE, wanted)
+    raw_user = forms.text(form, "user_id")
+    user_id = in_id_range(raw_user) if raw_user else None
+    if raw_user and (
+        user_id is None or user_id not in {m.user.id for m in staff.list_staff(db, [clinic.id])}
+    ):
+        raise errors.NpiInvalid("choose one of the clinic's clinicians", field="user_id")
+    npi, tin = forms.text(form, "npi"), forms.text(form, "tin")
+    try:
+        fees.set_identifier(db, principal, clinic.id, npi, tin, user_id)
+    except ValidationFailed as exc:
+        db.rollback()
+        who = str(user_id) if user_id else "clinic"
+        shown = {f"id-{who}-{k}": v for k, v in exc.fields.items()}
+        typed = {f"id-{who}-npi": npi, f"id-{who}-tin": tin}
+        return _fees_page(
+            request, db, principal, clinic, errors_shown=shown, typed=typed, status_code=422
+        )
+    return RedirectResponse(
+        f"/admin/fees?clinic_id={clinic.id}&saved=identifiers#identifiers", status_code=303
     )
 
 

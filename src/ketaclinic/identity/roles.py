@@ -505,6 +505,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /billing/lines/{line_id}/ndc": P.BILLING,
     "GET /admin/fees": P.SETTINGS_MANAGE,
     "POST /admin/fees": P.SETTINGS_MANAGE,
+    "POST /admin/fees/identifiers": P.SETTINGS_MANAGE,
     "GET /patients/{patient_id}/superbill.pdf": P.BILLING,
     "GET /patients/{patient_id}/superbill.csv": P.BILLING,
     "GET /api/v1/billing/visits": P.BILLING,

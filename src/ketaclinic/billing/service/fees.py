@@ -162,3 +162,17 @@ def set_coverage(
         resource_id=row.id,
     )
     return row
+
+
+def identifiers(
+    db: Session, principal: Principal, clinic_id: int, user_ids: list[int]
+) -> tuple[BillingIdentifier | None, dict[int, str]]:
+    """The clinic's billing NPI and TIN, and the NPI of each of these clinicians."""
+    _may_read(principal, clinic_id)
+    ids = clinics_of(principal)
+    own = {}
+    for uid in user_ids:
+        row = repo.identifier(db, ids, clinic_id, uid)
+        if row is not None:
+            own[uid] = row.npi
+    return repo.identifier(db, ids, clinic_id, None), own
