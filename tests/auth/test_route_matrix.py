@@ -549,6 +549,8 @@ FORMS: dict[str, dict[str, Any]] = {
     "/billing/lines/{line_id}/correct": {"reason": "wrong code"},
     "/billing/lines/{line_id}/ndc": {"ndc": "99999-0500-10"},
     "/admin/fees/identifiers": {"npi": "1234567893", "tin": "74-1234567"},
+    "/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
+    "/api/v1/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}

@@ -64,3 +64,16 @@ def test_it_keeps_the_fee_schedule_for_the_admin(
     rows = boss.get("/api/v1/billing/fees", params={"page_size": 100}).json()
     assert any(r["code"] == "G2082" and r["price_cents"] == 90600 for r in rows["items"])
     assert api(front_desk).get("/api/v1/billing/fees").status_code == 403
+
+
+def test_it_records_the_insured_member_id_for_the_superbill(
+    api: Api, billed: Billed, front_desk: Persona, nurse: Persona
+) -> None:
+    url = f"/api/v1/billing/patients/{billed.patient_id}/coverage"
+    body = {"payer": "Lone Star Health", "member_id": "LSH-4471-09"}
+    assert api(nurse).post(url, json=body).status_code == 403
+    made = api(front_desk).post(url, json=body)
+    assert made.status_code == 201, made.text
+    assert made.json()["member_id"] == "LSH-4471-09"
+    page = api(front_desk).get(f"/billing/visits/{billed.session_id}").text
+    assert "LSH-4471-09" in page

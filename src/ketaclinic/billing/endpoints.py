@@ -12,6 +12,8 @@ from ketaclinic.billing import deps
 from ketaclinic.billing.schemas import (
     ChargeOut,
     CorrectionIn,
+    CoverageIn,
+    CoverageOut,
     EvaluationIn,
     EvaluationOut,
     FeeIn,
@@ -157,3 +159,22 @@ def set_fee(data: FeeIn, principal: CurrentPrincipal, db: DbSession) -> Any:
     clinic = deps.clinic_for(db, principal, Permission.SETTINGS_MANAGE, data.clinic_id)
     fees.set_fee(db, principal, clinic.id, data.code, data.price_cents, data.effective_from)
     return next(row for row in _fee_rows(db, principal, clinic.id) if row["code"] == data.code)
+
+
+@router.post(
+    "/patients/{patient_id}/coverage",
+    response_model=CoverageOut,
+    status_code=201,
+    responses=ERRORS,
+)
+def set_coverage(
+    patient_id: Id, data: CoverageIn, principal: CurrentPrincipal, db: DbSession
+) -> Any:
+    """The patient's insurer and insured member id, shown on the superbill."""
+    row = fees.set_coverage(db, principal, patient_id, data.payer, data.member_id)
+    return {
+        "patient_id": row.patient_id,
+        "payer": row.payer,
+        "member_id": row.member_id,
+        "at": row.at,
+    }

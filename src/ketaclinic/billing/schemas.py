@@ -91,3 +91,15 @@ class FeeHistoryOut(BaseModel):
 
 
 FeeOut.model_rebuild()
+
+
+class CoverageIn(_In):
+    payer: str = Field(default="", max_length=120)
+    member_id: str = Field(default="", max_length=40)
+
+
+class CoverageOut(BaseModel):
+    patient_id: int
+    payer: str
+    member_id: str
+    at: datetime

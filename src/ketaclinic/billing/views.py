@@ -182,6 +182,19 @@ def set_ndc(
     return RedirectResponse(f"/billing/visits/{line.session_id}?done=ndc", status_code=303)
 
 
+@router.post("/billing/patients/{patient_id}/coverage")
+def set_coverage(
+    patient_id: Id, principal: CurrentPrincipal, db: DbSession, form: Form
+) -> Response:
+    """The patient's insurer and member id, for the superbill (a new row each time)."""
+    fees.set_coverage(
+        db, principal, patient_id, forms.text(form, "payer"), forms.text(form, "member_id")
+    )
+    back = in_id_range(forms.text(form, "session_id"))
+    where = f"/billing/visits/{back}?done=coverage" if back else "/billing"
+    return RedirectResponse(where, status_code=303)
+
+
 # ---- the fee schedule ------------------------------------------------------------------
 
 

@@ -503,6 +503,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /billing/lines/{line_id}/finalise": P.BILLING,
     "POST /billing/lines/{line_id}/correct": P.BILLING,
     "POST /billing/lines/{line_id}/ndc": P.BILLING,
+    "POST /billing/patients/{patient_id}/coverage": P.BILLING,
     "GET /admin/fees": P.SETTINGS_MANAGE,
     "POST /admin/fees": P.SETTINGS_MANAGE,
     "POST /admin/fees/identifiers": P.SETTINGS_MANAGE,
@@ -517,6 +518,7 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /api/v1/billing/visits/{session_id}/evaluation": P.PLAN_SIGN,
     "GET /api/v1/billing/fees": P.SETTINGS_MANAGE,
     "POST /api/v1/billing/fees": P.SETTINGS_MANAGE,
+    "POST /api/v1/billing/patients/{patient_id}/coverage": P.BILLING,
 }
 
 

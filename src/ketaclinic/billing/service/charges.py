@@ -27,7 +27,7 @@ from ketaclinic.billing.errors import (
     VisitNotCompleted,
     VisitNotFound,
 )
-from ketaclinic.billing.models import ChargeLine, Evaluation
+from ketaclinic.billing.models import ChargeLine, Coverage, Evaluation
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinical.billing import (
     EVALUATION_CODES,
@@ -56,6 +56,7 @@ class VisitCharges:
     problems: dict[str, str]
     evaluation: Evaluation | None
     people: dict[int, str]
+    coverage: Coverage | None = None
 
     @property
     def total_cents(self) -> int:
@@ -230,7 +231,8 @@ def visit_charges(
             resource_id=s.id,
             detail={"purpose": "billing"},
         )
-    return VisitCharges(s, patient, lines, problems, evaluation, people)
+    coverage = repo.coverage(db, ids, s.patient_id)
+    return VisitCharges(s, patient, lines, problems, evaluation, people, coverage)
 
 
 def not_ready(line: ChargeLine) -> str | None:
