@@ -35,6 +35,8 @@ from ketaclinic.auth.deps import (
     MfaEnrolmentRequired,
     authorize,
 )
+from ketaclinic.billing import endpoints as billing_api
+from ketaclinic.billing import views as billing_views
 from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
@@ -248,6 +250,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     smart_views.router,
     fhir_bulk_api.router,  # before the read routes: /fhir/Patient/$export is not an id
     fhir_api.router,
+    billing_api.router,
+    billing_views.router,
 )
 
 

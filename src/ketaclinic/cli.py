@@ -390,6 +390,10 @@ register_notify(app)
 from ketaclinic.cli_documents import register as register_documents  # noqa: E402
 
 register_documents(app)
+# Billing (issue 23): superbills.
+from ketaclinic.cli_billing import register as register_billing  # noqa: E402
+
+register_billing(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

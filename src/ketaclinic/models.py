@@ -19,6 +19,13 @@ from ketaclinic.auth.models import (
     StaffSession,
     User,
 )
+from ketaclinic.billing.models import (
+    BillingIdentifier,
+    ChargeLine,
+    Coverage,
+    Evaluation,
+    FeeScheduleEntry,
+)
 from ketaclinic.chairside.displays import DisplayToken
 from ketaclinic.chairside.models import (
     AdverseEvent,
@@ -89,11 +96,13 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Base",
+    "BillingIdentifier",
     "BodyMeasurement",
     "BoosterDecision",
     "BoosterSuggestion",
     "Chair",
     "ChairsideSession",
+    "ChargeLine",
     "Clinic",
     "ClinicClosure",
     "ClinicHours",
@@ -103,6 +112,7 @@ __all__ = [
     "ConsentSignature",
     "Contact",
     "ContactPreference",
+    "Coverage",
     "CsContainer",
     "CsCount",
     "CsCountLine",
@@ -118,6 +128,8 @@ __all__ = [
     "DoseCheck",
     "DoseVerification",
     "EscortConfirmation",
+    "Evaluation",
+    "FeeScheduleEntry",
     "FhirExport",
     "Inquiry",
     "LoginFailure",

@@ -8,7 +8,7 @@ left behind by a removed route fails it too.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.models import ApiToken
 from ketaclinic.auth.service import principal_for
+from ketaclinic.billing.models import ChargeLine
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.identity.roles import ROUTE_RULES, SMART_PERMISSIONS, Access, Role, roles_with
@@ -164,6 +165,24 @@ def world(
         clinic_id=clinic.id, patient_id=patient["id"], appointment_id=appointment, kind="cancel"
     )
     db.add(asked)
+    # issue 23: a draft charge line of the visit in the chair
+    line = ChargeLine(
+        clinic_id=clinic.id,
+        patient_id=patient["id"],
+        session_id=session,
+        date_of_service=date(2026, 12, 9),
+        place_of_service="11",
+        code="96365",
+        description="IV infusion, therapy, initial, up to 1 hour",
+        modifiers="",
+        units=1,
+        diagnoses="F33.2",
+        pointers="A",
+        source="",
+        status="draft",
+        reason="",
+    )
+    db.add(line)
     db.commit()
     for c in clients:
         c.close()
@@ -203,6 +222,7 @@ def world(
         "group_id": front_desk.clinic.slug,
         "export_id": "0" * 32,
         "file_name": "Patient.ndjson",
+        "line_id": line.id,
     }
     return {"people": people, "params": params}
 
@@ -527,6 +547,19 @@ FORMS: dict[str, dict[str, Any]] = {
     "/sessions/{session_id}/vitals": {"systolic": "124", "diastolic": "78"},
     "/admin/displays": {"label": "Waiting room"},
     "/admin/fhir-clients": {"name": "State registry", "role": "nurse", "scopes": "system/*.rs"},
+    # issue 23: billing
+    "/api/v1/billing/charges/{line_id}/corrections": {"reason": "wrong code"},
+    "/api/v1/billing/visits/{session_id}/evaluation": {
+        "code": "99213",
+        "note": "Insomnia assessed separately, plan changed",
+    },
+    "/api/v1/billing/fees": {"code": "96365", "price_cents": 45000, "effective_from": "2026-01-01"},
+    "/admin/fees": {"code": "96365", "price": "450.00", "effective_from": "2026-01-01"},
+    "/billing/lines/{line_id}/correct": {"reason": "wrong code"},
+    "/billing/lines/{line_id}/ndc": {"ndc": "99999-0500-10"},
+    "/admin/fees/identifiers": {"npi": "1234567893", "tin": "74-1234567"},
+    "/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
+    "/api/v1/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}

@@ -93,8 +93,14 @@ def test_it_exports_the_demo_and_the_export_onboards_an_empty_clinic(demo: DemoS
         db.commit()
         refused_patients = [r for r in report.refused if r.resource_type == "Patient"]
         assert len(report.created) + len(refused_patients) == len(lines["Patient"])
-        assert all("may be a patient already registered" in r.reason for r in refused_patients)
-        assert len(report.created) >= 0.95 * len(lines["Patient"])
+        # The demo's two clinics may hold the same person (and the demo registers a
+        # likely duplicate on purpose): one clinic now, so the later chart is refused,
+        # naming the one this import made.
+        made = {c.mrn for c in report.created}
+        for refused in refused_patients:
+            assert "may be a patient already registered" in refused.reason
+            assert any(mrn in refused.reason for mrn in made), refused.reason
+        assert len(report.created) >= 0.9 * len(lines["Patient"])
         count = db.scalar(
             select(func.count()).select_from(Patient).where(Patient.clinic_id == empty.id)
         )

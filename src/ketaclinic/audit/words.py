@@ -176,6 +176,17 @@ ACTION_LABELS: dict[str, str] = {
     "patient.consent.share": "Document shared with the patient to sign",
     "patient.document.share": "Document shared with the patient to read",
     "portal.shared_document_read": "Patient opened a document the clinic shared",
+    # billing (issue 23)
+    "patient.billing.charges_made": "Charges made from the chart",
+    "patient.billing.charge_finalised": "Charge line finalised",
+    "patient.billing.charge_corrected": "Charge line corrected",
+    "patient.billing.evaluation_documented": "Separate evaluation documented for billing",
+    "patient.billing.ndc_set": "Drug's NDC added to a charge",
+    "patient.billing.coverage_set": "Insurance member id recorded",
+    "patient.billing.superbill": "Superbill made",
+    "billing.visits_read": "Billing list opened",
+    "billing.fee_set": "Fee schedule price set",
+    "billing.identifier_set": "Billing NPI or TIN set",
     # messages to patients (issue 21)
     "notification.queued": "Message to the patient queued",
     "notification.sent": "Message to the patient sent",

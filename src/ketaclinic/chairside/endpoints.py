@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.billing.service import charges as billing_charges
 from ketaclinic.chairside import board as board_view
 from ketaclinic.chairside import service
 from ketaclinic.chairside.deps import committing, policy_of, witnesses
@@ -216,6 +217,7 @@ def stop(
     c = service.chart(db, principal, session_id, policy, audited=False)
     given = witnesses(request, db, principal, c.session.clinic_id, data.witnesses)
     service.stop(db, principal, session_id, data, given, policy)
+    billing_charges.after_step(db, principal, session_id)
     return _fresh(request, db, principal, session_id)
 
 
@@ -299,6 +301,7 @@ def discharge(
     """The modified Aldrete score (recorded even when the discharge is refused), the
     observation minimum, the escort and the instructions."""
     committing(db, lambda: service.discharge(db, principal, session_id, data, policy_of(request)))
+    billing_charges.after_step(db, principal, session_id)
     return _fresh(request, db, principal, session_id)
 
 

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
+from ketaclinic.billing.service import charges as billing_charges
 from ketaclinic.chairside import errors, forms, service
 from ketaclinic.chairside.deps import committing, policy_of, witnesses
 from ketaclinic.chairside.page import on_session_url, session_page
@@ -266,6 +267,7 @@ def stop(
         data = forms.model(StopIn, forms.given(form, stop=True))
         confirmed = witnesses(request, db, principal, c.session.clinic_id, forms.witness(form))
         service.stop(db, principal, session_id, data, confirmed, policy)
+        billing_charges.after_step(db, principal, session_id)
 
     return _answer(request, db, principal, session_id, form, "stop", "step", work)
 
@@ -344,6 +346,7 @@ def discharge(
         )
         policy = policy_of(request)
         committing(db, lambda: service.discharge(db, principal, session_id, data, policy))
+        billing_charges.after_step(db, principal, session_id)
 
     return _answer(request, db, principal, session_id, form, "discharge", "step", work)
 

@@ -39,6 +39,7 @@ class Permission(StrEnum):
     REPORT_READ = "report.read"
     RESEARCH_EXPORT = "research.export"
     RECORDS_EXPORT = "records.export"
+    BILLING = "billing"
 
 
 class Access(StrEnum):
@@ -94,6 +95,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     Permission.RESEARCH_EXPORT: "Export the clinic's data de-identified for research (HIPAA "
     "Safe Harbor)",
     Permission.RECORDS_EXPORT: "Export the clinic's whole record, identified (FHIR bulk export)",
+    Permission.BILLING: "Review and finalise a visit's charges, add corrections, print superbills",
 }
 
 _CLINICAL_STAFF = frozenset({Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.FRONT_DESK})
@@ -135,6 +137,9 @@ ROLE_MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.RESEARCH_EXPORT: frozenset({Role.ADMIN}),
     # Every chart at once, identified, leaves the clinic: the administrator decides.
     Permission.RECORDS_EXPORT: frozenset({Role.ADMIN}),
+    # Charges are the front desk's and the administrator's to review and finalise
+    # (issue 23); clinicians chart, the charges follow from the chart.
+    Permission.BILLING: frozenset({Role.ADMIN, Role.FRONT_DESK}),
 }
 
 P = Permission
@@ -477,6 +482,9 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "POST /portal/documents/{document_id}/sign": Access.PATIENT,
     "GET /portal/documents/signed/{signature_id}.pdf": Access.PATIENT,
     "GET /portal/documents/shared/{share_id}": Access.PATIENT,
+    # billing (issue 23): the patient's own superbill
+    "GET /portal/superbill": Access.PATIENT,
+    "GET /portal/superbill.pdf": Access.PATIENT,
     "GET /patients/{patient_id}/consents/{signature_id}.pdf": P.PATIENT_READ,
     "POST /patients/{patient_id}/consents/share": P.PATIENT_WRITE,
     "POST /patients/{patient_id}/documents/share": P.PATIENT_WRITE,
@@ -506,6 +514,32 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /fhir/auth/introspect": Access.SMART,
     "GET /.well-known/smart-configuration": Access.PUBLIC,
     "GET /fhir/.well-known/smart-configuration": Access.PUBLIC,
+    # billing (issue 23): charges from the chart, reviewed and finalised by billing staff;
+    # the fee schedule is the administrator's; the evaluation is the prescriber's.
+    "GET /billing": P.BILLING,
+    "POST /billing/charges": P.BILLING,
+    "GET /billing/visits/{session_id}": P.BILLING,
+    "POST /billing/visits/{session_id}/charges": P.BILLING,
+    "POST /billing/visits/{session_id}/finalise": P.BILLING,
+    "POST /billing/lines/{line_id}/finalise": P.BILLING,
+    "POST /billing/lines/{line_id}/correct": P.BILLING,
+    "POST /billing/lines/{line_id}/ndc": P.BILLING,
+    "POST /billing/patients/{patient_id}/coverage": P.BILLING,
+    "GET /admin/fees": P.SETTINGS_MANAGE,
+    "POST /admin/fees": P.SETTINGS_MANAGE,
+    "POST /admin/fees/identifiers": P.SETTINGS_MANAGE,
+    "GET /patients/{patient_id}/superbill.pdf": P.BILLING,
+    "GET /patients/{patient_id}/superbill.csv": P.BILLING,
+    "GET /api/v1/billing/visits": P.BILLING,
+    "GET /api/v1/billing/visits/{session_id}/charges": P.BILLING,
+    "POST /api/v1/billing/visits/{session_id}/charges": P.BILLING,
+    "POST /api/v1/billing/visits/{session_id}/finalise": P.BILLING,
+    "POST /api/v1/billing/charges/{line_id}/finalise": P.BILLING,
+    "POST /api/v1/billing/charges/{line_id}/corrections": P.BILLING,
+    "POST /api/v1/billing/visits/{session_id}/evaluation": P.PLAN_SIGN,
+    "GET /api/v1/billing/fees": P.SETTINGS_MANAGE,
+    "POST /api/v1/billing/fees": P.SETTINGS_MANAGE,
+    "POST /api/v1/billing/patients/{patient_id}/coverage": P.BILLING,
 }
 
 # FHIR R4 (issue 22): the CapabilityStatement is public; reading or searching any

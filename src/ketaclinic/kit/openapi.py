@@ -258,6 +258,12 @@ def document(schema: dict[str, Any], access: Access) -> dict[str, Any]:
 # their 422 response, where the fuzzing campaign and the suite's fuzz test read
 # them. Everything JSON Schema can say is in the schema instead.
 BUSINESS_RULES: dict[str, tuple[str, ...]] = {
+    "POST /api/v1/billing/fees": ("code is one of the codes GET /api/v1/billing/fees lists",),
+    "POST /api/v1/billing/charges/{line_id}/corrections": (
+        "reason has at least 3 characters besides spaces",
+        "code is a code in effect on the line's date of service",
+        "units is given with code",
+    ),
     "POST /api/v1/booster-suggestions/{suggestion_id}/dismiss": (
         "reason has at least 3 characters besides spaces",
     ),

@@ -1,0 +1,1 @@
+"""Billing (issue 23): charges from the chart, the fee schedule, superbills."""

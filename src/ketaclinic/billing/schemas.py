@@ -1,0 +1,105 @@
+"""Billing's API shapes. Money is integer cents (``*_cents``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ketaclinic.kit.fields import Id, IsoDate, Number, ShortText
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ChargeOut(BaseModel):
+    id: int
+    session_id: int
+    patient_id: int
+    date_of_service: date
+    place_of_service: str
+    code: str
+    description: str
+    modifiers: list[str]
+    units: int
+    ndc: str | None
+    ndc_quantity: Number | None
+    ndc_unit: str | None
+    diagnoses: list[str]
+    pointers: str
+    unit_price_cents: int | None
+    amount_cents: int | None
+    status: Literal["draft", "final"]
+    corrects_id: int | None
+    reason: str
+    finalised_at: datetime | None
+
+
+class VisitChargesOut(BaseModel):
+    session_id: int
+    patient_id: int
+    date_of_service: date | None
+    codes: list[str]
+    total_cents: int
+    drafts: int
+    finals: int
+
+
+class CorrectionIn(_In):
+    reason: ShortText = Field(description="Why the final line is corrected")
+    code: str | None = Field(
+        default=None, pattern=r"^[0-9A-Z]{5}$", description="The right code, if any"
+    )
+    units: int | None = Field(default=None, ge=1, le=999)
+
+
+class EvaluationIn(_In):
+    code: Literal["99212", "99213", "99214", "99215"]
+    note: str = Field(min_length=10, max_length=4000)
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    session_id: int
+    code: str
+    note: str
+    by_id: int
+    at: datetime
+
+
+class FeeIn(_In):
+    clinic_id: Id | None = None
+    code: str = Field(pattern=r"^[0-9A-Z]{5}$")
+    price_cents: int = Field(ge=0, le=99_999_999)
+    effective_from: IsoDate
+
+
+class FeeOut(BaseModel):
+    code: str
+    description: str
+    price_cents: int | None = Field(description="In effect today; null when none is set")
+    effective_from: date | None
+    history: list[FeeHistoryOut]
+
+
+class FeeHistoryOut(BaseModel):
+    price_cents: int
+    effective_from: date
+    at: datetime
+
+
+FeeOut.model_rebuild()
+
+
+class CoverageIn(_In):
+    payer: str = Field(default="", max_length=120)
+    member_id: str = Field(default="", max_length=40)
+
+
+class CoverageOut(BaseModel):
+    patient_id: int
+    payer: str
+    member_id: str
+    at: datetime
