@@ -71,8 +71,9 @@ def test_it_holds_an_api_token_to_its_scopes(
         assert c.get("/fhir/Placeholder/Patient", headers=bearer).status_code == 200
         refused = c.get("/fhir/Placeholder/Observation", headers=bearer)
     assert refused.status_code == 403
-    assert refused.json()["error"]["code"] == "scope_not_granted"
-    assert "read of Observation" in refused.json()["error"]["message"]
+    [issue] = refused.json()["issue"]  # an OperationOutcome, as on every /fhir address
+    assert issue["details"]["text"] == "scope_not_granted"
+    assert "read of Observation" in issue["diagnostics"]
 
 
 def test_it_holds_a_backend_client_to_its_granted_scopes_and_names_it_in_the_trail(
@@ -87,7 +88,7 @@ def test_it_holds_a_backend_client_to_its_granted_scopes_and_names_it_in_the_tra
         refused = c.get("/fhir/Placeholder/Patient", headers=bearer)
     assert read.status_code == 200 and read.json() == {"actor": f"fhir-client:{client.id}"}
     assert refused.status_code == 403
-    assert refused.json()["error"]["code"] == "scope_not_granted"
+    assert refused.json()["issue"][0]["details"]["text"] == "scope_not_granted"
     db.expire_all()
     event = db.execute(
         select(AuditEvent.actor, AuditEvent.user_id, AuditEvent.clinic_id)
@@ -106,4 +107,4 @@ def test_it_answers_401_without_a_live_bearer_token(fhir_app: FastAPI, header: s
         headers = {"Authorization": header} if header else {}
         answer = c.get("/fhir/Placeholder/Patient", headers=headers)
     assert answer.status_code == 401
-    assert answer.json()["error"]["code"] == "not_authenticated"
+    assert answer.json()["issue"][0]["details"]["text"] == "not_authenticated"

@@ -54,6 +54,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fhir_exports")),
     )
     op.create_index(op.f("ix_fhir_exports_requested_by_id"), "fhir_exports", ["requested_by_id"])
+    op.create_index(
+        op.f("ix_fhir_exports_requested_by_client_id"), "fhir_exports", ["requested_by_client_id"]
+    )
 
 
 def downgrade() -> None:
