@@ -528,6 +528,10 @@ FORMS: dict[str, dict[str, Any]] = {
     "/admin/displays": {"label": "Waiting room"},
     "/admin/fhir-clients": {"name": "State registry", "role": "nurse", "scopes": "system/*.rs"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
+    "/api/v1/patients/{patient_id}/consents/requests": {
+        "document_id": "spravato_rems_acknowledgement"
+    },
+    "/api/v1/patients/{patient_id}/documents": {"document_id": "after_infusion_care"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {
