@@ -42,6 +42,7 @@ from ketaclinic.chairside import endpoints as chairside_api
 from ketaclinic.chairside import views as chairside_views
 from ketaclinic.chairside.deps import load_chairside_data
 from ketaclinic.clinic_data import Watcher
+from ketaclinic.consents import endpoints as consent_api
 from ketaclinic.consents import views as consent_views
 from ketaclinic.fhir import bulk_endpoints as fhir_bulk_api
 from ketaclinic.fhir import endpoints as fhir_api
@@ -244,6 +245,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     report_views.router,
     portal_views.router,
     previsit_views.router,
+    consent_api.router,
     consent_views.router,
     consent_views.portal,
     smart_api.router,

@@ -100,6 +100,16 @@ SAME_CAPABILITY = [
     ("GET /sessions/{session_id}/note.pdf", "GET /api/v1/sessions/{session_id}/note"),
     ("GET /sessions/{session_id}/rems.pdf", "GET /api/v1/sessions/{session_id}/rems"),
     ("POST /sessions/{session_id}/vitals", "POST /api/v1/sessions/{session_id}/vitals"),
+    (
+        "POST /patients/{patient_id}/consents/share",
+        "POST /api/v1/patients/{patient_id}/consents/requests",
+    ),
+    (
+        "POST /patients/{patient_id}/documents/share",
+        "POST /api/v1/patients/{patient_id}/documents",
+    ),
+    ("GET /patients/{patient_id}", "GET /api/v1/patients/{patient_id}/consents"),
+    ("GET /patients/{patient_id}", "GET /api/v1/patients/{patient_id}/documents"),
 ]
 
 

@@ -561,6 +561,10 @@ FORMS: dict[str, dict[str, Any]] = {
     "/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
     "/api/v1/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
+    "/api/v1/patients/{patient_id}/consents/requests": {
+        "document_id": "spravato_rems_acknowledgement"
+    },
+    "/api/v1/patients/{patient_id}/documents": {"document_id": "after_infusion_care"},
 }
 STATUS = {"unauthenticated": {401, 303}, "forbidden": {403}, "hidden": {404}}
 REFUSALS = {

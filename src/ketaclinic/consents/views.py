@@ -6,7 +6,6 @@ directory over them)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,15 +14,9 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.clinical.consents import (
-    ConsentDocument,
-    SharedDocument,
-    load_documents,
-    load_shared_documents,
-)
-from ketaclinic.clinical.treatment import Protocol
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.consents import errors, service, sharing
+from ketaclinic.consents.deps import consents_of, protocols_of, shared_of
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.fields import Id
@@ -34,20 +27,6 @@ from ketaclinic.portal.errors import PortalRecordNotFound
 
 router = APIRouter(prefix="/patients", include_in_schema=False)
 portal = APIRouter(prefix="/portal/documents", include_in_schema=False)
-
-
-def _protocols(request: Request) -> Mapping[str, Protocol] | None:
-    return getattr(request.app.state, "protocols", None)
-
-
-def _consents(request: Request) -> Mapping[str, ConsentDocument]:
-    data = getattr(request.app.state, "clinic_data", None)
-    return data.consents if data is not None else load_documents()
-
-
-def _shared(request: Request) -> Mapping[str, SharedDocument]:
-    data = getattr(request.app.state, "clinic_data", None)
-    return data.shared_documents if data is not None else load_shared_documents()
 
 
 def _zone(db: Session, clinic_id: int) -> str:
@@ -72,7 +51,11 @@ def _pdf(filename: str, body: bytes) -> Response:
 @portal.get("")
 def documents(request: Request, db: DbSession, patient: CurrentPatient) -> Response:
     found = service.documents_for(
-        db, patient, patient.patient_id, documents=_consents(request), protocols=_protocols(request)
+        db,
+        patient,
+        patient.patient_id,
+        documents=consents_of(request),
+        protocols=protocols_of(request),
     )
     # One read of the documents page is recorded (above); the shared list is part of it.
     shared = sharing.shared_with(db, patient, patient.patient_id, audited=False)
@@ -102,8 +85,8 @@ def _document_page(
             patient,
             patient.patient_id,
             document_id,
-            documents=_consents(request),
-            protocols=_protocols(request),
+            documents=consents_of(request),
+            protocols=protocols_of(request),
         )
     except errors.DocumentNotFound:
         raise PortalRecordNotFound() from None
@@ -146,8 +129,8 @@ def sign(
             ip_address=patient.origin.ip or (request.client.host if request.client else ""),
             user_agent=request.headers.get("user-agent", ""),
             clinic_name=clinic_name(db, patient.clinic_id),
-            documents=_consents(request),
-            protocols=_protocols(request),
+            documents=consents_of(request),
+            protocols=protocols_of(request),
         )
     except (errors.NameMismatch, errors.NameMissing) as exc:
         return _document_page(
@@ -189,13 +172,13 @@ def chart_context(
     """What the chart's "Consents" and "Shared documents" sections show
     (consents/_chart.html)."""
     # The chart's own read is recorded once (patients.views); this section is part of it.
-    documents = _consents(request)
+    documents = consents_of(request)
     found = service.documents_for(
         db,
         principal,
         patient.id,
         documents=documents,
-        protocols=_protocols(request),
+        protocols=protocols_of(request),
         audited=False,
     )
     asked = {s.document.id for s in (*found.to_sign, *found.signed)}
@@ -207,7 +190,7 @@ def chart_context(
         "can_share": principal.can(Permission.PATIENT_WRITE, patient.clinic_id),
         "shareable": [d for d in documents.values() if d.id not in asked],
         "shared": copies,
-        "to_share": sharing.shareable(copies, _shared(request)),
+        "to_share": sharing.shareable(copies, shared_of(request)),
     }
 
 
@@ -224,7 +207,11 @@ def share(
     request: Request, db: DbSession, principal: CurrentPrincipal, form: Form, patient_id: Id
 ) -> Response:
     service.share(
-        db, principal, patient_id, str(form.get("document_id") or ""), documents=_consents(request)
+        db,
+        principal,
+        patient_id,
+        str(form.get("document_id") or ""),
+        documents=consents_of(request),
     )
     return RedirectResponse(f"/patients/{patient_id}#consents", status_code=303)
 
@@ -235,6 +222,6 @@ def share_to_read(
 ) -> Response:
     """Share a document with the patient to read in the portal."""
     sharing.share(
-        db, principal, patient_id, str(form.get("document_id") or ""), documents=_shared(request)
+        db, principal, patient_id, str(form.get("document_id") or ""), documents=shared_of(request)
     )
     return RedirectResponse(f"/patients/{patient_id}#shared-documents", status_code=303)
