@@ -74,9 +74,13 @@ def _ints(ids: Ids, prefix: str = "") -> list[int] | None:
 
 
 def _patients(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
-    wanted = _ints(ids)
+    wanted: Sequence[int] | None = _ints(ids)
     if patient_ids is not None:
-        wanted = [i for i in patient_ids if wanted is None or i in wanted]
+        wanted = (
+            patient_ids  # every patient asked for (a range stays one BETWEEN)
+            if wanted is None
+            else [i for i in patient_ids if i in wanted]
+        )
     rows = repo.patients(db, scope.clinic_ids, wanted)
     return [Found(partial(people.patient, p), p.id, p.clinic_id) for p in rows]
 
