@@ -38,13 +38,15 @@ def test_it_takes_the_first_containers_balance_then_the_rest_from_the_second(
     assert a == first
 
 
-@given(dose=mg, first=mg, second=mg, share=st.fractions(0, 1))
+headroom = st.decimals("0", "500", places=3)
+
+
+@given(a=mg, b=mg, spare_first=headroom, spare_second=headroom)
 def test_it_accepts_entered_amounts_that_make_the_dose_within_each_balance(
-    dose: Decimal, first: Decimal, second: Decimal, share: object
+    a: Decimal, b: Decimal, spare_first: Decimal, spare_second: Decimal
 ) -> None:
-    a = (dose * Decimal(str(float(share)))).quantize(Decimal("0.001"))  # type: ignore[arg-type]
-    b = dose - a
-    assume(0 < a <= first and 0 < b <= second)
+    """Built to hold, not filtered: two shares of a dose, each within its vial."""
+    dose, first, second = a + b, a + spare_first, b + spare_second
     assert split_dose(dose, vial("1", "K1", first), vial("2", "K2", second), (a, b)) == (a, b)
 
 
