@@ -119,7 +119,8 @@ def _container(day: Day, clinic_id: int, drug: str, need: Decimal) -> int:
 
 def _pair(day: Day, clinic_id: int, drug: str, need: Decimal) -> tuple[int, int] | None:
     """An opened container left too low for the dose and the next in the same safe
-    that makes it up: the demo's one dose drawn from two vials. None if none is low."""
+    that makes it up: the demo's one dose drawn from two vials. None if none is low
+    (then ``_even_pair`` draws the dose from two full ones, half from each)."""
     today = today_at(day.db, clinic_id, day.now)
     rows = sorted(
         ledger.drawable(day.db, [clinic_id], today, drug=drug), key=lambda r: r[0].on_hand_ug
@@ -133,6 +134,22 @@ def _pair(day: Day, clinic_id: int, drug: str, need: Decimal) -> tuple[int, int]
         enough = opened.on_hand_ug + container.on_hand_ug >= need * 1000
         if alike and enough and container.id != opened.id:
             return opened.id, container.id
+    return None
+
+
+def _even_pair(day: Day, clinic_id: int, drug: str, need: Decimal) -> tuple[int, int] | None:
+    """Two containers of one product in one safe that each hold half the dose: what
+    day's stock has whatever was drawn before (the demo loads at any hour)."""
+    today = today_at(day.db, clinic_id, day.now)
+    rows = sorted(
+        ledger.drawable(day.db, [clinic_id], today, drug=drug), key=lambda r: r[0].on_hand_ug
+    )
+    half = need * 1000 / 2
+    for first, _lot, product, _location in rows:
+        for second, _lot2, other, _location2 in rows:
+            alike = other.id == product.id and second.location_id == first.location_id
+            if alike and second.id != first.id and min(first.on_hand_ug, second.on_hand_ug) >= half:
+                return first.id, second.id
     return None
 
 
@@ -203,7 +220,22 @@ def tell(day: Day, appointment: Appointment, start: datetime, goal: str) -> None
         else None
     )
     weight = dose.dosing_weight.value if dose.dosing_weight else Decimal(70)
-    if pair is not None:
+    even = (
+        _even_pair(day, s.clinic_id, c.protocol.drug, dose.dose.value)
+        if goal == "dose_released" and pair is None
+        else None
+    )
+    if even is not None:  # the nurse chooses two vials and enters each share
+        first_mg = (dose.dose.value / 2).quantize(Decimal("0.1"))
+        release = ReleaseIn(
+            checker=CREDENTIALS,
+            weight_kg=weight,
+            container_id=even[0],
+            second_container_id=even[1],
+            first_mg=first_mg,
+            second_mg=dose.dose.value - first_mg,
+        )
+    elif pair is not None:
         release = ReleaseIn(
             checker=CREDENTIALS,
             weight_kg=weight,
