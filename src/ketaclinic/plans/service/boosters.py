@@ -22,8 +22,8 @@ from ketaclinic.kit.time import utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import errors
 from ketaclinic.plans import repository as repo
-from ketaclinic.plans.models import PlanEvent, TreatmentPlan
-from ketaclinic.plans.service.core import PlanView
+from ketaclinic.plans.models import TreatmentPlan
+from ketaclinic.plans.service.core import PlanView, save_draft
 from ketaclinic.plans.service.reading import _views, sessions_of
 
 BLOCK = "booster"
@@ -117,20 +117,7 @@ def add_boosters(
         created_by_id=principal.user_id,
         created_at=utcnow(),
     )
-    db.add(row)
-    db.flush()
-    db.add(
-        PlanEvent(
-            plan_id=row.id,
-            patient_id=patient.id,
-            seq=1,
-            action="draft",
-            status="draft",
-            by_id=principal.user_id,
-            at=utcnow(),
-        )
-    )
-    db.flush()
+    save_draft(db, principal, patient, row)
     audit.on_patient(
         db,
         principal,

@@ -25,11 +25,12 @@ from ketaclinic.kit.time import utcnow
 from ketaclinic.patients.models import Patient
 from ketaclinic.plans import errors
 from ketaclinic.plans import repository as repo
-from ketaclinic.plans.models import PlanEvent, TreatmentPlan
+from ketaclinic.plans.models import TreatmentPlan
 from ketaclinic.plans.schemas import PlanIn
 from ketaclinic.plans.service.core import (
     REASON_MIN_LENGTH,
     PlanPolicy,
+    save_draft,
 )
 from ketaclinic.plans.service.reading import (
     get,
@@ -156,20 +157,7 @@ def draft(
         created_by_id=principal.user_id,
         created_at=utcnow(),
     )
-    db.add(row)
-    db.flush()
-    db.add(
-        PlanEvent(
-            plan_id=row.id,
-            patient_id=patient.id,
-            seq=1,
-            action="draft",
-            status="draft",
-            by_id=principal.user_id,
-            at=utcnow(),
-        )
-    )
-    db.flush()
+    save_draft(db, principal, patient, row)
     changed = _changed(supersedes, row) if supersedes else []
     audit.on_patient(
         db,

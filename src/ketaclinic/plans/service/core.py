@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy.orm import Session
+
 from ketaclinic.clinical.dosing import (
     DoseError,
 )
@@ -14,6 +16,9 @@ from ketaclinic.clinical.treatment import (
     Protocol,
     load_protocols,
 )
+from ketaclinic.identity.principal import Principal
+from ketaclinic.kit.time import utcnow
+from ketaclinic.patients.models import Patient
 from ketaclinic.plans import errors
 from ketaclinic.plans.models import PlanEvent, TreatmentPlan
 from ketaclinic.screenings import service as screenings
@@ -46,3 +51,22 @@ class PlanView:
 
 def _dose_error(exc: DoseError) -> errors.DoseRefused:
     return errors.DoseRefused(fields=exc.fields)
+
+
+def save_draft(db: Session, principal: Principal, patient: Patient, row: TreatmentPlan) -> None:
+    """Store a new plan version as a draft with its first event (a new plan and a
+    revision, such as a booster's, alike)."""
+    db.add(row)
+    db.flush()
+    db.add(
+        PlanEvent(
+            plan_id=row.id,
+            patient_id=patient.id,
+            seq=1,
+            action="draft",
+            status="draft",
+            by_id=principal.user_id,
+            at=utcnow(),
+        )
+    )
+    db.flush()
