@@ -19,6 +19,7 @@ from ketaclinic.auth.models import (
     StaffSession,
     User,
 )
+from ketaclinic.billing.account_models import AccountEntry, Package, PackageDraw, PatientPackage
 from ketaclinic.billing.models import (
     BillingIdentifier,
     ChargeLine,
@@ -86,6 +87,7 @@ from ketaclinic.smart.models import SmartAccessToken, SmartAssertionUse, SmartCl
 from ketaclinic.treatments.models import TreatmentSession
 
 __all__ = [
+    "AccountEntry",
     "AdverseEvent",
     "AldreteScore",
     "AlertAction",
@@ -139,9 +141,12 @@ __all__ = [
     "MessageEvent",
     "NoteAddendum",
     "NoteSignature",
+    "Package",
+    "PackageDraw",
     "Patient",
     "PatientAccount",
     "PatientIntake",
+    "PatientPackage",
     "PlanEvent",
     "PortalLink",
     "PortalRequest",
