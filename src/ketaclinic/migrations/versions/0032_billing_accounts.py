@@ -128,7 +128,9 @@ def upgrade() -> None:
             "purpose IS NULL OR purpose IN ('payment', 'deposit')",
             name=op.f("ck_account_entries_purpose"),
         ),
-        sa.UniqueConstraint("clinic_id", "receipt_no", name=op.f("uq_account_entries_clinic_id_receipt_no")),
+        sa.UniqueConstraint(
+            "clinic_id", "receipt_no", name=op.f("uq_account_entries_clinic_id_receipt_no")
+        ),
     )
     op.create_index(
         "ix_account_entries_patient_day", "account_entries", ["patient_id", "posted_on"]
