@@ -15,8 +15,8 @@ from starlette.responses import Response
 from ketaclinic.auth import staff
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.billing import documents, errors
-from ketaclinic.billing.service import charges, fees, review, superbill
+from ketaclinic.billing import documents, errors, evaluation_views
+from ketaclinic.billing.service import charges, claim, fees, review, superbill
 from ketaclinic.clinical.billing import dollars, parse_cents
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
@@ -91,6 +91,7 @@ def _visit(
             "typed": typed or {},
             "not_ready": charges.not_ready,
             "done": request.query_params.get("done", ""),
+            "can_evaluate": principal.can(Permission.PLAN_SIGN, found.session.clinic_id),
         },
         status_code=status_code,
     )
@@ -101,6 +102,22 @@ def visit_page(
     request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _visit(request, db, principal, session_id)
+
+
+@router.get("/billing/visits/{session_id}/cms1500.csv")
+def cms1500_csv(
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    """The visit's CMS-1500 fields, one row per final service line; the visit's page
+    again, with the missing item named, when the claim cannot be made."""
+    try:
+        found = claim.cms1500_forms(db, principal, session_id)
+    except errors.ClaimIncomplete as exc:
+        db.rollback()
+        shown = {"claim": exc.message}
+        return _visit(request, db, principal, session_id, errors_shown=shown, status_code=409)
+    name = f"cms1500-{found.patient.mrn}-visit-{session_id}.csv"
+    return _download(claim.to_csv(found), name, "text/csv")
 
 
 @router.post("/billing/visits/{session_id}/charges")
@@ -379,3 +396,7 @@ def portal_superbill_pdf(
         db, None, own, clinic, first, last, actor=patient.actor, origin=patient.origin
     )
     return _download(documents.to_pdf(bill), "superbill.pdf", "application/pdf")
+
+
+# The prescriber's evaluation page has its own module and routes.
+router.include_router(evaluation_views.router)
