@@ -27,7 +27,14 @@ PRESCRIBER_NPI = "1710234562"
 
 
 def ready(
-    db: Session, api: Api, billed: Billed, admin: Persona, prescriber: Persona, front_desk: Persona
+    db: Session,
+    api: Api,
+    billed: Billed,
+    admin: Persona,
+    prescriber: Persona,
+    front_desk: Persona,
+    *,
+    prescriber_npi: bool = True,
 ) -> None:
     """The prescriber's evaluation (she renders the lines), the NPIs and TIN, the
     patient's insurer: everything but the final lines."""
@@ -38,7 +45,8 @@ def ready(
     assert made.status_code == 201, made.text
     boss = principal_for(db, admin.user)
     fees.set_identifier(db, boss, admin.clinic.id, CLINIC_NPI, "74-1234567")
-    fees.set_identifier(db, boss, admin.clinic.id, PRESCRIBER_NPI, user_id=prescriber.user.id)
+    if prescriber_npi:
+        fees.set_identifier(db, boss, admin.clinic.id, PRESCRIBER_NPI, user_id=prescriber.user.id)
     desk = principal_for(db, front_desk.user)
     fees.set_coverage(db, desk, billed.patient_id, "Lone Star Health", "LSH-4471-09")
     db.commit()
@@ -98,6 +106,23 @@ def test_it_refuses_a_claim_naming_what_is_missing(
     drafts = desk.get(url)
     assert drafts.status_code == 409 and set(drafts.json()["error"]["fields"]) == {"lines"}
     assert "finalise" in drafts.json()["error"]["message"]
+
+
+def test_it_refuses_a_claim_whose_rendering_clinician_has_no_npi(
+    db: Session,
+    api: Api,
+    billed: Billed,
+    admin: Persona,
+    prescriber: Persona,
+    front_desk: Persona,
+) -> None:
+    ready(db, api, billed, admin, prescriber, front_desk, prescriber_npi=False)
+    charges.finalise_visit(db, principal_for(db, front_desk.user), billed.session_id)
+    db.commit()
+    got = api(front_desk).get(f"/api/v1/billing/visits/{billed.session_id}/cms1500")
+    assert got.status_code == 409
+    fields = got.json()["error"]["fields"]
+    assert set(fields) == {"rendering_npi"} and prescriber.user.name in fields["rendering_npi"]
 
 
 def test_it_keeps_the_claim_from_staff_without_billing(

@@ -26,7 +26,7 @@ from ketaclinic.kit import forms
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.web import DbSession, Form, render
-from ketaclinic.portal.deps import CurrentPatient, render_portal
+from ketaclinic.portal.deps import CurrentPatient, PortalPatient, render_portal
 
 router = APIRouter(include_in_schema=False)
 
@@ -373,25 +373,62 @@ def staff_superbill_csv(
     return _download(documents.to_csv(bill), f"superbill-{bill.patient.mrn}.csv", "text/csv")
 
 
-@router.get("/portal/superbill")
-def portal_superbill(request: Request, db: DbSession, patient: CurrentPatient) -> Response:
+def _portal_form(
+    request: Request,
+    db: Session,
+    patient: PortalPatient,
+    *,
+    first: str = "",
+    last: str = "",
+    errors_shown: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     today = today_at(db, patient.clinic_id)
     context = {
         "nav": "superbill",
-        "first": date(today.year, 1, 1).isoformat(),
-        "last": today.isoformat(),
+        "first": first or date(today.year, 1, 1).isoformat(),
+        "last": last or today.isoformat(),
+        "errors": errors_shown or {},
     }
-    return render_portal(request, "billing/portal_superbill.html", patient, context, db=db)
+    return render_portal(
+        request,
+        "billing/portal_superbill.html",
+        patient,
+        context,
+        db=db,
+        status_code=status_code,
+    )
+
+
+@router.get("/portal/superbill")
+def portal_superbill(request: Request, db: DbSession, patient: CurrentPatient) -> Response:
+    return _portal_form(request, db, patient)
 
 
 @router.get("/portal/superbill.pdf")
 def portal_superbill_pdf(
-    db: DbSession, patient: CurrentPatient, since: DateText = "", until: UntilText = ""
+    request: Request,
+    db: DbSession,
+    patient: CurrentPatient,
+    since: DateText = "",
+    until: UntilText = "",
 ) -> Response:
     own = superbill.patient_of_own(db, patient.clinic_id, patient.patient_id)
     clinic = db.get(Clinic, patient.clinic_id)
     assert clinic is not None
-    first, last = _range(db, clinic.id, since, until)
+    try:
+        first, last = _range(db, clinic.id, since, until)
+    except ValidationFailed as exc:
+        # The form again with the message by the date, not an error page.
+        return _portal_form(
+            request,
+            db,
+            patient,
+            first=since,
+            last=until,
+            errors_shown=exc.fields,
+            status_code=422,
+        )
     bill = superbill.build(
         db, None, own, clinic, first, last, actor=patient.actor, origin=patient.origin
     )

@@ -67,7 +67,8 @@ def load_billing(db: Session, slug: str, staff: dict[Role, Principal]) -> int:
         for line in lines:
             if line.code == "J3490" and not line.ndc:
                 charges.set_ndc(db, desk, line.id, KETAMINE_NDC)
-        if lines and lines[0].date_of_service <= today - timedelta(days=7):
+        # Esketamine goes to the insurer: its lines are finalised for the claim at once.
+        if lines and (lines[0].date_of_service <= today - timedelta(days=7) or _esketamine(lines)):
             finals = charges.finalise_visit(db, desk, session_id)
             first = _first_hour(finals)
             if not corrected and first is not None:
@@ -95,9 +96,13 @@ def _insure_esketamine(
 ) -> None:
     """Esketamine is billed to insurance: its patients have an insurer and member id
     on file, so the visit's CMS-1500 can be made (issue 23, point 5)."""
-    if not lines or not any(line.code in ("G2082", "G2083") for line in lines):
+    if not _esketamine(lines):
         return
     patient_id = lines[0].patient_id
     if patient_id not in insured:
         fees.set_coverage(db, desk, patient_id, ESKETAMINE_PAYER, f"NHP{patient_id:09d}")
         insured.add(patient_id)
+
+
+def _esketamine(lines: list[ChargeLine]) -> bool:
+    return any(line.code in ("G2082", "G2083") for line in lines)

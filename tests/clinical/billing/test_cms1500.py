@@ -158,7 +158,10 @@ def test_it_adds_the_ndc_in_the_shaded_area() -> None:
 
 
 def test_it_gives_the_providers_their_identifiers() -> None:
-    """Items 25 (EIN, digits only), 32/32a (service facility), 33/33a (billing)."""
+    """Items 25 (EIN, digits only), 32/32a (service facility), 33/33a (billing); 24I/24J
+    empty when the billing provider rendered the service."""
+    (service,) = one(claim(line(rendering_npi="")))["24"]  # type: ignore[misc]
+    assert (service["24I"], service["24J"]) == ("", "")
     form = one(claim())
     assert form["25"] == {"id": "743081562", "type": "EIN"}
     assert form["32"] == {
@@ -185,7 +188,7 @@ def test_it_totals_the_charges_and_what_was_paid() -> None:
         ({"billing": Provider("Lakeside", "1234567890")}, "billing_npi"),
         ({"tin": "00-1234567"}, "tin"),
         ({"lines": ()}, "lines"),
-        ({"lines": (line(rendering_npi=""),)}, "rendering_npi"),
+        ({"lines": (line(rendering_npi="1234567890"),)}, "rendering_npi"),
         ({"lines": (line(pointers="C"),)}, "pointers"),
     ],
 )

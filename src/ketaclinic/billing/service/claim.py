@@ -81,11 +81,17 @@ def _build(
     coverage = repo.coverage(db, ids, patient.id)
     billing_ids = repo.identifier(db, ids, clinic.id, None)
     renderers = {line.rendering_user_id for line in lines if line.rendering_user_id}
+    names = repo.users_named(db, renderers)
     npis = {}
     for uid in renderers:
         own = repo.identifier(db, ids, clinic.id, uid)
-        npis[uid] = own.npi if own else ""
-    names = repo.users_named(db, renderers)
+        if own is None:
+            who = names.get(uid, "the rendering clinician")
+            message = f"{who} has no NPI on file (item 24J)"
+            raise ClaimIncomplete(
+                f"The claim cannot be made: {message}.", {"rendering_npi": message}
+            )
+        npis[uid] = own.npi
     diagnoses, pointers = _diagnoses(lines)
     billing = cms1500.Provider(
         name=clinic.name, npi=billing_ids.npi if billing_ids else "", address=clinic.address
@@ -102,6 +108,7 @@ def _build(
         phone=patient.phone or "",
     )
     payer = coverage.payer if coverage else ""
+    # Item 31: the rendering clinician, else the billing provider (the clinic) signs.
     first_renderer = next((line.rendering_user_id for line in lines if line.rendering_user_id), 0)
     claim = cms1500.Claim(
         patient=person,
@@ -129,7 +136,7 @@ def _build(
         billing=billing,
         facility=billing,
         tin=billing_ids.tin if billing_ids else "",
-        physician_signature=names.get(first_renderer, ""),
+        physician_signature=names.get(first_renderer, clinic.name),
         signed_on=today_at(db, clinic.id),
         # Payments are the self-pay accounts' (issue 23 point 4): none is on the claim yet.
         paid_cents=0,

@@ -74,7 +74,7 @@ class ServiceLine:
     charge_cents: int  # the line's amount (units x price)
     pointers: str  # letters into the claim's diagnoses, e.g. "AB"
     modifiers: tuple[str, ...] = ()
-    rendering_npi: str = ""
+    rendering_npi: str = ""  # empty: the billing provider (33a) rendered it
     ndc: str | None = None
     ndc_quantity: Decimal | None = None
     ndc_unit: str | None = None
@@ -167,7 +167,8 @@ def check(claim: Claim) -> None:
     if why := tin_problem(claim.tin):
         raise ClaimIncomplete("tin", f"the clinic's EIN: {why} (item 25)")
     for line in claim.lines:
-        if why := npi_problem(line.rendering_npi):
+        # 24J is left empty when the billing provider rendered the service (33a).
+        if line.rendering_npi and (why := npi_problem(line.rendering_npi)):
             raise ClaimIncomplete("rendering_npi", f"{line.code}: rendering NPI: {why} (24J)")
         if not line.pointers or any(
             p not in POINTER_LETTERS[: len(claim.diagnoses)] for p in line.pointers
@@ -219,7 +220,7 @@ def _service(line: ServiceLine) -> dict[str, Any]:
         "24F": _money(line.charge_cents),
         "24G": line.units,
         "24H": "",  # EPSDT / family plan
-        "24I": "NPI",
+        "24I": "NPI" if line.rendering_npi else "",
         "24J": line.rendering_npi,
         "shaded": supplemental(line),
     }
