@@ -3,7 +3,6 @@ fields as JSON or CSV (each audited on the patient's clinic, like the pages' cop
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -95,10 +94,7 @@ def cms1500_command(
         except ClaimIncomplete as exc:
             typer.echo(f"Error: {exc.message}", err=True)
             raise typer.Exit(1) from None
-    if fmt == "json":
-        body = json.dumps({"session_id": visit, "forms": found.forms}, indent=2) + "\n"
-    else:
-        body = claim.to_csv(found)
+    body = claim.to_json(found) if fmt == "json" else claim.to_csv(found)
     if output is None:
         typer.echo(body, nl=False)
     else:

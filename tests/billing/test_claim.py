@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,9 @@ from typer.testing import CliRunner
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.service import principal_for
-from ketaclinic.billing.service import charges, fees
+from ketaclinic.billing.service import charges, claim, fees
 from ketaclinic.cli import app
+from ketaclinic.identity.principal import Origin
 from tests.billing.conftest import Billed
 from tests.billing.test_superbill import cli_db as cli_db
 from tests.chairside.conftest import Api
@@ -159,6 +161,24 @@ def test_it_shows_the_missing_item_on_the_page_instead_of_a_file(
     got = desk.get(f"/billing/visits/{billed.session_id}/cms1500.csv")
     assert got.status_code == 409
     assert "no insurer on file" in got.text and 'id="claim-error"' in got.text
+
+
+def test_it_writes_the_same_forms_for_a_command_run_on_the_server(
+    db: Session, api: Api, claimed: Billed, front_desk: Persona, admin: Persona
+) -> None:
+    """What ``ketaclinic billing cms1500`` writes: the API's answer, audited as the CLI."""
+    origin = Origin(channel="cli", ip="host", user_agent="billing-clerk")
+    found = claim.cms1500_for_system(
+        db, claimed.session_id, [admin.clinic.id], actor="cli:billing-clerk", origin=origin
+    )
+    db.commit()  # the audit events are written when the command's transaction commits
+    written = json.loads(claim.to_json(found))
+    answered = api(front_desk).get(f"/api/v1/billing/visits/{claimed.session_id}/cms1500").json()
+    assert written == answered
+    actors = db.scalars(
+        select(AuditEvent.actor).where(AuditEvent.action == "patient.billing.cms1500")
+    ).all()
+    assert "cli:billing-clerk" in actors
 
 
 def test_it_writes_the_claim_from_the_command_line_or_names_the_problem(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -186,6 +187,17 @@ def cms1500_for_system(
 ) -> ClaimForms:
     """The same for a command run on the server (every clinic it names)."""
     return _forms(db, None, clinic_ids, session_id, actor=actor, origin=origin)
+
+
+def to_json(found: ClaimForms) -> str:
+    """The forms as the API answers them, for a file."""
+    body = {
+        "session_id": found.session_id,
+        "patient_id": found.patient.id,
+        "lines": found.lines,
+        "forms": found.forms,
+    }
+    return json.dumps(body, indent=2) + "\n"
 
 
 def to_csv(found: ClaimForms) -> str:
