@@ -1,5 +1,5 @@
-"""``ketaclinic billing``: a patient's superbill as a PDF or CSV (audited on the
-patient's clinic, like the portal's and the staff's copies)."""
+"""``ketaclinic billing``: a patient's superbill as a PDF or CSV, a visit's CMS-1500
+fields as JSON or CSV (each audited on the patient's clinic, like the pages' copies)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from typing import Annotated
 import typer
 
 from ketaclinic.billing import documents
-from ketaclinic.billing.errors import BillingPatientNotFound
-from ketaclinic.billing.service import superbill
+from ketaclinic.billing.errors import BillingPatientNotFound, ClaimIncomplete, VisitNotFound
+from ketaclinic.billing.service import claim, superbill
 from ketaclinic.cli_common import cli_origin, unit_of_work
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import get_by_slug, list_clinics
 
-billing_app = typer.Typer(help="Billing: superbills for a patient's final charges.")
+billing_app = typer.Typer(
+    help="Billing: superbills for a patient's final charges; a visit's CMS-1500 fields."
+)
 
 
 def _day(text: str, option: str) -> date:
@@ -62,6 +64,42 @@ def superbill_command(
     else:
         output.write_text(documents.to_csv(bill), encoding="utf-8")
     typer.echo(f"Wrote {output} ({len(bill.lines)} lines).")
+
+
+@billing_app.command("cms1500")
+def cms1500_command(
+    visit: Annotated[int, typer.Option(help="The visit (chairside session) id", min=1)],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to FILE (else standard output)")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="json or csv")] = "json",
+    clinic: Annotated[str | None, typer.Option(help="Only this clinic's visit (its slug)")] = None,
+) -> None:
+    """The visit's final lines as CMS-1500 (02/12) fields for a clearinghouse."""
+    if fmt not in ("json", "csv"):
+        raise typer.BadParameter("must be json or csv", param_hint="--format")
+    with unit_of_work() as db:
+        clinics = [get_by_slug(db, clinic)] if clinic else list_clinics(db)
+        origin = cli_origin()
+        try:
+            found = claim.cms1500_for_system(
+                db,
+                visit,
+                [c.id for c in clinics],
+                actor=f"cli:{origin.user_agent}",
+                origin=origin,
+            )
+        except VisitNotFound:
+            raise typer.BadParameter(f"no visit {visit}", param_hint="--visit") from None
+        except ClaimIncomplete as exc:
+            typer.echo(f"Error: {exc.message}", err=True)
+            raise typer.Exit(1) from None
+    body = claim.to_json(found) if fmt == "json" else claim.to_csv(found)
+    if output is None:
+        typer.echo(body, nl=False)
+    else:
+        output.write_text(body, encoding="utf-8")
+        typer.echo(f"Wrote {output} ({len(found.forms)} forms, {found.lines} lines).")
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.auth.service import get_user_by_email, principal_for
 from ketaclinic.billing.models import ChargeLine
-from ketaclinic.billing.service import charges, fees
+from ketaclinic.billing.service import charges, claim, fees
 from ketaclinic.clinical.billing import charges_for
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.demo.loader import load_demo
@@ -46,3 +46,31 @@ def test_it_bills_the_demo_visits_by_the_rules(db: Session) -> None:
             original = [(x.code, x.units) for x in made if x.corrects_id is None and not x.reason]
             assert original == expected, (slug, session_id)
             assert all(x.amount_cents is not None for x in made)
+
+
+def test_it_makes_the_cms1500_of_a_demo_esketamine_visit(db: Session) -> None:
+    """Esketamine is billed to insurance (issue 23, point 5): a finalised demo visit
+    yields its CMS-1500 with the G2082/G2083 visit and the J0013 drug lines."""
+    load_demo(db, solve_seconds=1)
+    db.flush()
+    desk_user = get_user_by_email(db, "frontdesk@lakeside.example.org")
+    assert desk_user is not None
+    desk = principal_for(db, desk_user)
+    finals = db.scalars(
+        select(ChargeLine.session_id)
+        .join(Clinic, Clinic.id == ChargeLine.clinic_id)
+        .where(
+            Clinic.slug == "lakeside",
+            ChargeLine.code.in_(("G2082", "G2083")),
+            ChargeLine.status == "final",
+        )
+        .order_by(ChargeLine.session_id)
+    ).all()
+    assert finals, "the demo has a finalised esketamine visit"
+    found = claim.cms1500_forms(db, desk, finals[0])
+    (form,) = found.forms
+    codes = [s["24D"]["code"] for s in form["24"]]
+    assert codes[0] in ("G2082", "G2083") and "J0013" in codes
+    assert form["11c"] == "Northstar Health Plan" and form["1a"].startswith("NHP")
+    assert form["21"]["icd_indicator"] == "0" and form["21"]["A"]
+    assert form["33a"] and form["25"]["type"] == "EIN"

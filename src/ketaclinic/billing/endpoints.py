@@ -11,6 +11,7 @@ from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.billing import deps
 from ketaclinic.billing.schemas import (
     ChargeOut,
+    ClaimFormsOut,
     CorrectionIn,
     CoverageIn,
     CoverageOut,
@@ -20,7 +21,7 @@ from ketaclinic.billing.schemas import (
     FeeOut,
     VisitChargesOut,
 )
-from ketaclinic.billing.service import charges, fees, review
+from ketaclinic.billing.service import charges, claim, fees, review
 from ketaclinic.identity.roles import Permission
 from ketaclinic.kit.fields import Id
 from ketaclinic.kit.pagination import Page, Paging
@@ -32,7 +33,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No credentials"},
     403: {"description": "Your role may not do this"},
     404: {"description": "No such visit or charge line in your clinics"},
-    409: {"description": "The visit is not completed, or the line is final or not ready"},
+    409: {
+        "description": "The visit is not completed, the line is final or not ready, or "
+        "the claim lacks an item (`error.fields` names it)"
+    },
     422: {"description": "A field is invalid; `error.fields` names it"},
 }
 
@@ -68,6 +72,19 @@ def visit_charges(
 ) -> Any:
     """A visit's charge lines in the order they were made (corrections after)."""
     return paging.of(_visit_lines(db, principal, session_id))
+
+
+@router.get("/visits/{session_id}/cms1500", response_model=ClaimFormsOut, responses=ERRORS)
+def cms1500(session_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
+    """The visit's final lines as CMS-1500 (02/12) forms for a clearinghouse: 409 naming
+    the missing item (payer, member_id, diagnoses, an NPI, the TIN, no final line)."""
+    found = claim.cms1500_forms(db, principal, session_id)
+    return {
+        "session_id": found.session_id,
+        "patient_id": found.patient.id,
+        "lines": found.lines,
+        "forms": found.forms,
+    }
 
 
 @router.post("/visits/{session_id}/charges", response_model=Page[ChargeOut], responses=ERRORS)

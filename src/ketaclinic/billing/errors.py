@@ -98,3 +98,11 @@ class NdcInvalid(FieldInvalid):
     code = "billing_ndc_invalid"
     field = "ndc"
     default_message = "an NDC of 10 or 11 digits in three parts, such as 12345-6789-01"
+
+
+class ClaimIncomplete(Conflict):
+    """The visit's claim lacks an item a payer cannot do without; ``fields`` names it
+    (payer, member_id, diagnoses, billing_npi, rendering_npi, tin, lines, ...)."""
+
+    code = "billing_claim_incomplete"
+    default_message = "The claim cannot be made yet."

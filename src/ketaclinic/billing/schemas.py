@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,3 +103,14 @@ class CoverageOut(BaseModel):
     payer: str
     member_id: str
     at: datetime
+
+
+class ClaimFormsOut(BaseModel):
+    """A visit's CMS-1500 forms, six service lines each, keyed by NUCC item number
+    ("1a", "21", "24", "33a"); ``24`` is the form's service lines (24A-24J and the
+    shaded supplemental NDC). docs/clinical-references.md#cms-1500."""
+
+    session_id: int
+    patient_id: int
+    lines: int = Field(description="Service lines on all the forms together")
+    forms: list[dict[str, Any]]

@@ -15,8 +15,8 @@ from starlette.responses import Response
 from ketaclinic.auth import staff
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.billing import documents, errors
-from ketaclinic.billing.service import charges, fees, review, superbill
+from ketaclinic.billing import documents, errors, evaluation_views
+from ketaclinic.billing.service import charges, claim, fees, review, superbill
 from ketaclinic.clinical.billing import dollars, parse_cents
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
@@ -26,7 +26,7 @@ from ketaclinic.kit import forms
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.fields import Id, in_id_range
 from ketaclinic.kit.web import DbSession, Form, render
-from ketaclinic.portal.deps import CurrentPatient, render_portal
+from ketaclinic.portal.deps import CurrentPatient, PortalPatient, render_portal
 
 router = APIRouter(include_in_schema=False)
 
@@ -91,6 +91,7 @@ def _visit(
             "typed": typed or {},
             "not_ready": charges.not_ready,
             "done": request.query_params.get("done", ""),
+            "can_evaluate": principal.can(Permission.PLAN_SIGN, found.session.clinic_id),
         },
         status_code=status_code,
     )
@@ -101,6 +102,22 @@ def visit_page(
     request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
 ) -> Response:
     return _visit(request, db, principal, session_id)
+
+
+@router.get("/billing/visits/{session_id}/cms1500.csv")
+def cms1500_csv(
+    request: Request, session_id: Id, principal: CurrentPrincipal, db: DbSession
+) -> Response:
+    """The visit's CMS-1500 fields, one row per final service line; the visit's page
+    again, with the missing item named, when the claim cannot be made."""
+    try:
+        found = claim.cms1500_forms(db, principal, session_id)
+    except errors.ClaimIncomplete as exc:
+        db.rollback()
+        shown = {"claim": exc.message}
+        return _visit(request, db, principal, session_id, errors_shown=shown, status_code=409)
+    name = f"cms1500-{found.patient.mrn}-visit-{session_id}.csv"
+    return _download(claim.to_csv(found), name, "text/csv")
 
 
 @router.post("/billing/visits/{session_id}/charges")
@@ -356,26 +373,67 @@ def staff_superbill_csv(
     return _download(documents.to_csv(bill), f"superbill-{bill.patient.mrn}.csv", "text/csv")
 
 
-@router.get("/portal/superbill")
-def portal_superbill(request: Request, db: DbSession, patient: CurrentPatient) -> Response:
+def _portal_form(
+    request: Request,
+    db: Session,
+    patient: PortalPatient,
+    *,
+    first: str = "",
+    last: str = "",
+    errors_shown: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     today = today_at(db, patient.clinic_id)
     context = {
         "nav": "superbill",
-        "first": date(today.year, 1, 1).isoformat(),
-        "last": today.isoformat(),
+        "first": first or date(today.year, 1, 1).isoformat(),
+        "last": last or today.isoformat(),
+        "errors": errors_shown or {},
     }
-    return render_portal(request, "billing/portal_superbill.html", patient, context, db=db)
+    return render_portal(
+        request,
+        "billing/portal_superbill.html",
+        patient,
+        context,
+        db=db,
+        status_code=status_code,
+    )
+
+
+@router.get("/portal/superbill")
+def portal_superbill(request: Request, db: DbSession, patient: CurrentPatient) -> Response:
+    return _portal_form(request, db, patient)
 
 
 @router.get("/portal/superbill.pdf")
 def portal_superbill_pdf(
-    db: DbSession, patient: CurrentPatient, since: DateText = "", until: UntilText = ""
+    request: Request,
+    db: DbSession,
+    patient: CurrentPatient,
+    since: DateText = "",
+    until: UntilText = "",
 ) -> Response:
     own = superbill.patient_of_own(db, patient.clinic_id, patient.patient_id)
     clinic = db.get(Clinic, patient.clinic_id)
     assert clinic is not None
-    first, last = _range(db, clinic.id, since, until)
+    try:
+        first, last = _range(db, clinic.id, since, until)
+    except ValidationFailed as exc:
+        # The form again with the message by the date, not an error page.
+        return _portal_form(
+            request,
+            db,
+            patient,
+            first=since,
+            last=until,
+            errors_shown=exc.fields,
+            status_code=422,
+        )
     bill = superbill.build(
         db, None, own, clinic, first, last, actor=patient.actor, origin=patient.origin
     )
     return _download(documents.to_pdf(bill), "superbill.pdf", "application/pdf")
+
+
+# The prescriber's evaluation page has its own module and routes.
+router.include_router(evaluation_views.router)

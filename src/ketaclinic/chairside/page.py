@@ -137,6 +137,8 @@ def session_page(
             "values": values or {},
             "focus": focus,
             "can_chart": can_chart,
+            # The prescriber's separately identifiable evaluation (billing, issue 23).
+            "can_evaluate": principal.can(Permission.PLAN_SIGN, c.session.clinic_id),
             **release,
             "auto": auto,
             "escort": escort,

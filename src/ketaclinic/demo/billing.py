@@ -1,7 +1,8 @@
 """The demo's billing (issue 23): each clinic's fee schedule (with one price raised
 this month, so the history shows), its billing NPI and TIN and the prescriber's NPI,
 and the charges of the last month's completed visits: older visits finalised, the
-last week's still to review, one final line corrected by new lines. Prices are the
+last week's still to review, one final line corrected by new lines; esketamine
+patients have an insurer on file for their CMS-1500. Prices are the
 demo's own *(practice)*; the esketamine visits near the 2026 Medicare rates
 (docs/clinical-references.md#billing-codes)."""
 
@@ -58,13 +59,16 @@ def load_billing(db: Session, slug: str, staff: dict[Role, Principal]) -> int:
     since = today - timedelta(days=31)
     sessions = charges.completed_since(db, desk, clinic_id, since)
     corrected = False
+    insured: set[int] = set()
     for session_id in sessions:
         charges.generate(db, desk, session_id)
         lines = charges.visit_charges(db, desk, session_id, audited=False).lines
+        _insure_esketamine(db, desk, lines, insured)
         for line in lines:
             if line.code == "J3490" and not line.ndc:
                 charges.set_ndc(db, desk, line.id, KETAMINE_NDC)
-        if lines and lines[0].date_of_service <= today - timedelta(days=7):
+        # Esketamine goes to the insurer: its lines are finalised for the claim at once.
+        if lines and (lines[0].date_of_service <= today - timedelta(days=7) or _esketamine(lines)):
             finals = charges.finalise_visit(db, desk, session_id)
             first = _first_hour(finals)
             if not corrected and first is not None:
@@ -82,3 +86,23 @@ def load_billing(db: Session, slug: str, staff: dict[Role, Principal]) -> int:
 
 def _first_hour(lines: list[ChargeLine]) -> ChargeLine | None:
     return next((line for line in lines if line.code == "96365"), None)
+
+
+ESKETAMINE_PAYER = "Northstar Health Plan"  # the demo's own insurer
+
+
+def _insure_esketamine(
+    db: Session, desk: Principal, lines: list[ChargeLine], insured: set[int]
+) -> None:
+    """Esketamine is billed to insurance: its patients have an insurer and member id
+    on file, so the visit's CMS-1500 can be made (issue 23, point 5)."""
+    if not _esketamine(lines):
+        return
+    patient_id = lines[0].patient_id
+    if patient_id not in insured:
+        fees.set_coverage(db, desk, patient_id, ESKETAMINE_PAYER, f"NHP{patient_id:09d}")
+        insured.add(patient_id)
+
+
+def _esketamine(lines: list[ChargeLine]) -> bool:
+    return any(line.code in ("G2082", "G2083") for line in lines)

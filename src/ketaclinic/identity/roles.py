@@ -545,6 +545,12 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /api/v1/billing/fees": P.SETTINGS_MANAGE,
     "POST /api/v1/billing/fees": P.SETTINGS_MANAGE,
     "POST /api/v1/billing/patients/{patient_id}/coverage": P.BILLING,
+    # billing (issue 23 point 5): a visit's CMS-1500 fields for the clearinghouse; the
+    # prescriber's evaluation page (the API's permission).
+    "GET /api/v1/billing/visits/{session_id}/cms1500": P.BILLING,
+    "GET /billing/visits/{session_id}/cms1500.csv": P.BILLING,
+    "GET /billing/visits/{session_id}/evaluation": P.PLAN_SIGN,
+    "POST /billing/visits/{session_id}/evaluation": P.PLAN_SIGN,
 }
 
 # FHIR R4 (issue 22): the CapabilityStatement is public; reading or searching any
