@@ -1,6 +1,6 @@
 """The FHIR R4 endpoint at /fhir: the CapabilityStatement, and read and search for
 each resource type. One route per type and interaction (no generic segment), every
-one named in ``identity.roles.ROUTE_RULES``; left out of the JSON API's OpenAPI
+one named in ``identity.routes.ROUTE_RULES``; left out of the JSON API's OpenAPI
 document (the CapabilityStatement describes them)."""
 
 from __future__ import annotations
