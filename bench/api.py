@@ -114,10 +114,10 @@ def _family_names() -> list[str]:
 
 
 def _mrn(n: int) -> str:
-    from ketaclinic.patients.mrn import luhn_check_digit
+    from ketaclinic.clinical.checkdigits import luhn_digit
 
     body = f"{1_000_000 + n}"
-    return f"KC{body}{luhn_check_digit(body)}"
+    return f"KC{body}{luhn_digit(body)}"
 
 
 @contextmanager

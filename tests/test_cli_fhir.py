@@ -44,7 +44,8 @@ def test_it_registers_lists_and_revokes_a_fhir_client(
         ],
     )
     assert made.exit_code == 0, made.output
-    client_id = made.stdout.splitlines()[0].strip()
+    [client_id] = made.stdout.split()  # alone on stdout, for CLIENT_ID=$(...)
+    assert "Token address: " in made.stderr
     listed = runner.invoke(app, ["fhir-client", "list", *BY], env={"COLUMNS": "300"})
     assert listed.exit_code == 0, listed.output
     assert "State registry" in listed.output and client_id in listed.output

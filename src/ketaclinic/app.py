@@ -47,7 +47,7 @@ from ketaclinic.consents import views as consent_views
 from ketaclinic.fhir import bulk_endpoints as fhir_bulk_api
 from ketaclinic.fhir import endpoints as fhir_api
 from ketaclinic.fhir.errors import FHIR_JSON, operation_outcome
-from ketaclinic.identity.roles import Access, rule_for
+from ketaclinic.identity.routes import Access, rule_for
 from ketaclinic.intake import public as intake_public
 from ketaclinic.intake import views as intake_views
 from ketaclinic.kit import jobs
@@ -410,4 +410,4 @@ def _check_every_route_has_a_rule(app: FastAPI) -> None:
     declared = declared_routes(app)
     missing = [f"{m} {p}" for m, p in declared if rule_for(m, p) is None]
     if missing:
-        raise RuntimeError(f"routes without an entry in identity.roles.ROUTE_RULES: {missing}")
+        raise RuntimeError(f"routes without an entry in identity.routes.ROUTE_RULES: {missing}")

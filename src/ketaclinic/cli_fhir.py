@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from ketaclinic.auth.service import get_user_by_email, principal_for
-from ketaclinic.cli_common import cli_origin, out, unit_of_work
+from ketaclinic.cli_common import cli_origin, err, out, unit_of_work
 from ketaclinic.clinics.service import get_by_slug
 from ketaclinic.settings import get_settings
 from ketaclinic.smart.deps import TOKEN_PATH
@@ -49,7 +49,8 @@ def register(
         )
         client_id = row.client_id
     print(client_id)  # alone on stdout, for scripts
-    out.print(f"Token address: {get_settings().public_url.rstrip('/')}{TOKEN_PATH}")
+    # On stderr, so that CLIENT_ID=$(ketaclinic fhir-client register ...) is the id alone.
+    err.print(f"Token address: {get_settings().public_url.rstrip('/')}{TOKEN_PATH}")
 
 
 @fhir_client_app.command("list")

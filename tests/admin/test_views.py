@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from ketaclinic.identity.roles import ROLE_MATRIX, ROUTE_RULES
+from ketaclinic.identity.roles import ROLE_MATRIX
+from ketaclinic.identity.routes import ROUTE_RULES
 from tests.conftest import Persona
 
 Api = Callable[[Persona], TestClient]

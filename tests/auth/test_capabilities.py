@@ -9,7 +9,8 @@ import pytest
 from fastapi import FastAPI
 
 from ketaclinic.auth.access import may_open, route_for
-from ketaclinic.identity.roles import ROUTE_RULES, Role
+from ketaclinic.identity.roles import Role
+from ketaclinic.identity.routes import ROUTE_RULES
 
 # (page route, API route) pairs that are one capability.
 SAME_CAPABILITY = [

@@ -1,5 +1,5 @@
 """Every route in the app, called as every role, as nobody, and as a user of another
-clinic, answers as ``identity.roles.ROUTE_RULES`` and ``ROLE_MATRIX`` say it must.
+clinic, answers as ``identity.routes.ROUTE_RULES`` and ``identity.roles.ROLE_MATRIX`` say it must.
 
 A route added without a rule fails ``test_it_has_a_rule_for_every_route``; a rule
 left behind by a removed route fails it too.
@@ -27,7 +27,9 @@ from ketaclinic.auth.service import principal_for
 from ketaclinic.billing.models import ChargeLine
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.service import create_clinic
-from ketaclinic.identity.roles import ROUTE_RULES, SMART_PERMISSIONS, Access, Role, roles_with
+from ketaclinic.identity.roles import Role, roles_with
+from ketaclinic.identity.routes import ROUTE_RULES, Access
+from ketaclinic.identity.smart_routes import SMART_PERMISSIONS
 from ketaclinic.intake.models import Inquiry
 from ketaclinic.kit.time import today_in, utcnow
 from ketaclinic.patients.models import Patient

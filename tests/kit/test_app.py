@@ -14,7 +14,7 @@ from ketaclinic.app import create_app
 from ketaclinic.clinical.screening import RuleSetError
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
-from ketaclinic.identity.roles import ROUTE_RULES, Access
+from ketaclinic.identity.routes import ROUTE_RULES, Access
 from ketaclinic.kit.errors import ValidationFailed
 from ketaclinic.kit.web import DbSession
 from ketaclinic.settings import Settings

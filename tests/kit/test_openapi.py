@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from ketaclinic.identity.roles import Access, rule_for
+from ketaclinic.identity.routes import Access, rule_for
 from ketaclinic.kit.fields import MAX_ID
 from ketaclinic.kit.pagination import MAX_PAGE_SIZE
 from ketaclinic.kit.security import CSP

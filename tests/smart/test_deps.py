@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.audit.service import record
 from ketaclinic.auth.service import create_api_token
-from ketaclinic.identity.roles import ROUTE_RULES, Access
+from ketaclinic.identity.routes import ROUTE_RULES, Access
 from ketaclinic.kit.web import DbSession
 from ketaclinic.smart.deps import SmartCaller, require_scope
 from tests.conftest import Persona

@@ -24,7 +24,8 @@ from pytest import TempPathFactory
 from ketaclinic.app import create_app
 from ketaclinic.auth.access import route_for
 from ketaclinic.demo.loader import DEMO_PASSWORD, load_demo
-from ketaclinic.identity.roles import Access, Role, roles_with, rule_for
+from ketaclinic.identity.roles import Role, roles_with
+from ketaclinic.identity.routes import Access, rule_for
 from ketaclinic.kit.db import make_engine, make_sessionmaker
 from ketaclinic.settings import Settings
 

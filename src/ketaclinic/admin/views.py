@@ -12,10 +12,10 @@ from ketaclinic.identity.roles import (
     PERMISSION_DESCRIPTIONS,
     ROLE_DESCRIPTIONS,
     ROLE_MATRIX,
-    ROUTE_RULES,
     Permission,
     Role,
 )
+from ketaclinic.identity.routes import ROUTE_RULES
 from ketaclinic.kit.web import render
 
 router = APIRouter()

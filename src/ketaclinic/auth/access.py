@@ -16,7 +16,8 @@ from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from ketaclinic.identity.principal import Principal
-from ketaclinic.identity.roles import ROUTE_RULES, Access, Permission, Role
+from ketaclinic.identity.roles import Permission, Role
+from ketaclinic.identity.routes import ROUTE_RULES, Access
 
 _NUMBER = re.compile(r"/\d+(?=/|$)")
 _PARAM = re.compile(r"\{[^}/]+\}")

@@ -16,7 +16,8 @@ from ketaclinic.auth.errors import FormOriginRefused, NoAccessRule
 from ketaclinic.auth.polls import is_poll
 from ketaclinic.identity.errors import RoleNotAllowed
 from ketaclinic.identity.principal import Origin, Principal
-from ketaclinic.identity.roles import Access, Permission, rule_for
+from ketaclinic.identity.roles import Permission
+from ketaclinic.identity.routes import Access, rule_for
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import Forbidden, NotAuthenticated
 from ketaclinic.kit.web import DbSession

@@ -30,7 +30,7 @@ TEMPLATE = "rems_forms_due"
 # The digest goes with the clinic's morning, when its messages start
 # (``quiet_end_morning_hour``), and lists the forms due within ``rems_digest_days``
 # and the overdue: both clinic settings (practice; docs/clinical-references.md#rems).
-# Whoever may report a REMS form (the permission of its routes in identity/roles.py).
+# Whoever may report a REMS form (the permission of its routes in identity/routes.py).
 REPORTS_REMS = Permission.SESSION_CHART
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.billing.models import ChargeLine
 from ketaclinic.billing.service import charges, fees
-from ketaclinic.clinical.billing.identifiers import NPI_PREFIX, luhn_digit
+from ketaclinic.clinical.billing.identifiers import NPI_PREFIX
+from ketaclinic.clinical.checkdigits import luhn_digit
 from ketaclinic.clinics.service import today_at
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Role

@@ -274,11 +274,11 @@ def people(
 
 def mrn(rng: random.Random, taken: set[str]) -> str:
     """A record number shaped like ``patients.mrn`` (KC + 7 digits + Luhn), unused."""
-    from ketaclinic.patients.mrn import luhn_check_digit
+    from ketaclinic.clinical.checkdigits import luhn_digit
 
     while True:
         body = f"{rng.randrange(1_000_000, 10_000_000)}"
-        value = f"KC{body}{luhn_check_digit(body)}"
+        value = f"KC{body}{luhn_digit(body)}"
         if value not in taken:
             taken.add(value)
             return value

@@ -34,15 +34,64 @@ PROFILES: dict[str, tuple[str, ...]] = {
 }
 
 _RESULT_PARAMS = (
-    ("_count", "number", "Entries per page (default 50, at most 200)"),
-    ("_offset", "number", "Entries to skip (the next link carries it)"),
-    ("_total", "token", "Accepted; Bundle.total is always the accurate count"),
+    ("_count", "number", "Entries per page (default 50); more than 200 is refused (400)"),
+    ("_offset", "number", "Matches to skip"),
+    (
+        "_total",
+        "token",
+        "none leaves Bundle.total out; accurate counts every match. Otherwise the total "
+        "is given when known without reading further (always when the patient is named)",
+    ),
     ("_format", "token", "json or application/fhir+json (the only format served)"),
 )
 
+# FHIR Bulk Data Access IG (v2): the operations and the CapabilityStatement this
+# server instantiates (served by fhir.bulk_endpoints).
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata"
+_EXPORT_DOC = (
+    "_type, _since and _outputFormat=application/fhir+ndjson; kick-off 202 with "
+    "Content-Location, polled (202 with X-Progress, then 200 with the manifest), "
+    "cancelled with DELETE. Needs records.export in the caller's role."
+)
 
-def capability_statement(base_url: str, software_date: str) -> dict[str, Any]:
-    resources = []
+
+def _export(definition: str) -> dict[str, str]:
+    return {
+        "name": "export",
+        "definition": f"{BULK_DATA}/OperationDefinition/{definition}",
+        "documentation": _EXPORT_DOC,
+    }
+
+
+def _security(token_url: str) -> dict[str, Any]:
+    return {
+        "cors": False,
+        "service": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                        "code": "SMART-on-FHIR",
+                    }
+                ],
+                "text": "SMART Backend Services (client credentials, signed JWT assertion)",
+            }
+        ],
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": "token", "valueUri": token_url}],
+            }
+        ],
+        "description": "A bearer token: a backend client's SMART access token (from the "
+        "token endpoint, scopes system/*.rs) or a staff member's API token, with the "
+        "roles of the JSON API: patient.read in the clinic. Another clinic's records "
+        "are not found (404).",
+    }
+
+
+def capability_statement(base_url: str, software_date: str, token_url: str) -> dict[str, Any]:
+    resources: list[dict[str, Any]] = []
     for name in RESOURCE_TYPES:
         entry: dict[str, Any] = {
             "type": name,
@@ -59,7 +108,17 @@ def capability_statement(base_url: str, software_date: str) -> dict[str, Any]:
             entry["supportedProfile"] = [fc.profile(p) for p in PROFILES[name]]
         if name == "Observation":
             entry["documentation"] = "A search names the patient (patient=...) or the _id."
+        if name == "Patient":
+            entry["operation"] = [_export("patient-export")]
         resources.append(entry)
+    resources.append(
+        {
+            "type": "Group",
+            "documentation": "A group is one of the caller's clinics (its id the clinic's "
+            "slug); only its $export is served, no read or search.",
+            "operation": [_export("group-export")],
+        }
+    )
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -72,6 +131,7 @@ def capability_statement(base_url: str, software_date: str) -> dict[str, Any]:
             "OpenAPI document (/api/openapi.json) does not describe these routes.",
             "url": base_url,
         },
+        "instantiates": [f"{BULK_DATA}/CapabilityStatement/bulk-data"],
         "fhirVersion": fc.FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "implementationGuide": [
@@ -80,14 +140,13 @@ def capability_statement(base_url: str, software_date: str) -> dict[str, Any]:
         "rest": [
             {
                 "mode": "server",
-                "documentation": "Read and search only; no writes, history or _include.",
-                "security": {
-                    "cors": False,
-                    "description": "An API token (Authorization: Bearer ...) or a signed-in "
-                    "staff session, with the roles of the JSON API: patient.read in the "
-                    "clinic. Another clinic's records are not found (404).",
-                },
+                "documentation": "Read, search and bulk export only; no writes, history, "
+                "_include or _sort. A search parameter not listed is refused (400, an "
+                "OperationOutcome naming it). Page through Bundle.link next (its address "
+                "is opaque: a search naming no patient pages by a cursor, _after).",
+                "security": _security(token_url),
                 "resource": resources,
+                "operation": [_export("export")],
             }
         ],
     }

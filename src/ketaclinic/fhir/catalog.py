@@ -22,6 +22,7 @@ from ketaclinic.fhir import mapping_clinical as clinical
 from ketaclinic.fhir import mapping_people as people
 from ketaclinic.fhir import repository as repo
 from ketaclinic.fhir.mapping_care import ProtocolFacts
+from ketaclinic.fhir.repository import Window
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Found:
     clinic_id: int | None = None
     made: dict[str, Any] | None = None
     known_id: str | None = None  # the id, when known before the resource is made
+    key: int | None = None  # the table row's id, where a search pages by it
 
     @property
     def resource(self) -> dict[str, Any]:
@@ -46,8 +48,10 @@ class Found:
         return self.known_id or str(self.resource["id"])
 
 
-def _made(resource: dict[str, Any], patient_id: int | None, clinic_id: int | None) -> Found:
-    return Found(lambda: resource, patient_id, clinic_id, resource)
+def _made(
+    resource: dict[str, Any], patient_id: int | None, clinic_id: int | None, key: int | None = None
+) -> Found:
+    return Found(lambda: resource, patient_id, clinic_id, resource, key=key)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class Scope:
 
 PatientIds = Sequence[int] | None
 Ids = Sequence[str] | None
-Builder = Callable[[Session, Scope, PatientIds, Ids], list[Found]]
+Builder = Callable[[Session, Scope, PatientIds, Ids, Window | None], list[Found]]
 
 
 def _ints(ids: Ids, prefix: str = "") -> list[int] | None:
@@ -73,7 +77,9 @@ def _ints(ids: Ids, prefix: str = "") -> list[int] | None:
     return found
 
 
-def _patients(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
+def _patients(
+    db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
     wanted: Sequence[int] | None = _ints(ids)
     if patient_ids is not None:
         wanted = (
@@ -81,35 +87,49 @@ def _patients(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> l
             if wanted is None
             else [i for i in patient_ids if i in wanted]
         )
-    rows = repo.patients(db, scope.clinic_ids, wanted)
-    return [Found(partial(people.patient, p), p.id, p.clinic_id) for p in rows]
+    rows = repo.patients(db, scope.clinic_ids, wanted, window)
+    return [Found(partial(people.patient, p), p.id, p.clinic_id, key=p.id) for p in rows]
 
 
-def _practitioners(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
+def _practitioners(
+    db: Session, scope: Scope, _: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    rows = repo.users(db, scope.clinic_ids, _ints(ids), window)
+    return [Found(partial(people.practitioner, u), key=u.id) for u in rows]
+
+
+def _roles(
+    db: Session, scope: Scope, _: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    rows = repo.memberships(db, scope.clinic_ids, _ints(ids), window=window)
     return [
-        Found(partial(people.practitioner, u)) for u in repo.users(db, scope.clinic_ids, _ints(ids))
+        Found(partial(people.practitioner_role, m, u), None, m.clinic_id, key=m.id) for m, u in rows
     ]
 
 
-def _roles(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
-    rows = repo.memberships(db, scope.clinic_ids, _ints(ids))
-    return [Found(partial(people.practitioner_role, m, u), None, m.clinic_id) for m, u in rows]
+def _organizations(
+    db: Session, scope: Scope, _: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    rows = repo.clinics(db, scope.clinic_ids, _ints(ids), window)
+    return [Found(partial(people.organization, c), None, c.id, key=c.id) for c in rows]
 
 
-def _organizations(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
-    rows = repo.clinics(db, scope.clinic_ids, _ints(ids))
-    return [Found(partial(people.organization, c), None, c.id) for c in rows]
-
-
-def _locations(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
-    rows = repo.clinics(db, scope.clinic_ids, _ints(ids))
-    return [Found(partial(people.location, c), None, c.id) for c in rows]
+def _locations(
+    db: Session, scope: Scope, _: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    rows = repo.clinics(db, scope.clinic_ids, _ints(ids), window)
+    return [Found(partial(people.location, c), None, c.id, key=c.id) for c in rows]
 
 
 def _children(query: Callable[..., list[Any]], to_fhir: Callable[[Any], dict[str, Any]]) -> Builder:
-    def build(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
-        rows = query(db, scope.clinic_ids, patient_ids, _ints(ids))
-        return [Found(partial(to_fhir, row), row.patient_id, clinic_id) for row, clinic_id in rows]
+    def build(
+        db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+    ) -> list[Found]:
+        rows = query(db, scope.clinic_ids, patient_ids, _ints(ids), window)
+        return [
+            Found(partial(to_fhir, row), row.patient_id, clinic_id, key=row.id)
+            for row, clinic_id in rows
+        ]
 
     return build
 
@@ -121,7 +141,11 @@ def _instrument(instrument_id: str) -> Instrument | None:
         return None
 
 
-def _observations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
+def _observations(
+    db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    """Every observation of the patients (three tables, several per row: a search
+    names the patient, so it is not paged by row)."""
     found: list[Found] = []
     reading_ids = _union(ids, "bp-", "hr-", "rr-", "spo2-")
     if reading_ids is None or reading_ids:
@@ -165,38 +189,54 @@ def _response_ids(ids: Sequence[str]) -> list[int]:
     return sorted({int(t) for t in tails if t.isdigit() and len(t) < 10})
 
 
-def _questionnaires(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[Found]:
+def _questionnaires(
+    db: Session, scope: Scope, _: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
     found = [
         _made(clinical.questionnaire(i), None, None) for _, i in sorted(load_instruments().items())
     ]
     return [f for f in found if ids is None or f.resource["id"] in ids]
 
 
-def _responses(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
+def _responses(
+    db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
     found = []
-    for q, clinic_id in repo.responses(db, scope.clinic_ids, patient_ids, _ints(ids)):
+    for q, clinic_id in repo.responses(db, scope.clinic_ids, patient_ids, _ints(ids), window):
         instrument = _instrument(q.instrument_id)
         if instrument is not None:
             found.append(
                 Found(
-                    partial(clinical.questionnaire_response, q, instrument), q.patient_id, clinic_id
+                    partial(clinical.questionnaire_response, q, instrument),
+                    q.patient_id,
+                    clinic_id,
+                    key=q.id,
                 )
             )
     return found
 
 
-def _encounters(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
-    rows = repo.sessions(db, scope.clinic_ids, patient_ids, _ints(ids))
-    return [Found(partial(care.encounter, s, a), s.patient_id, s.clinic_id) for s, a, _ in rows]
+def _encounters(
+    db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    rows = repo.sessions(db, scope.clinic_ids, patient_ids, _ints(ids), window)
+    return [
+        Found(partial(care.encounter, s, a), s.patient_id, s.clinic_id, key=s.id)
+        for s, a, _ in rows
+    ]
 
 
-def _appointments(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
-    rows = repo.appointments(db, scope.clinic_ids, patient_ids, _ints(ids))
-    return [Found(partial(care.appointment, a), a.patient_id, a.clinic_id) for a in rows]
+def _appointments(
+    db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    rows = repo.appointments(db, scope.clinic_ids, patient_ids, _ints(ids), window)
+    return [Found(partial(care.appointment, a), a.patient_id, a.clinic_id, key=a.id) for a in rows]
 
 
-def _administrations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
-    rows = repo.sessions(db, scope.clinic_ids, patient_ids, _ints(ids))
+def _administrations(
+    db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+) -> list[Found]:
+    rows = repo.sessions(db, scope.clinic_ids, patient_ids, _ints(ids), window)
     given = repo.doses_given(db, scope.clinic_ids, [s.id for s, _, _ in rows])
     checks = repo.dose_checks(
         db, scope.clinic_ids, [s.dose_check_id for s, _, _ in rows if s.dose_check_id]
@@ -210,19 +250,22 @@ def _administrations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Id
         facts = scope.protocols.get(protocols.get(s.plan_id, ""))
         resource = care.medication_administration(s, given[s.id], t, check, facts)
         if resource is not None:
-            found.append(_made(resource, s.patient_id, s.clinic_id))
+            found.append(_made(resource, s.patient_id, s.clinic_id, s.id))
     return found
 
 
 def _plans(to_fhir: Callable[..., dict[str, Any]]) -> Builder:
-    def build(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
-        rows = repo.plans(db, scope.clinic_ids, patient_ids, _ints(ids))
+    def build(
+        db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids, window: Window | None = None
+    ) -> list[Found]:
+        rows = repo.plans(db, scope.clinic_ids, patient_ids, _ints(ids), window)
         events = repo.plan_events(db, scope.clinic_ids, [p.id for p, _ in rows])
         return [
             Found(
                 partial(to_fhir, p, events.get(p.id, []), scope.protocols.get(p.protocol_id)),
                 p.patient_id,
                 clinic_id,
+                key=p.id,
             )
             for p, clinic_id in rows
         ]
@@ -250,7 +293,20 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+# The types a search pages by their table's row id (one resource a row at most);
+# Observation (several tables, several a row) is searched for one patient only, and
+# Questionnaire is our short list of instruments.
+PAGED_BY_ROW = frozenset(BUILDERS) - {"Observation", "Questionnaire"}
+
+
 def build(
-    db: Session, resource_type: str, scope: Scope, patient_ids: PatientIds, ids: Ids
+    db: Session,
+    resource_type: str,
+    scope: Scope,
+    patient_ids: PatientIds,
+    ids: Ids,
+    window: Window | None = None,
 ) -> list[Found]:
-    return BUILDERS[resource_type](db, scope, patient_ids, ids)
+    """The resources; with a ``window`` (a type of ``PAGED_BY_ROW`` only), those of
+    one page of rows, the window noting where the page ended."""
+    return BUILDERS[resource_type](db, scope, patient_ids, ids, window)

@@ -1,6 +1,6 @@
 """The FHIR R4 endpoint at /fhir: the CapabilityStatement, and read and search for
 each resource type. One route per type and interaction (no generic segment), every
-one named in ``identity.roles.ROUTE_RULES``; left out of the JSON API's OpenAPI
+one named in ``identity.routes.ROUTE_RULES``; left out of the JSON API's OpenAPI
 document (the CapabilityStatement describes them)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ketaclinic.fhir.search import RESOURCE_TYPES
 from ketaclinic.fhir.shapes import instant
 from ketaclinic.kit.time import utcnow
 from ketaclinic.kit.web import DbSession
-from ketaclinic.smart.deps import SmartCaller
+from ketaclinic.smart.deps import SmartCaller, token_url
 
 router = APIRouter(prefix="/fhir", include_in_schema=False)
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
@@ -37,7 +37,8 @@ def base_url(request: Request) -> str:
 @router.get("/metadata")
 async def metadata(request: Request) -> JSONResponse:
     """What this server supports (public, as FHIR clients expect)."""
-    return fhir_response(capability_statement(base_url(request), instant(utcnow())))
+    statement = capability_statement(base_url(request), instant(utcnow()), token_url(request))
+    return fhir_response(statement)
 
 
 def _search(resource_type: str) -> Callable[..., Any]:

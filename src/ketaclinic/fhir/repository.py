@@ -5,6 +5,7 @@ simply not found."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -46,52 +47,109 @@ def _narrow(stmt: S, column: Any, ids: Ids) -> S:
     return stmt.where(column.in_(list(ids)))
 
 
-def patients(db: Session, clinic_ids: Sequence[int], ids: Ids) -> list[Patient]:
+@dataclass
+class Window:
+    """One page of a table's rows in id order (keyset paging): the rows after
+    ``after``, at most ``limit`` of them. The query notes the last id it read and
+    whether it filled the window (so more rows may follow)."""
+
+    after: int | None
+    limit: int
+    last: int | None = None
+    full: bool = False
+
+
+def _ordered(stmt: S, column: Any, window: Window | None) -> S:
+    if window is None:
+        return stmt.order_by(column)
+    if window.after is not None:
+        stmt = stmt.where(column > window.after)
+    return stmt.order_by(column).limit(window.limit)
+
+
+def _saw(window: Window | None, keys: list[int]) -> None:
+    if window is not None:
+        window.last = keys[-1] if keys else window.after
+        window.full = len(keys) >= window.limit
+
+
+def patients(
+    db: Session, clinic_ids: Sequence[int], ids: Ids, window: Window | None = None
+) -> list[Patient]:
     stmt = in_clinics(select(Patient), Patient.clinic_id, clinic_ids)
-    return list(db.scalars(_narrow(stmt, Patient.id, ids).order_by(Patient.id)))
+    rows = list(db.scalars(_ordered(_narrow(stmt, Patient.id, ids), Patient.id, window)))
+    _saw(window, [p.id for p in rows])
+    return rows
 
 
-def clinics(db: Session, clinic_ids: Sequence[int], ids: Ids) -> list[Clinic]:
+def clinics(
+    db: Session, clinic_ids: Sequence[int], ids: Ids, window: Window | None = None
+) -> list[Clinic]:
     stmt = in_clinics(select(Clinic), Clinic.id, clinic_ids)
-    return list(db.scalars(_narrow(stmt, Clinic.id, ids).order_by(Clinic.id)))
+    rows = list(db.scalars(_ordered(_narrow(stmt, Clinic.id, ids), Clinic.id, window)))
+    _saw(window, [c.id for c in rows])
+    return rows
 
 
 def memberships(
-    db: Session, clinic_ids: Sequence[int], ids: Ids, user_ids: Ids = None
+    db: Session,
+    clinic_ids: Sequence[int],
+    ids: Ids,
+    user_ids: Ids = None,
+    window: Window | None = None,
 ) -> list[tuple[Membership, User]]:
     stmt = select(Membership, User).join(User, User.id == Membership.user_id)
     stmt = _narrow(in_clinics(stmt, Membership.clinic_id, clinic_ids), Membership.id, ids)
     stmt = _narrow(stmt, Membership.user_id, user_ids)
-    return [(m, u) for m, u in db.execute(stmt.order_by(Membership.id))]
+    rows = [(m, u) for m, u in db.execute(_ordered(stmt, Membership.id, window))]
+    _saw(window, [m.id for m, _ in rows])
+    return rows
 
 
-def users(db: Session, clinic_ids: Sequence[int], ids: Ids) -> list[User]:
+def users(
+    db: Session, clinic_ids: Sequence[int], ids: Ids, window: Window | None = None
+) -> list[User]:
     """Staff with a membership in one of the clinics."""
     members = in_clinics(select(Membership.user_id), Membership.clinic_id, clinic_ids)
     stmt = _narrow(select(User).where(User.id.in_(members)), User.id, ids)
-    return list(db.scalars(stmt.order_by(User.id)))
+    rows = list(db.scalars(_ordered(stmt, User.id, window)))
+    _saw(window, [u.id for u in rows])
+    return rows
 
 
 def _of_patients(
-    db: Session, model: Any, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids
+    db: Session,
+    model: Any,
+    clinic_ids: Sequence[int],
+    patient_ids: Ids,
+    ids: Ids,
+    window: Window | None = None,
 ) -> list[tuple[Any, int]]:
     """Rows of a table hanging off the patient, with the patient's clinic."""
     stmt = select(model, Patient.clinic_id).join(Patient, Patient.id == model.patient_id)
     stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
     stmt = _narrow(_narrow(stmt, model.patient_id, patient_ids), model.id, ids)
-    return [(row, clinic_id) for row, clinic_id in db.execute(stmt.order_by(model.id))]
+    rows = [(row, clinic_id) for row, clinic_id in db.execute(_ordered(stmt, model.id, window))]
+    _saw(window, [row.id for row, _ in rows])
+    return rows
 
 
-def diagnoses(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
-    return _of_patients(db, Diagnosis, clinic_ids, patient_ids, ids)
+def diagnoses(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids, window: Window | None = None
+) -> list[Any]:
+    return _of_patients(db, Diagnosis, clinic_ids, patient_ids, ids, window)
 
 
-def medications(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
-    return _of_patients(db, Medication, clinic_ids, patient_ids, ids)
+def medications(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids, window: Window | None = None
+) -> list[Any]:
+    return _of_patients(db, Medication, clinic_ids, patient_ids, ids, window)
 
 
-def allergies(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
-    return _of_patients(db, Allergy, clinic_ids, patient_ids, ids)
+def allergies(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids, window: Window | None = None
+) -> list[Any]:
+    return _of_patients(db, Allergy, clinic_ids, patient_ids, ids, window)
 
 
 def measurements(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
@@ -102,20 +160,24 @@ def vital_readings(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids
     return _of_patients(db, VitalReading, clinic_ids, patient_ids, ids)
 
 
-def responses(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
-    return _of_patients(db, QuestionnaireResponse, clinic_ids, patient_ids, ids)
+def responses(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids, window: Window | None = None
+) -> list[Any]:
+    return _of_patients(db, QuestionnaireResponse, clinic_ids, patient_ids, ids, window)
 
 
 def appointments(
-    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids, window: Window | None = None
 ) -> list[Appointment]:
     stmt = in_clinics(select(Appointment), Appointment.clinic_id, clinic_ids)
     stmt = _narrow(_narrow(stmt, Appointment.patient_id, patient_ids), Appointment.id, ids)
-    return list(db.scalars(stmt.order_by(Appointment.id)))
+    rows = list(db.scalars(_ordered(stmt, Appointment.id, window)))
+    _saw(window, [a.id for a in rows])
+    return rows
 
 
 def sessions(
-    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids, window: Window | None = None
 ) -> list[tuple[ChairsideSession, Appointment | None, TreatmentSession | None]]:
     stmt = (
         select(ChairsideSession, Appointment, TreatmentSession)
@@ -126,7 +188,11 @@ def sessions(
     stmt = _narrow(
         _narrow(stmt, ChairsideSession.patient_id, patient_ids), ChairsideSession.id, ids
     )
-    return [(s, a, t) for s, a, t in db.execute(stmt.order_by(ChairsideSession.id))]
+    rows: list[tuple[ChairsideSession, Appointment | None, TreatmentSession | None]] = [
+        (s, a, t) for s, a, t in db.execute(_ordered(stmt, ChairsideSession.id, window))
+    ]
+    _saw(window, [s.id for s, _, _ in rows])
+    return rows
 
 
 def doses_given(
@@ -149,8 +215,10 @@ def dose_checks(db: Session, clinic_ids: Sequence[int], ids: Sequence[int]) -> d
     return {c.id: c for c in db.scalars(stmt)}
 
 
-def plans(db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids) -> list[Any]:
-    return _of_patients(db, TreatmentPlan, clinic_ids, patient_ids, ids)
+def plans(
+    db: Session, clinic_ids: Sequence[int], patient_ids: Ids, ids: Ids, window: Window | None = None
+) -> list[Any]:
+    return _of_patients(db, TreatmentPlan, clinic_ids, patient_ids, ids, window)
 
 
 def plan_events(

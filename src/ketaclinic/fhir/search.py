@@ -17,7 +17,7 @@ from typing import Any
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
-RESULT_PARAMS = ("_count", "_offset", "_total")
+RESULT_PARAMS = ("_count", "_offset", "_after", "_total")
 
 
 @dataclass(frozen=True)

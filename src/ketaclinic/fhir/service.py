@@ -2,6 +2,16 @@
 resources of the caller's clinics built, filtered and paged into a searchset
 Bundle, and every patient whose record is read put on the audit trail.
 
+A search that names the patient (or the ids) builds that patient's resources and
+pages them by position (``_offset``). Any other search pages in SQL by the table's
+row id (keyset: the next link carries ``_after``, the last row id of the page), so
+memory and time follow ``_count``, not the clinic's size: the rows are read
+``_count`` + 1 at a time (the extra one tells whether a next page exists), or in
+chunks until ``_count`` + 1 match when a parameter is matched on the built resource.
+``Bundle.total`` is given when it is known without reading further (the whole
+result fitted on a first page), and on ``_total=accurate`` or ``_count=0`` (a
+count read chunk by chunk, in constant memory).
+
 The clinics come from ``deps.require_fhir`` (the one permission check of the FHIR
 server); this layer never widens them.
 """
@@ -25,6 +35,7 @@ from ketaclinic.fhir.errors import (
     FhirUnknownParameter,
 )
 from ketaclinic.fhir.mapping_care import ProtocolFacts
+from ketaclinic.fhir.repository import Window
 from ketaclinic.fhir.search import (
     DEFAULT_COUNT,
     MAX_COUNT,
@@ -58,6 +69,8 @@ class Query:
     ids: list[str] | None = None
     count: int = DEFAULT_COUNT
     offset: int = 0
+    after: int | None = None  # keyset paging: the rows after this row id
+    total: str = "estimate"
 
 
 def _whole(name: str, value: str, low: int, high: int) -> int:
@@ -88,9 +101,12 @@ def parse_query(resource_type: str, items: Sequence[tuple[str, str]]) -> Query:
             query.count = _whole(name, value, 0, MAX_COUNT)
         elif name == "_offset":
             query.offset = _whole(name, value, 0, 10**6)
+        elif name == "_after":
+            query.after = _whole(name, value, 0, 2**31 - 1)
         elif name == "_total":
             if value not in ("none", "estimate", "accurate"):
                 raise FhirInvalidParameter("_total is none, estimate or accurate", name)
+            query.total = value
         elif name == "_format":
             if value not in _FORMATS:
                 raise FhirInvalidParameter("only JSON is served (application/fhir+json)", name)
@@ -199,39 +215,110 @@ def search(
             f"A {resource_type} search names the patient (patient=...) or the _id", "patient"
         )
     scope = Scope(clinic_ids, protocols)
-    built = catalog.build(db, resource_type, scope, query.patient_ids, query.ids)
-    # The patient and the ids were asked of the database; the rest is matched here.
+    # The patient and the ids are asked of the database; the rest is matched here.
     rest = [(p, w) for p, w in query.filters if p.name not in ("patient", "_id")]
-    kept = [f for f in built if all(matches(f.resource, p, w) for p, w in rest)]
-    page = kept[query.offset : query.offset + query.count]
+    links: list[tuple[str, list[tuple[str, str]]]]
+    if query.patient_ids is None and query.ids is None and resource_type in catalog.PAGED_BY_ROW:
+        page, total, after = _scan(db, resource_type, scope, query, rest)
+        links = [("self", _paging(query, query.after, query.offset))]
+        if after is not None:
+            links.append(("next", _paging(query, after, 0)))
+    else:
+        if query.after is not None:
+            raise FhirInvalidParameter("_after pages a search that names no patient", "_after")
+        built = catalog.build(db, resource_type, scope, query.patient_ids, query.ids)
+        kept = [f for f in built if all(matches(f.resource, p, w) for p, w in rest)]
+        page, total = kept[query.offset : query.offset + query.count], len(kept)
+        links = [("self", _paging(query, None, query.offset))]
+        if query.count and query.offset + query.count < total:
+            links.append(("next", _paging(query, None, query.offset + query.count)))
+        if query.offset > 0:
+            links.append(("previous", _paging(query, None, max(0, query.offset - query.count))))
     _audit(db, principal, "fhir.search", resource_type, page, query=urlencode(list(items)))
-    return _bundle(resource_type, items, query, page, len(kept), base_url)
+    if query.total == "none":
+        total = None
+    return _bundle(resource_type, items, links, page, total, base_url)
+
+
+# Rows read at a time when a parameter is matched on the built resource.
+_CHUNK = 200
+
+
+def _scan(
+    db: Session,
+    resource_type: str,
+    scope: Scope,
+    query: Query,
+    rest: list[tuple[Param, list[str | DateBound]]],
+) -> tuple[list[Found], int | None, int | None]:
+    """One page of a search by row id: the page, the total when it is known, and the
+    row id the next page starts after (None on the last page)."""
+    wanted = query.count + 1
+    size = wanted if not rest else max(wanted, _CHUNK)
+    page: list[Found] = []
+    matched = 0
+    window = Window(query.after, size, full=True)
+    while len(page) < wanted and window.full:
+        window = Window(window.last if window.last is not None else query.after, size)
+        for found in catalog.build(db, resource_type, scope, None, None, window):
+            if not all(matches(found.resource, p, w) for p, w in rest):
+                continue
+            matched += 1
+            if matched > query.offset:
+                page.append(found)
+                if len(page) == wanted:
+                    break
+    more = len(page) == wanted
+    page = page[: query.count]
+    after = page[-1].key if more and page else None
+    total: int | None = None
+    if query.after is None and not more:
+        total = matched
+    elif query.total == "accurate" or query.count == 0:
+        total = _count_all(db, resource_type, scope, rest)
+    return page, total, after
+
+
+def _count_all(
+    db: Session, resource_type: str, scope: Scope, rest: list[tuple[Param, list[str | DateBound]]]
+) -> int:
+    """Every match of the search, counted a chunk of rows at a time."""
+    counted = 0
+    window = Window(None, _CHUNK, full=True)
+    while window.full:
+        window = Window(window.last, _CHUNK)
+        found = catalog.build(db, resource_type, scope, None, None, window)
+        counted += sum(1 for f in found if all(matches(f.resource, p, w) for p, w in rest))
+    return counted
+
+
+def _paging(query: Query, after: int | None, offset: int) -> list[tuple[str, str]]:
+    params = [("_count", str(query.count))]
+    if after is not None:
+        params.append(("_after", str(after)))
+    if offset:
+        params.append(("_offset", str(offset)))
+    return params
 
 
 def _bundle(
     resource_type: str,
     items: Sequence[tuple[str, str]],
-    query: Query,
+    links: list[tuple[str, list[tuple[str, str]]]],
     page: list[Found],
-    total: int,
+    total: int | None,
     base_url: str,
 ) -> dict[str, Any]:
     kept = [(n, v) for n, v in items if n not in RESULT_PARAMS]
-
-    def link(relation: str, offset: int) -> dict[str, str]:
-        params = [*kept, ("_count", str(query.count)), ("_offset", str(offset))]
-        return {"relation": relation, "url": f"{base_url}/{resource_type}?{urlencode(params)}"}
-
-    links = [link("self", query.offset)]
-    if query.count and query.offset + query.count < total:
-        links.append(link("next", query.offset + query.count))
-    if query.offset > 0:
-        links.append(link("previous", max(0, query.offset - query.count)))
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if total is not None:
+        bundle["total"] = total
     return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": total,
-        "link": links,
+        **bundle,
+        "link": [
+            {"relation": r, "url": f"{base_url}/{resource_type}?{urlencode([*kept, *paging])}"}
+            for r, paging in links
+        ],
         "entry": [
             {
                 "fullUrl": f"{base_url}/{resource_type}/{f.resource['id']}",

@@ -2,7 +2,7 @@
 
 How another package adds a portal page
 --------------------------------------
-1. In ``identity/roles.py`` give the route ``Access.PATIENT`` in ``ROUTE_RULES``
+1. In ``identity/routes.py`` give the route ``Access.PATIENT`` in ``ROUTE_RULES``
    (e.g. ``"GET /portal/questionnaires": Access.PATIENT``). Staff authorization lets
    such a route through without looking for a staff session; staff pages never link
    to it (``auth.access.can`` is False for it).

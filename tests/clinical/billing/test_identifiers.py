@@ -17,7 +17,8 @@ from ketaclinic.clinical.billing import (
     parse_cents,
     tin_problem,
 )
-from ketaclinic.clinical.billing.identifiers import NPI_PREFIX, luhn_digit
+from ketaclinic.clinical.billing.identifiers import NPI_PREFIX
+from ketaclinic.clinical.checkdigits import luhn_digit
 
 
 def test_it_accepts_cms_example_npi() -> None:

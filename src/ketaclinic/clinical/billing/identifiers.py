@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from ketaclinic.clinical.checkdigits import luhn_valid
+
 NPI_PREFIX = "80840"
 _EIN_PREFIXES_UNUSED = frozenset(
     {
@@ -34,26 +36,13 @@ _EIN_PREFIXES_UNUSED = frozenset(
 )
 
 
-def luhn_digit(digits: str) -> int:
-    """The Luhn check digit to append to ``digits``."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return (10 - total % 10) % 10
-
-
 def npi_problem(npi: str) -> str | None:
     """Why ``npi`` is not a valid NPI; ``None`` when it is."""
     if not re.fullmatch(r"[0-9]{10}", npi):
         return "an NPI is 10 digits"
     if npi[0] not in "12":
         return "an NPI starts with 1 or 2"
-    if luhn_digit(NPI_PREFIX + npi[:9]) != int(npi[9]):
+    if not luhn_valid(NPI_PREFIX + npi):
         return "the NPI's check digit does not match"
     return None
 
