@@ -54,6 +54,7 @@ def test_it_records_who_read_a_chart_from_where(
     assert read.ip == "testclient"
     assert read.user_agent == "ChairsideTablet/1.0"
     assert read.request_id
+    assert json.loads(read.detail) == {"purpose": "view"}
 
 
 def test_it_records_a_chart_opened_on_the_staff_page(

@@ -49,17 +49,22 @@ _HEADS = cast(Table, AuditChainHead.__table__)
 _EVENTS = cast(Table, AuditEvent.__table__)
 
 
+# Built once with the chain as a bound parameter: building the select on every
+# commit cost a sixth of the audit write's CPU (issue 17, point 14).
+_LOCK_HEAD = (
+    select(_HEADS.c.last_seq, _HEADS.c.last_hash)
+    .where(_HEADS.c.chain_key == bindparam("chain_key"))
+    .with_for_update()
+)
+
+
 def _head(db: Session, chain_key: int) -> tuple[int, str]:
     """The chain's newest seq and hash, its head row locked for this transaction (FOR
     UPDATE: a row lock on PostgreSQL, the write lock on SQLite). Read and written
     as rows, not entities: the head is locked for the last moment of a transaction,
     and the unit of work's bookkeeping would only lengthen it."""
-    stmt = (
-        select(_HEADS.c.last_seq, _HEADS.c.last_hash)
-        .where(_HEADS.c.chain_key == chain_key)
-        .with_for_update()
-    )
-    head = db.execute(stmt).first()
+    params = {"chain_key": chain_key}
+    head = db.execute(_LOCK_HEAD, params).first()
     if head is None:
         try:
             with db.begin_nested():
@@ -68,7 +73,7 @@ def _head(db: Session, chain_key: int) -> tuple[int, str]:
                 )
         except IntegrityError:
             pass  # another transaction created it first
-        head = db.execute(stmt).first()
+        head = db.execute(_LOCK_HEAD, params).first()
     assert head is not None
     return head[0], head[1]
 

@@ -120,9 +120,7 @@ def list_patients(
 
 @router.get("/{patient_id}", response_model=PatientDetail, responses=ERRORS)
 def get_patient(patient_id: Id, principal: CurrentPrincipal, db: DbSession) -> Any:
-    return _json(
-        _DETAIL, service.detail(db, principal, service.open_chart(db, principal, patient_id))
-    )
+    return _json(_DETAIL, service.read_chart(db, principal, patient_id))
 
 
 @router.get("/{patient_id}/access-log", response_model=AccessLogPage, responses=ERRORS)

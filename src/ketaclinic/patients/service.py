@@ -329,7 +329,20 @@ def set_item_active(
     return row
 
 
-def detail(db: Session, principal: Principal, patient: Patient) -> dict[str, Any]:
+def read_chart(db: Session, principal: Principal, patient_id: int) -> dict[str, Any]:
+    """``detail`` of a chart opened for viewing (as ``open_chart``: 404 outside the
+    caller's clinics, 403 without the read permission, recorded as patient.read),
+    the patient read as a row: the chart changes nothing, so no entity is loaded."""
+    row = repo.get_row(db, list(principal.roles), patient_id)
+    if row is None:
+        raise PatientNotFound(f"No patient with id {patient_id}.")
+    if not principal.can(Permission.PATIENT_READ, row.clinic_id):
+        raise RoleNotAllowed()
+    audit.on_patient(db, principal, "patient.read", row, detail={"purpose": "view"})
+    return detail(db, principal, row)
+
+
+def detail(db: Session, principal: Principal, patient: Patient | Row[Any]) -> dict[str, Any]:
     """The chart: the patient's columns, latest weight and height, and every child
     list newest first (as dicts of the listed columns), read in one statement."""
     lists = repo.chart_children(db, list(principal.roles), patient.id)
