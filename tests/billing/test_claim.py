@@ -191,3 +191,75 @@ def test_it_writes_the_claim_from_the_command_line_or_names_the_problem(
     wrong = runner.invoke(app, ["billing", "cms1500", "--visit", "1", "--format", "xml"])
     assert wrong.exit_code != 0 and "--format" in wrong.output
     assert not out.exists()
+
+
+def test_it_names_the_insured_when_the_patient_is_a_dependant(
+    api: Api, claimed: Billed, front_desk: Persona
+) -> None:
+    desk = api(front_desk)
+    saved = desk.post(
+        f"/api/v1/billing/patients/{claimed.patient_id}/coverage",
+        json={
+            "payer": "Lone Star Health",
+            "member_id": "LSH-4471-02",
+            "plan_type": "group",
+            "group_number": "GRP-778",
+            "plan_name": "Lone Star PPO Gold",
+            "relationship": "spouse",
+            "insured_family_name": "Okafor",
+            "insured_given_name": "Daniel",
+            "insured_birth_date": "1979-04-02",
+            "insured_sex": "M",
+        },
+    )
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["insured_family_name"] == "Okafor"
+    (form,) = desk.get(f"/api/v1/billing/visits/{claimed.session_id}/cms1500").json()["forms"]
+    assert form["4"]["last"] == "Okafor" and form["4"]["first"] == "Daniel"
+    assert form["6"] == "spouse" and form["11"] == "GRP-778"
+    assert form["11a"] == {"birth_date": "04/02/1979", "sex": "M"}
+    assert form["11c"] == "Lone Star PPO Gold"
+    assert form["2"]["last"] != "Okafor"
+
+
+def test_it_refuses_a_dependants_coverage_without_the_insureds_name(
+    api: Api, claimed: Billed, front_desk: Persona
+) -> None:
+    desk = api(front_desk)
+    refused = desk.post(
+        f"/api/v1/billing/patients/{claimed.patient_id}/coverage",
+        json={"payer": "Lone Star Health", "member_id": "LSH-1", "relationship": "child"},
+    )
+    assert refused.status_code == 422
+    assert set(refused.json()["error"]["fields"]) == {
+        "insured_family_name",
+        "insured_given_name",
+    }
+    page = desk.post(
+        f"/billing/patients/{claimed.patient_id}/coverage",
+        data={
+            "payer": "Lone Star Health",
+            "member_id": "LSH-1",
+            "relationship": "child",
+            "insured_given_name": "Ada",
+            "session_id": str(claimed.session_id),
+        },
+    )
+    assert page.status_code == 422
+    assert "the insured&#39;s family name, as on the card" in page.text
+    assert 'value="Ada"' in page.text
+    saved = desk.post(
+        f"/billing/patients/{claimed.patient_id}/coverage",
+        data={
+            "payer": "Lone Star Health",
+            "member_id": "LSH-1",
+            "relationship": "child",
+            "insured_given_name": "Ada",
+            "insured_family_name": "Vance",
+            "session_id": str(claimed.session_id),
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    page = desk.get(f"/billing/visits/{claimed.session_id}").text
+    assert "insured: Ada Vance (child)" in page

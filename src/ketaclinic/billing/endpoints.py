@@ -20,6 +20,7 @@ from ketaclinic.billing.schemas import (
     FeeIn,
     FeeOut,
     VisitChargesOut,
+    plan_of,
 )
 from ketaclinic.billing.service import charges, claim, fees, review
 from ketaclinic.identity.roles import Permission
@@ -188,10 +189,5 @@ def set_coverage(
     patient_id: Id, data: CoverageIn, principal: CurrentPrincipal, db: DbSession
 ) -> Any:
     """The patient's insurer and insured member id, shown on the superbill."""
-    row = fees.set_coverage(db, principal, patient_id, data.payer, data.member_id)
-    return {
-        "patient_id": row.patient_id,
-        "payer": row.payer,
-        "member_id": row.member_id,
-        "at": row.at,
-    }
+    row = fees.set_coverage(db, principal, patient_id, data.payer, data.member_id, plan_of(data))
+    return CoverageOut.model_validate(row, from_attributes=True)

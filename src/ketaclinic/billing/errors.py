@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ketaclinic.kit.errors import Conflict, FieldInvalid, NotFound
+from ketaclinic.kit.errors import Conflict, FieldInvalid, NotFound, ValidationFailed
 
 
 class VisitNotFound(NotFound):
@@ -106,3 +106,15 @@ class ClaimIncomplete(Conflict):
 
     code = "billing_claim_incomplete"
     default_message = "The claim cannot be made yet."
+
+
+class CoverageInvalid(ValidationFailed):
+    """The insured's plan has fields a claim cannot carry; ``fields`` names each."""
+
+    code = "billing_coverage_invalid"
+    default_message = "The insurance cannot be saved as entered."
+
+    @classmethod
+    def of(cls, problems: dict[str, str]) -> CoverageInvalid:
+        named = "; ".join(f"{field}: {message}" for field, message in problems.items())
+        return cls(f"The insurance cannot be saved as entered ({named}).", problems)

@@ -78,6 +78,15 @@ class Coverage(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     payer: Mapped[str] = mapped_column(String(120), default="")
     member_id: Mapped[str] = mapped_column(String(40), default="")
+    # The insured's plan (0033): None = the type the payer's name suggests.
+    plan_type: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    group_number: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    plan_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    relationship: Mapped[str] = mapped_column(String(6), default="self", server_default="self")
+    insured_family_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    insured_given_name: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    insured_birth_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    insured_sex: Mapped[str] = mapped_column(String(1), default="", server_default="")
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ketaclinic.kit.fields import Id, IsoDate, Number, ShortText
+from ketaclinic.clinical.billing.coverage import InsuredPlan
+from ketaclinic.kit.fields import Id, IsoDate, Number, PastDate, ShortText
 
 
 class _In(BaseModel):
@@ -93,15 +94,56 @@ class FeeHistoryOut(BaseModel):
 FeeOut.model_rebuild()
 
 
+PlanType = Literal["medicare", "medicaid", "tricare", "champva", "group", "feca", "other"]
+
+
 class CoverageIn(_In):
+    """The insurer and member id; the plan type (CMS-1500 item 1, empty: from the
+    payer's name), group number and plan name; the patient's relationship to the
+    insured and, when it is not ``self``, the insured's name (required), birth date
+    and sex as on the card."""
+
     payer: str = Field(default="", max_length=120)
     member_id: str = Field(default="", max_length=40)
+    plan_type: PlanType | None = None
+    group_number: str = Field(default="", max_length=30)
+    plan_name: str = Field(default="", max_length=120)
+    relationship: Literal["self", "spouse", "child", "other"] = "self"
+    insured_family_name: str = Field(default="", max_length=80)
+    insured_given_name: str = Field(default="", max_length=80)
+    insured_birth_date: PastDate | None = None
+    insured_sex: Literal["", "M", "F"] = ""
+
+
+COVERAGE_FIELDS = tuple(CoverageIn.model_fields)
+
+
+def plan_of(data: CoverageIn) -> InsuredPlan:
+    """The insured's plan as the pure rule reads it."""
+    return InsuredPlan(
+        plan_type=data.plan_type,
+        group_number=data.group_number,
+        plan_name=data.plan_name,
+        relationship=data.relationship,
+        family_name=data.insured_family_name,
+        given_name=data.insured_given_name,
+        birth_date=data.insured_birth_date,
+        sex=data.insured_sex,
+    )
 
 
 class CoverageOut(BaseModel):
     patient_id: int
     payer: str
     member_id: str
+    plan_type: str | None
+    group_number: str
+    plan_name: str
+    relationship: str
+    insured_family_name: str
+    insured_given_name: str
+    insured_birth_date: date | None
+    insured_sex: str
     at: datetime
 
 

@@ -16,6 +16,9 @@ from ketaclinic.auth import staff
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
 from ketaclinic.billing import documents, errors, evaluation_views
+from ketaclinic.billing.errors import CoverageInvalid
+from ketaclinic.billing.models import Coverage
+from ketaclinic.billing.schemas import COVERAGE_FIELDS, CoverageIn, plan_of
 from ketaclinic.billing.service import charges, claim, fees, review, superbill
 from ketaclinic.clinical.billing import dollars, parse_cents
 from ketaclinic.clinics.models import Clinic
@@ -92,9 +95,22 @@ def _visit(
             "not_ready": charges.not_ready,
             "done": request.query_params.get("done", ""),
             "can_evaluate": principal.can(Permission.PLAN_SIGN, found.session.clinic_id),
+            "coverage_values": _coverage_values(found.coverage, typed or {}),
         },
         status_code=status_code,
     )
+
+
+def _coverage_values(coverage: Coverage | None, typed: dict[str, str]) -> dict[str, str]:
+    """The coverage form's values: as typed when it was refused, else as stored."""
+    if "relationship" in typed:
+        return typed
+    if coverage is None:
+        return {"relationship": "self"}
+    return {
+        name: "" if getattr(coverage, name) is None else str(getattr(coverage, name))
+        for name in COVERAGE_FIELDS
+    }
 
 
 @router.get("/billing/visits/{session_id}")
@@ -201,13 +217,30 @@ def set_ndc(
 
 @router.post("/billing/patients/{patient_id}/coverage")
 def set_coverage(
-    patient_id: Id, principal: CurrentPrincipal, db: DbSession, form: Form
+    request: Request, patient_id: Id, principal: CurrentPrincipal, db: DbSession, form: Form
 ) -> Response:
-    """The patient's insurer and member id, for the superbill (a new row each time)."""
-    fees.set_coverage(
-        db, principal, patient_id, forms.text(form, "payer"), forms.text(form, "member_id")
-    )
+    """The patient's insurer, member id and the insured's plan, for the superbill and
+    the claim (a new row each time); a refused field is shown beside it."""
+    typed = forms.values(form, COVERAGE_FIELDS)
     back = in_id_range(forms.text(form, "session_id"))
+    data, errors = forms.parse(CoverageIn, forms.given(typed))
+    try:
+        if data is None:
+            raise CoverageInvalid.of(errors)
+        fees.set_coverage(db, principal, patient_id, data.payer, data.member_id, plan_of(data))
+    except ValidationFailed as exc:
+        if back is None:
+            raise
+        db.rollback()
+        return _visit(
+            request,
+            db,
+            principal,
+            back,
+            errors_shown=forms.field_errors(exc),
+            typed=typed,
+            status_code=422,
+        )
     where = f"/billing/visits/{back}?done=coverage" if back else "/billing"
     return RedirectResponse(where, status_code=303)
 

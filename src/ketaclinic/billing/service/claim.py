@@ -10,14 +10,14 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast, get_args
 
 from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.billing import repository as repo
 from ketaclinic.billing.errors import ClaimIncomplete, VisitNotFound
-from ketaclinic.billing.models import ChargeLine
+from ketaclinic.billing.models import ChargeLine, Coverage
 from ketaclinic.billing.service.charges import clinics_of
 from ketaclinic.clinical.billing import cms1500
 from ketaclinic.clinical.billing.charges import POINTER_LETTERS as LETTERS
@@ -116,7 +116,11 @@ def _build(
         account_number=patient.mrn,
         payer=payer,
         member_id=coverage.member_id if coverage else "",
-        insurance_type=cms1500.insurance_type_of(payer),
+        insurance_type=_plan_type(coverage, payer),
+        relationship=_relationship(coverage),
+        insured=_insured(coverage, person),
+        group_number=coverage.group_number if coverage else "",
+        plan_name=coverage.plan_name if coverage else "",
         diagnoses=diagnoses,
         lines=tuple(
             cms1500.ServiceLine(
@@ -207,3 +211,37 @@ def to_csv(found: ClaimForms) -> str:
     writer.writeheader()
     writer.writerows(cms1500.csv_rows(found.forms))
     return out.getvalue()
+
+
+def _plan_type(coverage: Coverage | None, payer: str) -> cms1500.InsuranceType:
+    """Item 1: the type staff chose, else the one the payer's name suggests."""
+    chosen = coverage.plan_type if coverage else None
+    for kind in get_args(cms1500.InsuranceType):
+        if kind == chosen:
+            return cast(cms1500.InsuranceType, kind)
+    return cms1500.insurance_type_of(payer)
+
+
+def _relationship(coverage: Coverage | None) -> cms1500.Relationship:
+    for kind in get_args(cms1500.Relationship):
+        if coverage is not None and kind == coverage.relationship:
+            return cast(cms1500.Relationship, kind)
+    return "self"
+
+
+def _insured(coverage: Coverage | None, patient: cms1500.Person) -> cms1500.Person | None:
+    """Items 4 and 11a: the insured as on the card when it is not the patient; the
+    patient's address stands for theirs (item 7: coverage keeps no other)."""
+    if coverage is None or coverage.relationship == "self":
+        return None
+    return cms1500.Person(
+        family_name=coverage.insured_family_name,
+        given_name=coverage.insured_given_name,
+        birth_date=coverage.insured_birth_date,
+        sex=coverage.insured_sex,
+        street=patient.street,
+        city=patient.city,
+        state=patient.state,
+        zip_code=patient.zip_code,
+        phone=patient.phone,
+    )

@@ -12,6 +12,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.billing import repository as repo
 from ketaclinic.billing.errors import (
     BillingPatientNotFound,
+    CoverageInvalid,
     NpiInvalid,
     PriceInvalid,
     TinInvalid,
@@ -20,6 +21,7 @@ from ketaclinic.billing.errors import (
 from ketaclinic.billing.models import BillingIdentifier, Coverage, FeeScheduleEntry
 from ketaclinic.billing.service.charges import clinics_of
 from ketaclinic.clinical.billing import code_book, normalise_tin, npi_problem, tin_problem
+from ketaclinic.clinical.billing.coverage import InsuredPlan, insured_problems
 from ketaclinic.clinics.service import today_at
 from ketaclinic.identity.principal import Principal
 from ketaclinic.identity.roles import Permission
@@ -137,17 +139,37 @@ def set_identifier(
 
 
 def set_coverage(
-    db: Session, principal: Principal, patient_id: int, payer: str, member_id: str
+    db: Session,
+    principal: Principal,
+    patient_id: int,
+    payer: str,
+    member_id: str,
+    plan: InsuredPlan | None = None,
 ) -> Coverage:
+    """The patient's insurer, member id and the insured's plan (a new row each time);
+    a field that cannot go on a claim is refused by name before anything is written."""
     patient = repo.patient(db, clinics_of(principal), patient_id)
     if patient is None:
         raise BillingPatientNotFound()
     principal.require(Permission.BILLING, patient.clinic_id)
+    plan = plan or InsuredPlan()
+    problems = insured_problems(plan, today_at(db, patient.clinic_id))
+    if problems:
+        raise CoverageInvalid.of(problems)
+    self_insured = plan.relationship == "self"
     row = Coverage(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
         payer=payer.strip()[:120],
         member_id=member_id.strip()[:40],
+        plan_type=plan.plan_type,
+        group_number=plan.group_number[:30],
+        plan_name=plan.plan_name[:120],
+        relationship=plan.relationship,
+        insured_family_name="" if self_insured else plan.family_name[:80],
+        insured_given_name="" if self_insured else plan.given_name[:80],
+        insured_birth_date=None if self_insured else plan.birth_date,
+        insured_sex="" if self_insured else plan.sex,
         by_id=principal.user_id,
         at=recorded_now(),
     )
