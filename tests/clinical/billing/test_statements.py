@@ -50,9 +50,7 @@ def test_it_closes_a_statement_at_the_opening_plus_the_periods_entries(
     last = first + timedelta(days=length)
     found = statement(lines, first, last)
     assert found.opening_cents == sum(e.amount_cents for e in lines if e.posted_on < first)
-    assert found.closing_cents == found.opening_cents + sum(
-        e.amount_cents for e in found.entries
-    )
+    assert found.closing_cents == found.opening_cents + sum(e.amount_cents for e in found.entries)
     assert found.closing_cents == sum(e.amount_cents for e in lines if e.posted_on <= last)
     assert all(first <= e.posted_on <= last for e in found.entries)
     running = found.running()

@@ -4,11 +4,11 @@ the account ledger signs them: positive, the patient owes the clinic (a charge, 
 package sold, a refund); negative, a credit (a payment, a visit a package covers, a
 correction or write-off).
 
-Ageing follows accounts-receivable practice (docs/clinical-references.md#accounts-receivable-ageing):
-credits pay the oldest debits first (first in, first out), and what stays unpaid is
-aged by its posting date into current (0-30 days), 31-60, 61-90 and over 90 days. A
-patient whose credits exceed the debits has a credit balance: shown as a credit, in
-no bucket.
+Ageing follows accounts-receivable practice
+(docs/clinical-references.md#accounts-receivable-ageing): credits pay the oldest
+debits first (first in, first out), and what stays unpaid is aged by its posting
+date into current (0-30 days), 31-60, 61-90 and over 90 days. A patient whose
+credits exceed the debits has a credit balance: shown as a credit, in no bucket.
 """
 
 from __future__ import annotations
@@ -59,13 +59,16 @@ class Statement:
         return out
 
 
-def statement(entries: Iterable[Entry], first: date, last: date) -> Statement:
-    """The statement of ``first``..``last`` (inclusive): what was owed before it, the
-    period's entries in posting order, and the balance after (opening + their sum).
-    Entries after ``last`` are not on it."""
+def statement(
+    entries: Iterable[Entry], first: date, last: date, brought_forward_cents: int = 0
+) -> Statement:
+    """The statement of ``first``..``last`` (inclusive): what was owed before it (the
+    entries before ``first`` plus ``brought_forward_cents``, a balance summed
+    elsewhere), the period's entries in posting order, and the balance after (opening
+    + their sum). Entries after ``last`` are not on it."""
     if last < first:
         raise ValueError("the period ends before it starts")
-    opening = 0
+    opening = brought_forward_cents
     inside = []
     for entry in entries:
         if entry.posted_on < first:
