@@ -3,6 +3,7 @@ Money is integer cents (``*_cents``); staff are named, methods in words."""
 
 from __future__ import annotations
 
+import datetime
 from datetime import date
 from typing import Annotated, Any
 
@@ -37,7 +38,7 @@ class AmountOut(BaseModel):
 
 class CloseOut(BaseModel):
     clinic_id: int
-    date: date = Field(description="The clinic's local date")
+    date: datetime.date = Field(description="The clinic's local date")
     payments: int = Field(description="How many payments were recorded")
     refunds: int
     received_cents: int = Field(description="Payments received (positive)")
