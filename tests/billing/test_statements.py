@@ -5,8 +5,12 @@ patient themself read them, nobody else."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from datetime import date
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -173,3 +177,24 @@ def test_it_shows_a_patient_no_one_elses_receipt(
     assert browser.get(f"/portal/receipts/{accounts.cash.id}.pdf").status_code == 404
     bad = browser.get("/portal/statement.pdf", params={"from": "yesterday"})
     assert bad.status_code == 422
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_it_writes_pdfs_poppler_opens(
+    db: Session, accounts: Accounts, front_desk: Persona, clinic: Clinic, tmp_path: Path
+) -> None:
+    desk = principal_for(db, front_desk.user)
+    doc = statements.build(db, desk, accounts.rosa, clinic, date(2026, 1, 1), date(2026, 12, 9))
+    receipt = statements.receipt(db, desk, accounts.rosa, clinic, accounts.deposit.id)
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext is not None
+    for name, body, words in (
+        ("statement.pdf", report_documents.statement_pdf(doc), "Balance due"),
+        ("receipt.pdf", report_documents.receipt_pdf(receipt), "Receipt number R-0001"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(body)
+        out = subprocess.run(
+            [pdftotext, "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        )
+        assert words in out.stdout and "Rosa Okafor" in out.stdout

@@ -57,6 +57,17 @@ def test_it_closes_a_statement_at_the_opening_plus_the_periods_entries(
     assert (running[-1][1] if running else found.opening_cents) == found.closing_cents
 
 
+@given(entries(), st.integers(min_value=-500_000, max_value=500_000))
+def test_it_adds_a_balance_summed_elsewhere_to_the_opening(
+    lines: list[Entry], forward: int
+) -> None:
+    first, last = AS_OF - timedelta(days=30), AS_OF
+    inside = [e for e in lines if e.posted_on >= first]
+    summed = statement(inside, first, last, forward)
+    assert summed.opening_cents == forward
+    assert summed.closing_cents == forward + sum(e.amount_cents for e in inside)
+
+
 def test_it_refuses_a_period_that_ends_before_it_starts() -> None:
     with pytest.raises(ValueError):
         statement([], AS_OF, AS_OF - timedelta(days=1))
