@@ -22,12 +22,11 @@ from ketaclinic.clinical.billing.statements import (
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Permission
-from ketaclinic.patients.models import Patient
 
 
 @dataclass(frozen=True)
 class Row:
-    patient: Patient
+    patient: repo.Named
     ageing: Ageing
 
 
