@@ -111,6 +111,7 @@ def test_it_serves_the_statement_page_and_pdfs_to_billing_staff(
     # The default period is the last 30 days: from 9 November.
     assert "9 Nov 2026" in page.text and "$1,620.00" in page.text
     assert "Payment, cash, receipt R-0002" in page.text and "Rosa Okafor" in page.text
+    assert f"/patients/{rosa}/account/receipts/{accounts.cash.id}.pdf" in page.text
     pdf = desk.get(f"/patients/{rosa}/account/statement.pdf", params={"from": "2026-12-01"})
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     got = desk.get(f"/patients/{rosa}/account/receipts/{accounts.cash.id}.pdf")

@@ -54,6 +54,7 @@ class Line:
     description: str
     amount_cents: int
     balance_cents: int
+    receipt_of: int | None = None  # a payment's entry, whose receipt the page links
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,13 @@ def build(
     ]
     made = statement(entries, first, last, opening)
     lines = [
-        Line(entry.posted_on, describe(found[entry.id]), entry.amount_cents, balance)
+        Line(
+            entry.posted_on,
+            describe(found[entry.id]),
+            entry.amount_cents,
+            balance,
+            found[entry.id].entry.id if entry.kind == "payment" else None,
+        )
         for entry, balance in made.running()
     ]
     audit.on_patient(
