@@ -36,6 +36,8 @@ from ketaclinic.auth.deps import (
     authorize,
 )
 from ketaclinic.billing import endpoints as billing_api
+from ketaclinic.billing import report_endpoints as billing_report_api
+from ketaclinic.billing import report_views as billing_report_views
 from ketaclinic.billing import views as billing_views
 from ketaclinic.chairside import display_views as chairside_displays
 from ketaclinic.chairside import endpoints as chairside_api
@@ -254,6 +256,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     fhir_api.router,
     billing_api.router,
     billing_views.router,
+    billing_report_api.router,
+    billing_report_views.router,
 )
 
 

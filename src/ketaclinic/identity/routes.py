@@ -440,6 +440,18 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /billing/visits/{session_id}/cms1500.csv": P.BILLING,
     "GET /billing/visits/{session_id}/evaluation": P.PLAN_SIGN,
     "POST /billing/visits/{session_id}/evaluation": P.PLAN_SIGN,
+    # billing reports (issue 23): a patient's statement and receipts, the clinic's daily
+    # close and ageing; the patient's own statement and receipts in the portal.
+    "GET /patients/{patient_id}/account/statement": P.BILLING,
+    "GET /patients/{patient_id}/account/statement.pdf": P.BILLING,
+    "GET /patients/{patient_id}/account/receipts/{entry_id}.pdf": P.BILLING,
+    "GET /billing/close": P.BILLING,
+    "GET /billing/ageing": P.BILLING,
+    "GET /api/v1/billing/close": P.BILLING,
+    "GET /api/v1/billing/ageing": P.BILLING,
+    "GET /portal/statement": Access.PATIENT,
+    "GET /portal/statement.pdf": Access.PATIENT,
+    "GET /portal/receipts/{entry_id}.pdf": Access.PATIENT,
 }
 
 # FHIR R4 (issue 22): the CapabilityStatement is public; every other FHIR route takes
