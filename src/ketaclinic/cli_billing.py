@@ -108,6 +108,8 @@ def cms1500_command(
     else:
         output.write_text(body, encoding="utf-8")
         typer.echo(f"Wrote {output} ({len(found.forms)} forms, {found.lines} lines).")
+
+
 ClinicSlug = Annotated[str, typer.Option("--clinic", help="The clinic's slug")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
 
