@@ -35,6 +35,8 @@ from ketaclinic.auth.deps import (
     MfaEnrolmentRequired,
     authorize,
 )
+from ketaclinic.billing import account_endpoints as billing_account_api
+from ketaclinic.billing import account_views as billing_account_views
 from ketaclinic.billing import endpoints as billing_api
 from ketaclinic.billing import views as billing_views
 from ketaclinic.chairside import display_views as chairside_displays
@@ -254,6 +256,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     fhir_api.router,
     billing_api.router,
     billing_views.router,
+    billing_account_api.router,
+    billing_account_views.router,
 )
 
 
