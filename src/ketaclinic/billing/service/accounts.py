@@ -169,14 +169,14 @@ def refund(
     """Give back part or all of a payment: never more than is left of it after its
     earlier refunds. The payment's row is held while the refunds are added up."""
     patient = patient_for_billing(db, principal, patient_id)
-    ids = clinics_of(principal)
-    payment = arepo.entry(db, ids, payment_id, lock=True)
-    if payment is None or payment.kind != "payment" or payment.patient_id != patient.id:
-        raise PaymentNotFound()
     if len(reason.strip()) < 3:
         raise RefundReasonRequired()
     if method is not None and method not in PAYMENT_METHODS:
         raise MethodInvalid()
+    ids = clinics_of(principal)
+    payment = arepo.entry(db, ids, payment_id, lock=True)
+    if payment is None or payment.kind != "payment" or payment.patient_id != patient.id:
+        raise PaymentNotFound()
     earlier = arepo.refunds_of(db, ids, payment.id)
     try:
         check_refund(payment.amount_cents, earlier, amount_cents)
