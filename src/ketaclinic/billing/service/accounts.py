@@ -92,6 +92,13 @@ def _text(value: str, limit: int) -> str:
     return " ".join(value.split())[:limit]
 
 
+def _day(db: Session, clinic_id: int, on: date | None) -> date:
+    """The day an entry is posted: today at the clinic, or an earlier day when money
+    received before is recorded afterwards (never a day to come)."""
+    today = today_at(db, clinic_id)
+    return min(on, today) if on else today
+
+
 def _next_receipt(db: Session, clinic_id: int, day: date) -> str:
     """The clinic's next receipt number, ``R-<year>-<seq>``, under a lock on the
     clinic's numbering so two payments at once never take the same one."""
@@ -112,6 +119,7 @@ def record_payment(
     reference: str = "",
     purpose: str = "payment",
     note: str = "",
+    on: date | None = None,
 ) -> AccountEntry:
     """Money received from the patient (a payment, or a deposit ahead of care): a
     credit on the account with a receipt number of its own."""
@@ -122,7 +130,7 @@ def record_payment(
         raise MethodInvalid()
     if purpose not in PAYMENT_PURPOSES:
         raise PurposeInvalid()
-    today = today_at(db, patient.clinic_id)
+    today = _day(db, patient.clinic_id, on)
     row = AccountEntry(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,
@@ -165,6 +173,7 @@ def refund(
     reason: str,
     method: str | None = None,
     reference: str = "",
+    on: date | None = None,
 ) -> AccountEntry:
     """Give back part or all of a payment: never more than is left of it after its
     earlier refunds. The payment's row is held while the refunds are added up."""
@@ -186,7 +195,7 @@ def refund(
         raise RefundTooLarge(
             f"more than is left to refund of this payment ({dollars(exc.refundable_cents)})"
         ) from None
-    today = today_at(db, patient.clinic_id)
+    today = _day(db, patient.clinic_id, on)
     row = AccountEntry(
         clinic_id=patient.clinic_id,
         patient_id=patient.id,

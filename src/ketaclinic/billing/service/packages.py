@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -158,7 +159,9 @@ def patient_for_billing(db: Session, principal: Principal, patient_id: int) -> P
     return found
 
 
-def sell(db: Session, principal: Principal, patient_id: int, package_id: int) -> PatientPackage:
+def sell(
+    db: Session, principal: Principal, patient_id: int, package_id: int, on: date | None = None
+) -> PatientPackage:
     """Sell the patient a package of the catalogue at its price today: the package
     with its name, visits and price as sold, and its price on the account."""
     patient = patient_for_billing(db, principal, patient_id)
@@ -170,6 +173,7 @@ def sell(db: Session, principal: Principal, patient_id: int, package_id: int) ->
     if current is None or current.id != offered.id or not current.active:
         raise PackageRetired()
     today = today_at(db, patient.clinic_id)
+    today = min(on, today) if on else today  # sold earlier, recorded now: never ahead
     now = recorded_now()
     sold = PatientPackage(
         clinic_id=patient.clinic_id,
