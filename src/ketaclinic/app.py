@@ -35,6 +35,8 @@ from ketaclinic.auth.deps import (
     MfaEnrolmentRequired,
     authorize,
 )
+from ketaclinic.billing import account_endpoints as billing_account_api
+from ketaclinic.billing import account_views as billing_account_views
 from ketaclinic.billing import endpoints as billing_api
 from ketaclinic.billing import report_endpoints as billing_report_api
 from ketaclinic.billing import report_views as billing_report_views
@@ -258,6 +260,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     billing_views.router,
     billing_report_api.router,
     billing_report_views.router,
+    billing_account_api.router,
+    billing_account_views.router,
 )
 
 

@@ -24,6 +24,7 @@ from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.models import ApiToken
 from ketaclinic.auth.service import principal_for
+from ketaclinic.billing.account_models import Package
 from ketaclinic.billing.models import ChargeLine
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.service import create_clinic
@@ -185,6 +186,20 @@ def world(
         reason="",
     )
     db.add(line)
+    # issue 23: a package of the clinic's catalogue, sold by the account's routes
+    offered = Package(
+        clinic_id=clinic.id,
+        key="trio",
+        name="Trio",
+        kind="booster",
+        visits=3,
+        price_cents=1000,
+        active=True,
+    )
+    db.add(offered)
+    db.flush()
+    FORMS["/api/v1/patients/{patient_id}/account/packages"] = {"package_id": offered.id}
+    FORMS["/patients/{patient_id}/account/packages"] = {"package_id": str(offered.id)}
     db.commit()
     for c in clients:
         c.close()
@@ -562,6 +577,20 @@ FORMS: dict[str, dict[str, Any]] = {
     "/admin/fees/identifiers": {"npi": "1234567893", "tin": "74-1234567"},
     "/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
     "/api/v1/billing/patients/{patient_id}/coverage": {"payer": "Lone Star", "member_id": "LS-1"},
+    # issue 23: self-pay accounts (the package sold is the world's: see above)
+    "/api/v1/patients/{patient_id}/account/payments": {"amount_cents": 1000, "method": "cash"},
+    "/api/v1/patients/{patient_id}/account/refunds": {
+        "payment_id": 1,
+        "amount_cents": 100,
+        "reason": "x",  # refused (422) before the payment is looked for
+    },
+    "/api/v1/patients/{patient_id}/account/adjustments": {"amount_cents": -100, "note": "waived"},
+    "/api/v1/billing/packages": {"name": "Trio", "kind": "booster", "visits": 3, "price_cents": 1},
+    "/patients/{patient_id}/account/payments": {"amount": "10.00", "method": "cash"},
+    "/patients/{patient_id}/account/refunds": {"payment_id": "1", "amount": "1", "reason": "x"},
+    "/patients/{patient_id}/account/adjustments": {"amount": "-1.00", "note": "waived"},
+    "/admin/packages": {"name": "Trio", "kind": "booster", "visits": "3", "price": "10"},
+    "/admin/packages/retire": {"key": "trio"},
     "/schedule/requests/{request_id}/close": {"outcome": "Called the patient back"},
     "/api/v1/patients/{patient_id}/consents/requests": {
         "document_id": "spravato_rems_acknowledgement"

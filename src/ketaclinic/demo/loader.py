@@ -25,6 +25,7 @@ from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import create_clinic
 from ketaclinic.demo import data
 from ketaclinic.demo.billing import load_billing
+from ketaclinic.demo.billing_accounts import load_accounts
 from ketaclinic.demo.boosters import booster_history
 from ketaclinic.demo.calendar import continue_series, load_calendar
 from ketaclinic.demo.chairside import STORIES, load_chairside
@@ -284,6 +285,7 @@ def _load(
         load_history(db, clinic, staff_of[spec.slug], seed)
         # Billing (issue 23): the fee schedule and the last month's charges.
         load_billing(db, spec.slug, staff_of[spec.slug])
+        load_accounts(db, spec.slug, staff_of[spec.slug])  # packages, payments, a refund
     # The patient's side (issue 21): a portal login per clinic, then the worker's
     # minute once, so the outbox holds what went out and what waits.
     for spec in DEMO_CLINICS:

@@ -452,6 +452,23 @@ ROUTE_RULES: dict[str, Permission | Access] = {
     "GET /portal/statement": Access.PATIENT,
     "GET /portal/statement.pdf": Access.PATIENT,
     "GET /portal/receipts/{entry_id}.pdf": Access.PATIENT,
+    # self-pay accounts (issue 23): billing staff take payments, refund, sell packages;
+    # the package catalogue is the administrator's, read by billing staff too.
+    "GET /patients/{patient_id}/account": P.BILLING,
+    "POST /patients/{patient_id}/account/payments": P.BILLING,
+    "POST /patients/{patient_id}/account/refunds": P.BILLING,
+    "POST /patients/{patient_id}/account/adjustments": P.BILLING,
+    "POST /patients/{patient_id}/account/packages": P.BILLING,
+    "GET /admin/packages": P.SETTINGS_MANAGE,
+    "POST /admin/packages": P.SETTINGS_MANAGE,
+    "POST /admin/packages/retire": P.SETTINGS_MANAGE,
+    "GET /api/v1/patients/{patient_id}/account": P.BILLING,
+    "POST /api/v1/patients/{patient_id}/account/payments": P.BILLING,
+    "POST /api/v1/patients/{patient_id}/account/refunds": P.BILLING,
+    "POST /api/v1/patients/{patient_id}/account/adjustments": P.BILLING,
+    "POST /api/v1/patients/{patient_id}/account/packages": P.BILLING,
+    "GET /api/v1/billing/packages": P.BILLING,
+    "POST /api/v1/billing/packages": P.SETTINGS_MANAGE,
 }
 
 # FHIR R4 (issue 22): the CapabilityStatement is public; every other FHIR route takes

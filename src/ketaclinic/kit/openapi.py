@@ -264,6 +264,18 @@ BUSINESS_RULES: dict[str, tuple[str, ...]] = {
         "code is a code in effect on the line's date of service",
         "units is given with code",
     ),
+    "POST /api/v1/billing/packages": (
+        "name has at least 3 characters besides spaces",
+        "key names a package of the clinic",
+    ),
+    "POST /api/v1/patients/{patient_id}/account/refunds": (
+        "amount_cents is at most what is left to refund of the payment",
+        "reason has at least 3 characters besides spaces",
+    ),
+    "POST /api/v1/patients/{patient_id}/account/adjustments": (
+        "amount_cents is not zero",
+        "note has at least 3 characters besides spaces",
+    ),
     "POST /api/v1/booster-suggestions/{suggestion_id}/dismiss": (
         "reason has at least 3 characters besides spaces",
     ),

@@ -28,6 +28,7 @@ from ketaclinic.billing.errors import (
     VisitNotFound,
 )
 from ketaclinic.billing.models import ChargeLine, Coverage, Evaluation
+from ketaclinic.billing.service import draws
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinical.billing import (
     EVALUATION_CODES,
@@ -271,15 +272,17 @@ def finalise(db: Session, principal: Principal, line_id: int) -> ChargeLine:
     line.finalised_by_id = principal.user_id
     line.finalised_at = recorded_now()
     db.flush()
+    patient = _patient(db, principal, line)
     audit.on_patient(
         db,
         principal,
         "patient.billing.charge_finalised",
-        _patient(db, principal, line),
+        patient,
         resource_type="charge_line",
         resource_id=line.id,
         detail={"code": line.code, "units": line.units, "amount_cents": line.amount_cents},
     )
+    draws.on_final(db, principal, line, patient)  # the account's entry, a package's draw
     return line
 
 

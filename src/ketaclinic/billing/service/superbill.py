@@ -12,6 +12,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.billing import repository as repo
 from ketaclinic.billing.errors import BillingPatientNotFound, DateRangeInvalid
 from ketaclinic.billing.models import ChargeLine
+from ketaclinic.billing.service import accounts
 from ketaclinic.billing.service.charges import clinics_of
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Origin, Principal
@@ -39,7 +40,7 @@ class Superbill:
     diagnoses: tuple[str, ...]  # the claim's ICD-10-CM codes, letter A first
     lines: list[ChargeLine]
     providers: dict[int, Provider]
-    paid_cents: int  # payments are recorded by the self-pay accounts (a later step)
+    paid_cents: int  # service.accounts.paid_for_superbill: package shares and money received
 
     @property
     def total_cents(self) -> int:
@@ -94,6 +95,10 @@ def build(
         own = repo.identifier(db, ids, clinic.id, uid)
         providers[uid] = Provider(names.get(uid, ""), own.npi if own else "")
     coverage = repo.coverage(db, ids, patient.id)
+    total = sum(line.amount_cents or 0 for line in lines)
+    paid = accounts.paid_for_superbill(
+        db, patient, {line.session_id for line in lines}, total, first, last
+    )
     audit.on_patient(
         db,
         principal,
@@ -118,7 +123,7 @@ def build(
         diagnoses=tuple(diagnoses),
         lines=lines,
         providers=providers,
-        paid_cents=0,
+        paid_cents=paid,
     )
 
 
