@@ -24,7 +24,7 @@ from ketaclinic.appointments.service import Visit, book_visits
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.models import ApiToken
 from ketaclinic.auth.service import principal_for
-from ketaclinic.billing.account_models import Package
+from ketaclinic.billing.account_models import AccountEntry, Package
 from ketaclinic.billing.models import ChargeLine
 from ketaclinic.chairside.models import ChairsideSession
 from ketaclinic.clinics.service import create_clinic
@@ -197,6 +197,20 @@ def world(
         active=True,
     )
     db.add(offered)
+    # issue 23: a card payment on the patient's account, whose receipt the reports print
+    paid = AccountEntry(
+        clinic_id=clinic.id,
+        patient_id=patient["id"],
+        kind="payment",
+        amount_cents=-1000,
+        posted_on=date(2026, 12, 9),
+        method="card",
+        reference="ch_matrix",
+        purpose="payment",
+        receipt_no="R-2026-90001",
+        note="",
+    )
+    db.add(paid)
     db.flush()
     FORMS["/api/v1/patients/{patient_id}/account/packages"] = {"package_id": offered.id}
     FORMS["/patients/{patient_id}/account/packages"] = {"package_id": str(offered.id)}
@@ -240,6 +254,7 @@ def world(
         "export_id": "0" * 32,
         "file_name": "Patient.ndjson",
         "line_id": line.id,
+        "entry_id": paid.id,
     }
     return {"people": people, "params": params}
 
