@@ -114,7 +114,7 @@ def _children(query: Callable[..., list[Any]], to_fhir: Callable[[Any], dict[str
     return build
 
 
-def _instrument(instrument_id: str) -> Instrument | None:
+def instrument_or_none(instrument_id: str) -> Instrument | None:
     try:
         return get_instrument(instrument_id)
     except UnknownInstrumentError:
@@ -144,7 +144,7 @@ def _observations(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) 
     response_ids = _union(ids, "score-") if ids is None else _response_ids(ids)
     if response_ids is None or response_ids:
         for q, clinic_id in repo.responses(db, scope.clinic_ids, patient_ids, response_ids):
-            instrument = _instrument(q.instrument_id)
+            instrument = instrument_or_none(q.instrument_id)
             if instrument is not None:
                 scores = clinical.scores_of_response(q, instrument)
                 found += [_made(o, q.patient_id, clinic_id) for o in scores]
@@ -175,7 +175,7 @@ def _questionnaires(db: Session, scope: Scope, _: PatientIds, ids: Ids) -> list[
 def _responses(db: Session, scope: Scope, patient_ids: PatientIds, ids: Ids) -> list[Found]:
     found = []
     for q, clinic_id in repo.responses(db, scope.clinic_ids, patient_ids, _ints(ids)):
-        instrument = _instrument(q.instrument_id)
+        instrument = instrument_or_none(q.instrument_id)
         if instrument is not None:
             found.append(
                 Found(
