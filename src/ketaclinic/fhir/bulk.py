@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit import service as audit
 from ketaclinic.clinics.models import Clinic
-from ketaclinic.fhir import catalog
+from ketaclinic.fhir import bulk_read, catalog
 from ketaclinic.fhir.catalog import Scope
 from ketaclinic.fhir.errors import FhirExportNotFound, FhirInvalidParameter, FhirTooManyExports
 from ketaclinic.fhir.export_models import FhirExport
@@ -49,6 +49,8 @@ NOT_PATIENT = frozenset({"Practitioner", "PractitionerRole", "Organization", "Lo
 NOT_PATIENT |= {"Questionnaire"}
 PATIENT_TYPES = tuple(t for t in RESOURCE_TYPES if t not in NOT_PATIENT)
 CHUNK = 1000  # patients mapped at a time
+WRITE_BUFFER = 1 << 20  # bytes: a file is written in large blocks, not a line at a time
+NEWLINE = orjson.OPT_APPEND_NEWLINE
 PROGRESS_EVERY = 5  # chunks between progress notes (each one a commit)
 OPEN_PER_CALLER = 2  # exports not finished that one caller may have at once
 
@@ -278,7 +280,7 @@ def write(
     """Write every file of ``export`` (committing its progress as it goes)."""
     clinic_ids = clinics_of(export)
     scope = Scope(clinic_ids, protocols)
-    since = as_utc(export.since) if export.since is not None else None
+    since = _since_text(export.since)
     folder = directory / export.id
     folder.mkdir(parents=True, exist_ok=True)
     files: list[dict[str, Any]] = []
@@ -288,14 +290,12 @@ def write(
         path = folder / f"{resource_type}.ndjson"
         count = 0
         _progress(db, export.id, f"{resource_type} ({number} of {len(types)}): starting")
-        with path.open("wb") as out:
-            for done, chunk in enumerate(_chunks(db, resource_type, clinic_ids), start=1):
-                for found in catalog.build(db, resource_type, scope, chunk, None):
-                    resource = found.resource
-                    if since is not None and _updated(resource) < since:
-                        continue
-                    out.write(orjson.dumps(resource, default=str, option=orjson.OPT_APPEND_NEWLINE))
-                    count += 1
+        with path.open("wb", buffering=WRITE_BUFFER) as out:
+            for done, made in enumerate(_chunks(db, resource_type, scope), start=1):
+                for resource in made:
+                    if since is None or _updated(resource) >= since:
+                        out.write(orjson.dumps(resource, default=str, option=NEWLINE))
+                        count += 1
                 db.expunge_all()  # mapped rows go: memory stays flat
                 if done % PROGRESS_EVERY == 0:
                     _progress(db, export.id, f"{resource_type} ({number} of {len(types)}): {count}")
@@ -324,27 +324,43 @@ def write(
     db.commit()
 
 
-def _chunks(db: Session, resource_type: str, clinic_ids: Sequence[int]) -> Any:
-    """Patient ids a chunk at a time (keyset), or one ``None`` for types that are not
-    a patient's."""
+def _chunks(db: Session, resource_type: str, scope: Scope) -> Iterator[Iterator[dict[str, Any]]]:
+    """The resources of one type a part at a time: pages of plain rows, then chunks of
+    patients (keyset on the patient's id) for the builders, or all at once for types
+    that are not a patient's."""
     if resource_type in NOT_PATIENT:
-        yield None
+        yield (found.resource for found in catalog.build(db, resource_type, scope, None, None))
+        return
+    found = bulk_read.sources(db, resource_type, scope.clinic_ids)
+    yield from bulk_read.pages(db, scope, found)
+    if not any(isinstance(s, bulk_read.Built) for s in found):
         return
     after = 0
     while True:
         stmt = select(Patient.id).where(Patient.id > after).order_by(Patient.id).limit(CHUNK)
-        ids = list(db.scalars(in_clinics(stmt, Patient.clinic_id, clinic_ids)))
+        ids = list(db.scalars(in_clinics(stmt, Patient.clinic_id, scope.clinic_ids)))
         if not ids:
             return
         # The clinics' patients from the first id to the last are exactly this chunk:
         # asked for as a range (one BETWEEN) rather than a list of a thousand ids.
-        yield range(ids[0], ids[-1] + 1)
+        yield bulk_read.built(db, scope, found, range(ids[0], ids[-1] + 1))
         after = ids[-1]
 
 
-def _updated(resource: Mapping[str, Any]) -> datetime:
-    stamp = str(resource.get("meta", {}).get("lastUpdated", "1970-01-01T00:00:00Z"))
-    return as_utc(datetime.fromisoformat(stamp.replace("Z", "+00:00")))
+def _since_text(since: datetime | None) -> str | None:
+    """``_since`` as the instant a resource's ``meta.lastUpdated`` (to the second)
+    must reach: rounded up to the next second when it has a fraction, so comparing
+    the two texts (same format, same width) is comparing the moments."""
+    if since is None:
+        return None
+    since = as_utc(since)
+    if since.microsecond:
+        since = since.replace(microsecond=0) + timedelta(seconds=1)
+    return instant(since)
+
+
+def _updated(resource: Mapping[str, Any]) -> str:
+    return str(resource.get("meta", {}).get("lastUpdated", "1970-01-01T00:00:00Z"))
 
 
 def _progress(db: Session, export_id: str, text: str) -> None:

@@ -134,7 +134,7 @@ def _children(query: Callable[..., list[Any]], to_fhir: Callable[[Any], dict[str
     return build
 
 
-def _instrument(instrument_id: str) -> Instrument | None:
+def instrument_or_none(instrument_id: str) -> Instrument | None:
     try:
         return get_instrument(instrument_id)
     except UnknownInstrumentError:
@@ -168,7 +168,7 @@ def _observations(
     response_ids = _union(ids, "score-") if ids is None else _response_ids(ids)
     if response_ids is None or response_ids:
         for q, clinic_id in repo.responses(db, scope.clinic_ids, patient_ids, response_ids):
-            instrument = _instrument(q.instrument_id)
+            instrument = instrument_or_none(q.instrument_id)
             if instrument is not None:
                 scores = clinical.scores_of_response(q, instrument)
                 found += [_made(o, q.patient_id, clinic_id) for o in scores]
@@ -203,7 +203,7 @@ def _responses(
 ) -> list[Found]:
     found = []
     for q, clinic_id in repo.responses(db, scope.clinic_ids, patient_ids, _ints(ids), window):
-        instrument = _instrument(q.instrument_id)
+        instrument = instrument_or_none(q.instrument_id)
         if instrument is not None:
             found.append(
                 Found(

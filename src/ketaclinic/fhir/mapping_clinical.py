@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from typing import Any
 
 from ketaclinic.clinical import fhir_codes as fc
@@ -25,42 +24,60 @@ SURVEY = {"coding": [fc.Code(fc.OBSERVATION_CATEGORY, "survey", "Survey").coding
 SCORE_UNIT = "{score}"
 
 
+# The parts every resource of a kind shares, made once: a bulk export maps thousands
+# a second. Shared, so never changed once made.
+_CONDITION_PROFILE = fc.profile("us-core-condition-problems-health-concerns")
+_CONDITION_STATUS = {
+    active: {"coding": [{"system": fc.CONDITION_CLINICAL, "code": code}]}
+    for active, code in ((True, "active"), (False, "inactive"))
+}
+_CONDITION_CONFIRMED = {"coding": [{"system": fc.CONDITION_VERIFICATION, "code": "confirmed"}]}
+_PROBLEM_LIST_ITEM = {
+    "coding": [fc.Code(fc.CONDITION_CATEGORY, "problem-list-item", "Problem List Item").coding()]
+}
+_ALLERGY_PROFILE = fc.profile("us-core-allergyintolerance")
+_ALLERGY_CONFIRMED = {"coding": [{"system": fc.ALLERGY_VERIFICATION, "code": "confirmed"}]}
+
+
+def _vital_code(key: str) -> dict[str, Any]:
+    spec = fc.VITALS[key]
+    codings = [spec.code.coding()]
+    if key == "spo2":
+        codings.append(fc.SPO2.coding())
+    return {"coding": codings, "text": spec.code.display}
+
+
+_VITAL_CODES = {key: _vital_code(key) for key in fc.VITALS}
+
+
 def condition(d: Diagnosis) -> dict[str, Any]:
-    status = "active" if d.active else "inactive"
+    recorded = instant(d.recorded_at)
     return {
         "resourceType": "Condition",
         "id": str(d.id),
-        "meta": meta(d.recorded_at, fc.profile("us-core-condition-problems-health-concerns")),
-        "clinicalStatus": {"coding": [{"system": fc.CONDITION_CLINICAL, "code": status}]},
-        "verificationStatus": {
-            "coding": [{"system": fc.CONDITION_VERIFICATION, "code": "confirmed"}]
+        "meta": {"lastUpdated": recorded, "profile": [_CONDITION_PROFILE]},
+        "clinicalStatus": _CONDITION_STATUS[bool(d.active)],
+        "verificationStatus": _CONDITION_CONFIRMED,
+        "category": [_PROBLEM_LIST_ITEM],
+        "code": {
+            "coding": [{"system": fc.ICD10CM, "code": d.code, "display": d.label}],
+            "text": d.label,
         },
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": fc.CONDITION_CATEGORY,
-                        "code": "problem-list-item",
-                        "display": "Problem List Item",
-                    }
-                ]
-            }
-        ],
-        "code": concept(fc.Code(fc.ICD10CM, d.code, d.label), d.label),
-        "subject": ref("Patient", d.patient_id),
-        "recordedDate": instant(d.recorded_at),
+        "subject": {"reference": f"Patient/{d.patient_id}"},
+        "recordedDate": recorded,
     }
 
 
 def medication_statement(m: Medication) -> dict[str, Any]:
+    recorded = instant(m.recorded_at)
     found: dict[str, Any] = {
         "resourceType": "MedicationStatement",
         "id": str(m.id),
-        "meta": meta(m.recorded_at),
+        "meta": {"lastUpdated": recorded},
         "status": "active" if m.active else "stopped",
         "medicationCodeableConcept": {"text": m.name},
-        "subject": ref("Patient", m.patient_id),
-        "dateAsserted": instant(m.recorded_at),
+        "subject": {"reference": f"Patient/{m.patient_id}"},
+        "dateAsserted": recorded,
     }
     if m.dose:
         found["dosage"] = [{"text": m.dose}]
@@ -68,40 +85,38 @@ def medication_statement(m: Medication) -> dict[str, Any]:
 
 
 def allergy(a: Allergy) -> dict[str, Any]:
-    status = "active" if a.active else "inactive"
+    recorded = instant(a.recorded_at)
     found: dict[str, Any] = {
         "resourceType": "AllergyIntolerance",
         "id": str(a.id),
-        "meta": meta(a.recorded_at, fc.profile("us-core-allergyintolerance")),
-        "clinicalStatus": {"coding": [{"system": fc.ALLERGY_CLINICAL, "code": status}]},
-        "verificationStatus": {
-            "coding": [{"system": fc.ALLERGY_VERIFICATION, "code": "confirmed"}]
+        "meta": {"lastUpdated": recorded, "profile": [_ALLERGY_PROFILE]},
+        "clinicalStatus": {
+            "coding": [
+                {"system": fc.ALLERGY_CLINICAL, "code": "active" if a.active else "inactive"}
+            ]
         },
+        "verificationStatus": _ALLERGY_CONFIRMED,
         "code": {"text": a.substance},
-        "patient": ref("Patient", a.patient_id),
-        "recordedDate": instant(a.recorded_at),
+        "patient": {"reference": f"Patient/{a.patient_id}"},
+        "recordedDate": recorded,
     }
     if a.reaction:
         found["reaction"] = [{"manifestation": [{"text": a.reaction}]}]
     return found
 
 
-def _vital(
-    key: str, row_id: int, patient_id: int, when: datetime, recorded: datetime
-) -> dict[str, Any]:
-    spec = fc.VITALS[key]
-    codings = [spec.code.coding()]
-    if key == "spo2":
-        codings.append(fc.SPO2.coding())
+def _vital(key: str, row_id: int, patient_id: int, when: str, recorded: str) -> dict[str, Any]:
+    """The parts of a vital sign's Observation every one has (``when`` and
+    ``recorded``: instants)."""
     return {
         "resourceType": "Observation",
         "id": f"{key}-{row_id}",
-        "meta": meta(recorded, spec.profile),
+        "meta": {"lastUpdated": recorded, "profile": [fc.VITALS[key].profile]},
         "status": "final",
         "category": [VITAL_SIGNS],
-        "code": {"coding": codings, "text": spec.code.display},
-        "subject": ref("Patient", patient_id),
-        "effectiveDateTime": instant(when),
+        "code": _VITAL_CODES[key],
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "effectiveDateTime": when,
     }
 
 
@@ -114,7 +129,11 @@ def reading_keys(r: VitalReading) -> list[str]:
 
 def vital_of_reading(r: VitalReading, key: str) -> dict[str, Any]:
     """One Observation of a reading: ``key`` is one of ``reading_keys(r)``."""
-    obs = _vital(key, r.id, r.patient_id, r.taken_at, r.at)
+    return _of_reading(r, key, instant(r.taken_at), instant(r.at))
+
+
+def _of_reading(r: VitalReading, key: str, when: str, recorded: str) -> dict[str, Any]:
+    obs = _vital(key, r.id, r.patient_id, when, recorded)
     if key == "bp":
         obs["component"] = [
             {"code": concept(code), "valueQuantity": quantity(value or 0, "mm[Hg]", "mmHg")}
@@ -131,15 +150,17 @@ def vital_of_reading(r: VitalReading, key: str) -> dict[str, Any]:
 
 
 def vitals_of_reading(r: VitalReading) -> list[dict[str, Any]]:
-    return [vital_of_reading(r, key) for key in reading_keys(r)]
+    when, recorded = instant(r.taken_at), instant(r.at)
+    return [_of_reading(r, key, when, recorded) for key in reading_keys(r)]
 
 
 def vitals_of_measurement(m: BodyMeasurement) -> list[dict[str, Any]]:
     found = []
+    when, recorded = instant(m.measured_at), instant(m.recorded_at)
     for key, value in (("weight", m.weight_kg), ("height", m.height_cm)):
         if value is not None:
             spec = fc.VITALS[key]
-            obs = _vital(key, m.id, m.patient_id, m.measured_at, m.recorded_at)
+            obs = _vital(key, m.id, m.patient_id, when, recorded)
             obs["valueQuantity"] = quantity(value, spec.unit, spec.unit_display)
             found.append(obs)
     return found

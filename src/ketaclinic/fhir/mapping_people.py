@@ -7,20 +7,22 @@ from typing import Any
 
 from ketaclinic.clinical import fhir_codes as fc
 from ketaclinic.fhir.models import Clinic, Membership, Patient, User
-from ketaclinic.fhir.shapes import day, meta, ref, split_name
+from ketaclinic.fhir.shapes import instant, meta, ref, split_name
+
+PATIENT_PROFILE = fc.profile("us-core-patient")
 
 
 def patient(p: Patient) -> dict[str, Any]:
     found: dict[str, Any] = {
         "resourceType": "Patient",
         "id": str(p.id),
-        "meta": meta(p.updated_at, fc.profile("us-core-patient")),
+        "meta": {"lastUpdated": instant(p.updated_at), "profile": [PATIENT_PROFILE]},
         "extension": [{"url": fc.US_CORE_BIRTH_SEX, "valueCode": fc.birth_sex(p.sex_at_birth)}],
         "identifier": [
             {
                 "use": "usual",
                 "type": {"text": "Medical record number"},
-                "system": fc.MRN_SYSTEM + f"/{p.clinic_id}",
+                "system": f"{fc.MRN_SYSTEM}/{p.clinic_id}",
                 "value": p.mrn,
             }
         ],
@@ -34,8 +36,8 @@ def patient(p: Patient) -> dict[str, Any]:
             }
         ],
         "gender": fc.GENDER.get(p.sex_at_birth, "unknown"),
-        "birthDate": day(p.birth_date),
-        "managingOrganization": ref("Organization", p.clinic_id),
+        "birthDate": p.birth_date.isoformat(),
+        "managingOrganization": {"reference": f"Organization/{p.clinic_id}"},
     }
     telecom = []
     if p.phone:
@@ -44,17 +46,17 @@ def patient(p: Patient) -> dict[str, Any]:
         telecom.append({"system": "email", "value": p.email})
     if telecom:
         found["telecom"] = telecom
-    address = {
-        key: value
-        for key, value in (
-            ("line", [p.address_line] if p.address_line else None),
-            ("city", p.city),
-            ("state", p.region),
-            ("postalCode", p.postal_code),
-            ("country", p.country),
-        )
-        if value
-    }
+    address: dict[str, Any] = {}
+    if p.address_line:
+        address["line"] = [p.address_line]
+    if p.city:
+        address["city"] = p.city
+    if p.region:
+        address["state"] = p.region
+    if p.postal_code:
+        address["postalCode"] = p.postal_code
+    if p.country:
+        address["country"] = p.country
     if address:
         found["address"] = [{"use": "home", **address}]
     return found

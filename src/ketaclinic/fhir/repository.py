@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from ketaclinic.fhir.models import (
@@ -253,3 +255,39 @@ def user_names(db: Session, user_ids: Sequence[int]) -> dict[int, str]:
 def count_patients(db: Session, clinic_ids: Sequence[int]) -> int:
     stmt = in_clinics(select(func.count()).select_from(Patient), Patient.clinic_id, clinic_ids)
     return int(db.scalar(stmt) or 0)
+
+
+# The bulk export's reads -----------------------------------------------------------
+# Plain rows, not ORM objects: a row answers ``row.patient_id`` as the model does (the
+# same names), without an object, its state and the identity map to build for each of
+# hundreds of thousands. The export only reads them.
+
+
+@cache
+def _columns(model: Any) -> tuple[Any, ...]:
+    return tuple(getattr(model, a.key) for a in sa_inspect(model).column_attrs)
+
+
+def rows_after(
+    db: Session, model: Any, clinic_ids: Sequence[int], after: int, limit: int
+) -> list[Any]:
+    """Up to ``limit`` rows of ``model`` (patients, or a table of a patient's) of the
+    clinics whose id is above ``after``, in id order: a bulk export's pages. Each is
+    one range scan of the table's primary key; asked for by a range of patients
+    instead, PostgreSQL hashed or scanned every patient for each chunk (measured:
+    ~140 ms a chunk of 1,000 of 64,000 patients, the export's main cost)."""
+    if model is Patient:
+        stmt = in_clinics(select(*_columns(Patient)), Patient.clinic_id, clinic_ids)
+    else:
+        stmt = select(*_columns(model)).join(Patient, Patient.id == model.patient_id)
+        stmt = in_clinics(stmt, Patient.clinic_id, clinic_ids)
+    return list(db.execute(stmt.where(model.id > after).order_by(model.id).limit(limit)))
+
+
+def holds_any(db: Session, model: Any, clinic_ids: Sequence[int]) -> bool:
+    """Whether the clinics hold any row of ``model`` (a table of a patient's): an
+    export skips the chunks of a table that has none. Limited by the row's own clinic
+    when it has one (as the FHIR server's reads of it are), else by its patient's."""
+    stmt = select(model.id).join(Patient, Patient.id == model.patient_id)
+    clinic_column = getattr(model, "clinic_id", Patient.clinic_id)
+    return db.scalar(in_clinics(stmt, clinic_column, clinic_ids).limit(1)) is not None

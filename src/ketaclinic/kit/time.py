@@ -77,6 +77,8 @@ def shifted_clock(shift: timedelta) -> Iterator[None]:
 
 def as_utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; we only ever store UTC, so say so."""
+    if value.tzinfo is UTC:  # as most are (every one read from the database): as is
+        return value
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
