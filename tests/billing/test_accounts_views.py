@@ -28,6 +28,7 @@ def test_it_sells_a_package_and_takes_a_payment_on_the_page(
     page = f"/patients/{w.patient_id}/account"
     first = desk.get(page).text
     assert 'Balance: <span id="balance-amount">$0.00</span>' in first
+    assert f'href="/patients/{w.patient_id}/account/statement">Statement and receipts' in first
     assert "Six-infusion induction: 6 visits for $2,400.00" in first
     sold = desk.post(f"{page}/packages", data={"package_id": str(w.induction.id)})
     assert sold.status_code == 200 and "$2,400.00" in sold.text

@@ -263,3 +263,18 @@ def test_it_refuses_a_dependants_coverage_without_the_insureds_name(
     assert saved.status_code == 303
     page = desk.get(f"/billing/visits/{claimed.session_id}").text
     assert "insured: Ada Vance (child)" in page
+
+
+def test_it_puts_what_the_patient_paid_that_day_in_item_29(
+    api: Api, claimed: Billed, front_desk: Persona
+) -> None:
+    desk = api(front_desk)
+    (form,) = desk.get(f"/api/v1/billing/visits/{claimed.session_id}/cms1500").json()["forms"]
+    assert form["29"] == "0.00"
+    paid = desk.post(
+        f"/api/v1/patients/{claimed.patient_id}/account/payments",
+        json={"amount_cents": 5000, "method": "card", "reference": "ch_copay"},
+    )
+    assert paid.status_code == 201, paid.text
+    (form,) = desk.get(f"/api/v1/billing/visits/{claimed.session_id}/cms1500").json()["forms"]
+    assert form["29"] == "50.00"

@@ -18,6 +18,7 @@ from ketaclinic.audit import service as audit
 from ketaclinic.billing import repository as repo
 from ketaclinic.billing.errors import ClaimIncomplete, VisitNotFound
 from ketaclinic.billing.models import ChargeLine, Coverage
+from ketaclinic.billing.service import accounts
 from ketaclinic.billing.service.charges import clinics_of
 from ketaclinic.clinical.billing import cms1500
 from ketaclinic.clinical.billing.charges import POINTER_LETTERS as LETTERS
@@ -143,8 +144,9 @@ def _build(
         tin=billing_ids.tin if billing_ids else "",
         physician_signature=names.get(first_renderer, clinic.name),
         signed_on=today_at(db, clinic.id),
-        # Payments are the self-pay accounts' (issue 23 point 4): none is on the claim yet.
-        paid_cents=0,
+        # Item 29: what the patient paid toward this visit (a package's share for it, money
+        # received that day), as the superbill counts it.
+        paid_cents=_paid(db, patient, s.id, lines),
     )
     return patient, claim, lines
 
@@ -245,3 +247,11 @@ def _insured(coverage: Coverage | None, patient: cms1500.Person) -> cms1500.Pers
         zip_code=patient.zip_code,
         phone=patient.phone,
     )
+
+
+def _paid(db: Session, patient: Patient, session_id: int, lines: Sequence[ChargeLine]) -> int:
+    if not lines:
+        return 0
+    day = lines[0].date_of_service
+    total = sum(line.amount_cents or 0 for line in lines)
+    return accounts.paid_for_superbill(db, patient, {session_id}, total, day, day)
