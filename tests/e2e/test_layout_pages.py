@@ -332,3 +332,31 @@ def test_it_prints_the_chart_day_session_note_and_reports_without_controls(
         assert day is not None and day["width"] <= 700, day
     finally:
         context.close()
+
+
+def test_it_fits_the_front_desks_pages_on_a_phone_without_sideways_scrolling(
+    browser: Browser, live_clinic: LiveClinic, engine: Engine
+) -> None:
+    """A front-desk member on a phone: the bar wraps (sign-out stays on the screen), a
+    long email wraps in the chart's summary, a page's buttons wrap."""
+    nurse = add_staff(engine, live_clinic, "nurse", "Nia Nurse")
+    prescriber = add_staff(engine, live_clinic, "prescriber", "Pat Prescriber")
+    custodian = add_staff(engine, live_clinic, "custodian", "Cy Custodian")
+    world = _world(engine, live_clinic, nurse, prescriber, custodian)
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        sign_in_as(page, live_clinic, live_clinic.front_desk_email)
+        page.wait_for_url(re.compile(r"/(patients|dashboard)?$"))
+        wide = {}
+        for path in ["/patients", f"/patients/{world.patient_id}", "/billing", "/schedule"]:
+            response = page.goto(live_clinic.base_url + path)
+            assert response is not None and response.status == 200, path
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            if scroll > 390:
+                wide[path] = scroll
+            _shoot(page, f"phone staff {path}")
+        assert wide == {}
+        expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+    finally:
+        context.close()
