@@ -94,6 +94,28 @@ def account_page(
     return _account_page(request, db, principal, patient_id, page=page)
 
 
+def _refused(
+    request: Request,
+    db: Session,
+    principal: Principal,
+    patient_id: int,
+    prefix: str,
+    exc: ValidationFailed,
+    typed: dict[str, str],
+) -> Response:
+    """The account page again, nothing written, the refusal beside the form's fields."""
+    db.rollback()
+    return _account_page(
+        request,
+        db,
+        principal,
+        patient_id,
+        errors_shown=_shown(prefix, exc),
+        typed=typed,
+        status_code=422,
+    )
+
+
 def _done(patient_id: int, what: str) -> Response:
     return RedirectResponse(f"/patients/{patient_id}/account?done={what}", status_code=303)
 
@@ -114,16 +136,7 @@ def take_payment(
             purpose=typed["pay-purpose"] or "payment",
         )
     except ValidationFailed as exc:
-        db.rollback()
-        return _account_page(
-            request,
-            db,
-            principal,
-            patient_id,
-            errors_shown=_shown("pay", exc),
-            typed=typed,
-            status_code=422,
-        )
+        return _refused(request, db, principal, patient_id, "pay", exc, typed)
     return _done(patient_id, "payment")
 
 
@@ -145,16 +158,7 @@ def give_refund(
             method=typed[f"{prefix}-method"] or None,
         )
     except ValidationFailed as exc:
-        db.rollback()
-        return _account_page(
-            request,
-            db,
-            principal,
-            patient_id,
-            errors_shown=_shown(prefix, exc),
-            typed=typed,
-            status_code=422,
-        )
+        return _refused(request, db, principal, patient_id, prefix, exc, typed)
     return _done(patient_id, "refund")
 
 
@@ -172,16 +176,7 @@ def adjust(
             note=typed["adjust-note"],
         )
     except ValidationFailed as exc:
-        db.rollback()
-        return _account_page(
-            request,
-            db,
-            principal,
-            patient_id,
-            errors_shown=_shown("adjust", exc),
-            typed=typed,
-            status_code=422,
-        )
+        return _refused(request, db, principal, patient_id, "adjust", exc, typed)
     return _done(patient_id, "adjustment")
 
 
