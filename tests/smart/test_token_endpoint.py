@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ketaclinic.audit.models import AuditEvent
 from ketaclinic.auth.service import principal_for
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import shifted_clock, utcnow
 from ketaclinic.smart.models import SmartAccessToken, SmartClient
 from ketaclinic.smart.service import clients
 from tests.conftest import Persona
@@ -255,3 +255,20 @@ def test_it_stops_an_access_token_after_five_minutes(
         assert client.get("/fhir/auth/introspect", headers=bearer).status_code == 200
     with time_machine.travel(utcnow() + timedelta(seconds=301), tick=False):
         assert client.get("/fhir/auth/introspect", headers=bearer).status_code == 401
+
+
+def test_it_checks_the_assertion_by_the_real_time_on_a_shifted_clock(
+    client: TestClient, register: Register
+) -> None:
+    """The demo runs days behind the wall clock; a client signs by its own, real clock.
+    Its assertion passes, and one stamped with the demo's time has expired."""
+    keys = rsa_keys()
+    registered = register(keys)
+    real_exp = int((utcnow() + timedelta(minutes=4)).timestamp())
+    with shifted_clock(timedelta(hours=-57)):
+        demo_exp = int((utcnow() + timedelta(minutes=4)).timestamp())
+        by_demo = client.post(TOKEN, data=token_form(assertion(registered, keys, exp=demo_exp)))
+        by_real = client.post(TOKEN, data=token_form(assertion(registered, keys, exp=real_exp)))
+    assert by_demo.status_code == 401
+    assert by_demo.json()["error_description"] == "client_assertion has expired"
+    assert by_real.status_code == 200, by_real.text

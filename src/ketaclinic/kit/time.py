@@ -48,6 +48,12 @@ def wall_seconds() -> float:
     return _wall().timestamp()
 
 
+def wall_utcnow() -> datetime:
+    """The wall clock, never shifted: for times another system stamped with its own
+    clock (a SMART client's signed assertion); the demo's shift does not apply."""
+    return _wall()
+
+
 def latest_date_on_earth() -> date:
     """Today's date where it is latest (UTC+14): a date after it is in the future
     everywhere, whatever the clinic's zone."""

@@ -25,7 +25,7 @@ from ketaclinic.identity.scopes import (
     render,
     resource_scopes,
 )
-from ketaclinic.kit.time import utcnow
+from ketaclinic.kit.time import utcnow, wall_utcnow
 from ketaclinic.smart import repository
 from ketaclinic.smart.assertion import ASSERTION_TYPE, issuer_of, verify
 from ketaclinic.smart.errors import OAuthError, invalid_client, invalid_request, invalid_scope
@@ -97,9 +97,13 @@ def exchange(db: Session, form: TokenRequest, *, token_url: str, origin: Origin)
     if client.revoked_at is not None:
         raise _refused(db, client, invalid_client("the client was revoked"), origin)
     now = utcnow()
+    # The client signed its assertion by its own clock: it is checked against the wall
+    # clock (the demo runs on a shifted one), as the authenticator's codes are.
+    signed_now = wall_utcnow()
     try:
-        checked = verify(form.client_assertion, client.jwks, audience=token_url, now=now)
-        if not repository.use_assertion(db, client, checked.jti, checked.expires_at, now):
+        checked = verify(form.client_assertion, client.jwks, audience=token_url, now=signed_now)
+        used = repository.use_assertion(db, client, checked.jti, checked.expires_at, signed_now)
+        if not used:
             raise invalid_client("client_assertion was used before (jti)")
         asked = [s for s in resource_scopes(form.scope) if s.context is Context.SYSTEM]
         granted = intersect(asked, parse_scopes(client.scopes))
