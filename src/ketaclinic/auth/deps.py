@@ -148,7 +148,9 @@ async def authorize(request: Request, db: DbSession) -> None:
     so a refused caller never reaches validation or the handler.
 
     Async: a public route costs no threadpool step, and the caller's lookup is one
-    step (the queries never run on the event loop)."""
+    step (the queries never run on the event loop) — or none of its own: a read on a
+    ``UnitOfWorkRoute`` does it first in the endpoint's step (kit.web.check_in_endpoint),
+    still before any parameter error is answered."""
     route = request.scope.get("route")
     rule = rule_for(request.method, getattr(route, "path", ""))
     if rule is None:  # create_app refuses to start with an unlisted route
