@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from ketaclinic.audit.chain import GENESIS_HASH, ChainProblem, event_hash, verify_chain
 from ketaclinic.audit.models import AuditChainHead, AuditEvent
 from ketaclinic.identity.principal import Origin, Principal
+from ketaclinic.kit.db import core_execute
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.kit.time import utcnow
 
@@ -64,7 +65,7 @@ def _head(db: Session, chain_key: int) -> tuple[int, str]:
     as rows, not entities: the head is locked for the last moment of a transaction,
     and the unit of work's bookkeeping would only lengthen it."""
     params = {"chain_key": chain_key}
-    head = db.execute(_LOCK_HEAD, params).first()
+    head = core_execute(db, _LOCK_HEAD, params).first()
     if head is None:
         try:
             with db.begin_nested():
@@ -163,8 +164,8 @@ def write_pending(db: Session) -> int:
         # one INSERT, so their ids follow their order.)
         ((key, (seq, digest)),) = heads.items()
         params = {f"event_{name}": value for name, value in rows[0].items()}
-        db.execute(
-            _EVENT_WITH_HEAD, {**params, "head_key": key, "head_seq": seq, "head_hash": digest}
+        core_execute(
+            db, _EVENT_WITH_HEAD, {**params, "head_key": key, "head_seq": seq, "head_hash": digest}
         )
         return 1
     db.execute(insert(_EVENTS), rows)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hmac
 from datetime import timedelta
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -20,7 +22,7 @@ from ketaclinic.identity.roles import Permission
 from ketaclinic.identity.routes import Access, rule_for
 from ketaclinic.kit.db import set_visible_clinics
 from ketaclinic.kit.errors import Forbidden, NotAuthenticated
-from ketaclinic.kit.web import DbSession
+from ketaclinic.kit.web import DbSession, Pending, check_in_endpoint, check_pending
 
 SESSION_COOKIE = "kc_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -128,6 +130,10 @@ async def current_principal(request: Request, db: DbSession) -> Principal:
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
+    if check_pending():
+        # ``authorize`` left the lookup to the endpoint's own step, and only does so
+        # when the endpoint itself is the one asking: it gets the caller from there.
+        return cast(Principal, Pending(lambda: request.state.principal))
     return await run_in_threadpool(_principal, request, db, await csrf_sent(request))
 
 
@@ -142,7 +148,9 @@ async def authorize(request: Request, db: DbSession) -> None:
     so a refused caller never reaches validation or the handler.
 
     Async: a public route costs no threadpool step, and the caller's lookup is one
-    step (the queries never run on the event loop)."""
+    step (the queries never run on the event loop) — or none of its own: a read on a
+    ``UnitOfWorkRoute`` does it first in the endpoint's step (kit.web.check_in_endpoint),
+    still before any parameter error is answered."""
     route = request.scope.get("route")
     rule = rule_for(request.method, getattr(route, "path", ""))
     if rule is None:  # create_app refuses to start with an unlisted route
@@ -151,7 +159,27 @@ async def authorize(request: Request, db: DbSession) -> None:
         # a portal page: portal.deps.CurrentPatient checks the patient's session; a
         # FHIR route: smart.deps.smart_caller checks the bearer token and its scopes
         return
-    await run_in_threadpool(_authorize, request, db, await csrf_sent(request), rule)
+    sent = await csrf_sent(request)
+    check = partial(_authorize, request, db, sent, rule)
+    if not _principal_asked_below(route) and check_in_endpoint(check):
+        return  # done first in the endpoint's threadpool step (kit.web.UnitOfWorkRoute)
+    await run_in_threadpool(check)
+
+
+def _asks_principal(dependant: Dependant) -> bool:
+    return any(d.call is current_principal or _asks_principal(d) for d in dependant.dependencies)
+
+
+def _principal_asked_below(route: Any) -> bool:
+    """Whether a dependency of the endpoint's (not the endpoint itself) takes the
+    caller: it needs them before the endpoint's step, so the lookup cannot wait.
+    Worked out once per route (kept on it)."""
+    asked = getattr(route, "_kc_principal_asked_below", None)
+    if asked is None:
+        dependant = getattr(route, "dependant", None)
+        asked = dependant is None or any(_asks_principal(d) for d in dependant.dependencies)
+        route._kc_principal_asked_below = asked
+    return bool(asked)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -26,6 +26,7 @@ from ketaclinic.auth.passwords import hash_password, password_problem, verify_pa
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.identity.principal import Origin, Principal
 from ketaclinic.identity.roles import Role
+from ketaclinic.kit.db import core_execute
 from ketaclinic.kit.errors import KetaClinicError, ValidationFailed
 from ketaclinic.kit.time import as_utc, utcnow
 from ketaclinic.settings import get_settings
@@ -243,7 +244,7 @@ def principal_for_token(db: Session, token: str, origin: Origin | None = None) -
     transaction see: the user's (as ``set_visible_clinics`` with ``roles``)."""
     postgresql = db.get_bind().dialect.name == "postgresql"
     stmt = _TOKEN_CALLER_VISIBLE if postgresql else _TOKEN_CALLER
-    rows = db.execute(stmt, {"token_hash": _sha256(token)}).all()
+    rows = core_execute(db, stmt, {"token_hash": _sha256(token)}).all()
     if not rows:
         return None
     token_id, last_used_at, user_id, email, name = rows[0][:5]

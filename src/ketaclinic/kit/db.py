@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -49,6 +59,17 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def core_execute(
+    db: Session, stmt: Executable, params: dict[str, Any]
+) -> CursorResult[*tuple[Any, ...]]:
+    """A statement that loads no entities (plain rows), run on the session's own
+    connection and transaction: what ``db.execute`` does, less the ORM's work around
+    each statement (about 20 µs of a hot read's CPU). Pending changes are flushed
+    first, as ``db.execute`` would, so the rows include them."""
+    db.flush()
+    return db.connection().execute(stmt, params)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

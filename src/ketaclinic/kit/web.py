@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +66,9 @@ class _UnitOfWork:
     session: Session
     request: Request
     ended: bool = False
+    # The caller's lookup and the route's rule, left to the endpoint's own threadpool
+    # step (``check_in_endpoint``): run there first, or before an earlier error.
+    check: Callable[[], object] | None = None
 
 
 # The request's unit of work, for ``UnitOfWorkRoute``'s endpoints: they run on a copy of
@@ -112,12 +115,59 @@ def _end(unit: _UnitOfWork) -> None:
         unit.session.close()
 
 
+WITHOUT_BODY = frozenset({"GET", "HEAD"})
+
+
+class Pending:
+    """A dependency's value that only the deferred check yields (``check_in_endpoint``):
+    the endpoint's own step swaps it for ``resolve()`` once the check has passed."""
+
+    __slots__ = ("resolve",)
+
+    def __init__(self, resolve: Callable[[], object]) -> None:
+        self.resolve = resolve
+
+
+def check_in_endpoint(check: Callable[[], object]) -> bool:
+    """Leave ``check`` (blocking: it queries) to the threadpool step of the endpoint,
+    when the route is a ``UnitOfWorkRoute`` with a sync endpoint and the request has
+    no body: one hand-off to a thread per request instead of two. False: run it now.
+
+    The order a caller sees is unchanged: the check runs first in that step, before
+    the endpoint; and when the request fails before the endpoint (a path or query
+    parameter refused), the check runs before that error is answered, so a refused
+    caller gets 401/403, never a 422 that tells them anything about the request."""
+    unit = _UNIT.get()
+    if unit is None or unit.ended or unit.check is not None:
+        return False
+    route = unit.request.scope.get("route")
+    if not isinstance(route, UnitOfWorkRoute) or not route.checks_in_endpoint:
+        return False
+    if unit.request.method not in WITHOUT_BODY:
+        return False
+    unit.check = check
+    return True
+
+
+def check_pending() -> bool:
+    """Whether ``check_in_endpoint`` left a check to the endpoint's step."""
+    unit = _UNIT.get()
+    return unit is not None and unit.check is not None
+
+
+def _run_check(unit: _UnitOfWork) -> None:
+    check, unit.check = unit.check, None
+    if check is not None:
+        check()
+
+
 def _ending_the_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """``endpoint`` (sync) followed, on its thread, by the end of the request's unit of
-    work when it answers a response it built in full: what ``get_db`` would do in a
-    threadpool step of its own right after, with nothing in between. A response still
-    to be produced (streamed, a file, a value FastAPI serialises) is left to
-    ``get_db``: producing it may read the database."""
+    """``endpoint`` (sync) preceded, on its thread, by the check ``check_in_endpoint``
+    left to it and followed by the end of the request's unit of work when it answers
+    a response it built in full: what ``get_db`` would do in a threadpool step of its
+    own right after, with nothing in between. A response still to be produced
+    (streamed, a file, a value FastAPI serialises) is left to ``get_db``: producing
+    it may read the database."""
 
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -125,6 +175,11 @@ def _ending_the_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         if unit is None or unit.ended:
             return endpoint(*args, **kwargs)
         try:
+            if unit.check is not None:
+                _run_check(unit)
+                kwargs = {
+                    k: v.resolve() if isinstance(v, Pending) else v for k, v in kwargs.items()
+                }
             result = endpoint(*args, **kwargs)
         except BaseException as exc:
             unit.ended = True
@@ -139,9 +194,13 @@ def _ending_the_unit(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 class UnitOfWorkRoute(APIRoute):
     """A route whose sync endpoint also commits (or rolls back) the request's unit of
-    work in its threadpool step: one hand-off to a thread fewer per request. For
-    routers whose endpoints answer built responses (``route_class=UnitOfWorkRoute``);
-    the order of work is unchanged: handler, commit, then the response is sent."""
+    work in its threadpool step, and, for a request without a body, first looks the
+    caller up and checks the route's rule there (``check_in_endpoint``): one hand-off
+    to a thread per request. For routers whose endpoints answer built responses
+    (``route_class=UnitOfWorkRoute``); the order of work is unchanged: caller, rule,
+    handler, commit, then the response is sent."""
+
+    checks_in_endpoint = False
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not (
@@ -150,7 +209,26 @@ class UnitOfWorkRoute(APIRoute):
             or inspect.isasyncgenfunction(endpoint)
         ):
             endpoint = _ending_the_unit(endpoint)
+            self.checks_in_endpoint = True
         super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not self.checks_in_endpoint:
+            return handler
+
+        async def checked_first(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception:
+                # Refused before the endpoint ran (a 422 for a parameter): the caller's
+                # check still comes first, and its 401/403 is the answer.
+                unit = _UNIT.get()
+                if unit is not None and unit.check is not None and not unit.ended:
+                    await run_in_threadpool(_run_check, unit)
+                raise
+
+        return checked_first
 
 
 DbSession = Annotated[Session, Depends(get_db, scope="function")]

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from ketaclinic.kit.db import UTCDateTime
+from ketaclinic.kit.db import UTCDateTime, core_execute
 from ketaclinic.kit.scoping import in_clinics
 from ketaclinic.patients.models import (
     Allergy,
@@ -126,7 +126,8 @@ def _get_row_statement(clinic_ids: tuple[int, ...]) -> Select[*tuple[Any, ...]]:
 def get_row(db: Session, clinic_ids: Sequence[int], patient_id: int) -> Row[Any] | None:
     """As ``get``, the patient's columns as a row: for a read that changes nothing, no
     entity and no identity-map bookkeeping (a third less CPU than loading one)."""
-    return db.execute(_get_row_statement(tuple(clinic_ids)), {"patient_id": patient_id}).first()
+    stmt = _get_row_statement(tuple(clinic_ids))
+    return core_execute(db, stmt, {"patient_id": patient_id}).first()
 
 
 def mrn_exists(db: Session, clinic_id: int, mrn: str) -> bool:
@@ -226,7 +227,7 @@ def chart_children(
     one scoped select per table) instead of one round trip per table: kind ->
     rows as dicts of the table's listed columns (``id`` and the ``CHART_KINDS``)."""
     stmt = _chart_children_statement(tuple(clinic_ids))
-    rows = db.execute(stmt, {"patient_id": patient_id}).all()
+    rows = core_execute(db, stmt, {"patient_id": patient_id}).all()
     found: dict[str, list[dict[str, Any]]] = {kind: [] for kind, _, _ in CHART_KINDS}
     for row in rows:
         kind, _, names = CHART_KINDS[row[0]]
