@@ -13,18 +13,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ketaclinic.clinical.billing.cms1500 import (
-    CSV_COLUMNS,
     LINES_PER_FORM,
     Claim,
     ClaimIncomplete,
     Person,
     Provider,
     ServiceLine,
-    csv_rows,
     forms_of,
     insurance_type_of,
     ndc11,
 )
+from ketaclinic.clinical.billing.cms1500_csv import CSV_COLUMNS, csv_rows
 
 DAY = date(2026, 12, 9)
 CLINIC_NPI = "1710234562"  # valid Luhn over 80840

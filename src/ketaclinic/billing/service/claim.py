@@ -20,7 +20,7 @@ from ketaclinic.billing.errors import ClaimIncomplete, VisitNotFound
 from ketaclinic.billing.models import ChargeLine, Coverage
 from ketaclinic.billing.service import accounts
 from ketaclinic.billing.service.charges import clinics_of
-from ketaclinic.clinical.billing import cms1500
+from ketaclinic.clinical.billing import cms1500, cms1500_csv
 from ketaclinic.clinical.billing.charges import POINTER_LETTERS as LETTERS
 from ketaclinic.clinics.models import Clinic
 from ketaclinic.clinics.service import today_at
@@ -209,9 +209,9 @@ def to_json(found: ClaimForms) -> str:
 def to_csv(found: ClaimForms) -> str:
     """One row per service line with the claim-level items repeated on it."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=cms1500.CSV_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=cms1500_csv.CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(cms1500.csv_rows(found.forms))
+    writer.writerows(cms1500_csv.csv_rows(found.forms))
     return out.getvalue()
 
 
