@@ -278,7 +278,10 @@ def test_it_accepts_a_fhir_client_assertion_once_whichever_process_sees_it(
             jwks=jwks_of(keys),
         )
         db.commit()
-    # The client signs by the real time (the servers' clocks are the suite's, shifted).
+    # A SMART client signs by its own, real clock, and the servers check assertions
+    # against the real time (kit.time.wall_utcnow), not their shifted one: the escape
+    # hatch is the suite's one sanctioned way to that clock (tests/test_architecture.py),
+    # as the fixture's clock shift above uses it. Not hour-dependent: exp = now + 240 s.
     real_exp = int(time_machine.escape_hatch.time.time()) + 240
     form = token_form(assertion(client, keys, exp=real_exp))
     first = requests.post(f"{a}/fhir/auth/token", data=form, timeout=10)
