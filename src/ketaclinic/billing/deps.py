@@ -1,11 +1,13 @@
-"""Billing's request helpers: the clinic a request is about, and a line as the API
-shows it."""
+"""Billing's request helpers: the clinic a request is about, a line as the API shows
+it, a period's query dates and a document's download."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from ketaclinic.auth.clinic import resolve_own_clinic
 from ketaclinic.billing.models import ChargeLine
@@ -43,3 +45,21 @@ def charge_out(line: ChargeLine) -> dict[str, Any]:
         "reason": line.reason,
         "finalised_at": line.finalised_at,
     }
+
+
+# A period's first and last day as typed (``?from=&to=``), parsed by the caller so a
+# bad one is refused naming its field.
+FromText = Annotated[str, Query(alias="from", max_length=10)]
+ToText = Annotated[str, Query(alias="to", max_length=10)]
+
+
+def download(body: bytes | str, filename: str, media_type: str = "application/pdf") -> Response:
+    """A document to save, never cached (it holds a patient's data)."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -13,7 +13,8 @@ from starlette.responses import Response
 
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.billing import report_documents
+from ketaclinic.billing import deps, report_documents
+from ketaclinic.billing.deps import FromText, ToText
 from ketaclinic.billing.report_errors import ReportDateInvalid
 from ketaclinic.billing.service import ageing as ageing_service
 from ketaclinic.billing.service import close as close_service
@@ -32,8 +33,6 @@ router = APIRouter(include_in_schema=False)
 
 DayText = Annotated[str, Query(max_length=10)]
 DateText = Annotated[str, Query(alias="date", max_length=10)]
-FromText = Annotated[str, Query(alias="from", max_length=10)]
-ToText = Annotated[str, Query(alias="to", max_length=10)]
 
 
 def parse_day(text: str, field: str) -> date | None:
@@ -44,17 +43,6 @@ def parse_day(text: str, field: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise ReportDateInvalid(field=field) from None
-
-
-def _download(body: bytes, filename: str) -> Response:
-    return Response(
-        body,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 # ---- a patient's statement and receipts (staff) ------------------------------------
@@ -98,7 +86,9 @@ def statement_pdf(
     until: ToText = "",
 ) -> Response:
     doc = _staff_statement(db, principal, patient_id, since, until)
-    return _download(report_documents.statement_pdf(doc), f"statement-{doc.header.patient_mrn}.pdf")
+    return deps.download(
+        report_documents.statement_pdf(doc), f"statement-{doc.header.patient_mrn}.pdf"
+    )
 
 
 @router.get("/patients/{patient_id}/account/receipts/{entry_id}.pdf")
@@ -109,7 +99,7 @@ def receipt_pdf(
     clinic = db.get(Clinic, patient.clinic_id)
     assert clinic is not None
     doc = statements.receipt(db, principal, patient, clinic, entry_id)
-    return _download(report_documents.receipt_pdf(doc), f"receipt-{doc.receipt_no}.pdf")
+    return deps.download(report_documents.receipt_pdf(doc), f"receipt-{doc.receipt_no}.pdf")
 
 
 # ---- the patient's own (portal) ----------------------------------------------------------
@@ -144,7 +134,7 @@ def portal_statement_pdf(
     doc = statements.build(
         db, None, own, clinic, first, last, actor=patient.actor, origin=patient.origin
     )
-    return _download(report_documents.statement_pdf(doc), "statement.pdf")
+    return deps.download(report_documents.statement_pdf(doc), "statement.pdf")
 
 
 @router.get("/portal/receipts/{entry_id}.pdf")
@@ -155,7 +145,7 @@ def portal_receipt_pdf(entry_id: Id, db: DbSession, patient: CurrentPatient) -> 
     doc = statements.receipt(
         db, None, own, clinic, entry_id, actor=patient.actor, origin=patient.origin
     )
-    return _download(report_documents.receipt_pdf(doc), f"receipt-{doc.receipt_no}.pdf")
+    return deps.download(report_documents.receipt_pdf(doc), f"receipt-{doc.receipt_no}.pdf")
 
 
 # ---- the clinic's reports ----------------------------------------------------------------

@@ -5,9 +5,8 @@ review, finalise and correct, the fee schedule (/admin/fees), a patient's superb
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -15,7 +14,8 @@ from starlette.responses import Response
 from ketaclinic.auth import staff
 from ketaclinic.auth.clinic import requested_clinic_id, resolve_clinic_id
 from ketaclinic.auth.deps import CurrentPrincipal
-from ketaclinic.billing import documents, errors, evaluation_views
+from ketaclinic.billing import deps, documents, errors, evaluation_views
+from ketaclinic.billing.deps import FromText, ToText
 from ketaclinic.billing.errors import CoverageInvalid
 from ketaclinic.billing.models import Coverage
 from ketaclinic.billing.schemas import COVERAGE_FIELDS, CoverageIn, plan_of
@@ -133,7 +133,7 @@ def cms1500_csv(
         shown = {"claim": exc.message}
         return _visit(request, db, principal, session_id, errors_shown=shown, status_code=409)
     name = f"cms1500-{found.patient.mrn}-visit-{session_id}.csv"
-    return _download(claim.to_csv(found), name, "text/csv")
+    return deps.download(claim.to_csv(found), name, "text/csv")
 
 
 @router.post("/billing/visits/{session_id}/charges")
@@ -357,21 +357,6 @@ def _range(db: Session, clinic_id: int, since: str, until: str) -> tuple[date, d
     return first, last
 
 
-def _download(body: bytes | str, filename: str, media_type: str) -> Response:
-    return Response(
-        body,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-DateText = Annotated[str, Query(alias="from", max_length=10)]
-UntilText = Annotated[str, Query(alias="to", max_length=10)]
-
-
 def _staff_bill(
     db: Session, principal: Principal, patient_id: int, since: str, until: str
 ) -> superbill.Superbill:
@@ -387,11 +372,13 @@ def staff_superbill_pdf(
     patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
-    since: DateText = "",
-    until: UntilText = "",
+    since: FromText = "",
+    until: ToText = "",
 ) -> Response:
     bill = _staff_bill(db, principal, patient_id, since, until)
-    return _download(documents.to_pdf(bill), f"superbill-{bill.patient.mrn}.pdf", "application/pdf")
+    return deps.download(
+        documents.to_pdf(bill), f"superbill-{bill.patient.mrn}.pdf", "application/pdf"
+    )
 
 
 @router.get("/patients/{patient_id}/superbill.csv")
@@ -399,11 +386,11 @@ def staff_superbill_csv(
     patient_id: Id,
     principal: CurrentPrincipal,
     db: DbSession,
-    since: DateText = "",
-    until: UntilText = "",
+    since: FromText = "",
+    until: ToText = "",
 ) -> Response:
     bill = _staff_bill(db, principal, patient_id, since, until)
-    return _download(documents.to_csv(bill), f"superbill-{bill.patient.mrn}.csv", "text/csv")
+    return deps.download(documents.to_csv(bill), f"superbill-{bill.patient.mrn}.csv", "text/csv")
 
 
 def _portal_form(
@@ -443,8 +430,8 @@ def portal_superbill_pdf(
     request: Request,
     db: DbSession,
     patient: CurrentPatient,
-    since: DateText = "",
-    until: UntilText = "",
+    since: FromText = "",
+    until: ToText = "",
 ) -> Response:
     own = superbill.patient_of_own(db, patient.clinic_id, patient.patient_id)
     clinic = db.get(Clinic, patient.clinic_id)
@@ -465,7 +452,7 @@ def portal_superbill_pdf(
     bill = superbill.build(
         db, None, own, clinic, first, last, actor=patient.actor, origin=patient.origin
     )
-    return _download(documents.to_pdf(bill), "superbill.pdf", "application/pdf")
+    return deps.download(documents.to_pdf(bill), "superbill.pdf", "application/pdf")
 
 
 # The prescriber's evaluation page has its own module and routes.
